@@ -1,0 +1,22 @@
+// Each `ckpt` verb lives in its own file under ckpt/cli/ and registers itself here: it declares
+// its options on a CLI11 subcommand and calls into the engines. Verbs throw ckpt::Error; main()
+// prints it as one line and exits non-zero.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ckpt::cli {
+
+void add_run(CLI::App& app);
+void add_list(CLI::App& app);
+void add_kill(CLI::App& app);
+void add_rm(CLI::App& app);
+void add_freeze(CLI::App& app);
+void add_thaw(CLI::App& app);
+void add_dump(CLI::App& app);
+void add_restore(CLI::App& app);
+void add_inspect(CLI::App& app);
+void add_verify(CLI::App& app);
+void add_check(CLI::App& app);
+
+}  // namespace ckpt::cli

@@ -1,0 +1,24 @@
+// Small file helpers with errors that name the path.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace ckpt::fs {
+
+// Whole contents of a (small) file, e.g. under /proc or a cgroupfs.
+std::string read_file(const std::filesystem::path& path);
+// Like read_file, but nullopt when the file does not exist.
+std::optional<std::string> try_read_file(const std::filesystem::path& path);
+// First line without the trailing newline.
+std::string read_line(const std::filesystem::path& path);
+// Writes `value` with a single write(2), as cgroupfs and /proc/sys files expect.
+void write_file(const std::filesystem::path& path, const std::string& value);
+// Writes `data` to `path` atomically: temp file in the same directory, fsync, rename.
+void write_file_atomic(const std::filesystem::path& path, const std::string& data, int mode = 0600);
+
+// Trims whitespace at both ends.
+std::string trim(std::string s);
+
+}  // namespace ckpt::fs

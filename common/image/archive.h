@@ -1,0 +1,42 @@
+// Records <-> bytes through Boost.Serialization binary archives. Every record type carries a
+// BOOST_CLASS_VERSION so that later ckpt versions can read older images.
+#pragma once
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/optional.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <sstream>
+#include <string>
+
+#include "common/error.h"
+
+namespace ckpt::image {
+
+template <typename Record>
+std::string to_bytes(const Record& record) {
+  std::ostringstream out(std::ios::binary);
+  {
+    boost::archive::binary_oarchive ar(out, boost::archive::no_header);
+    ar << record;
+  }
+  return std::move(out).str();
+}
+
+// Throws Error naming `what` when the bytes do not decode as Record.
+template <typename Record>
+Record from_bytes(const std::string& bytes, const char* what) {
+  Record record{};
+  try {
+    std::istringstream in(bytes, std::ios::binary);
+    boost::archive::binary_iarchive ar(in, boost::archive::no_header);
+    ar >> record;
+  } catch (const std::exception& e) {
+    fail("cannot decode {} record: {}", what, e.what());
+  }
+  return record;
+}
+
+}  // namespace ckpt::image

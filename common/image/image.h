@@ -1,0 +1,152 @@
+// The ckpt image: one file, written and read as a stream.
+//
+//   file    := preamble section* trailer-section footer
+//   preamble:= magic "CKPTIMG\0" | u32 format version | u32 header size | header | u64 xxh3(header)
+//   section := u32 magic "SECT" | u32 type | u64 id | u32 flags | u32 seq | u64 raw size
+//              | u64 stored size | u64 xxh3(payload as stored) | u64 xxh3(these header fields)
+//              | payload
+//   footer  := u64 offset of the trailer section | magic "CKPTEND\0"
+//
+// All integers little-endian. A payload is zstd-compressed when flags has kCompressed. Large
+// payloads are written as a *stream*: several sections with the same (type, id) and increasing
+// seq, each an independently decodable chunk of a few MiB, so neither side holds it whole.
+// The trailer indexes every section (type, id, seq, offset) for seeking readers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/image/archive.h"
+#include "common/image/section_type.h"
+
+namespace ckpt::image {
+
+inline constexpr uint32_t kFormatVersion = 1;
+
+// What the preamble says about the image.
+struct Header {
+  uint32_t format_version = kFormatVersion;
+  std::string arch;          // "x86_64"
+  std::string kernel;        // uname -r of the dumping host
+  std::string ckpt_version;  // CKPT_VERSION_STRING
+  int64_t created_unix = 0;  // seconds since the epoch
+  std::string container_id;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    ar & format_version & arch & kernel & ckpt_version & created_unix & container_id;
+  }
+};
+
+// A header filled in for this host and now.
+Header make_header(const std::string& container_id);
+
+enum SectionFlags : uint32_t {
+  kCompressed = 1u << 0,
+};
+
+struct SectionInfo {
+  SectionType type{};
+  uint64_t id = 0;
+  uint32_t flags = 0;
+  uint32_t seq = 0;  // chunk number within a stream, 0 for single sections
+  uint64_t raw_size = 0;
+  uint64_t stored_size = 0;
+  uint64_t checksum = 0;
+  uint64_t offset = 0;  // of the section header in the file
+};
+
+struct WriterOptions {
+  int zstd_level = 1;              // 0 stores payloads uncompressed
+  int threads = 0;                 // compression threads for streams; 0 = one per CPU
+  size_t chunk_size = 4u << 20;    // raw bytes per stream chunk
+  size_t min_compress_size = 512;  // smaller payloads are stored as they are
+};
+
+class ImageWriter {
+ public:
+  // path "-" writes to stdout. Otherwise the image goes to a temp file next to `path`
+  // (mode 0600) and appears under `path` only when finish() succeeds.
+  ImageWriter(const std::string& path, const Header& header, const WriterOptions& options = {});
+  // Without finish(): the temp file is removed; nothing appears under `path`.
+  ~ImageWriter();
+  ImageWriter(const ImageWriter&) = delete;
+  ImageWriter& operator=(const ImageWriter&) = delete;
+
+  // One section holding `payload`.
+  void put_bytes(SectionType type, uint64_t id, std::span<const std::byte> payload);
+  void put_bytes(SectionType type, uint64_t id, const std::string& payload) {
+    put_bytes(type, id, std::as_bytes(std::span(payload.data(), payload.size())));
+  }
+  // One section holding a record serialized with Boost.Serialization.
+  template <typename Record>
+  void put(SectionType type, uint64_t id, const Record& record) {
+    put_bytes(type, id, to_bytes(record));
+  }
+
+  // A payload written piecewise: each full chunk becomes one section (compressed on a pool of
+  // threads, written in order). Only one stream is open at a time; close() flushes the rest.
+  class Stream {
+   public:
+    virtual ~Stream() = default;
+    virtual void write(std::span<const std::byte> data) = 0;
+    void write(const void* data, size_t size) {
+      write(std::span(static_cast<const std::byte*>(data), size));
+    }
+    virtual void close() = 0;
+  };
+  std::unique_ptr<Stream> open_stream(SectionType type, uint64_t id);
+
+  // Writes the trailer and footer, fsyncs, renames into place.
+  void finish();
+
+  // Bytes written so far (stored sizes), for progress and statistics.
+  uint64_t bytes_written() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+class ImageReader {
+ public:
+  // path "-" reads stdin (copied to an unlinked temp file first). Reads and checks the preamble,
+  // the footer and the trailer index; payload checksums are checked when a payload is read, or
+  // all at once by verify(). Throws Error naming the section and offset on any inconsistency.
+  explicit ImageReader(const std::string& path);
+  ~ImageReader();
+  ImageReader(const ImageReader&) = delete;
+  ImageReader& operator=(const ImageReader&) = delete;
+
+  const Header& header() const;
+  const std::vector<SectionInfo>& sections() const;  // in file order, trailer excluded
+  bool has(SectionType type, uint64_t id) const;
+  // Ids of all sections of a type, each once, in file order.
+  std::vector<uint64_t> ids(SectionType type) const;
+
+  // The whole payload of (type, id), all chunks concatenated. Throws if missing.
+  std::string get_bytes(SectionType type, uint64_t id) const;
+  template <typename Record>
+  Record get(SectionType type, uint64_t id) const {
+    return from_bytes<Record>(get_bytes(type, id), section_name(type).data());
+  }
+  // The payload of (type, id) chunk by chunk, decompressed and checked, in order.
+  void read_stream(SectionType type, uint64_t id,
+                   const std::function<void(std::span<const std::byte>)>& consume) const;
+
+  // Checks every section's checksum and that every payload decompresses to its raw size.
+  void verify() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ckpt::image

@@ -1,0 +1,41 @@
+// The kinds of section an image holds. Values are part of the on-disk format: never renumber.
+// Ranges: 1-15 image and container, 16-63 processes, 64-95 network, 96-127 ipc/mounts/time/ttys.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace ckpt::image {
+
+enum class SectionType : uint32_t {
+  kConfig = 1,       // records/container.h ContainerConfig
+  kUts = 2,          // records/uts.h UtsState
+  kProcessTree = 3,  // records/tree.h ProcessTree
+  kCgroups = 4,      // records/cgroup.h CgroupTree
+
+  // 16-63: processes (id = pid on the host at dump time unless said otherwise)
+  kMm = 16,         // records/mm.h: VMAs, mm fields, auxv
+  kPagemap = 17,    // records/mm.h: which pages of which VMA are stored
+  kPages = 18,      // chunked raw page stream, in pagemap order
+  kThreads = 19,    // records/threads.h: registers, xsave, sigmask, rseq per thread
+  kProcess = 20,    // records/process.h: creds, rlimits, signals, timers, misc
+  kFiles = 21,      // records/files.h: fd table and open file descriptions
+  kFileData = 22,   // contents of deleted files, pipe buffers (id = file record id)
+  kSharedMem = 23,  // contents of shared anonymous / memfd memory (id = object id)
+
+  // 64-95: network namespace
+  kNetNs = 64,  // records/net.h NetNamespace
+
+  // 96-127: ipc, mounts, time, ttys
+  kIpc = 96,
+  kMounts = 97,
+  kTime = 98,
+  kTtys = 99,
+
+  kTrailer = 0xffff,  // the index of all sections; always last
+};
+
+// A short lower-case name for people and for `inspect --json` ("config", "pages", ...).
+std::string_view section_name(SectionType type);
+
+}  // namespace ckpt::image

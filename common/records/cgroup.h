@@ -1,0 +1,64 @@
+// Cgroup limits, normalized across cgroup v1 and v2 so an image dumped on one restores on the
+// other. An unset field means "not set / not available": restore leaves the default.
+#pragma once
+
+#include <boost/serialization/optional.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ckpt::records {
+
+struct CgroupLimits {
+  std::optional<int64_t> memory_limit;       // bytes; v1 memory.limit_in_bytes, v2 memory.max
+  std::optional<int64_t> memory_soft_limit;  // v1 memory.soft_limit_in_bytes, v2 memory.low
+  std::optional<int64_t> memory_swap_limit;  // memory+swap (v1 memsw); v2 memory.swap.max + max
+  std::optional<int64_t> memory_swappiness;  // v1 only
+  std::optional<int64_t> cpu_shares;         // v1 cpu.shares; v2 cpu.weight converted
+  std::optional<int64_t> cpu_quota_us;       // -1 = unlimited
+  std::optional<int64_t> cpu_period_us;
+  std::optional<std::string> cpuset_cpus;
+  std::optional<std::string> cpuset_mems;
+  std::optional<int64_t> pids_max;  // -1 = "max"
+  std::optional<int64_t> io_weight;  // v1 blkio.weight / blkio.bfq.weight, v2 io.weight
+
+  bool operator==(const CgroupLimits&) const = default;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    ar & memory_limit & memory_soft_limit & memory_swap_limit & memory_swappiness & cpu_shares &
+        cpu_quota_us & cpu_period_us & cpuset_cpus & cpuset_mems & pids_max & io_weight;
+  }
+};
+
+// One cgroup of the container's subtree.
+struct CgroupNode {
+  std::string path;  // relative to the container's cgroup; "" is the container's own
+  CgroupLimits limits;
+  std::vector<int32_t> pids;  // member processes (host pids at dump time)
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    ar & path & limits & pids;
+  }
+};
+
+struct CgroupTree {
+  std::string dumped_on;  // "v1" or "v2"
+  std::vector<CgroupNode> nodes;  // parents before children
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    ar & dumped_on & nodes;
+  }
+};
+
+}  // namespace ckpt::records
+
+BOOST_CLASS_VERSION(ckpt::records::CgroupLimits, 1)
+BOOST_CLASS_VERSION(ckpt::records::CgroupNode, 1)
+BOOST_CLASS_VERSION(ckpt::records::CgroupTree, 1)

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ckpt::records {
+
+struct ThreadId {
+  int32_t host_tid = 0;  // at dump time
+  int32_t ns_tid = 0;    // inside the container's pid namespace
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    ar & host_tid & ns_tid;
+  }
+};
+
+// One process of the container. Ids other than host_pid are as seen inside the container.
+struct ProcessEntry {
+  int32_t host_pid = 0;
+  int32_t pid = 0;
+  int32_t ppid = 0;  // 0 for the container's init
+  int32_t pgid = 0;
+  int32_t sid = 0;
+  std::vector<ThreadId> threads;  // the main thread first
+  std::string comm;
+  std::vector<std::string> cmdline;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    ar & host_pid & pid & ppid & pgid & sid & threads & comm & cmdline;
+  }
+};
+
+// Every process of the container, parents before children.
+struct ProcessTree {
+  std::vector<ProcessEntry> processes;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    ar & processes;
+  }
+};
+
+}  // namespace ckpt::records
+
+BOOST_CLASS_VERSION(ckpt::records::ThreadId, 1)
+BOOST_CLASS_VERSION(ckpt::records::ProcessEntry, 1)
+BOOST_CLASS_VERSION(ckpt::records::ProcessTree, 1)
