@@ -1,0 +1,34 @@
+// Restore of open files, in two steps (contract shared by the process and the file work;
+// implementation in restore/files.cc):
+//  1. open_files() runs in the container's root task, inside the restored mount namespace,
+//     before the tree is forked: it opens every open file description of the image once (pipes
+//     created, files reopened and seeked, deleted files recreated) at high fd numbers, so every
+//     forked process inherits them and shared descriptions stay shared.
+//  2. install_fds() runs in each forked process (ns pid given): it dup2()s the descriptions it
+//     held into their fd numbers with their close-on-exec flags, then closes all the others.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "common/image/image.h"
+
+namespace ckpt::restore {
+
+class OpenedFiles {
+ public:
+  virtual ~OpenedFiles() = default;
+  // In the forked process whose pid in the container is `ns_pid`.
+  virtual void install_fds(pid_t ns_pid) = 0;
+};
+
+struct FilesRestoreContext {
+  std::string console_path;  // host path of the restored container's console log
+};
+
+std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
+                                        const FilesRestoreContext& context);
+
+}  // namespace ckpt::restore
