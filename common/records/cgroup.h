@@ -23,15 +23,15 @@ struct CgroupLimits {
   std::optional<int64_t> cpu_period_us;
   std::optional<std::string> cpuset_cpus;
   std::optional<std::string> cpuset_mems;
-  std::optional<int64_t> pids_max;  // -1 = "max"
+  std::optional<int64_t> pids_max;   // -1 = "max"
   std::optional<int64_t> io_weight;  // v1 blkio.weight / blkio.bfq.weight, v2 io.weight
 
   bool operator==(const CgroupLimits&) const = default;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & memory_limit & memory_soft_limit & memory_swap_limit & memory_swappiness & cpu_shares &
-        cpu_quota_us & cpu_period_us & cpuset_cpus & cpuset_mems & pids_max & io_weight;
+    ar& memory_limit& memory_soft_limit& memory_swap_limit& memory_swappiness& cpu_shares&
+        cpu_quota_us& cpu_period_us& cpuset_cpus& cpuset_mems& pids_max& io_weight;
   }
 };
 
@@ -43,17 +43,17 @@ struct CgroupNode {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & path & limits & pids;
+    ar& path& limits& pids;
   }
 };
 
 struct CgroupTree {
-  std::string dumped_on;  // "v1" or "v2"
+  std::string dumped_on;          // "v1" or "v2"
   std::vector<CgroupNode> nodes;  // parents before children
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & dumped_on & nodes;
+    ar& dumped_on& nodes;
   }
 };
 

@@ -22,7 +22,7 @@ struct ContainerConfig {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & id & command & hostname & rootfs & limits & net_specs;
+    ar& id& command& hostname& rootfs& limits& net_specs;
   }
 };
 

@@ -15,7 +15,7 @@ struct ThreadId {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & host_tid & ns_tid;
+    ar& host_tid& ns_tid;
   }
 };
 
@@ -32,7 +32,7 @@ struct ProcessEntry {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & host_pid & pid & ppid & pgid & sid & threads & comm & cmdline;
+    ar& host_pid& pid& ppid& pgid& sid& threads& comm& cmdline;
   }
 };
 
@@ -42,7 +42,7 @@ struct ProcessTree {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & processes;
+    ar& processes;
   }
 };
 

@@ -13,7 +13,7 @@ struct UtsState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & hostname & domainname;
+    ar& hostname& domainname;
   }
 };
 
