@@ -2,11 +2,15 @@
 // other. An unset field means "not set / not available": restore leaves the default.
 #pragma once
 
+#include "common/records/fields.h"
+
+#include <boost/serialization/map.hpp>
 #include <boost/serialization/optional.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,8 +34,8 @@ struct CgroupLimits {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& memory_limit& memory_soft_limit& memory_swap_limit& memory_swappiness& cpu_shares&
-        cpu_quota_us& cpu_period_us& cpuset_cpus& cpuset_mems& pids_max& io_weight;
+    fields(ar, memory_limit, memory_soft_limit, memory_swap_limit, memory_swappiness, cpu_shares,
+           cpu_quota_us, cpu_period_us, cpuset_cpus, cpuset_mems, pids_max, io_weight);
   }
 };
 
@@ -39,11 +43,13 @@ struct CgroupLimits {
 struct CgroupNode {
   std::string path;  // relative to the container's cgroup; "" is the container's own
   CgroupLimits limits;
-  std::vector<int32_t> pids;  // member processes (host pids at dump time)
+  // Member processes by hierarchy name ("memory", "cpu,cpuacct", "unified"), as pids inside
+  // the container.
+  std::map<std::string, std::vector<int32_t>> members;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& path& limits& pids;
+    fields(ar, path, limits, members);
   }
 };
 
@@ -53,7 +59,7 @@ struct CgroupTree {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& dumped_on& nodes;
+    fields(ar, dumped_on, nodes);
   }
 };
 
