@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/image/std_optional.h"
 
 namespace ckpt::image {
 

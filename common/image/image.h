@@ -39,7 +39,7 @@ struct Header {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & format_version & arch & kernel & ckpt_version & created_unix & container_id;
+    ar& format_version& arch& kernel& ckpt_version& created_unix& container_id;
   }
 };
 
