@@ -1,6 +1,8 @@
 #include <deque>
 #include <future>
 
+#include <unistd.h>
+
 #include "common/image/compression.h"
 #include "common/image/input_file.h"
 #include "common/image/reader_impl.h"
@@ -8,6 +10,9 @@
 namespace ckpt::image {
 
 using format::kSectionHeaderSize;
+
+// Below this many bytes, decoding on the caller's thread is faster than starting workers.
+constexpr uint64_t kDecodeAheadMin = 4u << 20;
 
 void ImageReader::Impl::section_fail(const SectionInfo& s, std::string_view problem) const {
   fail("{}: section {}: {}", path_, format::describe(s), problem);
@@ -28,7 +33,13 @@ std::vector<const SectionInfo*> ImageReader::Impl::chunks(SectionType type, uint
 
 WorkerPool& ImageReader::Impl::pool() const {
   std::lock_guard lock(pool_mutex_);
-  if (!pool_) pool_ = std::make_unique<WorkerPool>(0);
+  if (pool_ && pool_pid_ != ::getpid()) {
+    (void)pool_.release();  // forked: its threads live only in the parent; cannot be joined here
+  }
+  if (!pool_) {
+    pool_ = std::make_unique<WorkerPool>(0);
+    pool_pid_ = ::getpid();
+  }
   return *pool_;
 }
 
@@ -69,7 +80,9 @@ struct SlotsGuard {
 void ImageReader::Impl::for_each_payload(
     const std::vector<const SectionInfo*>& list,
     const std::function<void(std::span<const std::byte>)>& consume) const {
-  if (list.size() <= 1) {
+  uint64_t total = 0;
+  for (const SectionInfo* s : list) total += s->raw_size;
+  if (list.size() <= 1 || total < kDecodeAheadMin) {
     Buffer stored, raw;
     for (const SectionInfo* s : list) {
       load_payload(*s, stored, raw);

@@ -2,6 +2,8 @@
 // reader.cc answers queries and loads payloads.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,7 +61,8 @@ class ImageReader::Impl {
   std::vector<SectionInfo> sections_;
   std::map<std::pair<SectionType, uint64_t>, std::vector<size_t>> lookup_;
   mutable std::mutex pool_mutex_;
-  mutable std::unique_ptr<WorkerPool> pool_;
+  mutable std::unique_ptr<WorkerPool> pool_;  // decodes ahead; started on first large read
+  mutable pid_t pool_pid_ = 0;
 };
 
 }  // namespace ckpt::image

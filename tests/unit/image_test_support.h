@@ -1,6 +1,7 @@
 // Helpers shared by the image unit tests: a scratch directory and test payloads.
 #pragma once
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -32,6 +33,28 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// An in-memory file with a path, for tests that rewrite an image thousands of times.
+class MemFile {
+ public:
+  MemFile() : fd_(::memfd_create("ckpt-test-image", MFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::runtime_error("memfd_create failed");
+  }
+  ~MemFile() { ::close(fd_); }
+  MemFile(const MemFile&) = delete;
+  MemFile& operator=(const MemFile&) = delete;
+
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+  void set(const std::string& bytes) {
+    if (::ftruncate(fd_, 0) != 0 ||
+        ::pwrite(fd_, bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+      throw std::runtime_error("memfd write failed");
+    }
+  }
+
+ private:
+  int fd_;
 };
 
 // splitmix64: fast, seeded, the same on every host.
