@@ -159,6 +159,10 @@ void ImageReader::read_stream(
   impl_->for_each_payload(list, consume);
 }
 
+uint64_t ImageReader::file_size() const {
+  return impl_->file_size();
+}
+
 void ImageReader::verify() const {
   std::vector<const SectionInfo*> all;
   for (const SectionInfo& s : impl_->sections()) all.push_back(&s);

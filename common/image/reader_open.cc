@@ -9,7 +9,7 @@ namespace ckpt::image {
 using namespace format;
 
 ImageReader::Impl::Impl(const std::string& path)
-    : path_(path), fd_(open_image_file(path)), size_(file_size(fd_.get(), path)) {
+    : path_(path), fd_(open_image_file(path)), size_(image::file_size(fd_.get(), path)) {
   read_preamble();
   uint64_t trailer_offset = read_footer();
   SectionInfo expected{.type = SectionType::kTrailer, .offset = trailer_offset};
