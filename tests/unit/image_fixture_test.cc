@@ -68,7 +68,7 @@ std::string fixture_pages() {
 
 }  // namespace
 
-TEST_CASE("image: generate the format v1 fixture", "[.generate-fixture]") {
+TEST_CASE("generate tests/fixtures/image-v1.ckpt", "[.generate-fixture]") {
   Header h = testing::test_header();
   h.container_id = "fixture";
   WriterOptions o;

@@ -109,3 +109,60 @@ TEST_CASE("image: an abandoned stream makes the image unfinishable") {
   struct stat st {};
   CHECK(::stat(path.c_str(), &st) != 0);
 }
+
+namespace {
+
+// A 6 MiB stream of 512 KiB chunks: large enough for the reader to decode ahead on workers.
+std::string write_decode_ahead_image(const std::string& path, const std::string& data) {
+  WriterOptions o;
+  o.chunk_size = 512 << 10;
+  ImageWriter w(path, test_header(), o);
+  write_stream(w, 5, data, 1 << 20);
+  w.finish();
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("image: a damaged chunk stops a decoded-ahead stream at that chunk") {
+  TempDir dir;
+  std::string path = dir.file("img.ckpt");
+  std::string data = half_random_pages(1536, 4);
+  write_decode_ahead_image(path, data);
+  uint64_t damaged_at = ImageReader(path).sections().at(5).offset + 100;
+  {
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    REQUIRE(f);
+    std::fseek(f, static_cast<long>(damaged_at), SEEK_SET);
+    int c = std::fgetc(f);
+    std::fseek(f, static_cast<long>(damaged_at), SEEK_SET);
+    std::fputc(c ^ 0x40, f);
+    std::fclose(f);
+  }
+  ImageReader r(path);
+  size_t delivered = 0;
+  CHECK_THROWS_WITH(
+      r.read_stream(SectionType::kPages, 5,
+                    [&](std::span<const std::byte> chunk) {
+                      CHECK(std::memcmp(chunk.data(), data.data() + delivered * chunk.size(),
+                                        chunk.size()) == 0);
+                      ++delivered;
+                    }),
+      Catch::Contains("section pages/5 #5 at offset") && Catch::Contains("checksum mismatch"));
+  CHECK(delivered == 5);
+  CHECK_THROWS_AS(r.verify(), ckpt::Error);
+}
+
+TEST_CASE("image: an exception from the consumer ends read_stream cleanly") {
+  TempDir dir;
+  std::string path = dir.file("img.ckpt");
+  write_decode_ahead_image(path, half_random_pages(1536, 4));
+  ImageReader r(path);
+  int calls = 0;
+  auto consume = [&](std::span<const std::byte>) {
+    if (++calls == 2) throw std::runtime_error("consumer gave up");
+  };
+  CHECK_THROWS_WITH(r.read_stream(SectionType::kPages, 5, consume), "consumer gave up");
+  calls = -100;  // the reader is still usable afterwards
+  CHECK(r.get_bytes(SectionType::kPages, 5).size() == 1536 * 4096);
+}
