@@ -104,7 +104,7 @@ void print_cgroups(const json& tree) {
   fmt::print("\ncgroups (dumped on {}):\n", tree["dumped_on"].get<std::string>());
   for (const json& node : tree["nodes"]) {
     std::string path = node["path"].get<std::string>();
-    fmt::print("  /{}: {}; pids {}\n", path, set_fields(node["limits"]), node["pids"].dump());
+    fmt::print("  /{}: {}; members {}\n", path, set_fields(node["limits"]), node["members"].dump());
   }
 }
 

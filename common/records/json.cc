@@ -25,7 +25,7 @@ void to_json(nlohmann::json& j, const CgroupLimits& l) {
 }
 
 void to_json(nlohmann::json& j, const CgroupNode& node) {
-  j = {{"path", node.path}, {"limits", node.limits}, {"pids", node.pids}};
+  j = {{"path", node.path}, {"limits", node.limits}, {"members", node.members}};
 }
 
 void to_json(nlohmann::json& j, const CgroupTree& tree) {

@@ -52,7 +52,7 @@ CgroupTree fixture_cgroups() {
   t.dumped_on = "v1";
   CgroupNode root;
   root.limits = fixture_config().limits;
-  root.pids = {31337, 31338};
+  root.members = {{"memory", {1, 2}}, {"pids", {1, 2}}};
   t.nodes = {root};
   return t;
 }
@@ -124,7 +124,7 @@ TEST_CASE("image: inspect's JSON document describes the fixture") {
   REQUIRE(doc["process_tree"].size() == 2);
   CHECK(doc["process_tree"][1]["comm"] == "sleep");
   CHECK(doc["process_tree"][1]["threads"].size() == 2);
-  CHECK(doc["cgroups"]["nodes"][0]["pids"] == nlohmann::json({31337, 31338}));
+  CHECK(doc["cgroups"]["nodes"][0]["members"]["memory"] == nlohmann::json({1, 2}));
   REQUIRE(doc["sections"].size() == 5);
   const auto& pages = doc["sections"][4];
   CHECK(pages["type"] == "pages");
