@@ -43,6 +43,7 @@ class ImageReader::Impl {
 
  private:
   // reader_open.cc
+  std::pair<uint32_t, uint32_t> read_preamble_fields() const;
   void read_preamble();
   uint64_t read_footer();
   SectionInfo read_section_header(const SectionInfo& expected, uint64_t limit) const;

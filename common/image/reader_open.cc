@@ -21,12 +21,14 @@ ImageReader::Impl::Impl(const std::string& path)
   build_lookup();
 }
 
-void ImageReader::Impl::read_preamble() {
+// Magic, format version and header size; returns (version, header size).
+std::pair<uint32_t, uint32_t> ImageReader::Impl::read_preamble_fields() const {
   if (size_ == 0) fail("{}: empty file, not a ckpt image", path_);
   std::array<std::byte, kPreambleFixedSize> fixed{};
   size_t have = std::min<uint64_t>(size_, fixed.size());
-  if (!read_at(fd_.get(), 0, std::span(fixed).first(have), path_))
+  if (!read_at(fd_.get(), 0, std::span(fixed).first(have), path_)) {
     part_fail("preamble", 0, "truncated");
+  }
   if (have < kMagic.size() || std::memcmp(fixed.data(), kMagic.data(), kMagic.size()) != 0) {
     fail("{}: not a ckpt image (no image magic at offset 0)", path_);
   }
@@ -45,9 +47,16 @@ void ImageReader::Impl::read_preamble() {
         "preamble", 12,
         fmt::format("header size {} does not fit in the file of {} bytes", header_size, size_));
   }
+  return {version, header_size};
+}
+
+void ImageReader::Impl::read_preamble() {
+  auto [version, header_size] = read_preamble_fields();
   std::string body(header_size + kHeaderChecksumSize, '\0');
   auto bytes = std::as_writable_bytes(std::span(body.data(), body.size()));
-  if (!read_at(fd_.get(), kPreambleFixedSize, bytes, path_)) part_fail("header", 16, "truncated");
+  if (!read_at(fd_.get(), kPreambleFixedSize, bytes, path_)) {
+    part_fail("header", kPreambleFixedSize, "truncated");
+  }
   auto stored_sum = load<uint64_t>(bytes.data() + header_size);
   body.resize(header_size);
   if (checksum(body) != stored_sum) part_fail("header", kPreambleFixedSize, "checksum mismatch");
