@@ -4,6 +4,8 @@
 // independent of libnl. Links refer to each other by name, never by ifindex.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
@@ -27,7 +29,7 @@ struct VethPeer {
   bool operator==(const VethPeer&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& name& master& mtu& mac& up& inside;
+    fields(ar, name, master, mtu, mac, up, inside);
   }
 };
 
@@ -40,7 +42,7 @@ struct BridgeInfo {
   bool operator==(const BridgeInfo&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& stp_state& ageing_time& forward_delay& priority;
+    fields(ar, stp_state, ageing_time, forward_delay, priority);
   }
 };
 
@@ -56,7 +58,7 @@ struct VxlanInfo {
   bool operator==(const VxlanInfo&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& vni& remote& group& local& port& ttl& parent;
+    fields(ar, vni, remote, group, local, port, ttl, parent);
   }
 };
 
@@ -69,7 +71,7 @@ struct TunInfo {
   bool operator==(const TunInfo&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& tap& flags& owner& group;
+    fields(ar, tap, flags, owner, group);
   }
 };
 
@@ -93,8 +95,8 @@ struct NetLink {
   bool operator==(const NetLink&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& name& kind& ifindex& mtu& mac& up& master& veth& bridge& macvlan_mode& macvlan_parent&
-        vxlan& tun;
+    fields(ar, name, kind, ifindex, mtu, mac, up, master, veth, bridge, macvlan_mode,
+           macvlan_parent, vxlan, tun);
   }
 };
 
@@ -113,7 +115,8 @@ struct NetAddress {
   bool operator==(const NetAddress&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& link& family& local& peer& prefix& scope& flags& valid_lifetime& preferred_lifetime& label;
+    fields(ar, link, family, local, peer, prefix, scope, flags, valid_lifetime, preferred_lifetime,
+           label);
   }
 };
 
@@ -134,7 +137,8 @@ struct NetRoute {
   bool operator==(const NetRoute&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& family& table& dst& dst_len& gateway& link& prefsrc& priority& scope& protocol& type& flags;
+    fields(ar, family, table, dst, dst_len, gateway, link, prefsrc, priority, scope, protocol, type,
+           flags);
   }
 };
 
@@ -156,8 +160,8 @@ struct NetRule {
   bool operator==(const NetRule&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& family& priority& table& action& src& src_len& dst& dst_len& iif& oif& fwmark& fwmask&
-        protocol;
+    fields(ar, family, priority, table, action, src, src_len, dst, dst_len, iif, oif, fwmark,
+           fwmask, protocol);
   }
 };
 
@@ -171,7 +175,7 @@ struct NetNeighbour {
   bool operator==(const NetNeighbour&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& link& family& dst& lladdr& state;
+    fields(ar, link, family, dst, lladdr, state);
   }
 };
 
@@ -183,7 +187,7 @@ struct NetSysctl {
   bool operator==(const NetSysctl&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& path& value;
+    fields(ar, path, value);
   }
 };
 
@@ -198,7 +202,7 @@ struct NetNamespace {
   bool operator==(const NetNamespace&) const = default;
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& links& addresses& routes& rules& neighbours& sysctls;
+    fields(ar, links, addresses, routes, rules, neighbours, sysctls);
   }
 };
 
