@@ -35,9 +35,12 @@ bool is_global_sysctl(const std::string& path) {
   return true;
 }
 
-// The address the kernel gives a link by itself (EUI-64 link-local) comes back when the link goes
-// up; adding it again would make it look user-made.
-bool is_kernel_link_local(const records::NetAddress& address, const records::NetNamespace& net) {
+// The addresses the kernel gives a link by itself (lo's 127.0.0.1/8 and ::1, EUI-64 link-local)
+// come back when the link goes up; adding them again would make them look user-made.
+bool is_kernel_made(const records::NetAddress& address, const records::NetNamespace& net) {
+  if (address.link == "lo" && ((address.local == "127.0.0.1" && address.prefix == 8) ||
+                               (address.local == "::1" && address.prefix == 128)))
+    return true;
   if (address.family != AF_INET6 || address.prefix != 64) return false;
   unsigned char addr[16];
   if (inet_pton(AF_INET6, address.local.c_str(), addr) != 1) return false;
@@ -191,7 +194,7 @@ Plan build_plan(const records::NetNamespace& net) {
     if (link.up) plan.push_back(SetUp{link.name, false});
   }
   for (const auto& address : net.addresses)
-    if (!is_kernel_link_local(address, net)) plan.push_back(AddAddress{address});
+    if (!is_kernel_made(address, net)) plan.push_back(AddAddress{address});
   std::vector<records::NetRoute> routes = net.routes;
   std::stable_sort(routes.begin(), routes.end(),
                    [](const auto& a, const auto& b) { return a.scope > b.scope; });

@@ -91,8 +91,8 @@ records::TunInfo tun_info(const LinkInfoData& info) {
   if (info.u8(IFLA_TUN_MULTI_QUEUE, 0)) t.flags |= IFF_MULTI_QUEUE;
   uint32_t owner = info.u32(IFLA_TUN_OWNER, UINT32_MAX);
   uint32_t group = info.u32(IFLA_TUN_GROUP, UINT32_MAX);
-  t.owner = owner == UINT32_MAX ? -1 : owner;
-  t.group = group == UINT32_MAX ? -1 : group;
+  t.owner = owner == UINT32_MAX ? int64_t{-1} : int64_t{owner};
+  t.group = group == UINT32_MAX ? int64_t{-1} : int64_t{group};
   return t;
 }
 

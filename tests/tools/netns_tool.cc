@@ -5,6 +5,7 @@
 //                                          /run/netns/NAME (so `ip -n NAME` sees it); MAP is a
 //                                          --net-map spec
 //   setup PID ID [SPEC...]                 setup_container_network(PID, ID, SPECs)
+//   show FILE                              the links of a record, one a line
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -44,6 +45,17 @@ int run(const std::vector<std::string>& args) {
     std::printf("%zu links, %zu addresses, %zu routes, %zu rules, %zu neighbours, %zu sysctls\n",
                 net.links.size(), net.addresses.size(), net.routes.size(), net.rules.size(),
                 net.neighbours.size(), net.sysctls.size());
+    return 0;
+  }
+  if (args.size() == 2 && args[0] == "show") {
+    auto net = image::from_bytes<records::NetNamespace>(fs::read_file(args[1]), "net");
+    for (const auto& l : net.links)
+      std::printf(
+          "%s %s mtu %u mac %s up %d master '%s' peer '%s' tun tap=%d flags=%#x owner=%lld "
+          "group=%lld\n",
+          l.name.c_str(), l.kind.c_str(), l.mtu, l.mac.c_str(), l.up, l.master.c_str(),
+          l.veth.name.c_str(), l.tun.tap, l.tun.flags, static_cast<long long>(l.tun.owner),
+          static_cast<long long>(l.tun.group));
     return 0;
   }
   if (args.size() >= 4 && args[0] == "rebuild") {

@@ -55,6 +55,8 @@ records::NetNamespace rich_namespace() {
   a.local = "10.1.0.2";
   a.prefix = 24;
   net.addresses.push_back(a);
+  records::NetAddress lo{"lo", AF_INET6, "::1", "", 128, 254, 0x80, 0xffffffff, 0xffffffff, ""};
+  net.addresses.push_back(lo);
   records::NetAddress ll = a;  // what the kernel derives from eth0's MAC
   ll.family = AF_INET6;
   ll.local = "fe80::ff:fe00:1";
