@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "common/image/std_optional.h"
+#include "common/records/std_optional.h"
 
 namespace ckpt::image {
 
