@@ -73,6 +73,10 @@ std::unique_ptr<RebuiltNetns> rebuild_netns(const records::NetNamespace& net,
 void setup_container_network(pid_t init_pid, const std::string& container_id,
                              const std::vector<std::string>& net_specs);
 
+// Removes the host ends of a container's `--net` veths (they would otherwise linger until the
+// kernel has finished with its dead netns, and a restore right after would find them taken).
+void remove_host_veths(const std::string& container_id, const std::vector<std::string>& net_specs);
+
 // The host-side name of the `index`-th veth of a container: "ck" + 8 hex of a hash of the id +
 // "-" + index; fits IFNAMSIZ and is the same on every host.
 std::string host_veth_name(const std::string& container_id, int index);

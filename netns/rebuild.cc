@@ -61,4 +61,11 @@ void setup_container_network(pid_t init_pid, const std::string& container_id,
   undo.release();
 }
 
+void remove_host_veths(const std::string& container_id, const std::vector<std::string>& net_specs) {
+  if (net_specs.empty() || net_specs == std::vector<std::string>{"none"}) return;
+  LibnlNetlink host(-1);
+  for (size_t i = 0; i < net_specs.size(); ++i)
+    host.delete_host_link(host_veth_name(container_id, static_cast<int>(i)));
+}
+
 }  // namespace ckpt::netns
