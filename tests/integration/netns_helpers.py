@@ -5,6 +5,8 @@ import secrets
 import subprocess
 import time
 
+import pytest
+
 BUILD = os.environ.get("CKPT_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 NETNS_TOOL = os.path.join(BUILD, "tests", "netns_tool")
 
@@ -159,3 +161,28 @@ def snapshot(ns):
 
 def no_tentative(ns):
     return ip("-6", "addr", "show", "tentative", ns=ns).stdout.strip() == ""
+
+
+@pytest.fixture
+def env():
+    """A NetEnv cleaned up even when the test fails (import this fixture into a test module)."""
+    e = NetEnv()
+    try:
+        yield e
+    finally:
+        e.cleanup()
+
+
+ECHO_SERVER = ("import socket, sys\n"
+               "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+               "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen()\n"
+               "while True:\n"
+               "    c, _ = s.accept(); c.sendall(c.recv(4)); c.close()\n")
+
+
+def tcp_answers(client_ns, address, port):
+    """Whether an echo server at address:port answers a client inside `client_ns`."""
+    code = (f"import socket; s = socket.create_connection(('{address}', {port}), timeout=2); "
+            "s.sendall(b'ping'); print(s.recv(4).decode())")
+    out = sh("ip", "netns", "exec", client_ns, "/usr/bin/python3", "-c", code, check=False)
+    return out.stdout.strip() == "ping"

@@ -9,25 +9,10 @@ import secrets
 import pytest
 
 from conftest import CKPT, container_info, run_ckpt, unique
-from netns_helpers import NetEnv, ip, ip_json, link_exists, sh, wait_until
+from netns_helpers import (ECHO_SERVER, env, ip, ip_json, link_exists, sh,  # noqa: F401
+                           tcp_answers, wait_until)
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
-
-ECHO_SERVER = ("import socket\n"
-               "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-               "s.bind(('0.0.0.0', 7000)); s.listen()\n"
-               "while True:\n"
-               "    c, _ = s.accept(); c.sendall(c.recv(4)); c.close()\n")
-
-
-@pytest.fixture
-def env():
-    e = NetEnv()
-    try:
-        yield e
-    finally:
-        e.cleanup()
-
 
 def host_veth_name(container_id, index):
     """The same hash as netns::host_veth_name (FNV-1a of the id)."""
@@ -50,10 +35,7 @@ def bridge_with_client(env, suffix, subnet):
 
 
 def answers(client, address):
-    code = (f"import socket; s = socket.create_connection(('{address}', 7000), timeout=2); "
-            "s.sendall(b'ping'); print(s.recv(4).decode())")
-    out = sh("ip", "netns", "exec", client, "/usr/bin/python3", "-c", code, check=False)
-    return out.stdout.strip() == "ping"
+    return tcp_answers(client, address, 7000)
 
 
 def in_container(cid, *args):
@@ -84,7 +66,7 @@ def run_echo_container(containers, env, bridge, subnet):
     env.expect_host_link(host_veth_name(cid, 0))
     run_ckpt("run", "--name", cid, "--detach", "--net",
              f"bridge={bridge},ip={subnet}.2/24,gw={subnet}.1", "--", "/usr/bin/python3", "-c",
-             ECHO_SERVER)
+             ECHO_SERVER, "7000")
     return cid
 
 

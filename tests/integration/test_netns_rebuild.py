@@ -3,27 +3,17 @@ removed, rebuilt by rebuild_netns() and compared with `ip -d -j`. Run as root:
     /usr/bin/python3 -m pytest tests/integration/test_netns_rebuild.py
 """
 import os
-import socket
 import subprocess
 
 import pytest
 
-from netns_helpers import (NETNS_TOOL, NetEnv, ip, ip_json, link_exists, netns_tool, no_tentative,
-                           sh, snapshot, wait_until)
+from netns_helpers import (ECHO_SERVER, NETNS_TOOL, env, ip, ip_json, link_exists,  # noqa: F401
+                           netns_tool, no_tentative, sh, snapshot, tcp_answers, wait_until)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespaces, links)"),
     pytest.mark.skipif(not os.path.exists(NETNS_TOOL), reason=f"{NETNS_TOOL} is not built"),
 ]
-
-
-@pytest.fixture
-def env():
-    e = NetEnv()
-    try:
-        yield e
-    finally:
-        e.cleanup()
 
 
 def build_rich_namespace(env):
@@ -163,20 +153,9 @@ def test_half_way_failure_removes_host_veths(env):
     assert not os.path.exists(f"/run/netns/{restored}")
 
 
-def tcp_answers(client_ns, address, port):
-    code = (f"import socket; s = socket.create_connection(('{address}', {port}), timeout=3); "
-            "s.sendall(b'ping'); print(s.recv(4).decode())")
-    out = sh("ip", "netns", "exec", client_ns, "/usr/bin/python3", "-c", code, check=False)
-    return out.stdout.strip() == "ping"
-
-
 def echo_server(env, ns, port):
-    code = ("import socket\n"
-            "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-            f"s.bind(('0.0.0.0', {port})); s.listen()\n"
-            "while True:\n"
-            "    c, _ = s.accept(); c.sendall(c.recv(4)); c.close()\n")
-    p = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code])
+    p = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", ECHO_SERVER,
+                          str(port)])
     env.procs.append(p)
     return p
 
