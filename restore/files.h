@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/image/image.h"
 
@@ -26,6 +27,12 @@ class OpenedFiles {
 
 struct FilesRestoreContext {
   std::string console_path;  // host path of the restored container's console log
+  // An fd already open on the new console (opened before entering the container's mount
+  // namespace, where console_path may not be visible); -1 to open console_path instead.
+  int console_fd = -1;
+  // fds of the restorer that install_fds() leaves open (e.g. a control socket). They must not
+  // be any fd number the restored processes use; install_fds() throws if one is.
+  std::vector<int> keep_fds;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
