@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "ckpt/pipes.h"
 #include "common/error.h"
 #include "common/fs.h"
 
@@ -107,6 +109,30 @@ std::string read_root(pid_t pid) {
   return root.string();
 }
 
+ConsoleId console_id(const std::string& console_path) {
+  ConsoleId console;
+  struct stat st {};
+  if (console_path.empty() || ::stat(console_path.c_str(), &st) != 0) return console;
+  console.known = true;
+  console.dev = st.st_dev;
+  console.ino = st.st_ino;
+  return console;
+}
+
+records::PipeObject& pipe_by_id(records::FilesState& state, uint64_t id) {
+  auto it = std::find_if(state.pipes.begin(), state.pipes.end(),
+                         [&](const records::PipeObject& p) { return p.id == id; });
+  if (it == state.pipes.end()) fail("files: no pipe {}", id);
+  return *it;
+}
+
+uint64_t first_description_of_pipe(const records::FilesState& state, uint64_t pipe_id) {
+  for (const auto& d : state.descriptions) {
+    if (d.pipe_id == pipe_id) return d.id;
+  }
+  fail("files: pipe {} without description", pipe_id);
+}
+
 }  // namespace
 
 bool kcmp_same_file(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) {
@@ -154,6 +180,24 @@ CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
   }
   CollectedFiles collected = table.take();
   collected.state.processes = std::move(tables);
+  return collected;
+}
+
+CollectedFiles collect_files(const FilesContext& context) {
+  std::vector<ProcessFdFacts> processes;
+  for (pid_t pid : context.pids) processes.push_back(read_process_fds(pid));
+  CollectedFiles collected =
+      build_files_state(processes, console_id(context.console_path), kcmp_same_file);
+  for (auto& [pipe_id, ref] : collected.pipes) {
+    PipeContents contents = peek_pipe(ref.pid, ref.fd);
+    records::PipeObject& pipe = pipe_by_id(collected.state, pipe_id);
+    pipe.capacity = contents.capacity;
+    pipe.data_size = contents.data.size();
+    if (!contents.data.empty()) {
+      pipe.data_id = first_description_of_pipe(collected.state, pipe_id);
+      collected.pipe_data.emplace_back(pipe.data_id, std::move(contents.data));
+    }
+  }
   return collected;
 }
 

@@ -1,8 +1,11 @@
 #include "restore/pipes.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <utility>
 
 #include "common/error.h"
 #include "restore/fd_kinds.h"
@@ -41,6 +44,21 @@ UniqueFd open_fifo(const PipeObject& pipe) {
   return fd;
 }
 
+// A FIFO still open elsewhere (e.g. by the dumped container left running) keeps its own
+// buffer: adding the dumped data again would duplicate it.
+bool already_holds_data(int read_fd, const PipeObject& pipe) {
+  if (pipe.fifo_path.empty()) return false;
+  int buffered = 0;
+  if (::ioctl(read_fd, FIONREAD, &buffered) != 0) throw_errno("FIONREAD on {}", pipe.fifo_path);
+  return buffered > 0;
+}
+
+UniqueFd duplicate(int fd) {
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!copy) throw_errno("fcntl(F_DUPFD_CLOEXEC) on a pipe");
+  return copy;
+}
+
 }  // namespace
 
 RestoredPipes::RestoredPipes(const records::FilesState& state, const ReadFileData& read_data) {
@@ -56,17 +74,31 @@ RestoredPipes::RestoredPipes(const records::FilesState& state, const ReadFileDat
     }
     int write_fd = ends.write ? ends.write.get() : ends.read.get();
     set_capacity(write_fd, pipe);
-    refill(write_fd, pipe, read_data);
+    if (already_holds_data(ends.read.get(), pipe)) {
+      spdlog::warn("restore files: FIFO {} is open elsewhere and holds data; not refilled",
+                   pipe.fifo_path);
+    } else {
+      refill(write_fd, pipe, read_data);
+    }
     pipes_.emplace(pipe.id, std::move(ends));
   }
 }
 
-UniqueFd RestoredPipes::open_description(const records::FileDescription& d) const {
+UniqueFd RestoredPipes::open_description(const records::FileDescription& d) {
   auto it = pipes_.find(d.pipe_id);
   if (it == pipes_.end())
     fail("restore files: description {} names unknown pipe {}", d.id, d.pipe_id);
-  // Non-blocking so that opening one end never waits for the other; flags set right after.
-  UniqueFd fd = reopen(it->second.read.get(), d.flags | O_NONBLOCK);
+  Ends& ends = it->second;
+  UniqueFd fd;
+  int access = static_cast<int>(d.flags) & O_ACCMODE;
+  if (ends.write && access == O_RDONLY && !std::exchange(ends.read_given, true)) {
+    fd = duplicate(ends.read.get());
+  } else if (ends.write && access == O_WRONLY && !std::exchange(ends.write_given, true)) {
+    fd = duplicate(ends.write.get());
+  } else {
+    // Non-blocking so that opening one end never waits for the other; flags set right after.
+    fd = reopen(ends.read.get(), d.flags | O_NONBLOCK);
+  }
   if (::fcntl(fd.get(), F_SETFL, reopen_flags(d.flags)) != 0) throw_errno("fcntl(F_SETFL) on pipe");
   return fd;
 }

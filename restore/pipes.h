@@ -16,13 +16,16 @@ class RestoredPipes {
   // Creates every pipe of `state` and refills it.
   RestoredPipes(const records::FilesState& state, const ReadFileData& read_data);
 
-  // A new description on the pipe of `d` (kPipe or kFifo) with its recorded flags.
-  UniqueFd open_description(const records::FileDescription& d) const;
+  // A description on the pipe of `d` (kPipe or kFifo) with its recorded flags: for unnamed
+  // pipes the first reader and writer get pipe2()'s own ends, others reopen the pipe.
+  UniqueFd open_description(const records::FileDescription& d);
 
  private:
   struct Ends {
     UniqueFd read;   // an O_RDONLY or O_RDWR handle keeping the pipe and its data alive
     UniqueFd write;  // unnamed pipes only
+    bool read_given = false;
+    bool write_given = false;
   };
   std::map<uint64_t, Ends> pipes_;  // by PipeObject::id
 };
