@@ -13,6 +13,8 @@
 // The trailer indexes every section (type, id, seq, offset) for seeking readers.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -39,7 +41,7 @@ struct Header {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & format_version & arch & kernel & ckpt_version & created_unix & container_id;
+    records::fields(ar, format_version, arch, kernel, ckpt_version, created_unix, container_id);
   }
 };
 
