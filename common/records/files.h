@@ -3,6 +3,8 @@
 // section kFileData (id = FileDescription::data_id or PipeObject::data_id) holds contents.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
@@ -42,8 +44,8 @@ struct FileDescription {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& id& kind& flags& pos& path& mode& uid& gid& size& rdev& deleted& data_id& pipe_id&
-        eventfd_count& eventfd_semaphore;
+    fields(ar, id, kind, flags, pos, path, mode, uid, gid, size, rdev, deleted, data_id, pipe_id,
+           eventfd_count, eventfd_semaphore);
   }
 };
 
@@ -57,7 +59,7 @@ struct PipeObject {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& id& capacity& data_size& data_id& fifo_path;
+    fields(ar, id, capacity, data_size, data_id, fifo_path);
   }
 };
 
@@ -68,7 +70,7 @@ struct FdEntry {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& fd& description& cloexec;
+    fields(ar, fd, description, cloexec);
   }
 };
 
@@ -80,7 +82,7 @@ struct ProcessFiles {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& host_pid& ns_pid& fds;
+    fields(ar, host_pid, ns_pid, fds);
   }
 };
 
@@ -91,7 +93,7 @@ struct FilesState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& descriptions& pipes& processes;
+    fields(ar, descriptions, pipes, processes);
   }
 };
 
