@@ -41,7 +41,25 @@ void write_text(int fd, const std::string& text) {
   if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) _exit(90);
 }
 
-// In the workload process: its fds 0-20 as the test expects them.
+// A full 1 MiB pipe (fds 22, 23), an eventfd above 2^32 (24), an O_PATH fd (25).
+void set_up_edge_cases(const std::string& dir) {
+  int ends[2];
+  if (pipe2(ends, O_NONBLOCK) != 0) _exit(93);
+  place(ends[0], 22);
+  place(ends[1], 23);
+  if (fcntl(23, F_SETPIPE_SZ, 1 << 20) != 1 << 20) _exit(94);
+  std::string block(4096, 'x');
+  for (int i = 0; i < 256; ++i) {
+    block[0] = static_cast<char>('a' + i % 26);
+    write_text(23, block);
+  }
+  place(eventfd(0, 0), 24);
+  uint64_t count = (1ull << 40) + 5;
+  if (write(24, &count, sizeof count) != sizeof count) _exit(95);
+  place(open((dir + "/shared").c_str(), O_PATH), 25);
+}
+
+// In the workload process: its fds 0-25 as the test expects them.
 void set_up_workload_fds(const std::string& dir) {
   close_range(3, kReportFd - 1, 0);
   close_range(kReportFd + 1, ~0u, 0);
@@ -70,6 +88,7 @@ void set_up_workload_fds(const std::string& dir) {
   write_text(18, "fifo-data");
   place(open((dir + "/fifo").c_str(), O_RDONLY | O_NONBLOCK), 19);
   place(open(dir.c_str(), O_RDONLY | O_DIRECTORY), 20);
+  set_up_edge_cases(dir);
 }
 
 // Forks a child that shares everything, drops fd 13 and opens `shared` again at fd 21.
@@ -261,7 +280,11 @@ TEST_CASE("files of two stopped processes come back the same in two new processe
   ProcessPair original;
   start_workload(original, dir.path);
   auto collected = collect(original, dir.path + "/console");
-  CHECK(pipe_contents(collected) == std::vector<std::string>{"fifo-data", "token-123"});
+  auto pipes = pipe_contents(collected);
+  REQUIRE(pipes.size() == 3);
+  CHECK(pipes[0].size() == 1 << 20);
+  CHECK(pipes[1] == "fifo-data");
+  CHECK(pipes[2] == "token-123");
   CHECK(ckpt::dump::peek_pipe(original.parent, 10).data == "token-123");  // not consumed
 
   std::string new_console = dir.path + "/console2";
