@@ -22,6 +22,7 @@
 #include "ckpt/pipes.h"
 #include "common/fs.h"
 #include "restore/files_open.h"
+#include "tests/unit/files_test_support.h"
 
 namespace {
 
@@ -122,13 +123,6 @@ struct ProcessPair {
   }
 };
 
-bool stopped(pid_t pid) {
-  auto stat = ckpt::fs::try_read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return false;
-  auto state = stat->substr(stat->rfind(')') + 2, 1);
-  return state == "T";
-}
-
 // Runs `body` in a forked process whose fd kReportFd is a pipe to us; fills the pair from the
 // child's report and waits until both are stopped.
 template <typename Body>
@@ -152,10 +146,11 @@ void start_pair(ProcessPair& pair, Body body) {
   REQUIRE_FALSE(text.empty());
   REQUIRE(text.find_first_not_of("0123456789") == std::string::npos);
   pair.child = std::stoi(text);
-  for (int i = 0; i < 500 && !(stopped(pair.parent) && stopped(pair.child)); ++i)
+  for (int i = 0; i < 500 && !(files_test::stopped(pair.parent) && files_test::stopped(pair.child));
+       ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(stopped(pair.parent));
-  REQUIRE(stopped(pair.child));
+  REQUIRE(files_test::stopped(pair.parent));
+  REQUIRE(files_test::stopped(pair.child));
 }
 
 // The workload pair: set_up_workload_fds, then `extra` in the parent, then the child forked.
@@ -256,12 +251,6 @@ struct TempDir {
 
 }  // namespace
 
-bool skip_unless_root() {
-  if (geteuid() == 0) return false;
-  WARN("skipped: needs root");
-  return true;
-}
-
 std::string link_of(pid_t pid, int fd) {
   return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" +
                                        std::to_string(fd));
@@ -275,7 +264,7 @@ std::vector<std::string> pipe_contents(const ckpt::dump::CollectedFiles& collect
 }
 
 TEST_CASE("files of two stopped processes come back the same in two new processes", "[root]") {
-  if (skip_unless_root()) return;
+  if (files_test::skip_unless_root()) return;
   TempDir dir;
   ProcessPair original;
   start_workload(original, dir.path);
@@ -310,7 +299,7 @@ TEST_CASE("files of two stopped processes come back the same in two new processe
 }
 
 TEST_CASE("an unsupported fd fails the collection and leaves the process as it was", "[root]") {
-  if (skip_unless_root()) return;
+  if (files_test::skip_unless_root()) return;
   TempDir dir;
   ProcessPair original;
   start_workload(original, dir.path, [] {
@@ -326,7 +315,7 @@ TEST_CASE("an unsupported fd fails the collection and leaves the process as it w
 }
 
 TEST_CASE("a file that no longer exists fails the restore naming it", "[root]") {
-  if (skip_unless_root()) return;
+  if (files_test::skip_unless_root()) return;
   TempDir dir;
   ProcessPair original;
   start_workload(original, dir.path);

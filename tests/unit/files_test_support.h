@@ -1,0 +1,27 @@
+// Helpers shared by the files tests that run real processes.
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "common/fs.h"
+
+namespace files_test {
+
+// True (with a warning) when the test cannot run because we are not root.
+inline bool skip_unless_root() {
+  if (geteuid() == 0) return false;
+  WARN("skipped: needs root");
+  return true;
+}
+
+// Whether `pid` is in a stopped state ("T" in /proc/PID/stat).
+inline bool stopped(pid_t pid) {
+  auto stat = ckpt::fs::try_read_file("/proc/" + std::to_string(pid) + "/stat");
+  return stat && stat->substr(stat->rfind(')') + 2, 1) == "T";
+}
+
+}  // namespace files_test
