@@ -243,12 +243,6 @@ std::vector<std::string> fd_tables(const FilesState& state) {
   return lines;
 }
 
-struct TempDir {
-  std::string path = "/tmp/ckpt-files-test-" + std::to_string(getpid());
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
 }  // namespace
 
 std::string link_of(pid_t pid, int fd) {
@@ -265,7 +259,7 @@ std::vector<std::string> pipe_contents(const ckpt::dump::CollectedFiles& collect
 
 TEST_CASE("files of two stopped processes come back the same in two new processes", "[root]") {
   if (files_test::skip_unless_root()) return;
-  TempDir dir;
+  files_test::TempDir dir("ckpt-files-test");
   ProcessPair original;
   start_workload(original, dir.path);
   auto collected = collect(original, dir.path + "/console");
@@ -300,7 +294,7 @@ TEST_CASE("files of two stopped processes come back the same in two new processe
 
 TEST_CASE("an unsupported fd fails the collection and leaves the process as it was", "[root]") {
   if (files_test::skip_unless_root()) return;
-  TempDir dir;
+  files_test::TempDir dir("ckpt-files-test");
   ProcessPair original;
   start_workload(original, dir.path, [] {
     int sockets[2];
@@ -316,7 +310,7 @@ TEST_CASE("an unsupported fd fails the collection and leaves the process as it w
 
 TEST_CASE("a file that no longer exists fails the restore naming it", "[root]") {
   if (files_test::skip_unless_root()) return;
-  TempDir dir;
+  files_test::TempDir dir("ckpt-files-test");
   ProcessPair original;
   start_workload(original, dir.path);
   auto collected = collect(original, dir.path + "/console");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <string>
 
 #include "common/fs.h"
@@ -23,5 +24,15 @@ inline bool stopped(pid_t pid) {
   auto stat = ckpt::fs::try_read_file("/proc/" + std::to_string(pid) + "/stat");
   return stat && stat->substr(stat->rfind(')') + 2, 1) == "T";
 }
+
+// A directory /tmp/<name>-<pid>, removed with everything in it at the end of the test.
+struct TempDir {
+  std::string path;
+  explicit TempDir(const std::string& name)
+      : path("/tmp/" + name + "-" + std::to_string(getpid())) {
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
 
 }  // namespace files_test
