@@ -29,13 +29,13 @@ UniqueFd create_near(const std::string& path, std::string& created) {
 }  // namespace
 
 DeletedFiles::~DeletedFiles() {
-  for (const std::string& name : names_) ::unlink(name.c_str());
+  for (const auto& [data_id, name] : names_) ::unlink(name.c_str());
 }
 
-int DeletedFiles::recreate(const records::FileDescription& d) {
+const std::string& DeletedFiles::recreate(const records::FileDescription& d) {
   std::string name;
   UniqueFd fd = create_near(d.path, name);
-  names_.push_back(name);
+  const std::string& kept = names_.emplace(d.data_id, name).first->second;
   if (d.size > 0) {
     read_data_(d.data_id, [&](std::span<const std::byte> chunk) {
       write_all(fd.get(), chunk, d.path.c_str());
@@ -43,15 +43,15 @@ int DeletedFiles::recreate(const records::FileDescription& d) {
   }
   if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("fchown({})", name);
   if (::fchmod(fd.get(), d.mode & 07777) != 0) throw_errno("fchmod({})", name);
-  int raw = fd.get();
-  files_.emplace(d.data_id, std::move(fd));
-  return raw;
+  return kept;
 }
 
 UniqueFd DeletedFiles::open_description(const records::FileDescription& d) {
-  auto it = files_.find(d.data_id);
-  int file = it != files_.end() ? it->second.get() : recreate(d);
-  UniqueFd fd = reopen(file, d.flags);
+  auto it = names_.find(d.data_id);
+  const std::string& name = it != names_.end() ? it->second : recreate(d);
+  // By name, which exists until every description is open: no /proc needed.
+  UniqueFd fd(::open(name.c_str(), reopen_flags(d.flags)));
+  if (!fd) throw_errno("restore files: open recreated {}", name);
   restore_offset(fd.get(), d);
   return fd;
 }

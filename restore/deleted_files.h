@@ -26,11 +26,10 @@ class DeletedFiles {
   UniqueFd open_description(const records::FileDescription& d);
 
  private:
-  int recreate(const records::FileDescription& d);
+  const std::string& recreate(const records::FileDescription& d);
 
   ReadFileData read_data_;
-  std::map<uint64_t, UniqueFd> files_;  // by data_id
-  std::vector<std::string> names_;      // to unlink
+  std::map<uint64_t, std::string> names_;  // by data_id; unlinked at the end
 };
 
 }  // namespace ckpt::restore

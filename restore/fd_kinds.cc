@@ -35,7 +35,11 @@ void check_same_type(int fd, const FileDescription& d) {
 UniqueFd open_console(const FileDescription& d, const FilesRestoreContext& context) {
   UniqueFd fd;
   if (context.console_fd >= 0) {
-    fd = reopen(context.console_fd, d.flags);
+    // The caller's console description itself (no /proc needed): all console fds share it.
+    fd = UniqueFd(::fcntl(context.console_fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd) throw_errno("restore files: dup console fd {}", context.console_fd);
+    int status = static_cast<int>(d.flags) & (O_APPEND | O_NONBLOCK);
+    if (::fcntl(fd.get(), F_SETFL, status) != 0) throw_errno("restore files: console flags");
   } else {
     fd = UniqueFd(::open(context.console_path.c_str(), reopen_flags(d.flags)));
     if (!fd) throw_errno("restore files: open console {}", context.console_path);

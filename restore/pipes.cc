@@ -53,6 +53,12 @@ bool already_holds_data(int read_fd, const PipeObject& pipe) {
   return buffered > 0;
 }
 
+UniqueFd open_fifo_description(const std::string& path, uint32_t flags) {
+  UniqueFd fd(::open(path.c_str(), reopen_flags(flags)));
+  if (!fd) throw_errno("restore files: open FIFO {}", path);
+  return fd;
+}
+
 UniqueFd duplicate(int fd) {
   UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
   if (!copy) throw_errno("fcntl(F_DUPFD_CLOEXEC) on a pipe");
@@ -71,6 +77,7 @@ RestoredPipes::RestoredPipes(const records::FilesState& state, const ReadFileDat
       ends.write = UniqueFd(fds[1]);
     } else {
       ends.read = open_fifo(pipe);
+      ends.fifo_path = pipe.fifo_path;
     }
     int write_fd = ends.write ? ends.write.get() : ends.read.get();
     set_capacity(write_fd, pipe);
@@ -97,7 +104,8 @@ UniqueFd RestoredPipes::open_description(const records::FileDescription& d) {
     fd = duplicate(ends.write.get());
   } else {
     // Non-blocking so that opening one end never waits for the other; flags set right after.
-    fd = reopen(ends.read.get(), d.flags | O_NONBLOCK);
+    fd = ends.fifo_path.empty() ? reopen(ends.read.get(), d.flags | O_NONBLOCK)
+                                : open_fifo_description(ends.fifo_path, d.flags | O_NONBLOCK);
   }
   if (::fcntl(fd.get(), F_SETFL, reopen_flags(d.flags)) != 0) throw_errno("fcntl(F_SETFL) on pipe");
   return fd;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include "common/records/files.h"
 #include "common/unique_fd.h"
@@ -17,13 +18,15 @@ class RestoredPipes {
   RestoredPipes(const records::FilesState& state, const ReadFileData& read_data);
 
   // A description on the pipe of `d` (kPipe or kFifo) with its recorded flags: for unnamed
-  // pipes the first reader and writer get pipe2()'s own ends, others reopen the pipe.
+  // pipes the first reader and writer get pipe2()'s own ends, others reopen the pipe
+  // (FIFOs by path, unnamed pipes through /proc/self/fd).
   UniqueFd open_description(const records::FileDescription& d);
 
  private:
   struct Ends {
-    UniqueFd read;   // an O_RDONLY or O_RDWR handle keeping the pipe and its data alive
-    UniqueFd write;  // unnamed pipes only
+    UniqueFd read;          // an O_RDONLY or O_RDWR handle keeping the pipe and its data alive
+    UniqueFd write;         // unnamed pipes only
+    std::string fifo_path;  // FIFOs only
     bool read_given = false;
     bool write_given = false;
   };

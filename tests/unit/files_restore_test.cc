@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/fs.h"
+#include "common/unique_fd.h"
 #include "restore/files_open.h"
 #include "tests/unit/files_test_support.h"
 
@@ -32,9 +33,10 @@ ckpt::restore::ReadFileData no_data = [](uint64_t id, const ckpt::restore::DataC
 };
 
 auto open_state(const FilesState& state, const ckpt::restore::ReadFileData& read = no_data,
-                std::vector<int> keep = {}) {
+                std::vector<int> keep = {}, int console_fd = -1) {
   ckpt::restore::FilesRestoreContext context;
   context.keep_fds = std::move(keep);
+  context.console_fd = console_fd;
   return ckpt::restore::open_files_from(state, read, context);
 }
 
@@ -121,4 +123,24 @@ TEST_CASE("a deleted file whose name was taken again comes back under a temporar
   char buf[16] = {};
   CHECK(pread(restored, buf, sizeof buf, 0) == 8);
   CHECK(std::string(buf) == "restored");
+}
+
+TEST_CASE("console descriptions use the console fd given, with their status flags") {
+  files_test::TempDir dir("ckpt-files-console-test");
+  std::string console = dir.path + "/console.log";
+  ckpt::UniqueFd console_fd(open(console.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  FileDescription d;
+  d.kind = FileKind::kConsole;
+  d.flags = O_WRONLY | O_APPEND;
+  d.pos = 1234;  // of the old console: meaningless for the new one
+  auto opened = open_state(one_fd(d), no_data, {}, console_fd.get());
+  int restored = -1;
+  for (int fd = console_fd.get() + 1; fd < 1024 && restored < 0; ++fd) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec) == console)
+      restored = fd;
+  }
+  REQUIRE(restored >= 0);
+  CHECK((fcntl(restored, F_GETFL) & O_APPEND) != 0);
+  CHECK(lseek(restored, 0, SEEK_CUR) == 0);
 }
