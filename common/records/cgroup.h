@@ -5,7 +5,6 @@
 #include "common/records/fields.h"
 
 #include <boost/serialization/map.hpp>
-#include <boost/serialization/optional.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
