@@ -71,7 +71,7 @@ void restore_container(const RestoreOptions& options) {
   RestoredCgroups restored_cgroups(cgroup, cgroups);
 
   // 4. namespaces, with the root task as the container's init.
-  RootTaskSpec spec{uts, config.rootfs, -1, state.console_path().string()};
+  RootTaskSpec spec{uts, config.rootfs, -1, state.console_path().string(), {}};
   RootTask root(spec, placeholder_init);
   cgroup.attach(root.pid());
 

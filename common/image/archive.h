@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/records/std_optional.h"
 
 namespace ckpt::image {
 

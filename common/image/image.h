@@ -102,12 +102,14 @@ class ImageWriter {
     }
     virtual void close() = 0;
   };
+  // A stream must be closed (or destroyed) before the writer; destroying it without close()
+  // leaves the image incomplete, and finish() then refuses.
   std::unique_ptr<Stream> open_stream(SectionType type, uint64_t id);
 
   // Writes the trailer and footer, fsyncs, renames into place.
   void finish();
 
-  // Bytes written so far (stored sizes), for progress and statistics.
+  // Bytes written to the file so far (headers and stored payloads), for progress and statistics.
   uint64_t bytes_written() const;
 
   class Impl;
@@ -144,6 +146,9 @@ class ImageReader {
 
   // Checks every section's checksum and that every payload decompresses to its raw size.
   void verify() const;
+
+  // Size of the image file in bytes.
+  uint64_t file_size() const;
 
   class Impl;
 
