@@ -18,10 +18,12 @@
 #include <map>
 #include <thread>
 
+#include "ckpt/files.h"
 #include "ckpt/files_collect.h"
 #include "ckpt/pipes.h"
 #include "common/fs.h"
-#include "restore/files_open.h"
+#include "common/image/image.h"
+#include "restore/files.h"
 #include "tests/unit/files_test_support.h"
 
 namespace {
@@ -168,33 +170,27 @@ ckpt::dump::CollectedFiles collect(const ProcessPair& pair, const std::string& c
   return ckpt::dump::collect_files(context);
 }
 
-// The data restore reads: pipe buffers as collected, deleted files read from the stopped fds.
-std::map<uint64_t, std::string> stored_data(const ckpt::dump::CollectedFiles& collected) {
-  std::map<uint64_t, std::string> data(collected.pipe_data.begin(), collected.pipe_data.end());
-  for (const auto& [id, ref] : collected.deleted_files) {
-    data[id] =
-        ckpt::fs::read_file("/proc/" + std::to_string(ref.pid) + "/fd/" + std::to_string(ref.fd));
-  }
-  return data;
+// Writes the files of the pair into an image at `path` (dump_files, as `ckpt dump` does).
+void dump_to_image(const ProcessPair& pair, const std::string& console, const std::string& path) {
+  ckpt::image::ImageWriter image(path, ckpt::image::make_header("files-test"));
+  ckpt::dump::dump_files({{pair.parent, pair.child}, console}, image);
+  image.finish();
 }
 
-ckpt::restore::ReadFileData reader_of(const std::map<uint64_t, std::string>& data) {
-  return [&data](uint64_t id, const ckpt::restore::DataConsumer& consume) {
-    const std::string& bytes = data.at(id);
-    consume(std::as_bytes(std::span(bytes.data(), bytes.size())));
-  };
+std::unique_ptr<ckpt::restore::OpenedFiles> open_from_image(
+    const std::string& path, const ckpt::restore::FilesRestoreContext& context) {
+  ckpt::image::ImageReader image(path);  // closed before install_fds reuses fd numbers
+  return ckpt::restore::open_files(image, context);
 }
 
 // In a fresh process: opens everything, forks the child, installs each side's fds, stops.
-void restore_pair(const FilesState& state, const std::map<uint64_t, std::string>& data,
-                  const std::string& console) {
-  ckpt::restore::ReadFileData read = reader_of(data);
+void restore_pair(const std::string& image, const FilesState& state, const std::string& console) {
   ckpt::restore::FilesRestoreContext context;
   context.console_path = console;
   context.keep_fds = {kReportFd};
   std::unique_ptr<ckpt::restore::OpenedFiles> opened;
   try {
-    opened = ckpt::restore::open_files_from(state, read, context);
+    opened = open_from_image(image, context);
   } catch (const std::exception& e) {
     write_text(kReportFd, std::string("error ") + e.what());
     _exit(1);
@@ -272,12 +268,10 @@ TEST_CASE("files of two stopped processes come back the same in two new processe
 
   std::string new_console = dir.path + "/console2";
   ckpt::fs::write_file_atomic(new_console, "", 0644);
-  auto data = stored_data(collected);
-  CHECK(std::count(data.begin(), data.end(),
-                   std::pair<const uint64_t, std::string>{collected.deleted_files.at(0).first,
-                                                          "deleted contents"}) == 1);
+  std::string image = dir.path + "/image.ckpt";
+  dump_to_image(original, dir.path + "/console", image);
   ProcessPair restored;
-  start_pair(restored, [&] { restore_pair(collected.state, data, new_console); });
+  start_pair(restored, [&] { restore_pair(image, collected.state, new_console); });
   auto again = collect(restored, new_console);
 
   auto before = fd_tables(collected.state);
@@ -304,7 +298,9 @@ TEST_CASE("an unsupported fd fails the collection and leaves the process as it w
   });
   std::string expected = fmt::format("pid {} fd 30: unsupported file type {}", original.parent,
                                      link_of(original.parent, 30));
-  CHECK_THROWS_WITH(collect(original, dir.path + "/console"), expected);
+  std::string image = dir.path + "/image.ckpt";
+  CHECK_THROWS_WITH(dump_to_image(original, dir.path + "/console", image), expected);
+  CHECK_FALSE(std::filesystem::exists(image));
   CHECK(ckpt::dump::peek_pipe(original.parent, 10).data == "token-123");
 }
 
@@ -313,11 +309,11 @@ TEST_CASE("a file that no longer exists fails the restore naming it", "[root]") 
   files_test::TempDir dir("ckpt-files-test");
   ProcessPair original;
   start_workload(original, dir.path);
-  auto collected = collect(original, dir.path + "/console");
-  auto data = stored_data(collected);
+  std::string image = dir.path + "/image.ckpt";
+  dump_to_image(original, dir.path + "/console", image);
   std::filesystem::remove(dir.path + "/log");
   ckpt::restore::FilesRestoreContext context;
   context.console_path = dir.path + "/console";
-  CHECK_THROWS_WITH(ckpt::restore::open_files_from(collected.state, reader_of(data), context),
+  CHECK_THROWS_WITH(open_from_image(image, context),
                     "restore files: " + dir.path + "/log no longer exists");
 }
