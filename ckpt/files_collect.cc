@@ -39,19 +39,23 @@ struct Representative {
 
 class DescriptionTable {
  public:
-  DescriptionTable(const ConsoleId& console, const SameDescription& same)
-      : console_(console), same_(same) {}
+  DescriptionTable(const ConsoleId& console, const CompareDescriptions& compare)
+      : console_(console), compare_(compare) {}
 
   // The id of the description behind `facts`, adding it when new.
   uint64_t id_of(const FdFacts& facts, const std::string& root) {
     auto& candidates = candidates_[candidate_key(facts)];
-    for (const Representative& r : candidates) {
-      if (same_(r.ref.pid, r.ref.fd, facts.pid, facts.fd)) return r.id;
-    }
+    // Candidates stay sorted in kcmp order: one binary search per fd, not one kcmp per candidate.
+    auto at = std::lower_bound(candidates.begin(), candidates.end(), facts,
+                               [&](const Representative& r, const FdFacts& f) {
+                                 return compare_(r.ref.pid, r.ref.fd, f.pid, f.fd) < 0;
+                               });
+    if (at != candidates.end() && compare_(at->ref.pid, at->ref.fd, facts.pid, facts.fd) == 0)
+      return at->id;
     FileDescription d = describe_fd(facts, root, console_);
     d.id = collected_.state.descriptions.size() + 1;
     note_contents(d, facts);
-    candidates.push_back({{facts.pid, facts.fd}, d.id});
+    candidates.insert(at, {{facts.pid, facts.fd}, d.id});
     collected_.state.descriptions.push_back(std::move(d));
     return collected_.state.descriptions.back().id;
   }
@@ -83,7 +87,7 @@ class DescriptionTable {
   }
 
   ConsoleId console_;
-  SameDescription same_;
+  CompareDescriptions compare_;
   std::map<CandidateKey, std::vector<Representative>> candidates_;
   std::map<std::pair<dev_t, ino_t>, uint64_t> deleted_data_;
   CollectedFiles collected_;
@@ -135,10 +139,11 @@ uint64_t first_description_of_pipe(const records::FilesState& state, uint64_t pi
 
 }  // namespace
 
-bool kcmp_same_file(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) {
+int kcmp_files(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) {
   long r = ::syscall(SYS_kcmp, pid_a, pid_b, KCMP_FILE, fd_a, fd_b);
   if (r < 0) throw_errno("kcmp(pid {} fd {}, pid {} fd {})", pid_a, fd_a, pid_b, fd_b);
-  return r == 0;
+  if (r == 3) fail("kcmp(pid {} fd {}, pid {} fd {}): not ordered", pid_a, fd_a, pid_b, fd_b);
+  return r == 0 ? 0 : r == 1 ? -1 : 1;
 }
 
 pid_t parse_ns_pid(const std::string& status_text) {
@@ -165,8 +170,8 @@ ProcessFdFacts read_process_fds(pid_t host_pid) {
 }
 
 CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
-                                 const ConsoleId& console, const SameDescription& same) {
-  DescriptionTable table(console, same);
+                                 const ConsoleId& console, const CompareDescriptions& compare) {
+  DescriptionTable table(console, compare);
   std::vector<records::ProcessFiles> tables;
   for (const ProcessFdFacts& process : processes) {
     records::ProcessFiles files;
@@ -187,7 +192,7 @@ CollectedFiles collect_files(const FilesContext& context) {
   std::vector<ProcessFdFacts> processes;
   for (pid_t pid : context.pids) processes.push_back(read_process_fds(pid));
   CollectedFiles collected =
-      build_files_state(processes, console_id(context.console_path), kcmp_same_file);
+      build_files_state(processes, console_id(context.console_path), kcmp_files);
   for (auto& [pipe_id, ref] : collected.pipes) {
     PipeContents contents = peek_pipe(ref.pid, ref.fd);
     records::PipeObject& pipe = pipe_by_id(collected.state, pipe_id);

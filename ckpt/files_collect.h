@@ -22,9 +22,10 @@ struct ProcessFdFacts {
   std::vector<FdFacts> fds;  // ascending fd order
 };
 
-// Whether (pid_a, fd_a) and (pid_b, fd_b) are the same open file description (kcmp KCMP_FILE).
-using SameDescription = std::function<bool(pid_t, int, pid_t, int)>;
-bool kcmp_same_file(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b);
+// Orders open file descriptions: <0, 0 (the same description) or >0 for (pid_a, fd_a) against
+// (pid_b, fd_b). kcmp(KCMP_FILE) gives such a total order, so lookups are binary searches.
+using CompareDescriptions = std::function<int(pid_t, int, pid_t, int)>;
+int kcmp_files(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b);
 
 // Where to read a description's contents at dump time: one of its fds.
 struct FdRef {
@@ -47,7 +48,7 @@ pid_t parse_ns_pid(const std::string& status_text);
 
 // Throws Error "pid P fd F: unsupported file type T" for the first unsupported fd.
 CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
-                                 const ConsoleId& console, const SameDescription& same);
+                                 const ConsoleId& console, const CompareDescriptions& compare);
 
 // Everything dump_files writes (the record, pipe buffers; deleted files are read while writing),
 // read without writing anything. Throws Error naming pid, fd and type for an unsupported fd.

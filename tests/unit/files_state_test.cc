@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -29,11 +30,11 @@ FdFacts fd_of(pid_t pid, int fd, std::string link, mode_t mode, ino_t ino, uint3
   return f;
 }
 
-// A kcmp stand-in: fds are the same description when they carry the same tag.
+// A kcmp stand-in: fds are the same description when they carry the same tag, ordered by tag.
 struct FakeKcmp {
   std::map<std::pair<pid_t, int>, int> tag;
-  bool operator()(pid_t a, int fa, pid_t b, int fb) const {
-    return tag.at({a, fa}) == tag.at({b, fb});
+  int operator()(pid_t a, int fa, pid_t b, int fb) const {
+    return tag.at({a, fa}) - tag.at({b, fb});
   }
 };
 
@@ -108,4 +109,24 @@ TEST_CASE("an unsupported fd in any process fails the whole collection") {
   kcmp.tag[{101, 9}] = 9;
   CHECK_THROWS_WITH(build_files_state(processes, {}, kcmp),
                     "pid 101 fd 9: unsupported file type socket:[77]");
+}
+
+TEST_CASE("many same-looking fds are told apart by the description order alone") {
+  FakeKcmp kcmp;
+  ProcessFdFacts process{200, 1, "/", {}};
+  std::map<int, int> fd_of_first_tag;
+  for (int fd = 0; fd < 300; ++fd) {
+    int tag = (fd * 7919) % 97;  // 97 descriptions, each behind 3 or 4 fds, in scattered order
+    process.fds.push_back(fd_of(200, fd, "/dev/null", S_IFCHR | 0666, 6, O_RDWR));
+    process.fds.back().st.st_rdev = makedev(1, 3);
+    kcmp.tag[{200, fd}] = tag;
+    fd_of_first_tag.try_emplace(tag, fd);
+  }
+  auto state = build_files_state({process}, {}, kcmp).state;
+  CHECK(state.descriptions.size() == 97);
+  const auto& fds = state.processes[0].fds;
+  for (const auto& entry : fds) {
+    int first = fd_of_first_tag.at(kcmp.tag.at({200, entry.fd}));
+    CHECK(entry.description == fds[first].description);
+  }
 }
