@@ -5,7 +5,10 @@
 //     created, files reopened and seeked, deleted files recreated) at high fd numbers, so every
 //     forked process inherits them and shared descriptions stay shared.
 //  2. install_fds() runs in each forked process (ns pid given): it dup2()s the descriptions it
-//     held into their fd numbers with their close-on-exec flags, then closes all the others.
+//     held into their fd numbers with their close-on-exec flags, then closes all the others
+//     (FilesRestoreContext::keep_fds excepted). Objects that own an fd (an ImageReader, a
+//     UniqueFd) must be gone or released by then: after install_fds their fd number may be one
+//     of the process's restored fds, and closing it would close the process's file.
 #pragma once
 
 #include <sys/types.h>
