@@ -3,6 +3,7 @@
 // "PASS" or "FAIL <why>", exiting 0 or 1. Checkpoint and restore happen between the two.
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,17 +45,19 @@ static void zdtm_init(int argc, char** argv) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
-static void zdtm_ready(void) { zdtm_report("ready %d", getpid()); }
+static void zdtm_ready(void) {
+  zdtm_report("ready %d", getpid());
+}
 
 static void zdtm_pass(void) {
   zdtm_report("PASS");
   exit(0);
 }
 
-#define zdtm_fail(...)                   \
-  do {                                   \
-    char why_[400];                      \
+#define zdtm_fail(...)                        \
+  do {                                        \
+    char why_[400];                           \
     snprintf(why_, sizeof why_, __VA_ARGS__); \
-    zdtm_report("FAIL %s", why_);        \
-    exit(1);                             \
+    zdtm_report("FAIL %s", why_);             \
+    exit(1);                                  \
   } while (0)
