@@ -1,7 +1,50 @@
 #include "ckpt/files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "ckpt/files_collect.h"
+#include "common/error.h"
+#include "common/unique_fd.h"
+
 namespace ckpt::dump {
 
-void dump_files(const FilesContext&, image::ImageWriter&) {}
+namespace {
+
+using image::SectionType;
+
+// Streams the contents of a deleted file from the dumped process's fd into kFileData.
+void write_deleted_file(image::ImageWriter& image, uint64_t data_id, FdRef ref) {
+  std::string path = "/proc/" + std::to_string(ref.pid) + "/fd/" + std::to_string(ref.fd);
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) throw_errno("open deleted file of pid {} fd {}", ref.pid, ref.fd);
+  auto stream = image.open_stream(SectionType::kFileData, data_id);
+  std::string buffer(1 << 20, '\0');
+  off_t offset = 0;
+  for (;;) {
+    ssize_t n = ::pread(file.get(), buffer.data(), buffer.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read deleted file of pid {} fd {}", ref.pid, ref.fd);
+    if (n == 0) break;
+    stream->write(buffer.data(), static_cast<size_t>(n));
+    offset += n;
+  }
+  stream->close();
+}
+
+}  // namespace
+
+void dump_files(const FilesContext& context, image::ImageWriter& image) {
+  CollectedFiles collected = collect_files(context);
+  image.put(SectionType::kFiles, 0, collected.state);
+  for (const auto& [data_id, data] : collected.pipe_data) {
+    image.put_bytes(SectionType::kFileData, data_id, data);
+  }
+  for (const auto& [data_id, ref] : collected.deleted_files)
+    write_deleted_file(image, data_id, ref);
+  spdlog::debug("files: {} descriptions, {} pipes, {} deleted files",
+                collected.state.descriptions.size(), collected.state.pipes.size(),
+                collected.deleted_files.size());
+}
 
 }  // namespace ckpt::dump

@@ -1,16 +1,20 @@
 #include "restore/files.h"
 
+#include "common/error.h"
+#include "common/records/files.h"
+#include "restore/files_open.h"
+
 namespace ckpt::restore {
 
-namespace {
-class NoFiles : public OpenedFiles {
- public:
-  void install_fds(pid_t) override {}
-};
-}  // namespace
-
-std::unique_ptr<OpenedFiles> open_files(const image::ImageReader&, const FilesRestoreContext&) {
-  return std::make_unique<NoFiles>();
+std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
+                                        const FilesRestoreContext& context) {
+  if (!image.has(image::SectionType::kFiles, 0))
+    fail("restore files: the image has no files section");
+  auto state = image.get<records::FilesState>(image::SectionType::kFiles, 0);
+  ReadFileData read_data = [&image](uint64_t data_id, const DataConsumer& consume) {
+    image.read_stream(image::SectionType::kFileData, data_id, consume);
+  };
+  return open_files_from(state, read_data, context);
 }
 
 }  // namespace ckpt::restore

@@ -5,13 +5,17 @@
 //     created, files reopened and seeked, deleted files recreated) at high fd numbers, so every
 //     forked process inherits them and shared descriptions stay shared.
 //  2. install_fds() runs in each forked process (ns pid given): it dup2()s the descriptions it
-//     held into their fd numbers with their close-on-exec flags, then closes all the others.
+//     held into their fd numbers with their close-on-exec flags, then closes all the others
+//     (FilesRestoreContext::keep_fds excepted). Objects that own an fd (an ImageReader, a
+//     UniqueFd) must be gone or released by then: after install_fds their fd number may be one
+//     of the process's restored fds, and closing it would close the process's file.
 #pragma once
 
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/image/image.h"
 
@@ -26,6 +30,12 @@ class OpenedFiles {
 
 struct FilesRestoreContext {
   std::string console_path;  // host path of the restored container's console log
+  // An fd already open on the new console (opened before entering the container's mount
+  // namespace, where console_path may not be visible); -1 to open console_path instead.
+  int console_fd = -1;
+  // fds of the restorer that install_fds() leaves open (e.g. a control socket). They must not
+  // be any fd number the restored processes use; install_fds() throws if one is.
+  std::vector<int> keep_fds;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

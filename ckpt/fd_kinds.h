@@ -1,0 +1,39 @@
+// What one fd of a stopped process is: the facts /proc shows about it, and the open file
+// description record they make (or the one-line refusal for a kind ckpt does not support).
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <string>
+
+#include "common/proc/fdinfo.h"
+#include "common/records/files.h"
+
+namespace ckpt::dump {
+
+struct FdFacts {
+  pid_t pid = 0;
+  int fd = 0;
+  std::string link;   // readlink of /proc/PID/fd/FD: a path, "pipe:[N]", "socket:[N]", ...
+  struct stat st {};  // stat of /proc/PID/fd/FD (the open file itself)
+  proc::FdInfo info;
+};
+
+// The file the container uses as its console (stdout/stderr), by identity.
+struct ConsoleId {
+  bool known = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+// Reads the facts of /proc/<pid>/fd/<fd>.
+FdFacts read_fd_facts(pid_t pid, int fd);
+
+// A description record (id, data_id and pipe capacity left for the caller) for the fd.
+// `root` is the process's root as the dumper sees it ("/" unless chrooted in our namespace);
+// paths under it are made relative to it. Throws Error "pid P fd F: unsupported file type T".
+records::FileDescription describe_fd(const FdFacts& facts, const std::string& root,
+                                     const ConsoleId& console);
+
+}  // namespace ckpt::dump

@@ -1,0 +1,20 @@
+// Reading what a pipe of another (stopped) process holds without consuming it: the fd is taken
+// with pidfd_getfd and its buffers are tee(2)'d into a pipe of ours, which we then drain.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ckpt::dump {
+
+struct PipeContents {
+  uint32_t capacity = 0;  // F_GETPIPE_SZ
+  std::string data;       // the bytes buffered, in order
+};
+
+// `fd` of `pid` is either end of a pipe or FIFO. The pipe is left exactly as it was.
+PipeContents peek_pipe(pid_t pid, int fd);
+
+}  // namespace ckpt::dump

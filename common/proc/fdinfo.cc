@@ -1,0 +1,70 @@
+#include "common/proc/fdinfo.h"
+
+#include <charconv>
+#include <string>
+
+#include "common/error.h"
+#include "common/fs.h"
+
+namespace ckpt::proc {
+
+namespace {
+
+template <typename T>
+T parse_number(std::string_view key, std::string_view value, int base) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  T out{};
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out, base);
+  if (ec != std::errc() || value.empty()) fail("fdinfo: bad value for {}: '{}'", key, value);
+  (void)end;
+  return out;
+}
+
+void apply_field(FdInfo& info, std::string_view key, std::string_view value, bool& has_pos,
+                 bool& has_flags) {
+  if (key == "pos") {
+    info.pos = parse_number<int64_t>(key, value, 10);
+    has_pos = true;
+  } else if (key == "flags") {
+    info.flags = parse_number<uint32_t>(key, value, 8);
+    has_flags = true;
+  } else if (key == "mnt_id") {
+    info.mnt_id = parse_number<int32_t>(key, value, 10);
+  } else if (key == "ino") {
+    info.ino = parse_number<uint64_t>(key, value, 10);
+  } else if (key == "eventfd-count") {
+    info.eventfd_count = parse_number<uint64_t>(key, value, 16);
+  } else if (key == "eventfd-semaphore") {
+    info.eventfd_semaphore = parse_number<int>(key, value, 10) != 0;
+  }
+}
+
+}  // namespace
+
+FdInfo parse_fdinfo(std::string_view text) {
+  FdInfo info;
+  bool has_pos = false;
+  bool has_flags = false;
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    apply_field(info, line.substr(0, colon), line.substr(colon + 1), has_pos, has_flags);
+  }
+  if (!has_pos || !has_flags) fail("fdinfo: pos or flags missing");
+  return info;
+}
+
+FdInfo read_fdinfo(pid_t pid, int fd) {
+  std::string path = "/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd);
+  std::string text = fs::read_file(path);
+  try {
+    return parse_fdinfo(text);
+  } catch (const Error& e) {
+    fail("{}: {}", path, e.what());
+  }
+}
+
+}  // namespace ckpt::proc

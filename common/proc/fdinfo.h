@@ -1,0 +1,27 @@
+// /proc/PID/fdinfo/FD: the position, status flags and kind-specific fields of one open fd.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ckpt::proc {
+
+struct FdInfo {
+  int64_t pos = 0;
+  uint32_t flags = 0;  // as the kernel prints them (octal), O_CLOEXEC included when set on the fd
+  int32_t mnt_id = 0;
+  uint64_t ino = 0;
+  std::optional<uint64_t> eventfd_count;  // eventfd only ("eventfd-count", hexadecimal)
+  bool eventfd_semaphore = false;
+};
+
+// Parses the text of an fdinfo file. Throws Error when pos or flags is missing or malformed.
+FdInfo parse_fdinfo(std::string_view text);
+
+// Reads and parses /proc/<pid>/fdinfo/<fd>.
+FdInfo read_fdinfo(pid_t pid, int fd);
+
+}  // namespace ckpt::proc

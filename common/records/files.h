@@ -1,0 +1,106 @@
+// The open files of a container: every open file description once, the pipes behind them, and
+// each process's fd table pointing at descriptions. Section kFiles (id 0) holds one FilesState;
+// section kFileData (id = FileDescription::data_id or PipeObject::data_id) holds contents.
+#pragma once
+
+#include "common/records/fields.h"
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ckpt::records {
+
+enum class FileKind : uint32_t {
+  kRegular = 1,    // a regular file reopened by path (or recreated from data when deleted)
+  kDirectory = 2,  // a directory reopened by path
+  kPipe = 3,       // one end of an unnamed pipe (PipeObject)
+  kFifo = 4,       // a named pipe opened by path (PipeObject)
+  kDevice = 5,     // /dev/null, /dev/zero, /dev/random, /dev/urandom
+  kConsole = 6,    // the container's console log (its stdout/stderr)
+  kEventfd = 7,    // an eventfd with its counter
+};
+
+// One open file description: what open(2) created, shared by every fd dup'ed or inherited from it.
+struct FileDescription {
+  uint64_t id = 0;  // 1, 2, ... unique within the image
+  FileKind kind = FileKind::kRegular;
+  uint32_t flags = 0;  // status flags and access mode as open(2) takes them, without O_CLOEXEC
+  int64_t pos = 0;     // file offset
+  std::string path;    // as the process sees it (its root and mount namespace); empty if none
+  uint32_t mode = 0;   // st_mode of the file
+  uint32_t uid = 0;    // owner, for files recreated from data
+  uint32_t gid = 0;
+  uint64_t size = 0;     // st_size at dump time
+  uint64_t rdev = 0;     // devices: st_rdev
+  bool deleted = false;  // unlinked while open: contents in kFileData data_id
+  uint64_t data_id = 0;  // deleted files: the kFileData section of the contents (shared per inode)
+  uint64_t pipe_id = 0;  // pipes and FIFOs: PipeObject::id
+  uint64_t eventfd_count = 0;
+  bool eventfd_semaphore = false;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, id, kind, flags, pos, path, mode, uid, gid, size, rdev, deleted, data_id, pipe_id,
+           eventfd_count, eventfd_semaphore);
+  }
+};
+
+// One pipe (unnamed, or the pipe of a FIFO), shared by all descriptions with its pipe_id.
+struct PipeObject {
+  uint64_t id = 0;         // the pipe's inode number at dump time
+  uint32_t capacity = 0;   // F_GETPIPE_SZ
+  uint64_t data_size = 0;  // bytes buffered in it, stored in kFileData data_id
+  uint64_t data_id = 0;    // 0 when empty
+  std::string fifo_path;   // FIFOs: the path of the FIFO; empty for unnamed pipes
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, id, capacity, data_size, data_id, fifo_path);
+  }
+};
+
+struct FdEntry {
+  int32_t fd = 0;
+  uint64_t description = 0;  // FileDescription::id
+  bool cloexec = false;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, fd, description, cloexec);
+  }
+};
+
+// The fd table of one process.
+struct ProcessFiles {
+  int32_t host_pid = 0;      // at dump time
+  int32_t ns_pid = 0;        // inside the container's pid namespace
+  std::vector<FdEntry> fds;  // ascending fd order
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, host_pid, ns_pid, fds);
+  }
+};
+
+struct FilesState {
+  std::vector<FileDescription> descriptions;
+  std::vector<PipeObject> pipes;
+  std::vector<ProcessFiles> processes;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, descriptions, pipes, processes);
+  }
+};
+
+}  // namespace ckpt::records
+
+BOOST_CLASS_VERSION(ckpt::records::FileDescription, 1)
+BOOST_CLASS_VERSION(ckpt::records::PipeObject, 1)
+BOOST_CLASS_VERSION(ckpt::records::FdEntry, 1)
+BOOST_CLASS_VERSION(ckpt::records::ProcessFiles, 1)
+BOOST_CLASS_VERSION(ckpt::records::FilesState, 1)

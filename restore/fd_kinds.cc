@@ -1,0 +1,106 @@
+#include "restore/fd_kinds.h"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/error.h"
+
+namespace ckpt::restore {
+
+namespace {
+
+using records::FileDescription;
+using records::FileKind;
+
+UniqueFd open_path(const FileDescription& d) {
+  UniqueFd fd(::open(d.path.c_str(), reopen_flags(d.flags)));
+  if (!fd && errno == ENOENT) fail("restore files: {} no longer exists", d.path);
+  if (!fd) throw_errno("restore files: open({})", d.path);
+  return fd;
+}
+
+void check_same_type(int fd, const FileDescription& d) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno("fstat({})", d.path);
+  if ((st.st_mode & S_IFMT) != (d.mode & S_IFMT))
+    fail("restore files: {} is no longer of the same file type", d.path);
+  if (d.kind == FileKind::kDevice && st.st_rdev != d.rdev)
+    fail("restore files: {} is now device {}:{}, was {}:{}", d.path, major(st.st_rdev),
+         minor(st.st_rdev), major(d.rdev), minor(d.rdev));
+}
+
+UniqueFd open_console(const FileDescription& d, const FilesRestoreContext& context) {
+  UniqueFd fd;
+  if (context.console_fd >= 0) {
+    // The caller's console description itself (no /proc needed): all console fds share it.
+    fd = UniqueFd(::fcntl(context.console_fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd) throw_errno("restore files: dup console fd {}", context.console_fd);
+    int status = static_cast<int>(d.flags) & (O_APPEND | O_NONBLOCK);
+    if (::fcntl(fd.get(), F_SETFL, status) != 0) throw_errno("restore files: console flags");
+  } else {
+    fd = UniqueFd(::open(context.console_path.c_str(), reopen_flags(d.flags)));
+    if (!fd) throw_errno("restore files: open console {}", context.console_path);
+  }
+  // A new console: carry on writing at its end, not at the old console's offset.
+  if (!(d.flags & O_APPEND) && (d.flags & O_ACCMODE) != O_RDONLY) ::lseek(fd.get(), 0, SEEK_END);
+  return fd;
+}
+
+UniqueFd open_eventfd(const FileDescription& d) {
+  int flags = EFD_CLOEXEC;
+  if (d.flags & O_NONBLOCK) flags |= EFD_NONBLOCK;
+  if (d.eventfd_semaphore) flags |= EFD_SEMAPHORE;
+  UniqueFd fd(::eventfd(0, flags));
+  if (!fd) throw_errno("eventfd");
+  if (d.eventfd_count != 0) {
+    uint64_t count = d.eventfd_count;
+    if (::write(fd.get(), &count, sizeof count) != sizeof count)
+      throw_errno("restore eventfd count {}", count);
+  }
+  return fd;
+}
+
+}  // namespace
+
+int reopen_flags(uint32_t recorded_flags) {
+  int flags = static_cast<int>(recorded_flags);
+  flags &= ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC);
+  return flags | O_NOCTTY | O_CLOEXEC;
+}
+
+UniqueFd reopen(int fd, uint32_t recorded_flags) {
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  UniqueFd reopened(::open(path.c_str(), reopen_flags(recorded_flags)));
+  if (!reopened) throw_errno("reopen {} with flags 0{:o}", path, recorded_flags);
+  return reopened;
+}
+
+void restore_offset(int fd, const FileDescription& d) {
+  if ((d.flags & O_PATH) || d.pos == 0) return;
+  if (::lseek(fd, d.pos, SEEK_SET) != d.pos) throw_errno("lseek({}, {})", d.path, d.pos);
+}
+
+UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& context) {
+  switch (d.kind) {
+    case FileKind::kRegular:
+    case FileKind::kDirectory:
+    case FileKind::kDevice: {
+      UniqueFd fd = open_path(d);
+      check_same_type(fd.get(), d);
+      if (d.kind != FileKind::kDevice) restore_offset(fd.get(), d);
+      return fd;
+    }
+    case FileKind::kConsole:
+      return open_console(d, context);
+    case FileKind::kEventfd:
+      return open_eventfd(d);
+    default:
+      fail("restore files: description {} of kind {} opened by the wrong opener", d.id,
+           static_cast<uint32_t>(d.kind));
+  }
+}
+
+}  // namespace ckpt::restore

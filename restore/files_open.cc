@@ -1,0 +1,125 @@
+#include "restore/files_open.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/error.h"
+#include "restore/deleted_files.h"
+#include "restore/fd_kinds.h"
+#include "restore/pipes.h"
+
+namespace ckpt::restore {
+
+namespace {
+
+using records::FileDescription;
+using records::FileKind;
+
+int highest_target_fd(const records::FilesState& state) {
+  int highest = 2;
+  for (const auto& process : state.processes) {
+    for (const auto& entry : process.fds) highest = std::max(highest, entry.fd);
+  }
+  return highest;
+}
+
+// Makes sure `count` fds fit above `base`: raises the soft RLIMIT_NOFILE up to the hard one.
+void ensure_fd_room(int base, size_t count) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
+  rlim_t needed = static_cast<rlim_t>(base) + count + 64;  // 64: room for temporaries
+  if (needed <= limit.rlim_cur) return;
+  if (needed > limit.rlim_max)
+    fail("restore files: {} descriptions above fd {} exceed RLIMIT_NOFILE {}", count, base,
+         limit.rlim_max);
+  limit.rlim_cur = needed;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("setrlimit(RLIMIT_NOFILE, {})", needed);
+}
+
+// Closes every fd not in `keep` (sorted, unique).
+void close_all_but(const std::set<int>& keep) {
+  unsigned first = 0;
+  for (int fd : keep) {
+    if (static_cast<unsigned>(fd) > first) ::close_range(first, static_cast<unsigned>(fd) - 1, 0);
+    first = static_cast<unsigned>(fd) + 1;
+  }
+  ::close_range(first, ~0u, 0);
+}
+
+class InheritedFiles : public OpenedFiles {
+ public:
+  InheritedFiles(records::FilesState state, std::vector<int> keep_fds)
+      : state_(std::move(state)), keep_fds_(std::move(keep_fds)) {}
+
+  void add(uint64_t description, UniqueFd fd) { high_.emplace(description, std::move(fd)); }
+
+  void install_fds(pid_t ns_pid) override {
+    const records::ProcessFiles& process = process_of(ns_pid);
+    std::set<int> keep(keep_fds_.begin(), keep_fds_.end());
+    for (const records::FdEntry& entry : process.fds) {
+      if (keep.count(entry.fd))
+        fail("restore files: pid {} fd {} is also a restorer fd to keep", ns_pid, entry.fd);
+    }
+    for (const records::FdEntry& entry : process.fds) install_one(ns_pid, entry);
+    for (const records::FdEntry& entry : process.fds) keep.insert(entry.fd);
+    close_all_but(keep);
+    for (auto& [id, fd] : high_) fd.release();  // closed above
+  }
+
+ private:
+  const records::ProcessFiles& process_of(pid_t ns_pid) const {
+    for (const auto& process : state_.processes) {
+      if (process.ns_pid == ns_pid) return process;
+    }
+    fail("restore files: no fd table for pid {}", ns_pid);
+  }
+
+  void install_one(pid_t ns_pid, const records::FdEntry& entry) {
+    auto it = high_.find(entry.description);
+    if (it == high_.end())
+      fail("restore files: pid {} fd {}: description {} not opened", ns_pid, entry.fd,
+           entry.description);
+    int flags = entry.cloexec ? O_CLOEXEC : 0;
+    if (::dup3(it->second.get(), entry.fd, flags) < 0)
+      throw_errno("dup3 pid {} fd {}", ns_pid, entry.fd);
+  }
+
+  records::FilesState state_;
+  std::vector<int> keep_fds_;
+  std::map<uint64_t, UniqueFd> high_;  // description id -> fd above every target fd
+};
+
+UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, DeletedFiles& deleted,
+                          const FilesRestoreContext& context) {
+  if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
+  if (d.deleted) return deleted.open_description(d);
+  return open_by_kind(d, context);
+}
+
+}  // namespace
+
+std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
+                                             const ReadFileData& read_data,
+                                             const FilesRestoreContext& context) {
+  int base = highest_target_fd(state) + 1;
+  ensure_fd_room(base, state.descriptions.size());
+  auto opened = std::make_unique<InheritedFiles>(state, context.keep_fds);
+  RestoredPipes pipes(state, read_data);
+  DeletedFiles deleted(read_data);
+  for (const FileDescription& d : state.descriptions) {
+    UniqueFd fd = open_description(d, pipes, deleted, context);
+    UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));
+    if (!high) throw_errno("restore files: move description {} above fd {}", d.id, base);
+    opened->add(d.id, std::move(high));
+  }
+  spdlog::debug("files: opened {} descriptions above fd {}", state.descriptions.size(), base);
+  return opened;
+}
+
+}  // namespace ckpt::restore

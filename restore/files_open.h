@@ -1,0 +1,16 @@
+// open_files() on a files record already read, with contents from any source (tests use a map).
+#pragma once
+
+#include <memory>
+
+#include "common/records/files.h"
+#include "restore/file_data.h"
+#include "restore/files.h"
+
+namespace ckpt::restore {
+
+std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
+                                             const ReadFileData& read_data,
+                                             const FilesRestoreContext& context);
+
+}  // namespace ckpt::restore

@@ -1,0 +1,103 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <catch2/catch.hpp>
+
+#include "ckpt/fd_kinds.h"
+#include "common/error.h"
+
+using ckpt::dump::ConsoleId;
+using ckpt::dump::describe_fd;
+using ckpt::dump::FdFacts;
+using ckpt::records::FileKind;
+
+namespace {
+
+FdFacts facts(std::string link, mode_t mode, uint32_t flags = O_RDONLY, nlink_t nlink = 1) {
+  FdFacts f;
+  f.pid = 42;
+  f.fd = 7;
+  f.link = std::move(link);
+  f.st.st_mode = mode;
+  f.st.st_nlink = nlink;
+  f.st.st_ino = 555;
+  f.st.st_dev = 3;
+  f.info.flags = flags;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("a socket is refused with one line naming pid, fd and type") {
+  CHECK_THROWS_WITH(describe_fd(facts("socket:[12345]", S_IFSOCK | 0777), "/", {}),
+                    "pid 42 fd 7: unsupported file type socket:[12345]");
+}
+
+TEST_CASE("epoll, a tty and a memfd are refused") {
+  CHECK_THROWS_WITH(describe_fd(facts("anon_inode:[eventpoll]", 0600), "/", {}),
+                    Catch::Contains("anon_inode:[eventpoll]"));
+  auto tty = facts("/dev/pts/0", S_IFCHR | 0620);
+  tty.st.st_rdev = makedev(136, 0);
+  CHECK_THROWS_WITH(describe_fd(tty, "/", {}), Catch::Contains("character device 136:0"));
+  CHECK_THROWS_WITH(describe_fd(facts("/memfd:x (deleted)", S_IFREG | 0777, O_RDWR, 0), "/", {}),
+                    Catch::Contains("memfd"));
+}
+
+TEST_CASE("a deleted file loses its mark and keeps path, flags without cloexec and offset") {
+  auto f = facts("/tmp/data (deleted)", S_IFREG | 0640, O_RDWR | O_APPEND | O_CLOEXEC, 0);
+  f.info.pos = 11;
+  auto d = describe_fd(f, "/", {});
+  CHECK(d.kind == FileKind::kRegular);
+  CHECK(d.deleted);
+  CHECK(d.path == "/tmp/data");
+  CHECK(d.flags == static_cast<uint32_t>(O_RDWR | O_APPEND));
+  CHECK(d.pos == 11);
+  CHECK((d.mode & 07777) == 0640);
+}
+
+TEST_CASE("paths of a chrooted process are made relative to its root") {
+  auto d = describe_fd(facts("/var/lib/ckpt/c1/rootfs/etc/hosts", S_IFREG | 0644),
+                       "/var/lib/ckpt/c1/rootfs", {});
+  CHECK(d.path == "/etc/hosts");
+  auto outside = describe_fd(facts("/var/lib/ckpt/c1/rootfsX/a", S_IFREG | 0644),
+                             "/var/lib/ckpt/c1/rootfs", {});
+  CHECK(outside.path == "/var/lib/ckpt/c1/rootfsX/a");
+}
+
+TEST_CASE("pipes are identified by inode, FIFOs by path and inode") {
+  auto pipe = describe_fd(facts("pipe:[555]", S_IFIFO | 0600, O_WRONLY), "/", {});
+  CHECK(pipe.kind == FileKind::kPipe);
+  CHECK(pipe.pipe_id == 555);
+  CHECK(pipe.path.empty());
+  auto fifo = describe_fd(facts("/run/fifo", S_IFIFO | 0600), "/", {});
+  CHECK(fifo.kind == FileKind::kFifo);
+  CHECK(fifo.pipe_id == 555);
+  CHECK(fifo.path == "/run/fifo");
+}
+
+TEST_CASE("the console is recognised by identity, devices by number") {
+  ConsoleId console{true, 3, 555};
+  CHECK(describe_fd(facts("/var/log/c1.log", S_IFREG | 0644, O_WRONLY), "/", console).kind ==
+        FileKind::kConsole);
+  auto null = facts("/dev/null", S_IFCHR | 0666, O_RDWR);
+  null.st.st_rdev = makedev(1, 3);
+  auto d = describe_fd(null, "/", {});
+  CHECK(d.kind == FileKind::kDevice);
+  CHECK(d.rdev == makedev(1, 3));
+}
+
+TEST_CASE("an eventfd keeps its counter and semaphore mode") {
+  auto f = facts("anon_inode:[eventfd]", 0600, O_RDWR | O_NONBLOCK);
+  f.info.eventfd_count = 7;
+  f.info.eventfd_semaphore = true;
+  auto d = describe_fd(f, "/", {});
+  CHECK(d.kind == FileKind::kEventfd);
+  CHECK(d.eventfd_count == 7);
+  CHECK(d.eventfd_semaphore);
+}
+
+TEST_CASE("a directory deleted while open is refused") {
+  CHECK_THROWS_WITH(describe_fd(facts("/tmp/gone (deleted)", S_IFDIR | 0755, O_RDONLY, 0), "/", {}),
+                    Catch::Contains("pid 42 fd 7: unsupported file type /tmp/gone (deleted)"));
+}
