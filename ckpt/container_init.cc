@@ -1,6 +1,7 @@
 #include "ckpt/container_init.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -36,6 +37,9 @@ void container_init(const records::ContainerConfig& config, const InitPipes& pip
       throw_errno("dup2 console");
     if (null_fd > 2) ::close(null_fd);
     ::close(pipes.console);
+    // Nothing of ckpt's (or of the shell that ran it) leaks into the container; the error pipe
+    // stays open until exec succeeds.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_errno("close_range");
     std::vector<char*> argv;
     for (const auto& arg : config.command) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
