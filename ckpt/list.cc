@@ -3,6 +3,8 @@
 #include "common/cgroup/cgroup_file.h"
 #include "common/cgroup/freezer.h"
 #include "common/container_state.h"
+#include "common/error.h"
+#include "netns/netns.h"
 
 namespace ckpt::runtime {
 
@@ -28,6 +30,13 @@ ContainerInfo describe(const ContainerState& state) {
   }
   info.processes = cgroup.all_procs().size();
   info.memory_bytes = memory_usage(cgroup);
+  if (state.init_alive()) {
+    try {
+      info.addresses = netns::container_addresses(state.init_pid);
+    } catch (const Error& e) {
+      spdlog::debug("container {}: no addresses: {}", state.id, e.what());
+    }
+  }
   if (info.processes == 0)
     info.state = "stopped";
   else

@@ -10,10 +10,12 @@ namespace ckpt::cli {
 namespace {
 
 void print_table(const std::vector<runtime::ContainerInfo>& rows) {
-  std::printf("%-20s %-8s %-9s %6s %12s\n", "ID", "PID", "STATE", "PROCS", "MEMORY");
+  std::printf("%-20s %-8s %-9s %6s %12s  %s\n", "ID", "PID", "STATE", "PROCS", "MEMORY",
+              "ADDRESSES");
   for (const auto& r : rows)
-    std::printf("%-20s %-8d %-9s %6zu %12s\n", r.id.c_str(), r.init_pid, r.state.c_str(),
-                r.processes, format_size(r.memory_bytes).c_str());
+    std::printf("%-20s %-8d %-9s %6zu %12s  %s\n", r.id.c_str(), r.init_pid, r.state.c_str(),
+                r.processes, format_size(r.memory_bytes).c_str(),
+                fmt::format("{}", fmt::join(r.addresses, ", ")).c_str());
 }
 
 void print_json(const std::vector<runtime::ContainerInfo>& rows) {
@@ -24,7 +26,8 @@ void print_json(const std::vector<runtime::ContainerInfo>& rows) {
                    {"state", r.state},
                    {"processes", r.processes},
                    {"memory_bytes", r.memory_bytes},
-                   {"restored_from", r.restored_from}});
+                   {"restored_from", r.restored_from},
+                   {"addresses", r.addresses}});
   std::printf("%s\n", out.dump(2).c_str());
 }
 

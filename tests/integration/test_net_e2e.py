@@ -79,15 +79,21 @@ def test_container_network_survives_dump_and_restore(containers, env, tmp_path):
     bridge, client = bridge_with_client(env, "a", net)
     cid = run_echo_container(containers, env, bridge, net)
     check_network(cid, bridge, net)
+    assert container_info(cid)["addresses"] == [f"eth0 {net}.2/24"]
     wait_until(lambda: answers(client, f"{net}.2"), what="the echo server before the dump")
 
     image = tmp_path / "net.img"
     run_ckpt("dump", cid, "-o", image)
+    record = json.loads(run_ckpt("inspect", image, "--json").stdout)["net"]
+    eth0 = next(link for link in record["links"] if link["name"] == "eth0")
+    assert eth0["veth"]["master"] == bridge
+    assert eth0["veth"]["name"] == host_veth_name(cid, 0)
     assert container_info(cid) is None
     assert not link_exists(host_veth_name(cid, 0)), "the host veth goes with the container"
 
     run_ckpt("restore", image)
     check_network(cid, bridge, net)
+    assert container_info(cid)["addresses"] == [f"eth0 {net}.2/24"]
     if not processes_restored(cid):
         pytest.skip("network rebuilt and checked; ckpt restore does not bring processes back yet")
     wait_until(lambda: answers(client, f"{net}.2"), what="the echo server after the restore")
