@@ -45,6 +45,7 @@ void redirect_console(const std::string& console_path) {
     set_uts(spec.uts);
     ns::setup_container_mounts(spec.rootfs);
     ::setsid();
+    for (const auto& step : spec.in_namespaces) step();
     redirect_console(spec.console_path);
     if (::write(report_fd, "", 1) != 1) ::_exit(1);
     ::close(report_fd);

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/records/container.h"
 #include "common/records/uts.h"
@@ -18,6 +19,9 @@ struct RootTaskSpec {
   std::string rootfs;        // "" = the host's files
   int netns_fd = -1;         // the rebuilt network namespace; -1: a fresh, empty one
   std::string console_path;  // stdout/stderr of the container
+  // Steps run inside the new namespaces, after UTS and mounts, before the set-up is reported
+  // done (e.g. recreating IPC objects); a step that throws fails the restore.
+  std::vector<std::function<void()>> in_namespaces;
 };
 
 // Until release(), the destructor SIGKILLs and reaps the root task.

@@ -143,3 +143,46 @@ def test_dump_to_stdout_restores_from_stdin(containers):
     subprocess.run(["sh", "-c", "set -e; " + pipeline], check=True, timeout=60)
     assert read_cgroup("memory", new, "memory.limit_in_bytes") == str(256 << 20)
     assert_running(cid)
+
+
+def make_busybox_rootfs(root):
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "busybox").write_bytes(Path("/bin/busybox").read_bytes())
+    (root / "bin" / "busybox").chmod(0o755)
+    for applet in ("sh", "ls", "cat", "sleep", "hostname"):
+        (root / "bin" / applet).symlink_to("busybox")
+    return root
+
+
+def test_rootfs_container_sees_its_own_files(containers, tmp_path):
+    from conftest import console_text
+    root = make_busybox_rootfs(tmp_path / "rootfs")
+    cid = containers.run("/bin/sh", "-c", "ls /; echo ==; ls /dev; sleep 100",
+                         opts=["--rootfs", root])
+    wait_until(lambda: "==" in console_text(cid) and "null" in console_text(cid),
+               what="listing of / inside the container")
+    top, dev = console_text(cid).split("==")
+    assert set(top.split()) == {"bin", "dev", "proc", "sys"}
+    assert {"null", "zero", "urandom", "pts"} <= set(dev.split())
+
+
+def test_foreground_run_returns_exit_code_and_removes_container(containers):
+    cid = containers.track(unique("fg"))
+    proc = run_ckpt("run", "--name", cid, "--", "sh", "-c", "echo hello; exit 3", check=False)
+    assert proc.returncode == 3
+    assert "hello" in proc.stdout
+    assert container_info(cid) is None
+    assert not cgroup_dir("memory", cid).exists()
+
+
+def test_bad_run_options_fail_in_one_line(containers):
+    cid = containers.track(unique("bad"))
+    proc = run_ckpt("run", "--name", cid, "--memory", "lots", "--", "true", check=False)
+    assert proc.returncode != 0 and "--memory" in proc.stderr
+    proc = run_ckpt("run", "--name", "bad/id", "--", "true", check=False)
+    assert proc.returncode != 0 and "invalid container id" in proc.stderr
+    proc = run_ckpt("run", "--name", cid, "--detach", "--", "/no/such/program", check=False)
+    assert proc.returncode != 0 and "/no/such/program" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not cgroup_dir("memory", cid).exists(), "a failed start leaves no cgroup"
+    assert container_info(cid) is None
