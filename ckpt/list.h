@@ -16,7 +16,7 @@ struct ContainerInfo {
   size_t processes = 0;
   uint64_t memory_bytes = 0;
   std::string restored_from;
-  std::vector<std::string> addresses;  // "eth0 10.77.0.2/24", global scope only
+  std::vector<std::string> addresses;  // "eth0 10.77.0.2/24", lo left out
 };
 
 std::vector<ContainerInfo> list_containers();

@@ -73,9 +73,6 @@ std::unique_ptr<RebuiltNetns> rebuild_netns(const records::NetNamespace& net,
 void setup_container_network(pid_t init_pid, const std::string& container_id,
                              const std::vector<std::string>& net_specs);
 
-// The global addresses inside the netns of `pid`, as "eth0 10.77.0.2/24" (for `ckpt list`).
-std::vector<std::string> container_addresses(pid_t pid);
-
 // Removes the host ends of a container's `--net` veths (they would otherwise linger until the
 // kernel has finished with its dead netns, and a restore right after would find them taken).
 void remove_host_veths(const std::string& container_id, const std::vector<std::string>& net_specs);

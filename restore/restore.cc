@@ -80,8 +80,8 @@ void restore_container(const RestoreOptions& options) {
   // the container's init.
   std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map);
-  RootTaskSpec spec{
-      uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1, state.console_path().string(), {}};
+  RootTaskSpec spec{uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1,
+                    state.console_path().string(), {}};
   RootTask root(spec, placeholder_init);
   cgroup.attach(root.pid());
 

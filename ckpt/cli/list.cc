@@ -12,10 +12,12 @@ namespace {
 void print_table(const std::vector<runtime::ContainerInfo>& rows) {
   std::printf("%-20s %-8s %-9s %6s %12s  %s\n", "ID", "PID", "STATE", "PROCS", "MEMORY",
               "ADDRESSES");
-  for (const auto& r : rows)
+  for (const auto& r : rows) {
+    std::string addresses;
+    for (const auto& a : r.addresses) addresses += (addresses.empty() ? "" : ", ") + a;
     std::printf("%-20s %-8d %-9s %6zu %12s  %s\n", r.id.c_str(), r.init_pid, r.state.c_str(),
-                r.processes, format_size(r.memory_bytes).c_str(),
-                fmt::format("{}", fmt::join(r.addresses, ", ")).c_str());
+                r.processes, format_size(r.memory_bytes).c_str(), addresses.c_str());
+  }
 }
 
 void print_json(const std::vector<runtime::ContainerInfo>& rows) {

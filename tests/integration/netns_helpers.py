@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from conftest import wait_until
+
 BUILD = os.environ.get("CKPT_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 NETNS_TOOL = os.path.join(BUILD, "tests", "netns_tool")
 
@@ -30,15 +32,6 @@ def ip_json(*args, ns=None):
 
 def link_exists(name, ns=None):
     return ip("link", "show", "dev", name, ns=ns, check=False).returncode == 0
-
-
-def wait_until(predicate, what, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class NetEnv:
