@@ -15,6 +15,19 @@
 
 namespace ckpt::runtime {
 
+namespace {
+
+// The host ends of the container's veths go now, not when the kernel gets round to its dead netns.
+void remove_host_network(const std::string& id) {
+  try {
+    netns::remove_host_veths(id, ContainerState::load(id).config.net_specs);
+  } catch (const Error& e) {
+    spdlog::warn("container {}: host veths not removed: {}", id, e.what());
+  }
+}
+
+}  // namespace
+
 void remove_container(const std::string& id, bool force) {
   validate_container_id(id);
   std::string cgroup_path = "ckpt/" + id;
@@ -24,7 +37,7 @@ void remove_container(const std::string& id, bool force) {
   if (!force && !cgroup.all_procs().empty())
     fail("container {} is running; stop it first or use --force", id);
   cgroup::kill_all_processes(cgroup);
-  if (has_state) netns::remove_host_veths(id, ContainerState::load(id).config.net_specs);
+  if (has_state) remove_host_network(id);
   cgroup.remove();
   std::filesystem::remove_all(state_root() / id);
 }

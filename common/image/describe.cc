@@ -25,6 +25,7 @@ constexpr RecordFamily kFamilies[] = {
     {SectionType::kUts, "uts", decode_as<records::UtsState>},
     {SectionType::kProcessTree, "process_tree", decode_as<records::ProcessTree>},
     {SectionType::kCgroups, "cgroups", decode_as<records::CgroupTree>},
+    {SectionType::kNetNs, "net", decode_as<records::NetNamespace>},
 };
 
 nlohmann::json describe_sections(const ImageReader& reader) {

@@ -96,6 +96,10 @@ def test_container_network_survives_dump_and_restore(containers, env, tmp_path):
 
     image = tmp_path / "net.img"
     run_ckpt("dump", cid, "-o", image)
+    record = json.loads(run_ckpt("inspect", image, "--json").stdout)["net"]
+    eth0 = next(link for link in record["links"] if link["name"] == "eth0")
+    assert eth0["veth"]["master"] == bridge
+    assert eth0["veth"]["name"] == host_veth_name(cid, 0)
     assert container_info(cid) is None
     assert not link_exists(host_veth_name(cid, 0)), "the host veth goes with the container"
 

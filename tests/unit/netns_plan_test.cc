@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/image/archive.h"
+#include "common/records/net_json.h"
 #include "netns/plan.h"
 #include "netns_fake_netlink.h"
 
@@ -218,4 +219,12 @@ TEST_CASE("a network record survives the image archive", "[netns]") {
   auto net = rich_namespace();
   auto back = image::from_bytes<records::NetNamespace>(image::to_bytes(net), "net");
   CHECK(back == net);
+}
+
+TEST_CASE("a network record reads back from its JSON", "[netns]") {
+  auto net = rich_namespace();
+  nlohmann::json j = net;
+  CHECK(j["links"][1]["veth"]["master"] == "br-a");
+  CHECK(j["routes"][0]["gateway"] == "10.1.0.1");
+  CHECK(j.get<records::NetNamespace>() == net);
 }
