@@ -121,9 +121,10 @@ def test_echo_server_answers_after_restore(containers, env, tmp_path):
 
 def test_net_map_restores_onto_another_bridge(containers, env, tmp_path):
     net = subnet()
-    bridge_a, _ = bridge_with_client(env, "a", net)
+    bridge_a, client_a = bridge_with_client(env, "a", net)
     bridge_b, client_b = bridge_with_client(env, "b", net)
     cid = run_echo_container(containers, env, bridge_a, net)
+    wait_until(lambda: answers(client_a, f"{net}.2"), what="the echo server before the dump")
     image = tmp_path / "net.img"
     dump_or_skip_for_sockets(cid, image)
 
