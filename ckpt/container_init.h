@@ -17,8 +17,4 @@ struct InitPipes {
 // Never returns: execs the command or _exit(127) after reporting the error.
 [[noreturn]] void container_init(const records::ContainerConfig& config, const InitPipes& pipes);
 
-// Mount setup inside the new mount namespace: private propagation, a fresh /proc (and /sys),
-// and with a rootfs: pivot_root into it with /proc, a minimal /dev and /sys.
-void setup_mounts(const std::string& rootfs);
-
 }  // namespace ckpt::runtime

@@ -6,36 +6,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "common/cgroup/container_cgroup.h"
-#include "common/cgroup/freezer.h"
+#include "common/cgroup/kill.h"
 #include "common/container_state.h"
 #include "common/error.h"
 
 namespace ckpt::runtime {
-
-void kill_all_processes(const std::string& cgroup_path) {
-  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), cgroup_path);
-  if (!cgroup.exists()) return;
-  auto freezer = cgroup::container_freezer(cgroup);
-  // Frozen, nothing can fork while we kill; SIGKILL is delivered once thawed.
-  bool frozen = true;
-  try {
-    freezer->freeze(std::chrono::seconds(2));
-  } catch (const Error&) {
-    frozen = false;
-  }
-  for (pid_t pid : cgroup.all_procs()) ::kill(pid, SIGKILL);
-  if (frozen) freezer->thaw();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!cgroup.all_procs().empty()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      fail("processes of cgroup {} did not exit after SIGKILL", cgroup_path);
-    for (pid_t pid : cgroup.all_procs()) ::kill(pid, SIGKILL);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
 
 void remove_container(const std::string& id, bool force) {
   validate_container_id(id);
@@ -45,7 +22,7 @@ void remove_container(const std::string& id, bool force) {
   if (!has_state && !cgroup.exists()) fail("no container named '{}'", id);
   if (!force && !cgroup.all_procs().empty())
     fail("container {} is running; stop it first or use --force", id);
-  kill_all_processes(cgroup_path);
+  cgroup::kill_all_processes(cgroup);
   cgroup.remove();
   std::filesystem::remove_all(state_root() / id);
 }

@@ -13,7 +13,4 @@ void remove_container(const std::string& id, bool force);
 // Sends `signal` to the container's init process.
 void kill_container(const std::string& id, int signal);
 
-// SIGKILLs every process in the container's cgroup subtree and waits until it is empty.
-void kill_all_processes(const std::string& cgroup_path);
-
 }  // namespace ckpt::runtime
