@@ -10,7 +10,11 @@
 // All integers little-endian. A payload is zstd-compressed when flags has kCompressed. Large
 // payloads are written as a *stream*: several sections with the same (type, id) and increasing
 // seq, each an independently decodable chunk of a few MiB, so neither side holds it whole.
-// The trailer indexes every section (type, id, seq, offset) for seeking readers.
+// The trailer indexes every section (type, id, seq, offset) for seeking readers; sections follow
+// each other without gaps, in index order. A reader refuses a newer format version, checks every
+// size against the file before using it and every header against its checksum before trusting
+// it, and reports any damage as one Error line naming the part and its offset, e.g.
+// "img.ckpt: section pages/1234 #3 at offset 81920: checksum mismatch".
 #pragma once
 
 #include "common/records/fields.h"
@@ -80,7 +84,7 @@ class ImageWriter {
   ImageWriter(const ImageWriter&) = delete;
   ImageWriter& operator=(const ImageWriter&) = delete;
 
-  // One section holding `payload`.
+  // One section holding `payload`; one stream of chunks if it is larger than a chunk.
   void put_bytes(SectionType type, uint64_t id, std::span<const std::byte> payload);
   void put_bytes(SectionType type, uint64_t id, const std::string& payload) {
     put_bytes(type, id, std::as_bytes(std::span(payload.data(), payload.size())));
@@ -134,7 +138,7 @@ class ImageReader {
   // Ids of all sections of a type, each once, in file order.
   std::vector<uint64_t> ids(SectionType type) const;
 
-  // The whole payload of (type, id), all chunks concatenated. Throws if missing.
+  // The whole payload of (type, id), all chunks concatenated. Throws if missing (or over 4 GiB).
   std::string get_bytes(SectionType type, uint64_t id) const;
   template <typename Record>
   Record get(SectionType type, uint64_t id) const {

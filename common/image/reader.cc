@@ -13,6 +13,8 @@ using format::kSectionHeaderSize;
 
 // Below this many bytes, decoding on the caller's thread is faster than starting workers.
 constexpr uint64_t kDecodeAheadMin = 4u << 20;
+// get_bytes() refuses payloads larger than this; they are read with read_stream().
+constexpr uint64_t kMaxGetBytes = 4ull << 30;
 
 void ImageReader::Impl::section_fail(const SectionInfo& s, std::string_view problem) const {
   fail("{}: section {}: {}", path_, format::describe(s), problem);
@@ -141,6 +143,10 @@ std::string ImageReader::get_bytes(SectionType type, uint64_t id) const {
   }
   uint64_t total = 0;
   for (const SectionInfo* s : list) total += s->raw_size;
+  if (total > kMaxGetBytes) {
+    fail("{}: section {}/{} holds {} bytes, too many to load whole: read it as a stream",
+         impl_->path(), format::type_label(type), id, total);
+  }
   std::string out;
   out.reserve(total);
   impl_->for_each_payload(list, [&](std::span<const std::byte> bytes) {

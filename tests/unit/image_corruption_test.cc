@@ -131,6 +131,16 @@ TEST_CASE("image: random damage always gives a one-line Error") {
   }
 }
 
+TEST_CASE("image: truncation at every offset gives a one-line Error") {
+  TempDir dir;
+  std::string image = sample_image(dir);
+  MemFile file;
+  for (size_t length = 0; length < image.size(); ++length) {
+    file.set(image.substr(0, length));
+    require_clean_error(file.path(), "truncated to " + std::to_string(length));
+  }
+}
+
 TEST_CASE("image: a corrupt zstd frame behind a valid checksum gives an Error") {
   TempDir dir;
   std::string image = sample_image(dir);
