@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "ckpt/cgroups.h"
+#include "ckpt/ipc.h"
 #include "ckpt/remove.h"
 #include "ckpt/tree.h"
 #include "ckpt/uts.h"
@@ -36,6 +37,7 @@ void collect(const ContainerState& state, const cgroup::ContainerCgroup& cgroup,
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, tree);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
+  write_ipc(state.init_pid, image);
   spdlog::info("collected {} processes", tree.processes.size());
 }
 

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/image/image.h"
 #include "restore/cgroups.h"
+#include "restore/ipc.h"
 #include "restore/root_task.h"
 
 namespace ckpt::restore {
@@ -72,6 +73,7 @@ void restore_container(const RestoreOptions& options) {
 
   // 4. namespaces, with the root task as the container's init.
   RootTaskSpec spec{uts, config.rootfs, -1, state.console_path().string(), {}};
+  if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
   RootTask root(spec, placeholder_init);
   cgroup.attach(root.pid());
 
