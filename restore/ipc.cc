@@ -40,14 +40,14 @@ void raise_limits(const std::map<std::string, std::string>& sysctls) {
   }
 }
 
-// The saved values exactly; *_next_id last (normally -1: the kernel picks ids again).
+// The saved values exactly. *_next_id: each object creation consumed the one written for it
+// (the kernel resets it to -1, which cannot be written back); a pending value saved from the
+// container (>= 0) is written last.
 void write_saved_sysctls(const std::map<std::string, std::string>& sysctls) {
   for (const auto& [name, saved] : sysctls)
     if (!name.ends_with("_next_id")) fs::write_file(sysctl_path(name), saved);
-  for (const char* name : {"kernel/shm_next_id", "kernel/msg_next_id", "kernel/sem_next_id"}) {
-    auto it = sysctls.find(name);
-    fs::write_file(sysctl_path(name), it == sysctls.end() ? "-1" : it->second);
-  }
+  for (const auto& [name, saved] : sysctls)
+    if (name.ends_with("_next_id") && saved != "-1") fs::write_file(sysctl_path(name), saved);
 }
 
 // Messages larger than the saved msgmax (lowered after they were sent) still go back in.
