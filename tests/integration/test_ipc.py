@@ -1,5 +1,6 @@
 """The IPC namespace: SysV shm/msg/sem and POSIX queues come back with the same ids, keys,
 owners, modes, contents and sysctls (build/workloads/ipc_objects makes and shows them)."""
+import os
 import re
 import subprocess
 
@@ -10,10 +11,11 @@ from conftest import WORKLOADS, console_text, container_info, run_ckpt, unique, 
 TOOL = WORKLOADS / "ipc_objects"
 
 
-def show(cid):
+def show(cid, drain=True):
     pid = container_info(cid)["init_pid"]
+    env = None if drain else {**os.environ, "IPC_SHOW_NO_DRAIN": "1"}
     return subprocess.run(["nsenter", "-t", str(pid), "-i", str(TOOL), "show"],
-                          capture_output=True, text=True, check=True).stdout
+                          capture_output=True, text=True, check=True, env=env).stdout
 
 
 def ipcs(cid):
@@ -91,3 +93,16 @@ def test_empty_ipc_namespace_restores_empty(containers, tmp_path):
     run_ckpt("restore", image, "--name", new)
     assert ipcs(new) == []
     assert "mq " not in show(new)
+
+
+def test_full_posix_queue_with_blocked_sender_is_refused_untouched(containers, tmp_path):
+    """Draining a full queue would let the blocked sender's message in: dump refuses first."""
+    cid = containers.run(str(TOOL), "blocked-sender")
+    wait_until(lambda: "ready" in console_text(cid), what="blocked sender")
+    before = show(cid, drain=False)
+    assert "mq /ckpt_busy mode=600 uid=0 gid=0 maxmsg=2 msgsize=8\n  curmsgs=2\n" in before
+    proc = run_ckpt("dump", cid, "-o", tmp_path / "b.img", "--leave-running", check=False)
+    assert proc.returncode != 0
+    assert "/ckpt_busy is full" in proc.stderr
+    assert container_info(cid)["state"] == "running"
+    assert show(cid, drain=False) == before

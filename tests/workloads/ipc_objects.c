@@ -1,6 +1,8 @@
 // IPC objects for the ipc dump/restore tests.
 //   ipc_objects setup   creates SysV shm/msg/sem and POSIX queues with non-default modes,
 //                       owners, creators, gaps in the ids and data, prints "ready", sleeps.
+//   ipc_objects blocked-sender  fills POSIX queue /ckpt_busy and leaves a child blocked in
+//                       mq_send on it, prints "ready", sleeps.
 //   ipc_objects show    prints every object of the current ipc namespace in a canonical text
 //                       form (POSIX queues are drained and refilled to read them).
 #define _GNU_SOURCE
@@ -151,6 +153,11 @@ static void show_posix(void) {
     if (q < 0 || mq_getattr(q, &attr)) die("mq_open show");
     printf("mq %s mode=%o uid=%d gid=%d maxmsg=%ld msgsize=%ld\n", name, st.st_mode & 07777,
            st.st_uid, st.st_gid, attr.mq_maxmsg, attr.mq_msgsize);
+    if (getenv("IPC_SHOW_NO_DRAIN")) {  // receiving could let a blocked sender in
+      printf("  curmsgs=%ld\n", attr.mq_curmsgs);
+      mq_close(q);
+      continue;
+    }
     char msgs[64][1024];
     unsigned prios[64];
     ssize_t lens[64];
@@ -235,10 +242,27 @@ static void show_sysctls(void) {
   }
 }
 
+static void setup_blocked_sender(void) {
+  struct mq_attr attr = {.mq_maxmsg = 2, .mq_msgsize = 8};
+  mqd_t q = mq_open("/ckpt_busy", O_CREAT | O_WRONLY, 0600, &attr);
+  if (q < 0 || mq_send(q, "one", 3, 0) || mq_send(q, "two", 3, 0)) die("mq busy");
+  if (fork() == 0) {
+    mq_send(q, "three", 5, 0);  // blocks: the queue is full
+    for (;;) pause();
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "setup") == 0) {
     setup_sysv();
     setup_posix();
+    printf("ready\n");
+    fflush(stdout);
+    for (;;) pause();
+  }
+  if (argc == 2 && strcmp(argv[1], "blocked-sender") == 0) {
+    setup_blocked_sender();
+    usleep(200 * 1000);
     printf("ready\n");
     fflush(stdout);
     for (;;) pause();
@@ -250,6 +274,6 @@ int main(int argc, char** argv) {
     show_posix();
     return 0;
   }
-  fprintf(stderr, "usage: ipc_objects setup|show\n");
+  fprintf(stderr, "usage: ipc_objects setup|blocked-sender|show\n");
   return 2;
 }
