@@ -11,6 +11,7 @@
 
 #include "ckpt/ipc.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/proc/sysvipc.h"
 
 namespace ckpt::dump {
@@ -72,9 +73,32 @@ void read_pages(const ShmAttachment& at, const proc::SysvShmEntry& e, records::S
   }
 }
 
+// With kernel.shm_rmid_forced = 1 a segment is destroyed when its attach count drops to 0,
+// which our own read-only attachment would cause: it is 0 while the segments are read. Setting
+// it back destroys only orphaned unattached segments, which cannot exist while it was 1.
+class RmidForcedOff {
+ public:
+  RmidForcedOff() : was_on_(fs::trim(fs::read_file(kPath)) == "1") {
+    if (was_on_) fs::write_file(kPath, "0");
+  }
+  ~RmidForcedOff() {
+    try {
+      if (was_on_) fs::write_file(kPath, "1");
+    } catch (const std::exception&) {  // the helper exits right after: nothing to undo further
+    }
+  }
+  RmidForcedOff(const RmidForcedOff&) = delete;
+  RmidForcedOff& operator=(const RmidForcedOff&) = delete;
+
+ private:
+  static constexpr const char* kPath = "/proc/sys/kernel/shm_rmid_forced";
+  bool was_on_;
+};
+
 }  // namespace
 
 void collect_shm(IpcSnapshot& snapshot) {
+  RmidForcedOff rmid_forced_off;
   for (const auto& e : proc::read_sysvipc_shm()) {
     struct shmid_ds ds {};
     if (::shmctl(e.owner.id, IPC_STAT, &ds) != 0)

@@ -1,12 +1,11 @@
-// SysV objects with their saved ids: kernel.<kind>_next_id = id, then the object is created by
-// a short-lived child running with the saved creator's euid/egid (so cuid/cgid come back) and
-// its capabilities kept (SECBIT_NO_SETUID_FIXUP); owner, mode and contents are set afterwards.
+// SysV objects with their saved ids: kernel.<kind>_next_id = id, then the object is created
+// with the saved creator's euid/egid (so cuid/cgid come back) and the capabilities kept
+// (SECBIT_NO_SETUID_FIXUP); owner, mode and contents are set afterwards, as root.
 #include <linux/securebits.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -28,35 +27,46 @@ union SemArg {
   unsigned short* array;
 };
 
-constexpr int kWrongId = 1;
-constexpr int kErrnoBase = 64;
+// The root task takes the creator's euid/egid for one creation, keeping its capabilities.
+// Not a forked child: the root task stays alive as the segments' creator, which matters when
+// kernel.shm_rmid_forced destroys segments whose creator is gone.
+class CreatorIdentity {
+ public:
+  explicit CreatorIdentity(const records::IpcPerm& perm)
+      : bits_(::prctl(PR_GET_SECUREBITS)), uid_(::geteuid()), gid_(::getegid()) {
+    if (bits_ < 0 || ::prctl(PR_SET_SECUREBITS, bits_ | SECBIT_NO_SETUID_FIXUP) != 0)
+      throw_errno("prctl(PR_SET_SECUREBITS)");
+    if (::setegid(perm.cgid) != 0 || ::seteuid(perm.cuid) != 0) {
+      restore();
+      throw_errno("seteuid({})/setegid({}) for the creator of id {}", perm.cuid, perm.cgid,
+                  perm.id);
+    }
+  }
+  ~CreatorIdentity() { restore(); }
+  CreatorIdentity(const CreatorIdentity&) = delete;
+  CreatorIdentity& operator=(const CreatorIdentity&) = delete;
 
-[[noreturn]] void create_child(const records::IpcPerm& perm, const std::function<int()>& create) {
-  if (::prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP) != 0 || ::setegid(perm.cgid) != 0 ||
-      ::seteuid(perm.cuid) != 0)
-    ::_exit(kErrnoBase + errno);
-  int id = create();
-  if (id < 0) ::_exit(kErrnoBase + errno);
-  ::_exit(id == perm.id ? 0 : kWrongId);
-}
+ private:
+  void restore() {
+    if (::seteuid(uid_) != 0 || ::setegid(gid_) != 0 || ::prctl(PR_SET_SECUREBITS, bits_) != 0)
+      ::_exit(126);  // the root task must not go on with the wrong identity
+  }
+  int bits_;
+  uid_t uid_;
+  gid_t gid_;
+};
 
 // Creates `kind` ("shm", "msg", "sem") object `perm` with its saved id and creator.
 void create_with_id(const char* kind, const records::IpcPerm& perm,
                     const std::function<int()>& create) {
   fs::write_file(std::string("/proc/sys/kernel/") + kind + "_next_id", std::to_string(perm.id));
-  pid_t child = ::fork();
-  if (child < 0) throw_errno("fork");
-  if (child == 0) create_child(perm, create);
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw_errno("waitpid");
+  int id;
+  {
+    CreatorIdentity creator(perm);
+    id = create();
   }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-  if (code == 0) return;
-  if (code == kWrongId)
-    fail("{} key {:#x} id {}: recreated under another id", kind, perm.key, perm.id);
-  fail("recreating {} key {:#x} id {} failed: {}", kind, perm.key, perm.id,
-       code > kErrnoBase ? std::strerror(code - kErrnoBase) : "helper died");
+  if (id < 0) throw_errno("recreating {} key {:#x} id {}", kind, perm.key, perm.id);
+  if (id != perm.id) fail("{} key {:#x} id {}: recreated under id {}", kind, perm.key, perm.id, id);
 }
 
 int key_flags(const records::IpcPerm& perm) {

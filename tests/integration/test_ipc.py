@@ -47,6 +47,7 @@ def assert_expected_objects(text):
     assert re.search(r"sem id=\d+ key=0x3001 .*mode=660 nsems=3 values=1,0,42$", text, re.M)
     assert re.search(r"sem id=\d+ key=0x3002 .*mode=400 nsems=5 values=5,4,3,2,32767$", text, re.M)
     assert re.search(r"sem id=\d+ key=0x3003 uid=2000 gid=2000 cuid=2000 cgid=2000", text)
+    assert "sysctl kernel/shm_rmid_forced=1" in text
     assert "sysctl kernel/msgmax=9000" in text and "sysctl kernel/sem=250\t32000\t64\t200" in text
     assert ("mq /ckpt_a mode=640 uid=0 gid=0 maxmsg=5 msgsize=64\n"
             "  prio=9 text=high\n  prio=3 text=mid\n  prio=1 text=low one\n"

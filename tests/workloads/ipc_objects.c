@@ -117,6 +117,8 @@ static void setup_sysv(void) {
   int status;
   waitpid(child, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status)) die("creating as uid 2000");
+  // Segments whose creator is gone are destroyed: ours stay (this process lives on).
+  write_sysctl("/proc/sys/kernel/shm_rmid_forced", "1");
 }
 
 static void setup_posix(void) {
@@ -178,7 +180,18 @@ static uint32_t fnv(const unsigned char* p, size_t n) {
   return h;
 }
 
+static int read_rmid_forced(void) {
+  FILE* f = fopen("/proc/sys/kernel/shm_rmid_forced", "r");
+  int v = 0;
+  if (!f || fscanf(f, "%d", &v) != 1) die("shm_rmid_forced");
+  fclose(f);
+  return v;
+}
+
 static void show_sysv(void) {
+  // Our shmdt would destroy every segment under shm_rmid_forced = 1.
+  int rmid_forced = read_rmid_forced();
+  write_sysctl("/proc/sys/kernel/shm_rmid_forced", "0");
   struct shm_info si;
   int max = shmctl(0, SHM_INFO, (struct shmid_ds*)&si);
   for (int i = 0; i <= max; ++i) {
@@ -192,6 +205,7 @@ static void show_sysv(void) {
            ds.shm_perm.mode, ds.shm_segsz, fnv(p, ds.shm_segsz));
     shmdt(p);
   }
+  write_sysctl("/proc/sys/kernel/shm_rmid_forced", rmid_forced ? "1" : "0");
   struct msginfo mi;
   max = msgctl(0, MSG_INFO, (struct msqid_ds*)&mi);
   for (int i = 0; i <= max; ++i) {
@@ -231,8 +245,8 @@ static void show_sysv(void) {
 }
 
 static void show_sysctls(void) {
-  const char* names[] = {"kernel/msgmax", "kernel/msgmnb", "kernel/sem", "kernel/shmmni",
-                         "fs/mqueue/msg_max"};
+  const char* names[] = {"kernel/msgmax", "kernel/msgmnb",          "kernel/sem",
+                         "kernel/shmmni", "kernel/shm_rmid_forced", "fs/mqueue/msg_max"};
   for (size_t i = 0; i < sizeof names / sizeof *names; ++i) {
     char path[100], value[200] = "";
     snprintf(path, sizeof path, "/proc/sys/%s", names[i]);
