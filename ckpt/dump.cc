@@ -11,6 +11,7 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
+#include "netns/netns.h"
 
 namespace ckpt::dump {
 
@@ -24,7 +25,8 @@ double ms_since(Clock::time_point start) {
 
 ContainerState locate(const std::string& id) {
   auto state = ContainerState::load(id);
-  if (!state.init_alive()) fail("container {} is not running (init pid {} is gone)", id, state.init_pid);
+  if (!state.init_alive())
+    fail("container {} is not running (init pid {} is gone)", id, state.init_pid);
   return state;
 }
 
@@ -37,6 +39,7 @@ void collect(const ContainerState& state, const cgroup::ContainerCgroup& cgroup,
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, tree);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
+  image.put(image::SectionType::kNetNs, 0, netns::dump_netns(state.init_pid));
   write_ipc(state.init_pid, image);
   spdlog::info("collected {} processes", tree.processes.size());
 }

@@ -11,6 +11,7 @@
 #include "common/cgroup/kill.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "netns/netns.h"
 
 namespace ckpt::runtime {
 
@@ -23,6 +24,7 @@ void remove_container(const std::string& id, bool force) {
   if (!force && !cgroup.all_procs().empty())
     fail("container {} is running; stop it first or use --force", id);
   cgroup::kill_all_processes(cgroup);
+  if (has_state) netns::remove_host_veths(id, ContainerState::load(id).config.net_specs);
   cgroup.remove();
   std::filesystem::remove_all(state_root() / id);
 }

@@ -8,53 +8,12 @@
 
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/records/json.h"
 
 namespace ckpt {
 
 namespace fsys = std::filesystem;
 using nlohmann::json;
-
-namespace {
-
-json limits_to_json(const records::CgroupLimits& l) {
-  json j = json::object();
-  auto put = [&](const char* key, const auto& opt) {
-    if (opt) j[key] = *opt;
-  };
-  put("memory_limit", l.memory_limit);
-  put("memory_soft_limit", l.memory_soft_limit);
-  put("memory_swap_limit", l.memory_swap_limit);
-  put("memory_swappiness", l.memory_swappiness);
-  put("cpu_shares", l.cpu_shares);
-  put("cpu_quota_us", l.cpu_quota_us);
-  put("cpu_period_us", l.cpu_period_us);
-  put("cpuset_cpus", l.cpuset_cpus);
-  put("cpuset_mems", l.cpuset_mems);
-  put("pids_max", l.pids_max);
-  put("io_weight", l.io_weight);
-  return j;
-}
-
-records::CgroupLimits limits_from_json(const json& j) {
-  records::CgroupLimits l;
-  auto get = [&](const char* key, auto& opt) {
-    if (j.contains(key)) opt = j.at(key).get<typename std::decay_t<decltype(opt)>::value_type>();
-  };
-  get("memory_limit", l.memory_limit);
-  get("memory_soft_limit", l.memory_soft_limit);
-  get("memory_swap_limit", l.memory_swap_limit);
-  get("memory_swappiness", l.memory_swappiness);
-  get("cpu_shares", l.cpu_shares);
-  get("cpu_quota_us", l.cpu_quota_us);
-  get("cpu_period_us", l.cpu_period_us);
-  get("cpuset_cpus", l.cpuset_cpus);
-  get("cpuset_mems", l.cpuset_mems);
-  get("pids_max", l.pids_max);
-  get("io_weight", l.io_weight);
-  return l;
-}
-
-}  // namespace
 
 fsys::path state_root() {
   const char* env = std::getenv("CKPT_STATE_DIR");
@@ -68,12 +27,7 @@ void ContainerState::save() const {
             {"cgroup_path", cgroup_path},
             {"restored_from", restored_from},
             {"created_unix", created_unix},
-            {"config",
-             {{"command", config.command},
-              {"hostname", config.hostname},
-              {"rootfs", config.rootfs},
-              {"net", config.net_specs},
-              {"limits", limits_to_json(config.limits)}}}};
+            {"config", config}};
   fsys::create_directories(dir());
   fs::write_file_atomic(dir() / "state.json", j.dump(2) + "\n", 0600);
 }
@@ -91,13 +45,7 @@ ContainerState ContainerState::load(const std::string& id) {
     s.cgroup_path = j.at("cgroup_path");
     s.restored_from = j.value("restored_from", "");
     s.created_unix = j.value("created_unix", int64_t{0});
-    const json& c = j.at("config");
-    s.config.id = s.id;
-    s.config.command = c.at("command").get<std::vector<std::string>>();
-    s.config.hostname = c.value("hostname", "");
-    s.config.rootfs = c.value("rootfs", "");
-    s.config.net_specs = c.value("net", std::vector<std::string>{});
-    s.config.limits = limits_from_json(c.at("limits"));
+    s.config = j.at("config").get<records::ContainerConfig>();
     return s;
   } catch (const json::exception& e) {
     fail("state of container '{}' is damaged: {}", id, e.what());

@@ -7,6 +7,7 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
+#include "netns/netns.h"
 #include "restore/cgroups.h"
 #include "restore/ipc.h"
 #include "restore/root_task.h"
@@ -55,11 +56,16 @@ void restore_container(const RestoreOptions& options) {
   auto config = image.get<records::ContainerConfig>(SectionType::kConfig, 0);
   auto uts = image.get<records::UtsState>(SectionType::kUts, 0);
   auto cgroups = image.get<records::CgroupTree>(SectionType::kCgroups, 0);
+  std::optional<records::NetNamespace> net;
+  if (image.has(SectionType::kNetNs, 0))
+    net = image.get<records::NetNamespace>(SectionType::kNetNs, 0);
+  auto net_map = netns::parse_net_map(options.net_map);
 
   // 2. preflight.
   ContainerState state;
   state.id = options.name.empty() ? config.id : options.name;
   preflight(state.id);
+  if (net) netns::preflight_netns(*net, state.id, net_map);
   state.cgroup_path = "ckpt/" + state.id;
   state.config = config;
   state.config.id = state.id;
@@ -71,8 +77,12 @@ void restore_container(const RestoreOptions& options) {
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
   RestoredCgroups restored_cgroups(cgroup, cgroups);
 
-  // 4. namespaces, with the root task as the container's init.
-  RootTaskSpec spec{uts, config.rootfs, -1, state.console_path().string(), {}};
+  // 4. namespaces: the network rebuilt (undone unless committed), then the root task in it as
+  // the container's init.
+  std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
+  if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map);
+  RootTaskSpec spec{uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1,
+                    state.console_path().string(), {}};
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
   RootTask root(spec, placeholder_init);
   cgroup.attach(root.pid());
@@ -82,6 +92,7 @@ void restore_container(const RestoreOptions& options) {
   state.init_start_time = process_start_time(root.pid()).value_or(0);
   state.save();
   restored_cgroups.commit();
+  if (rebuilt_net) rebuilt_net->commit();
   root.release();
   state_dir.commit();
   spdlog::info("restored {} as {} (init pid {})", config.id, state.id, root.pid());

@@ -9,12 +9,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace ckpt::restore {
 
 struct RestoreOptions {
-  std::string input;  // path, or "-" for stdin
-  std::string name;   // new container id; empty: the id in the image
+  std::string input;                 // path, or "-" for stdin
+  std::string name;                  // new container id; empty: the id in the image
+  std::vector<std::string> net_map;  // --net-map KIND:OLD=NEW (see netns::parse_net_map)
 };
 
 void restore_container(const RestoreOptions& options);

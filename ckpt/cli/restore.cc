@@ -1,5 +1,5 @@
-#include "ckpt/cli/commands.h"
 #include "restore/restore.h"
+#include "ckpt/cli/commands.h"
 
 namespace ckpt::cli {
 
@@ -8,6 +8,10 @@ void add_restore(CLI::App& app) {
   auto* cmd = app.add_subcommand("restore", "Restore a container from an image");
   cmd->add_option("image", opts->input, "Image path, or - for stdin")->required();
   cmd->add_option("--name", opts->name, "Id of the restored container (default: the dumped id)");
+  cmd->add_option("--net-map", opts->net_map,
+                  "Rename host network objects: bridge:OLD=NEW, link:OLD=NEW (macvlan/vxlan "
+                  "parent), veth:OLD=NEW (host-side veth) (repeatable)")
+      ->allow_extra_args(false);
   cmd->callback([opts] { restore::restore_container(*opts); });
 }
 

@@ -45,7 +45,8 @@ void add_run(CLI::App& app) {
   cmd->add_option("--rootfs", config.rootfs, "Pivot into this directory")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--net", config.net_specs,
-                  "none, or bridge=BR[,ip=CIDR][,gw=IP][,mac=MAC][,mtu=N][,name=IF] (repeatable)");
+                  "none, or bridge=BR[,ip=CIDR][,gw=IP][,mac=MAC][,mtu=N][,name=IF] (repeatable)")
+      ->allow_extra_args(false);  // one value per --net, so `--net X -- cmd -c` parses
   cmd->add_flag("-d,--detach", args->options.detach, "Return once started");
   cmd->add_option("command", config.command, "Command and arguments (after --)")->required();
   cmd->callback([args] {

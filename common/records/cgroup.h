@@ -31,6 +31,22 @@ struct CgroupLimits {
 
   bool operator==(const CgroupLimits&) const = default;
 
+  // Calls f(name, field) for every field, in declaration order (JSON, text output).
+  template <class Self, class F>
+  static void visit(Self& self, F&& f) {
+    f("memory_limit", self.memory_limit);
+    f("memory_soft_limit", self.memory_soft_limit);
+    f("memory_swap_limit", self.memory_swap_limit);
+    f("memory_swappiness", self.memory_swappiness);
+    f("cpu_shares", self.cpu_shares);
+    f("cpu_quota_us", self.cpu_quota_us);
+    f("cpu_period_us", self.cpu_period_us);
+    f("cpuset_cpus", self.cpuset_cpus);
+    f("cpuset_mems", self.cpuset_mems);
+    f("pids_max", self.pids_max);
+    f("io_weight", self.io_weight);
+  }
+
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
     fields(ar, memory_limit, memory_soft_limit, memory_swap_limit, memory_swappiness, cpu_shares,

@@ -11,17 +11,16 @@ nlohmann::json optional_json(const std::optional<T>& value) {
 }  // namespace
 
 void to_json(nlohmann::json& j, const CgroupLimits& l) {
-  j = {{"memory_limit", optional_json(l.memory_limit)},
-       {"memory_soft_limit", optional_json(l.memory_soft_limit)},
-       {"memory_swap_limit", optional_json(l.memory_swap_limit)},
-       {"memory_swappiness", optional_json(l.memory_swappiness)},
-       {"cpu_shares", optional_json(l.cpu_shares)},
-       {"cpu_quota_us", optional_json(l.cpu_quota_us)},
-       {"cpu_period_us", optional_json(l.cpu_period_us)},
-       {"cpuset_cpus", optional_json(l.cpuset_cpus)},
-       {"cpuset_mems", optional_json(l.cpuset_mems)},
-       {"pids_max", optional_json(l.pids_max)},
-       {"io_weight", optional_json(l.io_weight)}};
+  j = nlohmann::json::object();
+  CgroupLimits::visit(l,
+                      [&](const char* name, const auto& field) { j[name] = optional_json(field); });
+}
+
+void from_json(const nlohmann::json& j, CgroupLimits& l) {
+  CgroupLimits::visit(l, [&](const char* name, auto& field) {
+    if (j.contains(name) && !j.at(name).is_null())
+      field = j.at(name).get<typename std::decay_t<decltype(field)>::value_type>();
+  });
 }
 
 void to_json(nlohmann::json& j, const CgroupNode& node) {
@@ -35,6 +34,15 @@ void to_json(nlohmann::json& j, const CgroupTree& tree) {
 void to_json(nlohmann::json& j, const ContainerConfig& c) {
   j = {{"id", c.id},         {"command", c.command}, {"hostname", c.hostname},
        {"rootfs", c.rootfs}, {"limits", c.limits},   {"net_specs", c.net_specs}};
+}
+
+void from_json(const nlohmann::json& j, ContainerConfig& c) {
+  c.id = j.at("id");
+  c.command = j.at("command").get<std::vector<std::string>>();
+  c.hostname = j.value("hostname", "");
+  c.rootfs = j.value("rootfs", "");
+  c.limits = j.at("limits").get<CgroupLimits>();
+  c.net_specs = j.value("net_specs", std::vector<std::string>{});
 }
 
 void to_json(nlohmann::json& j, const UtsState& uts) {

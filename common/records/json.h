@@ -14,9 +14,11 @@
 namespace ckpt::records {
 
 void to_json(nlohmann::json& j, const CgroupLimits& limits);
+void from_json(const nlohmann::json& j, CgroupLimits& limits);
 void to_json(nlohmann::json& j, const CgroupNode& node);
 void to_json(nlohmann::json& j, const CgroupTree& tree);
 void to_json(nlohmann::json& j, const ContainerConfig& config);
+void from_json(const nlohmann::json& j, ContainerConfig& config);
 void to_json(nlohmann::json& j, const UtsState& uts);
 void to_json(nlohmann::json& j, const ThreadId& thread);
 void to_json(nlohmann::json& j, const ProcessEntry& process);

@@ -51,7 +51,7 @@ def read_cgroup(controller, cid, name, sub=""):
     return (cgroup_dir(controller, cid, sub) / name).read_text().strip()
 
 
-def wait_until(predicate, timeout=10.0, what="condition"):
+def wait_until(predicate, what="condition", timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
