@@ -107,3 +107,16 @@ def test_full_posix_queue_with_blocked_sender_is_refused_untouched(containers, t
     assert "/ckpt_busy is full" in proc.stderr
     assert container_info(cid)["state"] == "running"
     assert show(cid, drain=False) == before
+
+
+def test_posix_queue_with_notify_registration_is_refused_untouched(containers, tmp_path):
+    """Refilling a drained queue would fire the registered notification: dump refuses first."""
+    cid = containers.run(str(TOOL), "notify")
+    wait_until(lambda: "ready" in console_text(cid), what="notify registration")
+    before = show(cid, drain=False)
+    assert "mq /ckpt_note mode=600 uid=0 gid=0 maxmsg=4 msgsize=8\n  curmsgs=1\n" in before
+    proc = run_ckpt("dump", cid, "-o", tmp_path / "n.img", "--leave-running", check=False)
+    assert proc.returncode != 0
+    assert "/ckpt_note has an mq_notify registration" in proc.stderr
+    assert container_info(cid)["state"] == "running"
+    assert show(cid, drain=False) == before

@@ -3,6 +3,8 @@
 //                       owners, creators, gaps in the ids and data, prints "ready", sleeps.
 //   ipc_objects blocked-sender  fills POSIX queue /ckpt_busy and leaves a child blocked in
 //                       mq_send on it, prints "ready", sleeps.
+//   ipc_objects notify  POSIX queue /ckpt_note holding one message, with an mq_notify
+//                       registration; prints "ready", sleeps.
 //   ipc_objects show    prints every object of the current ipc namespace in a canonical text
 //                       form (POSIX queues are drained and refilled to read them).
 #define _GNU_SOURCE
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +269,13 @@ static void setup_blocked_sender(void) {
   }
 }
 
+static void setup_notify(void) {
+  struct mq_attr attr = {.mq_maxmsg = 4, .mq_msgsize = 8};
+  mqd_t q = mq_open("/ckpt_note", O_CREAT | O_RDWR, 0600, &attr);
+  struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+  if (q < 0 || mq_send(q, "one", 3, 0) || mq_notify(q, &ev)) die("mq notify");
+}
+
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "setup") == 0) {
     setup_sysv();
@@ -281,6 +291,12 @@ int main(int argc, char** argv) {
     fflush(stdout);
     for (;;) pause();
   }
+  if (argc == 2 && strcmp(argv[1], "notify") == 0) {
+    setup_notify();
+    printf("ready\n");
+    fflush(stdout);
+    for (;;) pause();
+  }
   if (argc == 2 && strcmp(argv[1], "show") == 0) {
     show_sysctls();
     show_sysv();
@@ -288,6 +304,6 @@ int main(int argc, char** argv) {
     show_posix();
     return 0;
   }
-  fprintf(stderr, "usage: ipc_objects setup|blocked-sender|show\n");
+  fprintf(stderr, "usage: ipc_objects setup|blocked-sender|notify|show\n");
   return 2;
 }
