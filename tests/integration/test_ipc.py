@@ -96,27 +96,23 @@ def test_empty_ipc_namespace_restores_empty(containers, tmp_path):
     assert "mq " not in show(new)
 
 
-def test_full_posix_queue_with_blocked_sender_is_refused_untouched(containers, tmp_path):
-    """Draining a full queue would let the blocked sender's message in: dump refuses first."""
-    cid = containers.run(str(TOOL), "blocked-sender")
-    wait_until(lambda: "ready" in console_text(cid), what="blocked sender")
-    before = show(cid, drain=False)
-    assert "mq /ckpt_busy mode=600 uid=0 gid=0 maxmsg=2 msgsize=8\n  curmsgs=2\n" in before
-    proc = run_ckpt("dump", cid, "-o", tmp_path / "b.img", "--leave-running", check=False)
-    assert proc.returncode != 0
-    assert "/ckpt_busy is full" in proc.stderr
-    assert container_info(cid)["state"] == "running"
-    assert show(cid, drain=False) == before
 
-
-def test_posix_queue_with_notify_registration_is_refused_untouched(containers, tmp_path):
-    """Refilling a drained queue would fire the registered notification: dump refuses first."""
-    cid = containers.run(str(TOOL), "notify")
-    wait_until(lambda: "ready" in console_text(cid), what="notify registration")
+@pytest.mark.parametrize("mode,queue,error", [
+    # Draining a full queue would let the blocked sender's message in.
+    ("blocked-sender", "/ckpt_busy mode=600 uid=0 gid=0 maxmsg=2 msgsize=8\n  curmsgs=2\n",
+     "/ckpt_busy is full"),
+    # Refilling a drained queue would fire the registered notification.
+    ("notify", "/ckpt_note mode=600 uid=0 gid=0 maxmsg=4 msgsize=8\n  curmsgs=1\n",
+     "/ckpt_note has an mq_notify registration"),
+])
+def test_posix_queue_that_cannot_be_read_safely_is_refused_untouched(containers, tmp_path, mode,
+                                                                     queue, error):
+    cid = containers.run(str(TOOL), mode)
+    wait_until(lambda: "ready" in console_text(cid), what=mode)
     before = show(cid, drain=False)
-    assert "mq /ckpt_note mode=600 uid=0 gid=0 maxmsg=4 msgsize=8\n  curmsgs=1\n" in before
-    proc = run_ckpt("dump", cid, "-o", tmp_path / "n.img", "--leave-running", check=False)
+    assert "mq " + queue in before
+    proc = run_ckpt("dump", cid, "-o", tmp_path / "x.img", "--leave-running", check=False)
     assert proc.returncode != 0
-    assert "/ckpt_note has an mq_notify registration" in proc.stderr
+    assert error in proc.stderr
     assert container_info(cid)["state"] == "running"
     assert show(cid, drain=False) == before
