@@ -4,6 +4,7 @@
 
 #include "ckpt/cgroups.h"
 #include "ckpt/files.h"
+#include "ckpt/ipc.h"
 #include "ckpt/remove.h"
 #include "ckpt/tree.h"
 #include "ckpt/uts.h"
@@ -40,6 +41,7 @@ void collect(const ContainerState& state, const cgroup::ContainerCgroup& cgroup,
   image.put(image::SectionType::kProcessTree, 0, tree);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
   image.put(image::SectionType::kNetNs, 0, netns::dump_netns(state.init_pid));
+  write_ipc(state.init_pid, image);
   std::vector<pid_t> pids;
   for (const auto& p : tree.processes) pids.push_back(p.host_pid);
   dump_files({pids, state.console_path().string()}, image);

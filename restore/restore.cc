@@ -9,6 +9,7 @@
 #include "common/image/image.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
+#include "restore/ipc.h"
 #include "restore/root_task.h"
 
 namespace ckpt::restore {
@@ -82,6 +83,7 @@ void restore_container(const RestoreOptions& options) {
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map);
   RootTaskSpec spec{uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1,
                     state.console_path().string(), {}};
+  if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
   RootTask root(spec, placeholder_init);
   cgroup.attach(root.pid());
 

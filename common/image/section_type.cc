@@ -38,6 +38,8 @@ std::string_view section_name(SectionType type) {
       return "time";
     case SectionType::kTtys:
       return "ttys";
+    case SectionType::kIpcShmData:
+      return "ipc-shm-data";
     case SectionType::kTrailer:
       return "trailer";
   }

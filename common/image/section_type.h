@@ -27,10 +27,11 @@ enum class SectionType : uint32_t {
   kNetNs = 64,  // records/net.h NetNamespace
 
   // 96-127: ipc, mounts, time, ttys
-  kIpc = 96,
+  kIpc = 96,  // records/ipc.h IpcNamespace
   kMounts = 97,
   kTime = 98,
   kTtys = 99,
+  kIpcShmData = 100,  // stored pages of a SysV shm segment (id = shm id), see ShmSegment
 
   kTrailer = 0xffff,  // the index of all sections; always last
 };
