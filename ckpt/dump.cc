@@ -4,6 +4,8 @@
 
 namespace ckpt::dump {
 
-void dump_container(const DumpOptions& options) { fail("dump {}: not implemented yet", options.container_id); }
+void dump_container(const DumpOptions& options) {
+  fail("dump {}: not implemented yet", options.container_id);
+}
 
 }  // namespace ckpt::dump

@@ -13,8 +13,8 @@
 namespace ckpt::dump {
 
 struct FilesContext {
-  std::vector<pid_t> pids;        // host pids of every process of the container, all seized
-  std::string console_path;       // host path of the container's console log (stdout/stderr)
+  std::vector<pid_t> pids;   // host pids of every process of the container, all seized
+  std::string console_path;  // host path of the container's console log (stdout/stderr)
 };
 
 // Collects the fd tables of all processes and writes section kFiles (id 0) plus kFileData

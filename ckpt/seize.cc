@@ -11,8 +11,8 @@
 #include <string>
 
 #include "common/error.h"
-#include "common/proc/task_ids.h"
 #include "common/log.h"
+#include "common/proc/task_ids.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {

@@ -1,11 +1,13 @@
 #include "restore/fork.h"
 
+#include <linux/close_range.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -47,6 +49,7 @@ void ForkPlan::run_as_root(OpenedFiles* files) {
   // The image's init is not pid 1 (a plain process tree): a helper init forks it and reaps.
   for (size_t i = 0; i < tree_.processes.size(); ++i)
     if (i == 0 || tree_.processes[i].ppid == 0) fork_child(i, files);
+  ::close_range(0, ~0u, 0);  // the helper holds nothing of the tracer's
   while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
   }
   ::_exit(0);
@@ -93,6 +96,8 @@ void ForkPlan::set_own_state(size_t index) {
   if (!state.cwd.empty() && ::chdir(state.cwd.c_str()) != 0)
     std::fprintf(stderr, "ckpt restore: process %d: chdir %s: %m\n", pid, state.cwd.c_str());
   ::umask(state.umask);
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // the tracer sets the dumped ones
+  ::prctl(PR_SET_NAME, state.comm.c_str());
   for (size_t r = 0; r < state.rlimits.size(); ++r) {
     rlimit limit{state.rlimits[r].soft, state.rlimits[r].hard};
     rlimit now{};

@@ -4,6 +4,8 @@
 
 namespace ckpt::restore {
 
-void restore_container(const RestoreOptions& options) { fail("restore {}: not implemented yet", options.input); }
+void restore_container(const RestoreOptions& options) {
+  fail("restore {}: not implemented yet", options.input);
+}
 
 }  // namespace ckpt::restore

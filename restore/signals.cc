@@ -10,7 +10,8 @@ namespace ckpt::restore {
 void restore_sigactions(Restorer& r, const std::vector<records::SigAction>& actions) {
   for (size_t i = 0; i < actions.size(); ++i) {
     int sig = static_cast<int>(i) + 1;
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (sig == SIGKILL || sig == SIGSTOP || (actions[i].handler == 0 && actions[i].flags == 0))
+      continue;
     r.write(Restorer::kDataOffset, &actions[i], sizeof actions[i]);
     r.main().checked("rt_sigaction", SYS_rt_sigaction, sig, r.scratch() + Restorer::kDataOffset, 0,
                      8);

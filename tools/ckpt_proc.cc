@@ -4,6 +4,8 @@
 //   ckpt-proc restore [--wait] IMAGE             restores them in a new pid namespace; prints the
 //                                                host pid of the namespace's init
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -99,6 +101,16 @@ int run_dump(pid_t pid, const std::string& path, bool leave_running) {
   return 0;
 }
 
+// Without the files engine: every restored process gets /dev/null as 0, 1 and 2, nothing else.
+class NullFiles : public restore::OpenedFiles {
+ public:
+  void install_fds(pid_t) override {
+    int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    ::close_range(3, ~0u, 0);
+  }
+};
+
 int run_restore(const std::string& path, bool wait) {
   auto start = Clock::now();
   image::ImageReader image(path);
@@ -106,7 +118,8 @@ int run_restore(const std::string& path, bool wait) {
   if (::unshare(CLONE_NEWPID) != 0) throw_errno("unshare(CLONE_NEWPID)");
   pid_t root = ::fork();
   if (root < 0) throw_errno("fork");
-  if (root == 0) processes.run_root_task(nullptr);
+  NullFiles files;
+  if (root == 0) processes.run_root_task(&files);
   processes.restore(root);
   processes.resume();
   std::printf("restore_seconds %.4f\nroot_pid %d\n", seconds_since(start), root);

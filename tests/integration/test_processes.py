@@ -1,0 +1,154 @@
+"""The process engine on plain process trees (no container): a workload is dumped with
+ckpt-proc, killed, restored in a new pid namespace, and must then pass its own checks.
+
+Run as root: /usr/bin/python3 -m pytest tests/integration/test_processes.py
+"""
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+BUILD = Path(os.environ.get("CKPT_BUILD", Path(__file__).resolve().parents[2] / "build"))
+CKPT_PROC = BUILD / "ckpt-proc"
+WORKLOADS = BUILD / "workloads"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def ns_pid(host_pid):
+    for line in Path(f"/proc/{host_pid}/status").read_text().splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    raise AssertionError(f"no NSpid for {host_pid}")
+
+
+def children(pid):
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def descendants(pid):
+    out = []
+    for child in children(pid):
+        out.append(child)
+        out.extend(descendants(child))
+    return out
+
+
+def kill_tree(pid):
+    for p in [pid] + descendants(pid):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class Workload:
+    """A workload program started in its own session, reporting to a result file."""
+
+    def __init__(self, tmp_path, name, *args):
+        self.result = tmp_path / f"{name}.result"
+        self.proc = subprocess.Popen([str(WORKLOADS / name), str(self.result), *map(str, args)],
+                                     start_new_session=True, stdout=subprocess.DEVNULL)
+        wait_for(lambda: "ready" in self.text(), what=f"{name} ready")
+
+    def text(self):
+        return self.result.read_text() if self.result.exists() else ""
+
+    def outcome(self, timeout=20.0):
+        return wait_for(lambda: next((l for l in self.text().splitlines()
+                                      if l.startswith(("PASS", "FAIL"))), None),
+                        timeout=timeout, what="PASS or FAIL")
+
+
+@pytest.fixture
+def cleanup():
+    roots = []
+    yield roots
+    for pid in roots:
+        kill_tree(pid)
+
+
+def dump(pid, image, leave_running=False):
+    cmd = [str(CKPT_PROC), "dump"] + (["--leave-running"] if leave_running else []) + [str(pid), str(image)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout
+    return dict(line.split() for line in out.splitlines())
+
+
+def restore(image, cleanup):
+    out = subprocess.run([str(CKPT_PROC), "restore", str(image)], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    figures = dict(line.split() for line in out.splitlines())
+    root = int(figures["root_pid"])
+    cleanup.append(root)
+    return root
+
+
+def restored_process(root, pid):
+    """Host pid of the restored process whose pid in its namespace is `pid`."""
+    for p in descendants(root):
+        if ns_pid(p) == pid:
+            return p
+    raise AssertionError(f"pid {pid} not found in the restored tree")
+
+
+def checkpoint_restart(tmp_path, cleanup, name, *args, settle=0.3):
+    work = Workload(tmp_path, name, *args)
+    pid = work.proc.pid
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    kill_tree(pid)
+    root = restore(tmp_path / "image", cleanup)
+    host = restored_process(root, pid)
+    time.sleep(settle)
+    return work, host
+
+
+def test_counter_continues_after_restore(tmp_path, cleanup):
+    value_file = tmp_path / "value"
+    work = Workload(tmp_path, "counter", value_file)
+    time.sleep(0.3)
+    pid = work.proc.pid
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    before = int(value_file.read_text().split()[1])
+    root = restore(tmp_path / "image", cleanup)
+    host = restored_process(root, pid)
+    time.sleep(0.3)
+    after = wait_for(lambda: int(value_file.read_text().split()[1]) > before + 5 and
+                     int(value_file.read_text().split()[1]), what="counter advancing")
+    assert after > before
+    assert value_file.read_text().split()[0] == str(pid), "getpid() must be the dumped pid"
+    os.kill(host, signal.SIGTERM)
+    assert work.outcome() == "PASS"
+
+
+def test_tree_keeps_pids_groups_and_sessions(tmp_path, cleanup):
+    work = Workload(tmp_path, "family")
+    pid = work.proc.pid
+    ids_before = {p: Path(f"/proc/{p}/stat").read_text().split(")")[1].split()[1:4]
+                  for p in [pid] + descendants(pid)}
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    root = restore(tmp_path / "image", cleanup)
+    host = restored_process(root, pid)
+    for p in descendants(root):
+        assert ns_pid(p) in ids_before, f"unexpected process {ns_pid(p)}"
+    assert len(descendants(root)) == len(ids_before)
+    os.kill(host, signal.SIGTERM)
+    assert work.outcome() == "PASS"

@@ -1,0 +1,62 @@
+// Shared by the workload programs (ZDTM style): argv[1] is a result file. A workload sets up its
+// state, appends "ready", keeps working, and on SIGTERM verifies its state and appends
+// "PASS" or "FAIL <why>", exiting 0 or 1. Checkpoint and restore happen between the two.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char* zdtm_out = "/dev/stdout";
+static volatile sig_atomic_t zdtm_stop = 0;
+
+static void zdtm_on_term(int sig) {
+  (void)sig;
+  zdtm_stop = 1;
+}
+
+static void zdtm_report(const char* fmt, ...) {
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (n > (int)sizeof line - 2) n = sizeof line - 2;
+  line[n++] = '\n';
+  int fd = open(zdtm_out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  if (write(fd, line, n) < 0) {
+  }
+  close(fd);
+}
+
+// SIGTERM (without SA_RESTART) ends the wait loop of the workload.
+static void zdtm_init(int argc, char** argv) {
+  if (argc > 1) zdtm_out = argv[1];
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = zdtm_on_term;
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+static void zdtm_ready(void) {
+  zdtm_report("ready %d", getpid());
+}
+
+static void zdtm_pass(void) {
+  zdtm_report("PASS");
+  exit(0);
+}
+
+#define zdtm_fail(...)                        \
+  do {                                        \
+    char why_[400];                           \
+    snprintf(why_, sizeof why_, __VA_ARGS__); \
+    zdtm_report("FAIL %s", why_);             \
+    exit(1);                                  \
+  } while (0)
