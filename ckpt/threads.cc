@@ -1,5 +1,7 @@
 #include "ckpt/threads.h"
 
+#include <sys/syscall.h>
+
 #include "ckpt/signals.h"
 #include "common/ptrace/tracee.h"
 
@@ -20,6 +22,15 @@ records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid) {
   thread.rseq_signature = rseq.signature;
   thread.pending = dump_pending(host_tid, false);
   return thread;
+}
+
+uint64_t dump_clear_child_tid(Injection& injection, pid_t tid) {
+  constexpr int kPrGetTidAddress = 40;
+  injection.on_thread(tid)->checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, kPrGetTidAddress,
+                                    injection.scratch());
+  uint64_t address = 0;
+  injection.read(0, &address, sizeof address);
+  return address;
 }
 
 }  // namespace ckpt::dump

@@ -20,8 +20,12 @@ void restore_sigactions(Restorer& r, const std::vector<records::SigAction>& acti
 
 void restore_itimers(Restorer& r, const std::vector<records::Itimer>& timers) {
   for (size_t which = 0; which < timers.size(); ++which) {
-    const auto& t = timers[which];
-    if (!t.value_sec && !t.value_usec) continue;
+    records::Itimer t = timers[which];
+    if (!t.value_sec && !t.value_usec) {  // disarmed, or read just as it fired
+      if (!t.interval_sec && !t.interval_usec) continue;
+      t.value_sec = t.interval_sec;
+      t.value_usec = t.interval_usec;
+    }
     r.write(Restorer::kDataOffset, &t, sizeof t);
     r.main().checked("setitimer", SYS_setitimer, which, r.scratch() + Restorer::kDataOffset, 0);
   }

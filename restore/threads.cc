@@ -21,6 +21,7 @@ void restore_thread_common(Restorer& r, ptrace::RemoteSyscall& call, pid_t host_
   if (thread.rseq_size)
     call.checked("rseq", SYS_rseq, thread.rseq_addr, thread.rseq_size, 0, thread.rseq_signature);
   restore_altstack(r, call, thread.altstack);
+  call.checked("set_tid_address", SYS_set_tid_address, thread.clear_child_tid);
   requeue_signals(r, call, thread.tid, thread.pending);
   ptrace::set_fpu(host_tid, {thread.xstate, thread.fxsave_only});
 }

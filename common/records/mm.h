@@ -37,7 +37,7 @@ struct Vma {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& start& end& prot& flags& offset& kind& name& dev& inode& file_size& mtime_ns;
+    ar & start & end & prot & flags & offset & kind & name & dev & inode & file_size & mtime_ns;
   }
 };
 
@@ -51,8 +51,8 @@ struct MmFields {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& start_code& end_code& start_data& end_data& start_brk& brk& start_stack;
-    ar& arg_start& arg_end& env_start& env_end& auxv& exe_path;
+    ar & start_code & end_code & start_data & end_data & start_brk & brk & start_stack;
+    ar & arg_start & arg_end & env_start & env_end & auxv & exe_path;
   }
 };
 
@@ -62,7 +62,7 @@ struct MmState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& vmas& fields;
+    ar & vmas & fields;
   }
 };
 
@@ -73,7 +73,7 @@ struct PageRun {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& start& pages;
+    ar & start & pages;
   }
 };
 
@@ -83,7 +83,7 @@ struct Pagemap {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& runs;
+    ar & runs;
   }
 };
 

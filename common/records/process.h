@@ -19,7 +19,7 @@ struct SigAction {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& handler& flags& restorer& mask;
+    ar & handler & flags & restorer & mask;
   }
 };
 
@@ -28,7 +28,7 @@ struct Itimer {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& interval_sec& interval_usec& value_sec& value_usec;
+    ar & interval_sec & interval_usec & value_sec & value_usec;
   }
 };
 
@@ -38,7 +38,7 @@ struct Rlimit {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& soft& hard;
+    ar & soft & hard;
   }
 };
 
@@ -52,8 +52,8 @@ struct Creds {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& uids& gids& groups& cap_inheritable& cap_permitted& cap_effective& cap_bounding;
-    ar& cap_ambient& no_new_privs;
+    ar & uids & gids & groups & cap_inheritable & cap_permitted & cap_effective & cap_bounding;
+    ar & cap_ambient & no_new_privs;
   }
 };
 
@@ -75,8 +75,8 @@ struct ProcessState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& sigactions& shared_pending& itimers& rlimits& umask& cwd& root& personality;
-    ar& comm& exit_signal& pdeath_signal& child_subreaper& oom_score_adj& creds;
+    ar & sigactions & shared_pending & itimers & rlimits & umask & cwd & root & personality;
+    ar & comm & exit_signal & pdeath_signal & child_subreaper & oom_score_adj & creds;
   }
 };
 

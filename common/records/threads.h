@@ -17,7 +17,7 @@ struct AltStack {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& sp& flags& size;
+    ar & sp & flags & size;
   }
 };
 
@@ -32,11 +32,12 @@ struct ThreadState {
   uint32_t rseq_signature = 0;
   AltStack altstack;
   std::vector<std::string> pending;  // siginfo_t of each signal queued to this thread
+  uint64_t clear_child_tid = 0;      // set_tid_address(2): zeroed and woken at thread exit
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& tid& regs& xstate& fxsave_only& sigmask& rseq_addr& rseq_size& rseq_signature;
-    ar& altstack& pending;
+    ar & tid & regs & xstate & fxsave_only & sigmask & rseq_addr & rseq_size & rseq_signature;
+    ar & altstack & pending & clear_child_tid;
   }
 };
 
@@ -45,7 +46,7 @@ struct ThreadsState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar& threads;
+    ar & threads;
   }
 };
 

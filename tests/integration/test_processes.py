@@ -152,3 +152,52 @@ def test_tree_keeps_pids_groups_and_sessions(tmp_path, cleanup):
     assert len(descendants(root)) == len(ids_before)
     os.kill(host, signal.SIGTERM)
     assert work.outcome() == "PASS"
+
+
+@pytest.mark.parametrize("name,args", [
+    ("threads", []),
+    ("signals", []),
+    ("avx", []),
+    ("sleepers", ["nopipe"]),
+    ("sparse", [200, 4]),
+])
+def test_workload_passes_after_restore(tmp_path, cleanup, name, args):
+    work, host = checkpoint_restart(tmp_path, cleanup, name, *args)
+    os.kill(host, signal.SIGTERM)
+    assert work.outcome() == "PASS"
+
+
+def test_sparse_image_costs_what_is_touched(tmp_path, cleanup):
+    work = Workload(tmp_path, "sparse", 10, 64)
+    figures = dump(work.proc.pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    assert int(figures["image_bytes"]) < 14 << 20, "a 64 GiB mapping with 10 MiB touched"
+
+
+def test_leave_running_keeps_the_original_going(tmp_path, cleanup):
+    value_file = tmp_path / "value"
+    work = Workload(tmp_path, "counter", value_file)
+    cleanup.append(work.proc.pid)
+    time.sleep(0.2)
+    dump(work.proc.pid, tmp_path / "image", leave_running=True)
+    before = int(value_file.read_text().split()[1])
+    wait_for(lambda: int(value_file.read_text().split()[1]) > before + 3, what="original counting")
+    os.kill(work.proc.pid, signal.SIGTERM)
+    assert work.outcome() == "PASS"
+    assert work.proc.wait(timeout=10) == 0
+
+
+def test_two_restores_of_one_image_run_independently(tmp_path, cleanup):
+    work = Workload(tmp_path, "threads")
+    pid = work.proc.pid
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    hosts = [restored_process(restore(tmp_path / "image", cleanup), pid) for _ in range(2)]
+    assert hosts[0] != hosts[1]
+    time.sleep(0.2)
+    os.kill(hosts[0], signal.SIGTERM)
+    assert work.outcome() == "PASS"
+    assert Path(f"/proc/{hosts[1]}").exists(), "the second copy must still run"
+    work.result.write_text("")
+    os.kill(hosts[1], signal.SIGTERM)
+    assert work.outcome() == "PASS"

@@ -3,6 +3,7 @@
 // "PASS" or "FAIL <why>", exiting 0 or 1. Checkpoint and restore happen between the two.
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
