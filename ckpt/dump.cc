@@ -1,11 +1,94 @@
 #include "ckpt/dump.h"
 
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+
+#include "ckpt/cgroups.h"
+#include "ckpt/files.h"
+#include "ckpt/processes.h"
+#include "ckpt/remove.h"
+#include "ckpt/seize.h"
+#include "ckpt/tree.h"
+#include "ckpt/uts.h"
+#include "common/cgroup/freezer.h"
+#include "common/container_state.h"
 #include "common/error.h"
+#include "common/image/image.h"
 
 namespace ckpt::dump {
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+ContainerState locate(const std::string& id) {
+  auto state = ContainerState::load(id);
+  if (!state.init_alive())
+    fail("container {} is not running (init pid {} is gone)", id, state.init_pid);
+  return state;
+}
+
+// Everything the image holds, collected while the container is frozen. The processes stay
+// seized (stopped under ptrace) in `seized` until the caller lets them go or kills them.
+std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
+                                         const cgroup::ContainerCgroup& cgroup,
+                                         cgroup::Freezer& freezer, cgroup::FreezeGuard& frozen,
+                                         image::ImageWriter& image) {
+  auto tree = collect_process_tree(state.init_pid);
+  check_tree_matches_cgroup(tree, cgroup.all_procs());
+  image.put(image::SectionType::kConfig, 0, state.config);
+  image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
+  image.put(image::SectionType::kProcessTree, 0, tree);
+  image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
+  std::vector<pid_t> pids;
+  for (const auto& process : tree.processes) pids.push_back(process.host_pid);
+  auto seized = std::make_unique<SeizedProcesses>(pids);
+  if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
+  seized->wait_stopped();
+  dump_files({pids, state.console_path().string()}, image);
+  dump_processes(tree, *seized, image);
+  spdlog::info("collected {} processes", tree.processes.size());
+  return seized;
+}
+
+}  // namespace
+
 void dump_container(const DumpOptions& options) {
-  fail("dump {}: not implemented yet", options.container_id);
+  // 1-2. locate and preflight: nothing is touched yet.
+  ContainerState state = locate(options.container_id);
+  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
+  if (!cgroup.exists()) fail("container {} has no cgroup {}", state.id, state.cgroup_path);
+  auto freezer = cgroup::container_freezer(cgroup);
+  image::WriterOptions writer_options;
+  writer_options.zstd_level = options.zstd_level;
+  image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
+
+  // 3. freeze; the guard thaws on any failure below.
+  auto start = Clock::now();
+  cgroup::FreezeGuard frozen(*freezer);
+  spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
+
+  // 4-5. seize, collect and write.
+  auto seized = collect(state, cgroup, *freezer, frozen, image);
+  image.finish();
+
+  // 6. finish.
+  if (options.leave_running) {
+    seized.reset();  // detached: registers and signal masks as they were
+    frozen.thaw();
+    spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
+    return;
+  }
+  for (pid_t pid : seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
+  seized.reset();
+  frozen.release();
+  runtime::remove_container(state.id, /*force=*/true);
 }
 
 }  // namespace ckpt::dump

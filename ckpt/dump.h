@@ -1,4 +1,12 @@
-// The dump pipeline: locate, preflight, freeze, seize, collect, write, finish.
+// The dump pipeline, as a flat sequence of stages:
+//   1. locate     id -> container state, init pid, cgroup
+//   2. preflight  the container runs; the output can be created (before anything is touched)
+//   3. freeze     the freezer quiesces the whole cgroup subtree
+//   4. collect    config, UTS, process tree, cgroup subtree with limits, [network], [processes]
+//   5. write      records go into the image as they are collected
+//   6. finish     thaw (--leave-running) or kill and remove the container
+// Any failure before 6 thaws the container and removes the temp image: the container never
+// notices a failed dump.
 #pragma once
 
 #include <string>

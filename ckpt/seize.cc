@@ -12,11 +12,16 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "common/proc/task_ids.h"
+#include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
 namespace {
+
+std::set<pid_t> task_set(pid_t pid) {
+  auto tids = proc::list_threads(pid);
+  return {tids.begin(), tids.end()};
+}
 
 // Waits for the interrupt (or group) stop of `tid`; a signal that arrives first is put back.
 void wait_interrupt_stop(pid_t pid, pid_t tid) {
@@ -50,7 +55,7 @@ void SeizedProcesses::seize_process(pid_t pid) {
   auto& seized = threads_[pid];
   std::set<pid_t> done;
   for (;;) {
-    std::set<pid_t> now = proc::task_ids(pid);
+    std::set<pid_t> now = task_set(pid);
     bool added = false;
     for (pid_t tid : now) {
       if (done.count(tid)) continue;

@@ -37,6 +37,7 @@ ForkPlan::ForkPlan(records::ProcessTree tree, std::vector<records::ProcessState>
   void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) throw_errno("mmap the fork plan page");
   ready_ = new (page) std::atomic<int32_t>(0);
+  go_ = new (static_cast<char*>(page) + 64) std::atomic<int32_t>(0);
 }
 
 ForkPlan::~ForkPlan() {
@@ -45,6 +46,7 @@ ForkPlan::~ForkPlan() {
 
 void ForkPlan::run_as_root(OpenedFiles* files) {
   if (tree_.processes.empty()) die("empty process tree", 1);
+  while (go_->load() == 0) ::syscall(SYS_futex, go_, FUTEX_WAIT, 0, nullptr, nullptr, 0);
   if (tree_.processes[0].pid == 1) become(0, files);
   // The image's init is not pid 1 (a plain process tree): a helper init forks it and reaps.
   for (size_t i = 0; i < tree_.processes.size(); ++i)
@@ -108,6 +110,11 @@ void ForkPlan::set_own_state(size_t index) {
     ::setrlimit(static_cast<__rlimit_resource>(r), &limit);
   }
   if (::personality(state.personality) < 0) die("personality", pid);
+}
+
+void ForkPlan::start() {
+  go_->store(1);
+  ::syscall(SYS_futex, go_, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
 
 void ForkPlan::wait_ready(int timeout_ms) const {

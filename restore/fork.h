@@ -29,6 +29,8 @@ class ForkPlan {
 
   // In the cloned root task (pid 1 of the new namespace). `files` may be null (no fds restored).
   [[noreturn]] void run_as_root(OpenedFiles* files);
+  // In the tracer: lets the root task fork the tree (once it is in the container's cgroups).
+  void start();
   // In the tracer: until every process is ready, or throws after `timeout_ms`.
   void wait_ready(int timeout_ms) const;
 
@@ -42,6 +44,7 @@ class ForkPlan {
   records::ProcessTree tree_;
   std::vector<records::ProcessState> states_;
   std::atomic<int32_t>* ready_ = nullptr;  // in a MAP_SHARED page
+  std::atomic<int32_t>* go_ = nullptr;     // same page: set by start()
 };
 
 }  // namespace ckpt::restore

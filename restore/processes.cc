@@ -62,6 +62,7 @@ ProcessesRestore::~ProcessesRestore() {
 }
 
 void ProcessesRestore::restore(pid_t root_host_pid) {
+  plan_->start();
   plan_->wait_ready(kReadyTimeoutMs);
   collect_descendants(root_host_pid, host_pids_);
   for (size_t i = 0; i < plan_->tree().processes.size(); ++i) restore_process(i);

@@ -1,11 +1,99 @@
 #include "restore/restore.h"
 
+#include <chrono>
+#include <filesystem>
+
+#include "common/cgroup/container_cgroup.h"
+#include "common/container_state.h"
 #include "common/error.h"
+#include "common/image/image.h"
+#include "restore/cgroups.h"
+#include "restore/files.h"
+#include "restore/processes.h"
+#include "restore/root_task.h"
 
 namespace ckpt::restore {
 
+namespace {
+
+using image::SectionType;
+
+// Removes the state directory unless commit()ed.
+class StateDirGuard {
+ public:
+  explicit StateDirGuard(std::filesystem::path dir) : dir_(std::move(dir)) {
+    std::filesystem::create_directories(dir_);
+  }
+  ~StateDirGuard() {
+    if (!committed_) std::filesystem::remove_all(dir_);
+  }
+  void commit() { committed_ = true; }
+
+ private:
+  std::filesystem::path dir_;
+  bool committed_ = false;
+};
+
+void preflight(const std::string& id) {
+  validate_container_id(id);
+  if (ContainerState::exists(id)) fail("a container named '{}' already exists", id);
+  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), "ckpt/" + id);
+  if (cgroup.exists()) fail("cgroup {} already exists", cgroup.path());
+}
+
+int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 void restore_container(const RestoreOptions& options) {
-  fail("restore {}: not implemented yet", options.input);
+  // 1. open: structure and every checksum, before anything is created.
+  image::ImageReader image(options.input);
+  image.verify();
+  auto config = image.get<records::ContainerConfig>(SectionType::kConfig, 0);
+  auto uts = image.get<records::UtsState>(SectionType::kUts, 0);
+  auto cgroups = image.get<records::CgroupTree>(SectionType::kCgroups, 0);
+
+  // 2. preflight.
+  ContainerState state;
+  state.id = options.name.empty() ? config.id : options.name;
+  preflight(state.id);
+  state.cgroup_path = "ckpt/" + state.id;
+  state.config = config;
+  state.config.id = state.id;
+  state.restored_from = options.input;
+  state.created_unix = now_unix();
+
+  // 3. cgroups.
+  StateDirGuard state_dir(state.dir());
+  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
+  RestoredCgroups restored_cgroups(cgroup, cgroups);
+
+  // 4. namespaces, with the root task as the container's init.
+  ProcessesRestore processes(image);
+  FilesRestoreContext files_context{state.console_path().string()};
+  RootTaskSpec spec{uts, config.rootfs, -1, state.console_path().string(), {}};
+  RootTask root(spec, [&] {
+    auto files = open_files(image, files_context);
+    processes.run_root_task(files.get());
+  });
+  cgroup.attach(root.pid());
+
+  // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
+  processes.restore(root.pid());
+  processes.resume();
+
+  // 6. resume.
+  state.init_pid = root.pid();
+  state.init_start_time = process_start_time(root.pid()).value_or(0);
+  state.save();
+  restored_cgroups.commit();
+  root.release();
+  state_dir.commit();
+  spdlog::info("restored {} as {} (init pid {})", config.id, state.id, root.pid());
 }
 
 }  // namespace ckpt::restore

@@ -1,5 +1,11 @@
-// The restore pipeline: open, preflight, cgroups, namespaces, fork, per-process state, memory and
-// registers, resume. Every stage is undone when a later one fails.
+// The restore pipeline, each stage undone when a later one fails:
+//   1. open        the image; every checksum verified before anything is created
+//   2. preflight   the new id is free; [bridges/parents present]; [mapped files unchanged]
+//   3. cgroups     the subtree with its limits
+//   4. namespaces  [network rebuilt], then the root task in fresh pid/mnt/uts/ipc namespaces
+//                  with the UTS state
+//   5. processes   [the tree, its files, memory and registers]
+//   6. resume      container state written, guards released
 #pragma once
 
 #include <string>

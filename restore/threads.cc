@@ -9,12 +9,17 @@
 #include <set>
 
 #include "common/error.h"
-#include "common/proc/task_ids.h"
+#include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
 #include "restore/signals.h"
 
 namespace ckpt::restore {
 namespace {
+
+std::set<pid_t> task_set(pid_t pid) {
+  auto tids = proc::list_threads(pid);
+  return {tids.begin(), tids.end()};
+}
 
 void restore_thread_common(Restorer& r, ptrace::RemoteSyscall& call, pid_t host_tid,
                            const records::ThreadState& thread) {
@@ -31,7 +36,7 @@ void restore_thread_common(Restorer& r, ptrace::RemoteSyscall& call, pid_t host_
 std::vector<pid_t> create_threads(Restorer& r, const records::ThreadsState& threads) {
   std::vector<pid_t> host_tids{r.host_pid()};
   for (size_t i = 1; i < threads.threads.size(); ++i) {
-    std::set<pid_t> before = proc::task_ids(r.host_pid());
+    std::set<pid_t> before = task_set(r.host_pid());
     pid_t tid = threads.threads[i].tid;
     clone_args args{};
     args.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
@@ -41,7 +46,7 @@ std::vector<pid_t> create_threads(Restorer& r, const records::ThreadsState& thre
     r.write(Restorer::kDataOffset + sizeof args, &tid, sizeof tid);
     r.main().checked("clone3 thread", SYS_clone3, r.scratch() + Restorer::kDataOffset, sizeof args);
     pid_t host_tid = 0;
-    for (pid_t t : proc::task_ids(r.host_pid()))
+    for (pid_t t : task_set(r.host_pid()))
       if (!before.count(t)) host_tid = t;
     if (!host_tid) fail("process {}: thread {} not found after clone3", r.ns_pid(), tid);
     ptrace::wait_stop(host_tid);  // auto-attached, stopped before it runs

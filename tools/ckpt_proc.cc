@@ -25,6 +25,7 @@
 #include "common/fs.h"
 #include "common/image/image.h"
 #include "common/log.h"
+#include "common/ns/clone.h"
 #include "common/proc/stat.h"
 #include "restore/processes.h"
 
@@ -115,9 +116,7 @@ int run_restore(const std::string& path, bool wait) {
   auto start = Clock::now();
   image::ImageReader image(path);
   restore::ProcessesRestore processes(image);
-  if (::unshare(CLONE_NEWPID) != 0) throw_errno("unshare(CLONE_NEWPID)");
-  pid_t root = ::fork();
-  if (root < 0) throw_errno("fork");
+  pid_t root = ns::clone_fork(CLONE_NEWPID);
   NullFiles files;
   if (root == 0) processes.run_root_task(&files);
   processes.restore(root);

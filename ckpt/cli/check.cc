@@ -1,11 +1,43 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "ckpt/check.h"
 #include "ckpt/cli/commands.h"
-#include "common/error.h"
 
 namespace ckpt::cli {
 
+namespace {
+
+const char* level_name(check::Level level) {
+  switch (level) {
+    case check::Level::kOk:
+      return "ok";
+    case check::Level::kWarn:
+      return "limited";
+    case check::Level::kMissing:
+      return "missing";
+  }
+  return "?";
+}
+
+}  // namespace
+
 void add_check(CLI::App& app) {
-  auto* cmd = app.add_subcommand("check", "(not implemented yet)");
-  cmd->callback([] { fail("check: not implemented yet"); });
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("check", "Report what this host offers for checkpoint/restore");
+  cmd->add_flag("--json", *json, "Machine-readable output");
+  cmd->callback([json] {
+    auto facts = check::probe_host();
+    if (*json) {
+      auto out = nlohmann::json::array();
+      for (const auto& f : facts)
+        out.push_back({{"name", f.name}, {"level", level_name(f.level)}, {"detail", f.detail}});
+      std::printf("%s\n", out.dump(2).c_str());
+      return;
+    }
+    for (const auto& f : facts)
+      std::printf("%-18s %-8s %s\n", f.name.c_str(), level_name(f.level), f.detail.c_str());
+  });
 }
 
 }  // namespace ckpt::cli

@@ -1,11 +1,139 @@
+// `ckpt inspect IMG [--json]`: what an image holds, as text for people or as one JSON document
+// (our `crit`). Both are rendered from common/image/describe.h.
+#include <fmt/format.h>
+
+#include <ctime>
+#include <iostream>
+#include <memory>
+
 #include "ckpt/cli/commands.h"
 #include "common/error.h"
+#include "common/image/describe.h"
+#include "common/image/image.h"
 
 namespace ckpt::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string human_size(uint64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < (1u << 20)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  if (bytes < (1u << 30)) return fmt::format("{:.1f} MiB", bytes / 1048576.0);
+  return fmt::format("{:.2f} GiB", bytes / 1073741824.0);
+}
+
+std::string utc_time(int64_t unix_seconds) {
+  std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string joined(const json& strings) {
+  std::string out;
+  for (const auto& s : strings) out += (out.empty() ? "" : " ") + s.get<std::string>();
+  return out;
+}
+
+// "memory_limit=67108864 pids_max=100", only the fields that are set.
+std::string set_fields(const json& object) {
+  std::string out;
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_null()) continue;
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", key,
+                       value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+void print_header(const json& doc, const std::string& path) {
+  const json& h = doc["header"];
+  fmt::print("image:          {} ({})\n", path, human_size(doc["file_size"].get<uint64_t>()));
+  fmt::print("format version: {}\n", h["format_version"].get<uint32_t>());
+  fmt::print("container:      {}\n", h["container_id"].get<std::string>());
+  fmt::print("created:        {}\n", utc_time(h["created_unix"].get<int64_t>()));
+  fmt::print("dumped on:      {} {}, ckpt {}\n", h["arch"].get<std::string>(),
+             h["kernel"].get<std::string>(), h["ckpt_version"].get<std::string>());
+}
+
+void print_sections(const json& sections) {
+  fmt::print("\n{:<14} {:>10} {:>7} {:>12} {:>12} {:>7}\n", "SECTION", "ID", "CHUNKS", "RAW",
+             "STORED", "RATIO");
+  uint64_t raw_total = 0, stored_total = 0;
+  for (const json& s : sections) {
+    auto raw = s["raw_size"].get<uint64_t>();
+    auto stored = s["stored_size"].get<uint64_t>();
+    raw_total += raw;
+    stored_total += stored;
+    fmt::print("{:<14} {:>10} {:>7} {:>12} {:>12} {:>7.2f}\n", s["type"].get<std::string>(),
+               s["id"].get<uint64_t>(), s["chunks"].get<uint64_t>(), human_size(raw),
+               human_size(stored), stored ? double(raw) / double(stored) : 1.0);
+  }
+  fmt::print("{:<14} {:>10} {:>7} {:>12} {:>12} {:>7.2f}\n", "total", "", "", human_size(raw_total),
+             human_size(stored_total),
+             stored_total ? double(raw_total) / double(stored_total) : 1.0);
+}
+
+void print_config(const json& c) {
+  fmt::print("\nconfig:\n  id:       {}\n  command:  {}\n  hostname: {}\n  rootfs:   {}\n",
+             c["id"].get<std::string>(), joined(c["command"]), c["hostname"].get<std::string>(),
+             c["rootfs"].get<std::string>().empty() ? "(host)" : c["rootfs"].get<std::string>());
+  fmt::print("  limits:   {}\n  net:      {}\n", set_fields(c["limits"]), joined(c["net_specs"]));
+}
+
+void print_uts(const json& u) {
+  fmt::print("\nuts: hostname={} domainname={}\n", u["hostname"].get<std::string>(),
+             u["domainname"].get<std::string>());
+}
+
+void print_process_tree(const json& processes) {
+  fmt::print("\nprocess tree:\n  {:>6} {:>6} {:>6} {:>6} {:>9} {:>7}  {:<16} {}\n", "PID", "PPID",
+             "PGID", "SID", "HOST PID", "THREADS", "COMM", "CMDLINE");
+  for (const json& p : processes) {
+    fmt::print("  {:>6} {:>6} {:>6} {:>6} {:>9} {:>7}  {:<16} {}\n", p["pid"].get<int>(),
+               p["ppid"].get<int>(), p["pgid"].get<int>(), p["sid"].get<int>(),
+               p["host_pid"].get<int>(), p["threads"].size(), p["comm"].get<std::string>(),
+               joined(p["cmdline"]));
+  }
+}
+
+void print_cgroups(const json& tree) {
+  fmt::print("\ncgroups (dumped on {}):\n", tree["dumped_on"].get<std::string>());
+  for (const json& node : tree["nodes"]) {
+    std::string path = node["path"].get<std::string>();
+    fmt::print("  /{}: {}; members {}\n", path, set_fields(node["limits"]), node["members"].dump());
+  }
+}
+
+void print_text(const json& doc, const std::string& path) {
+  print_header(doc, path);
+  print_sections(doc["sections"]);
+  if (doc.contains("config")) print_config(doc["config"]);
+  if (doc.contains("uts")) print_uts(doc["uts"]);
+  if (doc.contains("process_tree")) print_process_tree(doc["process_tree"]);
+  if (doc.contains("cgroups")) print_cgroups(doc["cgroups"]);
+}
+
+}  // namespace
 
 void add_inspect(CLI::App& app) {
-  auto* cmd = app.add_subcommand("inspect", "(not implemented yet)");
-  cmd->callback([] { fail("inspect: not implemented yet"); });
+  auto* cmd = app.add_subcommand("inspect", "Show what an image holds");
+  auto path = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  cmd->add_option("image", *path, "Image file (- reads stdin)")->required();
+  cmd->add_flag("--json", *as_json, "Print one JSON document");
+  cmd->callback([path, as_json] {
+    image::ImageReader reader(*path);
+    json doc = image::describe_image(reader);
+    if (*as_json) {
+      std::cout << doc.dump(2) << '\n';
+    } else {
+      print_text(doc, *path);
+    }
+  });
 }
 
 }  // namespace ckpt::cli

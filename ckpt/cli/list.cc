@@ -1,11 +1,44 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
 #include "ckpt/cli/commands.h"
-#include "common/error.h"
+#include "ckpt/list.h"
+#include "common/units.h"
 
 namespace ckpt::cli {
 
+namespace {
+
+void print_table(const std::vector<runtime::ContainerInfo>& rows) {
+  std::printf("%-20s %-8s %-9s %6s %12s\n", "ID", "PID", "STATE", "PROCS", "MEMORY");
+  for (const auto& r : rows)
+    std::printf("%-20s %-8d %-9s %6zu %12s\n", r.id.c_str(), r.init_pid, r.state.c_str(),
+                r.processes, format_size(r.memory_bytes).c_str());
+}
+
+void print_json(const std::vector<runtime::ContainerInfo>& rows) {
+  auto out = nlohmann::json::array();
+  for (const auto& r : rows)
+    out.push_back({{"id", r.id},
+                   {"init_pid", r.init_pid},
+                   {"state", r.state},
+                   {"processes", r.processes},
+                   {"memory_bytes", r.memory_bytes},
+                   {"restored_from", r.restored_from}});
+  std::printf("%s\n", out.dump(2).c_str());
+}
+
+}  // namespace
+
 void add_list(CLI::App& app) {
-  auto* cmd = app.add_subcommand("list", "(not implemented yet)");
-  cmd->callback([] { fail("list: not implemented yet"); });
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("list", "List containers: id, init pid, state, processes, memory");
+  cmd->alias("ls");
+  cmd->add_flag("--json", *json, "Machine-readable output");
+  cmd->callback([json] {
+    auto rows = runtime::list_containers();
+    *json ? print_json(rows) : print_table(rows);
+  });
 }
 
 }  // namespace ckpt::cli

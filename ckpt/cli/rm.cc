@@ -1,11 +1,17 @@
 #include "ckpt/cli/commands.h"
-#include "common/error.h"
+#include "ckpt/remove.h"
 
 namespace ckpt::cli {
 
 void add_rm(CLI::App& app) {
-  auto* cmd = app.add_subcommand("rm", "(not implemented yet)");
-  cmd->callback([] { fail("rm: not implemented yet"); });
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto force = std::make_shared<bool>(true);
+  auto* cmd = app.add_subcommand("rm", "Stop containers and remove their cgroups and state");
+  cmd->add_option("id", *ids, "Container ids")->required();
+  cmd->add_flag("!--no-force", *force, "Refuse to remove a running container");
+  cmd->callback([ids, force] {
+    for (const auto& id : *ids) runtime::remove_container(id, *force);
+  });
 }
 
 }  // namespace ckpt::cli

@@ -1,11 +1,60 @@
+#include <cstdlib>
+
 #include "ckpt/cli/commands.h"
-#include "common/error.h"
+#include "ckpt/run.h"
+#include "common/units.h"
 
 namespace ckpt::cli {
 
+namespace {
+
+struct RunArgs {
+  runtime::RunOptions options;
+  std::string memory, memory_swap;
+  std::optional<int64_t> cpu_shares, cpu_quota, cpu_period, pids_max;
+  std::string cpuset;
+};
+
+records::CgroupLimits limits_from(const RunArgs& a) {
+  records::CgroupLimits l;
+  if (!a.memory.empty()) l.memory_limit = parse_size(a.memory, "--memory");
+  if (!a.memory_swap.empty()) l.memory_swap_limit = parse_size(a.memory_swap, "--memory-swap");
+  l.cpu_shares = a.cpu_shares;
+  l.cpu_quota_us = a.cpu_quota;
+  l.cpu_period_us = a.cpu_period;
+  l.pids_max = a.pids_max;
+  if (!a.cpuset.empty()) l.cpuset_cpus = a.cpuset;
+  return l;
+}
+
+}  // namespace
+
 void add_run(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "(not implemented yet)");
-  cmd->callback([] { fail("run: not implemented yet"); });
+  auto args = std::make_shared<RunArgs>();
+  auto& config = args->options.config;
+  auto* cmd = app.add_subcommand("run", "Start a container: CMD becomes pid 1 of new namespaces");
+  cmd->add_option("--name", config.id, "Container id")->required();
+  cmd->add_option("--hostname", config.hostname, "Hostname inside the container (default: id)");
+  cmd->add_option("--memory", args->memory, "Memory limit (e.g. 256M)");
+  cmd->add_option("--memory-swap", args->memory_swap, "Memory+swap limit");
+  cmd->add_option("--cpu-shares", args->cpu_shares, "CPU shares (v1) / weight (v2)");
+  cmd->add_option("--cpu-quota", args->cpu_quota, "CFS quota in microseconds");
+  cmd->add_option("--cpu-period", args->cpu_period, "CFS period in microseconds");
+  cmd->add_option("--cpuset", args->cpuset, "CPUs the container may use (e.g. 0-1)");
+  cmd->add_option("--pids-max", args->pids_max, "Maximum number of processes");
+  cmd->add_option("--rootfs", config.rootfs, "Pivot into this directory")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--net", config.net_specs,
+                  "none, or bridge=BR[,ip=CIDR][,gw=IP][,mac=MAC][,mtu=N][,name=IF] (repeatable)");
+  cmd->add_flag("-d,--detach", args->options.detach, "Return once started");
+  cmd->add_option("command", config.command, "Command and arguments (after --)")->required();
+  cmd->callback([args] {
+    auto& c = args->options.config;
+    if (c.hostname.empty()) c.hostname = c.id;
+    c.limits = limits_from(*args);
+    int code = runtime::run_container(args->options);
+    if (!args->options.detach) std::exit(code);
+  });
 }
 
 }  // namespace ckpt::cli

@@ -5,13 +5,13 @@
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/map.hpp>
-#include <boost/serialization/optional.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <sstream>
 #include <string>
 
 #include "common/error.h"
+#include "common/records/std_optional.h"
 
 namespace ckpt::image {
 

@@ -13,6 +13,8 @@
 // The trailer indexes every section (type, id, seq, offset) for seeking readers.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -39,7 +41,7 @@ struct Header {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & format_version & arch & kernel & ckpt_version & created_unix & container_id;
+    records::fields(ar, format_version, arch, kernel, ckpt_version, created_unix, container_id);
   }
 };
 
@@ -100,12 +102,14 @@ class ImageWriter {
     }
     virtual void close() = 0;
   };
+  // A stream must be closed (or destroyed) before the writer; destroying it without close()
+  // leaves the image incomplete, and finish() then refuses.
   std::unique_ptr<Stream> open_stream(SectionType type, uint64_t id);
 
   // Writes the trailer and footer, fsyncs, renames into place.
   void finish();
 
-  // Bytes written so far (stored sizes), for progress and statistics.
+  // Bytes written to the file so far (headers and stored payloads), for progress and statistics.
   uint64_t bytes_written() const;
 
   class Impl;
@@ -142,6 +146,9 @@ class ImageReader {
 
   // Checks every section's checksum and that every payload decompresses to its raw size.
   void verify() const;
+
+  // Size of the image file in bytes.
+  uint64_t file_size() const;
 
   class Impl;
 

@@ -4,24 +4,42 @@ namespace ckpt::image {
 
 std::string_view section_name(SectionType type) {
   switch (type) {
-    case SectionType::kConfig: return "config";
-    case SectionType::kUts: return "uts";
-    case SectionType::kProcessTree: return "process-tree";
-    case SectionType::kCgroups: return "cgroups";
-    case SectionType::kMm: return "mm";
-    case SectionType::kPagemap: return "pagemap";
-    case SectionType::kPages: return "pages";
-    case SectionType::kThreads: return "threads";
-    case SectionType::kProcess: return "process";
-    case SectionType::kFiles: return "files";
-    case SectionType::kFileData: return "file-data";
-    case SectionType::kSharedMem: return "shared-mem";
-    case SectionType::kNetNs: return "netns";
-    case SectionType::kIpc: return "ipc";
-    case SectionType::kMounts: return "mounts";
-    case SectionType::kTime: return "time";
-    case SectionType::kTtys: return "ttys";
-    case SectionType::kTrailer: return "trailer";
+    case SectionType::kConfig:
+      return "config";
+    case SectionType::kUts:
+      return "uts";
+    case SectionType::kProcessTree:
+      return "process-tree";
+    case SectionType::kCgroups:
+      return "cgroups";
+    case SectionType::kMm:
+      return "mm";
+    case SectionType::kPagemap:
+      return "pagemap";
+    case SectionType::kPages:
+      return "pages";
+    case SectionType::kThreads:
+      return "threads";
+    case SectionType::kProcess:
+      return "process";
+    case SectionType::kFiles:
+      return "files";
+    case SectionType::kFileData:
+      return "file-data";
+    case SectionType::kSharedMem:
+      return "shared-mem";
+    case SectionType::kNetNs:
+      return "netns";
+    case SectionType::kIpc:
+      return "ipc";
+    case SectionType::kMounts:
+      return "mounts";
+    case SectionType::kTime:
+      return "time";
+    case SectionType::kTtys:
+      return "ttys";
+    case SectionType::kTrailer:
+      return "trailer";
   }
   return "unknown";
 }

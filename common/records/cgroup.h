@@ -2,11 +2,14 @@
 // other. An unset field means "not set / not available": restore leaves the default.
 #pragma once
 
-#include <boost/serialization/optional.hpp>
+#include "common/records/fields.h"
+
+#include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,15 +26,15 @@ struct CgroupLimits {
   std::optional<int64_t> cpu_period_us;
   std::optional<std::string> cpuset_cpus;
   std::optional<std::string> cpuset_mems;
-  std::optional<int64_t> pids_max;  // -1 = "max"
+  std::optional<int64_t> pids_max;   // -1 = "max"
   std::optional<int64_t> io_weight;  // v1 blkio.weight / blkio.bfq.weight, v2 io.weight
 
   bool operator==(const CgroupLimits&) const = default;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & memory_limit & memory_soft_limit & memory_swap_limit & memory_swappiness & cpu_shares &
-        cpu_quota_us & cpu_period_us & cpuset_cpus & cpuset_mems & pids_max & io_weight;
+    fields(ar, memory_limit, memory_soft_limit, memory_swap_limit, memory_swappiness, cpu_shares,
+           cpu_quota_us, cpu_period_us, cpuset_cpus, cpuset_mems, pids_max, io_weight);
   }
 };
 
@@ -39,21 +42,23 @@ struct CgroupLimits {
 struct CgroupNode {
   std::string path;  // relative to the container's cgroup; "" is the container's own
   CgroupLimits limits;
-  std::vector<int32_t> pids;  // member processes (host pids at dump time)
+  // Member processes by hierarchy name ("memory", "cpu,cpuacct", "unified"), as pids inside
+  // the container.
+  std::map<std::string, std::vector<int32_t>> members;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & path & limits & pids;
+    fields(ar, path, limits, members);
   }
 };
 
 struct CgroupTree {
-  std::string dumped_on;  // "v1" or "v2"
+  std::string dumped_on;          // "v1" or "v2"
   std::vector<CgroupNode> nodes;  // parents before children
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & dumped_on & nodes;
+    fields(ar, dumped_on, nodes);
   }
 };
 

@@ -2,6 +2,8 @@
 // can recreate the same container.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/version.hpp>
 #include <cstdint>
 #include <optional>
@@ -22,7 +24,7 @@ struct ContainerConfig {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & id & command & hostname & rootfs & limits & net_specs;
+    fields(ar, id, command, hostname, rootfs, limits, net_specs);
   }
 };
 

@@ -1,6 +1,8 @@
 // Memory of one process: its VMAs, the mm fields, and which pages the page stream holds.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
@@ -37,7 +39,7 @@ struct Vma {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & start & end & prot & flags & offset & kind & name & dev & inode & file_size & mtime_ns;
+    fields(ar, start, end, prot, flags, offset, kind, name, dev, inode, file_size, mtime_ns);
   }
 };
 
@@ -51,8 +53,7 @@ struct MmFields {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & start_code & end_code & start_data & end_data & start_brk & brk & start_stack;
-    ar & arg_start & arg_end & env_start & env_end & auxv & exe_path;
+    fields(ar, start_code, end_code, start_data, end_data, start_brk, brk, start_stack, arg_start, arg_end, env_start, env_end, auxv, exe_path);
   }
 };
 
@@ -62,7 +63,7 @@ struct MmState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & vmas & fields;
+    records::fields(ar, vmas, fields);
   }
 };
 
@@ -73,7 +74,7 @@ struct PageRun {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & start & pages;
+    fields(ar, start, pages);
   }
 };
 
@@ -83,7 +84,7 @@ struct Pagemap {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & runs;
+    fields(ar, runs);
   }
 };
 

@@ -1,6 +1,8 @@
 // Per-process state other than memory, threads and files.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
@@ -19,7 +21,7 @@ struct SigAction {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & handler & flags & restorer & mask;
+    fields(ar, handler, flags, restorer, mask);
   }
 };
 
@@ -28,7 +30,7 @@ struct Itimer {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & interval_sec & interval_usec & value_sec & value_usec;
+    fields(ar, interval_sec, interval_usec, value_sec, value_usec);
   }
 };
 
@@ -38,7 +40,7 @@ struct Rlimit {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & soft & hard;
+    fields(ar, soft, hard);
   }
 };
 
@@ -52,8 +54,7 @@ struct Creds {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & uids & gids & groups & cap_inheritable & cap_permitted & cap_effective & cap_bounding;
-    ar & cap_ambient & no_new_privs;
+    fields(ar, uids, gids, groups, cap_inheritable, cap_permitted, cap_effective, cap_bounding, cap_ambient, no_new_privs);
   }
 };
 
@@ -75,8 +76,7 @@ struct ProcessState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & sigactions & shared_pending & itimers & rlimits & umask & cwd & root & personality;
-    ar & comm & exit_signal & pdeath_signal & child_subreaper & oom_score_adj & creds;
+    fields(ar, sigactions, shared_pending, itimers, rlimits, umask, cwd, root, personality, comm, exit_signal, pdeath_signal, child_subreaper, oom_score_adj, creds);
   }
 };
 

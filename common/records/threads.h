@@ -1,6 +1,8 @@
 // The threads of one process: registers and per-thread signal state.
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
@@ -17,7 +19,7 @@ struct AltStack {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & sp & flags & size;
+    fields(ar, sp, flags, size);
   }
 };
 
@@ -36,8 +38,7 @@ struct ThreadState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & tid & regs & xstate & fxsave_only & sigmask & rseq_addr & rseq_size & rseq_signature;
-    ar & altstack & pending & clear_child_tid;
+    fields(ar, tid, regs, xstate, fxsave_only, sigmask, rseq_addr, rseq_size, rseq_signature, altstack, pending, clear_child_tid);
   }
 };
 
@@ -46,7 +47,7 @@ struct ThreadsState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & threads;
+    fields(ar, threads);
   }
 };
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
@@ -15,7 +17,7 @@ struct ThreadId {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & host_tid & ns_tid;
+    fields(ar, host_tid, ns_tid);
   }
 };
 
@@ -32,7 +34,7 @@ struct ProcessEntry {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & host_pid & pid & ppid & pgid & sid & threads & comm & cmdline;
+    fields(ar, host_pid, pid, ppid, pgid, sid, threads, comm, cmdline);
   }
 };
 
@@ -42,7 +44,7 @@ struct ProcessTree {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & processes;
+    fields(ar, processes);
   }
 };
 

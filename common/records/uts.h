@@ -1,5 +1,7 @@
 #pragma once
 
+#include "common/records/fields.h"
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/version.hpp>
 #include <string>
@@ -13,7 +15,7 @@ struct UtsState {
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    ar & hostname & domainname;
+    fields(ar, hostname, domainname);
   }
 };
 

@@ -1,0 +1,50 @@
+#include "ckpt/container_init.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/ns/container_mounts.h"
+
+namespace ckpt::runtime {
+
+namespace {
+
+[[noreturn]] void report_and_exit(int fd, const std::string& message) {
+  ssize_t ignored = ::write(fd, message.data(), message.size());
+  (void)ignored;
+  ::_exit(127);
+}
+
+}  // namespace
+
+void container_init(const records::ContainerConfig& config, const InitPipes& pipes) {
+  try {
+    char go;
+    if (::read(pipes.go_read, &go, 1) != 1) ::_exit(126);  // the runtime gave up on us
+    ::close(pipes.go_read);
+    if (!config.hostname.empty() &&
+        ::sethostname(config.hostname.data(), config.hostname.size()) != 0)
+      throw_errno("sethostname({})", config.hostname);
+    ns::setup_container_mounts(config.rootfs);
+    ::setsid();
+    int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd < 0) throw_errno("open(/dev/null)");
+    if (::dup2(null_fd, 0) < 0 || ::dup2(pipes.console, 1) < 0 || ::dup2(pipes.console, 2) < 0)
+      throw_errno("dup2 console");
+    if (null_fd > 2) ::close(null_fd);
+    ::close(pipes.console);
+    std::vector<char*> argv;
+    for (const auto& arg : config.command) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    throw_errno("exec {}", config.command.front());
+  } catch (const std::exception& e) {
+    report_and_exit(pipes.error_write, e.what());
+  }
+  ::_exit(127);
+}
+
+}  // namespace ckpt::runtime

@@ -1,0 +1,139 @@
+#include "ckpt/run.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "ckpt/container_init.h"
+#include "ckpt/remove.h"
+#include "common/cgroup/container_cgroup.h"
+#include "common/container_state.h"
+#include "common/error.h"
+#include "common/ns/clone.h"
+#include "common/unique_fd.h"
+#include "netns/netns.h"
+
+namespace ckpt::runtime {
+
+namespace {
+
+constexpr uint64_t kContainerNamespaces =
+    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+
+struct Pipe {
+  UniqueFd read, write;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Until commit(): kills the half-started container and removes its cgroups and state.
+class StartGuard {
+ public:
+  explicit StartGuard(const std::string& id) : id_(id) {}
+  ~StartGuard() {
+    if (committed_) return;
+    try {
+      remove_container(id_, /*force=*/true);
+    } catch (const std::exception& e) {
+      spdlog::error("cleaning up container {} failed: {}", id_, e.what());
+    }
+  }
+  void commit() { committed_ = true; }
+
+ private:
+  std::string id_;
+  bool committed_ = false;
+};
+
+// Reads the error pipe until EOF (exec succeeded) or a message (something failed).
+std::string read_start_error(int fd) {
+  std::string message;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) message.append(buf, static_cast<size_t>(n));
+  return message;
+}
+
+// Copies what the console log gains to our stdout until `pid` exits; returns its exit code.
+int follow_console(const ContainerState& state, pid_t pid) {
+  UniqueFd log(::open(state.console_path().c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[65536];
+  int status = 0;
+  for (;;) {
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    ssize_t n;
+    while (log && (n = ::read(log.get(), buf, sizeof buf)) > 0)
+      if (::write(STDOUT_FILENO, buf, static_cast<size_t>(n)) < 0) break;
+    if (done == pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+int run_container(const RunOptions& options) {
+  const auto& config = options.config;
+  validate_container_id(config.id);
+  if (config.command.empty()) fail("run: no command given");
+  if (ContainerState::exists(config.id)) fail("a container named '{}' already exists", config.id);
+
+  ContainerState state;
+  state.id = config.id;
+  state.cgroup_path = "ckpt/" + config.id;
+  state.config = config;
+  state.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  StartGuard guard(config.id);
+  std::filesystem::create_directories(state.dir());
+  state.save();
+
+  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
+  cgroup.create();
+  cgroup.apply_limits("", config.limits);
+
+  UniqueFd console(
+      ::open(state.console_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!console) throw_errno("open({})", state.console_path().string());
+  Pipe go = make_pipe(), error = make_pipe();
+
+  pid_t pid = ns::clone_fork(kContainerNamespaces);
+  if (pid == 0) {
+    go.write.reset();
+    error.read.reset();
+    // The console and pipes must survive until exec: clear close-on-exec where needed.
+    ::fcntl(console.get(), F_SETFD, 0);
+    container_init(config, {go.read.get(), error.write.get(), console.get()});
+  }
+  go.read.reset();
+  error.write.reset();
+  state.init_pid = pid;
+  state.init_start_time = process_start_time(pid).value_or(0);
+  state.save();
+
+  cgroup.attach(pid);
+  netns::setup_container_network(pid, config.id, config.net_specs);
+  if (::write(go.write.get(), "g", 1) != 1) throw_errno("start container {}", config.id);
+  go.write.reset();
+  std::string start_error = read_start_error(error.read.get());
+  if (!start_error.empty()) fail("container {}: {}", config.id, start_error);
+  guard.commit();
+  spdlog::info("container {} started, init pid {}", config.id, pid);
+
+  if (options.detach) return 0;
+  int code = follow_console(state, pid);
+  remove_container(config.id, /*force=*/true);
+  return code;
+}
+
+}  // namespace ckpt::runtime

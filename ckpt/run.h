@@ -1,0 +1,21 @@
+// `ckpt run`: our minimal container runtime. The command becomes pid 1 of new pid, ipc, uts,
+// mount and net namespaces, inside cgroups ckpt/ID with the limits applied.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/records/container.h"
+
+namespace ckpt::runtime {
+
+struct RunOptions {
+  records::ContainerConfig config;  // id, command, hostname, rootfs, limits, net specs
+  bool detach = false;
+};
+
+// Starts the container. Detached: returns once the command was exec'd (0). Otherwise follows the
+// console log until the container's init exits, removes the container, and returns its exit code.
+int run_container(const RunOptions& options);
+
+}  // namespace ckpt::runtime

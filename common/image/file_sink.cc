@@ -1,0 +1,81 @@
+#include "common/image/file_sink.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "common/error.h"
+
+namespace ckpt::image {
+namespace {
+
+void fsync_directory_of(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_errno("open({})", dir.string());
+  if (::fsync(fd.get()) != 0) throw_errno("fsync({})", dir.string());
+}
+
+}  // namespace
+
+FileSink::FileSink(const std::string& path) : path_(path) {
+  if (path == "-") {
+    fd_ = STDOUT_FILENO;
+    return;
+  }
+  std::string pattern = path + ".tmp.XXXXXX";
+  int fd = ::mkostemp(pattern.data(), O_CLOEXEC);  // mode 0600
+  if (fd < 0) throw_errno("create a temp file for {}", path);
+  owned_fd_.reset(fd);
+  temp_path_ = pattern;
+  fd_ = fd;
+}
+
+FileSink::~FileSink() {
+  if (!temp_path_.empty() && !committed_) ::unlink(temp_path_.c_str());
+}
+
+void FileSink::write(std::span<const std::byte> head, std::span<const std::byte> body) {
+  iovec iov[2] = {{const_cast<std::byte*>(head.data()), head.size()},
+                  {const_cast<std::byte*>(body.data()), body.size()}};
+  iovec* next = iov;
+  int count = body.empty() ? 1 : 2;
+  while (count > 0) {
+    ssize_t n = ::writev(fd_, next, count);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write {}", path_ == "-" ? "image to stdout" : temp_path_);
+    }
+    offset_ += static_cast<uint64_t>(n);
+    auto left = static_cast<size_t>(n);
+    while (count > 0 && left >= next->iov_len) {
+      left -= next->iov_len;
+      ++next;
+      --count;
+    }
+    if (count > 0) {
+      next->iov_base = static_cast<char*>(next->iov_base) + left;
+      next->iov_len -= left;
+    }
+  }
+}
+
+void FileSink::commit() {
+  if (temp_path_.empty()) {
+    committed_ = true;
+    return;
+  }
+  if (::fsync(fd_) != 0) throw_errno("fsync({})", temp_path_);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    throw_errno("rename({}, {})", temp_path_, path_);
+  }
+  committed_ = true;
+  fsync_directory_of(path_);
+}
+
+}  // namespace ckpt::image

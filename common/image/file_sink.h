@@ -1,0 +1,37 @@
+// Where an image is written: stdout, or a temp file next to the final path that is fsynced and
+// renamed into place by commit() and removed if commit() never happens.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/unique_fd.h"
+
+namespace ckpt::image {
+
+class FileSink {
+ public:
+  // "-" = stdout.
+  explicit FileSink(const std::string& path);
+  ~FileSink();
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+
+  // Writes `head` then `body`, all of both.
+  void write(std::span<const std::byte> head, std::span<const std::byte> body = {});
+  // Bytes written so far.
+  uint64_t offset() const { return offset_; }
+  // Makes the image durable and visible under its final path.
+  void commit();
+
+ private:
+  std::string path_;
+  std::string temp_path_;  // empty for stdout
+  UniqueFd owned_fd_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+  bool committed_ = false;
+};
+
+}  // namespace ckpt::image

@@ -1,0 +1,31 @@
+// /proc/PID/status, the fields ckpt uses, with the ids as seen in every nested pid namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ckpt::proc {
+
+struct PidStatus {
+  std::string name;
+  char state = '?';
+  pid_t tgid = 0;
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  int threads = 0;
+  // Outermost (the reader's) namespace first, innermost last — as the kernel prints them.
+  std::vector<pid_t> ns_tgid, ns_pid, ns_pgid, ns_sid;
+  std::vector<uid_t> uids;  // real, effective, saved, fs
+  std::vector<gid_t> gids;
+  unsigned umask = 0;
+};
+
+// Parses the text of a status file; `origin` names it in errors.
+PidStatus parse_pid_status(const std::string& text, const std::string& origin);
+// Reads and parses /proc/PID/status (or PROC_ROOT/PID/status for fixture trees).
+PidStatus read_pid_status(pid_t pid, const std::filesystem::path& proc_root = "/proc");
+
+}  // namespace ckpt::proc

@@ -1,0 +1,105 @@
+#include "restore/root_task.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/error.h"
+#include "common/ns/clone.h"
+#include "common/ns/container_mounts.h"
+#include "common/unique_fd.h"
+
+namespace ckpt::restore {
+
+namespace {
+
+constexpr uint64_t kRootNamespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+
+void set_uts(const records::UtsState& uts) {
+  if (::sethostname(uts.hostname.data(), uts.hostname.size()) != 0)
+    throw_errno("sethostname({})", uts.hostname);
+  if (::setdomainname(uts.domainname.data(), uts.domainname.size()) != 0)
+    throw_errno("setdomainname({})", uts.domainname);
+}
+
+void redirect_console(const std::string& console_path) {
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int log = ::open(console_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (null_fd < 0 || log < 0) throw_errno("open console {}", console_path);
+  if (::dup2(null_fd, 0) < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0) throw_errno("dup2");
+  ::close(null_fd);
+  ::close(log);
+}
+
+// In the child: join the network, set UTS and mounts, report, run the body.
+[[noreturn]] void root_main(const RootTaskSpec& spec, const std::function<void()>& body,
+                            int report_fd) {
+  try {
+    if (spec.netns_fd >= 0 && ::setns(spec.netns_fd, CLONE_NEWNET) != 0)
+      throw_errno("setns(network namespace)");
+    if (spec.netns_fd < 0 && ::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET)");
+    set_uts(spec.uts);
+    ns::setup_container_mounts(spec.rootfs);
+    ::setsid();
+    for (const auto& step : spec.in_namespaces) step();
+    redirect_console(spec.console_path);
+    if (::write(report_fd, "", 1) != 1) ::_exit(1);
+    ::close(report_fd);
+    body();
+  } catch (const std::exception& e) {
+    ssize_t ignored = ::write(report_fd, e.what(), std::strlen(e.what()));
+    (void)ignored;
+  }
+  ::_exit(127);
+}
+
+}  // namespace
+
+RootTask::RootTask(const RootTaskSpec& spec, const std::function<void()>& body) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  pid_ = ns::clone_fork(kRootNamespaces);
+  if (pid_ == 0) {
+    rd.reset();
+    root_main(spec, body, wr.get());
+  }
+  wr.reset();
+  char buf[512];
+  ssize_t n = ::read(rd.get(), buf, sizeof buf);
+  if (n == 1 && buf[0] == '\0') return;
+  std::string message = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "it died";
+  if (!message.empty() && message[0] == '\0') message.erase(0, 1);
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  fail("setting up the container's namespaces failed: {}", message);
+}
+
+RootTask::~RootTask() {
+  if (released_ || pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+void placeholder_init() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  for (;;) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != SIGCHLD) ::_exit(0);
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+}
+
+}  // namespace ckpt::restore

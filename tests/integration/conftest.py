@@ -1,0 +1,106 @@
+"""Fixtures for the root integration tests: the ckpt binary, unique names, and containers
+that are removed after each test even when it fails."""
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+BUILD = Path(os.environ.get("CKPT_BUILD", Path(__file__).resolve().parents[2] / "build"))
+CKPT = BUILD / "ckpt"
+WORKLOADS = BUILD / "workloads"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="integration tests need root")
+        for item in items:
+            item.add_marker(skip)
+
+
+def run_ckpt(*args, check=True, input=None, timeout=120):
+    """Runs ckpt; returns the CompletedProcess (text mode)."""
+    proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
+                          input=input, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"ckpt {' '.join(map(str, args))} failed ({proc.returncode}):\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def unique(prefix="t"):
+    return f"ckpt-{prefix}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def container_info(cid):
+    rows = json.loads(run_ckpt("list", "--json").stdout)
+    return next((r for r in rows if r["id"] == cid), None)
+
+
+def cgroup_dir(controller, cid, sub=""):
+    path = CGROUP_ROOT / controller / "ckpt" / cid
+    return path / sub if sub else path
+
+
+def read_cgroup(controller, cid, name, sub=""):
+    return (cgroup_dir(controller, cid, sub) / name).read_text().strip()
+
+
+def wait_until(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def console_text(cid):
+    path = Path("/run/ckpt") / cid / "console.log"
+    return path.read_text() if path.exists() else ""
+
+
+class Containers:
+    """Starts containers with ckpt run and removes every id it was told about at teardown."""
+
+    def __init__(self):
+        self.ids = []
+
+    def track(self, cid):
+        self.ids.append(cid)
+        return cid
+
+    def run(self, *cmd, name=None, opts=()):
+        cid = self.track(name or unique())
+        run_ckpt("run", "--name", cid, "--detach", *opts, "--", *cmd)
+        return cid
+
+    def cleanup(self):
+        for cid in reversed(self.ids):
+            subprocess.run([str(CKPT), "rm", cid], capture_output=True)
+            for controller in ("freezer", "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio",
+                               "unified"):
+                path = CGROUP_ROOT / controller / "ckpt" / cid
+                if path.exists():
+                    for sub in sorted(path.rglob("*"), reverse=True):
+                        if sub.is_dir():
+                            sub.rmdir()
+                    path.rmdir()
+            shutil.rmtree(Path("/run/ckpt") / cid, ignore_errors=True)
+
+
+@pytest.fixture
+def containers():
+    c = Containers()
+    try:
+        yield c
+    finally:
+        c.cleanup()
+
+
+COUNTER = ["sh", "-c", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done"]

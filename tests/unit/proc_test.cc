@@ -1,0 +1,40 @@
+#include <catch2/catch.hpp>
+
+#include "common/error.h"
+#include "common/proc/pid_status.h"
+#include "common/proc/tasks.h"
+
+using namespace ckpt;
+
+namespace {
+const std::filesystem::path kProc = std::filesystem::path(CKPT_FIXTURES) / "proc";
+}
+
+TEST_CASE("status gives the ids in every pid namespace, innermost last") {
+  auto st = proc::read_pid_status(4242, kProc);
+  CHECK(st.name == "python3");
+  CHECK(st.state == 'S');
+  CHECK(st.tgid == 4242);
+  CHECK(st.ppid == 4200);
+  CHECK(st.threads == 2);
+  CHECK(st.ns_pid == std::vector<pid_t>{4242, 7});
+  CHECK(st.ns_pgid.back() == 1);
+  CHECK(st.ns_sid.back() == 1);
+  CHECK(st.umask == 022);
+  CHECK(st.uids == std::vector<uid_t>{0, 0, 0, 0});
+}
+
+TEST_CASE("status without Pid is refused, naming the file") {
+  CHECK_THROWS_WITH(proc::parse_pid_status("Name:\tx\n", "/proc/1/status"),
+                    Catch::Contains("/proc/1/status"));
+}
+
+TEST_CASE("status of a missing process throws ckpt::Error") {
+  CHECK_THROWS_AS(proc::read_pid_status(999999, kProc), Error);
+}
+
+TEST_CASE("threads, children of every thread, and the command line") {
+  CHECK(proc::list_threads(4242, kProc) == std::vector<pid_t>{4242, 4250});
+  CHECK(proc::list_children(4242, kProc) == std::vector<pid_t>{4301, 4302, 4303});
+  CHECK(proc::read_cmdline(4242, kProc) == std::vector<std::string>{"python3", "-c", "print(1)"});
+}
