@@ -201,3 +201,67 @@ def test_two_restores_of_one_image_run_independently(tmp_path, cleanup):
     work.result.write_text("")
     os.kill(hosts[1], signal.SIGTERM)
     assert work.outcome() == "PASS"
+
+
+# Containers started by `ckpt run`, dumped (the original removed), restored under new names.
+CKPT = BUILD / "ckpt"
+
+PY_COUNTER = ("import time\n"
+              "d = {i: str(i) * 3 for i in range(100000)}\n"
+              "n = 0\n"
+              "while True:\n"
+              "    n += 1\n"
+              "    ok = len(d) == 100000 and d[99999] == '99999' * 3\n"
+              "    open(OUT + '.tmp', 'w').write(f'{n} {ok}')\n"
+              "    __import__('os').rename(OUT + '.tmp', OUT)\n"
+              "    time.sleep(0.05)\n")
+
+
+@pytest.fixture
+def containers():
+    names = []
+    yield names
+    for name in names:
+        subprocess.run([str(CKPT), "rm", name], capture_output=True)
+
+
+def ckpt(*args):
+    return subprocess.run([str(CKPT), *map(str, args)], check=True, capture_output=True, text=True,
+                          timeout=120).stdout
+
+
+def read_count(path):
+    return int(path.read_text().split()[0 if path.name.endswith("py") else 1])
+
+
+@pytest.mark.parametrize("kind", ["sh", "py"])
+@pytest.mark.parametrize("mode", ["remove", "leave-running", "two-restores"])
+def test_container_program_continues(tmp_path, containers, kind, mode):
+    name = f"ckpt-proc-{os.getpid()}-{kind}-{mode}"
+    out = tmp_path / f"count.{kind}"
+    if kind == "sh":
+        cmd = ["sh", "-c", f"i=0; while true; do echo count $i > {out}.tmp; mv {out}.tmp {out}; "
+                           f"i=$((i+1)); sleep 0.05; done"]
+    else:
+        cmd = ["python3", "-c", f"OUT = {str(out)!r}\n" + PY_COUNTER]
+    containers.append(name)
+    ckpt("run", "--name", name, "--detach", "--", *cmd)
+    wait_for(lambda: out.exists() and read_count(out) > 2, timeout=20, what="program started")
+    image = tmp_path / "image"
+    ckpt("dump", name, "-o", image, *(["--leave-running"] if mode == "leave-running" else []))
+    dumped = read_count(out)
+    if mode == "leave-running":
+        wait_for(lambda: read_count(out) > dumped + 3, what="original keeps running")
+        ckpt("rm", name)
+    restores = 2 if mode == "two-restores" else 1
+    for i in range(restores):
+        containers.append(f"{name}-r{i}")
+        ckpt("restore", image, "--name", f"{name}-r{i}")
+    first = wait_for(lambda: read_count(out) != dumped and read_count(out), what="restored program running")
+    assert first > dumped, "the restored program must continue, not start again"
+    wait_for(lambda: read_count(out) > dumped + 3, what="restored program counting")
+    if kind == "py":
+        assert out.read_text().split()[1] == "True", "the dict must be intact"
+    listing = ckpt("list")
+    for i in range(restores):
+        assert f"{name}-r{i}" in listing
