@@ -1,11 +1,16 @@
 #include "ckpt/dump.h"
 
+#include <signal.h>
+
 #include <chrono>
+#include <memory>
 
 #include "ckpt/cgroups.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
+#include "ckpt/processes.h"
 #include "ckpt/remove.h"
+#include "ckpt/seize.h"
 #include "ckpt/tree.h"
 #include "ckpt/uts.h"
 #include "common/cgroup/freezer.h"
@@ -31,9 +36,12 @@ ContainerState locate(const std::string& id) {
   return state;
 }
 
-// Everything the image holds, collected while the container is frozen.
-void collect(const ContainerState& state, const cgroup::ContainerCgroup& cgroup,
-             image::ImageWriter& image) {
+// Everything the image holds, collected while the container is frozen. The processes stay
+// seized (stopped under ptrace) in `seized` until the caller lets them go or kills them.
+std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
+                                         const cgroup::ContainerCgroup& cgroup,
+                                         cgroup::Freezer& freezer, cgroup::FreezeGuard& frozen,
+                                         image::ImageWriter& image) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   image.put(image::SectionType::kConfig, 0, state.config);
@@ -43,9 +51,14 @@ void collect(const ContainerState& state, const cgroup::ContainerCgroup& cgroup,
   image.put(image::SectionType::kNetNs, 0, netns::dump_netns(state.init_pid));
   write_ipc(state.init_pid, image);
   std::vector<pid_t> pids;
-  for (const auto& p : tree.processes) pids.push_back(p.host_pid);
+  for (const auto& process : tree.processes) pids.push_back(process.host_pid);
+  auto seized = std::make_unique<SeizedProcesses>(pids);
+  if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
+  seized->wait_stopped();
   dump_files({pids, state.console_path().string()}, image);
+  dump_processes(tree, *seized, image);
   spdlog::info("collected {} processes", tree.processes.size());
+  return seized;
 }
 
 }  // namespace
@@ -65,16 +78,19 @@ void dump_container(const DumpOptions& options) {
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
 
-  // 4-5. collect and write.
-  collect(state, cgroup, image);
+  // 4-5. seize, collect and write.
+  auto seized = collect(state, cgroup, *freezer, frozen, image);
   image.finish();
 
   // 6. finish.
   if (options.leave_running) {
+    seized.reset();  // detached: registers and signal masks as they were
     frozen.thaw();
-    spdlog::info("{} thawed after {:.1f} ms frozen", state.id, ms_since(start));
+    spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
     return;
   }
+  for (pid_t pid : seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
+  seized.reset();
   frozen.release();
   runtime::remove_container(state.id, /*force=*/true);
 }

@@ -1,5 +1,7 @@
 #include "restore/restore.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -9,7 +11,9 @@
 #include "common/image/image.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
+#include "restore/files.h"
 #include "restore/ipc.h"
+#include "restore/processes.h"
 #include "restore/root_task.h"
 
 namespace ckpt::restore {
@@ -78,14 +82,24 @@ void restore_container(const RestoreOptions& options) {
   RestoredCgroups restored_cgroups(cgroup, cgroups);
 
   // 4. namespaces: the network rebuilt (undone unless committed), then the root task in it as
-  // the container's init.
+  // the container's init; IPC objects are recreated inside before any process is forked.
   std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map);
+  ProcessesRestore processes(image);
+  // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
+  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}};
   RootTaskSpec spec{uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1,
                     state.console_path().string(), {}};
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
-  RootTask root(spec, placeholder_init);
+  RootTask root(spec, [&] {
+    auto files = open_files(image, files_context);
+    processes.run_root_task(files.get());
+  });
   cgroup.attach(root.pid());
+
+  // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
+  processes.restore(root.pid());
+  processes.resume();
 
   // 6. resume.
   state.init_pid = root.pid();

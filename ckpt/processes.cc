@@ -1,0 +1,111 @@
+#include "ckpt/processes.h"
+
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <filesystem>
+
+#include "ckpt/creds.h"
+#include "ckpt/injection.h"
+#include "ckpt/mm.h"
+#include "ckpt/signals.h"
+#include "ckpt/threads.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/proc/stat.h"
+#include "common/records/mm.h"
+#include "common/records/process.h"
+#include "common/records/threads.h"
+
+namespace ckpt::dump {
+namespace {
+
+using image::SectionType;
+
+std::vector<records::Rlimit> dump_rlimits(pid_t pid) {
+  std::vector<records::Rlimit> limits(RLIM_NLIMITS);
+  for (int resource = 0; resource < RLIM_NLIMITS; ++resource) {
+    rlimit limit{};
+    if (::prlimit(pid, static_cast<__rlimit_resource>(resource), nullptr, &limit) != 0)
+      throw_errno("prlimit {} of {}", resource, pid);
+    limits[resource] = {limit.rlim_cur, limit.rlim_max};
+  }
+  return limits;
+}
+
+int32_t injected_prctl_int(Injection& injection, int option) {
+  injection.main().checked("prctl", SYS_prctl, option, injection.scratch());
+  int32_t value = 0;
+  injection.read(0, &value, sizeof value);
+  return value;
+}
+
+std::string link_of(pid_t pid, const char* name) {
+  return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/" + name).string();
+}
+
+// What only system calls inside the process can tell.
+void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& process,
+                   records::ThreadsState& threads, records::MmState& mm) {
+  Injection injection(pid, tids[0]);
+  process.sigactions = dump_sigactions(injection);
+  process.itimers = dump_itimers(injection);
+  process.pdeath_signal = injected_prctl_int(injection, PR_GET_PDEATHSIG);
+  process.child_subreaper = injected_prctl_int(injection, PR_GET_CHILD_SUBREAPER) != 0;
+  mm.fields.brk = injection.main().checked("brk", SYS_brk, 0);
+  for (size_t i = 0; i < tids.size(); ++i) {
+    threads.threads[i].altstack = dump_altstack(injection, tids[i]);
+    threads.threads[i].clear_child_tid = dump_clear_child_tid(injection, tids[i]);
+  }
+}
+
+void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids,
+                  image::ImageWriter& image) {
+  pid_t pid = entry.host_pid;
+  records::ThreadsState threads;
+  for (size_t i = 0; i < tids.size(); ++i) {
+    pid_t ns_tid = i < entry.threads.size() ? entry.threads[i].ns_tid : 0;
+    for (const auto& id : entry.threads)
+      if (id.host_tid == tids[i]) ns_tid = id.ns_tid;
+    if (ns_tid == 0) fail("thread {} of {} is not in the process tree", tids[i], pid);
+    threads.threads.push_back(dump_thread(tids[i], ns_tid));
+  }
+  records::ProcessState process;
+  records::MmState mm = collect_mm(pid);
+  dump_injected(pid, tids, process, threads, mm);
+  process.shared_pending = dump_pending(pid, true);
+  process.rlimits = dump_rlimits(pid);
+  dump_creds(pid, process);
+  process.cwd = link_of(pid, "cwd");
+  process.root = link_of(pid, "root");
+  process.personality =
+      std::stoul(fs::read_line("/proc/" + std::to_string(pid) + "/personality"), nullptr, 16);
+  proc::Stat stat = proc::read_stat(pid);
+  process.comm = stat.comm;
+  process.exit_signal = stat.exit_signal;
+
+  auto stream = image.open_stream(SectionType::kPages, pid);
+  records::Pagemap pagemap = dump_pages(pid, mm, *stream);
+  stream->close();
+  uint64_t pages = 0;
+  for (const auto& run : pagemap.runs) pages += run.pages;
+  spdlog::debug("process {}: {} threads, {} vmas, {} pages", pid, tids.size(), mm.vmas.size(),
+                pages);
+  image.put(SectionType::kPagemap, pid, pagemap);
+  image.put(SectionType::kMm, pid, mm);
+  image.put(SectionType::kThreads, pid, threads);
+  image.put(SectionType::kProcess, pid, process);
+}
+
+}  // namespace
+
+void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
+                    image::ImageWriter& image) {
+  for (const auto& entry : tree.processes)
+    dump_process(entry, seized.threads(entry.host_pid), image);
+}
+
+}  // namespace ckpt::dump

@@ -1,0 +1,15 @@
+// The process dump: for every process of the tree (already seized and stopped), its threads,
+// signals, memory and the rest of its state, written to the image as
+//   kThreads, kProcess, kMm, kPagemap (records) and kPages (stream), all with id = host pid.
+#pragma once
+
+#include "ckpt/seize.h"
+#include "common/image/image.h"
+#include "common/records/tree.h"
+
+namespace ckpt::dump {
+
+void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
+                    image::ImageWriter& image);
+
+}  // namespace ckpt::dump

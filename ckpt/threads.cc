@@ -1,0 +1,36 @@
+#include "ckpt/threads.h"
+
+#include <sys/syscall.h>
+
+#include "ckpt/signals.h"
+#include "common/ptrace/tracee.h"
+
+namespace ckpt::dump {
+
+records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid) {
+  records::ThreadState thread;
+  thread.tid = ns_tid;
+  user_regs_struct regs = ptrace::get_regs(host_tid);
+  thread.regs.assign(reinterpret_cast<const char*>(&regs), sizeof regs);
+  ptrace::FpuState fpu = ptrace::get_fpu(host_tid);
+  thread.xstate = std::move(fpu.bytes);
+  thread.fxsave_only = fpu.fxsave_only;
+  thread.sigmask = ptrace::get_sigmask(host_tid);
+  ptrace::RseqConfig rseq = ptrace::get_rseq(host_tid);
+  thread.rseq_addr = rseq.address;
+  thread.rseq_size = rseq.size;
+  thread.rseq_signature = rseq.signature;
+  thread.pending = dump_pending(host_tid, false);
+  return thread;
+}
+
+uint64_t dump_clear_child_tid(Injection& injection, pid_t tid) {
+  constexpr int kPrGetTidAddress = 40;
+  injection.on_thread(tid)->checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, kPrGetTidAddress,
+                                    injection.scratch());
+  uint64_t address = 0;
+  injection.read(0, &address, sizeof address);
+  return address;
+}
+
+}  // namespace ckpt::dump

@@ -1,0 +1,24 @@
+// /proc/PID/stat fields the process dump needs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ckpt::proc {
+
+struct Stat {
+  std::string comm;
+  char state = '?';
+  pid_t ppid = 0, pgrp = 0, session = 0;
+  int exit_signal = 0;
+  uint64_t start_code = 0, end_code = 0, start_stack = 0;
+  uint64_t start_data = 0, end_data = 0, start_brk = 0;
+  uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+};
+
+Stat parse_stat(const std::string& text);
+Stat read_stat(pid_t pid);
+
+}  // namespace ckpt::proc

@@ -1,0 +1,51 @@
+// System calls run inside a stopped tracee: its registers point at a `syscall` instruction, it
+// runs to the syscall exit stop, and the result is read from rax. Every signal is blocked while
+// injecting; the thread's registers and signal mask are put back when the object goes away
+// (or replaced by what finish() is given).
+#pragma once
+
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ckpt::ptrace {
+
+class RemoteSyscall {
+ public:
+  // `tid` must be in a ptrace stop, seized with default_options(). `syscall_insn`: the address
+  // of a `syscall` instruction (0f 05) mapped executable in the tracee.
+  RemoteSyscall(pid_t tid, uint64_t syscall_insn);
+  ~RemoteSyscall();
+  RemoteSyscall(const RemoteSyscall&) = delete;
+  RemoteSyscall& operator=(const RemoteSyscall&) = delete;
+
+  // The raw result: a negative errno on failure.
+  [[nodiscard]] long call(long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
+                          uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
+  // Like call(), but throws Error naming `what` on failure.
+  long checked(const char* what, long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
+               uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
+
+  void set_syscall_insn(uint64_t address) { insn_ = address; }
+  pid_t tid() const { return tid_; }
+  const user_regs_struct& saved_regs() const { return saved_; }
+
+  // Leaves the thread with these registers and this signal mask instead of the saved ones.
+  void finish(const user_regs_struct& regs, uint64_t sigmask);
+
+ private:
+  void run_to_syscall_exit();
+
+  pid_t tid_;
+  uint64_t insn_;
+  user_regs_struct saved_{};
+  uint64_t saved_mask_ = 0;
+  bool done_ = false;
+};
+
+// Finds a `syscall` instruction in [start, end) of the tracee's memory (e.g. its [vdso]).
+uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end);
+
+}  // namespace ckpt::ptrace

@@ -1,0 +1,97 @@
+// Memory of one process: its VMAs, the mm fields, and which pages the page stream holds.
+#pragma once
+
+#include "common/records/fields.h"
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ckpt::records {
+
+enum class VmaKind : uint32_t {
+  kAnonymous = 0,  // private or shared anonymous memory ([heap] and [stack] included)
+  kFile = 1,       // a mapped file
+  kVdso = 2,
+  kVvar = 3,
+  kVvarVclock = 4,
+  kVsyscall = 5,  // fixed by the kernel; never recreated
+};
+
+struct Vma {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint32_t prot = 0;    // PROT_*
+  uint32_t flags = 0;   // MAP_PRIVATE or MAP_SHARED, plus MAP_GROWSDOWN
+  uint64_t offset = 0;  // in the file, bytes
+  VmaKind kind = VmaKind::kAnonymous;
+  std::string name;  // path for files, "[heap]", "[stack]", "[vdso]" ...
+  // Identity of the mapped file at dump time; restore refuses a file that changed.
+  uint64_t dev = 0;
+  uint64_t inode = 0;
+  uint64_t file_size = 0;
+  int64_t mtime_ns = 0;
+
+  uint64_t size() const { return end - start; }
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, start, end, prot, flags, offset, kind, name, dev, inode, file_size, mtime_ns);
+  }
+};
+
+// What prctl(PR_SET_MM_MAP) sets back.
+struct MmFields {
+  uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
+  uint64_t start_brk = 0, brk = 0, start_stack = 0;
+  uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+  std::vector<uint64_t> auxv;
+  std::string exe_path;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, start_code, end_code, start_data, end_data, start_brk, brk, start_stack, arg_start, arg_end, env_start, env_end, auxv, exe_path);
+  }
+};
+
+struct MmState {
+  std::vector<Vma> vmas;  // sorted by address
+  MmFields fields;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    records::fields(ar, vmas, fields);
+  }
+};
+
+// A run of consecutive pages stored in the page stream.
+struct PageRun {
+  uint64_t start = 0;
+  uint64_t pages = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, start, pages);
+  }
+};
+
+// The page stream (section kPages, same id) holds these runs' contents back to back.
+struct Pagemap {
+  std::vector<PageRun> runs;  // ascending addresses
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, runs);
+  }
+};
+
+}  // namespace ckpt::records
+
+BOOST_CLASS_VERSION(ckpt::records::Vma, 1)
+BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
+BOOST_CLASS_VERSION(ckpt::records::MmState, 1)
+BOOST_CLASS_VERSION(ckpt::records::PageRun, 1)
+BOOST_CLASS_VERSION(ckpt::records::Pagemap, 1)

@@ -1,0 +1,89 @@
+// Per-process state other than memory, threads and files.
+#pragma once
+
+#include "common/records/fields.h"
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ckpt::records {
+
+// struct kernel_sigaction as rt_sigaction(2) takes it.
+struct SigAction {
+  uint64_t handler = 0;
+  uint64_t flags = 0;
+  uint64_t restorer = 0;
+  uint64_t mask = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, handler, flags, restorer, mask);
+  }
+};
+
+struct Itimer {
+  int64_t interval_sec = 0, interval_usec = 0, value_sec = 0, value_usec = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, interval_sec, interval_usec, value_sec, value_usec);
+  }
+};
+
+struct Rlimit {
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, soft, hard);
+  }
+};
+
+struct Creds {
+  std::vector<uint32_t> uids;  // real, effective, saved, fs
+  std::vector<uint32_t> gids;
+  std::vector<uint32_t> groups;
+  uint64_t cap_inheritable = 0, cap_permitted = 0, cap_effective = 0, cap_bounding = 0,
+           cap_ambient = 0;
+  bool no_new_privs = false;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, uids, gids, groups, cap_inheritable, cap_permitted, cap_effective, cap_bounding, cap_ambient, no_new_privs);
+  }
+};
+
+struct ProcessState {
+  std::vector<SigAction> sigactions;        // index = signal - 1, 64 entries
+  std::vector<std::string> shared_pending;  // siginfo_t queued to the whole process
+  std::vector<Itimer> itimers;              // ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF
+  std::vector<Rlimit> rlimits;              // RLIMIT_* order
+  uint32_t umask = 022;
+  std::string cwd;
+  std::string root;
+  uint32_t personality = 0;
+  std::string comm;
+  int32_t exit_signal = 17;  // SIGCHLD
+  int32_t pdeath_signal = 0;
+  bool child_subreaper = false;
+  int32_t oom_score_adj = 0;
+  Creds creds;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, sigactions, shared_pending, itimers, rlimits, umask, cwd, root, personality, comm, exit_signal, pdeath_signal, child_subreaper, oom_score_adj, creds);
+  }
+};
+
+}  // namespace ckpt::records
+
+BOOST_CLASS_VERSION(ckpt::records::SigAction, 1)
+BOOST_CLASS_VERSION(ckpt::records::Itimer, 1)
+BOOST_CLASS_VERSION(ckpt::records::Rlimit, 1)
+BOOST_CLASS_VERSION(ckpt::records::Creds, 1)
+BOOST_CLASS_VERSION(ckpt::records::ProcessState, 1)

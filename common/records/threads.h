@@ -1,0 +1,58 @@
+// The threads of one process: registers and per-thread signal state.
+#pragma once
+
+#include "common/records/fields.h"
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ckpt::records {
+
+struct AltStack {
+  uint64_t sp = 0;
+  int32_t flags = 0;
+  uint64_t size = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, sp, flags, size);
+  }
+};
+
+struct ThreadState {
+  int32_t tid = 0;     // inside the container
+  std::string regs;    // struct user_regs_struct as the stop found it (syscall not restarted)
+  std::string xstate;  // NT_X86_XSTATE, or NT_PRFPREG when fxsave_only
+  bool fxsave_only = false;
+  uint64_t sigmask = 0;  // blocked signals
+  uint64_t rseq_addr = 0;
+  uint32_t rseq_size = 0;
+  uint32_t rseq_signature = 0;
+  AltStack altstack;
+  std::vector<std::string> pending;  // siginfo_t of each signal queued to this thread
+  uint64_t clear_child_tid = 0;      // set_tid_address(2): zeroed and woken at thread exit
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, tid, regs, xstate, fxsave_only, sigmask, rseq_addr, rseq_size, rseq_signature, altstack, pending, clear_child_tid);
+  }
+};
+
+struct ThreadsState {
+  std::vector<ThreadState> threads;  // the main thread first
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, threads);
+  }
+};
+
+}  // namespace ckpt::records
+
+BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
+BOOST_CLASS_VERSION(ckpt::records::ThreadState, 1)
+BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)

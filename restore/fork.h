@@ -1,0 +1,50 @@
+// The process tree forked with its exact pids inside the new pid namespace.
+//
+// The tracer prepares a ForkPlan before the container's root task is cloned (the plan lives in
+// a shared page the root task inherits). The root task calls run_as_root(): it becomes the
+// container's init (or, when the image's init is not pid 1, a helper init that forks the tree
+// and reaps), every process forks its own children with clone3(set_tid), sets what it can set
+// itself (session, own process group, cwd, umask, rlimits, personality), installs its fds, counts
+// itself ready and sleeps until the tracer takes it over.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "common/records/process.h"
+#include "common/records/tree.h"
+#include "restore/files.h"
+
+namespace ckpt::restore {
+
+class ForkPlan {
+ public:
+  ForkPlan(records::ProcessTree tree, std::vector<records::ProcessState> states);
+  ~ForkPlan();
+  ForkPlan(const ForkPlan&) = delete;
+  ForkPlan& operator=(const ForkPlan&) = delete;
+
+  // In the cloned root task (pid 1 of the new namespace). `files` may be null (no fds restored).
+  [[noreturn]] void run_as_root(OpenedFiles* files);
+  // In the tracer: lets the root task fork the tree (once it is in the container's cgroups).
+  void start();
+  // In the tracer: until every process is ready, or throws after `timeout_ms`.
+  void wait_ready(int timeout_ms) const;
+
+  const records::ProcessTree& tree() const { return tree_; }
+
+ private:
+  [[noreturn]] void become(size_t index, OpenedFiles* files);
+  void fork_child(size_t index, OpenedFiles* files);
+  void set_own_state(size_t index);
+
+  records::ProcessTree tree_;
+  std::vector<records::ProcessState> states_;
+  std::atomic<int32_t>* ready_ = nullptr;  // in a MAP_SHARED page
+  std::atomic<int32_t>* go_ = nullptr;     // same page: set by start()
+};
+
+}  // namespace ckpt::restore

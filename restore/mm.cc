@@ -1,0 +1,214 @@
+#include "restore/mm.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <map>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/proc/maps.h"
+#include "common/proc/pagemap.h"
+#include "common/ptrace/remote_memory.h"
+
+namespace ckpt::restore {
+namespace {
+
+using proc::kPageSize;
+using records::VmaKind;
+
+constexpr uint64_t kPopulateMinPages = 64;
+constexpr int kMadvPopulateWrite = 23;
+
+bool is_vdso_part(VmaKind kind) {
+  return kind == VmaKind::kVdso || kind == VmaKind::kVvar || kind == VmaKind::kVvarVclock;
+}
+
+VmaKind vdso_kind_of(const std::string& name) {
+  if (name == "[vdso]") return VmaKind::kVdso;
+  if (name == "[vvar]") return VmaKind::kVvar;
+  if (name == "[vvar_vclock]") return VmaKind::kVvarVclock;
+  return VmaKind::kAnonymous;
+}
+
+// Drops every inherited mapping but the scratch area and the vdso, then moves the vdso parts to
+// their dumped addresses (through a parking spot, as old and new places may overlap).
+void replace_layout(Restorer& r, const records::MmState& mm) {
+  std::vector<proc::MapEntry> vdso;
+  for (const auto& map : proc::read_maps(r.host_pid())) {
+    if (map.start == r.scratch() || map.name == "[vsyscall]") continue;
+    if (vdso_kind_of(map.name) != VmaKind::kAnonymous) {
+      vdso.push_back(map);
+      continue;
+    }
+    r.main().checked("munmap inherited mapping", SYS_munmap, map.start, map.end - map.start);
+  }
+  uint64_t park = r.scratch() + Restorer::kParkOffset;
+  std::vector<uint64_t> parked;
+  for (const auto& map : vdso) {
+    r.main().checked("mremap vdso to parking", SYS_mremap, map.start, map.end - map.start,
+                     map.end - map.start, MREMAP_MAYMOVE | MREMAP_FIXED, park);
+    parked.push_back(park);
+    park += map.end - map.start;
+  }
+  for (size_t i = 0; i < vdso.size(); ++i) {
+    const records::Vma* target = nullptr;
+    for (const auto& vma : mm.vmas)
+      if (vma.kind == vdso_kind_of(vdso[i].name)) target = &vma;
+    uint64_t size = vdso[i].end - vdso[i].start;
+    if (!target) {
+      r.main().checked("munmap vdso part", SYS_munmap, parked[i], size);
+      continue;
+    }
+    if (target->size() != size)
+      fail("{} is {} bytes here, {} in the image", vdso[i].name, size, target->size());
+    r.main().checked("mremap vdso", SYS_mremap, parked[i], size, size,
+                     MREMAP_MAYMOVE | MREMAP_FIXED, target->start);
+  }
+}
+
+// Opens `vma`'s file in the process (its own mount namespace) and checks it is the dumped file.
+int open_mapped_file(Restorer& r, const records::Vma& vma) {
+  bool writable_shared = (vma.flags & MAP_SHARED) && (vma.prot & PROT_WRITE);
+  long fd = r.main().call(SYS_openat, static_cast<uint64_t>(AT_FDCWD), r.put_path(vma.name),
+                          (writable_shared ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) fail("cannot reopen mapped file {}: {}", vma.name, strerror(static_cast<int>(-fd)));
+  r.main().checked("fstat", SYS_fstat, fd, r.scratch() + Restorer::kDataOffset);
+  struct stat st {};
+  r.read(Restorer::kDataOffset, &st, sizeof st);
+  int64_t mtime = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+  if (st.st_ino != vma.inode || static_cast<uint64_t>(st.st_size) != vma.file_size ||
+      mtime != vma.mtime_ns)
+    fail("mapped file {} changed since the dump", vma.name);
+  return static_cast<int>(fd);
+}
+
+uint32_t restore_prot(const records::Vma& vma) {
+  return (vma.flags & MAP_SHARED) ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
+}
+
+void create_vmas(Restorer& r, const records::MmState& mm) {
+  std::map<std::string, int> files;
+  for (const auto& vma : mm.vmas) {
+    if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall) continue;
+    uint64_t flags = vma.flags | MAP_FIXED;
+    uint64_t fd = static_cast<uint64_t>(-1);
+    if (vma.kind == VmaKind::kFile) {
+      auto it = files.find(vma.name);
+      if (it == files.end()) it = files.emplace(vma.name, open_mapped_file(r, vma)).first;
+      fd = it->second;
+    } else {
+      flags |= MAP_ANONYMOUS;
+    }
+    r.main().checked("mmap", SYS_mmap, vma.start, vma.size(), restore_prot(vma), flags, fd,
+                     vma.kind == VmaKind::kFile ? vma.offset : 0);
+  }
+  for (auto& [path, fd] : files) r.main().checked("close", SYS_close, fd);
+}
+
+void populate(Restorer& r, const records::Pagemap& pagemap) {
+  for (const auto& run : pagemap.runs)
+    if (run.pages >= kPopulateMinPages &&
+        r.main().call(SYS_madvise, run.start, run.pages * kPageSize, kMadvPopulateWrite) != 0)
+      spdlog::debug("MADV_POPULATE_WRITE {:#x} failed; pages fault in", run.start);
+}
+
+// Writes the page stream into the runs of the pagemap, chunk by chunk as it decompresses.
+void write_pages(Restorer& r, const records::Pagemap& pagemap, const image::ImageReader& image,
+                 uint64_t id) {
+  size_t run = 0;
+  uint64_t done_in_run = 0;
+  uint64_t total = 0;
+  image.read_stream(image::SectionType::kPages, id, [&](std::span<const std::byte> chunk) {
+    std::vector<iovec> remote;
+    size_t left = chunk.size();
+    while (left) {
+      if (run >= pagemap.runs.size())
+        fail("process {}: page stream longer than its pagemap", r.ns_pid());
+      uint64_t run_bytes = pagemap.runs[run].pages * kPageSize;
+      uint64_t take = std::min<uint64_t>(left, run_bytes - done_in_run);
+      remote.push_back({reinterpret_cast<void*>(pagemap.runs[run].start + done_in_run), take});
+      done_in_run += take;
+      left -= take;
+      if (done_in_run == run_bytes) {
+        ++run;
+        done_in_run = 0;
+      }
+    }
+    ptrace::write_ranges(r.host_pid(), remote, chunk.data());
+    total += chunk.size();
+  });
+  if (run != pagemap.runs.size())
+    fail("process {}: page stream shorter than its pagemap", r.ns_pid());
+  spdlog::debug("process {}: {} MiB of pages written", r.ns_pid(), total >> 20);
+}
+
+void set_protections(Restorer& r, const records::MmState& mm) {
+  for (const auto& vma : mm.vmas) {
+    if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall || restore_prot(vma) == vma.prot)
+      continue;
+    r.main().checked("mprotect", SYS_mprotect, vma.start, vma.size(), vma.prot);
+  }
+}
+
+struct PrctlMmMap {
+  uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+  uint64_t arg_start, arg_end, env_start, env_end;
+  uint64_t auxv;
+  uint32_t auxv_size;
+  uint32_t exe_fd;
+};
+static_assert(sizeof(PrctlMmMap) == 104);
+
+void set_mm_fields(Restorer& r, const records::MmFields& f) {
+  uint64_t auxv_at = Restorer::kDataOffset + sizeof(PrctlMmMap);
+  r.write(auxv_at, f.auxv.data(), f.auxv.size() * 8);
+  PrctlMmMap map{f.start_code,
+                 f.end_code,
+                 f.start_data,
+                 f.end_data,
+                 f.start_brk,
+                 f.brk,
+                 f.start_stack,
+                 f.arg_start,
+                 f.arg_end,
+                 f.env_start,
+                 f.env_end,
+                 r.scratch() + auxv_at,
+                 static_cast<uint32_t>(f.auxv.size() * 8),
+                 static_cast<uint32_t>(-1)};
+  long exe = f.exe_path.empty() ? -1
+                                : r.main().call(SYS_openat, static_cast<uint64_t>(AT_FDCWD),
+                                                r.put_path(f.exe_path), O_RDONLY | O_CLOEXEC);
+  if (exe >= 0) map.exe_fd = static_cast<uint32_t>(exe);
+  r.write(Restorer::kDataOffset, &map, sizeof map);
+  long ret = r.main().call(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, r.scratch() + Restorer::kDataOffset,
+                           sizeof map);
+  if (ret != 0 && exe >= 0) {
+    spdlog::warn("process {}: cannot set exe to {} ({}); keeping the restorer's", r.ns_pid(),
+                 f.exe_path, strerror(static_cast<int>(-ret)));
+    map.exe_fd = static_cast<uint32_t>(-1);
+    r.write(Restorer::kDataOffset, &map, sizeof map);
+    ret = r.main().call(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, r.scratch() + Restorer::kDataOffset,
+                        sizeof map);
+  }
+  if (exe >= 0) r.main().checked("close", SYS_close, exe);
+  if (ret != 0) fail("process {}: PR_SET_MM_MAP: {}", r.ns_pid(), strerror(static_cast<int>(-ret)));
+}
+
+}  // namespace
+
+void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
+                const image::ImageReader& image, uint64_t image_id) {
+  replace_layout(restorer, mm);
+  create_vmas(restorer, mm);
+  populate(restorer, pagemap);
+  write_pages(restorer, pagemap, image, image_id);
+  set_protections(restorer, mm);
+  set_mm_fields(restorer, mm.fields);
+}
+
+}  // namespace ckpt::restore

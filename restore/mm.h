@@ -1,0 +1,15 @@
+// Memory of a restored process: the inherited mappings go, the dumped VMAs come back at their
+// addresses (files reopened and checked unchanged), pages are written in bulk while the image
+// decompresses, then protections, the vdso and the mm fields are set as dumped.
+#pragma once
+
+#include "common/image/image.h"
+#include "common/records/mm.h"
+#include "restore/restorer.h"
+
+namespace ckpt::restore {
+
+void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
+                const image::ImageReader& image, uint64_t image_id);
+
+}  // namespace ckpt::restore

@@ -1,0 +1,104 @@
+#include "restore/processes.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/ptrace/tracee.h"
+#include "common/records/mm.h"
+#include "common/records/process.h"
+#include "common/records/threads.h"
+#include "restore/creds.h"
+#include "restore/mm.h"
+#include "restore/signals.h"
+#include "restore/threads.h"
+
+namespace ckpt::restore {
+namespace {
+
+using image::SectionType;
+
+constexpr int kReadyTimeoutMs = 30000;
+
+// The innermost pid of a host process (last NSpid entry of its status).
+pid_t ns_pid_of(pid_t host_pid) {
+  std::string status = fs::read_file("/proc/" + std::to_string(host_pid) + "/status");
+  size_t at = status.find("\nNSpid:");
+  if (at == std::string::npos) fail("no NSpid for {}", host_pid);
+  std::istringstream line(status.substr(at + 7, status.find('\n', at + 1) - at - 7));
+  pid_t pid = 0;
+  while (line >> pid) {
+  }
+  return pid;
+}
+
+// Every descendant of `root` (itself included), host pid -> ns pid.
+void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
+  ns_to_host[ns_pid_of(root)] = root;
+  std::string path =
+      "/proc/" + std::to_string(root) + "/task/" + std::to_string(root) + "/children";
+  std::istringstream children(fs::read_file(path));
+  pid_t child;
+  while (children >> child) collect_descendants(child, ns_to_host);
+}
+
+}  // namespace
+
+ProcessesRestore::ProcessesRestore(const image::ImageReader& image) : image_(image) {
+  auto tree = image.get<records::ProcessTree>(SectionType::kProcessTree, 0);
+  std::vector<records::ProcessState> states;
+  for (const auto& entry : tree.processes)
+    states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
+  plan_ = std::make_unique<ForkPlan>(std::move(tree), std::move(states));
+}
+
+ProcessesRestore::~ProcessesRestore() {
+  for (auto& [pid, tids] : stopped_threads_) ::kill(pid, SIGKILL);
+}
+
+void ProcessesRestore::restore(pid_t root_host_pid) {
+  plan_->start();
+  plan_->wait_ready(kReadyTimeoutMs);
+  collect_descendants(root_host_pid, host_pids_);
+  for (size_t i = 0; i < plan_->tree().processes.size(); ++i) restore_process(i);
+}
+
+void ProcessesRestore::restore_process(size_t index) {
+  const auto& entry = plan_->tree().processes[index];
+  auto host = host_pids_.find(entry.pid);
+  if (host == host_pids_.end()) fail("restored process {} not found", entry.pid);
+  uint64_t id = static_cast<uint64_t>(entry.host_pid);
+  auto mm = image_.get<records::MmState>(SectionType::kMm, id);
+  auto pagemap = image_.get<records::Pagemap>(SectionType::kPagemap, id);
+  auto threads = image_.get<records::ThreadsState>(SectionType::kThreads, id);
+  auto process = image_.get<records::ProcessState>(SectionType::kProcess, id);
+
+  Restorer r(host->second, entry.pid, mm);
+  stopped_threads_[host->second] = {host->second};
+  restore_mm(r, mm, pagemap, image_, id);
+  restore_sigactions(r, process.sigactions);
+  std::vector<pid_t> host_tids = create_threads(r, threads);
+  stopped_threads_[host->second] = host_tids;
+  restore_secondary_threads(r, threads, host_tids);
+  restore_main_thread(r, threads.threads[0]);
+  if (entry.pgid != entry.pid) r.main().checked("setpgid", SYS_setpgid, 0, entry.pgid);
+  requeue_signals(r, r.main(), 0, process.shared_pending);
+  restore_creds(r, process);
+  restore_itimers(r, process.itimers);
+  r.finish(resume_regs(threads.threads[0]), threads.threads[0].sigmask);
+  spdlog::debug("process {} restored (host pid {}, {} threads)", entry.pid, host->second,
+                host_tids.size());
+}
+
+void ProcessesRestore::resume() {
+  for (auto& [pid, tids] : stopped_threads_)
+    for (pid_t tid : tids) ptrace::detach(tid);
+  stopped_threads_.clear();
+}
+
+}  // namespace ckpt::restore

@@ -1,0 +1,49 @@
+// The process tree restore engine. Use, in the `ckpt restore` process (the tracer):
+//
+//   ProcessesRestore processes(image);          // before cloning the root task
+//   clone(... CLONE_NEWPID ...) -> in the child: processes.run_root_task(opened_files);
+//   processes.restore(root_host_pid);           // every process rebuilt, all threads stopped
+//   processes.resume();                         // detach: the tree runs
+//
+// Destruction without resume() kills the restored tree.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "common/image/image.h"
+#include "restore/files.h"
+#include "restore/fork.h"
+
+namespace ckpt::restore {
+
+class ProcessesRestore {
+ public:
+  explicit ProcessesRestore(const image::ImageReader& image);
+  ~ProcessesRestore();
+  ProcessesRestore(const ProcessesRestore&) = delete;
+  ProcessesRestore& operator=(const ProcessesRestore&) = delete;
+
+  // In the root task (pid 1 of the new pid namespace); never returns.
+  [[noreturn]] void run_root_task(OpenedFiles* files) { plan_->run_as_root(files); }
+  // In the tracer, once the root task runs: waits for the tree, then rebuilds every process.
+  void restore(pid_t root_host_pid);
+  // Lets every restored thread run.
+  void resume();
+
+  // ns pid -> host pid of every restored process (after restore()).
+  const std::map<pid_t, pid_t>& host_pids() const { return host_pids_; }
+
+ private:
+  void restore_process(size_t index);
+
+  const image::ImageReader& image_;
+  std::unique_ptr<ForkPlan> plan_;
+  std::map<pid_t, pid_t> host_pids_;
+  std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace
+};
+
+}  // namespace ckpt::restore

@@ -1,0 +1,267 @@
+"""The process engine on plain process trees (no container): a workload is dumped with
+ckpt-proc, killed, restored in a new pid namespace, and must then pass its own checks.
+
+Run as root: /usr/bin/python3 -m pytest tests/integration/test_processes.py
+"""
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+BUILD = Path(os.environ.get("CKPT_BUILD", Path(__file__).resolve().parents[2] / "build"))
+CKPT_PROC = BUILD / "ckpt-proc"
+WORKLOADS = BUILD / "workloads"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def ns_pid(host_pid):
+    for line in Path(f"/proc/{host_pid}/status").read_text().splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    raise AssertionError(f"no NSpid for {host_pid}")
+
+
+def children(pid):
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def descendants(pid):
+    out = []
+    for child in children(pid):
+        out.append(child)
+        out.extend(descendants(child))
+    return out
+
+
+def kill_tree(pid):
+    for p in [pid] + descendants(pid):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class Workload:
+    """A workload program started in its own session, reporting to a result file."""
+
+    def __init__(self, tmp_path, name, *args):
+        self.result = tmp_path / f"{name}.result"
+        self.proc = subprocess.Popen([str(WORKLOADS / name), str(self.result), *map(str, args)],
+                                     start_new_session=True, stdout=subprocess.DEVNULL)
+        wait_for(lambda: "ready" in self.text(), what=f"{name} ready")
+
+    def text(self):
+        return self.result.read_text() if self.result.exists() else ""
+
+    def outcome(self, timeout=20.0):
+        return wait_for(lambda: next((l for l in self.text().splitlines()
+                                      if l.startswith(("PASS", "FAIL"))), None),
+                        timeout=timeout, what="PASS or FAIL")
+
+
+@pytest.fixture
+def cleanup():
+    roots = []
+    yield roots
+    for pid in roots:
+        kill_tree(pid)
+
+
+def dump(pid, image, leave_running=False):
+    cmd = [str(CKPT_PROC), "dump"] + (["--leave-running"] if leave_running else []) + [str(pid), str(image)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout
+    return dict(line.split() for line in out.splitlines())
+
+
+def restore(image, cleanup):
+    out = subprocess.run([str(CKPT_PROC), "restore", str(image)], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    figures = dict(line.split() for line in out.splitlines())
+    root = int(figures["root_pid"])
+    cleanup.append(root)
+    return root
+
+
+def restored_process(root, pid):
+    """Host pid of the restored process whose pid in its namespace is `pid`."""
+    for p in descendants(root):
+        if ns_pid(p) == pid:
+            return p
+    raise AssertionError(f"pid {pid} not found in the restored tree")
+
+
+def checkpoint_restart(tmp_path, cleanup, name, *args, settle=0.3):
+    work = Workload(tmp_path, name, *args)
+    pid = work.proc.pid
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    kill_tree(pid)
+    root = restore(tmp_path / "image", cleanup)
+    host = restored_process(root, pid)
+    time.sleep(settle)
+    return work, host
+
+
+def test_counter_continues_after_restore(tmp_path, cleanup):
+    value_file = tmp_path / "value"
+    work = Workload(tmp_path, "counter", value_file)
+    time.sleep(0.3)
+    pid = work.proc.pid
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    before = int(value_file.read_text().split()[1])
+    root = restore(tmp_path / "image", cleanup)
+    host = restored_process(root, pid)
+    time.sleep(0.3)
+    after = wait_for(lambda: int(value_file.read_text().split()[1]) > before + 5 and
+                     int(value_file.read_text().split()[1]), what="counter advancing")
+    assert after > before
+    assert value_file.read_text().split()[0] == str(pid), "getpid() must be the dumped pid"
+    os.kill(host, signal.SIGTERM)
+    assert work.outcome() == "PASS"
+
+
+def test_tree_keeps_pids_groups_and_sessions(tmp_path, cleanup):
+    work = Workload(tmp_path, "family")
+    pid = work.proc.pid
+    ids_before = {p: Path(f"/proc/{p}/stat").read_text().split(")")[1].split()[1:4]
+                  for p in [pid] + descendants(pid)}
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    root = restore(tmp_path / "image", cleanup)
+    host = restored_process(root, pid)
+    for p in descendants(root):
+        assert ns_pid(p) in ids_before, f"unexpected process {ns_pid(p)}"
+    assert len(descendants(root)) == len(ids_before)
+    os.kill(host, signal.SIGTERM)
+    assert work.outcome() == "PASS"
+
+
+@pytest.mark.parametrize("name,args", [
+    ("threads", []),
+    ("signals", []),
+    ("avx", []),
+    ("sleepers", ["nopipe"]),
+    ("sparse", [200, 4]),
+])
+def test_workload_passes_after_restore(tmp_path, cleanup, name, args):
+    work, host = checkpoint_restart(tmp_path, cleanup, name, *args)
+    os.kill(host, signal.SIGTERM)
+    assert work.outcome() == "PASS"
+
+
+def test_sparse_image_costs_what_is_touched(tmp_path, cleanup):
+    work = Workload(tmp_path, "sparse", 10, 64)
+    figures = dump(work.proc.pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    assert int(figures["image_bytes"]) < 14 << 20, "a 64 GiB mapping with 10 MiB touched"
+
+
+def test_leave_running_keeps_the_original_going(tmp_path, cleanup):
+    value_file = tmp_path / "value"
+    work = Workload(tmp_path, "counter", value_file)
+    cleanup.append(work.proc.pid)
+    time.sleep(0.2)
+    dump(work.proc.pid, tmp_path / "image", leave_running=True)
+    before = int(value_file.read_text().split()[1])
+    wait_for(lambda: int(value_file.read_text().split()[1]) > before + 3, what="original counting")
+    os.kill(work.proc.pid, signal.SIGTERM)
+    assert work.outcome() == "PASS"
+    assert work.proc.wait(timeout=10) == 0
+
+
+def test_two_restores_of_one_image_run_independently(tmp_path, cleanup):
+    work = Workload(tmp_path, "threads")
+    pid = work.proc.pid
+    dump(pid, tmp_path / "image")
+    work.proc.wait(timeout=10)
+    hosts = [restored_process(restore(tmp_path / "image", cleanup), pid) for _ in range(2)]
+    assert hosts[0] != hosts[1]
+    time.sleep(0.2)
+    os.kill(hosts[0], signal.SIGTERM)
+    assert work.outcome() == "PASS"
+    assert Path(f"/proc/{hosts[1]}").exists(), "the second copy must still run"
+    work.result.write_text("")
+    os.kill(hosts[1], signal.SIGTERM)
+    assert work.outcome() == "PASS"
+
+
+# Containers started by `ckpt run`, dumped (the original removed), restored under new names.
+CKPT = BUILD / "ckpt"
+
+PY_COUNTER = ("import time\n"
+              "d = {i: str(i) * 3 for i in range(100000)}\n"
+              "n = 0\n"
+              "while True:\n"
+              "    n += 1\n"
+              "    ok = len(d) == 100000 and d[99999] == '99999' * 3\n"
+              "    open(OUT + '.tmp', 'w').write(f'{n} {ok}')\n"
+              "    __import__('os').rename(OUT + '.tmp', OUT)\n"
+              "    time.sleep(0.05)\n")
+
+
+@pytest.fixture
+def containers():
+    names = []
+    yield names
+    for name in names:
+        subprocess.run([str(CKPT), "rm", name], capture_output=True)
+
+
+def ckpt(*args):
+    return subprocess.run([str(CKPT), *map(str, args)], check=True, capture_output=True, text=True,
+                          timeout=120).stdout
+
+
+def read_count(path):
+    return int(path.read_text().split()[0 if path.name.endswith("py") else 1])
+
+
+@pytest.mark.parametrize("kind", ["sh", "py"])
+@pytest.mark.parametrize("mode", ["remove", "leave-running", "two-restores"])
+def test_container_program_continues(tmp_path, containers, kind, mode):
+    name = f"ckpt-proc-{os.getpid()}-{kind}-{mode}"
+    out = tmp_path / f"count.{kind}"
+    if kind == "sh":
+        cmd = ["sh", "-c", f"i=0; while true; do echo count $i > {out}.tmp; mv {out}.tmp {out}; "
+                           f"i=$((i+1)); sleep 0.05; done"]
+    else:
+        cmd = ["python3", "-c", f"OUT = {str(out)!r}\n" + PY_COUNTER]
+    containers.append(name)
+    ckpt("run", "--name", name, "--detach", "--", *cmd)
+    wait_for(lambda: out.exists() and read_count(out) > 2, timeout=20, what="program started")
+    image = tmp_path / "image"
+    ckpt("dump", name, "-o", image, *(["--leave-running"] if mode == "leave-running" else []))
+    dumped = read_count(out)
+    if mode == "leave-running":
+        wait_for(lambda: read_count(out) > dumped + 3, what="original keeps running")
+        ckpt("rm", name)
+    restores = 2 if mode == "two-restores" else 1
+    for i in range(restores):
+        containers.append(f"{name}-r{i}")
+        ckpt("restore", image, "--name", f"{name}-r{i}")
+    first = wait_for(lambda: read_count(out) != dumped and read_count(out), what="restored program running")
+    assert first > dumped, "the restored program must continue, not start again"
+    wait_for(lambda: read_count(out) > dumped + 3, what="restored program counting")
+    if kind == "py":
+        assert out.read_text().split()[1] == "True", "the dict must be intact"
+    listing = ckpt("list")
+    for i in range(restores):
+        assert f"{name}-r{i}" in listing
