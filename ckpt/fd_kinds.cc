@@ -1,5 +1,7 @@
 #include "ckpt/fd_kinds.h"
 
+#include <sys/vfs.h>
+
 #include <fcntl.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -52,6 +54,7 @@ FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
   if (facts.link.starts_with("/memfd:")) unsupported(facts, " (memfd)");
   if (console.known && st.st_dev == console.dev && st.st_ino == console.ino)
     return FileKind::kConsole;
+  if (facts.on_mqueue_fs) return FileKind::kMqueue;
   if (S_ISREG(st.st_mode)) return FileKind::kRegular;
   if (st.st_nlink == 0) unsupported(facts, " (deleted while open)");
   if (S_ISDIR(st.st_mode)) return FileKind::kDirectory;
@@ -76,6 +79,9 @@ FdFacts read_fd_facts(pid_t pid, int fd) {
   if (n < 0) throw_errno("readlink({})", path);
   facts.link.assign(buf, static_cast<size_t>(n));
   if (::stat(path.c_str(), &facts.st) != 0) throw_errno("stat({})", path);
+  struct statfs fs_info {};
+  constexpr long kMqueueMagic = 0x19800202;
+  facts.on_mqueue_fs = ::statfs(path.c_str(), &fs_info) == 0 && fs_info.f_type == kMqueueMagic;
   facts.info = proc::read_fdinfo(pid, fd);
   return facts;
 }

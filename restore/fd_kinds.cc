@@ -1,6 +1,7 @@
 #include "restore/fd_kinds.h"
 
 #include <fcntl.h>
+#include <mqueue.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -97,6 +98,12 @@ UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& conte
       return open_console(d, context);
     case FileKind::kEventfd:
       return open_eventfd(d);
+    case FileKind::kMqueue: {
+      int flags = static_cast<int>(d.flags) & (O_ACCMODE | O_NONBLOCK);
+      UniqueFd fd(::mq_open(d.path.c_str(), flags | O_CLOEXEC));
+      if (!fd) throw_errno("restore files: mq_open({})", d.path);
+      return fd;
+    }
     default:
       fail("restore files: description {} of kind {} opened by the wrong opener", d.id,
            static_cast<uint32_t>(d.kind));

@@ -98,7 +98,13 @@ void restore_container(const RestoreOptions& options) {
   cgroup.attach(root.pid());
 
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
-  processes.restore(root.pid());
+  try {
+    processes.restore(root.pid());
+  } catch (const Error& e) {
+    std::string why = root.failure();
+    if (why.empty()) throw;
+    fail("{} ({})", why, e.what());
+  }
   processes.resume();
 
   // 6. resume.

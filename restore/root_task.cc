@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -48,7 +49,8 @@ void redirect_console(const std::string& console_path) {
     for (const auto& step : spec.in_namespaces) step();
     redirect_console(spec.console_path);
     if (::write(report_fd, "", 1) != 1) ::_exit(1);
-    ::close(report_fd);
+    // report_fd stays open: a failure of the body (before it installs the restored fds, which
+    // closes it) is reported there too, see RootTask::failure().
     body();
   } catch (const std::exception& e) {
     ssize_t ignored = ::write(report_fd, e.what(), std::strlen(e.what()));
@@ -70,14 +72,26 @@ RootTask::RootTask(const RootTaskSpec& spec, const std::function<void()>& body) 
   }
   wr.reset();
   char buf[512];
-  ssize_t n = ::read(rd.get(), buf, sizeof buf);
-  if (n == 1 && buf[0] == '\0') return;
+  ssize_t n = ::read(rd.get(), buf, 1);
+  if (n == 1 && buf[0] == '\0') {
+    report_ = std::move(rd);
+    return;
+  }
+  if (n == 1) n += std::max<ssize_t>(0, ::read(rd.get(), buf + 1, sizeof buf - 1));
   std::string message = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "it died";
   if (!message.empty() && message[0] == '\0') message.erase(0, 1);
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
   fail("setting up the container's namespaces failed: {}", message);
+}
+
+std::string RootTask::failure() const {
+  if (!report_) return {};
+  ::fcntl(report_.get(), F_SETFL, O_NONBLOCK);
+  char buf[512];
+  ssize_t n = ::read(report_.get(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 RootTask::~RootTask() {

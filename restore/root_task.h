@@ -11,6 +11,7 @@
 
 #include "common/records/container.h"
 #include "common/records/uts.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::restore {
 
@@ -36,11 +37,14 @@ class RootTask {
   RootTask& operator=(const RootTask&) = delete;
 
   pid_t pid() const { return pid_; }
+  // What the body reported when it failed before installing the restored fds ("" if nothing).
+  std::string failure() const;
   void release() { released_ = true; }
 
  private:
   pid_t pid_ = -1;
   bool released_ = false;
+  UniqueFd report_;
 };
 
 // The body of a container with no process of its own yet: sleeps as init, reaping orphans,

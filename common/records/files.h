@@ -22,6 +22,7 @@ enum class FileKind : uint32_t {
   kDevice = 5,     // /dev/null, /dev/zero, /dev/random, /dev/urandom
   kConsole = 6,    // the container's console log (its stdout/stderr)
   kEventfd = 7,    // an eventfd with its counter
+  kMqueue = 8,     // a POSIX message queue, reopened by name (the IPC restore recreates it)
 };
 
 // One open file description: what open(2) created, shared by every fd dup'ed or inherited from it.
