@@ -107,31 +107,22 @@ def test_container_network_survives_dump_and_restore(containers, env, tmp_path):
     check_network(cid, bridge, net)
 
 
-def test_echo_server_answers_after_restore(containers, env, tmp_path):
-    net = subnet()
-    bridge, client = bridge_with_client(env, "a", net)
-    cid = run_echo_container(containers, env, bridge, net)
-    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server before the dump")
-    dump_or_skip_for_sockets(cid, tmp_path / "net.img")
-    run_ckpt("restore", tmp_path / "net.img")
-    check_network(cid, bridge, net)
-    assert processes_restored(cid)
-    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server after the restore")
-
-
-def test_net_map_restores_onto_another_bridge(containers, env, tmp_path):
+@pytest.mark.parametrize("mapped", [False, True], ids=["same-bridge", "net-map"])
+def test_echo_server_answers_after_restore(containers, env, tmp_path, mapped):
+    """The server answers again at its address, on the same bridge or, with --net-map, on
+    another one."""
     net = subnet()
     bridge_a, client_a = bridge_with_client(env, "a", net)
-    bridge_b, client_b = bridge_with_client(env, "b", net)
+    bridge_b, client_b = bridge_with_client(env, "b", net) if mapped else (bridge_a, client_a)
     cid = run_echo_container(containers, env, bridge_a, net)
     wait_until(lambda: answers(client_a, f"{net}.2"), what="the echo server before the dump")
     image = tmp_path / "net.img"
     dump_or_skip_for_sockets(cid, image)
 
-    run_ckpt("restore", image, "--net-map", f"bridge:{bridge_a}={bridge_b}")
+    run_ckpt("restore", image, *(["--net-map", f"bridge:{bridge_a}={bridge_b}"] if mapped else []))
     check_network(cid, bridge_b, net)
     assert processes_restored(cid)
-    wait_until(lambda: answers(client_b, f"{net}.2"), what="the echo server on the other bridge")
+    wait_until(lambda: answers(client_b, f"{net}.2"), what="the echo server after the restore")
 
 
 def test_net_map_rebuilds_the_network_on_another_bridge(containers, env, tmp_path):
