@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "ckpt/sockets.h"
 #include "common/error.h"
 
 namespace ckpt::dump {
@@ -47,6 +48,7 @@ std::string process_path(std::string link, bool deleted, const std::string& root
 FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
   const struct stat& st = facts.st;
   if (facts.link == "anon_inode:[eventfd]") return FileKind::kEventfd;
+  if (facts.listening) return FileKind::kTcpListen;
   if (facts.link.empty() || facts.link[0] != '/') {
     if (S_ISFIFO(st.st_mode) && facts.link.starts_with("pipe:[")) return FileKind::kPipe;
     unsupported(facts);
@@ -83,6 +85,7 @@ FdFacts read_fd_facts(pid_t pid, int fd) {
   constexpr long kMqueueMagic = 0x19800202;
   facts.on_mqueue_fs = ::statfs(path.c_str(), &fs_info) == 0 && fs_info.f_type == kMqueueMagic;
   facts.info = proc::read_fdinfo(pid, fd);
+  if (facts.link.starts_with("socket:[")) facts.listening = probe_listening_socket(pid, fd);
   return facts;
 }
 
@@ -99,6 +102,9 @@ FileDescription describe_fd(const FdFacts& facts, const std::string& root,
   switch (d.kind) {
     case FileKind::kPipe:
       d.pipe_id = facts.st.st_ino;
+      break;
+    case FileKind::kTcpListen:
+      d.socket = *facts.listening;
       break;
     case FileKind::kEventfd:
       if (!facts.info.eventfd_count)

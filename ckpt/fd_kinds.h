@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "common/proc/fdinfo.h"
@@ -19,6 +20,7 @@ struct FdFacts {
   struct stat st {};  // stat of /proc/PID/fd/FD (the open file itself)
   proc::FdInfo info;
   bool on_mqueue_fs = false;  // a POSIX message queue
+  std::optional<records::ListeningSocket> listening;  // a listening TCP socket
 };
 
 // The file the container uses as its console (stdout/stderr), by identity.

@@ -6,19 +6,12 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/proc/pidfd.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::dump {
 
 namespace {
-
-UniqueFd take_fd(pid_t pid, int fd) {
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd) throw_errno("pidfd_open(pid {})", pid);
-  UniqueFd taken(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
-  if (!taken) throw_errno("pidfd_getfd(pid {} fd {})", pid, fd);
-  return taken;
-}
 
 // A read end of the same pipe: the taken fd itself when readable, else the pipe reopened
 // through /proc (opening a pipe's /proc fd link opens the same pipe).
@@ -61,7 +54,7 @@ std::string copy_buffered(int source, uint32_t capacity, size_t size, pid_t pid,
 }  // namespace
 
 PipeContents peek_pipe(pid_t pid, int fd) {
-  UniqueFd source = readable_end(take_fd(pid, fd), pid, fd);
+  UniqueFd source = readable_end(proc::take_fd(pid, fd), pid, fd);
   PipeContents contents;
   int capacity = ::fcntl(source.get(), F_GETPIPE_SZ);
   if (capacity < 0) throw_errno("F_GETPIPE_SZ on pid {} fd {}", pid, fd);

@@ -23,6 +23,23 @@ enum class FileKind : uint32_t {
   kConsole = 6,    // the container's console log (its stdout/stderr)
   kEventfd = 7,    // an eventfd with its counter
   kMqueue = 8,     // a POSIX message queue, reopened by name (the IPC restore recreates it)
+  kTcpListen = 9,  // a listening TCP socket (IPv4/IPv6): bound and listening again on restore
+};
+
+// A listening TCP socket. Connections waiting in its accept queue at dump time are not kept.
+struct ListeningSocket {
+  int32_t family = 0;  // AF_INET, AF_INET6
+  int32_t protocol = 0;
+  std::string address;  // the bound sockaddr, as getsockname() returned it
+  int32_t backlog = 0;  // listen(2) backlog (sk_max_ack_backlog)
+  bool reuse_address = false, reuse_port = false, v6_only = false, no_delay = false,
+       keep_alive = false;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, family, protocol, address, backlog, reuse_address, reuse_port, v6_only, no_delay,
+           keep_alive);
+  }
 };
 
 // One open file description: what open(2) created, shared by every fd dup'ed or inherited from it.
@@ -42,11 +59,13 @@ struct FileDescription {
   uint64_t pipe_id = 0;  // pipes and FIFOs: PipeObject::id
   uint64_t eventfd_count = 0;
   bool eventfd_semaphore = false;
+  ListeningSocket socket;  // kTcpListen (version 2)
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, id, kind, flags, pos, path, mode, uid, gid, size, rdev, deleted, data_id, pipe_id,
            eventfd_count, eventfd_semaphore);
+    if (version >= 2) fields(ar, socket);
   }
 };
 
@@ -100,7 +119,8 @@ struct FilesState {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::FileDescription, 1)
+BOOST_CLASS_VERSION(ckpt::records::ListeningSocket, 1)
+BOOST_CLASS_VERSION(ckpt::records::FileDescription, 2)
 BOOST_CLASS_VERSION(ckpt::records::PipeObject, 1)
 BOOST_CLASS_VERSION(ckpt::records::FdEntry, 1)
 BOOST_CLASS_VERSION(ckpt::records::ProcessFiles, 1)
