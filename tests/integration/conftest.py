@@ -104,3 +104,30 @@ def containers():
 
 
 COUNTER = ["sh", "-c", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done"]
+
+
+@pytest.fixture
+def work():
+    path = Path(f"/tmp/{unique('work')}")
+    path.mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def start_workload(containers, work, workload, *args, wrapper=()):
+    """Runs the workload as a container's init; returns the id once it reported ready."""
+    result = work / "result"
+    cid = containers.run(*wrapper, WORKLOADS / workload, result, *args)
+    wait_until(lambda: "ready" in text(result), timeout=20, what=f"{workload} ready")
+    return cid
+
+
+def text(path):
+    return path.read_text() if path.exists() else ""
+
+
+def verdict(cid, result):
+    run_ckpt("kill", cid, "TERM")
+    wait_until(lambda: any(l.startswith(("PASS", "FAIL")) for l in text(result).splitlines()),
+               timeout=20, what="PASS or FAIL")
+    return next(l for l in text(result).splitlines() if l.startswith(("PASS", "FAIL")))

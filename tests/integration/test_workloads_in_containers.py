@@ -1,0 +1,48 @@
+"""The ZDTM-style workloads as the init of a `ckpt run` container: dumped (the original is
+killed and its cgroups removed), restored under a new name, then told to check their state
+(SIGTERM through `ckpt kill`); each must report PASS."""
+import pytest
+
+from conftest import (cgroup_dir, container_info, run_ckpt, start_workload, unique, verdict,
+                      wait_until)
+
+WORKLOADS = [
+    ("threads", []),      # four threads, own counters and a shared mutex
+    ("signals", []),      # handlers, a blocked and a pending signal, an interval timer
+    ("avx", []),          # ymm registers hold their values
+    ("sleepers", []),     # nanosleep, a pipe read, futex wait, pthread_join continue
+    ("family", []),       # a tree of processes with sessions and groups
+    ("sparse", ["200", "4"]),  # 200 MiB touched in a 4 GiB mapping, checksummed
+    ("counter", []),      # never restarts, never jumps back
+]
+
+
+@pytest.mark.parametrize("name,args", WORKLOADS, ids=[w[0] for w in WORKLOADS])
+def test_workload_passes_after_dump_removal_and_restore(containers, work, name, args):
+    cid = start_workload(containers, work, name, *args)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    assert container_info(cid) is None and not cgroup_dir("memory", cid).exists()
+    restored = containers.track(unique("wl"))
+    run_ckpt("restore", image, "--name", restored)
+    assert verdict(restored, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("name,args", WORKLOADS[:3], ids=[w[0] for w in WORKLOADS[:3]])
+def test_leave_running_and_two_restores_all_pass(containers, work, name, args):
+    cid = start_workload(containers, work, name, *args)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running")
+    first, second = containers.track(unique("wl1")), containers.track(unique("wl2"))
+    run_ckpt("restore", image, "--name", first)
+    run_ckpt("restore", image, "--name", second)
+    result = work / "result"
+    for count, c in enumerate((cid, first, second), start=1):
+        run_ckpt("kill", c, "TERM")
+        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
+    assert outcomes(result) == ["PASS"] * 3
+
+
+def outcomes(result):
+    text = result.read_text() if result.exists() else ""
+    return [l for l in text.splitlines() if l.startswith(("PASS", "FAIL"))]
