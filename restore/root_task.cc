@@ -27,14 +27,21 @@ void set_uts(const records::UtsState& uts) {
     throw_errno("setdomainname({})", uts.domainname);
 }
 
-void redirect_console(const std::string& console_path) {
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int log = ::open(console_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (null_fd < 0 || log < 0) throw_errno("open console {}", console_path);
-  if (::dup2(null_fd, 0) < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0) throw_errno("dup2");
-  ::close(null_fd);
-  ::close(log);
-}
+// stdin /dev/null, stdout/stderr the console log: opened before the mounts change (with a
+// rootfs, neither path is visible afterwards), installed after.
+struct Console {
+  UniqueFd null_fd, log;
+
+  explicit Console(const std::string& console_path)
+      : null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)),
+        log(::open(console_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {
+    if (!null_fd || !log) throw_errno("open console {}", console_path);
+  }
+  void install() const {
+    if (::dup2(null_fd.get(), 0) < 0 || ::dup2(log.get(), 1) < 0 || ::dup2(log.get(), 2) < 0)
+      throw_errno("dup2 console");
+  }
+};
 
 // In the child: join the network, set UTS and mounts, report, run the body.
 [[noreturn]] void root_main(const RootTaskSpec& spec, const std::function<void()>& body,
@@ -44,10 +51,11 @@ void redirect_console(const std::string& console_path) {
       throw_errno("setns(network namespace)");
     if (spec.netns_fd < 0 && ::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET)");
     set_uts(spec.uts);
+    Console console(spec.console_path);
     ns::setup_container_mounts(spec.rootfs);
     ::setsid();
     for (const auto& step : spec.in_namespaces) step();
-    redirect_console(spec.console_path);
+    console.install();
     if (::write(report_fd, "", 1) != 1) ::_exit(1);
     // report_fd stays open: a failure of the body (before it installs the restored fds, which
     // closes it) is reported there too, see RootTask::failure().

@@ -186,3 +186,19 @@ def test_bad_run_options_fail_in_one_line(containers):
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not cgroup_dir("memory", cid).exists(), "a failed start leaves no cgroup"
     assert container_info(cid) is None
+
+
+def test_rootfs_container_counts_on_after_restore(containers, tmp_path):
+    from conftest import console_text
+    root = make_busybox_rootfs(tmp_path / "rootfs")
+    cid = containers.run("/bin/sh", "-c", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done",
+                         opts=["--rootfs", root])
+    wait_until(lambda: len(console_text(cid).split()) >= 3, what="the counter to start")
+    image = tmp_path / "c.img"
+    run_ckpt("dump", cid, "-o", image)
+    new = containers.track(unique("rfs"))
+    run_ckpt("restore", image, "--name", new)
+    wait_until(lambda: len(console_text(new).split()) >= 3, what="the restored counter")
+    counts = [int(x) for x in console_text(new).split()]
+    assert counts[0] >= 3, "it continues, it does not start again"
+    assert counts == list(range(counts[0], counts[0] + len(counts)))
