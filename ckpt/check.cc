@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/ranges.h>
+
 #include <functional>
 
 #include "common/cgroup/hierarchy.h"
@@ -18,6 +20,7 @@
 #include "common/fs.h"
 #include "common/ns/clone.h"
 #include "common/unique_fd.h"
+#include "netns/link_kinds.h"
 
 namespace ckpt::check {
 
@@ -153,11 +156,22 @@ Fact pidfd_getfd() {
   return {"pidfd_getfd", Level::kOk, "fds are taken from dumped processes"};
 }
 
+Fact link_kinds() {
+  std::vector<std::string> have, lack;
+  for (const auto& [kind, ok] : netns::probe_link_kinds()) (ok ? have : lack).push_back(kind);
+  std::string detail = fmt::format("{}", fmt::join(have, " "));
+  if (lack.empty()) return {"link kinds", Level::kOk, detail};
+  return {"link kinds", Level::kWarn,
+          fmt::format("{}; not: {} (containers using them cannot be restored here)", detail,
+                      fmt::join(lack, " "))};
+}
+
 }  // namespace
 
 std::vector<Fact> probe_host() {
-  return {kernel_release(), cgroup_layout(), freezer(),        sys_resource(), soft_dirty(),
-          uffd_wp_async(),  exact_pids(),    time_namespace(), vdso_layout(),  pidfd_getfd()};
+  return {kernel_release(), cgroup_layout(), freezer(),    sys_resource(),
+          soft_dirty(),     uffd_wp_async(), exact_pids(), time_namespace(),
+          vdso_layout(),    pidfd_getfd(),   link_kinds()};
 }
 
 }  // namespace ckpt::check
