@@ -202,3 +202,12 @@ def test_rootfs_container_counts_on_after_restore(containers, tmp_path):
     counts = [int(x) for x in console_text(new).split()]
     assert counts[0] >= 3, "it continues, it does not start again"
     assert counts == list(range(counts[0], counts[0] + len(counts)))
+
+
+def test_check_reports_host_facts_as_json():
+    facts = {f["name"]: f for f in json.loads(run_ckpt("check", "--json").stdout)}
+    assert facts["clone3 set_tid"]["level"] == "ok"
+    assert facts["freezer"]["level"] == "ok"
+    assert "veth bridge" in facts["link kinds"]["detail"]
+    # The rest of ckpt's tests need these; a host without them would say so here.
+    assert {"kernel", "cgroups", "CAP_SYS_RESOURCE", "soft-dirty", "vdso"} <= facts.keys()
