@@ -36,6 +36,23 @@ void make_dir(const fsys::path& dir, const Hierarchy& h) {
   if (!h.v2 && h.has("cpuset")) inherit_cpuset(dir);
 }
 
+// mkdir -p of `rel` below `base`. A parent that another ckpt removed meanwhile (its last
+// container went) is made again.
+void make_dirs(const fsys::path& base, const std::string& rel, const Hierarchy& h) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      fsys::path dir = base;
+      for (const auto& part : fsys::path(rel)) {
+        dir /= part;
+        make_dir(dir, h);
+      }
+      return;
+    } catch (const Error& e) {
+      if (e.err() != ENOENT || attempt == 3) throw;
+    }
+  }
+}
+
 std::vector<pid_t> read_pids(const fsys::path& file) {
   std::vector<pid_t> pids;
   auto text = fs::try_read_file(file);
@@ -85,23 +102,11 @@ bool ContainerCgroup::exists() const {
 
 void ContainerCgroup::create(bool must_be_new) {
   if (must_be_new && exists()) fail("cgroup {} already exists", dir(primary()).string());
-  for (const Hierarchy* h : hierarchies_.all()) {
-    fsys::path dir = h->mount;
-    for (const auto& part : fsys::path(path_)) {
-      dir /= part;
-      make_dir(dir, *h);
-    }
-  }
+  for (const Hierarchy* h : hierarchies_.all()) make_dirs(h->mount, path_, *h);
 }
 
 void ContainerCgroup::create_child(const std::string& sub) {
-  for (const Hierarchy* h : hierarchies_.all()) {
-    fsys::path d = dir(*h);
-    for (const auto& part : fsys::path(sub)) {
-      d /= part;
-      make_dir(d, *h);
-    }
-  }
+  for (const Hierarchy* h : hierarchies_.all()) make_dirs(dir(*h), sub, *h);
 }
 
 void ContainerCgroup::apply_limits(const std::string& sub, const records::CgroupLimits& limits) {
@@ -145,6 +150,10 @@ void ContainerCgroup::remove() const {
   auto subs = subtree();
   for (auto it = subs.rbegin(); it != subs.rend(); ++it)
     for (const Hierarchy* h : hierarchies_.all()) remove_dir(dir(*h, *it));
+  // Parents ckpt made ("ckpt/") go when the last container in them does; a busy one stays.
+  for (const Hierarchy* h : hierarchies_.all())
+    for (fsys::path p = fsys::path(path_).parent_path(); !p.empty(); p = p.parent_path())
+      if (::rmdir((h->mount / p).c_str()) != 0) break;
 }
 
 }  // namespace ckpt::cgroup
