@@ -23,10 +23,14 @@ std::set<pid_t> task_set(pid_t pid) {
   return {tids.begin(), tids.end()};
 }
 
+// A thread that does not reach its interrupt stop in this time fails the dump (the container
+// is released again) instead of hanging it.
+constexpr std::chrono::seconds kStopTimeout{10};
+
 // Waits for the interrupt (or group) stop of `tid`; a signal that arrives first is put back.
 void wait_interrupt_stop(pid_t pid, pid_t tid) {
   for (;;) {
-    int status = ptrace::wait_stop(tid);
+    int status = ptrace::wait_stop(tid, kStopTimeout);
     if (ptrace::event_of(status) == PTRACE_EVENT_STOP) return;
     int sig = WSTOPSIG(status);
     spdlog::debug("thread {}: signal {} arrived before the stop; kept pending", tid, sig);

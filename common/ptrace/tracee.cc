@@ -1,5 +1,7 @@
 #include "common/ptrace/tracee.h"
 
+#include <thread>
+
 #include <elf.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -54,10 +56,24 @@ bool interrupt(pid_t tid) {
   throw_errno("PTRACE_INTERRUPT {}", tid);
 }
 
-int wait_stop(pid_t tid) {
+int wait_stop(pid_t tid, std::chrono::milliseconds timeout) {
   int status = 0;
-  while (::waitpid(tid, &status, __WALL) < 0) {
-    if (errno != EINTR) throw_errno("waitpid {}", tid);
+  if (timeout.count() <= 0) {
+    while (::waitpid(tid, &status, __WALL) < 0) {
+      if (errno != EINTR) throw_errno("waitpid {}", tid);
+    }
+  } else {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds(50);
+    for (;;) {
+      pid_t got = ::waitpid(tid, &status, __WALL | WNOHANG);
+      if (got == tid) break;
+      if (got < 0 && errno != EINTR) throw_errno("waitpid {}", tid);
+      if (std::chrono::steady_clock::now() >= deadline)
+        fail("thread {} did not stop within {} ms", tid, timeout.count());
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
+    }
   }
   if (WIFEXITED(status) || WIFSIGNALED(status))
     fail("thread {} exited while traced (status {:#x})", tid, status);

@@ -1,6 +1,8 @@
 // Thin, checked wrappers over ptrace(2) for one thread (x86-64).
 #pragma once
 
+#include <chrono>
+
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -20,7 +22,8 @@ void set_options(pid_t tid, unsigned options);
 // PTRACE_INTERRUPT; false when the thread is gone.
 [[nodiscard]] bool interrupt(pid_t tid);
 // Waits for the next stop of `tid` and returns the wait status. Throws if it exited.
-int wait_stop(pid_t tid);
+// Waits for the next stop of `tid`; throws when it exits, or when `timeout` (if > 0) passes.
+int wait_stop(pid_t tid, std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 // Resumes with PTRACE_SYSCALL (or PTRACE_CONT when `to_syscall` is false), delivering `sig`.
 void resume(pid_t tid, bool to_syscall, int sig = 0);
 void detach(pid_t tid, int sig = 0);
