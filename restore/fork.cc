@@ -2,7 +2,6 @@
 
 #include <linux/close_range.h>
 #include <linux/futex.h>
-#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -19,6 +18,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/ns/clone.h"
 #include "common/log.h"
 
 namespace ckpt::restore {
@@ -60,12 +60,13 @@ void ForkPlan::run_as_root(OpenedFiles* files) {
 void ForkPlan::fork_child(size_t index, OpenedFiles* files) {
   const auto& entry = tree_.processes[index];
   pid_t tid = entry.pid;
-  clone_args args{};
-  args.exit_signal = static_cast<uint64_t>(states_[index].exit_signal);
-  args.set_tid = reinterpret_cast<uint64_t>(&tid);
-  args.set_tid_size = 1;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) die("clone3 with set_tid", entry.pid);
+  pid_t pid = 0;
+  try {
+    pid = ns::clone_fork(0, std::span(&tid, 1), states_[index].exit_signal);
+  } catch (const Error& e) {
+    errno = e.err();
+    die("clone3 with set_tid", entry.pid);
+  }
   if (pid == 0) become(index, files);
 }
 
