@@ -28,6 +28,20 @@ std::string_view section_name(SectionType type) {
       return "file-data";
     case SectionType::kSharedMem:
       return "shared-mem";
+    case SectionType::kSharedMemObjects:
+      return "shared-mem-objects";
+    case SectionType::kUnixSockets:
+      return "unix-sockets";
+    case SectionType::kInetSockets:
+      return "inet-sockets";
+    case SectionType::kTcpConnections:
+      return "tcp-connections";
+    case SectionType::kEventFiles:
+      return "event-files";
+    case SectionType::kPosixTimers:
+      return "posix-timers";
+    case SectionType::kSocketData:
+      return "socket-data";
     case SectionType::kNetNs:
       return "netns";
     case SectionType::kIpc:
@@ -40,6 +54,8 @@ std::string_view section_name(SectionType type) {
       return "ttys";
     case SectionType::kIpcShmData:
       return "ipc-shm-data";
+    case SectionType::kMountData:
+      return "mount-data";
     case SectionType::kTrailer:
       return "trailer";
   }

@@ -14,14 +14,21 @@ enum class SectionType : uint32_t {
   kCgroups = 4,      // records/cgroup.h CgroupTree
 
   // 16-63: processes (id = pid on the host at dump time unless said otherwise)
-  kMm = 16,         // records/mm.h: VMAs, mm fields, auxv
-  kPagemap = 17,    // records/mm.h: which pages of which VMA are stored
-  kPages = 18,      // chunked raw page stream, in pagemap order
-  kThreads = 19,    // records/threads.h: registers, xsave, sigmask, rseq per thread
-  kProcess = 20,    // records/process.h: creds, rlimits, signals, timers, misc
-  kFiles = 21,      // records/files.h: fd table and open file descriptions
-  kFileData = 22,   // contents of deleted files, pipe buffers (id = file record id)
-  kSharedMem = 23,  // contents of shared anonymous / memfd memory (id = object id)
+  kMm = 16,                // records/mm.h: VMAs, mm fields, auxv
+  kPagemap = 17,           // records/mm.h: which pages of which VMA are stored
+  kPages = 18,             // chunked raw page stream, in pagemap order
+  kThreads = 19,           // records/threads.h: registers, xsave, sigmask, rseq per thread
+  kProcess = 20,           // records/process.h: creds, rlimits, signals, timers, misc
+  kFiles = 21,             // records/files.h: fd table and open file descriptions
+  kFileData = 22,          // contents of deleted files, pipe buffers (id = file record id)
+  kSharedMem = 23,         // contents of shared anonymous / memfd memory (id = object id)
+  kSharedMemObjects = 24,  // shared anonymous / memfd / SysV shm objects and who maps them (id 0)
+  kUnixSockets = 25,       // AF_UNIX sockets, their peers and queued data (id 0)
+  kInetSockets = 26,       // UDP sockets (id 0)
+  kTcpConnections = 27,    // established TCP connections, repaired on restore (id 0)
+  kEventFiles = 28,        // epoll, timerfd, signalfd, inotify, netlink sockets (id 0)
+  kPosixTimers = 29,       // timer_create() timers of one process
+  kSocketData = 30,        // queued bytes of a socket (id = socket record id)
 
   // 64-95: network namespace
   kNetNs = 64,  // records/net.h NetNamespace
@@ -32,6 +39,7 @@ enum class SectionType : uint32_t {
   kTime = 98,
   kTtys = 99,
   kIpcShmData = 100,  // stored pages of a SysV shm segment (id = shm id), see ShmSegment
+  kMountData = 101,   // contents of a tmpfs or of the rootfs (id = mount record id)
 
   kTrailer = 0xffff,  // the index of all sections; always last
 };

@@ -24,6 +24,19 @@ enum class FileKind : uint32_t {
   kEventfd = 7,    // an eventfd with its counter
   kMqueue = 8,     // a POSIX message queue, reopened by name (the IPC restore recreates it)
   kTcpListen = 9,  // a listening TCP socket (IPv4/IPv6): bound and listening again on restore
+  // Reserved for the kinds being built; each keeps its state in its own section.
+  kUnixSocket = 10,     // AF_UNIX stream/dgram/seqpacket (section kUnixSockets)
+  kUdpSocket = 11,      // AF_INET/AF_INET6 datagram (section kInetSockets)
+  kTcpConnection = 12,  // an established TCP connection (section kTcpConnections)
+  kEpoll = 13,          // epoll instance with its watches (section kEventFiles)
+  kTimerfd = 14,        // (section kEventFiles)
+  kSignalfd = 15,       // (section kEventFiles)
+  kInotify = 16,        // (section kEventFiles)
+  kNetlinkSocket = 17,  // (section kEventFiles)
+  kMemfd = 18,          // memfd with contents and seals (section kSharedMemObjects)
+  kPtyMaster = 19,      // /dev/ptmx of the container's devpts (section kTtys)
+  kPtySlave = 20,       // /dev/pts/N of the container's devpts (section kTtys)
+  kProcFile = 21,       // a /proc or /sys file held open, reopened by path
 };
 
 // A listening TCP socket. Connections waiting in its accept queue at dump time are not kept.
