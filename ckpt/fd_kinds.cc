@@ -49,6 +49,7 @@ FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
   const struct stat& st = facts.st;
   if (facts.link == "anon_inode:[eventfd]") return FileKind::kEventfd;
   if (facts.listening) return FileKind::kTcpListen;
+  if (facts.socket_kind) return *facts.socket_kind;
   if (facts.link.empty() || facts.link[0] != '/') {
     if (S_ISFIFO(st.st_mode) && facts.link.starts_with("pipe:[")) return FileKind::kPipe;
     unsupported(facts);
@@ -86,6 +87,7 @@ FdFacts read_fd_facts(pid_t pid, int fd) {
   facts.on_mqueue_fs = ::statfs(path.c_str(), &fs_info) == 0 && fs_info.f_type == kMqueueMagic;
   facts.info = proc::read_fdinfo(pid, fd);
   if (facts.link.starts_with("socket:[")) facts.listening = probe_listening_socket(pid, fd);
+  if (facts.link.starts_with("socket:[")) facts.socket_kind = socket_kind_of(pid, fd);
   return facts;
 }
 
@@ -106,6 +108,9 @@ FileDescription describe_fd(const FdFacts& facts, const std::string& root,
     case FileKind::kTcpListen:
       d.socket = *facts.listening;
       break;
+    case FileKind::kUnixSocket:
+    case FileKind::kUdpSocket:
+      break;  // state in the sockets' own sections (ckpt/sockets.h dump_sockets)
     case FileKind::kEventfd:
       if (!facts.info.eventfd_count)
         fail("pid {} fd {}: eventfd without eventfd-count", facts.pid, facts.fd);

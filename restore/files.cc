@@ -14,7 +14,7 @@ std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
   ReadFileData read_data = [&image](uint64_t data_id, const DataConsumer& consume) {
     image.read_stream(image::SectionType::kFileData, data_id, consume);
   };
-  return open_files_from(state, read_data, context);
+  return open_files_from(state, read_data, context, read_sockets(image));
 }
 
 }  // namespace ckpt::restore
