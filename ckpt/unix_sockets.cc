@@ -37,11 +37,10 @@ std::string bound_name(int fd, const std::string& who) {
   return name;
 }
 
-// The socket file of a path name, as the holder sees it; mode 0 when it is gone.
+// The socket file of an absolute path name, as the holder sees it; mode 0 when it is gone.
 void read_socket_file(UnixSocket& record, pid_t pid) {
   if (record.name.empty() || record.name[0] == '\0') return;
-  std::string base = record.name[0] == '/' ? "/root" : "/cwd/";
-  std::string path = "/proc/" + std::to_string(pid) + base + record.name;
+  std::string path = "/proc/" + std::to_string(pid) + "/root" + record.name;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
   record.file_mode = st.st_mode;
@@ -60,6 +59,8 @@ UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder) {
   r.inode = st.st_ino;
   r.type = int_option(sock.get(), SO_TYPE);
   r.name = bound_name(sock.get(), facts.who);
+  if (!r.name.empty() && r.name[0] != '\0' && r.name[0] != '/')
+    fail("{}: unix socket bound to the relative path {}; not supported", facts.who, r.name);
   r.send_buffer = int_option(sock.get(), SO_SNDBUF);
   r.receive_buffer = int_option(sock.get(), SO_RCVBUF);
   r.peek_offset = int_option(sock.get(), SO_PEEK_OFF);

@@ -1,7 +1,8 @@
 // Unix sockets across a checkpoint: a stream socketpair with unread data both ways, a datagram
 // socketpair holding 3 messages of different sizes, a seqpacket pair holding 2 records, a
 // stream pair shut down for writing after "bye", a server bound to a path under argv[2] with an
-// accepted client and unread data both ways, and an abstract listener with one connection
+// accepted client and unread data both ways, a datagram server bound to a path with a client
+// connected to it and 2 messages from it unread, and an abstract listener with one connection
 // still waiting to be accepted. On SIGTERM everything queued must read back exactly (message
 // boundaries kept), names and listening state must be the same, and new traffic must flow both
 // ways on every connection.
@@ -133,6 +134,39 @@ static int connect_to(const char* name, size_t len, int abstract) {
   return fd;
 }
 
+static int datagram_server(const char* path) {
+  struct sockaddr_un a;
+  socklen_t alen = make_addr(&a, path, strlen(path), 0);
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr*)&a, alen) != 0)
+    zdtm_fail("bind datagram server %s: %s", path, strerror(errno));
+  return fd;
+}
+
+static int datagram_client(const char* path) {
+  struct sockaddr_un a;
+  socklen_t alen = make_addr(&a, path, strlen(path), 0);
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr*)&a, alen) != 0)
+    zdtm_fail("connect datagram client to %s: %s", path, strerror(errno));
+  return fd;
+}
+
+static void check_datagram_server(int server, int client, const char* path) {
+  char buf[16];
+  if (recv_now(server, buf, sizeof buf) != 2 || memcmp(buf, "d1", 2) != 0)
+    zdtm_fail("datagram server: first message");
+  if (recv_now(server, buf, sizeof buf) != 3 || memcmp(buf, "d22", 3) != 0)
+    zdtm_fail("datagram server: second message");
+  check_name(server, path, strlen(path), 0, "datagram server");
+  struct sockaddr_un peer;
+  socklen_t len = sizeof peer;
+  if (getpeername(client, (struct sockaddr*)&peer, &len) != 0 || strcmp(peer.sun_path, path) != 0)
+    zdtm_fail("datagram client is no longer connected to %s", path);
+  send_exact(client, "more", 4, "datagram client");
+  expect_text(server, "more", "datagram server");
+}
+
 static int accept_now(int fd, const char* what) {
   struct pollfd p = {fd, POLLIN, 0};
   if (poll(&p, 1, 2000) <= 0) zdtm_fail("%s: nothing to accept", what);
@@ -148,6 +182,8 @@ int main(int argc, char** argv) {
   snprintf(path, sizeof path, "%s/sock", argv[2]);
   mkdir(path, 0755);
   snprintf(path, sizeof path, "%s/sock/server.sock", argv[2]);
+  char dgram_path[108];
+  snprintf(dgram_path, sizeof dgram_path, "%s/sock/dgram.sock", argv[2]);
   char abstract[64];
   int abstract_len = snprintf(abstract, sizeof abstract, "ckpt-unix-%d", getpid());
 
@@ -171,6 +207,12 @@ int main(int argc, char** argv) {
   send_exact(client, "hello server", 12, "client");
   send_exact(accepted, "hello client", 12, "accepted");
 
+  unlink(dgram_path);
+  int dgram_server = datagram_server(dgram_path);
+  int dgram_client = datagram_client(dgram_path);
+  send_exact(dgram_client, "d1", 2, "datagram client");
+  send_exact(dgram_client, "d22", 3, "datagram client");
+
   int hidden = listener(abstract, (size_t)abstract_len, 1, 7);
   int waiting = connect_to(abstract, (size_t)abstract_len, 1);
 
@@ -192,6 +234,8 @@ int main(int argc, char** argv) {
   expect_text(accepted, "hello server", "accepted socket");
   expect_text(client, "hello client", "client socket");
   round_trip(client, accepted, "path connection");
+
+  check_datagram_server(dgram_server, dgram_client, dgram_path);
 
   check_listening(hidden, "abstract listener");
   check_name(hidden, abstract, (size_t)abstract_len, 1, "abstract listener");
