@@ -51,6 +51,7 @@ FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
   if (facts.link == "anon_inode:[eventfd]") return FileKind::kEventfd;
   if (facts.listening) return FileKind::kTcpListen;
   if (facts.tcp_connection) return FileKind::kTcpConnection;
+  if (facts.socket_kind) return *facts.socket_kind;
   if (facts.link.empty() || facts.link[0] != '/') {
     if (S_ISFIFO(st.st_mode) && facts.link.starts_with("pipe:[")) return FileKind::kPipe;
     unsupported(facts);
@@ -90,6 +91,7 @@ FdFacts read_fd_facts(pid_t pid, int fd) {
   if (facts.link.starts_with("socket:[")) facts.listening = probe_listening_socket(pid, fd);
   if (facts.link.starts_with("socket:[") && !facts.listening)
     facts.tcp_connection = is_tcp_connection(pid, fd);
+  if (facts.link.starts_with("socket:[")) facts.socket_kind = socket_kind_of(pid, fd);
   return facts;
 }
 
@@ -112,6 +114,9 @@ FileDescription describe_fd(const FdFacts& facts, const std::string& root,
       break;
     case FileKind::kTcpConnection:  // state in section kTcpConnections (ckpt/tcp_connections.h)
       break;
+    case FileKind::kUnixSocket:
+    case FileKind::kUdpSocket:
+      break;  // state in the sockets' own sections (ckpt/sockets.h dump_sockets)
     case FileKind::kEventfd:
       if (!facts.info.eventfd_count)
         fail("pid {} fd {}: eventfd without eventfd-count", facts.pid, facts.fd);

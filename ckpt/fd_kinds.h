@@ -19,9 +19,10 @@ struct FdFacts {
   std::string link;   // readlink of /proc/PID/fd/FD: a path, "pipe:[N]", "socket:[N]", ...
   struct stat st {};  // stat of /proc/PID/fd/FD (the open file itself)
   proc::FdInfo info;
-  bool on_mqueue_fs = false;  // a POSIX message queue
+  bool on_mqueue_fs = false;                          // a POSIX message queue
   std::optional<records::ListeningSocket> listening;  // a listening TCP socket
   bool tcp_connection = false;                        // a connected TCP socket (tcp_connections.h)
+  std::optional<records::FileKind> socket_kind;       // a unix or UDP socket
 };
 
 // The file the container uses as its console (stdout/stderr), by identity.

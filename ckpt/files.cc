@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "ckpt/files_collect.h"
+#include "ckpt/sockets.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 
@@ -36,6 +37,7 @@ void write_deleted_file(image::ImageWriter& image, uint64_t data_id, FdRef ref) 
 
 records::FilesState dump_files(const FilesContext& context, image::ImageWriter& image) {
   CollectedFiles collected = collect_files(context);
+  if (!context.pids.empty()) dump_sockets(collected.state, context.pids.front(), image);
   image.put(SectionType::kFiles, 0, collected.state);
   for (const auto& [data_id, data] : collected.pipe_data) {
     image.put_bytes(SectionType::kFileData, data_id, data);

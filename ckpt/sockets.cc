@@ -9,20 +9,20 @@
 
 namespace ckpt::dump {
 
-int int_sockopt(int fd, int level, int name) {
+namespace {
+
+int int_option(int fd, int level, int name) {
+  return socket_int_option(fd, level, name);
+}
+
+}  // namespace
+
+int socket_int_option(int fd, int level, int name) {
   int value = 0;
   socklen_t len = sizeof value;
   if (::getsockopt(fd, level, name, &value, &len) != 0) return 0;
   return value;
 }
-
-namespace {
-
-int int_option(int fd, int level, int name) {
-  return int_sockopt(fd, level, name);
-}
-
-}  // namespace
 
 std::optional<records::ListeningSocket> probe_listening_socket(pid_t pid, int fd) {
   UniqueFd sock = proc::take_fd(pid, fd);
@@ -52,6 +52,16 @@ std::optional<records::ListeningSocket> probe_listening_socket(pid_t pid, int fd
   l.no_delay = int_option(s, IPPROTO_TCP, TCP_NODELAY);
   l.keep_alive = int_option(s, SOL_SOCKET, SO_KEEPALIVE);
   return l;
+}
+
+std::optional<records::FileKind> socket_kind_of(pid_t pid, int fd) {
+  UniqueFd sock = proc::take_fd(pid, fd);
+  int family = int_option(sock.get(), SOL_SOCKET, SO_DOMAIN);
+  int type = int_option(sock.get(), SOL_SOCKET, SO_TYPE);
+  if (family == AF_UNIX) return records::FileKind::kUnixSocket;
+  bool udp = type == SOCK_DGRAM && int_option(sock.get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_UDP;
+  if ((family == AF_INET || family == AF_INET6) && udp) return records::FileKind::kUdpSocket;
+  return std::nullopt;
 }
 
 }  // namespace ckpt::dump

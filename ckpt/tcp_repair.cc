@@ -18,7 +18,7 @@ namespace ckpt::dump {
 namespace {
 
 int int_option(int fd, int level, int name) {
-  return int_sockopt(fd, level, name);
+  return socket_int_option(fd, level, name);
 }
 
 std::string address(int sock, bool peer) {

@@ -18,7 +18,7 @@ std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
   TcpConnectionsRestore tcp(image, context.tcp_close);
   FilesRestoreContext with_tcp = context;
   with_tcp.tcp = &tcp;
-  return open_files_from(state, read_data, with_tcp);
+  return open_files_from(state, read_data, with_tcp, read_sockets(image));
 }
 
 }  // namespace ckpt::restore

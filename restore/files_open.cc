@@ -97,8 +97,9 @@ class InheritedFiles : public OpenedFiles {
 };
 
 UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, DeletedFiles& deleted,
-                          const FilesRestoreContext& context) {
+                          RestoredSockets& sockets, const FilesRestoreContext& context) {
   if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
+  if (RestoredSockets::handles(d.kind)) return sockets.open_description(d);
   if (d.deleted) return deleted.open_description(d);
   if (d.kind == FileKind::kTcpConnection) {
     if (!context.tcp) fail("restore files: TCP connection {} without its records", d.id);
@@ -121,14 +122,16 @@ std::vector<const FileDescription*> opening_order(const records::FilesState& sta
 
 std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const ReadFileData& read_data,
-                                             const FilesRestoreContext& context) {
+                                             const FilesRestoreContext& context,
+                                             const SocketsImage& sockets_image) {
   int base = highest_target_fd(state) + 1;
   ensure_fd_room(base, state.descriptions.size());
   auto opened = std::make_unique<InheritedFiles>(state, context.keep_fds);
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
+  RestoredSockets sockets(sockets_image);
   for (const FileDescription* d : opening_order(state)) {
-    UniqueFd fd = open_description(*d, pipes, deleted, context);
+    UniqueFd fd = open_description(*d, pipes, deleted, sockets, context);
     UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));
     if (!high) throw_errno("restore files: move description {} above fd {}", d->id, base);
     opened->add(d->id, std::move(high));

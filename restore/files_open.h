@@ -6,11 +6,13 @@
 #include "common/records/files.h"
 #include "restore/file_data.h"
 #include "restore/files.h"
+#include "restore/sockets.h"
 
 namespace ckpt::restore {
 
 std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const ReadFileData& read_data,
-                                             const FilesRestoreContext& context);
+                                             const FilesRestoreContext& context,
+                                             const SocketsImage& sockets = {});
 
 }  // namespace ckpt::restore

@@ -13,9 +13,11 @@ from conftest import run_ckpt, start_workload as start, unique, verdict
 
 WORKLOAD_NAMES = ["files_deleted", "files_pipes", "files_shared"]
 
-# Opens a socket at fd 20, then execs the workload, which keeps it open.
+# Opens a raw socket (a kind ckpt does not dump) at fd 20, then execs the workload, which keeps
+# it open.
 WITH_SOCKET = ("/usr/bin/python3", "-c",
-               "import os, socket, sys; s = socket.socket(socket.AF_UNIX); "
+               "import os, socket, sys; "
+               "s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); "
                "os.dup2(s.fileno(), 20); os.execv(sys.argv[1], sys.argv[1:])")
 
 

@@ -1,0 +1,67 @@
+#include "ckpt/udp_sockets.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "ckpt/socket_holders.h"
+#include "ckpt/sockets.h"
+#include "common/error.h"
+#include "common/proc/pidfd.h"
+
+namespace ckpt::dump {
+
+namespace {
+
+int int_option(int fd, int level, int name) {
+  return socket_int_option(fd, level, name);
+}
+
+bool is_unbound(const sockaddr_storage& addr) {
+  if (addr.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
+    return in.sin_port == 0 && in.sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
+  return in6.sin6_port == 0 && IN6_IS_ADDR_UNSPECIFIED(&in6.sin6_addr);
+}
+
+std::string as_bytes(const sockaddr_storage& addr, socklen_t len) {
+  return std::string(reinterpret_cast<const char*>(&addr), len);
+}
+
+records::UdpSocket read_udp_socket(uint64_t id, SocketHolder holder) {
+  UniqueFd sock = proc::take_fd(holder.pid, holder.fd);
+  int s = sock.get();
+  records::UdpSocket r;
+  r.id = id;
+  r.family = int_option(s, SOL_SOCKET, SO_DOMAIN);
+  r.protocol = int_option(s, SOL_SOCKET, SO_PROTOCOL);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw_errno("getsockname(pid {} fd {})", holder.pid, holder.fd);
+  if (!is_unbound(addr)) r.local = as_bytes(addr, len);
+  len = sizeof addr;
+  if (::getpeername(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    r.peer = as_bytes(addr, len);
+  else if (errno != ENOTCONN)
+    throw_errno("getpeername(pid {} fd {})", holder.pid, holder.fd);
+  r.reuse_address = int_option(s, SOL_SOCKET, SO_REUSEADDR);
+  r.reuse_port = int_option(s, SOL_SOCKET, SO_REUSEPORT);
+  r.broadcast = int_option(s, SOL_SOCKET, SO_BROADCAST);
+  r.v6_only = r.family == AF_INET6 && int_option(s, IPPROTO_IPV6, IPV6_V6ONLY);
+  r.send_buffer = int_option(s, SOL_SOCKET, SO_SNDBUF);
+  r.receive_buffer = int_option(s, SOL_SOCKET, SO_RCVBUF);
+  return r;
+}
+
+}  // namespace
+
+records::UdpSocketsState collect_udp_sockets(const records::FilesState& files) {
+  records::UdpSocketsState state;
+  for (const auto& [id, holder] : socket_holders(files, records::FileKind::kUdpSocket))
+    state.sockets.push_back(read_udp_socket(id, holder));
+  return state;
+}
+
+}  // namespace ckpt::dump

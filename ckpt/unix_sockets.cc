@@ -1,0 +1,174 @@
+#include "ckpt/unix_sockets.h"
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cstddef>
+#include <map>
+
+#include "ckpt/socket_holders.h"
+#include "ckpt/socket_queue.h"
+#include "ckpt/sockets.h"
+#include "common/error.h"
+#include "common/proc/pidfd.h"
+
+namespace ckpt::dump {
+
+namespace {
+
+using records::UnixSocket;
+using records::UnixSocketState;
+
+int int_option(int fd, int name) {
+  return socket_int_option(fd, SOL_SOCKET, name);
+}
+
+// sun_path as bound: path names without their trailing NULs, abstract names exactly.
+std::string bound_name(int fd, const std::string& who) {
+  sockaddr_un addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw_errno("getsockname({})", who);
+  size_t size = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+  std::string name(addr.sun_path, size);
+  if (!name.empty() && name[0] != '\0') name.resize(name.find('\0'));
+  return name;
+}
+
+// The socket file of an absolute path name, as the holder sees it; mode 0 when it is gone.
+void read_socket_file(UnixSocket& record, pid_t pid) {
+  if (record.name.empty() || record.name[0] == '\0') return;
+  std::string path = "/proc/" + std::to_string(pid) + "/root" + record.name;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
+  record.file_mode = st.st_mode;
+  record.file_uid = st.st_uid;
+  record.file_gid = st.st_gid;
+}
+
+UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder) {
+  UnixSocketFacts facts;
+  facts.who = "pid " + std::to_string(holder.pid) + " fd " + std::to_string(holder.fd);
+  UniqueFd sock = proc::take_fd(holder.pid, holder.fd);
+  struct stat st {};
+  if (::fstat(sock.get(), &st) != 0) throw_errno("fstat({})", facts.who);
+  UnixSocket& r = facts.record;
+  r.id = id;
+  r.inode = st.st_ino;
+  r.type = int_option(sock.get(), SO_TYPE);
+  r.name = bound_name(sock.get(), facts.who);
+  if (!r.name.empty() && r.name[0] != '\0' && r.name[0] != '/')
+    fail("{}: unix socket bound to the relative path {}; not supported", facts.who, r.name);
+  r.send_buffer = int_option(sock.get(), SO_SNDBUF);
+  r.receive_buffer = int_option(sock.get(), SO_RCVBUF);
+  r.peek_offset = int_option(sock.get(), SO_PEEK_OFF);
+  r.pass_credentials = int_option(sock.get(), SO_PASSCRED) != 0;
+  read_socket_file(r, holder.pid);
+  if (!int_option(sock.get(), SO_ACCEPTCONN)) {
+    QueuedMessages queued = peek_queue(sock.get(), r.type, facts.who + " (unix socket)");
+    r.message_sizes = std::move(queued.sizes);
+    facts.queued = std::move(queued.data);
+  }
+  return facts;
+}
+
+std::string describe(const UnixSocketFacts& s) {
+  return fmt::format("{}: unix socket:[{}]", s.who, s.record.inode);
+}
+
+constexpr uint32_t kShutdownBoth = 3;
+
+class Linker {
+ public:
+  Linker(const std::vector<UnixSocketFacts>& sockets, const UnixDiagTable& diag) : diag_(diag) {
+    for (const auto& s : sockets) id_by_inode_[s.record.inode] = s.record.id;
+    for (const auto& [inode, entry] : diag_) {
+      for (uint64_t client : entry.connections) listener_of_client_[client] = inode;
+    }
+  }
+
+  void link(UnixSocketFacts& s) {
+    auto it = diag_.find(s.record.inode);
+    if (it == diag_.end())
+      fail("{} is not in the container's network namespace; not supported", describe(s));
+    const UnixDiagSocket& entry = it->second;
+    s.record.shutdown = entry.shutdown;
+    if (entry.state == TCP_LISTEN) return link_listener(s, entry);
+    if (listener_of_client_.count(s.record.inode)) return link_pending(s, entry);
+    if (entry.peer != 0) return link_peer(s, entry.peer);
+    bool connection = s.record.type != SOCK_DGRAM && entry.state == TCP_ESTABLISHED;
+    if (!connection) {
+      s.record.state = UnixSocketState::kUnconnected;
+    } else if (entry.shutdown == kShutdownBoth) {
+      s.record.state = UnixSocketState::kOrphaned;  // its peer was closed
+    } else {
+      fail("{} waits to be accepted by a listener outside the container; not supported",
+           describe(s));
+    }
+  }
+
+ private:
+  void link_listener(UnixSocketFacts& s, const UnixDiagSocket& entry) {
+    s.record.state = UnixSocketState::kListening;
+    s.record.backlog = static_cast<int32_t>(entry.send_queue);
+    for (uint64_t client : entry.connections) {
+      auto it = id_by_inode_.find(client);
+      if (it == id_by_inode_.end())
+        fail("{}: a connection waiting to be accepted comes from outside the container",
+             describe(s));
+      s.record.pending.push_back(it->second);
+    }
+  }
+
+  void link_pending(UnixSocketFacts& s, const UnixDiagSocket& entry) {
+    uint64_t listener = listener_of_client_.at(s.record.inode);
+    if (!id_by_inode_.count(listener))
+      fail("{} waits to be accepted by a listener outside the container; not supported",
+           describe(s));
+    // What the client sent stays charged to it until read: unread by the waiting socket.
+    if (entry.send_queue != 0)
+      fail("{}: {} bytes sent on a connection not yet accepted; not supported", describe(s),
+           entry.send_queue);
+    s.record.state = UnixSocketState::kPending;
+    s.record.peer = id_by_inode_.at(listener);
+  }
+
+  void link_peer(UnixSocketFacts& s, uint64_t peer) {
+    auto it = id_by_inode_.find(peer);
+    if (it == id_by_inode_.end())
+      fail("{} is connected to socket:[{}] outside the container; not supported", describe(s),
+           peer);
+    s.record.state = UnixSocketState::kConnected;
+    s.record.peer = it->second;
+  }
+
+  const UnixDiagTable& diag_;
+  std::map<uint64_t, uint64_t> id_by_inode_;
+  std::map<uint64_t, uint64_t> listener_of_client_;  // client inode -> listener inode
+};
+
+}  // namespace
+
+CollectedUnixSockets link_unix_sockets(std::vector<UnixSocketFacts> sockets,
+                                       const UnixDiagTable& diag) {
+  Linker linker(sockets, diag);
+  CollectedUnixSockets collected;
+  for (auto& s : sockets) {
+    linker.link(s);
+    if (!s.queued.empty()) collected.data.emplace_back(s.record.id, std::move(s.queued));
+    collected.state.sockets.push_back(std::move(s.record));
+  }
+  return collected;
+}
+
+CollectedUnixSockets collect_unix_sockets(const records::FilesState& files, pid_t netns_pid) {
+  std::vector<UnixSocketFacts> sockets;
+  for (const auto& [id, holder] : socket_holders(files, records::FileKind::kUnixSocket))
+    sockets.push_back(read_unix_socket(id, holder));
+  if (sockets.empty()) return {};
+  return link_unix_sockets(std::move(sockets), query_unix_sockets(netns_pid));
+}
+
+}  // namespace ckpt::dump

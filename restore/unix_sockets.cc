@@ -1,0 +1,201 @@
+#include "restore/unix_sockets.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "restore/fd_kinds.h"
+#include "restore/unix_socket_ops.h"
+
+namespace ckpt::restore {
+
+namespace {
+
+using records::UnixSocket;
+using records::UnixSocketState;
+
+// Makes every socket of the state, in an order that lets each find what it refers to.
+class UnixSocketBuilder {
+ public:
+  UnixSocketBuilder(const records::UnixSocketsState& state, const ReadFileData& read_data)
+      : read_data_(read_data) {
+    for (const UnixSocket& r : state.sockets) records_[r.id] = &r;
+  }
+
+  std::map<uint64_t, UniqueFd> build() {
+    for (const auto& [id, r] : records_) {
+      if (r->state == UnixSocketState::kListening) make_listener(*r);
+    }
+    for (const auto& [id, r] : records_) make_unless_made(*r);
+    for (const auto& [id, r] : records_) connect_datagram(*r);
+    for (const auto& [id, r] : records_) {
+      if (r->state == UnixSocketState::kListening) reconnect_pending(*r);
+    }
+    for (const auto& [id, r] : records_) set_unix_options(fd_of(id), *r);
+    for (const auto& [id, r] : records_) write_back_queue(*r);
+    for (const auto& [id, r] : records_) finish_unix_socket(fd_of(id), *r);
+    orphan_ends_.clear();  // their peers now see the peer closed
+    return std::move(made_);
+  }
+
+ private:
+  const UnixSocket& record(uint64_t id) const {
+    auto it = records_.find(id);
+    if (it == records_.end()) fail("restore unix socket: no socket record {}", id);
+    return *it->second;
+  }
+
+  int fd_of(uint64_t id) const { return made_.at(id).get(); }
+
+  void make_listener(const UnixSocket& r) {
+    UniqueFd fd = make_unix_socket(r.type);
+    bind_unix_name(fd.get(), r);
+    // Room for the connections rebuilt through it; the real backlog is set at the end.
+    int room = static_cast<int>(records_.size()) + r.backlog + 16;
+    if (::listen(fd.get(), room) != 0) throw_errno("listen({})", printable_name(r.name));
+    made_[r.id] = std::move(fd);
+  }
+
+  void make_unless_made(const UnixSocket& r) {
+    if (made_.count(r.id) || r.state == UnixSocketState::kPending) return;
+    if (r.state == UnixSocketState::kOrphaned) return make_orphan(r);
+    if (r.state == UnixSocketState::kConnected && is_pair(r)) return make_connected_pair(r);
+    UniqueFd fd = make_unix_socket(r.type);
+    bind_unix_name(fd.get(), r);
+    made_[r.id] = std::move(fd);
+  }
+
+  bool is_pair(const UnixSocket& r) const {
+    return r.state == UnixSocketState::kConnected && records_.count(r.peer) &&
+           record(r.peer).state == UnixSocketState::kConnected && record(r.peer).peer == r.id;
+  }
+
+  // The listener `r` was accepted from: a restored listener of its type with its name.
+  const UnixSocket* listener_named_as(const UnixSocket& r) const {
+    if (r.name.empty() || r.type == SOCK_DGRAM) return nullptr;
+    for (const auto& [id, other] : records_) {
+      if (other->state == UnixSocketState::kListening && other->type == r.type &&
+          other->name == r.name)
+        return other;
+    }
+    return nullptr;
+  }
+
+  bool name_is_unique(const UnixSocket& r) const {
+    return std::count_if(records_.begin(), records_.end(),
+                         [&](const auto& e) { return e.second->name == r.name; }) == 1;
+  }
+
+  void make_connected_pair(const UnixSocket& a) {
+    const UnixSocket& b = record(a.peer);
+    if (const UnixSocket* listener = listener_named_as(a)) return accept_pair(*listener, b, a);
+    if (const UnixSocket* listener = listener_named_as(b)) return accept_pair(*listener, a, b);
+    auto [fd_a, fd_b] = make_unix_socketpair(a.type);
+    if (name_is_unique(a)) bind_unix_name(fd_a.get(), a);
+    if (name_is_unique(b)) bind_unix_name(fd_b.get(), b);
+    made_[a.id] = std::move(fd_a);
+    made_[b.id] = std::move(fd_b);
+  }
+
+  void accept_pair(const UnixSocket& listener, const UnixSocket& client,
+                   const UnixSocket& accepted) {
+    UniqueFd fd = make_unix_socket(client.type);
+    bind_unix_name(fd.get(), client);
+    connect_unix_name(fd.get(), listener.name);
+    made_[client.id] = std::move(fd);
+    made_[accepted.id] = accept_one(fd_of(listener.id), listener.name);
+  }
+
+  void make_orphan(const UnixSocket& r) {
+    auto [fd, other] = make_unix_socketpair(r.type);
+    if (name_is_unique(r)) bind_unix_name(fd.get(), r);
+    made_[r.id] = std::move(fd);
+    orphan_ends_[r.id] = std::move(other);
+  }
+
+  void connect_datagram(const UnixSocket& r) {
+    if (r.type != SOCK_DGRAM || r.state != UnixSocketState::kConnected || is_pair(r)) return;
+    const UnixSocket& peer = record(r.peer);
+    if (peer.name.empty()) {
+      spdlog::warn("restore unix socket {}: its peer has no name; left unconnected", r.id);
+      return;
+    }
+    connect_unix_name(fd_of(r.id), peer.name);
+  }
+
+  // Clients that waited in the accept queue connect again, in their order, and wait again.
+  void reconnect_pending(const UnixSocket& listener) {
+    for (uint64_t client_id : listener.pending) {
+      const UnixSocket& client = record(client_id);
+      UniqueFd fd = make_unix_socket(client.type);
+      bind_unix_name(fd.get(), client);
+      connect_unix_name(fd.get(), listener.name);
+      made_[client_id] = std::move(fd);
+    }
+    if (::listen(fd_of(listener.id), listener.backlog) != 0)
+      throw_errno("listen({}, {})", printable_name(listener.name), listener.backlog);
+  }
+
+  std::string read_queue(const UnixSocket& r) const {
+    std::string data;
+    read_data_(r.id, [&](std::span<const std::byte> chunk) {
+      data.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+    });
+    return data;
+  }
+
+  // Who writes into r's receive queue: its stream peer, or a datagram socket connected to it.
+  int sender_for(const UnixSocket& r) const {
+    if (r.state == UnixSocketState::kOrphaned) return orphan_ends_.at(r.id).get();
+    if (r.type != SOCK_DGRAM) return r.state == UnixSocketState::kConnected ? fd_of(r.peer) : -1;
+    for (const auto& [id, other] : records_) {
+      if (other->state == UnixSocketState::kConnected && other->peer == r.id) return fd_of(id);
+    }
+    return -1;
+  }
+
+  void write_back_queue(const UnixSocket& r) {
+    if (r.message_sizes.empty()) return;
+    std::string data = read_queue(r);
+    uint64_t expected = 0;
+    for (uint32_t size : r.message_sizes) expected += size;
+    if (data.size() != expected)
+      fail("restore unix socket {}: image holds {} queued bytes, expected {}", r.id, data.size(),
+           expected);
+    int sender = sender_for(r);
+    if (sender >= 0) return send_messages(sender, {}, r.type, r.message_sizes, data);
+    if (r.type == SOCK_DGRAM && !r.name.empty()) {
+      UniqueFd unnamed = make_unix_socket(SOCK_DGRAM);
+      return send_messages(unnamed.get(), r.name, r.type, r.message_sizes, data);
+    }
+    spdlog::warn("restore unix socket {}: nothing can send to it; {} queued bytes dropped", r.id,
+                 data.size());
+  }
+
+  std::map<uint64_t, const UnixSocket*> records_;
+  const ReadFileData& read_data_;
+  std::map<uint64_t, UniqueFd> made_;
+  std::map<uint64_t, UniqueFd> orphan_ends_;  // the closed peers of orphaned sockets, for now
+};
+
+}  // namespace
+
+RestoredUnixSockets::RestoredUnixSockets(const records::UnixSocketsState& state,
+                                         const ReadFileData& read_data)
+    : sockets_(UnixSocketBuilder(state, read_data).build()) {
+  if (!sockets_.empty()) spdlog::debug("restored {} unix sockets", sockets_.size());
+}
+
+UniqueFd RestoredUnixSockets::take(const records::FileDescription& d) {
+  auto it = sockets_.find(d.id);
+  if (it == sockets_.end() || !it->second)
+    fail("restore files: unix socket description {} has no socket record", d.id);
+  UniqueFd fd = std::move(it->second);
+  int status = static_cast<int>(d.flags) & (O_NONBLOCK | O_ASYNC);
+  if (::fcntl(fd.get(), F_SETFL, status) != 0) throw_errno("fcntl(F_SETFL) on a unix socket");
+  return fd;
+}
+
+}  // namespace ckpt::restore

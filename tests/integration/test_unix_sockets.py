@@ -1,0 +1,108 @@
+"""Unix sockets across a checkpoint: the unix_sockets workload (socketpairs of every type with
+queued data, a path server with an accepted client, an abstract listener with a connection
+waiting) runs as the init of a `ckpt run` container, is dumped and restored, and must pass its
+own checks; also with --leave-running and two restores from one image. fds in flight and
+sockets connected outside the container fail the dump in one line and the container carries on.
+
+Run as root: /usr/bin/python3 -m pytest tests/integration/test_unix_sockets.py
+"""
+import json
+import socket
+
+from conftest import run_ckpt, start_workload, unique, verdict, wait_until, text
+
+# Runs as a container's init: sets up `SETUP`, reports ready, passes on SIGTERM.
+HOLDER = """
+import array, os, signal, socket, sys, time
+result = sys.argv[1]
+def report(line):
+    with open(result, "a") as f:
+        f.write(line + "\\n")
+signal.signal(signal.SIGTERM, lambda *_: (report("PASS"), os._exit(0)))
+{setup}
+report("ready")
+while True:
+    time.sleep(1)
+"""
+
+FD_IN_FLIGHT = """
+a, b = socket.socketpair()
+a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [1]))])
+"""
+
+CONNECTED_OUTSIDE = """
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[2])
+"""
+
+
+def holder(containers, work, setup, *args):
+    result = work / "result"
+    cid = containers.run("/usr/bin/python3", "-c", HOLDER.format(setup=setup), result, *args)
+    wait_until(lambda: "ready" in text(result), timeout=20, what="holder ready")
+    return cid
+
+
+def sections(image):
+    listing = json.loads(run_ckpt("inspect", "--json", image).stdout)["sections"]
+    return {s["type"] for s in listing}
+
+
+def test_workload_passes_without_checkpoint(containers, work):
+    cid = start_workload(containers, work, "unix_sockets", work)
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_unix_sockets_survive_dump_removal_and_restore(containers, work):
+    cid = start_workload(containers, work, "unix_sockets", work)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    assert {"unix-sockets", "socket-data"} <= sections(image)
+    restored = containers.track(unique("unix-r"))
+    run_ckpt("restore", image, "--name", restored)
+    assert verdict(restored, work / "result") == "PASS"
+
+
+def test_leave_running_and_two_restores_all_pass(containers, work):
+    cid = start_workload(containers, work, "unix_sockets", work)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running")
+    first, second = containers.track(unique("unix1")), containers.track(unique("unix2"))
+    run_ckpt("restore", image, "--name", first)
+    run_ckpt("restore", image, "--name", second)
+    result = work / "result"
+    for count, c in enumerate((cid, first, second), start=1):
+        run_ckpt("kill", c, "TERM")
+        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
+    assert outcomes(result) == ["PASS"] * 3
+
+
+def assert_dump_refused_and_container_carries_on(cid, work, why):
+    image = work / "image.ckpt"
+    dump = run_ckpt("dump", cid, "-o", image, check=False)
+    assert dump.returncode != 0
+    lines = dump.stderr.strip().splitlines()
+    assert len(lines) == 1 and why in lines[0], dump.stderr
+    assert not image.exists()
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_fd_in_flight_fails_the_dump_in_one_line(containers, work):
+    cid = holder(containers, work, FD_IN_FLIGHT)
+    assert_dump_refused_and_container_carries_on(cid, work, "in flight (SCM_RIGHTS)")
+
+
+def test_socket_connected_outside_fails_the_dump_in_one_line(containers, work):
+    path = str(work / "outside.sock")
+    outside = socket.socket(socket.AF_UNIX)
+    try:
+        outside.bind(path)
+        outside.listen()
+        cid = holder(containers, work, CONNECTED_OUTSIDE, path)
+        assert_dump_refused_and_container_carries_on(cid, work, "outside the container")
+    finally:
+        outside.close()
+
+
+def outcomes(result):
+    return [l for l in text(result).splitlines() if l.startswith(("PASS", "FAIL"))]
