@@ -20,6 +20,7 @@ struct FdFacts {
   struct stat st {};  // stat of /proc/PID/fd/FD (the open file itself)
   proc::FdInfo info;
   bool on_mqueue_fs = false;  // a POSIX message queue
+  long fs_magic = 0;          // statfs f_type of the file's filesystem (0 if unknown)
   std::optional<records::ListeningSocket> listening;  // a listening TCP socket
 };
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "ckpt/event_files.h"
 #include "ckpt/files_collect.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -37,6 +38,7 @@ void write_deleted_file(image::ImageWriter& image, uint64_t data_id, FdRef ref) 
 void dump_files(const FilesContext& context, image::ImageWriter& image) {
   CollectedFiles collected = collect_files(context);
   image.put(SectionType::kFiles, 0, collected.state);
+  write_event_files(collected.state, image);
   for (const auto& [data_id, data] : collected.pipe_data) {
     image.put_bytes(SectionType::kFileData, data_id, data);
   }

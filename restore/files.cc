@@ -14,7 +14,10 @@ std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
   ReadFileData read_data = [&image](uint64_t data_id, const DataConsumer& consume) {
     image.read_stream(image::SectionType::kFileData, data_id, consume);
   };
-  return open_files_from(state, read_data, context);
+  records::EventFilesState events;
+  if (image.has(image::SectionType::kEventFiles, 0))
+    events = image.get<records::EventFilesState>(image::SectionType::kEventFiles, 0);
+  return open_files_from(state, read_data, context, events);
 }
 
 }  // namespace ckpt::restore
