@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "ckpt/event_files.h"
 #include "ckpt/sockets.h"
 #include "ckpt/tcp_connections.h"
 #include "common/error.h"
@@ -49,6 +50,7 @@ std::string process_path(std::string link, bool deleted, const std::string& root
 FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
   const struct stat& st = facts.st;
   if (facts.link == "anon_inode:[eventfd]") return FileKind::kEventfd;
+  if (auto kind = event_file_kind(facts)) return *kind;
   if (facts.listening) return FileKind::kTcpListen;
   if (facts.tcp_connection) return FileKind::kTcpConnection;
   if (facts.socket_kind) return *facts.socket_kind;
@@ -86,7 +88,8 @@ FdFacts read_fd_facts(pid_t pid, int fd) {
   if (::stat(path.c_str(), &facts.st) != 0) throw_errno("stat({})", path);
   struct statfs fs_info {};
   constexpr long kMqueueMagic = 0x19800202;
-  facts.on_mqueue_fs = ::statfs(path.c_str(), &fs_info) == 0 && fs_info.f_type == kMqueueMagic;
+  if (::statfs(path.c_str(), &fs_info) == 0) facts.fs_magic = fs_info.f_type;
+  facts.on_mqueue_fs = facts.fs_magic == kMqueueMagic;
   facts.info = proc::read_fdinfo(pid, fd);
   if (facts.link.starts_with("socket:[")) facts.listening = probe_listening_socket(pid, fd);
   if (facts.link.starts_with("socket:[") && !facts.listening)

@@ -19,7 +19,8 @@ struct FdFacts {
   std::string link;   // readlink of /proc/PID/fd/FD: a path, "pipe:[N]", "socket:[N]", ...
   struct stat st {};  // stat of /proc/PID/fd/FD (the open file itself)
   proc::FdInfo info;
-  bool on_mqueue_fs = false;                          // a POSIX message queue
+  bool on_mqueue_fs = false;  // a POSIX message queue
+  long fs_magic = 0;          // statfs f_type of the file's filesystem (0 if unknown)
   std::optional<records::ListeningSocket> listening;  // a listening TCP socket
   bool tcp_connection = false;                        // a connected TCP socket (tcp_connections.h)
   std::optional<records::FileKind> socket_kind;       // a unix or UDP socket

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "ckpt/event_files.h"
 #include "ckpt/files_collect.h"
 #include "ckpt/sockets.h"
 #include "common/error.h"
@@ -39,6 +40,7 @@ records::FilesState dump_files(const FilesContext& context, image::ImageWriter& 
   CollectedFiles collected = collect_files(context);
   if (!context.pids.empty()) dump_sockets(collected.state, context.pids.front(), image);
   image.put(SectionType::kFiles, 0, collected.state);
+  write_event_files(collected.state, image);
   for (const auto& [data_id, data] : collected.pipe_data) {
     image.put_bytes(SectionType::kFileData, data_id, data);
   }

@@ -15,10 +15,13 @@ std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
   ReadFileData read_data = [&image](uint64_t data_id, const DataConsumer& consume) {
     image.read_stream(image::SectionType::kFileData, data_id, consume);
   };
+  records::EventFilesState events;
+  if (image.has(image::SectionType::kEventFiles, 0))
+    events = image.get<records::EventFilesState>(image::SectionType::kEventFiles, 0);
   TcpConnectionsRestore tcp(image, context.tcp_close);
   FilesRestoreContext with_tcp = context;
   with_tcp.tcp = &tcp;
-  return open_files_from(state, read_data, with_tcp, read_sockets(image));
+  return open_files_from(state, read_data, with_tcp, read_sockets(image), events);
 }
 
 }  // namespace ckpt::restore

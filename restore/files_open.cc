@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "restore/deleted_files.h"
+#include "restore/event_files.h"
 #include "restore/fd_kinds.h"
 #include "restore/pipes.h"
 #include "restore/tcp_connections.h"
@@ -55,8 +56,10 @@ void close_all_but(const std::set<int>& keep) {
 
 class InheritedFiles : public OpenedFiles {
  public:
-  InheritedFiles(records::FilesState state, std::vector<int> keep_fds)
-      : state_(std::move(state)), keep_fds_(std::move(keep_fds)) {}
+  InheritedFiles(records::FilesState state, std::vector<int> keep_fds, EventFiles events)
+      : state_(std::move(state)), keep_fds_(std::move(keep_fds)), events_(std::move(events)) {}
+
+  const EventFiles& events() const { return events_; }
 
   void add(uint64_t description, UniqueFd fd) { high_.emplace(description, std::move(fd)); }
 
@@ -67,7 +70,9 @@ class InheritedFiles : public OpenedFiles {
       if (keep.count(entry.fd))
         fail("restore files: pid {} fd {} is also a restorer fd to keep", ns_pid, entry.fd);
     }
+    events_.open_late(process, high_);
     for (const records::FdEntry& entry : process.fds) install_one(ns_pid, entry);
+    events_.add_epoll_watches(process, high_);
     for (const records::FdEntry& entry : process.fds) keep.insert(entry.fd);
     close_all_but(keep);
     for (auto& [id, fd] : high_) fd.release();  // closed above
@@ -93,11 +98,14 @@ class InheritedFiles : public OpenedFiles {
 
   records::FilesState state_;
   std::vector<int> keep_fds_;
+  EventFiles events_;
   std::map<uint64_t, UniqueFd> high_;  // description id -> fd above every target fd
 };
 
 UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, DeletedFiles& deleted,
-                          RestoredSockets& sockets, const FilesRestoreContext& context) {
+                          RestoredSockets& sockets, const FilesRestoreContext& context,
+                          const EventFiles& events) {
+  if (EventFiles::handles(d.kind)) return events.open(d);
   if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
   if (RestoredSockets::handles(d.kind)) return sockets.open_description(d);
   if (d.deleted) return deleted.open_description(d);
@@ -123,15 +131,18 @@ std::vector<const FileDescription*> opening_order(const records::FilesState& sta
 std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const ReadFileData& read_data,
                                              const FilesRestoreContext& context,
-                                             const SocketsImage& sockets_image) {
+                                             const SocketsImage& sockets_image,
+                                             const records::EventFilesState& events) {
   int base = highest_target_fd(state) + 1;
   ensure_fd_room(base, state.descriptions.size());
-  auto opened = std::make_unique<InheritedFiles>(state, context.keep_fds);
+  auto opened =
+      std::make_unique<InheritedFiles>(state, context.keep_fds, EventFiles(state, events));
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
   RestoredSockets sockets(sockets_image);
   for (const FileDescription* d : opening_order(state)) {
-    UniqueFd fd = open_description(*d, pipes, deleted, sockets, context);
+    UniqueFd fd = open_description(*d, pipes, deleted, sockets, context, opened->events());
+    if (!fd) continue;  // a /proc/<pid> file: opened by its holders (EventFiles::open_late)
     UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));
     if (!high) throw_errno("restore files: move description {} above fd {}", d->id, base);
     opened->add(d->id, std::move(high));

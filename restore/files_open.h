@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "common/records/event_files.h"
 #include "common/records/files.h"
 #include "restore/file_data.h"
 #include "restore/files.h"
@@ -13,6 +14,7 @@ namespace ckpt::restore {
 std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const ReadFileData& read_data,
                                              const FilesRestoreContext& context,
-                                             const SocketsImage& sockets = {});
+                                             const SocketsImage& sockets = {},
+                                             const records::EventFilesState& events = {});
 
 }  // namespace ckpt::restore

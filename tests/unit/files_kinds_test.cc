@@ -34,9 +34,24 @@ TEST_CASE("a socket is refused with one line naming pid, fd and type") {
                     "pid 42 fd 7: unsupported file type socket:[12345]");
 }
 
-TEST_CASE("epoll, a tty and a memfd are refused") {
-  CHECK_THROWS_WITH(describe_fd(facts("anon_inode:[eventpoll]", 0600), "/", {}),
-                    Catch::Contains("anon_inode:[eventpoll]"));
+TEST_CASE("event fds and /proc or /sys files get their own kinds") {
+  CHECK(describe_fd(facts("anon_inode:[eventpoll]", 0600), "/", {}).kind == FileKind::kEpoll);
+  CHECK(describe_fd(facts("anon_inode:[timerfd]", 0600), "/", {}).kind == FileKind::kTimerfd);
+  CHECK(describe_fd(facts("anon_inode:[signalfd]", 0600), "/", {}).kind == FileKind::kSignalfd);
+  CHECK(describe_fd(facts("anon_inode:inotify", 0600), "/", {}).kind == FileKind::kInotify);
+  auto status = facts("/var/lib/ckpt/c1/rootfs/proc/7/status", S_IFREG | 0444);
+  status.fs_magic = 0x9fa0;  // PROC_SUPER_MAGIC
+  status.info.pos = 5;
+  auto d = describe_fd(status, "/var/lib/ckpt/c1/rootfs", {});
+  CHECK(d.kind == FileKind::kProcFile);
+  CHECK(d.path == "/proc/7/status");
+  CHECK(d.pos == 5);
+  auto sys = facts("/sys/kernel/mm", S_IFDIR | 0755);
+  sys.fs_magic = 0x62656572;  // SYSFS_MAGIC
+  CHECK(describe_fd(sys, "/", {}).kind == FileKind::kProcFile);
+}
+
+TEST_CASE("a tty and a memfd are refused") {
   auto tty = facts("/dev/pts/0", S_IFCHR | 0620);
   tty.st.st_rdev = makedev(136, 0);
   CHECK_THROWS_WITH(describe_fd(tty, "/", {}), Catch::Contains("character device 136:0"));

@@ -1,0 +1,74 @@
+// Dump of epoll instances: each watch (fdinfo "tfd:" line) with the description it watches,
+// found by kcmp(KCMP_EPOLL_TFD) among the container's fds.
+#include <linux/kcmp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ckpt/event_files.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/proc/fdinfo_events.h"
+
+namespace ckpt::dump {
+
+namespace {
+
+// Whether fd `fd` of `pid` is the file that epoll `epoll` watches under fd number `tfd`.
+bool is_watched_file(pid_t pid, int fd, const HeldFd& epoll, int tfd) {
+  kcmp_epoll_slot slot{static_cast<__u32>(epoll.fd), static_cast<__u32>(tfd), 0};
+  long r = ::syscall(SYS_kcmp, pid, epoll.host_pid, KCMP_EPOLL_TFD, fd, &slot);
+  if (r < 0 && errno != ENOENT && errno != EBADF)
+    throw_errno("kcmp(KCMP_EPOLL_TFD) pid {} fd {}", pid, fd);
+  return r == 0;
+}
+
+const HeldFd* find_fd(const std::vector<HeldFd>& fds, pid_t host_pid, int fd) {
+  for (const HeldFd& h : fds) {
+    if (h.host_pid == host_pid && h.fd == fd) return &h;
+  }
+  return nullptr;
+}
+
+// Prefers a process that holds the epoll and holds the watched file at the watch's fd number
+// (where EPOLL_CTL_ADD can be done again as it was); else any fd of the file (fd closed since).
+records::EpollWatch locate_watch(const proc::EpollTarget& t, uint64_t epoll_id,
+                                 const std::vector<HeldFd>& fds) {
+  records::EpollWatch w;
+  w.fd = t.fd;
+  w.events = t.events;
+  w.data = t.data;
+  for (const HeldFd& holder : fds) {
+    if (holder.description != epoll_id) continue;
+    const HeldFd* same_number = find_fd(fds, holder.host_pid, t.fd);
+    if (same_number && is_watched_file(holder.host_pid, t.fd, holder, t.fd)) {
+      w.target = same_number->description;
+      w.ns_pid = holder.ns_pid;
+      return w;
+    }
+  }
+  const HeldFd* epoll = nullptr;
+  for (const HeldFd& h : fds) {
+    if (h.description == epoll_id) epoll = epoll ? epoll : &h;
+  }
+  for (const HeldFd& candidate : fds) {
+    if (is_watched_file(candidate.host_pid, candidate.fd, *epoll, t.fd)) {
+      w.target = candidate.description;
+      return w;
+    }
+  }
+  fail("epoll watches fd {} (inode {:x}), a file no process of the container holds", t.fd, t.ino);
+}
+
+}  // namespace
+
+records::EpollInstance collect_epoll(uint64_t id, const HeldFd& at,
+                                     const std::vector<HeldFd>& fds) {
+  std::string path = "/proc/" + std::to_string(at.host_pid) + "/fdinfo/" + std::to_string(at.fd);
+  records::EpollInstance epoll;
+  epoll.id = id;
+  for (const proc::EpollTarget& t : proc::parse_epoll_targets(fs::read_file(path)))
+    epoll.watches.push_back(locate_watch(t, id, fds));
+  return epoll;
+}
+
+}  // namespace ckpt::dump

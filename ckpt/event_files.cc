@@ -1,0 +1,120 @@
+#include "ckpt/event_files.h"
+
+#include <linux/magic.h>
+#include <time.h>
+
+#include <map>
+#include <set>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/proc/fdinfo_events.h"
+
+namespace ckpt::dump {
+
+namespace {
+
+using records::FileKind;
+
+std::string fdinfo_text(const HeldFd& at) {
+  return fs::read_file("/proc/" + std::to_string(at.host_pid) + "/fdinfo/" + std::to_string(at.fd));
+}
+
+int64_t realtime_now_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return now.tv_sec * 1'000'000'000LL + now.tv_nsec;
+}
+
+records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
+  proc::TimerfdInfo info = proc::parse_timerfd(fdinfo_text(at));
+  records::Timerfd t;
+  t.id = id;
+  t.clock = info.clock;
+  t.settime_flags = info.settime_flags;
+  t.remaining_ns = info.value_ns;
+  t.interval_ns = info.interval_ns;
+  t.ticks = info.ticks;
+  t.dumped_at_realtime_ns = realtime_now_ns();
+  return t;
+}
+
+void collect_one(const records::FileDescription& d, const HeldFd& at,
+                 const std::vector<HeldFd>& fds, records::EventFilesState& out) {
+  try {
+    switch (d.kind) {
+      case FileKind::kEpoll:
+        out.epolls.push_back(collect_epoll(d.id, at, fds));
+        break;
+      case FileKind::kTimerfd:
+        out.timerfds.push_back(collect_timerfd(d.id, at));
+        break;
+      case FileKind::kSignalfd:
+        out.signalfds.push_back({d.id, proc::parse_signalfd_mask(fdinfo_text(at))});
+        break;
+      case FileKind::kInotify:
+        out.inotifies.push_back(collect_inotify(d.id, at));
+        break;
+      case FileKind::kNetlinkSocket:
+        out.netlink_sockets.push_back(collect_netlink(d.id, at));
+        break;
+      default:
+        break;
+    }
+  } catch (const Error& e) {
+    fail("pid {} fd {}: {}", at.host_pid, at.fd, e.what());
+  }
+}
+
+}  // namespace
+
+std::optional<FileKind> event_file_kind(const FdFacts& facts) {
+  const std::string& link = facts.link;
+  if (link == "anon_inode:[eventpoll]") return FileKind::kEpoll;
+  if (link == "anon_inode:[timerfd]") return FileKind::kTimerfd;
+  if (link == "anon_inode:[signalfd]") return FileKind::kSignalfd;
+  if (link == "anon_inode:inotify") return FileKind::kInotify;
+  if (link.starts_with("socket:[") && is_netlink_socket(facts.pid, facts.st.st_ino))
+    return FileKind::kNetlinkSocket;
+  if (link.starts_with("/") &&
+      (facts.fs_magic == PROC_SUPER_MAGIC || facts.fs_magic == SYSFS_MAGIC))
+    return FileKind::kProcFile;
+  return std::nullopt;
+}
+
+std::vector<HeldFd> held_fds(const records::FilesState& state) {
+  std::vector<HeldFd> fds;
+  for (const auto& process : state.processes) {
+    for (const auto& entry : process.fds)
+      fds.push_back({process.host_pid, process.ns_pid, entry.fd, entry.description});
+  }
+  return fds;
+}
+
+records::EventFilesState collect_event_files(const records::FilesState& state) {
+  std::map<uint64_t, const records::FileDescription*> by_id;
+  for (const auto& d : state.descriptions) by_id[d.id] = &d;
+  std::vector<HeldFd> fds = held_fds(state);
+  records::EventFilesState out;
+  std::set<uint64_t> done;
+  for (const HeldFd& at : fds) {
+    if (!done.insert(at.description).second) continue;
+    auto it = by_id.find(at.description);
+    if (it == by_id.end())
+      fail("files: pid {} fd {}: no description {}", at.host_pid, at.fd, at.description);
+    collect_one(*it->second, at, fds, out);
+  }
+  return out;
+}
+
+void write_event_files(const records::FilesState& state, image::ImageWriter& image) {
+  records::EventFilesState events = collect_event_files(state);
+  if (events.empty()) return;
+  image.put(image::SectionType::kEventFiles, 0, events);
+  spdlog::debug("event files: {} epoll, {} timerfd, {} signalfd, {} inotify, {} netlink",
+                events.epolls.size(), events.timerfds.size(), events.signalfds.size(),
+                events.inotifies.size(), events.netlink_sockets.size());
+}
+
+}  // namespace ckpt::dump

@@ -1,0 +1,45 @@
+// Dump of event and special fds: epoll, timerfd, signalfd, inotify, netlink sockets and /proc or
+// /sys files held open. Their descriptions are in the files record like every other; their
+// state goes into section kEventFiles (records/event_files.h), keyed by description id.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ckpt/fd_kinds.h"
+#include "common/image/image.h"
+#include "common/records/event_files.h"
+#include "common/records/files.h"
+
+namespace ckpt::dump {
+
+// The kind of an event or special fd, or nullopt when it is none of them.
+std::optional<records::FileKind> event_file_kind(const FdFacts& facts);
+
+// One fd of one process of the container, with the description it refers to.
+struct HeldFd {
+  pid_t host_pid = 0;
+  pid_t ns_pid = 0;
+  int fd = 0;
+  uint64_t description = 0;
+};
+
+// Every fd of every process in `state`, in the order of its fd tables.
+std::vector<HeldFd> held_fds(const records::FilesState& state);
+
+// The state of every event fd description in `state`, read from the seized processes.
+records::EventFilesState collect_event_files(const records::FilesState& state);
+
+// Writes section kEventFiles (id 0) when the container holds any event fd.
+void write_event_files(const records::FilesState& state, image::ImageWriter& image);
+
+// Per kind (ckpt/epoll.cc, inotify.cc, netlink.cc), from one fd `at` of the description.
+records::EpollInstance collect_epoll(uint64_t id, const HeldFd& at, const std::vector<HeldFd>& fds);
+records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at);
+records::NetlinkSocket collect_netlink(uint64_t id, const HeldFd& at);
+bool is_netlink_socket(pid_t pid, ino_t ino);
+
+}  // namespace ckpt::dump

@@ -1,0 +1,89 @@
+// Dump of inotify instances: each watch (fdinfo "inotify wd:" line) with the path of the watched
+// inode, found from its file handle (open_by_handle_at on a mount of the same filesystem).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "ckpt/event_files.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/proc/fdinfo_events.h"
+#include "common/unique_fd.h"
+
+namespace ckpt::dump {
+
+namespace {
+
+std::string proc_dir(pid_t pid) {
+  return "/proc/" + std::to_string(pid);
+}
+
+// A mount point (as the process sees it) of the filesystem with kernel dev_t `sdev`.
+std::string mount_point_of(pid_t pid, uint64_t sdev) {
+  std::string want = fmt::format("{}:{}", sdev >> 20, sdev & 0xfffff);
+  std::istringstream in(fs::read_file(proc_dir(pid) + "/mountinfo"));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mount_point;
+    fields >> id >> parent >> dev >> root >> mount_point;
+    if (dev == want) return mount_point;
+  }
+  fail("no mount of device {} in {}/mountinfo", want, proc_dir(pid));
+}
+
+UniqueFd open_by_handle(pid_t pid, const proc::InotifyMark& mark) {
+  std::string mount = proc_dir(pid) + "/root" + mount_point_of(pid, mark.sdev);
+  UniqueFd mount_fd(::open(mount.c_str(), O_RDONLY | O_CLOEXEC));  // not O_PATH: EBADF
+  if (!mount_fd) throw_errno("open({})", mount);
+  std::string buffer(sizeof(file_handle) + mark.handle.size(), '\0');
+  auto* handle = reinterpret_cast<file_handle*>(buffer.data());
+  handle->handle_bytes = static_cast<unsigned>(mark.handle.size());
+  handle->handle_type = mark.handle_type;
+  std::memcpy(handle->f_handle, mark.handle.data(), mark.handle.size());
+  UniqueFd fd(::open_by_handle_at(mount_fd.get(), handle, O_PATH | O_CLOEXEC));
+  if (!fd) throw_errno("inotify wd {}: open_by_handle_at (inode {})", mark.wd, mark.ino);
+  return fd;
+}
+
+// `path` as seen from our root, made relative to the process's root `root`.
+std::string relative_to_root(const std::string& path, const std::string& root) {
+  if (root == "/" || !path.starts_with(root)) return path;
+  if (path.size() == root.size()) return "/";
+  return path[root.size()] == '/' ? path.substr(root.size()) : path;
+}
+
+std::string watched_path(pid_t pid, const proc::InotifyMark& mark) {
+  if (mark.handle.empty()) fail("inotify wd {}: fdinfo shows no file handle", mark.wd);
+  UniqueFd fd = open_by_handle(pid, mark);
+  std::string link = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd.get()));
+  std::string root = std::filesystem::read_symlink(proc_dir(pid) + "/root");
+  std::string path = relative_to_root(link, root);
+  // The handle may give a dentry without a path; check the path names the watched inode.
+  struct stat st {};
+  std::string seen = proc_dir(pid) + "/root" + path;
+  if (::stat(seen.c_str(), &st) != 0 || st.st_ino != mark.ino)
+    fail("inotify wd {}: no path to the watched inode {} (found '{}')", mark.wd, mark.ino, path);
+  return path;
+}
+
+}  // namespace
+
+records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at) {
+  std::string fdinfo = fs::read_file(proc_dir(at.host_pid) + "/fdinfo/" + std::to_string(at.fd));
+  records::InotifyInstance inotify;
+  inotify.id = id;
+  for (const proc::InotifyMark& mark : proc::parse_inotify_marks(fdinfo))
+    inotify.watches.push_back({mark.wd, mark.mask, watched_path(at.host_pid, mark)});
+  std::sort(inotify.watches.begin(), inotify.watches.end(),
+            [](const auto& a, const auto& b) { return a.wd < b.wd; });
+  return inotify;
+}
+
+}  // namespace ckpt::dump
