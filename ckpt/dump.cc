@@ -11,6 +11,7 @@
 #include "ckpt/processes.h"
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
+#include "ckpt/shmem.h"
 #include "ckpt/tree.h"
 #include "ckpt/uts.h"
 #include "common/cgroup/freezer.h"
@@ -55,8 +56,9 @@ std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
   auto seized = std::make_unique<SeizedProcesses>(pids);
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
-  dump_files({pids, state.console_path().string()}, image);
+  auto files = dump_files({pids, state.console_path().string()}, image);
   dump_processes(tree, *seized, image);
+  dump_shared_memory(tree, files, image);
   spdlog::info("collected {} processes", tree.processes.size());
   return seized;
 }

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ struct FilesRestoreContext {
   // fds of the restorer that install_fds() leaves open (e.g. a control socket). They must not
   // be any fd number the restored processes use; install_fds() throws if one is.
   std::vector<int> keep_fds;
+  // kMemfd description id -> an fd on its memfd, made by restore/shmem.h before the files open.
+  std::map<uint64_t, int> memfd_fds;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

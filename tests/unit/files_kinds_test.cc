@@ -34,14 +34,22 @@ TEST_CASE("a socket is refused with one line naming pid, fd and type") {
                     "pid 42 fd 7: unsupported file type socket:[12345]");
 }
 
-TEST_CASE("epoll, a tty and a memfd are refused") {
+TEST_CASE("epoll and a tty are refused") {
   CHECK_THROWS_WITH(describe_fd(facts("anon_inode:[eventpoll]", 0600), "/", {}),
                     Catch::Contains("anon_inode:[eventpoll]"));
   auto tty = facts("/dev/pts/0", S_IFCHR | 0620);
   tty.st.st_rdev = makedev(136, 0);
   CHECK_THROWS_WITH(describe_fd(tty, "/", {}), Catch::Contains("character device 136:0"));
-  CHECK_THROWS_WITH(describe_fd(facts("/memfd:x (deleted)", S_IFREG | 0777, O_RDWR, 0), "/", {}),
-                    Catch::Contains("memfd"));
+}
+
+TEST_CASE("a memfd is its own kind, not a deleted file, with flags and offset") {
+  auto f = facts("/memfd:x (deleted)", S_IFREG | 0777, O_RDWR | O_CLOEXEC, 1);
+  f.info.pos = 5;
+  auto d = describe_fd(f, "/", {});
+  CHECK(d.kind == FileKind::kMemfd);
+  CHECK_FALSE(d.deleted);
+  CHECK(d.flags == static_cast<uint32_t>(O_RDWR));
+  CHECK(d.pos == 5);
 }
 
 TEST_CASE("a deleted file loses its mark and keeps path, flags without cloexec and offset") {
