@@ -47,6 +47,22 @@ ok = moved and echoed and m[8 << 20:(8 << 20) + 5] == b"mark!" and first > 0
 report("PASS" if ok else f"FAIL moved={moved} echoed={echoed} first={first}")
 """
 
+# A SysV segment of three pages with its middle page unmapped: attached only in part.
+PYTHON_PARTIAL_SHM = r"""
+import ctypes, signal, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+shm_id = libc.shmget(0, 3 * 4096, 0o1600)
+addr = libc.shmat(shm_id, None, 0)
+assert libc.munmap(ctypes.c_void_p(addr + 4096), 4096) == 0
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+open(sys.argv[1], "a").write("ready\n")
+while not stop:
+    time.sleep(0.05)
+open(sys.argv[1], "a").write("PASS\n")
+"""
+
 
 def sections(image):
     return json.loads(run_ckpt("inspect", "--json", image).stdout)["sections"]
@@ -83,3 +99,16 @@ def test_python_mmap_shared_with_a_child(containers, work):
     restored = containers.track(unique("pymm"))
     run_ckpt("restore", image, "--name", restored)
     assert verdict(restored, result) == "PASS"
+
+
+def test_partly_attached_segment_fails_the_dump_and_the_container_carries_on(containers, work):
+    result = work / "result"
+    cid = containers.run(sys.executable, "-c", PYTHON_PARTIAL_SHM, result)
+    wait_until(lambda: "ready" in text(result), timeout=20, what="python ready")
+    image = work / "image.ckpt"
+    dump = run_ckpt("dump", cid, "-o", image, check=False)
+    assert dump.returncode != 0
+    assert "is attached only in part" in dump.stderr
+    assert len(dump.stderr.strip().splitlines()) == 1
+    assert not image.exists()
+    assert verdict(cid, result) == "PASS"
