@@ -112,3 +112,15 @@ def test_partly_attached_segment_fails_the_dump_and_the_container_carries_on(con
     assert len(dump.stderr.strip().splitlines()) == 1
     assert not image.exists()
     assert verdict(cid, result) == "PASS"
+
+
+def test_a_restored_container_dumps_and_restores_again(containers, work):
+    """The objects restore made (shared anonymous memory, memfd, SysV, deleted file) are found
+    and stored again by the next dump."""
+    cid = start_workload(containers, work, "shared_memory")
+    for generation in (1, 2):
+        image = work / f"image{generation}.ckpt"
+        run_ckpt("dump", cid, "-o", image)
+        cid = containers.track(unique(f"shm-gen{generation}"))
+        run_ckpt("restore", image, "--name", cid)
+    assert verdict(cid, work / "result") == "PASS"
