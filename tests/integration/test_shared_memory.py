@@ -13,7 +13,8 @@ from conftest import run_ckpt, start_workload, unique, verdict, wait_until, text
 
 # A python3 parent and child sharing mmap(-1, n) (MAP_SHARED | MAP_ANONYMOUS): the child keeps
 # incrementing a counter in it; on SIGTERM the parent checks the counter still moves and that
-# the child sees a value it writes. 16 MiB mapped, two pages touched.
+# the child sees a value it writes. 16 MiB mapped: a page, 8 MiB of data (several image chunks)
+# and a marked page touched.
 PYTHON_MMAP = r"""
 import mmap, os, signal, struct, sys, time
 out = sys.argv[1]
@@ -21,7 +22,9 @@ def report(line):
     with open(out, "a") as f:
         f.write(line + "\n")
 m = mmap.mmap(-1, 16 << 20)
-m[8 << 20:(8 << 20) + 5] = b"mark!"
+blob = os.urandom(4096) * 2048
+m[4 << 20:12 << 20] = blob
+m[14 << 20:(14 << 20) + 5] = b"mark!"
 pid = os.fork()
 if pid == 0:
     n = 0
@@ -43,7 +46,8 @@ time.sleep(0.3)
 echoed = struct.unpack("q", m[16:24])[0] == 4242
 os.kill(pid, signal.SIGKILL)
 os.waitpid(pid, 0)
-ok = moved and echoed and m[8 << 20:(8 << 20) + 5] == b"mark!" and first > 0
+ok = moved and echoed and m[14 << 20:(14 << 20) + 5] == b"mark!" and first > 0
+ok = ok and m[4 << 20:12 << 20] == blob
 report("PASS" if ok else f"FAIL moved={moved} echoed={echoed} first={first}")
 """
 
