@@ -12,6 +12,7 @@
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
 #include "ckpt/tcp_connections.h"
+#include "ckpt/shmem.h"
 #include "ckpt/tree.h"
 #include "ckpt/uts.h"
 #include "common/cgroup/freezer.h"
@@ -67,6 +68,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   auto tcp =
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
   dump_processes(tree, *seized, image);
+  dump_shared_memory(tree, files, image);
   spdlog::info("collected {} processes", tree.processes.size());
   return {std::move(seized), std::move(tcp)};
 }

@@ -58,7 +58,7 @@ FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
     if (S_ISFIFO(st.st_mode) && facts.link.starts_with("pipe:[")) return FileKind::kPipe;
     unsupported(facts);
   }
-  if (facts.link.starts_with("/memfd:")) unsupported(facts, " (memfd)");
+  if (facts.link.starts_with("/memfd:")) return FileKind::kMemfd;  // ckpt/shmem.cc
   if (console.known && st.st_dev == console.dev && st.st_ino == console.ino)
     return FileKind::kConsole;
   if (facts.on_mqueue_fs) return FileKind::kMqueue;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "ckpt/shmem.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -52,7 +53,7 @@ records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
   vma.prot = (map.read ? PROT_READ : 0) | (map.write ? PROT_WRITE : 0) | (map.exec ? PROT_EXEC : 0);
   vma.flags = (map.shared ? MAP_SHARED : MAP_PRIVATE) | (map.has_flag("gd") ? MAP_GROWSDOWN : 0);
   vma.offset = map.offset;
-  vma.kind = kind_of(map);
+  vma.kind = is_shared_object_mapping(map) ? records::VmaKind::kSharedObject : kind_of(map);
   vma.name = map.name;
   if (vma.kind == records::VmaKind::kFile) describe_file(pid, map, vma);
   if (vma.kind == records::VmaKind::kAnonymous && map.shared)
@@ -198,7 +199,8 @@ records::Pagemap dump_pages(pid_t pid, const records::MmState& mm,
   PageCollector collector(pid, out);
   for (const auto& vma : mm.vmas) {
     bool anonymous = vma.kind == records::VmaKind::kAnonymous;
-    if ((!anonymous && vma.kind != records::VmaKind::kFile) || (vma.flags & MAP_SHARED)) continue;
+    bool file = vma.kind == records::VmaKind::kFile || vma.kind == records::VmaKind::kSharedObject;
+    if ((!anonymous && !file) || (vma.flags & MAP_SHARED)) continue;
     if (!(vma.prot & PROT_READ)) continue;  // guard pages; never written
     proc::for_each_saved_run(
         pagemap.get(), vma.start, vma.end,

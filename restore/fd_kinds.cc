@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "restore/shmem.h"
 #include "restore/sockets.h"
 
 namespace ckpt::restore {
@@ -101,6 +102,8 @@ UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& conte
       return open_eventfd(d);
     case FileKind::kTcpListen:
       return open_listening_socket(d);
+    case FileKind::kMemfd:
+      return open_memfd_description(d, context);
     case FileKind::kMqueue: {
       int flags = static_cast<int>(d.flags) & (O_ACCMODE | O_NONBLOCK);
       UniqueFd fd(::mq_open(d.path.c_str(), flags | O_CLOEXEC));

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ struct FilesRestoreContext {
   // with `tcp_close`. open_files() fills `tcp` from the image.
   bool tcp_close = false;
   TcpConnectionsRestore* tcp = nullptr;
+  // kMemfd description id -> an fd on its memfd, made by restore/shmem.h before the files open.
+  std::map<uint64_t, int> memfd_fds;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

@@ -99,12 +99,9 @@ void fill_shm(const records::ShmSegment& seg, const std::string& pages) {
 
 }  // namespace
 
+// A segment IPC_RMID'ed while attached is made again too: the first restored process that
+// attaches it removes it again (restore/shmem_map.cc).
 void restore_shm(const records::ShmSegment& seg, const std::string& pages) {
-  if (seg.destroyed) {
-    // IPC_RMID'ed and kept only by attachments, which are not restored yet.
-    spdlog::warn("shm id {} was removed while attached; not recreated", seg.perm.id);
-    return;
-  }
   const auto& p = seg.perm;
   create_with_id("shm", p, [&] { return ::shmget(p.key, seg.size, key_flags(p)); });
   fill_shm(seg, pages);

@@ -13,6 +13,7 @@
 #include "common/proc/maps.h"
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
+#include "restore/shmem.h"
 
 namespace ckpt::restore {
 namespace {
@@ -90,10 +91,14 @@ uint32_t restore_prot(const records::Vma& vma) {
   return (vma.flags & MAP_SHARED) ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
 }
 
-void create_vmas(Restorer& r, const records::MmState& mm) {
+void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& shared) {
   std::map<std::string, int> files;
   for (const auto& vma : mm.vmas) {
     if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall) continue;
+    if (vma.kind == VmaKind::kSharedObject) {
+      shared.map(r, vma);
+      continue;
+    }
     uint64_t flags = vma.flags | MAP_FIXED;
     uint64_t fd = static_cast<uint64_t>(-1);
     if (vma.kind == VmaKind::kFile) {
@@ -107,6 +112,7 @@ void create_vmas(Restorer& r, const records::MmState& mm) {
                      vma.kind == VmaKind::kFile ? vma.offset : 0);
   }
   for (auto& [path, fd] : files) r.main().checked("close", SYS_close, fd);
+  shared.close_inherited(r);
 }
 
 void populate(Restorer& r, const records::Pagemap& pagemap) {
@@ -204,7 +210,7 @@ void set_mm_fields(Restorer& r, const records::MmFields& f) {
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, uint64_t image_id) {
   replace_layout(restorer, mm);
-  create_vmas(restorer, mm);
+  create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()));
   populate(restorer, pagemap);
   write_pages(restorer, pagemap, image, image_id);
   set_protections(restorer, mm);

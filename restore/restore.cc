@@ -16,6 +16,7 @@
 #include "restore/processes.h"
 #include "restore/root_task.h"
 #include "restore/tcp_connections.h"
+#include "restore/shmem.h"
 
 namespace ckpt::restore {
 
@@ -89,12 +90,13 @@ void restore_container(const RestoreOptions& options) {
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
   ProcessesRestore processes(image);
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
-  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}};
+  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}, {}};
   files_context.tcp_close = options.tcp_close;
   RootTaskSpec spec{
       uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1, state.console_path().string(), {}};
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
   RootTask root(spec, [&] {
+    create_shared_objects(image, files_context);  // before the files: memfds are both
     auto files = open_files(image, files_context);
     processes.run_root_task(files.get());
   });

@@ -84,7 +84,7 @@ void ImageReader::Impl::for_each_payload(
     const std::function<void(std::span<const std::byte>)>& consume) const {
   uint64_t total = 0;
   for (const SectionInfo* s : list) total += s->raw_size;
-  if (list.size() <= 1 || total < kDecodeAheadMin) {
+  if (list.size() <= 1 || total < kDecodeAheadMin || ::getpid() != opened_by_) {
     Buffer stored, raw;
     for (const SectionInfo* s : list) {
       load_payload(*s, stored, raw);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <functional>
 #include <map>
@@ -65,6 +66,9 @@ class ImageReader::Impl {
   mutable std::mutex pool_mutex_;
   mutable std::unique_ptr<WorkerPool> pool_;  // decodes ahead; started on first large read
   mutable pid_t pool_pid_ = 0;
+  // A forked copy of the reader (the restore's root task, pid 1 of a new pid namespace) decodes
+  // on its own thread: threads started there would take the pids the restored tree needs.
+  pid_t opened_by_ = ::getpid();
 };
 
 }  // namespace ckpt::image

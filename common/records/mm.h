@@ -19,6 +19,7 @@ enum class VmaKind : uint32_t {
   kVvar = 3,
   kVvarVclock = 4,
   kVsyscall = 5,  // fixed by the kernel; never recreated
+  kSharedObject = 6,  // shared anonymous, memfd, SysV shm or deleted file: records/shmem.h
 };
 
 struct Vma {

@@ -16,7 +16,9 @@ WORKLOADS = [
     ("counter", []),      # never restarts, never jumps back
     ("posix_timers", []),  # timer_create timers keep their ids, values and periods
     ("ipc_blocked", []),  # one process blocked in msgrcv, one in semop, both complete
+    ("shared_memory", []),  # shared anonymous, memfd, SysV and deleted-file memory, 3 processes
 ]
+LEAVE_RUNNING = WORKLOADS[:3] + [w for w in WORKLOADS if w[0] == "shared_memory"]
 
 
 @pytest.mark.parametrize("name,args", WORKLOADS, ids=[w[0] for w in WORKLOADS])
@@ -30,7 +32,7 @@ def test_workload_passes_after_dump_removal_and_restore(containers, work, name, 
     assert verdict(restored, work / "result") == "PASS"
 
 
-@pytest.mark.parametrize("name,args", WORKLOADS[:3], ids=[w[0] for w in WORKLOADS[:3]])
+@pytest.mark.parametrize("name,args", LEAVE_RUNNING, ids=[w[0] for w in LEAVE_RUNNING])
 def test_leave_running_and_two_restores_all_pass(containers, work, name, args):
     cid = start_workload(containers, work, name, *args)
     image = work / "image.ckpt"

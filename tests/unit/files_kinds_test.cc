@@ -51,12 +51,20 @@ TEST_CASE("event fds and /proc or /sys files get their own kinds") {
   CHECK(describe_fd(sys, "/", {}).kind == FileKind::kProcFile);
 }
 
-TEST_CASE("a tty and a memfd are refused") {
+TEST_CASE("a tty is refused") {
   auto tty = facts("/dev/pts/0", S_IFCHR | 0620);
   tty.st.st_rdev = makedev(136, 0);
   CHECK_THROWS_WITH(describe_fd(tty, "/", {}), Catch::Contains("character device 136:0"));
-  CHECK_THROWS_WITH(describe_fd(facts("/memfd:x (deleted)", S_IFREG | 0777, O_RDWR, 0), "/", {}),
-                    Catch::Contains("memfd"));
+}
+
+TEST_CASE("a memfd is its own kind, not a deleted file, with flags and offset") {
+  auto f = facts("/memfd:x (deleted)", S_IFREG | 0777, O_RDWR | O_CLOEXEC, 1);
+  f.info.pos = 5;
+  auto d = describe_fd(f, "/", {});
+  CHECK(d.kind == FileKind::kMemfd);
+  CHECK_FALSE(d.deleted);
+  CHECK(d.flags == static_cast<uint32_t>(O_RDWR));
+  CHECK(d.pos == 5);
 }
 
 TEST_CASE("a deleted file loses its mark and keeps path, flags without cloexec and offset") {
