@@ -8,9 +8,11 @@
 #include "ckpt/cgroups.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
+#include "ckpt/mounts.h"
 #include "ckpt/processes.h"
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
+#include "ckpt/time_ns.h"
 #include "ckpt/tree.h"
 #include "ckpt/uts.h"
 #include "common/cgroup/freezer.h"
@@ -41,12 +43,14 @@ ContainerState locate(const std::string& id) {
 std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
                                          const cgroup::ContainerCgroup& cgroup,
                                          cgroup::Freezer& freezer, cgroup::FreezeGuard& frozen,
-                                         image::ImageWriter& image) {
+                                         image::ImageWriter& image, bool with_rootfs) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   image.put(image::SectionType::kConfig, 0, state.config);
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
+  image.put(image::SectionType::kTime, 0, collect_time(state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, tree);
+  dump_mounts(state.init_pid, !state.config.rootfs.empty(), with_rootfs, image);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
   image.put(image::SectionType::kNetNs, 0, netns::dump_netns(state.init_pid));
   write_ipc(state.init_pid, image);
@@ -79,7 +83,7 @@ void dump_container(const DumpOptions& options) {
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
 
   // 4-5. seize, collect and write.
-  auto seized = collect(state, cgroup, *freezer, frozen, image);
+  auto seized = collect(state, cgroup, *freezer, frozen, image, options.with_rootfs);
   image.finish();
 
   // 6. finish.

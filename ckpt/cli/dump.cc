@@ -10,6 +10,8 @@ void add_dump(CLI::App& app) {
   cmd->add_option("id", opts->container_id, "Container id")->required();
   cmd->add_option("-o,--output", opts->output, "Image path, or - for stdout")->required();
   cmd->add_flag("--leave-running", opts->leave_running, "Thaw the container after the dump");
+  cmd->add_flag("--with-rootfs", opts->with_rootfs,
+                "Store the rootfs contents too, so that restore does not need the directory");
   cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
   cmd->callback([opts] { dump::dump_container(*opts); });

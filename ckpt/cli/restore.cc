@@ -12,6 +12,12 @@ void add_restore(CLI::App& app) {
                   "Rename host network objects: bridge:OLD=NEW, link:OLD=NEW (macvlan/vxlan "
                   "parent), veth:OLD=NEW (host-side veth) (repeatable)")
       ->allow_extra_args(false);
+  cmd->add_option("--mount-map", opts->mount_map,
+                  "Bind mounts: take host path OLD (or below it) from NEW instead (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--rootfs", opts->rootfs,
+                  "Rootfs directory: where a stored rootfs is unpacked (default "
+                  "/var/lib/ckpt/rootfs/ID), else used instead of the dumped one");
   cmd->callback([opts] { restore::restore_container(*opts); });
 }
 
