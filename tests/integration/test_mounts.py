@@ -154,3 +154,36 @@ def test_restore_into_a_given_rootfs_dir_and_refusal_without_a_stored_rootfs(con
     target = tmp_path / "elsewhere"
     run_ckpt("restore", stored, "--name", restored, "--rootfs", target)
     assert_counts_on(target / "count", len(counts(target / "count")))
+
+
+def test_mounts_made_inside_the_container_come_back_in_order(containers, tmp_path):
+    """Pseudo filesystems and a bind of the container's own tmpfs, mounted by the container."""
+    root = make_busybox_rootfs(tmp_path / "rootfs")
+    for d in ("dev_mq", "mnt"):
+        (root / d).mkdir()
+    setup = (f"{BB} mkdir -p /data/sub && echo inner > /data/sub/x && "
+             f"{BB} mount --bind /data/sub /mnt && "
+             f"{BB} mount -t mqueue -o nosuid mqueue /dev_mq && "
+             f"{BB} mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts /dev/pts && "
+             f"{BB} mount -t cgroup2 -o ro cgroup2 /sys/fs/cgroup &&")
+    cid = containers.run(*counting_into("/mnt/log", setup),
+                         opts=["--rootfs", root, "--tmpfs", "/data"])
+    data = root_of(cid) / "data"
+    wait_until(lambda: len(counts(data / "sub" / "log")) >= 3, what="the counter")
+    before = {mp: mount_line(cid, mp).split(" - ")[1].split()[0]
+              for mp in ("/mnt", "/dev_mq", "/dev/pts", "/sys/fs/cgroup")}
+    image = tmp_path / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    restored = containers.track(unique("inner-r"))
+    run_ckpt("restore", image, "--name", restored)
+
+    after = {mp: mount_line(restored, mp).split(" - ")[1].split()[0] for mp in before}
+    assert after == before == {"/mnt": "tmpfs", "/dev_mq": "mqueue", "/dev/pts": "devpts",
+                               "/sys/fs/cgroup": "cgroup2"}
+    assert "nosuid" in mount_line(restored, "/dev_mq").split()[5]
+    assert "ptmxmode=666" in mount_line(restored, "/dev/pts")
+    assert mount_line(restored, "/sys/fs/cgroup").split()[5].startswith("ro")
+    mnt = root_of(restored) / "mnt"
+    assert (mnt / "x").read_text() == "inner\n"
+    # The bind shows the restored tmpfs's directory: the shell's writes land in /data/sub.
+    assert_counts_on(root_of(restored) / "data" / "sub" / "log", len(counts(mnt / "log")))
