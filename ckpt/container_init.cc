@@ -21,7 +21,8 @@ namespace {
 
 }  // namespace
 
-void container_init(const records::ContainerConfig& config, const InitPipes& pipes) {
+void container_init(const records::ContainerConfig& config,
+                    const std::vector<ns::ExtraMount>& mounts, const InitPipes& pipes) {
   try {
     char go;
     if (::read(pipes.go_read, &go, 1) != 1) ::_exit(126);  // the runtime gave up on us
@@ -29,7 +30,7 @@ void container_init(const records::ContainerConfig& config, const InitPipes& pip
     if (!config.hostname.empty() &&
         ::sethostname(config.hostname.data(), config.hostname.size()) != 0)
       throw_errno("sethostname({})", config.hostname);
-    ns::setup_container_mounts(config.rootfs);
+    ns::setup_container_mounts(config.rootfs, mounts);
     ::setsid();
     int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd < 0) throw_errno("open(/dev/null)");

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "common/ns/container_mounts.h"
 #include "common/records/container.h"
 
 namespace ckpt::runtime {
@@ -15,6 +16,7 @@ struct InitPipes {
 };
 
 // Never returns: execs the command or _exit(127) after reporting the error.
-[[noreturn]] void container_init(const records::ContainerConfig& config, const InitPipes& pipes);
+[[noreturn]] void container_init(const records::ContainerConfig& config,
+                                 const std::vector<ns::ExtraMount>& mounts, const InitPipes& pipes);
 
 }  // namespace ckpt::runtime

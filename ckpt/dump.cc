@@ -8,11 +8,13 @@
 #include "ckpt/cgroups.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
+#include "ckpt/mounts.h"
 #include "ckpt/processes.h"
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
 #include "ckpt/tcp_connections.h"
 #include "ckpt/shmem.h"
+#include "ckpt/time_ns.h"
 #include "ckpt/tree.h"
 #include "ckpt/uts.h"
 #include "common/cgroup/freezer.h"
@@ -54,7 +56,9 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   image.put(image::SectionType::kConfig, 0, state.config);
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
+  image.put(image::SectionType::kTime, 0, collect_time(state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, tree);
+  dump_mounts(state.init_pid, !state.config.rootfs.empty(), options.with_rootfs, image);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
   auto net = netns::dump_netns(state.init_pid);
   image.put(image::SectionType::kNetNs, 0, net);

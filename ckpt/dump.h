@@ -2,7 +2,7 @@
 //   1. locate     id -> container state, init pid, cgroup
 //   2. preflight  the container runs; the output can be created (before anything is touched)
 //   3. freeze     the freezer quiesces the whole cgroup subtree
-//   4. collect    config, UTS, process tree, cgroup subtree with limits, [network], [processes]
+//   4. collect    config, UTS, time, mounts, process tree, cgroup subtree with limits, [network], [processes]
 //   5. write      records go into the image as they are collected
 //   6. finish     thaw (--leave-running) or kill and remove the container
 // Any failure before 6 thaws the container and removes the temp image: the container never
@@ -18,6 +18,7 @@ struct DumpOptions {
   std::string output;  // path, or "-" for stdout
   bool leave_running = false;
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
+  bool with_rootfs = false;  // store the rootfs contents too
   int zstd_level = 1;
 };
 

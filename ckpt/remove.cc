@@ -11,6 +11,7 @@
 #include "common/cgroup/kill.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/rootfs_store.h"
 #include "netns/netns.h"
 
 namespace ckpt::runtime {
@@ -26,6 +27,15 @@ void remove_host_network(const std::string& id) {
   }
 }
 
+// A rootfs that restore unpacked for the container (not a directory the user gave) goes too.
+void remove_rootfs_copy(const std::string& id) {
+  try {
+    remove_restored_rootfs(id, ContainerState::load(id).config.rootfs);
+  } catch (const Error& e) {
+    spdlog::warn("container {}: restored rootfs not removed: {}", id, e.what());
+  }
+}
+
 }  // namespace
 
 void remove_container(const std::string& id, bool force) {
@@ -38,6 +48,7 @@ void remove_container(const std::string& id, bool force) {
     fail("container {} is running; stop it first or use --force", id);
   cgroup::kill_all_processes(cgroup);
   if (has_state) remove_host_network(id);
+  if (has_state) remove_rootfs_copy(id);
   cgroup.remove();
   std::filesystem::remove_all(state_root() / id);
 }

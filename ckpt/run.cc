@@ -23,7 +23,7 @@ namespace ckpt::runtime {
 namespace {
 
 constexpr uint64_t kContainerNamespaces =
-    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWTIME;
 
 struct Pipe {
   UniqueFd read, write;
@@ -113,7 +113,7 @@ int run_container(const RunOptions& options) {
     error.read.reset();
     // The console and pipes must survive until exec: clear close-on-exec where needed.
     ::fcntl(console.get(), F_SETFD, 0);
-    container_init(config, {go.read.get(), error.write.get(), console.get()});
+    container_init(config, options.mounts, {go.read.get(), error.write.get(), console.get()});
   }
   go.read.reset();
   error.write.reset();

@@ -1,10 +1,11 @@
 // `ckpt run`: our minimal container runtime. The command becomes pid 1 of new pid, ipc, uts,
-// mount and net namespaces, inside cgroups ckpt/ID with the limits applied.
+// mount, net and time namespaces, inside cgroups ckpt/ID with the limits applied.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "common/ns/container_mounts.h"
 #include "common/records/container.h"
 
 namespace ckpt::runtime {
@@ -12,6 +13,7 @@ namespace ckpt::runtime {
 struct RunOptions {
   records::ContainerConfig config;  // id, command, hostname, rootfs, limits, net specs
   bool detach = false;
+  std::vector<ns::ExtraMount> mounts;  // --tmpfs mounts, then --bind mounts
 };
 
 // Starts the container. Detached: returns once the command was exec'd (0). Otherwise follows the

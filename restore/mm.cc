@@ -14,6 +14,7 @@
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
 #include "restore/shmem.h"
+#include "restore/mounts.h"
 
 namespace ckpt::restore {
 namespace {
@@ -71,8 +72,9 @@ void replace_layout(Restorer& r, const records::MmState& mm) {
   }
 }
 
-// Opens `vma`'s file in the process (its own mount namespace) and checks it is the dumped file.
-int open_mapped_file(Restorer& r, const records::Vma& vma) {
+// Opens `vma`'s file in the process (its own mount namespace) and checks it is the dumped file
+// (a file restore made again from the image, on a tmpfs or stored rootfs, has a new inode).
+int open_mapped_file(Restorer& r, const records::Vma& vma, const image::ImageReader& image) {
   bool writable_shared = (vma.flags & MAP_SHARED) && (vma.prot & PROT_WRITE);
   long fd = r.main().call(SYS_openat, static_cast<uint64_t>(AT_FDCWD), r.put_path(vma.name),
                           (writable_shared ? O_RDWR : O_RDONLY) | O_CLOEXEC);
@@ -81,7 +83,8 @@ int open_mapped_file(Restorer& r, const records::Vma& vma) {
   struct stat st {};
   r.read(Restorer::kDataOffset, &st, sizeof st);
   int64_t mtime = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
-  if (st.st_ino != vma.inode || static_cast<uint64_t>(st.st_size) != vma.file_size ||
+  bool same_inode = st.st_ino == vma.inode || recreated_from_image(image, vma.name);
+  if (!same_inode || static_cast<uint64_t>(st.st_size) != vma.file_size ||
       mtime != vma.mtime_ns)
     fail("mapped file {} changed since the dump", vma.name);
   return static_cast<int>(fd);
@@ -91,7 +94,8 @@ uint32_t restore_prot(const records::Vma& vma) {
   return (vma.flags & MAP_SHARED) ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
 }
 
-void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& shared) {
+void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& shared,
+                 const image::ImageReader& image) {
   std::map<std::string, int> files;
   for (const auto& vma : mm.vmas) {
     if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall) continue;
@@ -103,7 +107,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
     uint64_t fd = static_cast<uint64_t>(-1);
     if (vma.kind == VmaKind::kFile) {
       auto it = files.find(vma.name);
-      if (it == files.end()) it = files.emplace(vma.name, open_mapped_file(r, vma)).first;
+      if (it == files.end()) it = files.emplace(vma.name, open_mapped_file(r, vma, image)).first;
       fd = it->second;
     } else {
       flags |= MAP_ANONYMOUS;
@@ -210,7 +214,7 @@ void set_mm_fields(Restorer& r, const records::MmFields& f) {
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, uint64_t image_id) {
   replace_layout(restorer, mm);
-  create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()));
+  create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
   populate(restorer, pagemap);
   write_pages(restorer, pagemap, image, image_id);
   set_protections(restorer, mm);

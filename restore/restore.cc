@@ -13,10 +13,12 @@
 #include "restore/cgroups.h"
 #include "restore/files.h"
 #include "restore/ipc.h"
+#include "restore/mounts.h"
 #include "restore/processes.h"
 #include "restore/root_task.h"
 #include "restore/tcp_connections.h"
 #include "restore/shmem.h"
+#include "restore/time_ns.h"
 
 namespace ckpt::restore {
 
@@ -72,6 +74,7 @@ void restore_container(const RestoreOptions& options) {
   state.id = options.name.empty() ? config.id : options.name;
   preflight(state.id);
   if (net) netns::preflight_netns(*net, state.id, net_map);
+  MountsRestore mounts(image, MountMap(options.mount_map));
   state.cgroup_path = "ckpt/" + state.id;
   state.config = config;
   state.config.id = state.id;
@@ -89,17 +92,23 @@ void restore_container(const RestoreOptions& options) {
   bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
   ProcessesRestore processes(image);
+  RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
+  state.config.rootfs = rootfs.path();
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
-  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}, {}};
+  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}};
   files_context.tcp_close = options.tcp_close;
-  RootTaskSpec spec{
-      uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1, state.console_path().string(), {}};
+  RootTaskSpec spec{uts, rootfs.path(), rebuilt_net ? rebuilt_net->fd() : -1,
+                    state.console_path().string(), {}, {}};
+  spec.before_mounts.push_back([&] { mounts.take_host_binds(); });
+  spec.in_namespaces.push_back([&] { mounts.rebuild(); });
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
+  auto time_ns = prepare_time_namespace(image);  // the root task starts the new one
   RootTask root(spec, [&] {
     create_shared_objects(image, files_context);  // before the files: memfds are both
     auto files = open_files(image, files_context);
     processes.run_root_task(files.get());
   });
+  time_ns.reset();
   cgroup.attach(root.pid());
 
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
@@ -119,6 +128,7 @@ void restore_container(const RestoreOptions& options) {
   state.save();
   restored_cgroups.commit();
   if (rebuilt_net) rebuilt_net->commit();
+  rootfs.commit();
   root.release();
   state_dir.commit();
   spdlog::info("restored {} as {} (init pid {})", config.id, state.id, root.pid());

@@ -52,6 +52,7 @@ struct Console {
     if (spec.netns_fd < 0 && ::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET)");
     set_uts(spec.uts);
     Console console(spec.console_path);
+    for (const auto& step : spec.before_mounts) step();
     ns::setup_container_mounts(spec.rootfs);
     ::setsid();
     for (const auto& step : spec.in_namespaces) step();

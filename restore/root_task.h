@@ -20,6 +20,8 @@ struct RootTaskSpec {
   std::string rootfs;        // "" = the host's files
   int netns_fd = -1;         // the rebuilt network namespace; -1: a fresh, empty one
   std::string console_path;  // stdout/stderr of the container
+  // Steps run in the new mount namespace before the standard mounts (host paths still visible).
+  std::vector<std::function<void()>> before_mounts;
   // Steps run inside the new namespaces, after UTS and mounts, before the set-up is reported
   // done (e.g. recreating IPC objects); a step that throws fails the restore.
   std::vector<std::function<void()>> in_namespaces;

@@ -13,6 +13,8 @@ void add_dump(CLI::App& app) {
   cmd->add_flag(
       "--tcp-established", opts->tcp_established,
       "Checkpoint established TCP connections (TCP_REPAIR); without it they fail the dump");
+  cmd->add_flag("--with-rootfs", opts->with_rootfs,
+                "Store the rootfs contents too, so that restore does not need the directory");
   cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
   cmd->callback([opts] { dump::dump_container(*opts); });

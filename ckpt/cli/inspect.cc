@@ -108,6 +108,18 @@ void print_cgroups(const json& tree) {
   }
 }
 
+void print_mounts(const json& ns) {
+  fmt::print("\nmounts:\n");
+  for (const json& m : ns["mounts"]) {
+    if (m["kind"] == "host") continue;
+    std::string from = m["host_path"].get<std::string>();
+    fmt::print("  {:<24} {:<14} {:<8} {}{}\n", m["mount_point"].get<std::string>(),
+               m["kind"].get<std::string>(), m["fstype"].get<std::string>(),
+               from.empty() ? "" : "from " + from + " ",
+               m["has_contents"].get<bool>() ? "(contents stored)" : "");
+  }
+}
+
 void print_text(const json& doc, const std::string& path) {
   print_header(doc, path);
   print_sections(doc["sections"]);
@@ -115,6 +127,7 @@ void print_text(const json& doc, const std::string& path) {
   if (doc.contains("uts")) print_uts(doc["uts"]);
   if (doc.contains("process_tree")) print_process_tree(doc["process_tree"]);
   if (doc.contains("cgroups")) print_cgroups(doc["cgroups"]);
+  if (doc.contains("mounts")) print_mounts(doc["mounts"]);
 }
 
 }  // namespace

@@ -14,6 +14,12 @@ void add_restore(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_flag("--tcp-close", opts->tcp_close,
                 "Restore established TCP connections closed (reads see end-of-file)");
+  cmd->add_option("--mount-map", opts->mount_map,
+                  "Bind mounts: take host path OLD (or below it) from NEW instead (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--rootfs", opts->rootfs,
+                  "Rootfs directory: where a stored rootfs is unpacked (default "
+                  "/var/lib/ckpt/rootfs/ID), else used instead of the dumped one");
   cmd->callback([opts] { restore::restore_container(*opts); });
 }
 

@@ -13,6 +13,7 @@ struct RunArgs {
   std::string memory, memory_swap;
   std::optional<int64_t> cpu_shares, cpu_quota, cpu_period, pids_max;
   std::string cpuset;
+  std::vector<std::string> tmpfs, binds;
 };
 
 records::CgroupLimits limits_from(const RunArgs& a) {
@@ -47,12 +48,18 @@ void add_run(CLI::App& app) {
   cmd->add_option("--net", config.net_specs,
                   "none, or bridge=BR[,ip=CIDR][,gw=IP][,mac=MAC][,mtu=N][,name=IF] (repeatable)")
       ->allow_extra_args(false);  // one value per --net, so `--net X -- cmd -c` parses
+  cmd->add_option("--tmpfs", args->tmpfs, "Mount a tmpfs: PATH[:OPTIONS] (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--bind", args->binds, "Bind-mount a host path: HOST:CONTAINER[:ro] (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_flag("-d,--detach", args->options.detach, "Return once started");
   cmd->add_option("command", config.command, "Command and arguments (after --)")->required();
   cmd->callback([args] {
     auto& c = args->options.config;
     if (c.hostname.empty()) c.hostname = c.id;
     c.limits = limits_from(*args);
+    for (const auto& spec : args->tmpfs) args->options.mounts.push_back(ns::parse_tmpfs_spec(spec));
+    for (const auto& spec : args->binds) args->options.mounts.push_back(ns::parse_bind_spec(spec));
     int code = runtime::run_container(args->options);
     if (!args->options.detach) std::exit(code);
   });

@@ -26,6 +26,8 @@ constexpr RecordFamily kFamilies[] = {
     {SectionType::kProcessTree, "process_tree", decode_as<records::ProcessTree>},
     {SectionType::kCgroups, "cgroups", decode_as<records::CgroupTree>},
     {SectionType::kNetNs, "net", decode_as<records::NetNamespace>},
+    {SectionType::kTime, "time", decode_as<records::TimeNamespace>},
+    {SectionType::kMounts, "mounts", decode_as<records::MountNamespace>},
 };
 
 nlohmann::json describe_sections(const ImageReader& reader) {

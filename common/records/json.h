@@ -8,6 +8,7 @@
 #include "common/image/image.h"
 #include "common/records/cgroup.h"
 #include "common/records/container.h"
+#include "common/records/mounts_json.h"
 #include "common/records/net_json.h"
 #include "common/records/tree.h"
 #include "common/records/uts.h"

@@ -1,0 +1,31 @@
+// The dump side of the mount namespace: the container init's mountinfo, classified (records/
+// mounts.h), into kMounts; the contents of its tmpfs mounts (and, with --with-rootfs, of its
+// rootfs) into kMountData streams. Runs while the container is frozen.
+#pragma once
+
+#include <sys/types.h>
+
+#include <vector>
+
+#include "common/image/image.h"
+#include "common/proc/mountinfo.h"
+#include "common/records/mounts.h"
+
+namespace ckpt::dump {
+
+// How restore can make each of `container`'s mounts again. `host`: our own mountinfo, to tell
+// the host's mounts (kept by a container without a rootfs) and bind mounts of host paths.
+// Throws for a mount that cannot be made again (e.g. a block device mounted inside).
+records::MountNamespace classify_mounts(const std::vector<proc::MountInfo>& container,
+                                        const std::vector<proc::MountInfo>& host, bool has_rootfs);
+
+// classify_mounts() for the container whose init is `init_pid`, its tmpfs contents (and rootfs
+// contents when `with_rootfs`) packed into the image, the record written last.
+void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image);
+
+// Per-mount flags (MS_RDONLY, ...) of mountinfo's mount options; filesystem options without
+// rw/ro as a mount(2) data string.
+uint64_t mount_flags(const std::string& mount_options);
+std::string filesystem_options(const std::string& super_options);
+
+}  // namespace ckpt::dump

@@ -1,0 +1,117 @@
+#include "restore/mounts.h"
+
+#include <sys/mount.h>
+
+#include <set>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/ns/mount_ops.h"
+#include "common/proc/mountinfo.h"
+#include "common/tree_pack.h"
+
+namespace ckpt::restore {
+
+namespace fsys = std::filesystem;
+using image::SectionType;
+using records::MountKind;
+using records::MountRecord;
+
+MountMap::MountMap(const std::vector<std::string>& specs) {
+  for (const auto& spec : specs) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size() || spec[0] != '/' ||
+        spec[eq + 1] != '/')
+      fail("--mount-map {}: use OLD=NEW with absolute host paths", spec);
+    entries_.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+  }
+}
+
+std::string MountMap::map(const std::string& host_path) const {
+  const std::pair<std::string, std::string>* best = nullptr;
+  for (const auto& entry : entries_)
+    if (proc::is_below(host_path, entry.first) &&
+        (!best || entry.first.size() > best->first.size()))
+      best = &entry;
+  if (!best) return host_path;
+  std::string rest = proc::relative_to(host_path, best->first);
+  return rest == "/" ? best->second : best->second + rest;
+}
+
+MountsRestore::MountsRestore(const image::ImageReader& image, const MountMap& map) : image_(image) {
+  if (!image.has(SectionType::kMounts, 0)) return;
+  ns_ = image.get<records::MountNamespace>(SectionType::kMounts, 0);
+  std::string missing;
+  for (const auto& m : ns_.mounts) {
+    if (m.kind != MountKind::kHostBind) continue;
+    std::string path = map.map(m.host_path);
+    if (!fsys::exists(path))
+      missing += fmt::format("{}{} (host path {}{})", missing.empty() ? "" : ", ", m.mount_point,
+                             path, path == m.host_path ? "" : ", mapped from " + m.host_path);
+    host_sources_[m.id] = path;
+  }
+  if (!missing.empty())
+    fail("bind mounts whose host paths are missing (map them with --mount-map OLD=NEW): {}",
+         missing);
+}
+
+bool MountsRestore::has_rootfs_contents() const {
+  for (const auto& m : ns_.mounts)
+    if (m.kind == MountKind::kRootfs) return m.has_contents;
+  return false;
+}
+
+void MountsRestore::unpack_rootfs(const std::string& dir) const {
+  if (fsys::exists(dir) && !fsys::is_empty(dir))
+    fail("restore the rootfs into {}: the directory is not empty", dir);
+  fsys::create_directories(dir);
+  for (const auto& m : ns_.mounts)
+    if (m.kind == MountKind::kRootfs) tree::unpack_tree(image_, SectionType::kMountData, m.id, dir);
+  spdlog::debug("mounts: rootfs unpacked into {}", dir);
+}
+
+void MountsRestore::take_host_binds() {
+  for (const auto& [id, path] : host_sources_) trees_[id] = ns::clone_mount_tree(path);
+}
+
+void MountsRestore::rebuild() const {
+  std::set<std::string> present;
+  for (const auto& m : proc::read_mountinfo()) present.insert(m.mount_point);
+  for (const auto& m : ns_.mounts) {
+    if (m.kind == MountKind::kHost || m.kind == MountKind::kRootfs) continue;
+    // Made by the standard set-up (/proc, /dev, /dev/shm, ...): only the contents are missing.
+    if (!present.insert(m.mount_point).second) {
+      if (m.has_contents) tree::unpack_tree(image_, SectionType::kMountData, m.id, m.mount_point);
+      continue;
+    }
+    make_mount(m);
+  }
+}
+
+void MountsRestore::make_mount(const MountRecord& m) const {
+  const std::string& target = m.mount_point;
+  ns::make_mount_point(target, m.directory);
+  switch (m.kind) {
+    case MountKind::kHostBind:
+      ns::attach_mount_tree(trees_.at(m.id).get(), target);
+      ns::set_bind_flags(target, m.flags);
+      break;
+    case MountKind::kContainerBind:
+      ns::mount_or_throw(m.host_path.c_str(), target, nullptr, MS_BIND);
+      ns::set_bind_flags(target, m.flags);
+      break;
+    case MountKind::kTmpfs:
+      ns::mount_or_throw("tmpfs", target, "tmpfs", m.flags & ~MS_RDONLY, m.options.c_str());
+      if (m.has_contents) tree::unpack_tree(image_, SectionType::kMountData, m.id, target);
+      if (m.flags & MS_RDONLY) ns::mount_or_throw(nullptr, target, nullptr, MS_REMOUNT | m.flags);
+      break;
+    case MountKind::kPseudo:
+      ns::mount_or_throw(m.source.c_str(), target, m.fstype.c_str(), m.flags, m.options.c_str());
+      break;
+    default:
+      break;
+  }
+  spdlog::debug("mounts: {} {} on {}", records::mount_kind_name(m.kind), m.fstype, target);
+}
+
+}  // namespace ckpt::restore

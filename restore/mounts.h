@@ -1,0 +1,83 @@
+// The restore side of the mount namespace. In the tracer, before anything is made, the image's
+// mounts are checked: every host path bound into the container exists (after --mount-map).
+// The rootfs stored with `dump --with-rootfs` is unpacked into a new directory. In the root task,
+// host bind sources are taken before the standard mounts (ns::setup_container_mounts) pivot into
+// the rootfs; afterwards every mount the standard ones do not provide is made again in dump
+// order, and tmpfs contents are unpacked, before any file is opened.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/image/image.h"
+#include "common/records/mounts.h"
+#include "common/rootfs_store.h"
+#include "common/unique_fd.h"
+
+namespace ckpt::restore {
+
+// --mount-map OLD=NEW entries: a host path below OLD is taken from below NEW.
+class MountMap {
+ public:
+  explicit MountMap(const std::vector<std::string>& specs);
+  std::string map(const std::string& host_path) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+class MountsRestore {
+ public:
+  // Reads kMounts (none: nothing to do) and refuses, naming each, host paths that are missing.
+  MountsRestore(const image::ImageReader& image, const MountMap& map);
+
+  // Whether the image holds the rootfs contents (dump --with-rootfs).
+  bool has_rootfs_contents() const;
+  // Unpacks the stored rootfs into `dir` (created; must not exist or be empty).
+  void unpack_rootfs(const std::string& dir) const;
+
+  // In the root task, before ns::setup_container_mounts: detached copies of host bind sources.
+  void take_host_binds();
+  // In the root task, after the standard mounts: the other mounts in order, tmpfs filled.
+  void rebuild() const;
+
+ private:
+  void make_mount(const records::MountRecord& m) const;
+
+  const image::ImageReader& image_;
+  records::MountNamespace ns_;
+  std::map<uint64_t, std::string> host_sources_;  // kHostBind record id -> path on this host
+  std::map<uint64_t, UniqueFd> trees_;            // kHostBind record id -> detached tree
+};
+
+}  // namespace ckpt::restore
+
+namespace ckpt::restore {
+
+// The rootfs of the restored container: with a stored rootfs, a new directory it is unpacked
+// into (`requested`, or restored_rootfs_dir(id)), removed again unless commit()ted; else
+// `requested` or, when empty, the dumped path ("" for a container without rootfs).
+// Whether the file at container path `path` is one restore makes again from the image's stored
+// contents (on a tmpfs, or on a rootfs stored with --with-rootfs): same data, a new inode.
+bool recreated_from_image(const image::ImageReader& image, const std::string& path);
+
+class RestoredRootfs {
+ public:
+  RestoredRootfs(const MountsRestore& mounts, const std::string& dumped,
+                 const std::string& requested, const std::string& id);
+  ~RestoredRootfs();
+  RestoredRootfs(const RestoredRootfs&) = delete;
+  RestoredRootfs& operator=(const RestoredRootfs&) = delete;
+
+  const std::string& path() const { return path_; }
+  void commit() { unpacked_ = false; }
+
+ private:
+  std::string path_;
+  bool unpacked_ = false;  // path_ was made here and goes if the restore fails
+};
+
+}  // namespace ckpt::restore

@@ -1,0 +1,118 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "common/tree_pack.h"
+#include "image_test_support.h"
+
+using namespace ckpt;
+using image::testing::TempDir;
+namespace fsys = std::filesystem;
+
+namespace {
+
+void write(const fsys::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+std::string read(const fsys::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct stat stat_of(const fsys::path& path) {
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st;
+}
+
+// Packs `top` into an image and unpacks it into a new directory `out`.
+void round_trip(
+    const TempDir& tmp, const fsys::path& top, const fsys::path& out,
+    const std::function<bool(const std::string&)>& skip = [](auto&) { return false; }) {
+  {
+    image::ImageWriter writer(tmp.file("tree.ckpt"), image::make_header("t"));
+    auto stream = writer.open_stream(image::SectionType::kMountData, 7);
+    tree::pack_tree(top, skip, *stream);
+    stream->close();
+    writer.finish();
+  }
+  image::ImageReader reader(tmp.file("tree.ckpt"));
+  fsys::create_directory(out);
+  tree::unpack_tree(reader, image::SectionType::kMountData, 7, out);
+}
+
+}  // namespace
+
+TEST_CASE("a packed tree comes back with contents, modes, links, holes and times") {
+  TempDir tmp;
+  fsys::path top = tmp.path() / "top", out = tmp.path() / "out";
+  fsys::create_directories(top / "dir" / "deep");
+  write(top / "dir" / "deep" / "file", "hello");
+  ::chmod((top / "dir").c_str(), 0750);
+  write(top / "secret", "s");
+  ::chmod((top / "secret").c_str(), 0600);
+  ::symlink("dir/deep/file", (top / "link").c_str());
+  ::link((top / "secret").c_str(), (top / "hard").c_str());
+  ::mkfifo((top / "fifo").c_str(), 0640);
+  {
+    int fd = ::open((top / "sparse").c_str(), O_WRONLY | O_CREAT, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pwrite(fd, "end", 3, 64 << 20) == 3);
+    ::close(fd);
+  }
+  timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 5}};
+  ::utimensat(AT_FDCWD, (top / "secret").c_str(), times, AT_SYMLINK_NOFOLLOW);
+  ::chmod((top / "dir" / "deep").c_str(), 0500);  // read-only dir: filled before its mode is set
+
+  round_trip(tmp, top, out);
+
+  CHECK(read(out / "dir" / "deep" / "file") == "hello");
+  CHECK((stat_of(out / "dir").st_mode & 07777) == 0750);
+  CHECK((stat_of(out / "dir" / "deep").st_mode & 07777) == 0500);
+  CHECK((stat_of(out / "secret").st_mode & 07777) == 0600);
+  CHECK(stat_of(out / "secret").st_mtim.tv_sec == 1000000000);
+  CHECK(fsys::read_symlink(out / "link") == "dir/deep/file");
+  CHECK(stat_of(out / "hard").st_ino == stat_of(out / "secret").st_ino);
+  CHECK(S_ISFIFO(stat_of(out / "fifo").st_mode));
+  auto sparse = stat_of(out / "sparse");
+  CHECK(sparse.st_size == (64 << 20) + 3);
+  CHECK(sparse.st_blocks * 512 < (1 << 20));  // the hole stayed a hole
+  ::chmod((top / "dir" / "deep").c_str(), 0700);
+  ::chmod((out / "dir" / "deep").c_str(), 0700);
+}
+
+TEST_CASE("skipped paths (mount points of other mounts) are neither stored nor entered") {
+  TempDir tmp;
+  fsys::path top = tmp.path() / "top", out = tmp.path() / "out";
+  fsys::create_directories(top / "mnt" / "inside");
+  write(top / "kept", "k");
+  round_trip(tmp, top, out, [](const std::string& rel) { return rel == "mnt"; });
+  CHECK(fsys::exists(out / "kept"));
+  CHECK(!fsys::exists(out / "mnt"));
+}
+
+TEST_CASE("unpacking replaces files that are in the way and keeps existing directories") {
+  TempDir tmp;
+  fsys::path top = tmp.path() / "top", out = tmp.path() / "out";
+  fsys::create_directories(top / "d");
+  write(top / "d" / "f", "new");
+  fsys::create_directories(out / "d");
+  write(out / "d" / "f", "old contents");
+  write(out / "d" / "other", "stays");
+  {
+    image::ImageWriter writer(tmp.file("tree.ckpt"), image::make_header("t"));
+    auto stream = writer.open_stream(image::SectionType::kMountData, 1);
+    tree::pack_tree(
+        top, [](auto&) { return false; }, *stream);
+    stream->close();
+    writer.finish();
+  }
+  image::ImageReader reader(tmp.file("tree.ckpt"));
+  tree::unpack_tree(reader, image::SectionType::kMountData, 1, out);
+  CHECK(read(out / "d" / "f") == "new");
+  CHECK(read(out / "d" / "other") == "stays");
+}
