@@ -12,6 +12,7 @@
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
 #include "ckpt/tree.h"
+#include "ckpt/ttys.h"
 #include "ckpt/uts.h"
 #include "common/cgroup/freezer.h"
 #include "common/container_state.h"
@@ -55,7 +56,8 @@ std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
   auto seized = std::make_unique<SeizedProcesses>(pids);
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
-  dump_files({pids, state.console_path().string()}, image);
+  auto files = dump_files({pids, state.console_path().string()}, image);
+  dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
   dump_processes(tree, *seized, image);
   spdlog::info("collected {} processes", tree.processes.size());
   return seized;

@@ -13,11 +13,14 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/image/image.h"
+#include "common/records/files.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::restore {
 
@@ -36,6 +39,8 @@ struct FilesRestoreContext {
   // fds of the restorer that install_fds() leaves open (e.g. a control socket). They must not
   // be any fd number the restored processes use; install_fds() throws if one is.
   std::vector<int> keep_fds;
+  // Opens a pty master or slave description (restore/ttys.h); unset when the image has none.
+  std::function<UniqueFd(const records::FileDescription&)> open_pty;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

@@ -15,6 +15,7 @@
 #include "restore/ipc.h"
 #include "restore/processes.h"
 #include "restore/root_task.h"
+#include "restore/ttys.h"
 
 namespace ckpt::restore {
 
@@ -87,14 +88,20 @@ void restore_container(const RestoreOptions& options) {
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map);
   ProcessesRestore processes(image);
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
-  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}};
+  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}, {}};
   RootTaskSpec spec{uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1,
                     state.console_path().string(), {}};
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
+  TtysRestore ttys(image);
+  if (!ttys.empty()) {
+    spec.in_namespaces.push_back([&ttys] { ttys.create_in_namespaces(); });
+    files_context.open_pty = [&ttys](const auto& d) { return ttys.open_description(d); };
+  }
   RootTask root(spec, [&] {
     auto files = open_files(image, files_context);
-    processes.run_root_task(files.get());
+    processes.run_root_task(files.get(), [&ttys](pid_t pid) { ttys.take_terminal(pid); });
   });
+  ttys.receive_console();
   cgroup.attach(root.pid());
 
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
@@ -106,6 +113,7 @@ void restore_container(const RestoreOptions& options) {
     fail("{} ({})", why, e.what());
   }
   processes.resume();
+  ttys.start_console(state.dir(), root.pid());
 
   // 6. resume.
   state.init_pid = root.pid();

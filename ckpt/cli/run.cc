@@ -48,6 +48,8 @@ void add_run(CLI::App& app) {
                   "none, or bridge=BR[,ip=CIDR][,gw=IP][,mac=MAC][,mtu=N][,name=IF] (repeatable)")
       ->allow_extra_args(false);  // one value per --net, so `--net X -- cmd -c` parses
   cmd->add_flag("-d,--detach", args->options.detach, "Return once started");
+  cmd->add_flag("-t,--tty", args->options.tty,
+                "A pty console (own devpts; `ckpt attach` connects to it)");
   cmd->add_option("command", config.command, "Command and arguments (after --)")->required();
   cmd->callback([args] {
     auto& c = args->options.config;
