@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "ckpt/console.h"
 #include "common/error.h"
 #include "common/ns/container_mounts.h"
 
@@ -32,9 +33,11 @@ void container_init(const records::ContainerConfig& config,
       throw_errno("sethostname({})", config.hostname);
     ns::setup_container_mounts(config.rootfs, mounts);
     ::setsid();
+    if (pipes.console_socket >= 0) make_pty_console(pipes.console_socket);
     int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd < 0) throw_errno("open(/dev/null)");
-    if (::dup2(null_fd, 0) < 0 || ::dup2(pipes.console, 1) < 0 || ::dup2(pipes.console, 2) < 0)
+    if (pipes.console_socket < 0 &&
+        (::dup2(null_fd, 0) < 0 || ::dup2(pipes.console, 1) < 0 || ::dup2(pipes.console, 2) < 0))
       throw_errno("dup2 console");
     if (null_fd > 2) ::close(null_fd);
     ::close(pipes.console);

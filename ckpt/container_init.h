@@ -13,6 +13,7 @@ struct InitPipes {
   int go_read = -1;      // the runtime writes one byte when the container may proceed
   int error_write = -1;  // close-on-exec: EOF means exec succeeded, else an error line
   int console = -1;      // stdout/stderr of the container
+  int console_socket = -1;  // -t: a pty console is made and its master sent here (ckpt/console.h)
 };
 
 // Never returns: execs the command or _exit(127) after reporting the error.

@@ -16,6 +16,7 @@
 #include "ckpt/shmem.h"
 #include "ckpt/time_ns.h"
 #include "ckpt/tree.h"
+#include "ckpt/ttys.h"
 #include "ckpt/uts.h"
 #include "common/cgroup/freezer.h"
 #include "common/container_state.h"
@@ -71,6 +72,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   auto files = dump_files({pids, state.console_path().string()}, image);
   auto tcp =
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
+  dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
   dump_processes(tree, *seized, image);
   dump_shared_memory(tree, files, image);
   spdlog::info("collected {} processes", tree.processes.size());

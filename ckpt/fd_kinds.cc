@@ -11,6 +11,7 @@
 #include "ckpt/event_files.h"
 #include "ckpt/sockets.h"
 #include "ckpt/tcp_connections.h"
+#include "ckpt/ttys.h"
 #include "common/error.h"
 
 namespace ckpt::dump {
@@ -67,6 +68,7 @@ FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
   if (S_ISDIR(st.st_mode)) return FileKind::kDirectory;
   if (S_ISFIFO(st.st_mode)) return FileKind::kFifo;
   if (S_ISCHR(st.st_mode) && is_supported_device(st.st_rdev)) return FileKind::kDevice;
+  if (auto pty = pty_kind(st)) return *pty;
   if (S_ISCHR(st.st_mode)) {
     unsupported(facts,
                 fmt::format(" (character device {}:{})", major(st.st_rdev), minor(st.st_rdev)));

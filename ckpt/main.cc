@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   ckpt::cli::add_inspect(app);
   ckpt::cli::add_verify(app);
   ckpt::cli::add_check(app);
+  ckpt::cli::add_attach(app);
+  ckpt::cli::add_console_keeper(app);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "ckpt/attach.h"
+#include "ckpt/console.h"
 #include "ckpt/container_init.h"
 #include "ckpt/remove.h"
 #include "common/cgroup/container_cgroup.h"
@@ -79,6 +81,14 @@ int follow_console(const ContainerState& state, pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Attaches to the console until the container exits (its exit code) or the user detaches (-1).
+int attach_until_exit(const ContainerState& state, pid_t pid) {
+  if (attach_console({state.id, /*linger_ms=*/-1}) == AttachEnd::kDetached) return -1;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 }  // namespace
 
 int run_container(const RunOptions& options) {
@@ -106,6 +116,8 @@ int run_container(const RunOptions& options) {
       ::open(state.console_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!console) throw_errno("open({})", state.console_path().string());
   Pipe go = make_pipe(), error = make_pipe();
+  ConsoleSocket tty;
+  if (options.tty) tty = make_console_socket();
 
   pid_t pid = ns::clone_fork(kContainerNamespaces);
   if (pid == 0) {
@@ -113,10 +125,13 @@ int run_container(const RunOptions& options) {
     error.read.reset();
     // The console and pipes must survive until exec: clear close-on-exec where needed.
     ::fcntl(console.get(), F_SETFD, 0);
-    container_init(config, options.mounts, {go.read.get(), error.write.get(), console.get()});
+    tty.runtime_end.reset();
+    container_init(config, options.mounts,
+                   {go.read.get(), error.write.get(), console.get(), tty.init_end.get()});
   }
   go.read.reset();
   error.write.reset();
+  tty.init_end.reset();
   state.init_pid = pid;
   state.init_start_time = process_start_time(pid).value_or(0);
   state.save();
@@ -127,11 +142,13 @@ int run_container(const RunOptions& options) {
   go.write.reset();
   std::string start_error = read_start_error(error.read.get());
   if (!start_error.empty()) fail("container {}: {}", config.id, start_error);
+  if (options.tty) start_pty_console(state, tty.runtime_end.get(), pid);
   guard.commit();
   spdlog::info("container {} started, init pid {}", config.id, pid);
 
   if (options.detach) return 0;
-  int code = follow_console(state, pid);
+  int code = options.tty ? attach_until_exit(state, pid) : follow_console(state, pid);
+  if (code < 0) return 0;  // detached: the container runs on
   remove_container(config.id, /*force=*/true);
   return code;
 }

@@ -14,10 +14,12 @@ struct RunOptions {
   records::ContainerConfig config;  // id, command, hostname, rootfs, limits, net specs
   bool detach = false;
   std::vector<ns::ExtraMount> mounts;  // --tmpfs mounts, then --bind mounts
+  bool tty = false;  // a pty console held by a console keeper (ckpt/console.h)
 };
 
 // Starts the container. Detached: returns once the command was exec'd (0). Otherwise follows the
-// console log until the container's init exits, removes the container, and returns its exit code.
+// console log (with a tty: is attached to the console) until the container's init exits, removes
+// the container, and returns its exit code.
 int run_container(const RunOptions& options);
 
 }  // namespace ckpt::runtime

@@ -110,6 +110,10 @@ UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& conte
       if (!fd) throw_errno("restore files: mq_open({})", d.path);
       return fd;
     }
+    case FileKind::kPtyMaster:
+    case FileKind::kPtySlave:
+      if (!context.open_pty) fail("restore files: description {} is a pty, the image has none", d.id);
+      return context.open_pty(d);
     default:
       fail("restore files: description {} of kind {} opened by the wrong opener", d.id,
            static_cast<uint32_t>(d.kind));

@@ -14,11 +14,14 @@
 #include <sys/types.h>
 
 #include <map>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/image/image.h"
+#include "common/records/files.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::restore {
 
@@ -45,6 +48,8 @@ struct FilesRestoreContext {
   TcpConnectionsRestore* tcp = nullptr;
   // kMemfd description id -> an fd on its memfd, made by restore/shmem.h before the files open.
   std::map<uint64_t, int> memfd_fds;
+  // Opens a pty master or slave description (restore/ttys.h); unset when the image has none.
+  std::function<UniqueFd(const records::FileDescription&)> open_pty;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

@@ -44,7 +44,8 @@ ForkPlan::~ForkPlan() {
   ::munmap(ready_, 4096);
 }
 
-void ForkPlan::run_as_root(OpenedFiles* files) {
+void ForkPlan::run_as_root(OpenedFiles* files, SessionHook on_session) {
+  on_session_ = std::move(on_session);
   if (tree_.processes.empty()) die("empty process tree", 1);
   while (go_->load() == 0) ::syscall(SYS_futex, go_, FUTEX_WAIT, 0, nullptr, nullptr, 0);
   if (tree_.processes[0].pid == 1) become(0, files);
@@ -74,6 +75,7 @@ void ForkPlan::become(size_t index, OpenedFiles* files) {
   const auto& entry = tree_.processes[index];
   if (entry.sid == entry.pid && ::getsid(0) != entry.pid && ::setsid() < 0)
     die("setsid", entry.pid);
+  if (on_session_) on_session_(entry.pid);
   for (size_t i = 0; i < tree_.processes.size(); ++i)
     if (tree_.processes[i].ppid == entry.pid && i != index) fork_child(i, files);
   if (entry.pgid == entry.pid && ::getpgid(0) != entry.pid && ::setpgid(0, 0) < 0)

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "common/records/process.h"
@@ -19,6 +20,10 @@
 #include "restore/files.h"
 
 namespace ckpt::restore {
+
+// Run in each forked process right after its session is made, before it forks its children
+// (e.g. to take its controlling terminal, which the children then inherit).
+using SessionHook = std::function<void(pid_t ns_pid)>;
 
 class ForkPlan {
  public:
@@ -28,7 +33,7 @@ class ForkPlan {
   ForkPlan& operator=(const ForkPlan&) = delete;
 
   // In the cloned root task (pid 1 of the new namespace). `files` may be null (no fds restored).
-  [[noreturn]] void run_as_root(OpenedFiles* files);
+  [[noreturn]] void run_as_root(OpenedFiles* files, SessionHook on_session = {});
   // In the tracer: lets the root task fork the tree (once it is in the container's cgroups).
   void start();
   // In the tracer: until every process is ready, or throws after `timeout_ms`.
@@ -45,6 +50,7 @@ class ForkPlan {
   std::vector<records::ProcessState> states_;
   std::atomic<int32_t>* ready_ = nullptr;  // in a MAP_SHARED page
   std::atomic<int32_t>* go_ = nullptr;     // same page: set by start()
+  SessionHook on_session_;                 // in the root task and its children
 };
 
 }  // namespace ckpt::restore

@@ -28,7 +28,9 @@ class ProcessesRestore {
   ProcessesRestore& operator=(const ProcessesRestore&) = delete;
 
   // In the root task (pid 1 of the new pid namespace); never returns.
-  [[noreturn]] void run_root_task(OpenedFiles* files) { plan_->run_as_root(files); }
+  [[noreturn]] void run_root_task(OpenedFiles* files, SessionHook on_session = {}) {
+    plan_->run_as_root(files, std::move(on_session));
+  }
   // In the tracer, once the root task runs: waits for the tree, then rebuilds every process.
   void restore(pid_t root_host_pid);
   // Lets every restored thread run.

@@ -19,6 +19,7 @@
 #include "restore/tcp_connections.h"
 #include "restore/shmem.h"
 #include "restore/time_ns.h"
+#include "restore/ttys.h"
 
 namespace ckpt::restore {
 
@@ -102,13 +103,19 @@ void restore_container(const RestoreOptions& options) {
   spec.before_mounts.push_back([&] { mounts.take_host_binds(); });
   spec.in_namespaces.push_back([&] { mounts.rebuild(); });
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
+  TtysRestore ttys(image);
+  if (!ttys.empty()) {
+    spec.in_namespaces.push_back([&ttys] { ttys.create_in_namespaces(); });
+    files_context.open_pty = [&ttys](const auto& d) { return ttys.open_description(d); };
+  }
   auto time_ns = prepare_time_namespace(image);  // the root task starts the new one
   RootTask root(spec, [&] {
     create_shared_objects(image, files_context);  // before the files: memfds are both
     auto files = open_files(image, files_context);
-    processes.run_root_task(files.get());
+    processes.run_root_task(files.get(), [&ttys](pid_t pid) { ttys.take_terminal(pid); });
   });
   time_ns.reset();
+  ttys.receive_console();
   cgroup.attach(root.pid());
 
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
@@ -121,6 +128,7 @@ void restore_container(const RestoreOptions& options) {
   }
   if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
   processes.resume();
+  ttys.start_console(state.dir(), root.pid());
 
   // 6. resume.
   state.init_pid = root.pid();

@@ -18,5 +18,7 @@ void add_restore(CLI::App& app);
 void add_inspect(CLI::App& app);
 void add_verify(CLI::App& app);
 void add_check(CLI::App& app);
+void add_attach(CLI::App& app);
+void add_console_keeper(CLI::App& app);
 
 }  // namespace ckpt::cli

@@ -53,6 +53,8 @@ void add_run(CLI::App& app) {
   cmd->add_option("--bind", args->binds, "Bind-mount a host path: HOST:CONTAINER[:ro] (repeatable)")
       ->allow_extra_args(false);
   cmd->add_flag("-d,--detach", args->options.detach, "Return once started");
+  cmd->add_flag("-t,--tty", args->options.tty,
+                "A pty console (own devpts; `ckpt attach` connects to it)");
   cmd->add_option("command", config.command, "Command and arguments (after --)")->required();
   cmd->callback([args] {
     auto& c = args->options.config;

@@ -26,6 +26,8 @@ Stat parse_stat(const std::string& text) {
   stat.ppid = static_cast<pid_t>(num(4));
   stat.pgrp = static_cast<pid_t>(num(5));
   stat.session = static_cast<pid_t>(num(6));
+  stat.tty_nr = static_cast<uint32_t>(num(7));
+  stat.tpgid = static_cast<pid_t>(std::stoll(f[8]));
   stat.start_code = num(26);
   stat.end_code = num(27);
   stat.start_stack = num(28);

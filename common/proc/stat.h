@@ -12,6 +12,8 @@ struct Stat {
   std::string comm;
   char state = '?';
   pid_t ppid = 0, pgrp = 0, session = 0;
+  uint32_t tty_nr = 0;  // the controlling terminal's device (major()/minor() decode it), 0: none
+  pid_t tpgid = -1;     // its foreground process group, -1: none
   int exit_signal = 0;
   uint64_t start_code = 0, end_code = 0, start_stack = 0;
   uint64_t start_data = 0, end_data = 0, start_brk = 0;
