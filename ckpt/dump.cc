@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "ckpt/cgroups.h"
+#include "ckpt/deferred_pages.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/processes.h"
@@ -41,7 +42,7 @@ ContainerState locate(const std::string& id) {
 std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
                                          const cgroup::ContainerCgroup& cgroup,
                                          cgroup::Freezer& freezer, cgroup::FreezeGuard& frozen,
-                                         image::ImageWriter& image) {
+                                         image::ImageWriter& image, DeferredPages* deferred) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   image.put(image::SectionType::kConfig, 0, state.config);
@@ -56,7 +57,7 @@ std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
   dump_files({pids, state.console_path().string()}, image);
-  dump_processes(tree, *seized, image);
+  dump_processes(tree, *seized, image, deferred);
   spdlog::info("collected {} processes", tree.processes.size());
   return seized;
 }
@@ -73,22 +74,31 @@ void dump_container(const DumpOptions& options) {
   writer_options.zstd_level = options.zstd_level;
   image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
 
+  // --leave-running: pages are pre-copied while the container runs, written after the thaw.
+  std::unique_ptr<DeferredPages> deferred;
+  if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
+    deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
+
   // 3. freeze; the guard thaws on any failure below.
   auto start = Clock::now();
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
+  TrackingGuard untrack(deferred.get());
 
-  // 4-5. seize, collect and write.
-  auto seized = collect(state, cgroup, *freezer, frozen, image);
-  image.finish();
+  // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
+  auto seized = collect(state, cgroup, *freezer, frozen, image, deferred.get());
 
   // 6. finish.
   if (options.leave_running) {
-    seized.reset();  // detached: registers and signal masks as they were
+    if (deferred) deferred->stop_tracking();  // before the processes run again
+    seized.reset();                           // detached: registers and signal masks as they were
     frozen.thaw();
     spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
+    if (deferred) deferred->write(image);
+    image.finish();  // the trailer and the fsync after the release too
     return;
   }
+  image.finish();
   for (pid_t pid : seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
   seized.reset();
   frozen.release();
