@@ -41,14 +41,7 @@ bool DeferredPages::fits_in_memory(const std::vector<pid_t>& pids) {
 DeferredPages::DeferredPages(const std::vector<pid_t>& pids, bool precopy) {
   pool_.reserve(anonymous_bytes(pids) + (4u << 20) * pids.size());
   if (!precopy) return;
-  try {
-    SeizedProcesses seized(pids);
-    seized.wait_stopped();
-    for (pid_t pid : pids) precopies_[pid] = std::make_unique<Precopy>(pid);
-  } catch (const Error& e) {  // e.g. a process that exited: the final round reads everything
-    spdlog::info("no pre-copy: {}", e.what());
-    precopies_.clear();
-  }  // running again
+  for (pid_t pid : pids) precopies_[pid] = std::make_unique<Precopy>(pid);
   for (auto& [pid, precopy] : precopies_) {
     precopy->copy(pool_);
     precopied_ += precopy->pages_copied();

@@ -4,8 +4,11 @@
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "ckpt/injection.h"
@@ -14,6 +17,7 @@
 #include "common/proc/pagemap.h"
 #include "common/proc/pagemap_scan.h"
 #include "common/proc/pidfd.h"
+#include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
 namespace {
@@ -24,8 +28,48 @@ uint64_t end_of(const PageExtent& e) {
   return e.address + e.pages * kPageSize;
 }
 
-// A userfaultfd made inside stopped process `pid`, as our own fd; none is left in the process.
+// The main thread of a running process held in a ptrace stop for as long as the object lives;
+// the other threads run on. Seized without PTRACE_O_EXITKILL: should we die holding it, the
+// process is let go, not killed. A signal that arrives first is delivered as usual.
+class MainThreadStop {
+ public:
+  explicit MainThreadStop(pid_t pid) : pid_(pid) {
+    if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
+      fail("process {} is gone", pid);
+    seized_ = true;
+    if (!ptrace::interrupt(pid)) fail("process {} is gone", pid);
+    wait();
+  }
+  ~MainThreadStop() {
+    try {
+      if (!stopped_) wait();
+      ptrace::detach(pid_);
+    } catch (const Error& e) {  // exited, or stuck: the kernel lets it go when we exit
+      spdlog::debug("{}", e.what());
+    }
+  }
+  MainThreadStop(const MainThreadStop&) = delete;
+  MainThreadStop& operator=(const MainThreadStop&) = delete;
+
+ private:
+  void wait() {
+    for (;;) {
+      int status = ptrace::wait_stop(pid_, std::chrono::seconds(2));
+      if (ptrace::event_of(status) == PTRACE_EVENT_STOP) break;
+      ptrace::resume(pid_, false, WSTOPSIG(status));  // the interrupt stop is still to come
+    }
+    stopped_ = true;
+  }
+
+  pid_t pid_;
+  bool seized_ = false;
+  bool stopped_ = false;
+};
+
+// A userfaultfd made inside running process `pid` (stopped for the moment), as our own fd;
+// none is left in the process.
 UniqueFd userfaultfd_of(pid_t pid) {
+  MainThreadStop stop(pid);
   Injection injection(pid, pid);
   long fd = injection.main().call(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
   if (fd < 0) fail("userfaultfd in process {}: {}", pid, strerror(static_cast<int>(-fd)));
@@ -136,10 +180,10 @@ FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<Pag
 }
 
 Precopy::Precopy(pid_t pid) : pid_(pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-  pagemap_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!pagemap_) throw_errno("open {}", path);
   try {
+    std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
+    pagemap_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!pagemap_) throw_errno("open {}", path);
     uffd_ = userfaultfd_of(pid);
   } catch (const Error& e) {
     spdlog::debug("process {}: no pre-copy: {}", pid, e.what());

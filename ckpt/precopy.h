@@ -25,7 +25,8 @@ namespace ckpt::dump {
 
 class Precopy {
  public:
-  // `pid` must be stopped under ptrace (seized) for the call; it runs again afterwards.
+  // Sets up tracking in running process `pid` (its main thread stopped for a moment); a
+  // process that cannot be tracked (gone, ...) is read whole in the final round.
   explicit Precopy(pid_t pid);
   Precopy(const Precopy&) = delete;
   Precopy& operator=(const Precopy&) = delete;
