@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "ckpt/cgroups.h"
+#include "ckpt/deferred_pages.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
@@ -52,7 +53,7 @@ struct Held {
 // Everything the image holds, collected while the container is frozen.
 Held collect(const ContainerState& state, const DumpOptions& options,
              const cgroup::ContainerCgroup& cgroup, cgroup::Freezer& freezer,
-             cgroup::FreezeGuard& frozen, image::ImageWriter& image) {
+             cgroup::FreezeGuard& frozen, image::ImageWriter& image, DeferredPages* deferred) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   image.put(image::SectionType::kConfig, 0, state.config);
@@ -73,7 +74,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   auto tcp =
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
   dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
-  dump_processes(tree, *seized, image);
+  dump_processes(tree, *seized, image, deferred);
   dump_shared_memory(tree, files, image);
   spdlog::info("collected {} processes", tree.processes.size());
   return {std::move(seized), std::move(tcp)};
@@ -91,23 +92,32 @@ void dump_container(const DumpOptions& options) {
   writer_options.zstd_level = options.zstd_level;
   image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
 
+  // --leave-running: pages are pre-copied while the container runs, written after the thaw.
+  std::unique_ptr<DeferredPages> deferred;
+  if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
+    deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
+
   // 3. freeze; the guard thaws on any failure below.
   auto start = Clock::now();
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
+  TrackingGuard untrack(deferred.get());
 
-  // 4-5. seize, collect and write.
-  auto held = collect(state, options, cgroup, *freezer, frozen, image);
-  image.finish();
+  // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
+  auto held = collect(state, options, cgroup, *freezer, frozen, image, deferred.get());
 
   // 6. finish.
   if (options.leave_running) {
+    if (deferred) deferred->stop_tracking();  // before the processes run again
     held.tcp.reset();     // repair off, network unlocked: the connections carry on
     held.seized.reset();  // detached: registers and signal masks as they were
     frozen.thaw();
     spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
+    if (deferred) deferred->write(image);
+    image.finish();  // the trailer and the fsync after the release too
     return;
   }
+  image.finish();
   // Connections stay in repair mode and the network locked: they close without a RST.
   if (held.tcp) held.tcp->keep_for_kill();
   for (pid_t pid : held.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "ckpt/shmem.h"
+#include "ckpt/page_copy.h"
+#include "ckpt/page_pool.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/proc/maps.h"
 #include "common/proc/pagemap.h"
 #include "common/proc/stat.h"
-#include "common/ptrace/remote_memory.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::dump {
@@ -69,110 +70,78 @@ std::vector<uint64_t> read_auxv(pid_t pid) {
   return auxv;
 }
 
-// Memory faulted in up front: first-touch faults cost ~20 us per page on these machines.
-class PopulatedBuffer {
- public:
-  explicit PopulatedBuffer(size_t size) : size_(size) {
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) throw_errno("mmap {} bytes", size);
-    data_ = static_cast<char*>(p);
-  }
-  ~PopulatedBuffer() { ::munmap(data_, size_); }
-  PopulatedBuffer(const PopulatedBuffer&) = delete;
-  PopulatedBuffer& operator=(const PopulatedBuffer&) = delete;
-  char* data() const { return data_; }
-
- private:
-  char* data_;
-  size_t size_;
-};
-
-bool all_zero(const char* page) {
-  static const char zeros[kPageSize] = {};
-  return std::memcmp(page, zeros, kPageSize) == 0;
-}
-
-// Reads batches of page runs and writes the pages worth keeping to the stream.
+// Reads batches of page runs into one pre-faulted buffer and writes the pages worth keeping.
 class PageCollector {
  public:
-  PageCollector(pid_t pid, image::ImageWriter::Stream& out)
-      : pid_(pid), out_(out), buffer_(kBatchBytes) {}
+  PageCollector(pid_t pid, image::ImageWriter::Stream& out) : pid_(pid), writer_(out) {
+    uint64_t got = 0;
+    buffer_ = pool_.take(kBatchPages, got);
+  }
 
-  void add(uint64_t start, uint64_t pages, bool skip_zero) {
-    while (pages) {
-      uint64_t take = std::min<uint64_t>(pages, (kBatchBytes - queued_) / kPageSize);
-      queue_.push_back({reinterpret_cast<void*>(start), take * kPageSize});
-      skip_zero_.push_back(skip_zero);
-      queued_ += take * kPageSize;
-      start += take * kPageSize;
-      pages -= take;
-      if (queued_ == kBatchBytes) flush();
+  void add(const SavedRun& run) {
+    for (uint64_t done = 0; done < run.pages;) {
+      uint64_t take = std::min(run.pages - done, kBatchPages - queued_);
+      queue_.push_back(
+          {run.start + done * kPageSize, take, buffer_ + queued_ * kPageSize, run.skip_zero});
+      queued_ += take;
+      done += take;
+      if (queued_ == kBatchPages) flush();
     }
   }
 
   records::Pagemap finish() {
     flush();
-    return std::move(map_);
+    return writer_.finish();
   }
 
  private:
-  static constexpr size_t kBatchBytes = 32u << 20;
+  // One stream chunk per batch: reading and compressing on the pool alternate finely.
+  static constexpr uint64_t kBatchPages = (4u << 20) / kPageSize;
 
   void flush() {
-    if (queue_.empty()) return;
-    ptrace::read_ranges(pid_, queue_, buffer_.data());
-    const char* at = buffer_.data();
-    for (size_t i = 0; i < queue_.size(); ++i) {
-      uint64_t address = reinterpret_cast<uint64_t>(queue_[i].iov_base);
-      for (size_t off = 0; off < queue_[i].iov_len; off += kPageSize, at += kPageSize)
-        if (!skip_zero_[i] || !all_zero(at)) keep(address + off, at);
-    }
-    write_pending();
+    read_extents(pid_, queue_, false);
+    for (const auto& extent : queue_) writer_.keep_extent(extent);
+    writer_.flush();
     queue_.clear();
-    skip_zero_.clear();
     queued_ = 0;
   }
 
-  // Consecutive kept pages are consecutive in the buffer too, so they go out in one write.
-  void keep(uint64_t address, const char* page) {
-    auto& runs = map_.runs;
-    if (!runs.empty() && runs.back().start + runs.back().pages * kPageSize == address &&
-        pending_ + pending_size_ == page) {
-      ++runs.back().pages;
-      pending_size_ += kPageSize;
-      return;
-    }
-    write_pending();
-    if (!runs.empty() && runs.back().start + runs.back().pages * kPageSize == address)
-      ++runs.back().pages;
-    else
-      runs.push_back({address, 1});
-    pending_ = page;
-    pending_size_ = kPageSize;
-  }
-
-  void write_pending() {
-    if (pending_size_) out_.write(pending_, pending_size_);
-    pending_size_ = 0;
-  }
-
   pid_t pid_;
-  image::ImageWriter::Stream& out_;
-  PopulatedBuffer buffer_;
-  std::vector<iovec> queue_;
-  std::vector<bool> skip_zero_;
-  size_t queued_ = 0;
-  const char* pending_ = nullptr;
-  size_t pending_size_ = 0;
-  records::Pagemap map_;
+  PageStreamWriter writer_;
+  PagePool pool_;
+  char* buffer_ = nullptr;
+  std::vector<PageExtent> queue_;
+  uint64_t queued_ = 0;
 };
+
+bool same_mapping(const proc::MapEntry& map, const records::Vma& vma) {
+  int prot = (map.read ? PROT_READ : 0) | (map.write ? PROT_WRITE : 0) | (map.exec ? PROT_EXEC : 0);
+  return map.start == vma.start && map.end == vma.end && prot == static_cast<int>(vma.prot) &&
+         map.shared == ((vma.flags & MAP_SHARED) != 0) && map.offset == vma.offset &&
+         map.name == vma.name;
+}
+
+// The VMAs with the VmFlags we use. smaps walks every page table (~0.15 s per GiB on a busy
+// machine), so when `earlier` (read from smaps a moment ago) holds each mapping of the cheap
+// maps listing unchanged, the flags come from there instead.
+std::vector<proc::MapEntry> read_vmas(pid_t pid, const records::MmState* earlier) {
+  if (!earlier) return proc::read_smaps(pid);
+  auto maps = proc::read_maps(pid);
+  size_t at = 0;
+  for (auto& map : maps) {
+    while (at < earlier->vmas.size() && earlier->vmas[at].end <= map.start) ++at;
+    if (at == earlier->vmas.size() || !same_mapping(map, earlier->vmas[at]))
+      return proc::read_smaps(pid);
+    if (earlier->vmas[at].flags & MAP_GROWSDOWN) map.vm_flags = {"gd"};
+  }
+  return maps;
+}
 
 }  // namespace
 
-records::MmState collect_mm(pid_t pid) {
+records::MmState collect_mm(pid_t pid, const records::MmState* earlier) {
   records::MmState mm;
-  for (const auto& map : proc::read_smaps(pid)) mm.vmas.push_back(vma_of(pid, map));
+  for (const auto& map : read_vmas(pid, earlier)) mm.vmas.push_back(vma_of(pid, map));
   proc::Stat stat = proc::read_stat(pid);
   auto& f = mm.fields;
   f.start_code = stat.start_code;
@@ -191,22 +160,29 @@ records::MmState collect_mm(pid_t pid) {
   return mm;
 }
 
-records::Pagemap dump_pages(pid_t pid, const records::MmState& mm,
-                            image::ImageWriter::Stream& out) {
+std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
   std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
   UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!pagemap) throw_errno("open {}", path);
-  PageCollector collector(pid, out);
+  std::vector<SavedRun> runs;
   for (const auto& vma : mm.vmas) {
     bool anonymous = vma.kind == records::VmaKind::kAnonymous;
     bool file = vma.kind == records::VmaKind::kFile || vma.kind == records::VmaKind::kSharedObject;
     if ((!anonymous && !file) || (vma.flags & MAP_SHARED)) continue;
     if (!(vma.prot & PROT_READ)) continue;  // guard pages; never written
-    proc::for_each_saved_run(
-        pagemap.get(), vma.start, vma.end,
-        anonymous ? proc::PageKind::kAnonymous : proc::PageKind::kPrivateFile,
-        [&](uint64_t start, uint64_t pages) { collector.add(start, pages, anonymous); });
+    proc::for_each_saved_run(pagemap.get(), vma.start, vma.end,
+                             anonymous ? proc::PageKind::kAnonymous : proc::PageKind::kPrivateFile,
+                             [&](uint64_t start, uint64_t pages) {
+                               runs.push_back({start, pages, anonymous});
+                             });
   }
+  return runs;
+}
+
+records::Pagemap dump_pages(pid_t pid, const records::MmState& mm,
+                            image::ImageWriter::Stream& out) {
+  PageCollector collector(pid, out);
+  for (const auto& run : saved_runs(pid, mm)) collector.add(run);
   return collector.finish();
 }
 

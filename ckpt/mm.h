@@ -5,13 +5,25 @@
 
 #include <sys/types.h>
 
+#include <vector>
+
 #include "common/image/image.h"
 #include "common/records/mm.h"
 
 namespace ckpt::dump {
 
-// VMAs, mm fields (brk excepted: it needs an injected brk(0)), auxv and exe path.
-records::MmState collect_mm(pid_t pid);
+// VMAs, mm fields (brk excepted: it needs an injected brk(0)), auxv and exe path. `earlier`:
+// the same process's MmState collected a moment ago, which spares reading smaps when no mapping
+// changed since.
+records::MmState collect_mm(pid_t pid, const records::MmState* earlier = nullptr);
+
+// A run of pages of a private mapping that must be saved (see proc::for_each_saved_run).
+struct SavedRun {
+  uint64_t start = 0;
+  uint64_t pages = 0;
+  bool skip_zero = false;  // anonymous memory: all-zero pages need not be stored
+};
+std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm);
 
 // Writes the page stream (kPages, id) and returns the pagemap describing it.
 records::Pagemap dump_pages(pid_t pid, const records::MmState& mm, image::ImageWriter::Stream& out);

@@ -69,7 +69,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
 }
 
 void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids,
-                  image::ImageWriter& image) {
+                  image::ImageWriter& image, DeferredPages* deferred) {
   pid_t pid = entry.host_pid;
   records::ThreadsState threads;
   for (size_t i = 0; i < tids.size(); ++i) {
@@ -80,7 +80,7 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
     threads.threads.push_back(dump_thread(tids[i], ns_tid));
   }
   records::ProcessState process;
-  records::MmState mm = collect_mm(pid);
+  records::MmState mm = collect_mm(pid, deferred ? deferred->earlier_mm(pid) : nullptr);
   records::PosixTimers timers;
   dump_injected(pid, tids, process, threads, mm, timers);
   process.shared_pending = dump_pending(pid, true);
@@ -94,14 +94,15 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   process.comm = stat.comm;
   process.exit_signal = stat.exit_signal;
 
-  auto stream = image.open_stream(SectionType::kPages, pid);
-  records::Pagemap pagemap = dump_pages(pid, mm, *stream);
-  stream->close();
-  uint64_t pages = 0;
-  for (const auto& run : pagemap.runs) pages += run.pages;
-  spdlog::debug("process {}: {} threads, {} vmas, {} pages", pid, tids.size(), mm.vmas.size(),
-                pages);
-  image.put(SectionType::kPagemap, pid, pagemap);
+  if (deferred) {
+    deferred->take(pid, mm);
+  } else {
+    auto stream = image.open_stream(SectionType::kPages, pid);
+    records::Pagemap pagemap = dump_pages(pid, mm, *stream);
+    stream->close();
+    image.put(SectionType::kPagemap, pid, pagemap);
+  }
+  spdlog::debug("process {}: {} threads, {} vmas", pid, tids.size(), mm.vmas.size());
   image.put(SectionType::kMm, pid, mm);
   image.put(SectionType::kThreads, pid, threads);
   image.put(SectionType::kProcess, pid, process);
@@ -111,9 +112,9 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
 }  // namespace
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
-                    image::ImageWriter& image) {
+                    image::ImageWriter& image, DeferredPages* deferred) {
   for (const auto& entry : tree.processes)
-    dump_process(entry, seized.threads(entry.host_pid), image);
+    dump_process(entry, seized.threads(entry.host_pid), image, deferred);
 }
 
 }  // namespace ckpt::dump

@@ -3,13 +3,16 @@
 //   kThreads, kProcess, kMm, kPagemap (records) and kPages (stream), all with id = host pid.
 #pragma once
 
+#include "ckpt/deferred_pages.h"
 #include "ckpt/seize.h"
 #include "common/image/image.h"
 #include "common/records/tree.h"
 
 namespace ckpt::dump {
 
+// With `deferred`, page contents are only copied into it (kPages and kPagemap are written by
+// deferred->write() once the processes run again).
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
-                    image::ImageWriter& image);
+                    image::ImageWriter& image, DeferredPages* deferred = nullptr);
 
 }  // namespace ckpt::dump

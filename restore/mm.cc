@@ -15,15 +15,12 @@
 #include "common/ptrace/remote_memory.h"
 #include "restore/shmem.h"
 #include "restore/mounts.h"
+#include "restore/page_fill.h"
 
 namespace ckpt::restore {
 namespace {
 
-using proc::kPageSize;
 using records::VmaKind;
-
-constexpr uint64_t kPopulateMinPages = 64;
-constexpr int kMadvPopulateWrite = 23;
 
 bool is_vdso_part(VmaKind kind) {
   return kind == VmaKind::kVdso || kind == VmaKind::kVvar || kind == VmaKind::kVvarVclock;
@@ -119,43 +116,6 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
   shared.close_inherited(r);
 }
 
-void populate(Restorer& r, const records::Pagemap& pagemap) {
-  for (const auto& run : pagemap.runs)
-    if (run.pages >= kPopulateMinPages &&
-        r.main().call(SYS_madvise, run.start, run.pages * kPageSize, kMadvPopulateWrite) != 0)
-      spdlog::debug("MADV_POPULATE_WRITE {:#x} failed; pages fault in", run.start);
-}
-
-// Writes the page stream into the runs of the pagemap, chunk by chunk as it decompresses.
-void write_pages(Restorer& r, const records::Pagemap& pagemap, const image::ImageReader& image,
-                 uint64_t id) {
-  size_t run = 0;
-  uint64_t done_in_run = 0;
-  uint64_t total = 0;
-  image.read_stream(image::SectionType::kPages, id, [&](std::span<const std::byte> chunk) {
-    std::vector<iovec> remote;
-    size_t left = chunk.size();
-    while (left) {
-      if (run >= pagemap.runs.size())
-        fail("process {}: page stream longer than its pagemap", r.ns_pid());
-      uint64_t run_bytes = pagemap.runs[run].pages * kPageSize;
-      uint64_t take = std::min<uint64_t>(left, run_bytes - done_in_run);
-      remote.push_back({reinterpret_cast<void*>(pagemap.runs[run].start + done_in_run), take});
-      done_in_run += take;
-      left -= take;
-      if (done_in_run == run_bytes) {
-        ++run;
-        done_in_run = 0;
-      }
-    }
-    ptrace::write_ranges(r.host_pid(), remote, chunk.data());
-    total += chunk.size();
-  });
-  if (run != pagemap.runs.size())
-    fail("process {}: page stream shorter than its pagemap", r.ns_pid());
-  spdlog::debug("process {}: {} MiB of pages written", r.ns_pid(), total >> 20);
-}
-
 void set_protections(Restorer& r, const records::MmState& mm) {
   for (const auto& vma : mm.vmas) {
     if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall || restore_prot(vma) == vma.prot)
@@ -215,8 +175,7 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
                 const image::ImageReader& image, uint64_t image_id) {
   replace_layout(restorer, mm);
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
-  populate(restorer, pagemap);
-  write_pages(restorer, pagemap, image, image_id);
+  fill_pages(restorer, pagemap, image, image_id);
   set_protections(restorer, mm);
   set_mm_fields(restorer, mm.fields);
 }

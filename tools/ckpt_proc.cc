@@ -16,11 +16,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "ckpt/deferred_pages.h"
 #include "ckpt/processes.h"
 #include "ckpt/seize.h"
 #include "common/error.h"
@@ -91,17 +93,31 @@ int run_dump(pid_t pid, const std::string& path, bool leave_running) {
   for (auto& p : tree.processes) pids.push_back(p.host_pid);
   image::ImageWriter image(path, image::make_header("proc-" + std::to_string(pid)));
   image.put(image::SectionType::kProcessTree, 0, tree);
+  // --leave-running: pages pre-copied while the processes run, written after their release.
+  std::unique_ptr<dump::DeferredPages> deferred;
+  if (leave_running && dump::DeferredPages::fits_in_memory(pids))
+    deferred = std::make_unique<dump::DeferredPages>(pids, /*precopy=*/true);
+  auto precopied = Clock::now();
   {
     dump::SeizedProcesses seized(pids);
+    dump::TrackingGuard untrack(deferred.get());
     seized.wait_stopped();
     auto frozen = Clock::now();
-    dump::dump_processes(tree, seized, image);
+    dump::dump_processes(tree, seized, image, deferred.get());
+    if (deferred) deferred->stop_tracking();
     if (!leave_running)
       for (pid_t p : pids) ::kill(p, SIGKILL);
     std::printf("seized_seconds %.4f\n", seconds_since(frozen));
   }
+  if (deferred) {
+    deferred->write(image);
+    std::printf("precopied_pages %lu\nfinal_round_pages %lu\n", deferred->pages_precopied(),
+                deferred->pages_read_in_final_round());
+  }
   image.finish();
-  std::printf("dump_seconds %.4f\nimage_bytes %lu\n", seconds_since(start), image.bytes_written());
+  std::printf("precopy_seconds %.4f\ndump_seconds %.4f\nimage_bytes %lu\n",
+              std::chrono::duration<double>(precopied - start).count(), seconds_since(start),
+              image.bytes_written());
   return 0;
 }
 

@@ -63,6 +63,17 @@ void FileSink::write(std::span<const std::byte> head, std::span<const std::byte>
       next->iov_len -= left;
     }
   }
+  start_writeback();
+}
+
+// Starts writing back each full stretch as soon as it is written, so that commit()'s fsync
+// waits only for the tail instead of the whole image.
+void FileSink::start_writeback() {
+  if (temp_path_.empty() || offset_ - writeback_from_ < kWritebackStretch) return;
+  // Only a hint: on failure the fsync in commit() still does all the work.
+  (void)::sync_file_range(fd_, static_cast<off_t>(writeback_from_),
+                          static_cast<off_t>(offset_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = offset_;
 }
 
 void FileSink::commit() {

@@ -26,11 +26,15 @@ class FileSink {
   void commit();
 
  private:
+  static constexpr uint64_t kWritebackStretch = 16u << 20;
+  void start_writeback();
+
   std::string path_;
   std::string temp_path_;  // empty for stdout
   UniqueFd owned_fd_;
   int fd_ = -1;
   uint64_t offset_ = 0;
+  uint64_t writeback_from_ = 0;  // bytes before it have had their writeback started
   bool committed_ = false;
 };
 

@@ -1,0 +1,98 @@
+#include "ckpt/page_copy.h"
+
+#include <sys/uio.h>
+
+#include <climits>
+#include <cstring>
+
+#include "common/error.h"
+#include "common/proc/pagemap.h"
+
+namespace ckpt::dump {
+
+using proc::kPageSize;
+
+bool all_zero(const char* page) {
+  static const char zeros[kPageSize] = {};
+  return std::memcmp(page, zeros, kPageSize) == 0;
+}
+
+namespace {
+
+constexpr size_t kBatchBytes = 64u << 20;
+
+// One process_vm_readv of extents [first, first + count): local and remote iovecs pair up.
+ssize_t read_batch(pid_t pid, std::span<const PageExtent> batch, size_t& bytes) {
+  iovec local[IOV_MAX], remote[IOV_MAX];
+  bytes = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    size_t size = batch[i].pages * kPageSize;
+    local[i] = {batch[i].data, size};
+    remote[i] = {reinterpret_cast<void*>(batch[i].address), size};
+    bytes += size;
+  }
+  return ::process_vm_readv(pid, local, batch.size(), remote, batch.size(), 0);
+}
+
+}  // namespace
+
+size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial_ok) {
+  size_t done = 0;
+  while (done < extents.size()) {
+    size_t count = 0, bytes = 0;
+    for (size_t i = done; i < extents.size() && count < IOV_MAX && bytes < kBatchBytes; ++i) {
+      bytes += extents[i].pages * kPageSize;
+      ++count;
+    }
+    ssize_t got = read_batch(pid, extents.subspan(done, count), bytes);
+    if (got == static_cast<ssize_t>(bytes)) {
+      done += count;
+      continue;
+    }
+    if (partial_ok) {
+      for (size_t left = got > 0 ? static_cast<size_t>(got) : 0;
+           left >= extents[done].pages * kPageSize; ++done)
+        left -= extents[done].pages * kPageSize;
+      return done;
+    }
+    if (got >= 0) errno = EFAULT;
+    throw_errno("process_vm_readv of {} at {:#x}", pid, extents[done].address);
+  }
+  return done;
+}
+
+void PageStreamWriter::keep(uint64_t address, const char* page) {
+  auto& runs = map_.runs;
+  bool follows = !runs.empty() && runs.back().start + runs.back().pages * kPageSize == address;
+  if (follows && pending_ + pending_size_ == page) {
+    ++runs.back().pages;
+    pending_size_ += kPageSize;
+    return;
+  }
+  flush();
+  if (follows)
+    ++runs.back().pages;
+  else
+    runs.push_back({address, 1});
+  pending_ = page;
+  pending_size_ = kPageSize;
+}
+
+void PageStreamWriter::keep_extent(const PageExtent& extent) {
+  for (uint64_t i = 0; i < extent.pages; ++i) {
+    const char* page = extent.data + i * kPageSize;
+    if (!extent.skip_zero || !all_zero(page)) keep(extent.address + i * kPageSize, page);
+  }
+}
+
+void PageStreamWriter::flush() {
+  if (pending_size_) out_.write(pending_, pending_size_);
+  pending_size_ = 0;
+}
+
+records::Pagemap PageStreamWriter::finish() {
+  flush();
+  return std::move(map_);
+}
+
+}  // namespace ckpt::dump

@@ -1,0 +1,51 @@
+// Copies of a process's pages held in memory (a PagePool), so that a --leave-running dump can
+// release the container before compressing and writing them, and the writing of pages into a
+// kPages stream shared by the streaming and the copying paths.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/image/image.h"
+#include "common/records/mm.h"
+
+namespace ckpt::dump {
+
+// `pages` pages of the process at `address`, copied (or to be copied) to `data`.
+struct PageExtent {
+  uint64_t address = 0;
+  uint64_t pages = 0;
+  char* data = nullptr;
+  bool skip_zero = false;  // all-zero pages need not be stored (anonymous memory)
+};
+
+// Reads every extent with process_vm_readv in large batches. Returns the number of leading
+// extents read completely: all of them, unless `partial_ok` (memory of a running process may go
+// away under us) lets it stop at the first failure instead of throwing.
+size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial_ok);
+
+// Appends pages to a kPages stream and builds the pagemap describing it: consecutive pages that
+// are consecutive in memory too go out in one write.
+class PageStreamWriter {
+ public:
+  explicit PageStreamWriter(image::ImageWriter::Stream& out) : out_(out) {}
+  void keep(uint64_t address, const char* page);
+  // Keeps the pages of `extent` (all-zero ones dropped where allowed).
+  void keep_extent(const PageExtent& extent);
+  // Writes the pages kept so far: before the memory they are in is reused.
+  void flush();
+  records::Pagemap finish();
+
+ private:
+  image::ImageWriter::Stream& out_;
+  const char* pending_ = nullptr;
+  size_t pending_size_ = 0;
+  records::Pagemap map_;
+};
+
+bool all_zero(const char* page);
+
+}  // namespace ckpt::dump

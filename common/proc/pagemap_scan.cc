@@ -1,0 +1,46 @@
+#include "common/proc/pagemap_scan.h"
+
+#include "common/error.h"
+
+namespace ckpt::proc {
+
+std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end, uint64_t required,
+                                  uint64_t excluded) {
+  std::vector<PageRange> out;
+  std::vector<uapi::page_region> regions(4096);
+  for (uint64_t at = start; at < end;) {
+    uapi::pm_scan_arg arg{};
+    arg.size = sizeof arg;
+    arg.start = at;
+    arg.end = end;
+    arg.vec = reinterpret_cast<uint64_t>(regions.data());
+    arg.vec_len = regions.size();
+    arg.category_mask = required | excluded;
+    arg.category_inverted = excluded;
+    arg.return_mask = required | excluded;
+    int found = ::ioctl(pagemap_fd, uapi::kPagemapScan, &arg);
+    if (found < 0) throw_errno("PAGEMAP_SCAN {:#x}-{:#x}", at, end);
+    for (int i = 0; i < found; ++i) {
+      if (!out.empty() && out.back().end == regions[i].start)
+        out.back().end = regions[i].end;
+      else
+        out.push_back({regions[i].start, regions[i].end});
+    }
+    if (arg.walk_end <= at) fail("PAGEMAP_SCAN made no progress at {:#x}", at);
+    at = arg.walk_end;
+  }
+  return out;
+}
+
+void write_protect_present(int pagemap_fd, uint64_t start, uint64_t end) {
+  uapi::pm_scan_arg arg{};
+  arg.size = sizeof arg;
+  arg.flags = uapi::kScanWpMatching | uapi::kScanCheckWpAsync;
+  arg.start = start;
+  arg.end = end;
+  arg.category_anyof_mask = kPagePresent | kPageSwapped;
+  if (::ioctl(pagemap_fd, uapi::kPagemapScan, &arg) < 0)
+    throw_errno("PAGEMAP_SCAN write-protect {:#x}-{:#x}", start, end);
+}
+
+}  // namespace ckpt::proc
