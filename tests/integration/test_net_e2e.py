@@ -76,8 +76,18 @@ def run_echo_container(containers, env, bridge, subnet):
                              ECHO_SERVER, "7000")
 
 
+def open_connections(cid):
+    """TCP sockets of the container's netns that are neither listening nor in TIME_WAIT."""
+    pid = container_info(cid)["init_pid"]
+    rows = [l.split() for l in sh("nsenter", "-t", str(pid), "-n", "cat", "/proc/net/tcp",
+                                  "/proc/net/tcp6").stdout.splitlines()]
+    return [r for r in rows if len(r) > 3 and r[0] != "sl" and r[3] not in ("0A", "06")]
+
+
 def dump_or_skip_for_sockets(cid, image):
-    """Dumps; skips while sockets cannot be checkpointed (they are refused in one line)."""
+    """Dumps once the probes' connections are closed (an established connection would need
+    --tcp-established); skips while sockets cannot be checkpointed (refused in one line)."""
+    wait_until(lambda: not open_connections(cid), what="the probe connections to close")
     proc = run_ckpt("dump", cid, "-o", image, check=False)
     if proc.returncode != 0 and "unsupported file type socket" in proc.stderr:
         pytest.skip("the echo server's sockets cannot be checkpointed yet: " + proc.stderr.strip())

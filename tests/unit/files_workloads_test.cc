@@ -111,10 +111,10 @@ ckpt::dump::CollectedFiles collect_and_resume(Workload& workload) {
 
 TEST_CASE("collecting the files of files_pipes leaves its pipes as they were", "[root]") {
   if (files_test::skip_unless_root()) return;
-  Workload workload("files_pipes", 4);
+  Workload workload("files_pipes", 10);
   auto collected = collect_and_resume(workload);
-  CHECK(collected.state.processes.size() == 4);
-  CHECK(collected.state.pipes.size() == 5);  // four ring pipes and the held one
+  CHECK(collected.state.processes.size() == 10);
+  CHECK(collected.state.pipes.size() == 11);  // ten ring pipes and the held one
   auto held = std::find_if(collected.state.pipes.begin(), collected.state.pipes.end(),
                            [](const auto& p) { return p.capacity == 256u << 10; });
   REQUIRE(held != collected.state.pipes.end());
