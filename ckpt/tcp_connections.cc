@@ -1,6 +1,9 @@
 #include "ckpt/tcp_connections.h"
 
 #include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -82,6 +85,40 @@ void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOpti
   }
 }
 
+bool same_queues(const TcpSnapshot& a, const TcpSnapshot& b) {
+  const auto& x = a.record;
+  const auto& y = b.record;
+  return a.complete() && b.complete() && x.send_seq == y.send_seq && x.recv_seq == y.recv_seq &&
+         x.send_queue_len == y.send_queue_len && x.unsent_len == y.unsent_len &&
+         x.recv_queue_len == y.recv_queue_len && x.snd_wnd == y.snd_wnd && x.rcv_wnd == y.rcv_wnd &&
+         a.queued == b.queued;
+}
+
+std::vector<TcpSnapshot> read_all(const std::vector<FoundConnection>& found,
+                                  const std::vector<std::unique_ptr<RepairMode>>& repairs) {
+  std::vector<TcpSnapshot> snapshots;
+  for (size_t i = 0; i < found.size(); ++i)
+    snapshots.push_back(read_connection(*repairs[i], found[i].facts));
+  return snapshots;
+}
+
+// Repair mode does not stop the kernel: a connection whose peer is inside the container too
+// (over lo, which no lock holds) still moves bytes to the peer's receive queue and acks them,
+// until the frozen reader's buffer is full. Reads until two rounds in a row agree.
+std::vector<TcpSnapshot> read_until_settled(
+    const std::vector<FoundConnection>& found,
+    const std::vector<std::unique_ptr<RepairMode>>& repairs) {
+  std::vector<TcpSnapshot> previous = read_all(found, repairs);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<TcpSnapshot> current = read_all(found, repairs);
+    bool settled = std::equal(previous.begin(), previous.end(), current.begin(), same_queues);
+    if (settled) return current;
+    previous = std::move(current);
+    ::usleep(10000);
+  }
+  fail("TCP connections kept changing for 2 s while the container was frozen");
+}
+
 }  // namespace
 
 bool is_tcp_connection(pid_t pid, int fd) {
@@ -104,15 +141,15 @@ std::unique_ptr<DumpedTcpConnections> dump_tcp_connections(const records::FilesS
   if (found.empty()) return nullptr;
   check_dumpable(found, options);
   auto dumped = std::make_unique<DumpedTcpConnections>(options.lock_links);
+  for (auto& c : found) dumped->add(std::make_unique<RepairMode>(std::move(c.sock)));
+  std::vector<TcpSnapshot> snapshots = read_until_settled(found, dumped->repairs());
   records::TcpConnections record;
-  for (auto& c : found) {
-    auto repair = std::make_unique<RepairMode>(std::move(c.sock));
-    TcpSnapshot snapshot = read_connection(*repair, c.facts);
-    dumped->add(std::move(repair));
-    snapshot.record.id = c.id;
+  for (size_t i = 0; i < found.size(); ++i) {
+    TcpSnapshot& snapshot = snapshots[i];
+    snapshot.record.id = found[i].id;
     if (!snapshot.queued.empty())
-      image.put_bytes(image::SectionType::kSocketData, c.id, snapshot.queued);
-    spdlog::debug("tcp: {} (send queue {}, receive queue {})", describe_connection(c.facts),
+      image.put_bytes(image::SectionType::kSocketData, found[i].id, snapshot.queued);
+    spdlog::debug("tcp: {} (send queue {}, receive queue {})", describe_connection(found[i].facts),
                   snapshot.record.send_queue_len, snapshot.record.recv_queue_len);
     record.connections.push_back(std::move(snapshot.record));
   }

@@ -35,6 +35,7 @@ class DumpedTcpConnections {
   DumpedTcpConnections(std::vector<std::string> lock_links);
   void add(std::unique_ptr<RepairMode> repair) { repairs_.push_back(std::move(repair)); }
   void keep_for_kill();
+  const std::vector<std::unique_ptr<RepairMode>>& repairs() const { return repairs_; }
 
  private:
   netns::HostLinksDown lock_;  // released after the repairs (members die in reverse order)

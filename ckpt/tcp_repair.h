@@ -49,9 +49,15 @@ class RepairMode {
 struct TcpSnapshot {
   records::TcpConnection record;
   std::string queued;
+
+  bool complete() const {
+    return queued.size() == size_t{record.send_queue_len} + record.recv_queue_len;
+  }
 };
 
-// Reads a connection in repair mode (`facts` from probe_tcp_connection on the same socket).
+// Reads a connection in repair mode; `queued` may hold fewer bytes than the queue lengths say
+// when the queues changed while they were read (complete() tells). (`facts` from
+// probe_tcp_connection on the same socket).
 TcpSnapshot read_connection(const RepairMode& repair, const TcpSocketFacts& facts);
 
 }  // namespace ckpt::dump

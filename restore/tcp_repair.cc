@@ -125,8 +125,8 @@ UniqueFd repair_connection(const records::TcpConnection& c, std::string_view que
   set_socket_options(sock.get(), c);
   bind_and_connect(sock.get(), c);
   set_handshake_options(sock.get(), c);
-  set_window(sock.get(), c);
   refill_queues(sock.get(), c, queued);
+  set_window(sock.get(), c);  // after the receive queue: rcv_wup may not be beyond rcv_nxt
   return sock;
 }
 
