@@ -22,6 +22,8 @@
 
 namespace ckpt::restore {
 
+class TcpConnectionsRestore;
+
 class OpenedFiles {
  public:
   virtual ~OpenedFiles() = default;
@@ -39,6 +41,10 @@ struct FilesRestoreContext {
   std::vector<int> keep_fds;
   // kMemfd description id -> an fd on its memfd, made by restore/shmem.h before the files open.
   std::map<uint64_t, int> memfd_fds;
+  // Established TCP connections: rebuilt in repair mode (restore/tcp_connections.h), or closed
+  // with `tcp_close`. open_files() fills `tcp` from the image.
+  bool tcp_close = false;
+  TcpConnectionsRestore* tcp = nullptr;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
