@@ -13,9 +13,9 @@
 namespace ckpt::dump {
 namespace {
 
-// The value in bytes of a "Key:   123 kB" line of a /proc file.
+// The value in bytes of a "Key:   123 kB" line of a /proc file (0 without one).
 uint64_t kib_field(const std::string& path, const std::string& key) {
-  std::istringstream text(fs::read_file(path));
+  std::istringstream text(fs::try_read_file(path).value_or(""));  // a process may be gone
   for (std::string line; std::getline(text, line);)
     if (line.rfind(key, 0) == 0) return std::stoull(line.substr(key.size())) * 1024;
   return 0;

@@ -73,7 +73,8 @@ std::vector<uint64_t> read_auxv(pid_t pid) {
 // Reads batches of page runs into one pre-faulted buffer and writes the pages worth keeping.
 class PageCollector {
  public:
-  PageCollector(pid_t pid, image::ImageWriter::Stream& out) : pid_(pid), writer_(out) {
+  PageCollector(pid_t pid, image::ImageWriter::Stream& out)
+      : pid_(pid), writer_(out), pool_(kBatchPages * kPageSize) {
     uint64_t got = 0;
     buffer_ = pool_.take(kBatchPages, got);
   }

@@ -11,7 +11,8 @@ namespace ckpt::dump {
 
 class PagePool {
  public:
-  PagePool() = default;
+  // Memory is faulted in by blocks of `block_bytes`.
+  explicit PagePool(uint64_t block_bytes = 64u << 20) : block_bytes_(block_bytes) {}
   ~PagePool();
   PagePool(const PagePool&) = delete;
   PagePool& operator=(const PagePool&) = delete;
@@ -20,12 +21,12 @@ class PagePool {
   void reserve(uint64_t bytes);
   // Contiguous room for up to `pages` pages (at least one); `got` says how many.
   char* take(uint64_t pages, uint64_t& got);
-  uint64_t bytes_faulted() const { return blocks_.size() * kBlockBytes; }
+  uint64_t bytes_faulted() const { return blocks_.size() * block_bytes_; }
 
  private:
-  static constexpr uint64_t kBlockBytes = 64u << 20;
   void add_block();
 
+  uint64_t block_bytes_;
   std::vector<char*> blocks_;
   size_t current_ = 0;  // block being handed out
   uint64_t used_ = 0;   // bytes of it handed out

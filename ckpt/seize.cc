@@ -50,7 +50,13 @@ SeizedProcesses::SeizedProcesses(const std::vector<pid_t>& pids) {
     for (pid_t pid : pids) seize_process(pid);
   } catch (...) {
     for (auto& [pid, tids] : threads_)
-      for (pid_t tid : tids) ptrace::detach(tid);
+      for (pid_t tid : tids) {
+        try {
+          ptrace::detach(tid);
+        } catch (const Error& e) {  // not stopped yet: let go when we exit
+          spdlog::debug("{}", e.what());
+        }
+      }
     throw;
   }
 }
@@ -64,7 +70,10 @@ void SeizedProcesses::seize_process(pid_t pid) {
     for (pid_t tid : now) {
       if (done.count(tid)) continue;
       done.insert(tid);
-      if (!ptrace::seize(tid, ptrace::default_options())) continue;  // exited meanwhile
+      // Without EXITKILL until stopped: a thread we fail to stop (and so cannot detach) is let go
+      // when we exit instead of killed, so a failed dump leaves the container running.
+      if (!ptrace::seize(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
+        continue;  // exited meanwhile
       seized.push_back(tid);
       added = true;
       if (!ptrace::interrupt(tid)) fail("thread {} of {} vanished while being seized", tid, pid);
@@ -80,7 +89,10 @@ void SeizedProcesses::seize_process(pid_t pid) {
 void SeizedProcesses::wait_stopped() {
   if (stopped_) return;
   for (auto& [pid, tids] : threads_)
-    for (pid_t tid : tids) wait_interrupt_stop(pid, tid);
+    for (pid_t tid : tids) {
+      wait_interrupt_stop(pid, tid);
+      ptrace::set_options(tid, ptrace::default_options());
+    }
   stopped_ = true;
 }
 
