@@ -13,7 +13,7 @@
 
 namespace ckpt::dump {
 
-// How restore can make each of `container`'s mounts again. `host`: our own mountinfo, to tell
+// How restore can make each of `container`'s mounts again, parents before children. `host`: our own mountinfo, to tell
 // the host's mounts (kept by a container without a rootfs) and bind mounts of host paths.
 // Throws for a mount that cannot be made again (e.g. a block device mounted inside).
 records::MountNamespace classify_mounts(const std::vector<proc::MountInfo>& container,

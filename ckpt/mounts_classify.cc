@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <sstream>
 
 #include "ckpt/mounts.h"
@@ -86,6 +87,27 @@ MountKind kind_of(const proc::MountInfo& m, const std::vector<Seen>& seen,
       m.mount_point, m.fstype, m.source);
 }
 
+// mountinfo lists mounts by id, and a mount made earlier (e.g. a bind source taken before
+// pivot_root) may sit on one made later: reorder so that every mount follows its parent.
+std::vector<proc::MountInfo> parents_first(const std::vector<proc::MountInfo>& mounts) {
+  std::set<int> listed, placed;
+  for (const auto& m : mounts) listed.insert(m.id);
+  std::vector<proc::MountInfo> out;
+  bool progress = true;
+  while (out.size() < mounts.size() && progress) {
+    progress = false;
+    for (const auto& m : mounts) {
+      if (placed.count(m.id) || (listed.count(m.parent) && !placed.count(m.parent))) continue;
+      out.push_back(m);
+      placed.insert(m.id);
+      progress = true;
+    }
+  }
+  for (const auto& m : mounts)  // a parent cycle cannot happen; keep anything left anyway
+    if (!placed.count(m.id)) out.push_back(m);
+  return out;
+}
+
 }  // namespace
 
 uint64_t mount_flags(const std::string& mount_options) {
@@ -117,7 +139,7 @@ records::MountNamespace classify_mounts(const std::vector<proc::MountInfo>& cont
                                         const std::vector<proc::MountInfo>& host, bool has_rootfs) {
   records::MountNamespace ns;
   std::vector<Seen> seen;
-  for (const auto& m : container) {
+  for (const auto& m : parents_first(container)) {
     MountRecord r;
     r.id = static_cast<uint64_t>(m.id);
     r.parent_id = static_cast<uint64_t>(m.parent);

@@ -5,6 +5,7 @@ count must continue through the restored mount.
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_mounts.py
 """
+import json
 import os
 import shutil
 import stat
@@ -187,3 +188,25 @@ def test_mounts_made_inside_the_container_come_back_in_order(containers, tmp_pat
     assert (mnt / "x").read_text() == "inner\n"
     # The bind shows the restored tmpfs's directory: the shell's writes land in /data/sub.
     assert_counts_on(root_of(restored) / "data" / "sub" / "log", len(counts(mnt / "log")))
+
+
+def test_tmpfs_of_a_container_without_rootfs_comes_back_and_host_mounts_stay_the_hosts(
+        containers, tmp_path):
+    data = tmp_path / "data"
+    cid = containers.run(*counting_into(f"{data}/log", f"echo kept > {data}/f;"),
+                         opts=["--tmpfs", f"{data}:size=4m"])
+    inside = root_of(cid) / str(data).lstrip("/")
+    wait_until(lambda: len(counts(inside / "log")) >= 3, what="the counter")
+    assert not (data / "log").exists(), "the tmpfs is the container's, not on the host"
+    image = tmp_path / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    mounts = {m["mount_point"]: m for m in
+              json.loads(run_ckpt("inspect", "--json", image).stdout)["mounts"]["mounts"]}
+    assert mounts[str(data)]["kind"] == "tmpfs" and mounts[str(data)]["has_contents"]
+    assert mounts["/"]["kind"] == "host" and not mounts["/"]["has_contents"]
+    restored = containers.track(unique("tmpfs-h"))
+    run_ckpt("restore", image, "--name", restored)
+    inside = root_of(restored) / str(data).lstrip("/")
+    assert (inside / "f").read_text() == "kept\n"
+    assert_counts_on(inside / "log", len(counts(inside / "log")))
+    assert not (data / "log").exists()

@@ -1,6 +1,7 @@
 #include <sys/mount.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "ckpt/mounts.h"
 #include "common/error.h"
@@ -105,4 +106,21 @@ TEST_CASE("--mount-map moves a host path and everything below it, longest match 
   CHECK(map.map("/srv/a/x") == "/elsewhere/x");
   CHECK(map.map("/srvx") == "/srvx");
   CHECK_THROWS_AS(restore::MountMap({"relative=/x"}), Error);
+}
+
+TEST_CASE("mounts are recorded parents first even when mountinfo lists a child earlier") {
+  // The bind (id 290, made before the rootfs mount 300) sits on the rootfs.
+  const char* container =
+      "290 300 254:0 /srv/in /in rw,relatime - ext4 /dev/vda rw\n"
+      "300 299 254:0 /tmp/root / rw,relatime - ext4 /dev/vda rw\n"
+      "305 311 0:95 / /data/deep rw,relatime - tmpfs tmpfs rw\n"
+      "311 300 0:94 / /data rw,relatime - tmpfs tmpfs rw\n";
+  auto ns = classify(container, true);
+  REQUIRE(ns.mounts.size() == 4);
+  std::map<uint64_t, size_t> position;
+  for (size_t i = 0; i < ns.mounts.size(); ++i) position[ns.mounts[i].id] = i;
+  CHECK(ns.mounts[0].mount_point == "/");
+  CHECK(position.at(290) > position.at(300));
+  CHECK(position.at(305) > position.at(311));
+  CHECK(ns.mounts[position.at(290)].kind == MountKind::kHostBind);
 }
