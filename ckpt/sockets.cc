@@ -9,20 +9,20 @@
 
 namespace ckpt::dump {
 
-namespace {
-
-int int_option(int fd, int level, int name) {
-  return socket_int_option(fd, level, name);
-}
-
-}  // namespace
-
-int socket_int_option(int fd, int level, int name) {
+int int_sockopt(int fd, int level, int name) {
   int value = 0;
   socklen_t len = sizeof value;
   if (::getsockopt(fd, level, name, &value, &len) != 0) return 0;
   return value;
 }
+
+namespace {
+
+int int_option(int fd, int level, int name) {
+  return int_sockopt(fd, level, name);
+}
+
+}  // namespace
 
 std::optional<records::ListeningSocket> probe_listening_socket(pid_t pid, int fd) {
   UniqueFd sock = proc::take_fd(pid, fd);

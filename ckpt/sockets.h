@@ -12,8 +12,8 @@
 
 namespace ckpt::dump {
 
-// getsockopt() of an int option; 0 when the socket does not have it.
-int socket_int_option(int fd, int level, int name);
+// An int socket option; 0 when it cannot be read.
+int int_sockopt(int fd, int level, int name);
 
 // The listening TCP socket behind fd `fd` of `pid`; nullopt for any other kind of socket.
 std::optional<records::ListeningSocket> probe_listening_socket(pid_t pid, int fd);

@@ -13,7 +13,7 @@ namespace ckpt::dump {
 namespace {
 
 int int_option(int fd, int level, int name) {
-  return socket_int_option(fd, level, name);
+  return int_sockopt(fd, level, name);
 }
 
 bool is_unbound(const sockaddr_storage& addr) {

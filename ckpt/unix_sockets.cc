@@ -22,7 +22,7 @@ using records::UnixSocket;
 using records::UnixSocketState;
 
 int int_option(int fd, int name) {
-  return socket_int_option(fd, SOL_SOCKET, name);
+  return int_sockopt(fd, SOL_SOCKET, name);
 }
 
 // sun_path as bound: path names without their trailing NULs, abstract names exactly.
