@@ -22,6 +22,7 @@ struct FdFacts {
   bool on_mqueue_fs = false;  // a POSIX message queue
   long fs_magic = 0;          // statfs f_type of the file's filesystem (0 if unknown)
   std::optional<records::ListeningSocket> listening;  // a listening TCP socket
+  bool tcp_connection = false;                        // a connected TCP socket (tcp_connections.h)
 };
 
 // The file the container uses as its console (stdout/stderr), by identity.

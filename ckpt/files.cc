@@ -35,7 +35,7 @@ void write_deleted_file(image::ImageWriter& image, uint64_t data_id, FdRef ref) 
 
 }  // namespace
 
-void dump_files(const FilesContext& context, image::ImageWriter& image) {
+records::FilesState dump_files(const FilesContext& context, image::ImageWriter& image) {
   CollectedFiles collected = collect_files(context);
   image.put(SectionType::kFiles, 0, collected.state);
   write_event_files(collected.state, image);
@@ -47,6 +47,7 @@ void dump_files(const FilesContext& context, image::ImageWriter& image) {
   spdlog::debug("files: {} descriptions, {} pipes, {} deleted files",
                 collected.state.descriptions.size(), collected.state.pipes.size(),
                 collected.deleted_files.size());
+  return std::move(collected.state);
 }
 
 }  // namespace ckpt::dump

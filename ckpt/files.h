@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/image/image.h"
+#include "common/records/files.h"
 
 namespace ckpt::dump {
 
@@ -18,8 +19,8 @@ struct FilesContext {
 };
 
 // Collects the fd tables of all processes and writes section kFiles (id 0) plus kFileData
-// sections. Throws Error naming pid, fd and type for an fd kind that is not supported, before
-// anything is written.
-void dump_files(const FilesContext& context, image::ImageWriter& image);
+// sections; returns the record written. Throws Error naming pid, fd and type for an fd kind
+// that is not supported, before anything is written.
+records::FilesState dump_files(const FilesContext& context, image::ImageWriter& image);
 
 }  // namespace ckpt::dump

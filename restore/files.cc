@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/records/files.h"
 #include "restore/files_open.h"
+#include "restore/tcp_connections.h"
 
 namespace ckpt::restore {
 
@@ -17,7 +18,10 @@ std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
   records::EventFilesState events;
   if (image.has(image::SectionType::kEventFiles, 0))
     events = image.get<records::EventFilesState>(image::SectionType::kEventFiles, 0);
-  return open_files_from(state, read_data, context, events);
+  TcpConnectionsRestore tcp(image, context.tcp_close);
+  FilesRestoreContext with_tcp = context;
+  with_tcp.tcp = &tcp;
+  return open_files_from(state, read_data, with_tcp, events);
 }
 
 }  // namespace ckpt::restore

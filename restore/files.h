@@ -21,6 +21,8 @@
 
 namespace ckpt::restore {
 
+class TcpConnectionsRestore;
+
 class OpenedFiles {
  public:
   virtual ~OpenedFiles() = default;
@@ -36,6 +38,10 @@ struct FilesRestoreContext {
   // fds of the restorer that install_fds() leaves open (e.g. a control socket). They must not
   // be any fd number the restored processes use; install_fds() throws if one is.
   std::vector<int> keep_fds;
+  // Established TCP connections: rebuilt in repair mode (restore/tcp_connections.h), or closed
+  // with `tcp_close`. open_files() fills `tcp` from the image.
+  bool tcp_close = false;
+  TcpConnectionsRestore* tcp = nullptr;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
