@@ -4,6 +4,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "ckpt/event_files.h"
 #include "common/error.h"
 #include "common/fs.h"
@@ -13,9 +15,11 @@ namespace ckpt::dump {
 
 namespace {
 
-// Whether fd `fd` of `pid` is the file that epoll `epoll` watches under fd number `tfd`.
-bool is_watched_file(pid_t pid, int fd, const HeldFd& epoll, int tfd) {
-  kcmp_epoll_slot slot{static_cast<__u32>(epoll.fd), static_cast<__u32>(tfd), 0};
+// Whether fd `fd` of `pid` is the file that epoll `epoll` watches under fd number `tfd`, the
+// `toff`-th watch with that fd number (in fdinfo order; two files may be watched under one
+// number when the first was closed and the number reused).
+bool is_watched_file(pid_t pid, int fd, const HeldFd& epoll, int tfd, unsigned toff) {
+  kcmp_epoll_slot slot{static_cast<__u32>(epoll.fd), static_cast<__u32>(tfd), toff};
   long r = ::syscall(SYS_kcmp, pid, epoll.host_pid, KCMP_EPOLL_TFD, fd, &slot);
   if (r < 0 && errno != ENOENT && errno != EBADF)
     throw_errno("kcmp(KCMP_EPOLL_TFD) pid {} fd {}", pid, fd);
@@ -31,7 +35,7 @@ const HeldFd* find_fd(const std::vector<HeldFd>& fds, pid_t host_pid, int fd) {
 
 // Prefers a process that holds the epoll and holds the watched file at the watch's fd number
 // (where EPOLL_CTL_ADD can be done again as it was); else any fd of the file (fd closed since).
-records::EpollWatch locate_watch(const proc::EpollTarget& t, uint64_t epoll_id,
+records::EpollWatch locate_watch(const proc::EpollTarget& t, unsigned toff, uint64_t epoll_id,
                                  const std::vector<HeldFd>& fds) {
   records::EpollWatch w;
   w.fd = t.fd;
@@ -40,7 +44,7 @@ records::EpollWatch locate_watch(const proc::EpollTarget& t, uint64_t epoll_id,
   for (const HeldFd& holder : fds) {
     if (holder.description != epoll_id) continue;
     const HeldFd* same_number = find_fd(fds, holder.host_pid, t.fd);
-    if (same_number && is_watched_file(holder.host_pid, t.fd, holder, t.fd)) {
+    if (same_number && is_watched_file(holder.host_pid, t.fd, holder, t.fd, toff)) {
       w.target = same_number->description;
       w.ns_pid = holder.ns_pid;
       return w;
@@ -51,7 +55,7 @@ records::EpollWatch locate_watch(const proc::EpollTarget& t, uint64_t epoll_id,
     if (h.description == epoll_id) epoll = epoll ? epoll : &h;
   }
   for (const HeldFd& candidate : fds) {
-    if (is_watched_file(candidate.host_pid, candidate.fd, *epoll, t.fd)) {
+    if (is_watched_file(candidate.host_pid, candidate.fd, *epoll, t.fd, toff)) {
       w.target = candidate.description;
       return w;
     }
@@ -66,8 +70,9 @@ records::EpollInstance collect_epoll(uint64_t id, const HeldFd& at,
   std::string path = "/proc/" + std::to_string(at.host_pid) + "/fdinfo/" + std::to_string(at.fd);
   records::EpollInstance epoll;
   epoll.id = id;
+  std::map<int, unsigned> seen;  // fd number -> watches with it so far
   for (const proc::EpollTarget& t : proc::parse_epoll_targets(fs::read_file(path)))
-    epoll.watches.push_back(locate_watch(t, id, fds));
+    epoll.watches.push_back(locate_watch(t, seen[t.fd]++, id, fds));
   return epoll;
 }
 

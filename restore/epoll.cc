@@ -18,11 +18,11 @@ const records::FdEntry* fd_of_description(const records::ProcessFiles& process, 
   return nullptr;
 }
 
-bool uses_fd(const records::ProcessFiles& process, int fd) {
+const records::FdEntry* entry_of_fd(const records::ProcessFiles& process, int fd) {
   for (const auto& entry : process.fds) {
-    if (entry.fd == fd) return true;
+    if (entry.fd == fd) return &entry;
   }
-  return false;
+  return nullptr;
 }
 
 void add_watch(int epoll_fd, const records::EpollWatch& w, pid_t ns_pid) {
@@ -34,19 +34,26 @@ void add_watch(int epoll_fd, const records::EpollWatch& w, pid_t ns_pid) {
 }
 
 // The watched fd was closed after the watch was added (the file lives on at another fd): the
-// file is put at that fd number for the time of EPOLL_CTL_ADD; install_fds closes it after.
+// file is put at that fd number for the time of EPOLL_CTL_ADD. If the process uses that number
+// for another file now, that file is moved aside meanwhile and put back.
 void add_watch_of_closed_fd(int epoll_fd, const records::EpollWatch& w,
                             const records::ProcessFiles& process,
                             const std::map<uint64_t, UniqueFd>& high) {
-  if (uses_fd(process, w.fd))
-    fail("pid {}: epoll watch of fd {} cannot be restored: that fd is another file now",
-         process.ns_pid, w.fd);
   auto target = high.find(w.target);
   if (target == high.end())
     fail("pid {}: epoll watch of fd {}: description {} not opened", process.ns_pid, w.fd, w.target);
+  const records::FdEntry* occupant = entry_of_fd(process, w.fd);
+  UniqueFd aside;
+  if (occupant) {
+    aside = UniqueFd(::fcntl(w.fd, F_DUPFD_CLOEXEC, 0));
+    if (!aside) throw_errno("pid {}: move fd {} aside for an epoll watch", process.ns_pid, w.fd);
+  }
   if (::dup3(target->second.get(), w.fd, O_CLOEXEC) < 0)
     throw_errno("pid {}: dup3 to fd {} for an epoll watch", process.ns_pid, w.fd);
   add_watch(epoll_fd, w, process.ns_pid);
+  if (!occupant) return;  // install_fds closes it with the other fds it does not keep
+  if (::dup3(aside.get(), w.fd, occupant->cloexec ? O_CLOEXEC : 0) < 0)
+    throw_errno("pid {}: put fd {} back after an epoll watch", process.ns_pid, w.fd);
 }
 
 }  // namespace

@@ -96,7 +96,9 @@ void restore_container(const RestoreOptions& options) {
   RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
   state.config.rootfs = rootfs.path();
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
-  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}};
+  FilesRestoreContext files_context;
+  files_context.console_path = state.console_path().string();
+  files_context.console_fd = STDOUT_FILENO;
   files_context.tcp_close = options.tcp_close;
   RootTaskSpec spec{uts, rootfs.path(), rebuilt_net ? rebuilt_net->fd() : -1,
                     state.console_path().string(), {}, {}};

@@ -1,5 +1,6 @@
 // Event fds across a checkpoint. A "check" epoll watches, each with its own data: a pipe holding
-// one byte (level-triggered), an eventfd (edge-triggered), a one-shot timerfd due 1 s after
+// one byte (level-triggered), an eventfd (edge-triggered; and level-triggered under an fd
+// number closed since and reused by a timerfd), a one-shot timerfd due 1 s after
 // start, a signalfd for SIGUSR1 (blocked) and an inotify instance watching <result>.watch for
 // IN_CREATE (its wd is 2: wd 1 was removed); a third epoll watches the check epoll. The main loop
 // waits on a second epoll for a periodic 20 ms timerfd. Also held: a 1-hour timerfd,
@@ -28,6 +29,7 @@ enum {
   kOnceData = 0x4444,
   kSignalData = 0x6666,
   kInotifyData = 0x7777,
+  kClosedFdData = 0x9999,
   kModData = 0x5555
 };
 
@@ -78,8 +80,13 @@ static void set_up(const char* result) {
   sigaddset(&usr1, SIGUSR1);
   sigprocmask(SIG_BLOCK, &usr1, NULL);
   signal_fd = signalfd(-1, &usr1, SFD_NONBLOCK | SFD_CLOEXEC);
+  check_ep = epoll_create1(0);
   if (pipe(pipe_fds) != 0 || write(pipe_fds[1], "x", 1) != 1) zdtm_fail("pipe: %m");
   event_fd = eventfd(0, EFD_NONBLOCK);
+  // A watch of the eventfd under an fd number closed since and reused by the next timerfd.
+  int closed = dup(event_fd);
+  watch(check_ep, closed, EPOLLIN, kClosedFdData);
+  close(closed);
   once_fd = timer(CLOCK_MONOTONIC, 1, 0, 0);
   long_fd = timer(CLOCK_BOOTTIME, 3600, 0, 0);
   periodic_fd = timer(CLOCK_MONOTONIC, 0, 20000000, 20);
@@ -89,7 +96,6 @@ static void set_up(const char* result) {
   proc_fd = open("/proc/self/status", O_RDONLY);
   if (signal_fd < 0 || event_fd < 0 || proc_fd < 0 || read(proc_fd, head, 5) != 5)
     zdtm_fail("set up: %m");
-  check_ep = epoll_create1(0);
   watch(check_ep, pipe_fds[0], EPOLLIN, kPipeData);
   watch(check_ep, event_fd, EPOLLIN | EPOLLET, kEventData);
   watch(check_ep, once_fd, EPOLLIN, kOnceData);
@@ -125,6 +131,9 @@ static unsigned ready_watches(int timeout_ms) {
         break;
       case kModData:
         seen |= 32;
+        break;
+      case kClosedFdData:
+        seen |= 64;
         break;
       default:
         zdtm_fail("epoll data %llx unknown", (unsigned long long)events[i].data.u64);
@@ -163,10 +172,11 @@ static void check_epoll(void) {
   }
   if ((seen & 29) != 29)
     zdtm_fail("check epoll reported %x, want pipe, timer, signal, inotify", seen);
-  if (seen & 2) zdtm_fail("eventfd reported before it was written");
+  if (seen & (2 | 64)) zdtm_fail("eventfd reported before it was written");
   uint64_t one = 1, expirations = 0;
   if (write(event_fd, &one, sizeof one) != sizeof one) zdtm_fail("write eventfd: %m");
-  if (!(ready_watches(1000) & 2)) zdtm_fail("eventfd write not reported");
+  unsigned written = ready_watches(1000);
+  if ((written & (2 | 64)) != (2 | 64)) zdtm_fail("eventfd write reported as %x", written);
   if (ready_watches(100) & 2) zdtm_fail("edge-triggered eventfd reported twice");
   if (read(once_fd, &expirations, sizeof expirations) != 8 || expirations != 1)
     zdtm_fail("one-shot timerfd: %llu expirations", (unsigned long long)expirations);
