@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -156,6 +157,14 @@ Fact pidfd_getfd() {
   return {"pidfd_getfd", Level::kOk, "fds are taken from dumped processes"};
 }
 
+Fact posix_timer_ids() {
+  constexpr int kPrTimerCreateRestoreIds = 77, kGet = 2;  // Linux 6.16+, not in Debian's headers
+  bool ok = ::prctl(kPrTimerCreateRestoreIds, kGet, 0, 0, 0) >= 0;
+  return {"posix timer ids", ok ? Level::kOk : Level::kMissing,
+          ok ? "PR_TIMER_CREATE_RESTORE_IDS: timers come back with their ids"
+             : "no PR_TIMER_CREATE_RESTORE_IDS: processes with POSIX timers cannot be restored"};
+}
+
 Fact link_kinds() {
   std::vector<std::string> have, lack;
   for (const auto& [kind, ok] : netns::probe_link_kinds()) (ok ? have : lack).push_back(kind);
@@ -169,9 +178,9 @@ Fact link_kinds() {
 }  // namespace
 
 std::vector<Fact> probe_host() {
-  return {kernel_release(), cgroup_layout(), freezer(),    sys_resource(),
-          soft_dirty(),     uffd_wp_async(), exact_pids(), time_namespace(),
-          vdso_layout(),    pidfd_getfd(),   link_kinds()};
+  return {kernel_release(), cgroup_layout(), freezer(),         sys_resource(),
+          soft_dirty(),     uffd_wp_async(), exact_pids(),      time_namespace(),
+          vdso_layout(),    pidfd_getfd(),   posix_timer_ids(), link_kinds()};
 }
 
 }  // namespace ckpt::check

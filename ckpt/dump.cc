@@ -11,6 +11,7 @@
 #include "ckpt/processes.h"
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
+#include "ckpt/tcp_connections.h"
 #include "ckpt/tree.h"
 #include "ckpt/ttys.h"
 #include "ckpt/uts.h"
@@ -18,6 +19,7 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
+#include "netns/host_link_lock.h"
 #include "netns/netns.h"
 
 namespace ckpt::dump {
@@ -37,19 +39,25 @@ ContainerState locate(const std::string& id) {
   return state;
 }
 
-// Everything the image holds, collected while the container is frozen. The processes stay
-// seized (stopped under ptrace) in `seized` until the caller lets them go or kills them.
-std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
-                                         const cgroup::ContainerCgroup& cgroup,
-                                         cgroup::Freezer& freezer, cgroup::FreezeGuard& frozen,
-                                         image::ImageWriter& image) {
+// What stays held after the collection: the processes seized (stopped under ptrace) and the
+// TCP connections in repair mode, until the caller lets them go or kills them.
+struct Held {
+  std::unique_ptr<SeizedProcesses> seized;
+  std::unique_ptr<DumpedTcpConnections> tcp;  // null without connections
+};
+
+// Everything the image holds, collected while the container is frozen.
+Held collect(const ContainerState& state, const DumpOptions& options,
+             const cgroup::ContainerCgroup& cgroup, cgroup::Freezer& freezer,
+             cgroup::FreezeGuard& frozen, image::ImageWriter& image) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   image.put(image::SectionType::kConfig, 0, state.config);
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, tree);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
-  image.put(image::SectionType::kNetNs, 0, netns::dump_netns(state.init_pid));
+  auto net = netns::dump_netns(state.init_pid);
+  image.put(image::SectionType::kNetNs, 0, net);
   write_ipc(state.init_pid, image);
   std::vector<pid_t> pids;
   for (const auto& process : tree.processes) pids.push_back(process.host_pid);
@@ -57,10 +65,12 @@ std::unique_ptr<SeizedProcesses> collect(const ContainerState& state,
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
   auto files = dump_files({pids, state.console_path().string()}, image);
+  auto tcp =
+      dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
   dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
   dump_processes(tree, *seized, image);
   spdlog::info("collected {} processes", tree.processes.size());
-  return seized;
+  return {std::move(seized), std::move(tcp)};
 }
 
 }  // namespace
@@ -81,18 +91,21 @@ void dump_container(const DumpOptions& options) {
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
 
   // 4-5. seize, collect and write.
-  auto seized = collect(state, cgroup, *freezer, frozen, image);
+  auto held = collect(state, options, cgroup, *freezer, frozen, image);
   image.finish();
 
   // 6. finish.
   if (options.leave_running) {
-    seized.reset();  // detached: registers and signal masks as they were
+    held.tcp.reset();     // repair off, network unlocked: the connections carry on
+    held.seized.reset();  // detached: registers and signal masks as they were
     frozen.thaw();
     spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
     return;
   }
-  for (pid_t pid : seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
-  seized.reset();
+  // Connections stay in repair mode and the network locked: they close without a RST.
+  if (held.tcp) held.tcp->keep_for_kill();
+  for (pid_t pid : held.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
+  held.seized.reset();
   frozen.release();
   runtime::remove_container(state.id, /*force=*/true);
 }

@@ -17,6 +17,7 @@ struct DumpOptions {
   std::string container_id;
   std::string output;  // path, or "-" for stdout
   bool leave_running = false;
+  bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
   int zstd_level = 1;
 };
 

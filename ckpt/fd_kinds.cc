@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ckpt/sockets.h"
+#include "ckpt/tcp_connections.h"
 #include "ckpt/ttys.h"
 #include "common/error.h"
 
@@ -50,6 +51,7 @@ FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
   const struct stat& st = facts.st;
   if (facts.link == "anon_inode:[eventfd]") return FileKind::kEventfd;
   if (facts.listening) return FileKind::kTcpListen;
+  if (facts.tcp_connection) return FileKind::kTcpConnection;
   if (facts.link.empty() || facts.link[0] != '/') {
     if (S_ISFIFO(st.st_mode) && facts.link.starts_with("pipe:[")) return FileKind::kPipe;
     unsupported(facts);
@@ -88,6 +90,8 @@ FdFacts read_fd_facts(pid_t pid, int fd) {
   facts.on_mqueue_fs = ::statfs(path.c_str(), &fs_info) == 0 && fs_info.f_type == kMqueueMagic;
   facts.info = proc::read_fdinfo(pid, fd);
   if (facts.link.starts_with("socket:[")) facts.listening = probe_listening_socket(pid, fd);
+  if (facts.link.starts_with("socket:[") && !facts.listening)
+    facts.tcp_connection = is_tcp_connection(pid, fd);
   return facts;
 }
 
@@ -107,6 +111,8 @@ FileDescription describe_fd(const FdFacts& facts, const std::string& root,
       break;
     case FileKind::kTcpListen:
       d.socket = *facts.listening;
+      break;
+    case FileKind::kTcpConnection:  // state in section kTcpConnections (ckpt/tcp_connections.h)
       break;
     case FileKind::kEventfd:
       if (!facts.info.eventfd_count)

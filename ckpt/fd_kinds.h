@@ -21,6 +21,7 @@ struct FdFacts {
   proc::FdInfo info;
   bool on_mqueue_fs = false;  // a POSIX message queue
   std::optional<records::ListeningSocket> listening;  // a listening TCP socket
+  bool tcp_connection = false;                        // a connected TCP socket (tcp_connections.h)
 };
 
 // The file the container uses as its console (stdout/stderr), by identity.

@@ -19,8 +19,8 @@ struct FilesContext {
 };
 
 // Collects the fd tables of all processes and writes section kFiles (id 0) plus kFileData
-// sections; returns the record written. Throws Error naming pid, fd and type for an fd kind that
-// is not supported, before anything is written.
+// sections; returns the record written. Throws Error naming pid, fd and type for an fd kind
+// that is not supported, before anything is written.
 records::FilesState dump_files(const FilesContext& context, image::ImageWriter& image);
 
 }  // namespace ckpt::dump

@@ -6,10 +6,12 @@
 #include <sys/syscall.h>
 
 #include <filesystem>
+#include <map>
 
 #include "ckpt/creds.h"
 #include "ckpt/injection.h"
 #include "ckpt/mm.h"
+#include "ckpt/posix_timers.h"
 #include "ckpt/signals.h"
 #include "ckpt/threads.h"
 #include "common/error.h"
@@ -49,10 +51,14 @@ std::string link_of(pid_t pid, const char* name) {
 
 // What only system calls inside the process can tell.
 void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& process,
-                   records::ThreadsState& threads, records::MmState& mm) {
+                   records::ThreadsState& threads, records::MmState& mm,
+                   records::PosixTimers& timers) {
   Injection injection(pid, tids[0]);
   process.sigactions = dump_sigactions(injection);
   process.itimers = dump_itimers(injection);
+  std::map<pid_t, pid_t> ns_tid_of;
+  for (size_t i = 0; i < tids.size(); ++i) ns_tid_of[tids[i]] = threads.threads[i].tid;
+  timers = dump_posix_timers(injection, pid, ns_tid_of);
   process.pdeath_signal = injected_prctl_int(injection, PR_GET_PDEATHSIG);
   process.child_subreaper = injected_prctl_int(injection, PR_GET_CHILD_SUBREAPER) != 0;
   mm.fields.brk = injection.main().checked("brk", SYS_brk, 0);
@@ -75,7 +81,8 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   }
   records::ProcessState process;
   records::MmState mm = collect_mm(pid);
-  dump_injected(pid, tids, process, threads, mm);
+  records::PosixTimers timers;
+  dump_injected(pid, tids, process, threads, mm, timers);
   process.shared_pending = dump_pending(pid, true);
   process.rlimits = dump_rlimits(pid);
   dump_creds(pid, process);
@@ -98,6 +105,7 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   image.put(SectionType::kMm, pid, mm);
   image.put(SectionType::kThreads, pid, threads);
   image.put(SectionType::kProcess, pid, process);
+  if (!timers.timers.empty()) image.put(SectionType::kPosixTimers, pid, timers);
 }
 
 }  // namespace

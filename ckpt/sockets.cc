@@ -9,13 +9,17 @@
 
 namespace ckpt::dump {
 
-namespace {
-
-int int_option(int fd, int level, int name) {
+int int_sockopt(int fd, int level, int name) {
   int value = 0;
   socklen_t len = sizeof value;
   if (::getsockopt(fd, level, name, &value, &len) != 0) return 0;
   return value;
+}
+
+namespace {
+
+int int_option(int fd, int level, int name) {
+  return int_sockopt(fd, level, name);
 }
 
 }  // namespace

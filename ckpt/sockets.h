@@ -10,6 +10,9 @@
 
 namespace ckpt::dump {
 
+// An int socket option; 0 when it cannot be read.
+int int_sockopt(int fd, int level, int name);
+
 // The listening TCP socket behind fd `fd` of `pid`; nullopt for any other kind of socket.
 std::optional<records::ListeningSocket> probe_listening_socket(pid_t pid, int fd);
 

@@ -48,7 +48,8 @@ class HostLinkUndo;
 // and the namespace itself.
 class RebuiltNetns {
  public:
-  RebuiltNetns(UniqueFd netns, std::unique_ptr<HostLinkUndo> undo);
+  RebuiltNetns(UniqueFd netns, std::unique_ptr<HostLinkUndo> undo,
+               std::vector<std::string> held_down = {});
   ~RebuiltNetns();
   RebuiltNetns(const RebuiltNetns&) = delete;
   RebuiltNetns& operator=(const RebuiltNetns&) = delete;
@@ -57,15 +58,21 @@ class RebuiltNetns {
   int fd() const { return netns_.get(); }
   // Keeps everything: host-side links stay (the netns lives while a process is in it).
   void commit();
+  // Brings up the host veth ends rebuild_netns left down (see hold_host_links_down).
+  void bring_host_links_up();
 
  private:
   UniqueFd netns_;
   std::unique_ptr<HostLinkUndo> undo_;
+  std::vector<std::string> held_down_;
 };
 
-// Creates a new netns and rebuilds `net` in it (after preflight_netns).
+// Creates a new netns and rebuilds `net` in it (after preflight_netns). With
+// `hold_host_links_down`, the host veth ends stay down until bring_host_links_up(): no segment
+// reaches the namespace while its TCP connections are being repaired (netns/host_link_lock.h).
 std::unique_ptr<RebuiltNetns> rebuild_netns(const records::NetNamespace& net,
-                                            const std::string& container_id, const NetMap& map);
+                                            const std::string& container_id, const NetMap& map,
+                                            bool hold_host_links_down = false);
 
 // `ckpt run --net`: brings `lo` up in the netns of `init_pid` and, for every
 // `bridge=BR[,ip=CIDR][,gw=IP][,mac=MAC][,mtu=N][,name=IF]` spec, a veth pair whose container end

@@ -204,6 +204,17 @@ Plan build_plan(const records::NetNamespace& net) {
   return plan;
 }
 
+std::vector<std::string> take_host_up_steps(Plan& plan) {
+  std::vector<std::string> names;
+  std::erase_if(plan, [&](const Step& step) {
+    const auto* up = std::get_if<SetUp>(&step);
+    if (!up || !up->host) return false;
+    names.push_back(up->link);
+    return true;
+  });
+  return names;
+}
+
 HostLinkUndo::~HostLinkUndo() {
   for (auto it = links_.rbegin(); it != links_.rend(); ++it) {
     try {

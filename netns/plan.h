@@ -64,6 +64,9 @@ std::vector<std::string> host_problems(const records::NetNamespace& net, Netlink
 
 Plan build_plan(const records::NetNamespace& net);
 
+// Removes the steps that bring host links up from `plan`; returns those links' names in order.
+std::vector<std::string> take_host_up_steps(Plan& plan);
+
 // Host links made by a plan, removed on destruction unless released.
 class HostLinkUndo {
  public:

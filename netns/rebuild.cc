@@ -1,5 +1,6 @@
 // preflight_netns, rebuild_netns and setup_container_network: a record mapped to this host,
 // checked against it, then applied as a plan through libnl.
+#include "netns/host_link_lock.h"
 #include "netns/libnl_netlink.h"
 #include "netns/net_spec.h"
 #include "netns/netns.h"
@@ -18,14 +19,20 @@ void fail_on_problems(const records::NetNamespace& mapped, Netlink& nl) {
 
 }  // namespace
 
-RebuiltNetns::RebuiltNetns(UniqueFd netns, std::unique_ptr<HostLinkUndo> undo)
-    : netns_(std::move(netns)), undo_(std::move(undo)) {}
+RebuiltNetns::RebuiltNetns(UniqueFd netns, std::unique_ptr<HostLinkUndo> undo,
+                           std::vector<std::string> held_down)
+    : netns_(std::move(netns)), undo_(std::move(undo)), held_down_(std::move(held_down)) {}
 
 RebuiltNetns::~RebuiltNetns() = default;
 
 void RebuiltNetns::commit() {
   if (undo_) undo_->release();
   undo_.reset();
+}
+
+void RebuiltNetns::bring_host_links_up() {
+  for (const auto& name : held_down_) set_host_link_up(name, true);
+  held_down_.clear();
 }
 
 void preflight_netns(const records::NetNamespace& net, const std::string& container_id,
@@ -35,7 +42,8 @@ void preflight_netns(const records::NetNamespace& net, const std::string& contai
 }
 
 std::unique_ptr<RebuiltNetns> rebuild_netns(const records::NetNamespace& net,
-                                            const std::string& container_id, const NetMap& map) {
+                                            const std::string& container_id, const NetMap& map,
+                                            bool hold_host_links_down) {
   records::NetNamespace mapped = map_to_host(net, container_id, map);
   {
     LibnlNetlink host(-1);
@@ -44,10 +52,13 @@ std::unique_ptr<RebuiltNetns> rebuild_netns(const records::NetNamespace& net,
   UniqueFd netns = create_netns();
   auto nl = std::make_shared<LibnlNetlink>(netns.get());
   auto undo = std::make_unique<HostLinkUndo>(nl);
-  apply_plan(build_plan(mapped), *nl, *undo);
+  Plan plan = build_plan(mapped);
+  std::vector<std::string> held_down;
+  if (hold_host_links_down) held_down = take_host_up_steps(plan);
+  apply_plan(plan, *nl, *undo);
   spdlog::debug("netns: rebuilt {} links, {} addresses, {} routes", mapped.links.size(),
                 mapped.addresses.size(), mapped.routes.size());
-  return std::make_unique<RebuiltNetns>(std::move(netns), std::move(undo));
+  return std::make_unique<RebuiltNetns>(std::move(netns), std::move(undo), std::move(held_down));
 }
 
 void setup_container_network(pid_t init_pid, const std::string& container_id,

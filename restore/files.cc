@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/records/files.h"
 #include "restore/files_open.h"
+#include "restore/tcp_connections.h"
 
 namespace ckpt::restore {
 
@@ -14,7 +15,10 @@ std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
   ReadFileData read_data = [&image](uint64_t data_id, const DataConsumer& consume) {
     image.read_stream(image::SectionType::kFileData, data_id, consume);
   };
-  return open_files_from(state, read_data, context);
+  TcpConnectionsRestore tcp(image, context.tcp_close);
+  FilesRestoreContext with_tcp = context;
+  with_tcp.tcp = &tcp;
+  return open_files_from(state, read_data, with_tcp);
 }
 
 }  // namespace ckpt::restore

@@ -24,6 +24,8 @@
 
 namespace ckpt::restore {
 
+class TcpConnectionsRestore;
+
 class OpenedFiles {
  public:
   virtual ~OpenedFiles() = default;
@@ -39,8 +41,12 @@ struct FilesRestoreContext {
   // fds of the restorer that install_fds() leaves open (e.g. a control socket). They must not
   // be any fd number the restored processes use; install_fds() throws if one is.
   std::vector<int> keep_fds;
+  // Established TCP connections: rebuilt in repair mode (restore/tcp_connections.h), or closed
+  // with `tcp_close`. open_files() fills `tcp` from the image.
+  bool tcp_close = false;
+  TcpConnectionsRestore* tcp = nullptr;
   // Opens a pty master or slave description (restore/ttys.h); unset when the image has none.
-  std::function<UniqueFd(const records::FileDescription&)> open_pty;
+  std::function<UniqueFd(const records::FileDescription&)> open_pty = nullptr;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

@@ -13,6 +13,7 @@
 #include "restore/deleted_files.h"
 #include "restore/fd_kinds.h"
 #include "restore/pipes.h"
+#include "restore/tcp_connections.h"
 
 namespace ckpt::restore {
 
@@ -99,7 +100,21 @@ UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, Delete
                           const FilesRestoreContext& context) {
   if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
   if (d.deleted) return deleted.open_description(d);
+  if (d.kind == FileKind::kTcpConnection) {
+    if (!context.tcp) fail("restore files: TCP connection {} without its records", d.id);
+    return context.tcp->open(d);
+  }
   return open_by_kind(d, context);
+}
+
+// Opening order: TCP connections last, as they bind to ports their listeners hold.
+std::vector<const FileDescription*> opening_order(const records::FilesState& state) {
+  std::vector<const FileDescription*> order;
+  for (const auto& d : state.descriptions) order.push_back(&d);
+  std::stable_partition(order.begin(), order.end(), [](const FileDescription* d) {
+    return d->kind != FileKind::kTcpConnection;
+  });
+  return order;
 }
 
 }  // namespace
@@ -112,12 +127,13 @@ std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
   auto opened = std::make_unique<InheritedFiles>(state, context.keep_fds);
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
-  for (const FileDescription& d : state.descriptions) {
-    UniqueFd fd = open_description(d, pipes, deleted, context);
+  for (const FileDescription* d : opening_order(state)) {
+    UniqueFd fd = open_description(*d, pipes, deleted, context);
     UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));
-    if (!high) throw_errno("restore files: move description {} above fd {}", d.id, base);
-    opened->add(d.id, std::move(high));
+    if (!high) throw_errno("restore files: move description {} above fd {}", d->id, base);
+    opened->add(d->id, std::move(high));
   }
+  if (context.tcp) context.tcp->finish();
   spdlog::debug("files: opened {} descriptions above fd {}", state.descriptions.size(), base);
   return opened;
 }

@@ -15,6 +15,7 @@
 #include "common/records/threads.h"
 #include "restore/creds.h"
 #include "restore/mm.h"
+#include "restore/posix_timers.h"
 #include "restore/signals.h"
 #include "restore/threads.h"
 
@@ -90,6 +91,8 @@ void ProcessesRestore::restore_process(size_t index) {
   requeue_signals(r, r.main(), 0, process.shared_pending);
   restore_creds(r, process);
   restore_itimers(r, process.itimers);
+  if (image_.has(SectionType::kPosixTimers, id))
+    restore_posix_timers(r, image_.get<records::PosixTimers>(SectionType::kPosixTimers, id));
   r.finish(resume_regs(threads.threads[0]), threads.threads[0].sigmask);
   spdlog::debug("process {} restored (host pid {}, {} threads)", entry.pid, host->second,
                 host_tids.size());

@@ -15,6 +15,7 @@
 #include "restore/ipc.h"
 #include "restore/processes.h"
 #include "restore/root_task.h"
+#include "restore/tcp_connections.h"
 #include "restore/ttys.h"
 
 namespace ckpt::restore {
@@ -85,12 +86,14 @@ void restore_container(const RestoreOptions& options) {
   // 4. namespaces: the network rebuilt (undone unless committed), then the root task in it as
   // the container's init; IPC objects are recreated inside before any process is forked.
   std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
-  if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map);
+  bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
+  if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
   ProcessesRestore processes(image);
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
-  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}, {}};
-  RootTaskSpec spec{uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1,
-                    state.console_path().string(), {}};
+  FilesRestoreContext files_context{state.console_path().string(), STDOUT_FILENO, {}};
+  files_context.tcp_close = options.tcp_close;
+  RootTaskSpec spec{
+      uts, config.rootfs, rebuilt_net ? rebuilt_net->fd() : -1, state.console_path().string(), {}};
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
   TtysRestore ttys(image);
   if (!ttys.empty()) {
@@ -112,6 +115,7 @@ void restore_container(const RestoreOptions& options) {
     if (why.empty()) throw;
     fail("{} ({})", why, e.what());
   }
+  if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
   processes.resume();
   ttys.start_console(state.dir(), root.pid());
 

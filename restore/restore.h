@@ -17,6 +17,7 @@ struct RestoreOptions {
   std::string input;                 // path, or "-" for stdin
   std::string name;                  // new container id; empty: the id in the image
   std::vector<std::string> net_map;  // --net-map KIND:OLD=NEW (see netns::parse_net_map)
+  bool tcp_close = false;            // --tcp-close: established TCP connections come back closed
 };
 
 void restore_container(const RestoreOptions& options);

@@ -12,6 +12,8 @@ void add_restore(CLI::App& app) {
                   "Rename host network objects: bridge:OLD=NEW, link:OLD=NEW (macvlan/vxlan "
                   "parent), veth:OLD=NEW (host-side veth) (repeatable)")
       ->allow_extra_args(false);
+  cmd->add_flag("--tcp-close", opts->tcp_close,
+                "Restore established TCP connections closed (reads see end-of-file)");
   cmd->callback([opts] { restore::restore_container(*opts); });
 }
 

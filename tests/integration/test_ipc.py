@@ -53,7 +53,8 @@ def assert_expected_objects(text):
             "  prio=9 text=high\n  prio=3 text=mid\n  prio=1 text=low one\n"
             "  prio=1 text=low two\n") in text
     assert "mq /ckpt_b mode=600 uid=1000 gid=1000 maxmsg=3 msgsize=16\n" in text
-    assert "mq /ckpt_full mode=644 uid=0 gid=0 maxmsg=3 msgsize=16\n  prio=2 text=y\n"  # umask 022 in text
+    # mode 644: made under umask 022
+    assert "mq /ckpt_full mode=644 uid=0 gid=0 maxmsg=3 msgsize=16\n  prio=2 text=y\n" in text
 
 
 @pytest.mark.parametrize("leave_running", [False, True])

@@ -14,6 +14,8 @@ WORKLOADS = [
     ("family", []),       # a tree of processes with sessions and groups
     ("sparse", ["200", "4"]),  # 200 MiB touched in a 4 GiB mapping, checksummed
     ("counter", []),      # never restarts, never jumps back
+    ("posix_timers", []),  # timer_create timers keep their ids, values and periods
+    ("ipc_blocked", []),  # one process blocked in msgrcv, one in semop, both complete
 ]
 
 

@@ -1,7 +1,8 @@
-// Pipes across a checkpoint: a ring of four processes passes a token through pipes (each hop
-// adds one; the parent checks every round trip), and a pipe of 256 KiB capacity holds 200 KiB
-// that nobody reads until the end. On SIGTERM the parent passes when every round trip added
-// exactly four, the held pipe still has its capacity and exactly its data, in order.
+// Pipes across a checkpoint: a ring of ten processes (the parent and nine relays) passes a
+// token through pipes (each hop adds one; the parent checks every round trip), and a pipe of
+// 256 KiB capacity holds 200 KiB that nobody reads until the end. On SIGTERM the parent passes
+// when every round trip added exactly ten, the held pipe still has its capacity and exactly its
+// data, in order.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@
 
 #include "zdtm.h"
 
-enum { kRing = 4, kHeldCapacity = 256 << 10, kHeldSize = 200 << 10 };
+enum { kRing = 10, kHeldCapacity = 256 << 10, kHeldSize = 200 << 10 };
 
 static unsigned char pattern(size_t i) {
   return (unsigned char)(i * 13 + (i >> 10));

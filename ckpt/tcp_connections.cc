@@ -1,0 +1,124 @@
+#include "ckpt/tcp_connections.h"
+
+#include <netinet/tcp.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/proc/pidfd.h"
+#include "common/records/tcp.h"
+
+namespace ckpt::dump {
+
+namespace {
+
+using records::FileKind;
+
+// One connection to dump: where it is, its socket and what it shows without repair mode.
+struct FoundConnection {
+  uint64_t id = 0;
+  pid_t pid = 0;
+  int fd = 0;
+  UniqueFd sock;
+  TcpSocketFacts facts;
+};
+
+std::string state_name(int state) {
+  switch (state) {
+    case TCP_ESTABLISHED:
+      return "ESTABLISHED";
+    case TCP_SYN_SENT:
+      return "SYN_SENT";
+    case TCP_SYN_RECV:
+      return "SYN_RECV";
+    case TCP_FIN_WAIT1:
+      return "FIN_WAIT1";
+    case TCP_FIN_WAIT2:
+      return "FIN_WAIT2";
+    case TCP_TIME_WAIT:
+      return "TIME_WAIT";
+    case TCP_CLOSE_WAIT:
+      return "CLOSE_WAIT";
+    case TCP_LAST_ACK:
+      return "LAST_ACK";
+    case TCP_CLOSING:
+      return "CLOSING";
+    default:
+      return std::to_string(state);
+  }
+}
+
+// Each kTcpConnection description once, with the first fd that holds it.
+std::vector<FoundConnection> find_connections(const records::FilesState& files) {
+  std::vector<FoundConnection> found;
+  for (const auto& d : files.descriptions) {
+    if (d.kind != FileKind::kTcpConnection) continue;
+    for (const auto& process : files.processes) {
+      auto entry = std::find_if(process.fds.begin(), process.fds.end(),
+                                [&](const records::FdEntry& e) { return e.description == d.id; });
+      if (entry == process.fds.end()) continue;
+      FoundConnection c{
+          d.id, process.host_pid, entry->fd, proc::take_fd(process.host_pid, entry->fd), {}};
+      auto facts = probe_tcp_connection(c.sock.get());
+      if (!facts) fail("pid {} fd {}: no longer a TCP connection", c.pid, c.fd);
+      c.facts = *facts;
+      found.push_back(std::move(c));
+      break;
+    }
+  }
+  return found;
+}
+
+// Throws for the first connection that cannot be dumped, before any is put in repair mode.
+void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOptions& options) {
+  for (const auto& c : found) {
+    if (!options.established)
+      fail("pid {} fd {}: established TCP connection {} (dump with --tcp-established to keep it)",
+           c.pid, c.fd, describe_connection(c.facts));
+    if (c.facts.state != TCP_ESTABLISHED)
+      fail(
+          "pid {} fd {}: TCP connection {} is in state {}; only established connections can be "
+          "dumped",
+          c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
+  }
+}
+
+}  // namespace
+
+bool is_tcp_connection(pid_t pid, int fd) {
+  UniqueFd sock = proc::take_fd(pid, fd);
+  return probe_tcp_connection(sock.get()).has_value();
+}
+
+DumpedTcpConnections::DumpedTcpConnections(std::vector<std::string> lock_links)
+    : lock_(std::move(lock_links)) {}
+
+void DumpedTcpConnections::keep_for_kill() {
+  for (auto& repair : repairs_) repair->keep_repairing();
+  lock_.keep_down();
+}
+
+std::unique_ptr<DumpedTcpConnections> dump_tcp_connections(const records::FilesState& files,
+                                                           const TcpDumpOptions& options,
+                                                           image::ImageWriter& image) {
+  std::vector<FoundConnection> found = find_connections(files);
+  if (found.empty()) return nullptr;
+  check_dumpable(found, options);
+  auto dumped = std::make_unique<DumpedTcpConnections>(options.lock_links);
+  records::TcpConnections record;
+  for (auto& c : found) {
+    auto repair = std::make_unique<RepairMode>(std::move(c.sock));
+    TcpSnapshot snapshot = read_connection(*repair, c.facts);
+    dumped->add(std::move(repair));
+    snapshot.record.id = c.id;
+    if (!snapshot.queued.empty())
+      image.put_bytes(image::SectionType::kSocketData, c.id, snapshot.queued);
+    spdlog::debug("tcp: {} (send queue {}, receive queue {})", describe_connection(c.facts),
+                  snapshot.record.send_queue_len, snapshot.record.recv_queue_len);
+    record.connections.push_back(std::move(snapshot.record));
+  }
+  image.put(image::SectionType::kTcpConnections, 0, record);
+  spdlog::info("dumped {} TCP connections", record.connections.size());
+  return dumped;
+}
+
+}  // namespace ckpt::dump
