@@ -82,8 +82,15 @@ int follow_console(const ContainerState& state, pid_t pid) {
 }
 
 // Attaches to the console until the container exits (its exit code) or the user detaches (-1).
+// A container that exited before the attach could connect: its output is in the console log.
 int attach_until_exit(const ContainerState& state, pid_t pid) {
-  if (attach_console({state.id, /*linger_ms=*/-1}) == AttachEnd::kDetached) return -1;
+  try {
+    if (attach_console({state.id, /*linger_ms=*/-1}) == AttachEnd::kDetached) return -1;
+  } catch (const Error& e) {
+    spdlog::debug("attach to {}: {}; showing its console log", state.id, e.what());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the keeper's last output
+    return follow_console(state, pid);
+  }
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

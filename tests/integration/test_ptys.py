@@ -103,6 +103,9 @@ def check_shell_survives(containers, work, cid):
 
     # cat still owns the terminal: it gets the line (a background job would be stopped).
     out = attach(restored, "meow-meow\n")
+    deadline = time.monotonic() + 15  # a loaded machine may take a while to answer
+    while "meow-meow" not in out and time.monotonic() < deadline:
+        out += attach(restored, "")
     assert "meow-meow" in out
     attach(restored, "\x04")  # end of file for cat: the shell carries on
     assert "42" in ask(restored, "echo $((6*7))", "CALC")
@@ -141,3 +144,11 @@ def test_rootfs_container_console_survives_dump_and_restore(containers, work):
     restored = dump_remove_restore(containers, work, cid)
     assert stty_settings(restored) == before
     assert ask(restored, "tty", "TTY").strip() == "/dev/pts/0"
+
+
+def test_run_t_without_detach_shows_the_output_and_returns_the_exit_code(containers):
+    cid = containers.track(unique("pty-fg"))
+    proc = run_ckpt("run", "--name", cid, "-t", "--", "sh", "-c", "sleep 0.5; echo hi-there; exit 3",
+                    check=False, input="", timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    assert "hi-there" in proc.stdout
