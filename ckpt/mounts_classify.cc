@@ -58,7 +58,7 @@ bool classify_bind(const proc::MountInfo& m, const std::vector<Seen>& seen,
   auto in_container = closest_source(m, seen, [&](const Seen& s) {
     return s.info.same_filesystem(m) &&
            (s.kind == MountKind::kRootfs || s.kind == MountKind::kTmpfs ||
-            s.kind == MountKind::kContainerBind);
+            s.kind == MountKind::kContainerBind || s.kind == MountKind::kPseudo);
   });
   if (in_container) {
     r.kind = MountKind::kContainerBind;

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "common/error.h"
@@ -28,9 +30,9 @@ std::set<pid_t> task_set(pid_t pid) {
 constexpr std::chrono::seconds kStopTimeout{10};
 
 // Waits for the interrupt (or group) stop of `tid`; a signal that arrives first is put back.
-void wait_interrupt_stop(pid_t pid, pid_t tid) {
+void wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout = kStopTimeout) {
   for (;;) {
-    int status = ptrace::wait_stop(tid, kStopTimeout);
+    int status = ptrace::wait_stop(tid, timeout);
     if (ptrace::event_of(status) == PTRACE_EVENT_STOP) return;
     int sig = WSTOPSIG(status);
     spdlog::debug("thread {}: signal {} arrived before the stop; kept pending", tid, sig);
@@ -41,6 +43,27 @@ void wait_interrupt_stop(pid_t pid, pid_t tid) {
     if (::syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &info) != 0)
       ::syscall(SYS_tgkill, pid, tid, sig);
   }
+}
+
+// A thread blocked in vfork() until its child execs or exits: it cannot reach its interrupt stop
+// while that child is held in one.
+bool waits_for_vfork_child(pid_t tid) {
+  std::ifstream wchan("/proc/" + std::to_string(tid) + "/wchan");
+  std::string where;
+  return wchan >> where && where == "kernel_clone";
+}
+
+pid_t parent_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  char state;
+  pid_t ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
 }
 
 }  // namespace
@@ -88,12 +111,44 @@ void SeizedProcesses::seize_process(pid_t pid) {
 
 void SeizedProcesses::wait_stopped() {
   if (stopped_) return;
+  std::set<pid_t> stopped;
   for (auto& [pid, tids] : threads_)
     for (pid_t tid : tids) {
-      wait_interrupt_stop(pid, tid);
+      if (!stopped.count(tid)) wait_stop_of(pid, tid, stopped);
       ptrace::set_options(tid, ptrace::default_options());
     }
   stopped_ = true;
+}
+
+void SeizedProcesses::wait_stop_of(pid_t pid, pid_t tid, std::set<pid_t>& stopped) {
+  constexpr std::chrono::milliseconds kVforkCheck{200};
+  try {
+    wait_interrupt_stop(pid, tid, kVforkCheck);
+  } catch (const Error&) {
+    if (tid != pid || !waits_for_vfork_child(tid)) {
+      wait_interrupt_stop(pid, tid);
+    } else {
+      release_vfork_children(pid, stopped);
+      wait_interrupt_stop(pid, tid);
+    }
+  }
+  stopped.insert(tid);
+}
+
+// The children of `pid` held in their interrupt stop before their exec: let each run to its
+// next return to user space (the exec done, which releases the parent) and stop there.
+void SeizedProcesses::release_vfork_children(pid_t pid, std::set<pid_t>& stopped) {
+  for (auto& [child, tids] : threads_) {
+    if (child == pid || parent_of(child) != pid) continue;
+    if (!stopped.count(child)) wait_interrupt_stop(child, child);
+    spdlog::debug("process {} waits for its vfork child {}: letting the child exec", pid, child);
+    if (::ptrace(PTRACE_CONT, child, nullptr, 0) != 0) throw_errno("PTRACE_CONT {}", child);
+    // Interrupting it at once would stop it again before it ran: wait for the exec first.
+    for (int i = 0; i < 2000 && waits_for_vfork_child(pid); ++i) ::usleep(1000);
+    if (!ptrace::interrupt(child)) fail("process {} vanished while being seized", child);
+    wait_interrupt_stop(child, child);
+    stopped.insert(child);
+  }
 }
 
 SeizedProcesses::~SeizedProcesses() {

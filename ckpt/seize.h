@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <set>
 #include <vector>
 
 namespace ckpt::dump {
@@ -29,6 +30,8 @@ class SeizedProcesses {
 
  private:
   void seize_process(pid_t pid);
+  void wait_stop_of(pid_t pid, pid_t tid, std::set<pid_t>& stopped);
+  void release_vfork_children(pid_t pid, std::set<pid_t>& stopped);
   std::map<pid_t, std::vector<pid_t>> threads_;
   bool stopped_ = false;
 };

@@ -226,8 +226,10 @@ def containers():
 
 
 def ckpt(*args):
-    return subprocess.run([str(CKPT), *map(str, args)], check=True, capture_output=True, text=True,
-                          timeout=120).stdout
+    proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, f"ckpt {' '.join(map(str, args))}: {proc.stderr}"
+    return proc.stdout
 
 
 def read_count(path):
