@@ -84,13 +84,11 @@ def open_connections(cid):
     return [r for r in rows if len(r) > 3 and r[0] != "sl" and r[3] not in ("0A", "06")]
 
 
-def dump_or_skip_for_sockets(cid, image):
+def dump_when_settled(cid, image):
     """Dumps once the probes' connections are closed (an established connection would need
-    --tcp-established); skips while sockets cannot be checkpointed (refused in one line)."""
+    --tcp-established)."""
     wait_until(lambda: not open_connections(cid), what="the probe connections to close")
     proc = run_ckpt("dump", cid, "-o", image, check=False)
-    if proc.returncode != 0 and "unsupported file type socket" in proc.stderr:
-        pytest.skip("the echo server's sockets cannot be checkpointed yet: " + proc.stderr.strip())
     assert proc.returncode == 0, proc.stderr
 
 
@@ -127,7 +125,7 @@ def test_echo_server_answers_after_restore(containers, env, tmp_path, mapped):
     cid = run_echo_container(containers, env, bridge_a, net)
     wait_until(lambda: answers(client_a, f"{net}.2"), what="the echo server before the dump")
     image = tmp_path / "net.img"
-    dump_or_skip_for_sockets(cid, image)
+    dump_when_settled(cid, image)
 
     run_ckpt("restore", image, *(["--net-map", f"bridge:{bridge_a}={bridge_b}"] if mapped else []))
     check_network(cid, bridge_b, net)

@@ -12,7 +12,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import WORKLOADS, console_text, run_ckpt, unique, wait_until
 from test_foundation import make_busybox_rootfs
@@ -125,8 +124,6 @@ def test_shell_under_script_survives_dump_and_restore(containers, work):
     cid = containers.run("script", "-q", "-c", "sh", "/dev/null", opts=("-t",))
     shell_ready(cid)
     probe = run_ckpt("dump", cid, "-o", work / "probe.ckpt", "--leave-running", check=False)
-    if probe.returncode != 0 and "signalfd" in probe.stderr:
-        pytest.skip("script holds a signalfd, which this branch cannot dump yet")
     assert probe.returncode == 0, probe.stderr
     check_shell_survives(containers, work, cid)
 

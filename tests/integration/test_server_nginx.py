@@ -72,8 +72,6 @@ def test_nginx_master_and_workers_answer_after_restore(containers, env, tmp_path
 
     image = tmp_path / "nginx.ckpt"
     proc = run_ckpt("dump", cid, "-o", image, check=False)
-    if proc.returncode != 0 and "unsupported" in proc.stderr:
-        pytest.skip("nginx cannot be checkpointed yet: " + proc.stderr.strip())
     assert proc.returncode == 0, proc.stderr
     assert container_info(cid) is None
 

@@ -66,10 +66,8 @@ def redis_container(containers, env, tmp_path):
     return cid, client_ns, address
 
 
-def dump_or_skip(cid, image, *flags):
+def dump(cid, image, *flags):
     proc = run_ckpt("dump", cid, "-o", image, *flags, check=False, timeout=300)
-    if proc.returncode != 0 and "unsupported" in proc.stderr:
-        pytest.skip("redis cannot be checkpointed yet: " + proc.stderr.strip())
     assert proc.returncode == 0, proc.stderr
 
 
@@ -81,7 +79,7 @@ def sample_keys():
 def test_redis_keys_survive_dump_removal_and_restore(containers, env, tmp_path):
     cid, client_ns, address = redis_container(containers, env, tmp_path)
     image = tmp_path / "redis.ckpt"
-    dump_or_skip(cid, image)
+    dump(cid, image)
     assert container_info(cid) is None
 
     run_ckpt("restore", image, timeout=300)
@@ -99,7 +97,7 @@ def test_redis_client_keeps_its_connection_with_tcp_established(containers, env,
     client = LineClient(env, client_ns, "/usr/bin/python3", "-c", RESP_CLIENT, address, "6379")
     assert client.ask("SET before dump") == "+OK"
     image = tmp_path / "redis.ckpt"
-    dump_or_skip(cid, image, "--tcp-established")
+    dump(cid, image, "--tcp-established")
     assert container_info(cid) is None
 
     run_ckpt("restore", image, timeout=300)
