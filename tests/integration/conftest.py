@@ -126,6 +126,26 @@ def text(path):
     return path.read_text() if path.exists() else ""
 
 
+def outcomes(result):
+    """The PASS/FAIL lines the workloads appended to `result`, in order."""
+    return [l for l in text(result).splitlines() if l.startswith(("PASS", "FAIL"))]
+
+
+def leave_running_and_two_restores(containers, work, cid):
+    """Dumps `cid` with --leave-running, restores the image twice under new names, tells the
+    original and both copies to check their state (in that order); returns their verdicts."""
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running")
+    first, second = containers.track(unique("lr1")), containers.track(unique("lr2"))
+    run_ckpt("restore", image, "--name", first)
+    run_ckpt("restore", image, "--name", second)
+    result = work / "result"
+    for count, c in enumerate((cid, first, second), start=1):
+        run_ckpt("kill", c, "TERM")
+        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
+    return outcomes(result)
+
+
 def verdict(cid, result):
     run_ckpt("kill", cid, "TERM")
     wait_until(lambda: any(l.startswith(("PASS", "FAIL")) for l in text(result).splitlines()),

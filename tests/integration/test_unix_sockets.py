@@ -9,7 +9,8 @@ Run as root: /usr/bin/python3 -m pytest tests/integration/test_unix_sockets.py
 import json
 import socket
 
-from conftest import run_ckpt, start_workload, unique, verdict, wait_until, text
+from conftest import (leave_running_and_two_restores, run_ckpt, start_workload, text, unique,
+                      verdict, wait_until)
 
 # Runs as a container's init: sets up `SETUP`, reports ready, passes on SIGTERM.
 HOLDER = """
@@ -65,16 +66,7 @@ def test_unix_sockets_survive_dump_removal_and_restore(containers, work):
 
 def test_leave_running_and_two_restores_all_pass(containers, work):
     cid = start_workload(containers, work, "unix_sockets", work)
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image, "--leave-running")
-    first, second = containers.track(unique("unix1")), containers.track(unique("unix2"))
-    run_ckpt("restore", image, "--name", first)
-    run_ckpt("restore", image, "--name", second)
-    result = work / "result"
-    for count, c in enumerate((cid, first, second), start=1):
-        run_ckpt("kill", c, "TERM")
-        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
-    assert outcomes(result) == ["PASS"] * 3
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
 
 
 def assert_dump_refused_and_container_carries_on(cid, work, why):
@@ -103,6 +95,3 @@ def test_socket_connected_outside_fails_the_dump_in_one_line(containers, work):
     finally:
         outside.close()
 
-
-def outcomes(result):
-    return [l for l in text(result).splitlines() if l.startswith(("PASS", "FAIL"))]

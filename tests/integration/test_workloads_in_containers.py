@@ -3,8 +3,8 @@ killed and its cgroups removed), restored under a new name, then told to check t
 (SIGTERM through `ckpt kill`); each must report PASS."""
 import pytest
 
-from conftest import (cgroup_dir, container_info, run_ckpt, start_workload, unique, verdict,
-                      wait_until)
+from conftest import (cgroup_dir, container_info, leave_running_and_two_restores, run_ckpt,
+                      start_workload, unique, verdict)
 
 WORKLOADS = [
     ("threads", []),      # four threads, own counters and a shared mutex
@@ -35,18 +35,4 @@ def test_workload_passes_after_dump_removal_and_restore(containers, work, name, 
 @pytest.mark.parametrize("name,args", LEAVE_RUNNING, ids=[w[0] for w in LEAVE_RUNNING])
 def test_leave_running_and_two_restores_all_pass(containers, work, name, args):
     cid = start_workload(containers, work, name, *args)
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image, "--leave-running")
-    first, second = containers.track(unique("wl1")), containers.track(unique("wl2"))
-    run_ckpt("restore", image, "--name", first)
-    run_ckpt("restore", image, "--name", second)
-    result = work / "result"
-    for count, c in enumerate((cid, first, second), start=1):
-        run_ckpt("kill", c, "TERM")
-        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
-    assert outcomes(result) == ["PASS"] * 3
-
-
-def outcomes(result):
-    text = result.read_text() if result.exists() else ""
-    return [l for l in text.splitlines() if l.startswith(("PASS", "FAIL"))]
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
