@@ -1,6 +1,7 @@
 #include "ckpt/dump.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -13,8 +14,8 @@
 #include "ckpt/processes.h"
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
-#include "ckpt/tcp_connections.h"
 #include "ckpt/shmem.h"
+#include "ckpt/tcp_connections.h"
 #include "ckpt/time_ns.h"
 #include "ckpt/tree.h"
 #include "ckpt/ttys.h"
@@ -23,6 +24,7 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
+#include "common/proc/stat.h"
 #include "netns/host_link_lock.h"
 #include "netns/netns.h"
 
@@ -41,6 +43,33 @@ ContainerState locate(const std::string& id) {
   if (!state.init_alive())
     fail("container {} is not running (init pid {} is gone)", id, state.init_pid);
   return state;
+}
+
+bool has_zombie(const std::vector<pid_t>& pids) {
+  for (pid_t pid : pids) {
+    try {
+      if (proc::read_stat(pid).state == 'Z') return true;
+    } catch (const Error&) {  // reaped meanwhile
+    }
+  }
+  return false;
+}
+
+// A process that exited but was not reaped yet when the freezer caught its parent (a shell's
+// command that just ended) cannot be seized: thaw for a moment so that the parent reaps it, and
+// freeze again (a few times; a zombie nobody reaps stays and fails the seize by name).
+void freeze_without_zombies(cgroup::Freezer& freezer, const cgroup::ContainerCgroup& cgroup) {
+  try {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      freezer.freeze();
+      if (!has_zombie(cgroup.all_procs())) return;
+      freezer.thaw();
+      ::usleep(5000);
+    }
+  } catch (...) {
+    freezer.thaw();
+    throw;
+  }
 }
 
 // What stays held after the collection: the processes seized (stopped under ptrace) and the
@@ -99,6 +128,7 @@ void dump_container(const DumpOptions& options) {
 
   // 3. freeze; the guard thaws on any failure below.
   auto start = Clock::now();
+  freeze_without_zombies(*freezer, cgroup);
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
   TrackingGuard untrack(deferred.get());
