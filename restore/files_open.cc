@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "restore/deleted_files.h"
 #include "restore/event_files.h"
 #include "restore/fd_kinds.h"
+#include "restore/fd_room.h"
 #include "restore/pipes.h"
 #include "restore/tcp_connections.h"
 
@@ -22,27 +22,6 @@ namespace {
 
 using records::FileDescription;
 using records::FileKind;
-
-int highest_target_fd(const records::FilesState& state) {
-  int highest = 2;
-  for (const auto& process : state.processes) {
-    for (const auto& entry : process.fds) highest = std::max(highest, entry.fd);
-  }
-  return highest;
-}
-
-// Makes sure `count` fds fit above `base`: raises the soft RLIMIT_NOFILE up to the hard one.
-void ensure_fd_room(int base, size_t count) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
-  rlim_t needed = static_cast<rlim_t>(base) + count + 64;  // 64: room for temporaries
-  if (needed <= limit.rlim_cur) return;
-  if (needed > limit.rlim_max)
-    fail("restore files: {} descriptions above fd {} exceed RLIMIT_NOFILE {}", count, base,
-         limit.rlim_max);
-  limit.rlim_cur = needed;
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("setrlimit(RLIMIT_NOFILE, {})", needed);
-}
 
 // Closes every fd not in `keep` (sorted, unique).
 void close_all_but(const std::set<int>& keep) {
@@ -133,8 +112,8 @@ std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const FilesRestoreContext& context,
                                              const SocketsImage& sockets_image,
                                              const records::EventFilesState& events) {
-  int base = highest_target_fd(state) + 1;
-  ensure_fd_room(base, state.descriptions.size());
+  int base = first_description_fd(state);
+  ensure_fd_fits(after_descriptions_fd(state) - 1, "restore files");
   auto opened =
       std::make_unique<InheritedFiles>(state, context.keep_fds, EventFiles(state, events));
   RestoredPipes pipes(state, read_data);

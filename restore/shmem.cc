@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include "common/log.h"
 #include "restore/deleted_files.h"
 #include "restore/fd_kinds.h"
+#include "restore/fd_room.h"
 
 namespace ckpt::restore {
 
@@ -21,9 +21,6 @@ namespace {
 using image::SectionType;
 using records::SharedObject;
 using records::SharedObjectKind;
-
-// Room files_open leaves above the descriptions for its temporaries.
-constexpr int kFilesSlack = 64;
 
 void pwrite_all(int fd, const std::byte* data, uint64_t size, uint64_t offset) {
   while (size) {
@@ -131,17 +128,6 @@ UniqueFd create_object(const SharedObject& object, const image::ImageReader& ima
   fail("shared memory object {} of unknown kind {}", object.id, static_cast<uint32_t>(object.kind));
 }
 
-// Raises the soft RLIMIT_NOFILE so that fd `highest` can exist.
-void ensure_fd_fits(int highest) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
-  if (static_cast<rlim_t>(highest) < limit.rlim_cur) return;
-  if (static_cast<rlim_t>(highest) >= limit.rlim_max)
-    fail("shared memory: fd {} is above RLIMIT_NOFILE {}", highest, limit.rlim_max);
-  limit.rlim_cur = static_cast<rlim_t>(highest) + 1;
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("setrlimit(RLIMIT_NOFILE)");
-}
-
 // Moves `fd` to exactly `number` (which must be free) and leaves it open there.
 void place(UniqueFd fd, int number, uint64_t object_id) {
   int placed = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, number);
@@ -155,11 +141,7 @@ void place(UniqueFd fd, int number, uint64_t object_id) {
 }  // namespace
 
 int object_fd(const records::FilesState& files, uint64_t object_id) {
-  int highest = 2;
-  for (const auto& process : files.processes)
-    for (const auto& entry : process.fds) highest = std::max(highest, entry.fd);
-  return highest + 1 + static_cast<int>(files.descriptions.size()) + kFilesSlack +
-         static_cast<int>(object_id) - 1;
+  return after_descriptions_fd(files) + static_cast<int>(object_id) - 1;
 }
 
 void create_shared_objects(const image::ImageReader& image, FilesRestoreContext& context) {
@@ -167,7 +149,7 @@ void create_shared_objects(const image::ImageReader& image, FilesRestoreContext&
   auto state = image.get<records::SharedMemState>(SectionType::kSharedMemObjects, 0);
   if (state.objects.empty()) return;
   auto files = image.get<records::FilesState>(SectionType::kFiles, 0);
-  ensure_fd_fits(object_fd(files, state.objects.size()));
+  ensure_fd_fits(object_fd(files, state.objects.size()), "shared memory");
   DeletedFiles deleted([&image](uint64_t id, const DataConsumer& consume) {
     image.read_stream(SectionType::kSharedMem, id, consume);
   });
