@@ -14,7 +14,6 @@
 #include "restore/fd_kinds.h"
 #include "restore/fd_room.h"
 #include "restore/pipes.h"
-#include "restore/tcp_connections.h"
 
 namespace ckpt::restore {
 
@@ -82,16 +81,11 @@ class InheritedFiles : public OpenedFiles {
 };
 
 UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, DeletedFiles& deleted,
-                          RestoredSockets& sockets, const FilesRestoreContext& context,
-                          const EventFiles& events) {
+                          const FilesRestoreContext& context, const EventFiles& events) {
+  if (const OpenDescription* open = context.openers.find(d.kind)) return (*open)(d);
   if (EventFiles::handles(d.kind)) return events.open(d);
   if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
-  if (RestoredSockets::handles(d.kind)) return sockets.open_description(d);
   if (d.deleted) return deleted.open_description(d);
-  if (d.kind == FileKind::kTcpConnection) {
-    if (!context.tcp) fail("restore files: TCP connection {} without its records", d.id);
-    return context.tcp->open(d);
-  }
   return open_by_kind(d, context);
 }
 
@@ -110,23 +104,19 @@ std::vector<const FileDescription*> opening_order(const records::FilesState& sta
 std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const ReadFileData& read_data,
                                              const FilesRestoreContext& context,
-                                             const SocketsImage& sockets_image,
                                              const records::EventFilesState& events) {
   int base = first_description_fd(state);
-  ensure_fd_fits(after_descriptions_fd(state) - 1, "restore files");
   auto opened =
       std::make_unique<InheritedFiles>(state, context.keep_fds, EventFiles(state, events));
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
-  RestoredSockets sockets(sockets_image);
   for (const FileDescription* d : opening_order(state)) {
-    UniqueFd fd = open_description(*d, pipes, deleted, sockets, context, opened->events());
+    UniqueFd fd = open_description(*d, pipes, deleted, context, opened->events());
     if (!fd) continue;  // a /proc/<pid> file: opened by its holders (EventFiles::open_late)
     UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));
     if (!high) throw_errno("restore files: move description {} above fd {}", d->id, base);
     opened->add(d->id, std::move(high));
   }
-  if (context.tcp) context.tcp->finish();
   spdlog::debug("files: opened {} descriptions above fd {}", state.descriptions.size(), base);
   return opened;
 }

@@ -128,6 +128,16 @@ UniqueFd create_object(const SharedObject& object, const image::ImageReader& ima
   fail("shared memory object {} of unknown kind {}", object.id, static_cast<uint32_t>(object.kind));
 }
 
+// A new description of kMemfd file `d` (its flags and offset) on the memfd made for it.
+UniqueFd open_memfd_description(const records::FileDescription& d,
+                                const std::map<uint64_t, int>& memfd_fds) {
+  auto it = memfd_fds.find(d.id);
+  if (it == memfd_fds.end()) fail("restore files: memfd description {} has no memfd", d.id);
+  UniqueFd fd = reopen(it->second, d.flags);
+  restore_offset(fd.get(), d);
+  return fd;
+}
+
 // Moves `fd` to exactly `number` (which must be free) and leaves it open there.
 void place(UniqueFd fd, int number, uint64_t object_id) {
   int placed = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, number);
@@ -160,18 +170,12 @@ void create_shared_objects(const image::ImageReader& image, FilesRestoreContext&
     place(std::move(fd), number, object.id);
     context.keep_fds.push_back(number);
   }
+  std::map<uint64_t, int> memfd_fds;  // kMemfd description id -> fd of its memfd
   for (const auto& memfd : state.memfds)
-    context.memfd_fds[memfd.description] = object_fd(files, memfd.object);
+    memfd_fds[memfd.description] = object_fd(files, memfd.object);
+  context.openers.add({records::FileKind::kMemfd},
+                      [memfd_fds](const auto& d) { return open_memfd_description(d, memfd_fds); });
   spdlog::debug("shared memory: {} objects made", state.objects.size());
-}
-
-UniqueFd open_memfd_description(const records::FileDescription& d,
-                                const FilesRestoreContext& context) {
-  auto it = context.memfd_fds.find(d.id);
-  if (it == context.memfd_fds.end()) fail("restore files: memfd description {} has no memfd", d.id);
-  UniqueFd fd = reopen(it->second, d.flags);
-  restore_offset(fd.get(), d);
-  return fd;
 }
 
 }  // namespace ckpt::restore
