@@ -115,10 +115,6 @@ std::optional<TcpSocketFacts> probe_tcp_connection(int sock) {
   return facts;
 }
 
-std::string describe_connection(const TcpSocketFacts& facts) {
-  return describe_sockaddr(facts.local) + " -> " + describe_sockaddr(facts.peer);
-}
-
 RepairMode::RepairMode(UniqueFd sock) : sock_(std::move(sock)) {
   set_repair(sock_.get(), TCP_REPAIR_ON);
 }
