@@ -13,6 +13,7 @@
 #include "ckpt/event_files.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
 #include "common/unique_fd.h"
 
@@ -76,7 +77,7 @@ std::string watched_path(pid_t pid, const proc::InotifyMark& mark) {
 }  // namespace
 
 records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at) {
-  std::string fdinfo = fs::read_file(proc_dir(at.host_pid) + "/fdinfo/" + std::to_string(at.fd));
+  std::string fdinfo = proc::read_fdinfo_text(at.host_pid, at.fd);
   records::InotifyInstance inotify;
   inotify.id = id;
   for (const proc::InotifyMark& mark : proc::parse_inotify_marks(fdinfo))
