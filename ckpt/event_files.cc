@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proc/fdinfo.h"
@@ -17,12 +18,6 @@ namespace {
 
 using records::FileKind;
 
-int64_t realtime_now_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return now.tv_sec * 1'000'000'000LL + now.tv_nsec;
-}
-
 records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
   proc::TimerfdInfo info = proc::parse_timerfd(proc::read_fdinfo_text(at.host_pid, at.fd));
   records::Timerfd t;
@@ -32,7 +27,7 @@ records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
   t.remaining_ns = info.value_ns;
   t.interval_ns = info.interval_ns;
   t.ticks = info.ticks;
-  t.dumped_at_realtime_ns = realtime_now_ns();
+  t.dumped_at_realtime_ns = clock_now_ns(CLOCK_REALTIME);
   return t;
 }
 
