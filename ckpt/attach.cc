@@ -15,6 +15,7 @@
 #include "common/console/console.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/scm_rights.h"
 #include "common/unique_fd.h"
 
@@ -99,16 +100,6 @@ class WindowSizeFollower {
   bool blocked_ = false;
 };
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string DetachKeys::filter(std::string_view chunk) {
@@ -151,7 +142,8 @@ AttachEnd attach_console(const AttachOptions& options) {
     if (fds[0].revents) {
       ssize_t n = ::read(console.get(), buf, sizeof buf);
       if (n <= 0) return AttachEnd::kContainerExited;
-      if (!write_all(STDOUT_FILENO, {buf, static_cast<size_t>(n)})) return AttachEnd::kInputDone;
+      if (!fs::try_write_all(STDOUT_FILENO, {buf, static_cast<size_t>(n)}))
+        return AttachEnd::kInputDone;
     }
     if (fds[1].revents) {
       ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
@@ -161,7 +153,7 @@ AttachEnd attach_console(const AttachOptions& options) {
         continue;
       }
       std::string forward = keys.filter({buf, static_cast<size_t>(n)});
-      if (!forward.empty() && !write_all(console.get(), forward))
+      if (!forward.empty() && !fs::try_write_all(console.get(), forward))
         return AttachEnd::kContainerExited;
       if (keys.detached()) return AttachEnd::kDetached;
     }
