@@ -13,7 +13,7 @@ constexpr const char* kKinds[] = {
     "mnt",    "net", "uts", "ipc", "pid", "pid_for_children", "time", "time_for_children",
     "cgroup", "user"};
 
-// The namespace's inode, 0 when the kernel has no such namespace.
+// The namespace's inode; 0 when the kernel has no such namespace or the process is exiting.
 ino_t ns_inode(pid_t pid, const char* kind) {
   struct stat st {};
   std::string path = "/proc/" + std::to_string(pid) + "/ns/" + kind;
@@ -31,12 +31,15 @@ void refuse_nested_namespaces(const records::ProcessTree& tree) {
   pid_t init = tree.processes.front().host_pid;
   for (const char* kind : kKinds) {
     ino_t expected = ns_inode(init, kind);
-    for (const auto& p : tree.processes)
-      if (ns_inode(p.host_pid, kind) != expected)
+    for (const auto& p : tree.processes) {
+      ino_t inode = ns_inode(p.host_pid, kind);
+      // 0: an exiting process has let go of its namespaces already; it is not in others.
+      if (inode != 0 && inode != expected)
         fail(
             "process {} ({}) is in a {} namespace of its own; nested namespaces are not "
             "checkpointed",
             p.pid, p.comm, kind);
+    }
   }
 }
 
