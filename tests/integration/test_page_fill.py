@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from test_processes import (CKPT_PROC, Workload, cleanup, dump, kill_tree,  # noqa: F401
-                            restored_process)
+                            restored_process, wait_for)
 
 
 def layout(pid):
@@ -69,6 +69,9 @@ def restore_and_check(work, pid, image, cleanup, env):
     host = restored_process(root, pid)
     maps = layout(host)
     assert not uffd_traces(host), "no userfaultfd registration or fd is left"
+    # Restored in front of its pause(): a SIGTERM before it sleeps there would go unseen.
+    wait_for(lambda: Path(f"/proc/{host}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S",
+             what="the restored workload to sleep")
     os.kill(host, signal.SIGTERM)
     assert work.outcome() == "PASS"
     kill_tree(root)
