@@ -206,6 +206,8 @@ void populate_unregistered(Restorer& r, const records::Pagemap& pagemap, const U
 // threads, several chunks at once.
 void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pagemap,
                   const image::ImageReader& image, uint64_t image_id) {
+  spdlog::debug("process {}: filling {} page runs, {} MiB of VMAs registered for UFFDIO_COPY",
+                r.ns_pid(), pagemap.runs.size(), uffd.registered_bytes() >> 20);
   populate_unregistered(r, pagemap, uffd);
   RunIndex index(pagemap);
   std::atomic<uint64_t> copied = 0, written = 0;
