@@ -6,6 +6,7 @@ dumped layout and protections and keep no trace of the userfaultfd.
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_page_fill.py
 """
+import json
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_ckpt
 from test_processes import (CKPT_PROC, Workload, cleanup, dump, kill_tree,  # noqa: F401
                             restored_process, wait_for)
 
@@ -115,3 +117,10 @@ def test_large_areas_come_back_through_uffd(tmp_path, cleanup, name, args):
     kill_tree(pid)
     _, log = restore_and_check(work, pid, tmp_path / "image", cleanup, {})
     assert fill_figures(log)[0] >= 64
+
+
+def test_check_says_how_restore_fills_memory():
+    facts = {f["name"]: f for f in json.loads(run_ckpt("check", "--json").stdout)}
+    uffd = facts["userfaultfd"]
+    assert uffd["level"] == "ok", "this kernel has userfaultfd with WP_ASYNC"
+    assert "restore fills memory with UFFDIO_COPY" in uffd["detail"]
