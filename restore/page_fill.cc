@@ -202,35 +202,47 @@ void populate_unregistered(Restorer& r, const records::Pagemap& pagemap, const U
   }
 }
 
-// Decompressed chunks go straight into the process by UFFDIO_COPY, on the reader's decoding
-// threads, several chunks at once.
+struct FillCounts {
+  std::atomic<uint64_t> copied = 0;   // by UFFDIO_COPY
+  std::atomic<uint64_t> written = 0;  // by process_vm_writev
+};
+
+// Puts `bytes` at `address` of the process: by UFFDIO_COPY where registered, else written.
+void place(pid_t host_pid, const UffdFill& uffd, uint64_t address, std::span<const std::byte> bytes,
+           FillCounts& counts) {
+  for_each_uffd_piece(uffd, address, bytes.size(),
+                      [&](uint64_t at, uint64_t size, bool registered) {
+                        auto piece = bytes.subspan(at - address, size);
+                        if (registered) {
+                          uffd.copy(at, piece);
+                          counts.copied += size;
+                        } else {
+                          ptrace::write_memory(host_pid, at, piece.data(), size);
+                          counts.written += size;
+                        }
+                      });
+}
+
+// Decompressed chunks go straight into the process, on the reader's decoding threads, several
+// chunks at once.
 void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pagemap,
                   const image::ImageReader& image, uint64_t image_id) {
   spdlog::debug("process {}: filling {} page runs, {} MiB of VMAs registered for UFFDIO_COPY",
                 r.ns_pid(), pagemap.runs.size(), uffd.registered_bytes() >> 20);
   populate_unregistered(r, pagemap, uffd);
   RunIndex index(pagemap);
-  std::atomic<uint64_t> copied = 0, written = 0;
+  FillCounts counts;
   image.read_stream_parallel(
       image::SectionType::kPages, image_id, [&](uint64_t offset, std::span<const std::byte> chunk) {
-        index.for_each_piece(offset, chunk, [&](uint64_t address, std::span<const std::byte> run) {
-          for_each_uffd_piece(uffd, address, run.size(),
-                              [&](uint64_t at, uint64_t size, bool registered) {
-                                auto bytes = run.subspan(at - address, size);
-                                if (registered) {
-                                  uffd.copy(at, bytes);
-                                  copied += size;
-                                } else {
-                                  ptrace::write_memory(r.host_pid(), at, bytes.data(), size);
-                                  written += size;
-                                }
-                              });
-        });
+        index.for_each_piece(offset, chunk,
+                             [&](uint64_t address, std::span<const std::byte> bytes) {
+                               place(r.host_pid(), uffd, address, bytes, counts);
+                             });
       });
-  if (copied + written != index.total())
+  if (counts.copied + counts.written != index.total())
     fail("process {}: page stream shorter than its pagemap", r.ns_pid());
   spdlog::debug("process {}: {} MiB of pages by UFFDIO_COPY, {} MiB by process_vm_writev",
-                r.ns_pid(), copied >> 20, written >> 20);
+                r.ns_pid(), counts.copied >> 20, counts.written >> 20);
 }
 
 // Set (to anything) in the environment, restore fills memory without userfaultfd.
