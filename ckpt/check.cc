@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sem.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include "common/cgroup/hierarchy.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/ipc/sem_undo_ops.h"
 #include "common/ns/clone.h"
 #include "common/unique_fd.h"
 #include "netns/link_kinds.h"
@@ -174,6 +176,40 @@ Fact posix_timer_ids() {
              : "no PR_TIMER_CREATE_RESTORE_IDS: processes with POSIX timers cannot be restored"};
 }
 
+// In a child (its adjustments die with it): one semop with SEM_UNDO, then the probes must read
+// it back without changing the value.
+bool sem_undo_probes_work(int sem_id) {
+  pid_t child = ::fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    sembuf take{0, -3, SEM_UNDO};
+    auto semop = [sem_id](std::span<const sembuf> ops) {
+      return ::semop(sem_id, const_cast<sembuf*>(ops.data()), ops.size()) == 0 ? 0 : -errno;
+    };
+    try {
+      bool ok = ::semop(sem_id, &take, 1) == 0 &&
+                ipc::probe_adjustments(semop, {7}, ipc::kMinOpsPerCall) == std::vector<int>{3} &&
+                ::semctl(sem_id, 0, GETVAL) == 7;
+      ::_exit(ok ? 0 : 1);
+    } catch (...) {
+      ::_exit(1);
+    }
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 && ::semctl(sem_id, 0, GETVAL) == 10;
+}
+
+Fact sem_undo() {
+  int sem_id = ::semget(IPC_PRIVATE, 1, 0600);
+  if (sem_id < 0) return {"SEM_UNDO", Level::kMissing, std::strerror(errno)};
+  bool ok = ::semctl(sem_id, 0, SETVAL, 10) == 0 && sem_undo_probes_work(sem_id);
+  ::semctl(sem_id, 0, IPC_RMID);
+  return {"SEM_UNDO", ok ? Level::kOk : Level::kWarn,
+          ok ? "adjustments read by semop probes (ERANGE) and given back on restore"
+             : "semop probes do not read adjustments back: dumps lose them"};
+}
+
 Fact link_kinds() {
   std::vector<std::string> have, lack;
   for (const auto& [kind, ok] : netns::probe_link_kinds()) (ok ? have : lack).push_back(kind);
@@ -187,9 +223,9 @@ Fact link_kinds() {
 }  // namespace
 
 std::vector<Fact> probe_host() {
-  return {kernel_release(), cgroup_layout(), freezer(),         sys_resource(),
-          soft_dirty(),     userfaultfd(),   exact_pids(),      time_namespace(),
-          vdso_layout(),    pidfd_getfd(),   posix_timer_ids(), link_kinds()};
+  return {kernel_release(),  cgroup_layout(), freezer(),        sys_resource(), soft_dirty(),
+          userfaultfd(),     exact_pids(),    time_namespace(), vdso_layout(),  pidfd_getfd(),
+          posix_timer_ids(), sem_undo(),      link_kinds()};
 }
 
 }  // namespace ckpt::check

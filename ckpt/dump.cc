@@ -14,6 +14,7 @@
 #include "ckpt/processes.h"
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
+#include "ckpt/sem_undo.h"
 #include "ckpt/shmem.h"
 #include "ckpt/tcp_connections.h"
 #include "ckpt/time_ns.h"
@@ -93,7 +94,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
   auto net = netns::dump_netns(state.init_pid);
   image.put(image::SectionType::kNetNs, 0, net);
-  write_ipc(state.init_pid, image);
+  auto ipc = write_ipc(state.init_pid, image);
   std::vector<pid_t> pids;
   for (const auto& process : tree.processes) pids.push_back(process.host_pid);
   auto seized = std::make_unique<SeizedProcesses>(pids);
@@ -104,6 +105,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
   dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
   dump_processes(tree, *seized, image, deferred);
+  dump_sem_undo(tree, *seized, ipc, image);
   dump_shared_memory(tree, files, image);
   spdlog::info("collected {} processes", tree.processes.size());
   return {std::move(seized), std::move(tcp)};

@@ -68,7 +68,7 @@ IpcSnapshot collect_ipc(pid_t init_pid) {
   return image::from_bytes<IpcSnapshot>(bytes, "ipc snapshot");
 }
 
-void write_ipc(pid_t init_pid, image::ImageWriter& image) {
+records::IpcNamespace write_ipc(pid_t init_pid, image::ImageWriter& image) {
   auto snapshot = collect_ipc(init_pid);
   const auto& r = snapshot.record;
   image.put(image::SectionType::kIpc, 0, r);
@@ -80,6 +80,7 @@ void write_ipc(pid_t init_pid, image::ImageWriter& image) {
   }
   spdlog::info("collected ipc: {} shm, {} msg, {} sem, {} posix mq", r.shm.size(), r.msg.size(),
                r.sem.size(), r.mqueues.size());
+  return std::move(snapshot.record);
 }
 
 }  // namespace ckpt::dump

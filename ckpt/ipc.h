@@ -23,8 +23,8 @@ struct IpcSnapshot {
 
 // Collects the IPC namespace of `init_pid` (a forked helper setns()es into it).
 IpcSnapshot collect_ipc(pid_t init_pid);
-// collect_ipc() and writes it: kIpc (id 0) and kIpcShmData (id = shm id).
-void write_ipc(pid_t init_pid, image::ImageWriter& image);
+// collect_ipc() and writes it: kIpc (id 0) and kIpcShmData (id = shm id). Returns the record.
+records::IpcNamespace write_ipc(pid_t init_pid, image::ImageWriter& image);
 
 // Parts, each run inside the ipc namespace (ckpt/ipc_sysv.cc, ckpt/ipc_mqueue.cc).
 std::map<std::string, std::string> read_ipc_sysctls();

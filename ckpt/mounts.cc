@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/overlay.h"
 #include "common/tree_pack.h"
 
 namespace ckpt::dump {
@@ -27,17 +28,31 @@ bool is_directory_mount(pid_t init_pid, const std::string& mount_point) {
   return S_ISDIR(st.st_mode);
 }
 
+// Where the files of `m` to store are: an overlayfs rootfs with an upper layer stores only that
+// (its lower layers are recorded, to be found again on the restoring host); else the mount.
+std::string contents_top(pid_t init_pid, MountRecord& m) {
+  if (m.kind != MountKind::kRootfs || m.fstype != "overlay" || m.root != "/")
+    return in_container(init_pid, m.mount_point);
+  auto layers = overlay::parse_options(m.options);
+  if (layers.upper.empty()) return in_container(init_pid, m.mount_point);
+  struct stat st {};
+  if (::stat(layers.upper.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    fail("overlay rootfs: its upper layer {} is not a directory here", layers.upper);
+  m.overlay_lower = layers.lower;
+  return layers.upper;
+}
+
 // Packs the files of mount `m` (not those under other mount points) as kMountData / m.id.
-void pack_contents(pid_t init_pid, const MountRecord& m, const std::set<std::string>& mount_points,
+void pack_contents(pid_t init_pid, MountRecord& m, const std::set<std::string>& mount_points,
                    image::ImageWriter& image) {
-  std::string top = in_container(init_pid, m.mount_point);
+  std::string top = contents_top(init_pid, m);
   std::string prefix = m.mount_point == "/" ? "/" : m.mount_point + "/";
   auto skip = [&](const std::string& rel) { return mount_points.count(prefix + rel) > 0; };
   auto stream = image.open_stream(image::SectionType::kMountData, m.id);
   auto stats = tree::pack_tree(top, skip, *stream);
   stream->close();
-  spdlog::debug("mounts: {} ({}): {} entries, {} bytes of data", m.mount_point,
-                records::mount_kind_name(m.kind), stats.entries, stats.data_bytes);
+  spdlog::debug("mounts: {} ({}, from {}): {} entries, {} bytes of data", m.mount_point,
+                records::mount_kind_name(m.kind), top, stats.entries, stats.data_bytes);
 }
 
 }  // namespace

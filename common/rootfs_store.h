@@ -9,7 +9,9 @@
 namespace ckpt {
 
 std::filesystem::path restored_rootfs_dir(const std::string& id);
-// Removes `rootfs` when it is restored_rootfs_dir(id); any other directory is the user's.
+// Removes `rootfs` when it is restored_rootfs_dir(id); when it is an overlay restore mounted
+// with its layers in restored_rootfs_dir(id), unmounts it and removes the layers (a mount point
+// given with restore --rootfs stays). Any other directory is the user's.
 void remove_restored_rootfs(const std::string& id, const std::string& rootfs);
 
 }  // namespace ckpt

@@ -6,6 +6,7 @@
 #include "common/records/fields.h"
 
 #include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
 #include <cstdint>
@@ -24,6 +25,9 @@ struct TreeEntry {
   std::string link_target;        // symlinks
   std::string hardlink_to;        // a further name of an earlier entry's file: its path
   std::vector<uint64_t> extents;  // regular files: offset, length, offset, length, ...
+  // Extended attributes, name -> value (overlayfs keeps opaque directories in trusted.overlay.*,
+  // file capabilities live in security.capability). Version 2.
+  std::vector<std::pair<std::string, std::string>> xattrs;
 
   uint64_t data_size() const {
     uint64_t total = 0;
@@ -32,12 +36,13 @@ struct TreeEntry {
   }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     records::fields(ar, path, mode, uid, gid, mtime_sec, mtime_nsec, size, rdev, link_target,
                     hardlink_to, extents);
+    if (version >= 2) records::fields(ar, xattrs);
   }
 };
 
 }  // namespace ckpt::tree
 
-BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 1)
+BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 2)

@@ -12,6 +12,7 @@
 #include "common/image/archive.h"
 #include "common/tree_entry.h"
 #include "common/unique_fd.h"
+#include "common/xattrs.h"
 
 namespace ckpt::tree {
 
@@ -47,7 +48,9 @@ class Packer {
     if (::fstat(dir.get(), &st) != 0) throw_errno("stat({})", top);
     dev_ = st.st_dev;
     top_ = top;
-    emit(entry_of(".", st), nullptr);
+    TreeEntry e = entry_of(".", st);
+    e.xattrs = fs::read_xattrs(top);
+    emit(e, nullptr);
     walk(dir.get(), "");
     uint32_t end = 0;
     out_.write(&end, sizeof end);
@@ -89,6 +92,7 @@ class Packer {
       throw_errno("stat({}/{})", top_, rel);
     if (st.st_dev != dev_ || S_ISSOCK(st.st_mode)) return;  // another mount; sockets cannot be
     TreeEntry e = entry_of(rel, st);
+    e.xattrs = fs::read_xattrs(top_ + "/" + rel);
     if (S_ISDIR(st.st_mode)) {
       emit(e, nullptr);
       UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

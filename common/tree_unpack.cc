@@ -11,6 +11,7 @@
 #include "common/tree_entry.h"
 #include "common/tree_pack.h"
 #include "common/unique_fd.h"
+#include "common/xattrs.h"
 
 namespace ckpt::tree {
 
@@ -135,7 +136,7 @@ class TreeUnpacker::Impl {
     set_attributes(entry_);
   }
 
-  // Owner before mode (chown clears set-id bits), mtime last.
+  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), mtime last.
   void set_attributes(const TreeEntry& e) {
     const char* path = e.path.c_str();
     int dir = dir_.get();
@@ -143,6 +144,7 @@ class TreeUnpacker::Impl {
       throw_errno("chown {}/{}", top_, e.path);
     if (!S_ISLNK(e.mode) && ::fchmodat(dir, path, e.mode & 07777, 0) != 0)
       throw_errno("chmod {}/{}", top_, e.path);
+    fs::write_xattrs(top_ + "/" + e.path, e.xattrs);
     timespec times[2] = {{0, UTIME_OMIT}, mtime_of(e)};
     if (::utimensat(dir, path, times, AT_SYMLINK_NOFOLLOW) != 0)
       throw_errno("set mtime of {}/{}", top_, e.path);

@@ -53,12 +53,29 @@ MountsRestore::MountsRestore(const image::ImageReader& image, const MountMap& ma
   if (!missing.empty())
     fail("bind mounts whose host paths are missing (map them with --mount-map OLD=NEW): {}",
          missing);
+  find_overlay_lower(map);
+}
+
+void MountsRestore::find_overlay_lower(const MountMap& map) {
+  for (auto& m : ns_.mounts) {
+    for (auto& lower : m.overlay_lower) {
+      std::string path = map.map(lower);
+      if (!fsys::is_directory(path))
+        fail("overlay rootfs: lower layer {} is missing{} (map it with --mount-map OLD=NEW)", path,
+             path == lower ? "" : ", mapped from " + lower);
+      lower = path;
+    }
+  }
+}
+
+const MountRecord* MountsRestore::rootfs() const {
+  for (const auto& m : ns_.mounts)
+    if (m.kind == MountKind::kRootfs) return &m;
+  return nullptr;
 }
 
 bool MountsRestore::has_rootfs_contents() const {
-  for (const auto& m : ns_.mounts)
-    if (m.kind == MountKind::kRootfs) return m.has_contents;
-  return false;
+  return rootfs() && rootfs()->has_contents;
 }
 
 void MountsRestore::unpack_rootfs(const std::string& dir) const {

@@ -36,7 +36,11 @@ class MountsRestore {
 
   // Whether the image holds the rootfs contents (dump --with-rootfs).
   bool has_rootfs_contents() const;
-  // Unpacks the stored rootfs into `dir` (created; must not exist or be empty).
+  // The rootfs mount; null for a container without one. Its overlay_lower are paths on this
+  // host (after --mount-map), checked to exist.
+  const records::MountRecord* rootfs() const;
+  // Unpacks the stored rootfs (or its overlay upper layer) into `dir` (created; must not exist or
+  // be empty).
   void unpack_rootfs(const std::string& dir) const;
 
   // In the root task, before ns::setup_container_mounts: detached copies of host bind sources.
@@ -46,6 +50,7 @@ class MountsRestore {
 
  private:
   void make_mount(const records::MountRecord& m) const;
+  void find_overlay_lower(const MountMap& map);
 
   const image::ImageReader& image_;
   records::MountNamespace ns_;
@@ -60,6 +65,8 @@ namespace ckpt::restore {
 // The rootfs of the restored container: with a stored rootfs, a new directory it is unpacked
 // into (`requested`, or restored_rootfs_dir(id)), removed again unless commit()ted; else
 // `requested` or, when empty, the dumped path ("" for a container without rootfs).
+// A rootfs stored as its overlay upper layer is unpacked into restored_rootfs_dir(id)/upper and
+// mounted as an overlay on its lower layers at `requested` or restored_rootfs_dir(id)/merged.
 // Whether the file at container path `path` is one restore makes again from the image's stored
 // contents (on a tmpfs, or on a rootfs stored with --with-rootfs): same data, a new inode.
 bool recreated_from_image(const image::ImageReader& image, const std::string& path);
@@ -73,11 +80,17 @@ class RestoredRootfs {
   RestoredRootfs& operator=(const RestoredRootfs&) = delete;
 
   const std::string& path() const { return path_; }
-  void commit() { unpacked_ = false; }
+  void commit() { made_.clear(), made_mount_point_.clear(), mounted_ = false; }
 
  private:
+  void unpack(const MountsRestore& mounts);
+  void mount_overlay(const MountsRestore& mounts, const std::string& layers_dir);
+  void undo();
+
   std::string path_;
-  bool unpacked_ = false;  // path_ was made here and goes if the restore fails
+  std::string made_;              // the directory made here, removed if the restore fails
+  std::string made_mount_point_;  // the overlay's mount point, when made here
+  bool mounted_ = false;  // path_ is an overlay mounted here, unmounted if the restore fails
 };
 
 }  // namespace ckpt::restore

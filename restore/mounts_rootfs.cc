@@ -1,5 +1,8 @@
+#include <sys/mount.h>
+
 #include "common/error.h"
 #include "common/log.h"
+#include "common/overlay.h"
 #include "common/proc/mountinfo.h"
 #include "restore/mounts.h"
 
@@ -16,22 +19,64 @@ RestoredRootfs::RestoredRootfs(const MountsRestore& mounts, const std::string& d
            path_);
     return;
   }
-  path_ = requested.empty() ? restored_rootfs_dir(id).string() : fsys::absolute(requested).string();
-  unpacked_ = true;
+  bool overlay = !mounts.rootfs()->overlay_lower.empty();
+  auto own_dir = restored_rootfs_dir(id);
+  if (!requested.empty())
+    path_ = fsys::absolute(requested).string();
+  else
+    path_ = overlay ? (own_dir / "merged").string() : own_dir.string();
   try {
-    mounts.unpack_rootfs(path_);
+    if (overlay)
+      mount_overlay(mounts, own_dir.string());
+    else
+      unpack(mounts);
   } catch (...) {
-    std::error_code ignored;
-    fsys::remove_all(path_, ignored);
+    undo();
     throw;
   }
 }
 
 RestoredRootfs::~RestoredRootfs() {
-  if (!unpacked_) return;
+  undo();
+}
+
+void RestoredRootfs::unpack(const MountsRestore& mounts) {
+  made_ = path_;
+  mounts.unpack_rootfs(path_);
+}
+
+// The upper layer unpacked next to an empty work directory, the overlay mounted at path_.
+void RestoredRootfs::mount_overlay(const MountsRestore& mounts, const std::string& layers_dir) {
+  if (fsys::exists(layers_dir)) fail("restore the rootfs layers into {}: it exists", layers_dir);
+  made_ = layers_dir;
+  auto layers = overlay::parse_options(mounts.rootfs()->options);
+  layers.lower = mounts.rootfs()->overlay_lower;
+  layers.upper = layers_dir + "/upper";
+  layers.work = layers_dir + "/work";
+  mounts.unpack_rootfs(layers.upper);
+  fsys::create_directories(layers.work);
+  if (fsys::exists(path_) && !fsys::is_empty(path_))
+    fail("restore the rootfs into {}: the directory is not empty", path_);
+  if (!fsys::exists(path_)) made_mount_point_ = path_;
+  fsys::create_directories(path_);
+  std::string data = overlay::mount_data(layers);
+  if (::mount("overlay", path_.c_str(), "overlay", 0, data.c_str()) != 0)
+    throw_errno("mount overlay at {} ({})", path_, data);
+  mounted_ = true;
+  spdlog::debug("mounts: rootfs overlay at {}: {}", path_, data);
+}
+
+void RestoredRootfs::undo() {
+  if (mounted_ && ::umount2(path_.c_str(), MNT_DETACH) != 0)
+    spdlog::error("unmounting the rootfs overlay {} failed: {}", path_, strerror(errno));
+  mounted_ = false;
   std::error_code ec;
-  fsys::remove_all(path_, ec);
-  if (ec) spdlog::error("removing the unpacked rootfs {} failed: {}", path_, ec.message());
+  if (!made_mount_point_.empty()) fsys::remove(made_mount_point_, ec);
+  made_mount_point_.clear();
+  if (made_.empty()) return;
+  fsys::remove_all(made_, ec);
+  if (ec) spdlog::error("removing the unpacked rootfs {} failed: {}", made_, ec.message());
+  made_.clear();
 }
 
 }  // namespace ckpt::restore

@@ -12,10 +12,12 @@
 #include "common/ptrace/tracee.h"
 #include "common/records/mm.h"
 #include "common/records/process.h"
+#include "common/records/sem_undo.h"
 #include "common/records/threads.h"
 #include "restore/creds.h"
 #include "restore/mm.h"
 #include "restore/posix_timers.h"
+#include "restore/sem_undo.h"
 #include "restore/signals.h"
 #include "restore/threads.h"
 
@@ -89,6 +91,8 @@ void ProcessesRestore::restore_process(size_t index) {
   restore_main_thread(r, threads.threads[0]);
   if (entry.pgid != entry.pid) r.main().checked("setpgid", SYS_setpgid, 0, entry.pgid);
   requeue_signals(r, r.main(), 0, process.shared_pending);
+  if (image_.has(SectionType::kSemUndo, id))
+    restore_sem_undo(r, image_.get<records::SemUndo>(SectionType::kSemUndo, id));
   restore_creds(r, process);
   restore_itimers(r, process.itimers);
   if (image_.has(SectionType::kPosixTimers, id))

@@ -42,6 +42,8 @@ std::string_view section_name(SectionType type) {
       return "posix-timers";
     case SectionType::kSocketData:
       return "socket-data";
+    case SectionType::kSemUndo:
+      return "sem-undo";
     case SectionType::kNetNs:
       return "netns";
     case SectionType::kIpc:

@@ -29,6 +29,7 @@ enum class SectionType : uint32_t {
   kEventFiles = 28,        // epoll, timerfd, signalfd, inotify, netlink sockets (id 0)
   kPosixTimers = 29,       // timer_create() timers of one process
   kSocketData = 30,        // queued bytes of a socket (id = socket record id)
+  kSemUndo = 31,           // records/sem_undo.h: SEM_UNDO adjustments of one process
 
   // 64-95: network namespace
   kNetNs = 64,  // records/net.h NetNamespace

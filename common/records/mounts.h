@@ -36,11 +36,15 @@ struct MountRecord {
   std::string options;        // filesystem options without rw/ro (size=64m,mode=755)
   bool directory = true;      // a directory is mounted here (else a file)
   bool has_contents = false;  // a kMountData stream holds its files
+  // An overlayfs rootfs stored with --with-rootfs: only its upper layer is in kMountData; these
+  // are its lower layers (host paths, top first), mounted under it again on restore. Version 2.
+  std::vector<std::string> overlay_lower;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, id, parent_id, kind, mount_point, fstype, source, root, host_path, flags, options,
            directory, has_contents);
+    if (version >= 2) fields(ar, overlay_lower);
   }
 };
 
@@ -74,5 +78,5 @@ inline const char* mount_kind_name(MountKind kind) {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::MountRecord, 1)
+BOOST_CLASS_VERSION(ckpt::records::MountRecord, 2)
 BOOST_CLASS_VERSION(ckpt::records::MountNamespace, 1)

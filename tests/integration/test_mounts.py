@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 from conftest import cgroup_dir, container_info, run_ckpt, unique, wait_until
@@ -210,3 +211,56 @@ def test_tmpfs_of_a_container_without_rootfs_comes_back_and_host_mounts_stay_the
     assert (inside / "f").read_text() == "kept\n"
     assert_counts_on(inside / "log", len(counts(inside / "log")))
     assert not (data / "log").exists()
+
+
+def mount_overlay(lower, upper, work, merged):
+    for d in (upper, work, merged):
+        d.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                    f"lowerdir={lower},upperdir={upper},workdir={work}", str(merged)], check=True)
+
+
+def test_overlay_rootfs_is_stored_as_its_upper_layer_and_mounted_on_its_lower_again(
+        containers, tmp_path):
+    lower = make_busybox_rootfs(tmp_path / "lower")
+    (lower / "etc").mkdir()
+    (lower / "etc" / "motd").write_text("from the lower layer\n")
+    (lower / "gone").write_text("deleted in the container\n")
+    (lower / "cache").mkdir()
+    (lower / "cache" / "old").write_text("hidden once the directory is made again\n")
+    merged = tmp_path / "merged"
+    mount_overlay(lower, tmp_path / "upper", tmp_path / "work", merged)
+    try:
+        setup = f"{BB} rm /gone; {BB} rm -r /cache; {BB} mkdir /cache; echo new > /cache/new;"
+        cid = containers.run(*counting_into("/count", setup), opts=["--rootfs", merged])
+        wait_until(lambda: len(counts(merged / "count")) >= 3, what="the counter")
+        image = tmp_path / "image.ckpt"
+        run_ckpt("dump", cid, "--with-rootfs", "-o", image)
+    finally:
+        subprocess.run(["umount", "-l", str(merged)], check=False)
+    shutil.rmtree(tmp_path / "upper")
+    shutil.rmtree(tmp_path / "work")
+    sections = json.loads(run_ckpt("inspect", "--json", image).stdout)["sections"]
+    stored = sum(s["raw_size"] for s in sections if s["type"] == "mount-data")
+    assert 0 < stored < 64 << 10, "only the upper layer is stored, not busybox from the lower"
+
+    moved = tmp_path / "lower-moved"
+    lower.rename(moved)
+    refused = containers.track(unique("ovl-x"))
+    proc = run_ckpt("restore", image, "--name", refused, check=False)
+    assert proc.returncode != 0 and f"lower layer {lower} is missing" in proc.stderr
+    assert container_info(refused) is None
+    assert not (Path("/var/lib/ckpt/rootfs") / refused).exists()
+
+    restored = containers.track(unique("ovl-r"))
+    run_ckpt("restore", image, "--name", restored, "--mount-map", f"{lower}={moved}")
+    layers = Path("/var/lib/ckpt/rootfs") / restored
+    assert f"lowerdir={moved}," in mount_line(restored, "/")
+    root = root_of(restored)
+    assert (root / "etc" / "motd").read_text() == "from the lower layer\n"
+    assert not (root / "gone").exists(), "the whiteout came back"
+    assert os.listdir(root / "cache") == ["new"], "the opaque directory came back"
+    assert_counts_on(root / "count", len(counts(root / "count")))
+    run_ckpt("rm", restored)
+    assert not layers.exists(), "the upper layer goes with its container"
+    assert str(layers / "merged") not in Path("/proc/self/mountinfo").read_text()

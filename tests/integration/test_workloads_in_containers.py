@@ -16,9 +16,10 @@ WORKLOADS = [
     ("counter", []),      # never restarts, never jumps back
     ("posix_timers", []),  # timer_create timers keep their ids, values and periods
     ("ipc_blocked", []),  # one process blocked in msgrcv, one in semop, both complete
+    ("sem_undo", []),     # processes killed after restore have their SEM_UNDO applied
     ("shared_memory", []),  # shared anonymous, memfd, SysV and deleted-file memory, 3 processes
 ]
-LEAVE_RUNNING = WORKLOADS[:3] + [w for w in WORKLOADS if w[0] == "shared_memory"]
+LEAVE_RUNNING = WORKLOADS[:3] + [w for w in WORKLOADS if w[0] in ("shared_memory", "sem_undo")]
 
 
 @pytest.mark.parametrize("name,args", WORKLOADS, ids=[w[0] for w in WORKLOADS])

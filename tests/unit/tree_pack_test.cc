@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -115,4 +116,20 @@ TEST_CASE("unpacking replaces files that are in the way and keeps existing direc
   tree::unpack_tree(reader, image::SectionType::kMountData, 1, out);
   CHECK(read(out / "d" / "f") == "new");
   CHECK(read(out / "d" / "other") == "stays");
+}
+
+TEST_CASE("extended attributes of files and directories come back") {
+  TempDir tmp;
+  fsys::path top = tmp.path() / "top", out = tmp.path() / "out";
+  fsys::create_directories(top / "dir");
+  write(top / "file", "x");
+  const char value[] = "y";
+  REQUIRE(::setxattr((top / "dir").c_str(), "user.ckpt.opaque", value, 1, 0) == 0);
+  REQUIRE(::setxattr((top / "file").c_str(), "user.ckpt.note", "hello", 5, 0) == 0);
+  round_trip(tmp, top, out);
+  char got[16] = {};
+  CHECK(::getxattr((out / "dir").c_str(), "user.ckpt.opaque", got, sizeof got) == 1);
+  CHECK(std::string(got) == "y");
+  CHECK(::getxattr((out / "file").c_str(), "user.ckpt.note", got, sizeof got) == 5);
+  CHECK(std::string(got, 5) == "hello");
 }

@@ -1,0 +1,17 @@
+// Extended attributes of a path, not following a final symlink.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ckpt::fs {
+
+using Xattrs = std::vector<std::pair<std::string, std::string>>;
+
+// Every attribute, name -> value; none on a filesystem without xattr support.
+Xattrs read_xattrs(const std::string& path);
+// Sets each attribute; throws Error naming the path and the attribute.
+void write_xattrs(const std::string& path, const Xattrs& xattrs);
+
+}  // namespace ckpt::fs
