@@ -82,10 +82,7 @@ void UffdFill::register_vmas(const records::MmState& mm, const records::Pagemap&
                     vma.start, vma.end, strerror(errno));
       continue;
     }
-    if (!registered_.empty() && registered_.back().second == vma.start)
-      registered_.back().second = vma.end;
-    else
-      registered_.emplace_back(vma.start, vma.end);
+    registered_.emplace_back(vma.start, vma.end);
   }
 }
 

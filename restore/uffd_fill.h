@@ -28,8 +28,9 @@ class UffdFill {
   // kernel refuses stays unregistered (its pages are written another way).
   void register_vmas(const records::MmState& mm, const records::Pagemap& pagemap);
 
-  // The longest start of [address, address + size) that is wholly registered (first) or
-  // wholly unregistered (second is false), as its length.
+  // The longest start of [address, address + size) that lies in one registered VMA (second is
+  // true) or wholly outside them (false), as its length. One UFFDIO_COPY cannot cross VMAs, and
+  // runs of the page stream may (they join pages of neighbouring VMAs).
   std::pair<uint64_t, bool> leading_piece(uint64_t address, uint64_t size) const;
 
   // Copies `data` to `address`, a registered range; pages already there are written with
@@ -45,7 +46,7 @@ class UffdFill {
   UniqueFd fd_;
   pid_t host_pid_;
   pid_t ns_pid_;
-  std::vector<std::pair<uint64_t, uint64_t>> registered_;  // [start, end), ascending
+  std::vector<std::pair<uint64_t, uint64_t>> registered_;  // dumped VMAs [start, end), ascending
 };
 
 }  // namespace ckpt::restore

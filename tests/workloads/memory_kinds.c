@@ -1,9 +1,10 @@
 // Private memory of every kind restore fills: a large read-write anonymous area (pattern in
 // most pages, some never touched), an anonymous area made read-only after it was written, an
-// anonymous area split by a PROT_NONE guard, and a private mapping of a file (argv[2], created
-// here) with some pages written (copied on write) and the rest still the file's. On SIGTERM every
-// page is checked, then untouched anonymous pages and read-write pages are written and read back
-// (memory behaves normally after restore).
+// anonymous area split by a PROT_NONE guard, two anonymous areas side by side that never merge
+// (the upper one MAP_GROWSDOWN; the page stream joins their pages in one run), a private mapping of
+// a file (argv[2], created here) with some pages written (copied on write) and the rest still the
+// file's. On SIGTERM every page is checked, then untouched anonymous pages and read-write pages are
+// written and read back (memory behaves normally after restore).
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -14,6 +15,7 @@
 #define RO_PAGES 256ul
 #define GUARDED_PAGES 64ul  // then one PROT_NONE page, then as many again
 #define FILE_PAGES 1024ul   // 4 MiB, the even pages written
+#define SIDE_PAGES 64ul     // each of the two areas side by side
 
 static uint64_t value(uint64_t area, uint64_t page, uint64_t word) {
   return (area << 56) ^ (page * 0x9e3779b97f4a7c15ull) ^ word;
@@ -59,6 +61,15 @@ static unsigned char* private_file(const char* path) {
   return p;
 }
 
+// A plain area with a MAP_GROWSDOWN one right above it: two VMAs the kernel keeps apart.
+static unsigned char* side_by_side(void) {
+  unsigned char* low = anon(2 * SIDE_PAGES);
+  void* high = mmap(low + SIDE_PAGES * PAGE, SIDE_PAGES * PAGE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, -1, 0);
+  if (high == MAP_FAILED) zdtm_fail("mmap MAP_GROWSDOWN: %s", strerror(errno));
+  return low;
+}
+
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
   if (argc < 3) zdtm_fail("usage: memory_kinds RESULT FILE");
@@ -66,12 +77,14 @@ int main(int argc, char** argv) {
   unsigned char* ro = anon(RO_PAGES);
   unsigned char* guarded = anon(2 * GUARDED_PAGES + 1);
   unsigned char* file = private_file(argv[2]);
+  unsigned char* side = side_by_side();
   for (uint64_t p = 0; p < ANON_PAGES; ++p)
     if (p % 8) fill(rw, 1, p);
   for (uint64_t p = 0; p < RO_PAGES; ++p) fill(ro, 2, p);
   for (uint64_t p = 0; p < 2 * GUARDED_PAGES + 1; ++p)
     if (p != GUARDED_PAGES) fill(guarded, 3, p);
   for (uint64_t p = 0; p < FILE_PAGES; p += 2) fill(file, 4, p);
+  for (uint64_t p = 0; p < 2 * SIDE_PAGES; ++p) fill(side, 5, p);
   if (mprotect(ro, RO_PAGES * PAGE, PROT_READ) ||
       mprotect(guarded + GUARDED_PAGES * PAGE, PAGE, PROT_NONE))
     zdtm_fail("mprotect: %s", strerror(errno));
@@ -84,6 +97,8 @@ int main(int argc, char** argv) {
     if (!holds(ro, 2, p)) zdtm_fail("read-only page %lu", p);
   for (uint64_t p = 0; p < 2 * GUARDED_PAGES + 1; ++p)
     if (p != GUARDED_PAGES && !holds(guarded, 3, p)) zdtm_fail("guarded area page %lu", p);
+  for (uint64_t p = 0; p < 2 * SIDE_PAGES; ++p)
+    if (!holds(side, 5, p)) zdtm_fail("page %lu of the areas side by side", p);
   for (uint64_t p = 0; p < FILE_PAGES; ++p) {
     if (p % 2 == 0 && !holds(file, 4, p)) zdtm_fail("written file page %lu", p);
     if (p % 2 &&
