@@ -1,6 +1,9 @@
 #include "ckpt/attach.h"
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -12,6 +15,8 @@
 #include "common/console/console.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/fs.h"
+#include "common/scm_rights.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::runtime {
@@ -55,15 +60,45 @@ class RawTerminal {
   bool active_ = false;
 };
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
+// The console takes the window size of a terminal stdin, now and at each SIGWINCH (read from
+// a signalfd, blocked meanwhile). Without a terminal, nothing.
+class WindowSizeFollower {
+ public:
+  explicit WindowSizeFollower(UniqueFd master) : master_(std::move(master)) {
+    if (!::isatty(STDIN_FILENO)) return;
+    sigset_t winch;
+    sigemptyset(&winch);
+    sigaddset(&winch, SIGWINCH);
+    if (::sigprocmask(SIG_BLOCK, &winch, &saved_mask_) != 0) return;
+    blocked_ = true;
+    signals_.reset(::signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK));
+    copy_size();
   }
-  return true;
-}
+  ~WindowSizeFollower() {
+    if (blocked_) ::sigprocmask(SIG_SETMASK, &saved_mask_, nullptr);
+  }
+  WindowSizeFollower(const WindowSizeFollower&) = delete;
+  WindowSizeFollower& operator=(const WindowSizeFollower&) = delete;
+
+  int fd() const { return signals_ ? signals_.get() : -1; }
+  void on_signal() {
+    signalfd_siginfo info;
+    while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
+    }
+    copy_size();
+  }
+
+ private:
+  void copy_size() const {
+    winsize size{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0) ::ioctl(master_.get(), TIOCSWINSZ, &size);
+  }
+
+  UniqueFd master_;
+  UniqueFd signals_;
+  sigset_t saved_mask_{};
+  bool blocked_ = false;
+};
 
 }  // namespace
 
@@ -90,20 +125,25 @@ std::string DetachKeys::filter(std::string_view chunk) {
 AttachEnd attach_console(const AttachOptions& options) {
   ContainerState state = ContainerState::load(options.container_id);
   UniqueFd console = connect_console(state);
+  WindowSizeFollower window(receive_fd(console.get()));
   RawTerminal raw;
   DetachKeys keys;
   bool input_open = true;
   char buf[16384];
   for (;;) {
-    pollfd fds[2] = {{console.get(), POLLIN, 0}, {input_open ? STDIN_FILENO : -1, POLLIN, 0}};
-    int ready = ::poll(fds, 2, input_open ? -1 : options.linger_ms);
+    pollfd fds[3] = {{console.get(), POLLIN, 0},
+                     {input_open ? STDIN_FILENO : -1, POLLIN, 0},
+                     {window.fd(), POLLIN, 0}};
+    int ready = ::poll(fds, 3, input_open ? -1 : options.linger_ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) throw_errno("poll");
     if (ready == 0) return AttachEnd::kInputDone;  // input ended and the output went quiet
+    if (fds[2].revents) window.on_signal();
     if (fds[0].revents) {
       ssize_t n = ::read(console.get(), buf, sizeof buf);
       if (n <= 0) return AttachEnd::kContainerExited;
-      if (!write_all(STDOUT_FILENO, {buf, static_cast<size_t>(n)})) return AttachEnd::kInputDone;
+      if (!fs::try_write_all(STDOUT_FILENO, {buf, static_cast<size_t>(n)}))
+        return AttachEnd::kInputDone;
     }
     if (fds[1].revents) {
       ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
@@ -113,7 +153,7 @@ AttachEnd attach_console(const AttachOptions& options) {
         continue;
       }
       std::string forward = keys.filter({buf, static_cast<size_t>(n)});
-      if (!forward.empty() && !write_all(console.get(), forward))
+      if (!forward.empty() && !fs::try_write_all(console.get(), forward))
         return AttachEnd::kContainerExited;
       if (keys.detached()) return AttachEnd::kDetached;
     }

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "common/console/console.h"
+#include "common/error.h"
+#include "common/scm_rights.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::runtime {
@@ -90,9 +92,16 @@ class Keeper {
     }
   }
 
+  // A client first gets the master (with one byte), to set the console's window size.
   void accept_client() {
     UniqueFd client(::accept4(KeeperFd::kListener, nullptr, nullptr, SOCK_CLOEXEC));
-    if (client) clients_.push_back({std::move(client), false});
+    if (!client) return;
+    try {
+      send_fd(client.get(), KeeperFd::kMaster);
+    } catch (const Error&) {
+      return;  // gone already
+    }
+    clients_.push_back({std::move(client), false});
   }
 
   void serve_client(Client& client) {

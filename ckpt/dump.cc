@@ -11,6 +11,7 @@
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
+#include "ckpt/nested_ns.h"
 #include "ckpt/processes.h"
 #include "ckpt/remove.h"
 #include "ckpt/seize.h"
@@ -86,6 +87,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
              cgroup::FreezeGuard& frozen, image::ImageWriter& image, DeferredPages* deferred) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
+  refuse_nested_namespaces(tree);
   image.put(image::SectionType::kConfig, 0, state.config);
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
   image.put(image::SectionType::kTime, 0, collect_time(state.init_pid));

@@ -8,7 +8,7 @@
 
 #include "ckpt/event_files.h"
 #include "common/error.h"
-#include "common/fs.h"
+#include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
 
 namespace ckpt::dump {
@@ -67,11 +67,11 @@ records::EpollWatch locate_watch(const proc::EpollTarget& t, unsigned toff, uint
 
 records::EpollInstance collect_epoll(uint64_t id, const HeldFd& at,
                                      const std::vector<HeldFd>& fds) {
-  std::string path = "/proc/" + std::to_string(at.host_pid) + "/fdinfo/" + std::to_string(at.fd);
   records::EpollInstance epoll;
   epoll.id = id;
   std::map<int, unsigned> seen;  // fd number -> watches with it so far
-  for (const proc::EpollTarget& t : proc::parse_epoll_targets(fs::read_file(path)))
+  for (const proc::EpollTarget& t :
+       proc::parse_epoll_targets(proc::read_fdinfo_text(at.host_pid, at.fd)))
     epoll.watches.push_back(locate_watch(t, seen[t.fd]++, id, fds));
   return epoll;
 }

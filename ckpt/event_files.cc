@@ -6,9 +6,10 @@
 #include <map>
 #include <set>
 
+#include "common/clock.h"
 #include "common/error.h"
-#include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
 
 namespace ckpt::dump {
@@ -17,18 +18,8 @@ namespace {
 
 using records::FileKind;
 
-std::string fdinfo_text(const HeldFd& at) {
-  return fs::read_file("/proc/" + std::to_string(at.host_pid) + "/fdinfo/" + std::to_string(at.fd));
-}
-
-int64_t realtime_now_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return now.tv_sec * 1'000'000'000LL + now.tv_nsec;
-}
-
 records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
-  proc::TimerfdInfo info = proc::parse_timerfd(fdinfo_text(at));
+  proc::TimerfdInfo info = proc::parse_timerfd(proc::read_fdinfo_text(at.host_pid, at.fd));
   records::Timerfd t;
   t.id = id;
   t.clock = info.clock;
@@ -36,7 +27,7 @@ records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
   t.remaining_ns = info.value_ns;
   t.interval_ns = info.interval_ns;
   t.ticks = info.ticks;
-  t.dumped_at_realtime_ns = realtime_now_ns();
+  t.dumped_at_realtime_ns = clock_now_ns(CLOCK_REALTIME);
   return t;
 }
 
@@ -51,7 +42,8 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
         out.timerfds.push_back(collect_timerfd(d.id, at));
         break;
       case FileKind::kSignalfd:
-        out.signalfds.push_back({d.id, proc::parse_signalfd_mask(fdinfo_text(at))});
+        out.signalfds.push_back(
+            {d.id, proc::parse_signalfd_mask(proc::read_fdinfo_text(at.host_pid, at.fd))});
         break;
       case FileKind::kInotify:
         out.inotifies.push_back(collect_inotify(d.id, at));

@@ -13,6 +13,7 @@
 #include "ckpt/tcp_connections.h"
 #include "ckpt/ttys.h"
 #include "common/error.h"
+#include "common/proc/mountinfo.h"
 
 namespace ckpt::dump {
 
@@ -40,12 +41,7 @@ bool is_supported_device(dev_t rdev) {
 // The path as the process sees it: without the " (deleted)" mark, relative to its root.
 std::string process_path(std::string link, bool deleted, const std::string& root) {
   if (deleted && link.ends_with(kDeletedSuffix)) link.resize(link.size() - kDeletedSuffix.size());
-  if (root != "/" && link.starts_with(root) &&
-      (link.size() == root.size() || link[root.size()] == '/')) {
-    link.erase(0, root.size());
-    if (link.empty()) link = "/";
-  }
-  return link;
+  return proc::path_in_root(link, root);
 }
 
 FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {

@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 
 #include "ckpt/event_files.h"
 #include "common/error.h"
-#include "common/fs.h"
+#include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
+#include "common/proc/mountinfo.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::dump {
@@ -26,16 +26,11 @@ std::string proc_dir(pid_t pid) {
 
 // A mount point (as the process sees it) of the filesystem with kernel dev_t `sdev`.
 std::string mount_point_of(pid_t pid, uint64_t sdev) {
-  std::string want = fmt::format("{}:{}", sdev >> 20, sdev & 0xfffff);
-  std::istringstream in(fs::read_file(proc_dir(pid) + "/mountinfo"));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, mount_point;
-    fields >> id >> parent >> dev >> root >> mount_point;
-    if (dev == want) return mount_point;
+  auto major = static_cast<unsigned>(sdev >> 20), minor = static_cast<unsigned>(sdev & 0xfffff);
+  for (const proc::MountInfo& m : proc::read_mountinfo(pid)) {
+    if (m.major == major && m.minor == minor) return m.mount_point;
   }
-  fail("no mount of device {} in {}/mountinfo", want, proc_dir(pid));
+  fail("no mount of device {}:{} in {}/mountinfo", major, minor, proc_dir(pid));
 }
 
 UniqueFd open_by_handle(pid_t pid, const proc::InotifyMark& mark) {
@@ -52,19 +47,12 @@ UniqueFd open_by_handle(pid_t pid, const proc::InotifyMark& mark) {
   return fd;
 }
 
-// `path` as seen from our root, made relative to the process's root `root`.
-std::string relative_to_root(const std::string& path, const std::string& root) {
-  if (root == "/" || !path.starts_with(root)) return path;
-  if (path.size() == root.size()) return "/";
-  return path[root.size()] == '/' ? path.substr(root.size()) : path;
-}
-
 std::string watched_path(pid_t pid, const proc::InotifyMark& mark) {
   if (mark.handle.empty()) fail("inotify wd {}: fdinfo shows no file handle", mark.wd);
   UniqueFd fd = open_by_handle(pid, mark);
   std::string link = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd.get()));
   std::string root = std::filesystem::read_symlink(proc_dir(pid) + "/root");
-  std::string path = relative_to_root(link, root);
+  std::string path = proc::path_in_root(link, root);
   // The handle may give a dentry without a path; check the path names the watched inode.
   struct stat st {};
   std::string seen = proc_dir(pid) + "/root" + path;
@@ -76,7 +64,7 @@ std::string watched_path(pid_t pid, const proc::InotifyMark& mark) {
 }  // namespace
 
 records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at) {
-  std::string fdinfo = fs::read_file(proc_dir(at.host_pid) + "/fdinfo/" + std::to_string(at.fd));
+  std::string fdinfo = proc::read_fdinfo_text(at.host_pid, at.fd);
   records::InotifyInstance inotify;
   inotify.id = id;
   for (const proc::InotifyMark& mark : proc::parse_inotify_marks(fdinfo))

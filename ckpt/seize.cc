@@ -20,11 +20,6 @@
 namespace ckpt::dump {
 namespace {
 
-std::set<pid_t> task_set(pid_t pid) {
-  auto tids = proc::list_threads(pid);
-  return {tids.begin(), tids.end()};
-}
-
 // A thread that does not reach its interrupt stop in this time fails the dump (the container
 // is released again) instead of hanging it.
 constexpr std::chrono::seconds kStopTimeout{10};
@@ -72,14 +67,7 @@ SeizedProcesses::SeizedProcesses(const std::vector<pid_t>& pids) {
   try {
     for (pid_t pid : pids) seize_process(pid);
   } catch (...) {
-    for (auto& [pid, tids] : threads_)
-      for (pid_t tid : tids) {
-        try {
-          ptrace::detach(tid);
-        } catch (const Error& e) {  // not stopped yet: let go when we exit
-          spdlog::debug("{}", e.what());
-        }
-      }
+    detach_all(spdlog::level::debug);  // a thread not stopped yet is let go when we exit
     throw;
   }
 }
@@ -88,9 +76,8 @@ void SeizedProcesses::seize_process(pid_t pid) {
   auto& seized = threads_[pid];
   std::set<pid_t> done;
   for (;;) {
-    std::set<pid_t> now = task_set(pid);
     bool added = false;
-    for (pid_t tid : now) {
+    for (pid_t tid : proc::list_threads(pid)) {
       if (done.count(tid)) continue;
       done.insert(tid);
       // Without EXITKILL until stopped: a thread we fail to stop (and so cannot detach) is let go
@@ -152,12 +139,16 @@ void SeizedProcesses::release_vfork_children(pid_t pid, std::set<pid_t>& stopped
 }
 
 SeizedProcesses::~SeizedProcesses() {
+  detach_all(spdlog::level::warn);
+}
+
+void SeizedProcesses::detach_all(spdlog::level::level_enum failure_level) {
   for (auto& [pid, tids] : threads_)
     for (pid_t tid : tids) {
       try {
         ptrace::detach(tid);
       } catch (const Error& e) {
-        spdlog::warn("{}", e.what());
+        spdlog::log(failure_level, "{}", e.what());
       }
     }
 }

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <spdlog/common.h>
 #include <map>
 #include <set>
 #include <vector>
@@ -32,6 +33,8 @@ class SeizedProcesses {
   void seize_process(pid_t pid);
   void wait_stop_of(pid_t pid, pid_t tid, std::set<pid_t>& stopped);
   void release_vfork_children(pid_t pid, std::set<pid_t>& stopped);
+  // Detaches every seized thread, logging each failure at `failure_level`.
+  void detach_all(spdlog::level::level_enum failure_level);
   std::map<pid_t, std::vector<pid_t>> threads_;
   bool stopped_ = false;
 };

@@ -14,6 +14,7 @@
 #include "ckpt/shmem_contents.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/proc/mountinfo.h"
 #include "common/records/shmem.h"
 #include "common/unique_fd.h"
 
@@ -41,8 +42,7 @@ SharedObjectKind kind_of(std::string_view name) {
 std::string object_name(SharedObjectKind kind, std::string link, const std::string& root) {
   if (link.ends_with(kDeletedSuffix)) link.resize(link.size() - kDeletedSuffix.size());
   if (kind == SharedObjectKind::kMemfd) return link.substr(kMemfdPrefix.size());
-  if (root != "/" && link.starts_with(root + "/")) link.erase(0, root.size());
-  return link;
+  return proc::path_in_root(link, root);
 }
 
 std::string read_link(const std::string& path) {

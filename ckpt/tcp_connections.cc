@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/proc/pidfd.h"
 #include "common/records/tcp.h"
+#include "common/sockaddr_text.h"
 
 namespace ckpt::dump {
 

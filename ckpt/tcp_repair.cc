@@ -18,10 +18,6 @@ namespace ckpt::dump {
 
 namespace {
 
-int int_option(int fd, int level, int name) {
-  return socket_int_option(fd, level, name);
-}
-
 std::string address(int sock, bool peer) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
@@ -81,31 +77,31 @@ void read_handshake_options(int sock, records::TcpConnection& c) {
   c.options = info.tcpi_options;
   c.snd_wscale = info.tcpi_snd_wscale;
   c.rcv_wscale = info.tcpi_rcv_wscale;
-  c.mss_clamp = static_cast<uint32_t>(int_option(sock, IPPROTO_TCP, TCP_MAXSEG));
+  c.mss_clamp = static_cast<uint32_t>(socket_int_option(sock, IPPROTO_TCP, TCP_MAXSEG));
   if (c.options & TCPI_OPT_TIMESTAMPS)
-    c.timestamp = static_cast<uint32_t>(int_option(sock, IPPROTO_TCP, TCP_TIMESTAMP));
+    c.timestamp = static_cast<uint32_t>(socket_int_option(sock, IPPROTO_TCP, TCP_TIMESTAMP));
 }
 
 void read_socket_options(int sock, records::TcpConnection& c) {
-  c.no_delay = int_option(sock, IPPROTO_TCP, TCP_NODELAY);
-  c.cork = int_option(sock, IPPROTO_TCP, TCP_CORK);
-  c.keep_alive = int_option(sock, SOL_SOCKET, SO_KEEPALIVE);
-  c.keep_idle = int_option(sock, IPPROTO_TCP, TCP_KEEPIDLE);
-  c.keep_interval = int_option(sock, IPPROTO_TCP, TCP_KEEPINTVL);
-  c.keep_count = int_option(sock, IPPROTO_TCP, TCP_KEEPCNT);
-  c.reuse_port = int_option(sock, SOL_SOCKET, SO_REUSEPORT);
-  c.v6_only = c.family == AF_INET6 && int_option(sock, IPPROTO_IPV6, IPV6_V6ONLY);
-  c.send_buffer = int_option(sock, SOL_SOCKET, SO_SNDBUF);
-  c.receive_buffer = int_option(sock, SOL_SOCKET, SO_RCVBUF);
+  c.no_delay = socket_int_option(sock, IPPROTO_TCP, TCP_NODELAY);
+  c.cork = socket_int_option(sock, IPPROTO_TCP, TCP_CORK);
+  c.keep_alive = socket_int_option(sock, SOL_SOCKET, SO_KEEPALIVE);
+  c.keep_idle = socket_int_option(sock, IPPROTO_TCP, TCP_KEEPIDLE);
+  c.keep_interval = socket_int_option(sock, IPPROTO_TCP, TCP_KEEPINTVL);
+  c.keep_count = socket_int_option(sock, IPPROTO_TCP, TCP_KEEPCNT);
+  c.reuse_port = socket_int_option(sock, SOL_SOCKET, SO_REUSEPORT);
+  c.v6_only = c.family == AF_INET6 && socket_int_option(sock, IPPROTO_IPV6, IPV6_V6ONLY);
+  c.send_buffer = socket_int_option(sock, SOL_SOCKET, SO_SNDBUF);
+  c.receive_buffer = socket_int_option(sock, SOL_SOCKET, SO_RCVBUF);
 }
 
 }  // namespace
 
 std::optional<TcpSocketFacts> probe_tcp_connection(int sock) {
-  int family = int_option(sock, SOL_SOCKET, SO_DOMAIN);
+  int family = socket_int_option(sock, SOL_SOCKET, SO_DOMAIN);
   if (family != AF_INET && family != AF_INET6) return std::nullopt;
-  if (int_option(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) return std::nullopt;
-  if (int_option(sock, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP) return std::nullopt;
+  if (socket_int_option(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM) return std::nullopt;
+  if (socket_int_option(sock, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP) return std::nullopt;
   tcp_info info{};
   socklen_t len = sizeof info;
   if (::getsockopt(sock, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return std::nullopt;
@@ -113,14 +109,10 @@ std::optional<TcpSocketFacts> probe_tcp_connection(int sock) {
   TcpSocketFacts facts;
   facts.family = family;
   facts.state = info.tcpi_state;
-  facts.reuse_address = int_option(sock, SOL_SOCKET, SO_REUSEADDR);
+  facts.reuse_address = socket_int_option(sock, SOL_SOCKET, SO_REUSEADDR);
   facts.local = address(sock, false);
   if (info.tcpi_state != TCP_SYN_SENT) facts.peer = address(sock, true);
   return facts;
-}
-
-std::string describe_connection(const TcpSocketFacts& facts) {
-  return describe_sockaddr(facts.local) + " -> " + describe_sockaddr(facts.peer);
 }
 
 RepairMode::RepairMode(UniqueFd sock) : sock_(std::move(sock)) {

@@ -24,9 +24,6 @@ struct TcpSocketFacts {
 // any other socket.
 std::optional<TcpSocketFacts> probe_tcp_connection(int sock);
 
-// "10.0.0.2:6379 -> 10.0.0.1:40112" for messages.
-std::string describe_connection(const TcpSocketFacts& facts);
-
 // Puts a socket in repair mode for the object's lifetime. The destructor turns repair off again
 // (the connection carries on); after keep_repairing(), the socket is left in repair mode, so that
 // closing it (when the dumped container is killed) sends nothing to the peer, not even a RST.

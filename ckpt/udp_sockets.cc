@@ -12,10 +12,6 @@ namespace ckpt::dump {
 
 namespace {
 
-int int_option(int fd, int level, int name) {
-  return socket_int_option(fd, level, name);
-}
-
 bool is_unbound(const sockaddr_storage& addr) {
   if (addr.ss_family == AF_INET) {
     const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
@@ -34,8 +30,8 @@ records::UdpSocket read_udp_socket(uint64_t id, SocketHolder holder) {
   int s = sock.get();
   records::UdpSocket r;
   r.id = id;
-  r.family = int_option(s, SOL_SOCKET, SO_DOMAIN);
-  r.protocol = int_option(s, SOL_SOCKET, SO_PROTOCOL);
+  r.family = socket_int_option(s, SOL_SOCKET, SO_DOMAIN);
+  r.protocol = socket_int_option(s, SOL_SOCKET, SO_PROTOCOL);
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
@@ -46,12 +42,12 @@ records::UdpSocket read_udp_socket(uint64_t id, SocketHolder holder) {
     r.peer = as_bytes(addr, len);
   else if (errno != ENOTCONN)
     throw_errno("getpeername(pid {} fd {})", holder.pid, holder.fd);
-  r.reuse_address = int_option(s, SOL_SOCKET, SO_REUSEADDR);
-  r.reuse_port = int_option(s, SOL_SOCKET, SO_REUSEPORT);
-  r.broadcast = int_option(s, SOL_SOCKET, SO_BROADCAST);
-  r.v6_only = r.family == AF_INET6 && int_option(s, IPPROTO_IPV6, IPV6_V6ONLY);
-  r.send_buffer = int_option(s, SOL_SOCKET, SO_SNDBUF);
-  r.receive_buffer = int_option(s, SOL_SOCKET, SO_RCVBUF);
+  r.reuse_address = socket_int_option(s, SOL_SOCKET, SO_REUSEADDR);
+  r.reuse_port = socket_int_option(s, SOL_SOCKET, SO_REUSEPORT);
+  r.broadcast = socket_int_option(s, SOL_SOCKET, SO_BROADCAST);
+  r.v6_only = r.family == AF_INET6 && socket_int_option(s, IPPROTO_IPV6, IPV6_V6ONLY);
+  r.send_buffer = socket_int_option(s, SOL_SOCKET, SO_SNDBUF);
+  r.receive_buffer = socket_int_option(s, SOL_SOCKET, SO_RCVBUF);
   return r;
 }
 

@@ -21,10 +21,6 @@ namespace {
 using records::UnixSocket;
 using records::UnixSocketState;
 
-int int_option(int fd, int name) {
-  return socket_int_option(fd, SOL_SOCKET, name);
-}
-
 // sun_path as bound: path names without their trailing NULs, abstract names exactly.
 std::string bound_name(int fd, const std::string& who) {
   sockaddr_un addr{};
@@ -57,16 +53,16 @@ UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder) {
   UnixSocket& r = facts.record;
   r.id = id;
   r.inode = st.st_ino;
-  r.type = int_option(sock.get(), SO_TYPE);
+  r.type = socket_int_option(sock.get(), SOL_SOCKET, SO_TYPE);
   r.name = bound_name(sock.get(), facts.who);
   if (!r.name.empty() && r.name[0] != '\0' && r.name[0] != '/')
     fail("{}: unix socket bound to the relative path {}; not supported", facts.who, r.name);
-  r.send_buffer = int_option(sock.get(), SO_SNDBUF);
-  r.receive_buffer = int_option(sock.get(), SO_RCVBUF);
-  r.peek_offset = int_option(sock.get(), SO_PEEK_OFF);
-  r.pass_credentials = int_option(sock.get(), SO_PASSCRED) != 0;
+  r.send_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_SNDBUF);
+  r.receive_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_RCVBUF);
+  r.peek_offset = socket_int_option(sock.get(), SOL_SOCKET, SO_PEEK_OFF);
+  r.pass_credentials = socket_int_option(sock.get(), SOL_SOCKET, SO_PASSCRED) != 0;
   read_socket_file(r, holder.pid);
-  if (!int_option(sock.get(), SO_ACCEPTCONN)) {
+  if (!socket_int_option(sock.get(), SOL_SOCKET, SO_ACCEPTCONN)) {
     QueuedMessages queued = peek_queue(sock.get(), r.type, facts.who + " (unix socket)");
     r.message_sizes = std::move(queued.sizes);
     facts.queued = std::move(queued.data);

@@ -52,6 +52,25 @@ void write_file(const std::filesystem::path& path, const std::string& value) {
   if (static_cast<size_t>(n) != value.size()) fail("short write to {}", path.string());
 }
 
+void write_all(int fd, std::span<const std::byte> data, const char* what) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("write {} ({} bytes left)", what, data.size());
+    data = data.subspan(static_cast<size_t>(n));
+  }
+}
+
+bool try_write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 void write_file_atomic(const std::filesystem::path& path, const std::string& data, int mode) {
   std::string tmp = path.string() + ".tmp." + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));

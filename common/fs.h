@@ -1,9 +1,12 @@
 // Small file helpers with errors that name the path.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace ckpt::fs {
 
@@ -17,6 +20,11 @@ std::string read_line(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& value);
 // Writes `data` to `path` atomically: temp file in the same directory, fsync, rename.
 void write_file_atomic(const std::filesystem::path& path, const std::string& data, int mode = 0600);
+
+// Writes all of `data` to `fd`, retrying short writes; throws naming `what`.
+void write_all(int fd, std::span<const std::byte> data, const char* what);
+// The same without throwing: false when the fd failed (a closed pipe, a gone peer).
+bool try_write_all(int fd, std::string_view data);
 
 // Trims whitespace at both ends.
 std::string trim(std::string s);

@@ -25,4 +25,8 @@ std::string describe_sockaddr(const std::string& raw) {
   return "?";
 }
 
+std::string describe_connection(const std::string& local, const std::string& peer) {
+  return describe_sockaddr(local) + " -> " + describe_sockaddr(peer);
+}
+
 }  // namespace ckpt

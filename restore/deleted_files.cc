@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "restore/fd_kinds.h"
 
 namespace ckpt::restore {
@@ -38,7 +39,7 @@ const std::string& DeletedFiles::recreate(const records::FileDescription& d) {
   const std::string& kept = names_.emplace(d.data_id, name).first->second;
   if (d.size > 0) {
     read_data_(d.data_id, [&](std::span<const std::byte> chunk) {
-      write_all(fd.get(), chunk, d.path.c_str());
+      fs::write_all(fd.get(), chunk, d.path.c_str());
     });
   }
   if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("fchown({})", name);

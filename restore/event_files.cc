@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "restore/fd_kinds.h"
 
@@ -35,12 +36,6 @@ const Record& by_id(const std::vector<Record>& records, uint64_t id, const char*
 
 timespec to_timespec(int64_t ns) {
   return {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-}
-
-int64_t clock_now_ns(int clock) {
-  timespec now{};
-  if (::clock_gettime(clock, &now) != 0) throw_errno("clock_gettime({})", clock);
-  return now.tv_sec * 1'000'000'000LL + now.tv_nsec;
 }
 
 bool is_realtime(int clock) {

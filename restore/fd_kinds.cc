@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "restore/shmem.h"
 #include "restore/sockets.h"
 
 namespace ckpt::restore {
@@ -102,20 +101,14 @@ UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& conte
       return open_eventfd(d);
     case FileKind::kTcpListen:
       return open_listening_socket(d);
-    case FileKind::kMemfd:
-      return open_memfd_description(d, context);
     case FileKind::kMqueue: {
       int flags = static_cast<int>(d.flags) & (O_ACCMODE | O_NONBLOCK);
       UniqueFd fd(::mq_open(d.path.c_str(), flags | O_CLOEXEC));
       if (!fd) throw_errno("restore files: mq_open({})", d.path);
       return fd;
     }
-    case FileKind::kPtyMaster:
-    case FileKind::kPtySlave:
-      if (!context.open_pty) fail("restore files: description {} is a pty, the image has none", d.id);
-      return context.open_pty(d);
     default:
-      fail("restore files: description {} of kind {} opened by the wrong opener", d.id,
+      fail("restore files: description {} of kind {} has no opener (its records are missing)", d.id,
            static_cast<uint32_t>(d.kind));
   }
 }

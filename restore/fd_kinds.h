@@ -1,5 +1,7 @@
 // Opening one open file description of the image again, by kind: files and directories by
-// path, devices, the console, eventfds. Pipes: restore/pipes.h; deleted files: deleted_files.h.
+// path, devices, the console, eventfds, listening sockets, message queues. Pipes:
+// restore/pipes.h; deleted files: deleted_files.h; kinds with state of their own:
+// restore/kind_openers.h.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +23,8 @@ UniqueFd reopen(int fd, uint32_t recorded_flags);
 // Moves to the recorded offset (not for O_PATH descriptions or unseekable files).
 void restore_offset(int fd, const records::FileDescription& d);
 
-// A regular file (not deleted), directory, device, console or eventfd.
+// A regular file (not deleted), directory, device, console, eventfd, listening TCP socket or
+// message queue.
 UniqueFd open_by_kind(const records::FileDescription& d, const FilesRestoreContext& context);
 
 }  // namespace ckpt::restore

@@ -12,7 +12,4 @@ using DataConsumer = std::function<void(std::span<const std::byte>)>;
 // Calls `consume` with the contents of data section `data_id`, chunk by chunk, in order.
 using ReadFileData = std::function<void(uint64_t data_id, const DataConsumer& consume)>;
 
-// Writes all of `data` to `fd`, failing (naming `what`) on a short write.
-void write_all(int fd, std::span<const std::byte> data, const char* what);
-
 }  // namespace ckpt::restore

@@ -13,19 +13,14 @@
 
 #include <sys/types.h>
 
-#include <map>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/image/image.h"
-#include "common/records/files.h"
-#include "common/unique_fd.h"
+#include "restore/kind_openers.h"
 
 namespace ckpt::restore {
-
-class TcpConnectionsRestore;
 
 class OpenedFiles {
  public:
@@ -42,14 +37,13 @@ struct FilesRestoreContext {
   // fds of the restorer that install_fds() leaves open (e.g. a control socket). They must not
   // be any fd number the restored processes use; install_fds() throws if one is.
   std::vector<int> keep_fds;
-  // Established TCP connections: rebuilt in repair mode (restore/tcp_connections.h), or closed
-  // with `tcp_close`. open_files() fills `tcp` from the image.
+  // Established TCP connections come back closed instead of rebuilt in repair mode
+  // (restore/tcp_connections.h).
   bool tcp_close = false;
-  TcpConnectionsRestore* tcp = nullptr;
-  // kMemfd description id -> an fd on its memfd, made by restore/shmem.h before the files open.
-  std::map<uint64_t, int> memfd_fds;
-  // Opens a pty master or slave description (restore/ttys.h); unset when the image has none.
-  std::function<UniqueFd(const records::FileDescription&)> open_pty;
+  // Openers of the kinds whose state was made before open_files() (ptys by restore/ttys.h,
+  // memfds by restore/shmem.h); open_files() adds those it reads from the image (sockets, TCP
+  // connections).
+  KindOpeners openers;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

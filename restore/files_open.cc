@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,8 +12,8 @@
 #include "restore/deleted_files.h"
 #include "restore/event_files.h"
 #include "restore/fd_kinds.h"
+#include "restore/fd_room.h"
 #include "restore/pipes.h"
-#include "restore/tcp_connections.h"
 
 namespace ckpt::restore {
 
@@ -22,27 +21,6 @@ namespace {
 
 using records::FileDescription;
 using records::FileKind;
-
-int highest_target_fd(const records::FilesState& state) {
-  int highest = 2;
-  for (const auto& process : state.processes) {
-    for (const auto& entry : process.fds) highest = std::max(highest, entry.fd);
-  }
-  return highest;
-}
-
-// Makes sure `count` fds fit above `base`: raises the soft RLIMIT_NOFILE up to the hard one.
-void ensure_fd_room(int base, size_t count) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
-  rlim_t needed = static_cast<rlim_t>(base) + count + 64;  // 64: room for temporaries
-  if (needed <= limit.rlim_cur) return;
-  if (needed > limit.rlim_max)
-    fail("restore files: {} descriptions above fd {} exceed RLIMIT_NOFILE {}", count, base,
-         limit.rlim_max);
-  limit.rlim_cur = needed;
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("setrlimit(RLIMIT_NOFILE, {})", needed);
-}
 
 // Closes every fd not in `keep` (sorted, unique).
 void close_all_but(const std::set<int>& keep) {
@@ -103,16 +81,11 @@ class InheritedFiles : public OpenedFiles {
 };
 
 UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, DeletedFiles& deleted,
-                          RestoredSockets& sockets, const FilesRestoreContext& context,
-                          const EventFiles& events) {
+                          const FilesRestoreContext& context, const EventFiles& events) {
+  if (const OpenDescription* open = context.openers.find(d.kind)) return (*open)(d);
   if (EventFiles::handles(d.kind)) return events.open(d);
   if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
-  if (RestoredSockets::handles(d.kind)) return sockets.open_description(d);
   if (d.deleted) return deleted.open_description(d);
-  if (d.kind == FileKind::kTcpConnection) {
-    if (!context.tcp) fail("restore files: TCP connection {} without its records", d.id);
-    return context.tcp->open(d);
-  }
   return open_by_kind(d, context);
 }
 
@@ -131,23 +104,19 @@ std::vector<const FileDescription*> opening_order(const records::FilesState& sta
 std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const ReadFileData& read_data,
                                              const FilesRestoreContext& context,
-                                             const SocketsImage& sockets_image,
                                              const records::EventFilesState& events) {
-  int base = highest_target_fd(state) + 1;
-  ensure_fd_room(base, state.descriptions.size());
+  int base = first_description_fd(state);
   auto opened =
       std::make_unique<InheritedFiles>(state, context.keep_fds, EventFiles(state, events));
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
-  RestoredSockets sockets(sockets_image);
   for (const FileDescription* d : opening_order(state)) {
-    UniqueFd fd = open_description(*d, pipes, deleted, sockets, context, opened->events());
+    UniqueFd fd = open_description(*d, pipes, deleted, context, opened->events());
     if (!fd) continue;  // a /proc/<pid> file: opened by its holders (EventFiles::open_late)
     UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));
     if (!high) throw_errno("restore files: move description {} above fd {}", d->id, base);
     opened->add(d->id, std::move(high));
   }
-  if (context.tcp) context.tcp->finish();
   spdlog::debug("files: opened {} descriptions above fd {}", state.descriptions.size(), base);
   return opened;
 }

@@ -1,4 +1,6 @@
 // open_files() on a files record already read, with contents from any source (tests use a map).
+// Descriptions of a kind in context.openers go to that opener; event files (`events`) also
+// take part in install_fds. The caller has made room for the fds (restore/fd_room.h).
 #pragma once
 
 #include <memory>
@@ -7,14 +9,12 @@
 #include "common/records/files.h"
 #include "restore/file_data.h"
 #include "restore/files.h"
-#include "restore/sockets.h"
 
 namespace ckpt::restore {
 
 std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const ReadFileData& read_data,
                                              const FilesRestoreContext& context,
-                                             const SocketsImage& sockets = {},
                                              const records::EventFilesState& events = {});
 
 }  // namespace ckpt::restore

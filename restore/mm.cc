@@ -13,9 +13,9 @@
 #include "common/proc/maps.h"
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
-#include "restore/shmem.h"
 #include "restore/mounts.h"
 #include "restore/page_fill.h"
+#include "restore/shmem.h"
 
 namespace ckpt::restore {
 namespace {
@@ -81,14 +81,9 @@ int open_mapped_file(Restorer& r, const records::Vma& vma, const image::ImageRea
   r.read(Restorer::kDataOffset, &st, sizeof st);
   int64_t mtime = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
   bool same_inode = st.st_ino == vma.inode || recreated_from_image(image, vma.name);
-  if (!same_inode || static_cast<uint64_t>(st.st_size) != vma.file_size ||
-      mtime != vma.mtime_ns)
+  if (!same_inode || static_cast<uint64_t>(st.st_size) != vma.file_size || mtime != vma.mtime_ns)
     fail("mapped file {} changed since the dump", vma.name);
   return static_cast<int>(fd);
-}
-
-uint32_t restore_prot(const records::Vma& vma) {
-  return (vma.flags & MAP_SHARED) ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
 }
 
 void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& shared,
@@ -109,7 +104,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
     } else {
       flags |= MAP_ANONYMOUS;
     }
-    r.main().checked("mmap", SYS_mmap, vma.start, vma.size(), restore_prot(vma), flags, fd,
+    r.main().checked("mmap", SYS_mmap, vma.start, vma.size(), initial_prot(vma), flags, fd,
                      vma.kind == VmaKind::kFile ? vma.offset : 0);
   }
   for (auto& [path, fd] : files) r.main().checked("close", SYS_close, fd);
@@ -118,7 +113,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
 
 void set_protections(Restorer& r, const records::MmState& mm) {
   for (const auto& vma : mm.vmas) {
-    if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall || restore_prot(vma) == vma.prot)
+    if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall || initial_prot(vma) == vma.prot)
       continue;
     r.main().checked("mprotect", SYS_mprotect, vma.start, vma.size(), vma.prot);
   }
@@ -170,6 +165,10 @@ void set_mm_fields(Restorer& r, const records::MmFields& f) {
 }
 
 }  // namespace
+
+uint32_t initial_prot(const records::Vma& vma) {
+  return (vma.flags & MAP_SHARED) ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
+}
 
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, uint64_t image_id) {

@@ -9,6 +9,10 @@
 
 namespace ckpt::restore {
 
+// The protection a VMA is created with: private mappings writable until their pages are in
+// (restore_mm puts the dumped protection back), shared ones as dumped.
+uint32_t initial_prot(const records::Vma& vma);
+
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, uint64_t image_id);
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "restore/fd_kinds.h"
 
 namespace ckpt::restore {
@@ -26,7 +27,7 @@ void refill(int write_fd, const PipeObject& pipe, const ReadFileData& read_data)
   if (pipe.data_size == 0) return;
   uint64_t written = 0;
   read_data(pipe.data_id, [&](std::span<const std::byte> chunk) {
-    write_all(write_fd, chunk, "pipe data");
+    fs::write_all(write_fd, chunk, "pipe data");
     written += chunk.size();
   });
   if (written != pipe.data_size)

@@ -108,7 +108,8 @@ void restore_container(const RestoreOptions& options) {
   TtysRestore ttys(image);
   if (!ttys.empty()) {
     spec.in_namespaces.push_back([&ttys] { ttys.create_in_namespaces(); });
-    files_context.open_pty = [&ttys](const auto& d) { return ttys.open_description(d); };
+    files_context.openers.add({records::FileKind::kPtyMaster, records::FileKind::kPtySlave},
+                              [&ttys](const auto& d) { return ttys.open_description(d); });
   }
   auto time_ns = prepare_time_namespace(image);  // the root task starts the new one
   RootTask root(spec, [&] {

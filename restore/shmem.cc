@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include "common/log.h"
 #include "restore/deleted_files.h"
 #include "restore/fd_kinds.h"
+#include "restore/fd_room.h"
 
 namespace ckpt::restore {
 
@@ -21,9 +21,6 @@ namespace {
 using image::SectionType;
 using records::SharedObject;
 using records::SharedObjectKind;
-
-// Room files_open leaves above the descriptions for its temporaries.
-constexpr int kFilesSlack = 64;
 
 void pwrite_all(int fd, const std::byte* data, uint64_t size, uint64_t offset) {
   while (size) {
@@ -131,15 +128,14 @@ UniqueFd create_object(const SharedObject& object, const image::ImageReader& ima
   fail("shared memory object {} of unknown kind {}", object.id, static_cast<uint32_t>(object.kind));
 }
 
-// Raises the soft RLIMIT_NOFILE so that fd `highest` can exist.
-void ensure_fd_fits(int highest) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
-  if (static_cast<rlim_t>(highest) < limit.rlim_cur) return;
-  if (static_cast<rlim_t>(highest) >= limit.rlim_max)
-    fail("shared memory: fd {} is above RLIMIT_NOFILE {}", highest, limit.rlim_max);
-  limit.rlim_cur = static_cast<rlim_t>(highest) + 1;
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) throw_errno("setrlimit(RLIMIT_NOFILE)");
+// A new description of kMemfd file `d` (its flags and offset) on the memfd made for it.
+UniqueFd open_memfd_description(const records::FileDescription& d,
+                                const std::map<uint64_t, int>& memfd_fds) {
+  auto it = memfd_fds.find(d.id);
+  if (it == memfd_fds.end()) fail("restore files: memfd description {} has no memfd", d.id);
+  UniqueFd fd = reopen(it->second, d.flags);
+  restore_offset(fd.get(), d);
+  return fd;
 }
 
 // Moves `fd` to exactly `number` (which must be free) and leaves it open there.
@@ -155,11 +151,7 @@ void place(UniqueFd fd, int number, uint64_t object_id) {
 }  // namespace
 
 int object_fd(const records::FilesState& files, uint64_t object_id) {
-  int highest = 2;
-  for (const auto& process : files.processes)
-    for (const auto& entry : process.fds) highest = std::max(highest, entry.fd);
-  return highest + 1 + static_cast<int>(files.descriptions.size()) + kFilesSlack +
-         static_cast<int>(object_id) - 1;
+  return after_descriptions_fd(files) + static_cast<int>(object_id) - 1;
 }
 
 void create_shared_objects(const image::ImageReader& image, FilesRestoreContext& context) {
@@ -167,7 +159,7 @@ void create_shared_objects(const image::ImageReader& image, FilesRestoreContext&
   auto state = image.get<records::SharedMemState>(SectionType::kSharedMemObjects, 0);
   if (state.objects.empty()) return;
   auto files = image.get<records::FilesState>(SectionType::kFiles, 0);
-  ensure_fd_fits(object_fd(files, state.objects.size()));
+  ensure_fd_fits(object_fd(files, state.objects.size()), "shared memory");
   DeletedFiles deleted([&image](uint64_t id, const DataConsumer& consume) {
     image.read_stream(SectionType::kSharedMem, id, consume);
   });
@@ -178,18 +170,12 @@ void create_shared_objects(const image::ImageReader& image, FilesRestoreContext&
     place(std::move(fd), number, object.id);
     context.keep_fds.push_back(number);
   }
+  std::map<uint64_t, int> memfd_fds;  // kMemfd description id -> fd of its memfd
   for (const auto& memfd : state.memfds)
-    context.memfd_fds[memfd.description] = object_fd(files, memfd.object);
+    memfd_fds[memfd.description] = object_fd(files, memfd.object);
+  context.openers.add({records::FileKind::kMemfd},
+                      [memfd_fds](const auto& d) { return open_memfd_description(d, memfd_fds); });
   spdlog::debug("shared memory: {} objects made", state.objects.size());
-}
-
-UniqueFd open_memfd_description(const records::FileDescription& d,
-                                const FilesRestoreContext& context) {
-  auto it = context.memfd_fds.find(d.id);
-  if (it == context.memfd_fds.end()) fail("restore files: memfd description {} has no memfd", d.id);
-  UniqueFd fd = reopen(it->second, d.flags);
-  restore_offset(fd.get(), d);
-  return fd;
 }
 
 }  // namespace ckpt::restore

@@ -25,13 +25,10 @@
 
 namespace ckpt::restore {
 
-// In the root task. Adds each object fd to context.keep_fds and the fd of each kMemfd
-// description's memfd to context.memfd_fds. A no-op for an image without shared objects.
+// In the root task. Adds each object fd to context.keep_fds and the opener of kMemfd
+// descriptions (each a new description, with its flags and offset, on the memfd created for it)
+// to context.openers. A no-op for an image without shared objects.
 void create_shared_objects(const image::ImageReader& image, FilesRestoreContext& context);
-
-// A new description of a kMemfd file (its flags and offset) on the memfd created for it.
-UniqueFd open_memfd_description(const records::FileDescription& d,
-                                const FilesRestoreContext& context);
 
 // The fd number of object `object_id` in the root task and every restored process: above
 // every fd of `files` and above the room files_open uses for the descriptions.

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/records/ipc.h"
+#include "restore/mm.h"
 #include "restore/shmem.h"
 
 namespace ckpt::restore {
@@ -13,12 +14,6 @@ namespace ckpt::restore {
 namespace {
 
 using records::SharedObjectKind;
-
-// What a private mapping is created with: writable until the pages are in, as restore/mm.cc
-// does for every private mapping (set_protections puts the dumped protection back).
-uint32_t initial_prot(const records::Vma& vma) {
-  return (vma.flags & MAP_SHARED) ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
-}
 
 }  // namespace
 

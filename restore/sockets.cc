@@ -7,29 +7,21 @@
 
 #include "common/error.h"
 #include "common/sockaddr_text.h"
+#include "restore/socket_options.h"
 
 namespace ckpt::restore {
-
-namespace {
-
-void set_flag(int fd, int level, int name, bool on, const char* what) {
-  int value = on ? 1 : 0;
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0) throw_errno("setsockopt({})", what);
-}
-
-}  // namespace
 
 UniqueFd open_listening_socket(const records::FileDescription& d) {
   const auto& l = d.socket;
   UniqueFd fd(::socket(l.family, SOCK_STREAM | SOCK_CLOEXEC, l.protocol));
   if (!fd) throw_errno("socket(family {})", l.family);
-  set_flag(fd.get(), SOL_SOCKET, SO_REUSEADDR, l.reuse_address, "SO_REUSEADDR");
-  set_flag(fd.get(), SOL_SOCKET, SO_REUSEPORT, l.reuse_port, "SO_REUSEPORT");
-  if (l.family == AF_INET6) set_flag(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, l.v6_only, "IPV6_V6ONLY");
-  set_flag(fd.get(), IPPROTO_TCP, TCP_NODELAY, l.no_delay, "TCP_NODELAY");
-  set_flag(fd.get(), SOL_SOCKET, SO_KEEPALIVE, l.keep_alive, "SO_KEEPALIVE");
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(l.address.data()),
-             static_cast<socklen_t>(l.address.size())) != 0)
+  set_sockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, l.reuse_address, "SO_REUSEADDR");
+  set_sockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, l.reuse_port, "SO_REUSEPORT");
+  if (l.family == AF_INET6)
+    set_sockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, l.v6_only, "IPV6_V6ONLY");
+  set_sockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, l.no_delay, "TCP_NODELAY");
+  set_sockopt(fd.get(), SOL_SOCKET, SO_KEEPALIVE, l.keep_alive, "SO_KEEPALIVE");
+  if (::bind(fd.get(), as_sockaddr(l.address), sockaddr_size(l.address)) != 0)
     throw_errno("restore files: bind listening socket to {}", describe_sockaddr(l.address));
   if (::listen(fd.get(), l.backlog) != 0) throw_errno("listen({})", describe_sockaddr(l.address));
   if (::fcntl(fd.get(), F_SETFL, static_cast<int>(d.flags) & O_NONBLOCK) != 0)

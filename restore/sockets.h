@@ -32,9 +32,7 @@ class RestoredSockets {
   explicit RestoredSockets(const SocketsImage& sockets);
   ~RestoredSockets();
 
-  static bool handles(records::FileKind kind) {
-    return kind == records::FileKind::kUnixSocket || kind == records::FileKind::kUdpSocket;
-  }
+  // A description of kind kUnixSocket or kUdpSocket.
   UniqueFd open_description(const records::FileDescription& d);
 
  private:

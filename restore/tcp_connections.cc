@@ -15,10 +15,6 @@ namespace {
 
 using image::SectionType;
 
-std::string describe(const records::TcpConnection& c) {
-  return describe_sockaddr(c.local) + " -> " + describe_sockaddr(c.peer);
-}
-
 void set_status_flags(int sock, uint32_t flags) {
   if (::fcntl(sock, F_SETFL, static_cast<int>(flags) & O_NONBLOCK) != 0)
     throw_errno("fcntl(F_SETFL) on a TCP connection");
@@ -65,10 +61,10 @@ UniqueFd TcpConnectionsRestore::open(const records::FileDescription& d) {
   try {
     sock = repair_connection(c, queued_of(d.id));
   } catch (const Error& e) {
-    fail("restore TCP connection {}: {}", describe(c), e.what());
+    fail("restore TCP connection {}: {}", describe_connection(c), e.what());
   }
   UniqueFd copy(::fcntl(sock.get(), F_DUPFD_CLOEXEC, 0));
-  if (!copy) throw_errno("dup TCP connection {}", describe(c));
+  if (!copy) throw_errno("dup TCP connection {}", describe_connection(c));
   repairing_.push_back({&c, d.flags, std::move(copy)});
   return sock;
 }
@@ -78,7 +74,7 @@ void TcpConnectionsRestore::finish() {
     try {
       finish_repair(r.sock.get(), *r.record, queued_of(r.record->id));
     } catch (const Error& e) {
-      fail("restore TCP connection {}: {}", describe(*r.record), e.what());
+      fail("restore TCP connection {}: {}", describe_connection(*r.record), e.what());
     }
     set_status_flags(r.sock.get(), r.flags);
   }

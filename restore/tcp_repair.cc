@@ -8,22 +8,14 @@
 
 #include "common/error.h"
 #include "common/sockaddr_text.h"
+#include "restore/socket_options.h"
 
 namespace ckpt::restore {
 
 namespace {
 
-void set_int(int sock, int level, int name, int value, const char* what) {
-  if (::setsockopt(sock, level, name, &value, sizeof value) != 0)
-    throw_errno("setsockopt({}, {})", what, value);
-}
-
-const sockaddr* as_sockaddr(const std::string& raw) {
-  return reinterpret_cast<const sockaddr*>(raw.data());
-}
-
 void set_queue_seq(int sock, int queue, uint32_t seq) {
-  set_int(sock, IPPROTO_TCP, TCP_REPAIR_QUEUE, queue, "TCP_REPAIR_QUEUE");
+  set_sockopt(sock, IPPROTO_TCP, TCP_REPAIR_QUEUE, queue, "TCP_REPAIR_QUEUE");
   if (::setsockopt(sock, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, sizeof seq) != 0)
     throw_errno("setsockopt(TCP_QUEUE_SEQ, {})", seq);
 }
@@ -46,30 +38,31 @@ void send_all(int sock, std::string_view bytes, const char* what) {
 
 void set_socket_options(int sock, const records::TcpConnection& c) {
   // SO_*BUFFORCE: the dumped sizes even above the sysctl limits; getsockopt reported doubled.
-  if (c.send_buffer > 0) set_int(sock, SOL_SOCKET, SO_SNDBUFFORCE, c.send_buffer / 2, "SO_SNDBUF");
+  if (c.send_buffer > 0)
+    set_sockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, c.send_buffer / 2, "SO_SNDBUF");
   if (c.receive_buffer > 0)
-    set_int(sock, SOL_SOCKET, SO_RCVBUFFORCE, c.receive_buffer / 2, "SO_RCVBUF");
-  if (c.family == AF_INET6) set_int(sock, IPPROTO_IPV6, IPV6_V6ONLY, c.v6_only, "IPV6_V6ONLY");
-  set_int(sock, SOL_SOCKET, SO_REUSEPORT, c.reuse_port, "SO_REUSEPORT");
-  set_int(sock, IPPROTO_TCP, TCP_NODELAY, c.no_delay, "TCP_NODELAY");
-  set_int(sock, IPPROTO_TCP, TCP_CORK, c.cork, "TCP_CORK");
-  set_int(sock, SOL_SOCKET, SO_KEEPALIVE, c.keep_alive, "SO_KEEPALIVE");
-  if (c.keep_idle > 0) set_int(sock, IPPROTO_TCP, TCP_KEEPIDLE, c.keep_idle, "TCP_KEEPIDLE");
+    set_sockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, c.receive_buffer / 2, "SO_RCVBUF");
+  if (c.family == AF_INET6) set_sockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, c.v6_only, "IPV6_V6ONLY");
+  set_sockopt(sock, SOL_SOCKET, SO_REUSEPORT, c.reuse_port, "SO_REUSEPORT");
+  set_sockopt(sock, IPPROTO_TCP, TCP_NODELAY, c.no_delay, "TCP_NODELAY");
+  set_sockopt(sock, IPPROTO_TCP, TCP_CORK, c.cork, "TCP_CORK");
+  set_sockopt(sock, SOL_SOCKET, SO_KEEPALIVE, c.keep_alive, "SO_KEEPALIVE");
+  if (c.keep_idle > 0) set_sockopt(sock, IPPROTO_TCP, TCP_KEEPIDLE, c.keep_idle, "TCP_KEEPIDLE");
   if (c.keep_interval > 0)
-    set_int(sock, IPPROTO_TCP, TCP_KEEPINTVL, c.keep_interval, "TCP_KEEPINTVL");
-  if (c.keep_count > 0) set_int(sock, IPPROTO_TCP, TCP_KEEPCNT, c.keep_count, "TCP_KEEPCNT");
+    set_sockopt(sock, IPPROTO_TCP, TCP_KEEPINTVL, c.keep_interval, "TCP_KEEPINTVL");
+  if (c.keep_count > 0) set_sockopt(sock, IPPROTO_TCP, TCP_KEEPCNT, c.keep_count, "TCP_KEEPCNT");
 }
 
 // Bound to the local address (repair mode forces address reuse; freebind accepts an IPv6
 // address still tentative while the link is held down) and connected without a handshake.
 void bind_and_connect(int sock, const records::TcpConnection& c) {
-  set_int(sock, IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
-  if (::bind(sock, as_sockaddr(c.local), static_cast<socklen_t>(c.local.size())) != 0)
+  set_sockopt(sock, IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
+  if (::bind(sock, as_sockaddr(c.local), sockaddr_size(c.local)) != 0)
     throw_errno("bind to {}", describe_sockaddr(c.local));
-  set_int(sock, IPPROTO_IP, IP_FREEBIND, 0, "IP_FREEBIND");
+  set_sockopt(sock, IPPROTO_IP, IP_FREEBIND, 0, "IP_FREEBIND");
   set_queue_seq(sock, TCP_RECV_QUEUE, c.recv_seq - c.recv_queue_len);
   set_queue_seq(sock, TCP_SEND_QUEUE, c.send_seq - c.send_queue_len);
-  if (::connect(sock, as_sockaddr(c.peer), static_cast<socklen_t>(c.peer.size())) != 0)
+  if (::connect(sock, as_sockaddr(c.peer), sockaddr_size(c.peer)) != 0)
     throw_errno("connect (repair) to {}", describe_sockaddr(c.peer));
 }
 
@@ -85,7 +78,7 @@ void set_handshake_options(int sock, const records::TcpConnection& c) {
                    static_cast<socklen_t>(count * sizeof opts[0])) != 0)
     throw_errno("setsockopt(TCP_REPAIR_OPTIONS)");
   if (c.options & TCPI_OPT_TIMESTAMPS)
-    set_int(sock, IPPROTO_TCP, TCP_TIMESTAMP, static_cast<int>(c.timestamp), "TCP_TIMESTAMP");
+    set_sockopt(sock, IPPROTO_TCP, TCP_TIMESTAMP, static_cast<int>(c.timestamp), "TCP_TIMESTAMP");
 }
 
 void set_window(int sock, const records::TcpConnection& c) {
@@ -107,11 +100,11 @@ void refill_queues(int sock, const records::TcpConnection& c, std::string_view q
   std::string_view sent = queued.substr(0, c.send_queue_len - c.unsent_len);
   std::string_view received = queued.substr(c.send_queue_len);
   if (!sent.empty()) {
-    set_int(sock, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "TCP_REPAIR_QUEUE");
+    set_sockopt(sock, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "TCP_REPAIR_QUEUE");
     send_all(sock, sent, "send queue");
   }
   if (!received.empty()) {
-    set_int(sock, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "TCP_REPAIR_QUEUE");
+    set_sockopt(sock, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "TCP_REPAIR_QUEUE");
     send_all(sock, received, "receive queue");
   }
 }
@@ -121,7 +114,7 @@ void refill_queues(int sock, const records::TcpConnection& c, std::string_view q
 UniqueFd repair_connection(const records::TcpConnection& c, std::string_view queued) {
   UniqueFd sock(::socket(c.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
   if (!sock) throw_errno("socket(family {})", c.family);
-  set_int(sock.get(), IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR");
+  set_sockopt(sock.get(), IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR");
   set_socket_options(sock.get(), c);
   bind_and_connect(sock.get(), c);
   set_handshake_options(sock.get(), c);
@@ -131,8 +124,8 @@ UniqueFd repair_connection(const records::TcpConnection& c, std::string_view que
 }
 
 void finish_repair(int sock, const records::TcpConnection& c, std::string_view queued) {
-  set_int(sock, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR");
-  set_int(sock, SOL_SOCKET, SO_REUSEADDR, c.reuse_address, "SO_REUSEADDR");
+  set_sockopt(sock, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR");
+  set_sockopt(sock, SOL_SOCKET, SO_REUSEADDR, c.reuse_address, "SO_REUSEADDR");
   std::string_view unsent = queued.substr(c.send_queue_len - c.unsent_len, c.unsent_len);
   if (!unsent.empty()) send_all(sock, unsent, "unsent data");
 }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -15,12 +16,6 @@ namespace ckpt::restore {
 namespace {
 
 constexpr int64_t kNanos = 1'000'000'000;
-
-records::ClockValue now(clockid_t clock) {
-  timespec ts{};
-  if (::clock_gettime(clock, &ts) != 0) throw_errno("clock_gettime({})", clock);
-  return {ts.tv_sec, ts.tv_nsec};
-}
 
 std::string offset_line(const char* clock, const records::ClockValue& want,
                         const records::ClockValue& have) {
@@ -46,7 +41,7 @@ ChildTimeNamespace::ChildTimeNamespace(const records::TimeNamespace& dumped)
   if (!own_) throw_errno("open(/proc/self/ns/time)");
   if (::unshare(CLONE_NEWTIME) != 0) throw_errno("unshare(CLONE_NEWTIME)");
   try {
-    records::TimeNamespace host{now(CLOCK_MONOTONIC), now(CLOCK_BOOTTIME)};
+    records::TimeNamespace host{read_clock(CLOCK_MONOTONIC), read_clock(CLOCK_BOOTTIME)};
     std::string offsets = timens_offsets(dumped, host);
     fs::write_file("/proc/self/timens_offsets", offsets);
     spdlog::debug("time: offsets {}", offsets);

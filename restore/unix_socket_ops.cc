@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "common/error.h"
+#include "restore/socket_options.h"
 
 namespace ckpt::restore {
 
@@ -50,11 +51,6 @@ void set_socket_file(const records::UnixSocket& r) {
   }
   if (::chmod(r.name.c_str(), r.file_mode & 07777) != 0) throw_errno("chmod({})", r.name);
   if (::lchown(r.name.c_str(), r.file_uid, r.file_gid) != 0) throw_errno("chown({})", r.name);
-}
-
-void set_int(int fd, int name, int value, const char* what) {
-  if (::setsockopt(fd, SOL_SOCKET, name, &value, sizeof value) != 0)
-    throw_errno("setsockopt({}, {})", what, value);
 }
 
 }  // namespace
@@ -127,9 +123,11 @@ void send_messages(int sender, const std::string& name, int type, std::span<cons
 
 void set_unix_options(int fd, const records::UnixSocket& record) {
   // The kernel doubles what it is given and reports the doubled value.
-  if (record.send_buffer > 0) set_int(fd, SO_SNDBUF, record.send_buffer / 2, "SO_SNDBUF");
-  if (record.receive_buffer > 0) set_int(fd, SO_RCVBUF, record.receive_buffer / 2, "SO_RCVBUF");
-  if (record.pass_credentials) set_int(fd, SO_PASSCRED, 1, "SO_PASSCRED");
+  if (record.send_buffer > 0)
+    set_sockopt(fd, SOL_SOCKET, SO_SNDBUF, record.send_buffer / 2, "SO_SNDBUF");
+  if (record.receive_buffer > 0)
+    set_sockopt(fd, SOL_SOCKET, SO_RCVBUF, record.receive_buffer / 2, "SO_RCVBUF");
+  if (record.pass_credentials) set_sockopt(fd, SOL_SOCKET, SO_PASSCRED, 1, "SO_PASSCRED");
 }
 
 void finish_unix_socket(int fd, const records::UnixSocket& record) {
@@ -140,7 +138,8 @@ void finish_unix_socket(int fd, const records::UnixSocket& record) {
                                                       : SHUT_WR;
     if (::shutdown(fd, how) != 0 && errno != ENOTCONN) throw_errno("shutdown({})", how);
   }
-  if (record.peek_offset >= 0) set_int(fd, SO_PEEK_OFF, record.peek_offset, "SO_PEEK_OFF");
+  if (record.peek_offset >= 0)
+    set_sockopt(fd, SOL_SOCKET, SO_PEEK_OFF, record.peek_offset, "SO_PEEK_OFF");
 }
 
 }  // namespace ckpt::restore

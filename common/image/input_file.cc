@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fs.h"
 
 namespace ckpt::image {
 namespace {
@@ -35,18 +36,6 @@ UniqueFd make_unlinked_temp() {
   return fd;
 }
 
-void write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("write the image from stdin to a temp file");
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 UniqueFd spool_stdin() {
   UniqueFd out = make_unlinked_temp();
   std::vector<char> buf(1u << 20);
@@ -57,7 +46,8 @@ UniqueFd spool_stdin() {
       throw_errno("read the image from stdin");
     }
     if (n == 0) break;
-    write_all(out.get(), buf.data(), static_cast<size_t>(n));
+    fs::write_all(out.get(), std::as_bytes(std::span(buf.data(), static_cast<size_t>(n))),
+                  "the image from stdin to a temp file");
   }
   return out;
 }

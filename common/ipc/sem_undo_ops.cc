@@ -15,9 +15,9 @@ sembuf op(uint16_t num, int sem_op, int flags) {
   return {num, static_cast<short>(sem_op), static_cast<short>(flags | IPC_NOWAIT)};
 }
 
-// Takes one more than the value: would block.
-sembuf blocking_op(uint16_t num, uint16_t value) {
-  return op(num, -(static_cast<int>(value) + 1), 0);
+// Takes more than any value can be: would block, whatever the value is.
+sembuf blocking_op(uint16_t num) {
+  return op(num, kSemadjMin, 0);
 }
 
 // Yes/no questions about the semadj of a set's semaphores, each one semop() that fails.
@@ -71,8 +71,7 @@ class Prober {
 
  private:
   bool out_of_range(std::vector<sembuf> call) const {
-    uint16_t last = call.back().sem_num;
-    call.push_back(blocking_op(last, values_[last]));
+    call.push_back(blocking_op(call.back().sem_num));
     int result = semop_(call);
     if (result == -ERANGE) return true;
     if (result == -EAGAIN) return false;

@@ -4,9 +4,9 @@
 //   caller's semadj by d while the semaphore's value ends where it started.
 // - semop() fails with ERANGE, rolling back every operation of the call, when a semadj would
 //   leave [-32768, 32767]; an operation that would block, with IPC_NOWAIT, fails with EAGAIN.
-// A probe "semadj >= t" is a shift by 32768 - t followed by an operation that would block: ERANGE
-// means yes, EAGAIN no, and the call never succeeds, so probing changes nothing (no value, no
-// semadj, no sem_otime, no waiter woken).
+// A probe "semadj >= t" is a shift by 32768 - t followed by an operation that would block
+// whatever the value (taking 32768): ERANGE means yes, EAGAIN no, and the call never succeeds,
+// so probing changes nothing (no value, no semadj, no sem_otime, no waiter woken).
 #pragma once
 
 #include <sys/sem.h>

@@ -28,15 +28,6 @@ constexpr std::array<NsType, 7> kNsTypes = {{{CLONE_NEWUTS, "uts"},
                                              {CLONE_NEWTIME, "time"},
                                              {CLONE_NEWNS, "mnt"}}};
 
-void write_all(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
-
 [[noreturn]] void child_main(pid_t pid, int nstypes, const std::function<std::string()>& fn,
                              int out) {
   std::string result;
@@ -58,7 +49,7 @@ void write_all(int fd, const std::string& s) {
   } catch (const std::exception& e) {
     result = std::string("E") + e.what();
   }
-  write_all(out, result);
+  fs::try_write_all(out, result);
   ::_exit(0);
 }
 

@@ -57,13 +57,16 @@ FdInfo parse_fdinfo(std::string_view text) {
   return info;
 }
 
+std::string read_fdinfo_text(pid_t pid, int fd) {
+  return fs::read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd));
+}
+
 FdInfo read_fdinfo(pid_t pid, int fd) {
-  std::string path = "/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd);
-  std::string text = fs::read_file(path);
+  std::string text = read_fdinfo_text(pid, fd);
   try {
     return parse_fdinfo(text);
   } catch (const Error& e) {
-    fail("{}: {}", path, e.what());
+    fail("/proc/{}/fdinfo/{}: {}", pid, fd, e.what());
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ckpt::proc {
@@ -20,6 +21,9 @@ struct FdInfo {
 
 // Parses the text of an fdinfo file. Throws Error when pos or flags is missing or malformed.
 FdInfo parse_fdinfo(std::string_view text);
+
+// The text of /proc/<pid>/fdinfo/<fd>.
+std::string read_fdinfo_text(pid_t pid, int fd);
 
 // Reads and parses /proc/<pid>/fdinfo/<fd>.
 FdInfo read_fdinfo(pid_t pid, int fd);

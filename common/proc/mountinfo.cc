@@ -82,4 +82,8 @@ std::string relative_to(const std::string& path, const std::string& dir) {
   return rest.empty() ? "/" : rest;
 }
 
+std::string path_in_root(const std::string& path, const std::string& root) {
+  return is_below(path, root) ? relative_to(path, root) : path;
+}
+
 }  // namespace ckpt::proc

@@ -33,5 +33,8 @@ std::vector<MountInfo> read_mountinfo(pid_t pid = 0);
 bool is_below(const std::string& path, const std::string& dir);
 // `path` relative to `dir` with a leading "/" ("/a/b" in "/a" -> "/b", "/a" in "/a" -> "/").
 std::string relative_to(const std::string& path, const std::string& dir);
+// `path` as seen from our root, as a process whose root is `root` sees it: relative to `root`
+// when below it, else unchanged ("/ROOT/a" with root "/ROOT" -> "/a").
+std::string path_in_root(const std::string& path, const std::string& root);
 
 }  // namespace ckpt::proc

@@ -264,3 +264,17 @@ def test_overlay_rootfs_is_stored_as_its_upper_layer_and_mounted_on_its_lower_ag
     run_ckpt("rm", restored)
     assert not layers.exists(), "the upper layer goes with its container"
     assert str(layers / "merged") not in Path("/proc/self/mountinfo").read_text()
+
+
+def test_a_process_in_a_nested_mount_namespace_is_refused_and_the_container_runs_on(
+        containers, tmp_path):
+    count = tmp_path / "count"
+    cid = containers.run(*counting_into(count, "unshare -m sleep 1000 &"))
+    wait_until(lambda: len(counts(count)) >= 3, what="the counter")
+    image = tmp_path / "image.ckpt"
+    proc = run_ckpt("dump", cid, "-o", image, check=False)
+    assert proc.returncode != 0
+    assert "(sleep) is in a mnt namespace of its own" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not image.exists()
+    assert_counts_on(count, len(counts(count)))

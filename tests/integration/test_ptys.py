@@ -6,14 +6,20 @@ and settings, and it executes what is typed at the restored console.
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_ptys.py
 """
+import fcntl
 import json
 import os
+import pty
 import re
+import signal
+import struct
+import subprocess
+import termios
 import time
 from pathlib import Path
 
 
-from conftest import WORKLOADS, console_text, run_ckpt, unique, wait_until
+from conftest import CKPT, WORKLOADS, console_text, run_ckpt, unique, wait_until
 from test_foundation import make_busybox_rootfs
 
 
@@ -65,6 +71,35 @@ def test_run_t_gives_a_console_on_a_private_devpts(containers):
     assert "42" in ask(cid, "echo $((6*7))", "CALC")
     assert sorted(os.listdir("/dev/pts")) == host_pts  # the host's devpts is untouched
     assert "CALC" in console_text(cid)  # the keeper logs the console
+
+
+def set_window_size(fd, rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def test_attach_from_a_terminal_gives_the_console_its_window_size(containers):
+    cid = containers.run("sh", opts=("-t",))
+    shell_ready(cid)
+    master, slave = pty.openpty()
+    set_window_size(slave, 33, 111)
+    user = subprocess.Popen([str(CKPT), "attach", cid], stdin=slave, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: ask(cid, "stty size", "SIZE").split() == ["33", "111"],
+                   what="the console to take the terminal's size")
+        set_window_size(slave, 44, 122)
+        user.send_signal(signal.SIGWINCH)
+        wait_until(lambda: ask(cid, "stty size", "SIZE").split() == ["44", "122"],
+                   what="the console to follow the resized terminal")
+    finally:
+        os.write(master, b"\x10\x11")  # the detach keys
+        try:
+            user.wait(timeout=10)
+        finally:
+            user.kill()
+            os.close(master)
+            os.close(slave)
+    assert user.returncode == 0, user.stderr.read()
 
 
 def test_attach_ends_when_the_container_exits(containers):

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
+#include "common/proc/mountinfo.h"
 #include "common/proc/pid_status.h"
 #include "common/proc/tasks.h"
 
@@ -37,4 +38,12 @@ TEST_CASE("threads, children of every thread, and the command line") {
   CHECK(proc::list_threads(4242, kProc) == std::vector<pid_t>{4242, 4250});
   CHECK(proc::list_children(4242, kProc) == std::vector<pid_t>{4301, 4302, 4303});
   CHECK(proc::read_cmdline(4242, kProc) == std::vector<std::string>{"python3", "-c", "print(1)"});
+}
+
+TEST_CASE("a path is seen relative to a process's root only when below it") {
+  CHECK(proc::path_in_root("/srv/c1/rootfs/etc/hosts", "/srv/c1/rootfs") == "/etc/hosts");
+  CHECK(proc::path_in_root("/srv/c1/rootfs", "/srv/c1/rootfs") == "/");
+  CHECK(proc::path_in_root("/srv/c1/rootfs2/a", "/srv/c1/rootfs") == "/srv/c1/rootfs2/a");
+  CHECK(proc::path_in_root("/etc/hosts", "/") == "/etc/hosts");
+  CHECK(proc::path_in_root("socket:[123]", "/srv/c1/rootfs") == "socket:[123]");
 }

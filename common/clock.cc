@@ -1,0 +1,18 @@
+#include "common/clock.h"
+
+#include "common/error.h"
+
+namespace ckpt {
+
+records::ClockValue read_clock(clockid_t clock) {
+  timespec now{};
+  if (::clock_gettime(clock, &now) != 0) throw_errno("clock_gettime({})", clock);
+  return {now.tv_sec, now.tv_nsec};
+}
+
+int64_t clock_now_ns(clockid_t clock) {
+  records::ClockValue now = read_clock(clock);
+  return now.sec * 1'000'000'000LL + now.nsec;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,29 @@
+// Openers of the file kinds whose descriptions need state of their own (ptys, memfds, sockets,
+// TCP connections): the restore of each such resource adds one opener for its kinds, and
+// open_files() hands each description of those kinds to it. Every other kind (paths, devices,
+// the console, pipes, deleted files, event files) is opened by restore/files_open.cc itself.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <map>
+
+#include "common/records/files.h"
+#include "common/unique_fd.h"
+
+namespace ckpt::restore {
+
+using OpenDescription = std::function<UniqueFd(const records::FileDescription&)>;
+
+class KindOpeners {
+ public:
+  // `open` opens every description of each of `kinds`; a kind has one opener at most.
+  void add(std::initializer_list<records::FileKind> kinds, const OpenDescription& open);
+  // The opener of `kind`; nullptr when none was added.
+  const OpenDescription* find(records::FileKind kind) const;
+
+ private:
+  std::map<records::FileKind, OpenDescription> by_kind_;
+};
+
+}  // namespace ckpt::restore

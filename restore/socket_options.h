@@ -1,0 +1,17 @@
+// Small socket calls shared by the socket restores (listening, UDP, unix, TCP repair).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <string>
+
+namespace ckpt::restore {
+
+// setsockopt() of an int option; throws naming `what` and the value.
+void set_sockopt(int fd, int level, int name, int value, const char* what);
+
+// A socket address kept in a record as the bytes getsockname() returned.
+const sockaddr* as_sockaddr(const std::string& raw);
+socklen_t sockaddr_size(const std::string& raw);
+
+}  // namespace ckpt::restore
