@@ -87,9 +87,14 @@ Fact soft_dirty() {
   return {"soft-dirty", Level::kWarn, "unavailable: dirty tracking uses uffd-WP + PAGEMAP_SCAN"};
 }
 
-Fact uffd_wp_async() {
-  int fd = static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK));
-  if (fd < 0) return {"userfaultfd", Level::kMissing, std::strerror(errno)};
+// Pre-copy and restore both make their userfaultfd this way (user-mode faults only).
+Fact userfaultfd() {
+  int fd =
+      static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY));
+  if (fd < 0)
+    return {"userfaultfd", Level::kMissing,
+            std::string(std::strerror(errno)) +
+                ": no pre-copy; restore fills memory by populate + process_vm_writev (slower)"};
   struct uffdio_api api {};
   api.api = UFFD_API;
   bool ok = ::ioctl(fd, UFFDIO_API, &api) == 0;
@@ -99,8 +104,12 @@ Fact uffd_wp_async() {
 #else
   bool wp_async = ok && (api.features & (1ull << 15));
 #endif
+  std::string fill = ok ? "restore fills memory with UFFDIO_COPY"
+                        : "restore fills memory by populate + process_vm_writev (slower)";
   return {"userfaultfd", wp_async ? Level::kOk : Level::kWarn,
-          wp_async ? "WP_ASYNC available (dirty tracking for pre-copy)" : "no WP_ASYNC"};
+          (wp_async ? "WP_ASYNC (dirty tracking for pre-copy); "
+                    : "no WP_ASYNC (no dirty tracking for pre-copy); ") +
+              fill};
 }
 
 // Runs `fn` in a child process; the fact is ok when it exits 0.
@@ -215,7 +224,7 @@ Fact link_kinds() {
 
 std::vector<Fact> probe_host() {
   return {kernel_release(),  cgroup_layout(), freezer(),        sys_resource(), soft_dirty(),
-          uffd_wp_async(),   exact_pids(),    time_namespace(), vdso_layout(),  pidfd_getfd(),
+          userfaultfd(),     exact_pids(),    time_namespace(), vdso_layout(),  pidfd_getfd(),
           posix_timer_ids(), sem_undo(),      link_kinds()};
 }
 

@@ -174,7 +174,7 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
                 const image::ImageReader& image, uint64_t image_id) {
   replace_layout(restorer, mm);
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
-  fill_pages(restorer, pagemap, image, image_id);
+  fill_pages(restorer, mm, pagemap, image, image_id);
   set_protections(restorer, mm);
   set_mm_fields(restorer, mm.fields);
 }

@@ -3,7 +3,10 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -13,6 +16,7 @@
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
+#include "restore/uffd_fill.h"
 
 namespace ckpt::restore {
 namespace {
@@ -111,11 +115,11 @@ void populate_ahead(Restorer& r, const records::Pagemap& pagemap, Progress& prog
   }
 }
 
-}  // namespace
-
-void fill_pages(Restorer& r, const records::Pagemap& pagemap, const image::ImageReader& image,
-                uint64_t image_id) {
-  spdlog::debug("process {}: filling {} page runs", r.ns_pid(), pagemap.runs.size());
+// The populate + process_vm_writev fill, for processes whose memory userfaultfd cannot fill.
+void fill_by_writev(Restorer& r, const records::Pagemap& pagemap, const image::ImageReader& image,
+                    uint64_t image_id) {
+  spdlog::debug("process {}: filling {} page runs by populate + process_vm_writev", r.ns_pid(),
+                pagemap.runs.size());
   Progress progress;
   PageWriter writer(r.host_pid(), r.ns_pid(), pagemap, progress);
   std::exception_ptr failed;
@@ -141,5 +145,121 @@ void fill_pages(Restorer& r, const records::Pagemap& pagemap, const image::Image
   if (failed) std::rethrow_exception(failed);
   spdlog::debug("process {}: {} MiB of pages written", r.ns_pid(), writer.written() >> 20);
 }
+
+// Where each byte of the page stream goes: the runs back to back.
+class RunIndex {
+ public:
+  explicit RunIndex(const records::Pagemap& pagemap) : runs_(pagemap.runs) {
+    for (const auto& run : runs_) {
+      offsets_.push_back(total_);
+      total_ += run.pages * kPageSize;
+    }
+  }
+  uint64_t total() const { return total_; }
+
+  // Calls place(address, bytes) for each part of `chunk` (at `offset` in the stream) in a run.
+  template <typename Place>
+  void for_each_piece(uint64_t offset, std::span<const std::byte> chunk, Place place) const {
+    if (offset + chunk.size() > total_) fail("page stream longer than its pagemap");
+    size_t i = std::upper_bound(offsets_.begin(), offsets_.end(), offset) - offsets_.begin() - 1;
+    while (!chunk.empty()) {
+      uint64_t into_run = offset - offsets_[i];
+      uint64_t take = std::min<uint64_t>(chunk.size(), runs_[i].pages * kPageSize - into_run);
+      place(runs_[i].start + into_run, chunk.first(take));
+      chunk = chunk.subspan(take);
+      offset += take;
+      ++i;
+    }
+  }
+
+ private:
+  const std::vector<records::PageRun>& runs_;
+  std::vector<uint64_t> offsets_;  // of each run in the stream
+  uint64_t total_ = 0;
+};
+
+// Splits [address, address + size) into registered and unregistered pieces, in order.
+template <typename Piece>
+void for_each_uffd_piece(const UffdFill& uffd, uint64_t address, uint64_t size, Piece piece) {
+  while (size) {
+    auto [length, registered] = uffd.leading_piece(address, size);
+    piece(address, length, registered);
+    address += length;
+    size -= length;
+  }
+}
+
+// Runs outside the registered VMAs (private file mappings' own pages) are populated up front;
+// they are written with process_vm_writev as their chunks come.
+void populate_unregistered(Restorer& r, const records::Pagemap& pagemap, const UffdFill& uffd) {
+  for (const auto& run : pagemap.runs) {
+    for_each_uffd_piece(uffd, run.start, run.pages * kPageSize,
+                        [&](uint64_t address, uint64_t size, bool registered) {
+                          if (registered || size < kPopulateMinPages * kPageSize) return;
+                          if (r.main().call(SYS_madvise, address, size, kMadvPopulateWrite) != 0)
+                            spdlog::debug("MADV_POPULATE_WRITE {:#x} failed", address);
+                        });
+  }
+}
+
+struct FillCounts {
+  std::atomic<uint64_t> copied = 0;   // by UFFDIO_COPY
+  std::atomic<uint64_t> written = 0;  // by process_vm_writev
+};
+
+// Puts `bytes` at `address` of the process: by UFFDIO_COPY where registered, else written.
+void place(pid_t host_pid, const UffdFill& uffd, uint64_t address, std::span<const std::byte> bytes,
+           FillCounts& counts) {
+  for_each_uffd_piece(uffd, address, bytes.size(),
+                      [&](uint64_t at, uint64_t size, bool registered) {
+                        auto piece = bytes.subspan(at - address, size);
+                        if (registered) {
+                          uffd.copy(at, piece);
+                          counts.copied += size;
+                        } else {
+                          ptrace::write_memory(host_pid, at, piece.data(), size);
+                          counts.written += size;
+                        }
+                      });
+}
+
+// Decompressed chunks go straight into the process, on the reader's decoding threads, several
+// chunks at once.
+void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pagemap,
+                  const image::ImageReader& image, uint64_t image_id) {
+  spdlog::debug("process {}: filling {} page runs, {} MiB of VMAs registered for UFFDIO_COPY",
+                r.ns_pid(), pagemap.runs.size(), uffd.registered_bytes() >> 20);
+  populate_unregistered(r, pagemap, uffd);
+  RunIndex index(pagemap);
+  FillCounts counts;
+  image.read_stream_parallel(
+      image::SectionType::kPages, image_id, [&](uint64_t offset, std::span<const std::byte> chunk) {
+        index.for_each_piece(offset, chunk,
+                             [&](uint64_t address, std::span<const std::byte> bytes) {
+                               place(r.host_pid(), uffd, address, bytes, counts);
+                             });
+      });
+  if (counts.copied + counts.written != index.total())
+    fail("process {}: page stream shorter than its pagemap", r.ns_pid());
+  spdlog::debug("process {}: {} MiB of pages by UFFDIO_COPY, {} MiB by process_vm_writev",
+                r.ns_pid(), counts.copied >> 20, counts.written >> 20);
+}
+
+// Set (to anything) in the environment, restore fills memory without userfaultfd.
+bool uffd_fill_disabled() {
+  return std::getenv("CKPT_NO_UFFD_FILL") != nullptr;
+}
+
+}  // namespace
+
+void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
+                const image::ImageReader& image, uint64_t image_id) {
+  std::unique_ptr<UffdFill> uffd = uffd_fill_disabled() ? nullptr : UffdFill::open(r);
+  if (uffd) uffd->register_vmas(mm, pagemap);
+  if (uffd && uffd->registered_bytes())
+    fill_by_uffd(r, *uffd, pagemap, image, image_id);
+  else
+    fill_by_writev(r, pagemap, image, image_id);
+}  // closing the userfaultfd unregisters its ranges
 
 }  // namespace ckpt::restore

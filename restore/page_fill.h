@@ -1,7 +1,10 @@
-// Fills a restored process's memory from its page stream, in bulk: the tracer populates the
-// target ranges (MADV_POPULATE_WRITE injected in the process) a slice ahead of a writer thread
-// that copies the decompressed chunks in with large process_vm_writev calls, while the image
-// reader's pool decompresses the next chunks. Populating, decompressing and copying overlap.
+// Fills a restored process's memory from its page stream, in bulk. Private anonymous VMAs are
+// registered with a userfaultfd of the process and filled by UFFDIO_COPY straight from the
+// decompressed chunks, on the image reader's decoding threads (restore/uffd_fill.h). The rest
+// (pages of private file mappings), or everything where userfaultfd is unavailable or
+// CKPT_NO_UFFD_FILL is set: the tracer populates the target ranges (MADV_POPULATE_WRITE injected
+// in the process) a slice ahead of a writer thread that copies the chunks in with large
+// process_vm_writev calls, while the reader's pool decompresses the next ones.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +15,9 @@
 
 namespace ckpt::restore {
 
-// The VMAs of `pagemap` exist (writable) in the process; stream (kPages, image_id) holds its pages.
-void fill_pages(Restorer& restorer, const records::Pagemap& pagemap,
+// The VMAs of `mm` exist (writable, no pages yet) in the process; stream (kPages, image_id)
+// holds the pages of `pagemap`.
+void fill_pages(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, uint64_t image_id);
 
 }  // namespace ckpt::restore

@@ -82,9 +82,7 @@ struct SlotsGuard {
 void ImageReader::Impl::for_each_payload(
     const std::vector<const SectionInfo*>& list,
     const std::function<void(std::span<const std::byte>)>& consume) const {
-  uint64_t total = 0;
-  for (const SectionInfo* s : list) total += s->raw_size;
-  if (list.size() <= 1 || total < kDecodeAheadMin || ::getpid() != opened_by_) {
+  if (!worth_the_pool(list)) {
     Buffer stored, raw;
     for (const SectionInfo* s : list) {
       load_payload(*s, stored, raw);
@@ -108,6 +106,41 @@ void ImageReader::Impl::for_each_payload(
     consume(slot.raw.span());
     if (i + depth < list.size()) start(i + depth);
   }
+}
+
+void ImageReader::Impl::for_each_payload_parallel(
+    const std::vector<const SectionInfo*>& list,
+    const std::function<void(uint64_t, std::span<const std::byte>)>& consume) const {
+  uint64_t offset = 0;
+  if (!worth_the_pool(list)) {
+    Buffer stored, raw;
+    for (const SectionInfo* s : list) {
+      load_payload(*s, stored, raw);
+      consume(offset, raw.span());
+      offset += s->raw_size;
+    }
+    return;
+  }
+  WorkerPool& workers = pool();
+  size_t depth = std::min(list.size(), static_cast<size_t>(workers.size()) + 1);
+  std::deque<Slot> slots(depth);
+  SlotsGuard guard{slots};
+  for (size_t i = 0; i < list.size(); ++i) {
+    Slot& slot = slots[i % depth];
+    if (slot.loaded.valid()) slot.loaded.get();  // its buffers are free again
+    slot.loaded = workers.submit([this, s = list[i], offset, &slot, &consume] {
+      load_payload(*s, slot.stored, slot.raw);
+      consume(offset, slot.raw.span());
+    });
+    offset += list[i]->raw_size;
+  }
+  for (Slot& slot : slots) slot.loaded.get();
+}
+
+bool ImageReader::Impl::worth_the_pool(const std::vector<const SectionInfo*>& list) const {
+  uint64_t total = 0;
+  for (const SectionInfo* s : list) total += s->raw_size;
+  return list.size() > 1 && total >= kDecodeAheadMin && ::getpid() == opened_by_;
 }
 
 // ImageReader forwards to Impl.
@@ -163,6 +196,16 @@ void ImageReader::read_stream(
     fail("{}: no section {}/{}", impl_->path(), format::type_label(type), id);
   }
   impl_->for_each_payload(list, consume);
+}
+
+void ImageReader::read_stream_parallel(
+    SectionType type, uint64_t id,
+    const std::function<void(uint64_t, std::span<const std::byte>)>& consume) const {
+  auto list = impl_->chunks(type, id);
+  if (list.empty()) {
+    fail("{}: no section {}/{}", impl_->path(), format::type_label(type), id);
+  }
+  impl_->for_each_payload_parallel(list, consume);
 }
 
 uint64_t ImageReader::file_size() const {

@@ -36,6 +36,10 @@ class ImageReader::Impl {
   // Reads, checks and decodes each section's payload in order, decoding ahead on the pool.
   void for_each_payload(const std::vector<const SectionInfo*>& list,
                         const std::function<void(std::span<const std::byte>)>& consume) const;
+  // The same, decoding and consuming on the pool: `consume` runs there, chunks out of order.
+  void for_each_payload_parallel(
+      const std::vector<const SectionInfo*>& list,
+      const std::function<void(uint64_t offset, std::span<const std::byte>)>& consume) const;
 
   [[noreturn]] void section_fail(const SectionInfo& s, std::string_view problem) const;
   [[noreturn]] void part_fail(std::string_view part, uint64_t offset,
@@ -55,6 +59,8 @@ class ImageReader::Impl {
   // reader.cc
   void load_payload(const SectionInfo& s, Buffer& stored, Buffer& raw) const;
   WorkerPool& pool() const;
+  // Whether decoding `list` on the pool pays (large, and not in a forked copy of the reader).
+  bool worth_the_pool(const std::vector<const SectionInfo*>& list) const;
 
   std::string path_;
   UniqueFd fd_;

@@ -130,15 +130,7 @@ TEST_CASE("image: a damaged chunk stops a decoded-ahead stream at that chunk") {
   std::string data = half_random_pages(1536, 4);
   write_decode_ahead_image(path, data);
   uint64_t damaged_at = ImageReader(path).sections().at(5).offset + 100;
-  {
-    std::FILE* f = std::fopen(path.c_str(), "r+b");
-    REQUIRE(f);
-    std::fseek(f, static_cast<long>(damaged_at), SEEK_SET);
-    int c = std::fgetc(f);
-    std::fseek(f, static_cast<long>(damaged_at), SEEK_SET);
-    std::fputc(c ^ 0x40, f);
-    std::fclose(f);
-  }
+  flip_byte(path, damaged_at, 0x40);
   ImageReader r(path);
   size_t delivered = 0;
   CHECK_THROWS_WITH(

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -75,6 +76,17 @@ inline std::string half_random_pages(size_t pages, uint64_t seed) {
     }
   }
   return out;
+}
+
+// Flips the bits `mask` of the byte at `offset` of the file at `path`.
+inline void flip_byte(const std::string& path, uint64_t offset, int mask) {
+  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  if (!f) throw std::runtime_error("cannot open " + path);
+  std::fseek(f, static_cast<long>(offset), SEEK_SET);
+  int c = std::fgetc(f);
+  std::fseek(f, static_cast<long>(offset), SEEK_SET);
+  std::fputc(c ^ mask, f);
+  std::fclose(f);
 }
 
 inline std::span<const std::byte> bytes_of(const std::string& s) {
