@@ -16,7 +16,6 @@
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/proc/pagemap_scan.h"
-#include "common/proc/pidfd.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
@@ -73,14 +72,7 @@ UniqueFd userfaultfd_of(pid_t pid) {
   Injection injection(pid, pid);
   long fd = injection.main().call(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
   if (fd < 0) fail("userfaultfd in process {}: {}", pid, strerror(static_cast<int>(-fd)));
-  UniqueFd ours;
-  try {
-    ours = proc::take_fd(pid, static_cast<int>(fd));
-  } catch (...) {
-    (void)injection.main().call(SYS_close, fd);
-    throw;
-  }
-  injection.main().checked("close userfaultfd", SYS_close, fd);
+  UniqueFd ours = ptrace::take_injected_fd(injection.main(), pid, static_cast<int>(fd));
   uffdio_api api{};
   api.api = UFFD_API;
   api.features = proc::uapi::kUffdFeatureWpAsync | proc::uapi::kUffdFeatureWpUnpopulated;

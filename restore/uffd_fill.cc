@@ -12,7 +12,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proc/pagemap.h"
-#include "common/proc/pidfd.h"
 #include "common/ptrace/remote_memory.h"
 
 namespace ckpt::restore {
@@ -32,15 +31,7 @@ UniqueFd take_userfaultfd(Restorer& r) {
     spdlog::debug("process {}: no userfaultfd ({})", r.ns_pid(), strerror(static_cast<int>(-fd)));
     return {};
   }
-  UniqueFd ours;
-  try {
-    ours = proc::take_fd(r.host_pid(), static_cast<int>(fd));
-  } catch (...) {
-    (void)r.main().call(SYS_close, fd);
-    throw;
-  }
-  r.main().checked("close userfaultfd", SYS_close, fd);
-  return ours;
+  return ptrace::take_injected_fd(r.main(), r.host_pid(), static_cast<int>(fd));
 }
 
 bool is_private_anonymous(const records::Vma& vma) {

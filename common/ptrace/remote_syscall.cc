@@ -2,10 +2,12 @@
 
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 
 #include <cstring>
 
 #include "common/error.h"
+#include "common/proc/pidfd.h"
 #include "common/ptrace/remote_memory.h"
 #include "common/ptrace/tracee.h"
 
@@ -82,6 +84,18 @@ uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end) {
   for (size_t i = 0; i + 1 < code.size(); ++i)
     if (code[i] == '\x0f' && code[i + 1] == '\x05') return start + i;
   fail("no syscall instruction in {:#x}-{:#x} of {}", start, end, pid);
+}
+
+UniqueFd take_injected_fd(RemoteSyscall& sys, pid_t pid, int fd) {
+  UniqueFd ours;
+  try {
+    ours = proc::take_fd(pid, fd);
+  } catch (...) {
+    (void)sys.call(SYS_close, static_cast<uint64_t>(fd));
+    throw;
+  }
+  sys.checked("close the fd taken", SYS_close, static_cast<uint64_t>(fd));
+  return ours;
 }
 
 }  // namespace ckpt::ptrace

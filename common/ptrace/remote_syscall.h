@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/unique_fd.h"
+
 namespace ckpt::ptrace {
 
 class RemoteSyscall {
@@ -47,5 +49,9 @@ class RemoteSyscall {
 
 // Finds a `syscall` instruction in [start, end) of the tracee's memory (e.g. its [vdso]).
 uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end);
+
+// Fd `fd`, just made in process `pid` by a call through `sys`, as our own (pidfd_getfd); it is
+// closed in the process, also when taking it fails, so the process is left without it.
+UniqueFd take_injected_fd(RemoteSyscall& sys, pid_t pid, int fd);
 
 }  // namespace ckpt::ptrace
