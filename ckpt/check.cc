@@ -176,34 +176,26 @@ Fact posix_timer_ids() {
              : "no PR_TIMER_CREATE_RESTORE_IDS: processes with POSIX timers cannot be restored"};
 }
 
-// In a child (its adjustments die with it): one semop with SEM_UNDO, then the probes must read
-// it back without changing the value.
-bool sem_undo_probes_work(int sem_id) {
-  pid_t child = ::fork();
-  if (child < 0) return false;
-  if (child == 0) {
-    sembuf take{0, -3, SEM_UNDO};
-    auto semop = [sem_id](std::span<const sembuf> ops) {
-      return ::semop(sem_id, const_cast<sembuf*>(ops.data()), ops.size()) == 0 ? 0 : -errno;
-    };
-    try {
-      bool ok = ::semop(sem_id, &take, 1) == 0 &&
-                ipc::probe_adjustments(semop, {7}, ipc::kMinOpsPerCall) == std::vector<int>{3} &&
-                ::semctl(sem_id, 0, GETVAL) == 7;
-      ::_exit(ok ? 0 : 1);
-    } catch (...) {
-      ::_exit(1);
-    }
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 && ::semctl(sem_id, 0, GETVAL) == 10;
-}
-
+// One semop with SEM_UNDO in a child (its adjustment dies with it): the probes must read it back
+// without changing the value, and the child's exit must give it back.
 Fact sem_undo() {
   int sem_id = ::semget(IPC_PRIVATE, 1, 0600);
   if (sem_id < 0) return {"SEM_UNDO", Level::kMissing, std::strerror(errno)};
-  bool ok = ::semctl(sem_id, 0, SETVAL, 10) == 0 && sem_undo_probes_work(sem_id);
+  auto probes_read_it_back = [sem_id] {
+    auto semop = [sem_id](std::span<const sembuf> ops) {
+      return ::semop(sem_id, const_cast<sembuf*>(ops.data()), ops.size()) == 0 ? 0 : -errno;
+    };
+    sembuf take{0, -3, SEM_UNDO};
+    try {
+      return ::semop(sem_id, &take, 1) == 0 &&
+             ipc::probe_adjustments(semop, {7}, ipc::kMinOpsPerCall) == std::vector<int>{3} &&
+             ::semctl(sem_id, 0, GETVAL) == 7;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  bool ok = ::semctl(sem_id, 0, SETVAL, 10) == 0 && in_child(0, probes_read_it_back) &&
+            ::semctl(sem_id, 0, GETVAL) == 10;
   ::semctl(sem_id, 0, IPC_RMID);
   return {"SEM_UNDO", ok ? Level::kOk : Level::kWarn,
           ok ? "adjustments read by semop probes (ERANGE) and given back on restore"
