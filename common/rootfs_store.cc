@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/log.h"
+#include "common/overlay.h"
 #include "common/proc/mountinfo.h"
 
 namespace ckpt {
@@ -13,10 +14,9 @@ namespace {
 
 // Whether `rootfs` is an overlay whose upper layer is in `layers_dir` (mounted by restore).
 bool is_our_overlay(const std::string& rootfs, const std::filesystem::path& layers_dir) {
-  std::string upper = "upperdir=" + (layers_dir / "upper").string();
   for (const auto& m : proc::read_mountinfo())
     if (m.mount_point == rootfs && m.fstype == "overlay" &&
-        (m.super_options + ",").find(upper + ",") != std::string::npos)
+        overlay::parse_options(m.super_options).upper == (layers_dir / "upper").string())
       return true;
   return false;
 }

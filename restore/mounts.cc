@@ -78,10 +78,14 @@ bool MountsRestore::has_rootfs_contents() const {
   return rootfs() && rootfs()->has_contents;
 }
 
-void MountsRestore::unpack_rootfs(const std::string& dir) const {
+void make_empty_rootfs_dir(const std::string& dir) {
   if (fsys::exists(dir) && !fsys::is_empty(dir))
     fail("restore the rootfs into {}: the directory is not empty", dir);
   fsys::create_directories(dir);
+}
+
+void MountsRestore::unpack_rootfs(const std::string& dir) const {
+  make_empty_rootfs_dir(dir);
   for (const auto& m : ns_.mounts)
     if (m.kind == MountKind::kRootfs) tree::unpack_tree(image_, SectionType::kMountData, m.id, dir);
   spdlog::debug("mounts: rootfs unpacked into {}", dir);

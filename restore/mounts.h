@@ -29,6 +29,9 @@ class MountMap {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
+// Creates `dir` for a restored rootfs; refuses one that exists and is not empty.
+void make_empty_rootfs_dir(const std::string& dir);
+
 class MountsRestore {
  public:
   // Reads kMounts (none: nothing to do) and refuses, naming each, host paths that are missing.

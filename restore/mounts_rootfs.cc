@@ -55,10 +55,8 @@ void RestoredRootfs::mount_overlay(const MountsRestore& mounts, const std::strin
   layers.work = layers_dir + "/work";
   mounts.unpack_rootfs(layers.upper);
   fsys::create_directories(layers.work);
-  if (fsys::exists(path_) && !fsys::is_empty(path_))
-    fail("restore the rootfs into {}: the directory is not empty", path_);
   if (!fsys::exists(path_)) made_mount_point_ = path_;
-  fsys::create_directories(path_);
+  make_empty_rootfs_dir(path_);
   std::string data = overlay::mount_data(layers);
   if (::mount("overlay", path_.c_str(), "overlay", 0, data.c_str()) != 0)
     throw_errno("mount overlay at {} ({})", path_, data);
