@@ -206,14 +206,16 @@ def test_two_restores_of_one_image_run_independently(tmp_path, cleanup):
 # Containers started by `ckpt run`, dumped (the original removed), restored under new names.
 CKPT = BUILD / "ckpt"
 
+# Both programs append one line per count ("count N" from sh, "N True" from python3) to a log:
+# the log's path never changes, so an original left running cannot move a file away from under
+# the image, and the lines written after a restore show where the restored copy went on from.
 PY_COUNTER = ("import time\n"
               "d = {i: str(i) * 3 for i in range(100000)}\n"
               "n = 0\n"
               "while True:\n"
               "    n += 1\n"
               "    ok = len(d) == 100000 and d[99999] == '99999' * 3\n"
-              "    open(OUT + '.tmp', 'w').write(f'{n} {ok}')\n"
-              "    __import__('os').rename(OUT + '.tmp', OUT)\n"
+              "    open(OUT, 'a').write(f'{n} {ok}\\n')\n"
               "    time.sleep(0.05)\n")
 
 
@@ -232,8 +234,20 @@ def ckpt(*args):
     return proc.stdout
 
 
-def read_count(path):
-    return int(path.read_text().split()[0 if path.name.endswith("py") else 1])
+def log_lines(path, offset=0):
+    """The complete lines appended to path after byte offset, split into fields."""
+    data = path.read_bytes()[offset:] if path.exists() else b""
+    return [line.split() for line in data[:data.rfind(b"\n") + 1].decode().splitlines()]
+
+
+def counts(path, offset=0):
+    field = 1 if path.name.endswith("sh") else 0
+    return [int(fields[field]) for fields in log_lines(path, offset)]
+
+
+def last_count(path):
+    values = counts(path)
+    return values[-1] if values else -1
 
 
 @pytest.mark.parametrize("kind", ["sh", "py"])
@@ -242,32 +256,40 @@ def test_container_program_continues(tmp_path, containers, kind, mode):
     name = f"ckpt-proc-{os.getpid()}-{kind}-{mode}"
     out = tmp_path / f"count.{kind}"
     if kind == "sh":
-        cmd = ["sh", "-c", f"i=0; while true; do echo count $i > {out}.tmp; mv {out}.tmp {out}; "
+        cmd = ["sh", "-c", f"i=0; while true; do echo count $i >> {out}; "
                            f"i=$((i+1)); sleep 0.05; done"]
     else:
         cmd = ["python3", "-c", f"OUT = {str(out)!r}\n" + PY_COUNTER]
     containers.append(name)
     ckpt("run", "--name", name, "--detach", "--", *cmd)
-    wait_for(lambda: out.exists() and read_count(out) > 2, timeout=20, what="program started")
+    wait_for(lambda: last_count(out) > 2, timeout=20, what="program started")
     image = tmp_path / "image"
-    before = read_count(out)
+    before = last_count(out)
     ckpt("dump", name, "-o", image, *(["--leave-running"] if mode == "leave-running" else []))
-    dumped = read_count(out)
+    dumped = last_count(out)
     if mode == "leave-running":
-        wait_for(lambda: read_count(out) > dumped + 3, what="original keeps running")
+        wait_for(lambda: last_count(out) > dumped + 3, what="original keeps running")
         ckpt("rm", name)
+    offset = out.stat().st_size
     restores = 2 if mode == "two-restores" else 1
     for i in range(restores):
         containers.append(f"{name}-r{i}")
         ckpt("restore", image, "--name", f"{name}-r{i}")
-    first = wait_for(lambda: read_count(out) != dumped and read_count(out), what="restored program running")
+    first = wait_for(lambda: counts(out, offset)[:1], what="restored program running")[0]
     # --leave-running releases the original before the image is written: it counts on meanwhile,
-    # so the snapshot lies between `before` and `dumped`.
+    # so the snapshot lies between `before` and `dumped`. Without it the snapshot is `dumped`.
     snapshot_at_least = before if mode == "leave-running" else dumped
-    assert first > snapshot_at_least, "the restored program must continue, not start again"
-    wait_for(lambda: read_count(out) > dumped + 3, what="restored program counting")
+    assert snapshot_at_least < first <= dumped + 1, \
+        f"the restored program must continue from the snapshot ({before}..{dumped}), got {first}"
+    wait_for(lambda: len(counts(out, offset)) > 3 * restores, what="restored program counting")
+    written = counts(out, offset)
+    if restores == 1:
+        assert written == list(range(first, first + len(written))), "counts must not jump"
+    else:
+        assert sorted(written)[:2] == [first, first], "both copies continue from the snapshot"
     if kind == "py":
-        assert out.read_text().split()[1] == "True", "the dict must be intact"
+        assert all(fields[1] == "True" for fields in log_lines(out, offset)), \
+            "the dict must be intact"
     listing = ckpt("list")
     for i in range(restores):
         assert f"{name}-r{i}" in listing
