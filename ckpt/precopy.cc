@@ -225,8 +225,8 @@ std::vector<PageExtent> Precopy::finish(std::span<const SavedRun> runs, PagePool
   std::vector<proc::PageRange> clean;
   if (!copied_.empty() && !runs.empty()) {
     uint64_t end = runs.back().start + runs.back().pages * kPageSize;
-    clean = proc::scan_pages(pagemap_.get(), runs.front().start, end, proc::kPageWpAllowed,
-                             proc::kPageWritten);
+    clean = proc::scan_pages(pagemap_.get(), runs.front().start, end,
+                             {.required = proc::kPageWpAllowed, .excluded = proc::kPageWritten});
   }
   FinalPlan plan = plan_final_round(runs, copied_, clean, pool);
   read_extents(pid_, plan.to_read, /*partial_ok=*/false);

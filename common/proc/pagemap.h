@@ -1,4 +1,6 @@
-// /proc/PID/pagemap: which pages of a range hold data of their own.
+// Which pages of a private mapping hold data of their own, from /proc/PID/pagemap: by the
+// PAGEMAP_SCAN ioctl (kernel 6.7), which walks only populated page tables, or else by reading
+// one 8-byte entry per page.
 #pragma once
 
 #include <sys/types.h>
@@ -11,13 +13,23 @@ namespace ckpt::proc {
 inline constexpr uint64_t kPageSize = 4096;
 
 enum class PageKind {
-  kAnonymous,    // private anonymous memory: every present or swapped page
+  kAnonymous,    // private anonymous memory: every present or swapped page but the zero page
   kPrivateFile,  // private file mapping: only pages written since (anonymous copies)
 };
+
+using SavedRunFn = std::function<void(uint64_t start, uint64_t pages)>;
 
 // Calls `run(start, pages)` for each run of consecutive pages in [start, end) that must be
 // saved, in ascending order. `pagemap_fd`: /proc/PID/pagemap opened for reading.
 void for_each_saved_run(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
-                        const std::function<void(uint64_t start, uint64_t pages)>& run);
+                        const SavedRunFn& run);
+
+// The two ways for_each_saved_run works, for tests. The scan returns false, having called
+// nothing, where the kernel has no PAGEMAP_SCAN. The read keeps pages of the zero page, which
+// its entries do not tell apart.
+bool scan_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
+                     const SavedRunFn& run);
+void read_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
+                     const SavedRunFn& run);
 
 }  // namespace ckpt::proc

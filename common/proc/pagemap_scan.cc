@@ -4,8 +4,8 @@
 
 namespace ckpt::proc {
 
-std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end, uint64_t required,
-                                  uint64_t excluded) {
+std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end,
+                                  const PageQuery& query) {
   std::vector<PageRange> out;
   std::vector<uapi::page_region> regions(4096);
   for (uint64_t at = start; at < end;) {
@@ -15,9 +15,11 @@ std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end, 
     arg.end = end;
     arg.vec = reinterpret_cast<uint64_t>(regions.data());
     arg.vec_len = regions.size();
-    arg.category_mask = required | excluded;
-    arg.category_inverted = excluded;
-    arg.return_mask = required | excluded;
+    arg.category_mask = query.required | query.excluded;
+    arg.category_inverted = query.excluded;
+    arg.category_anyof_mask = query.any_of;
+    // Returned categories only split regions; the runs are merged below anyway.
+    arg.return_mask = query.required | query.excluded | query.any_of;
     int found = ::ioctl(pagemap_fd, uapi::kPagemapScan, &arg);
     if (found < 0) throw_errno("PAGEMAP_SCAN {:#x}-{:#x}", at, end);
     for (int i = 0; i < found; ++i) {

@@ -44,6 +44,7 @@ enum PageCategory : uint64_t {
   kPageFile = 1u << 2,
   kPagePresent = 1u << 3,
   kPageSwapped = 1u << 4,
+  kPagePfnZero = 1u << 5,  // the shared zero page, mapped by a read of untouched memory
 };
 
 struct PageRange {
@@ -51,10 +52,19 @@ struct PageRange {
   uint64_t end = 0;  // exclusive
 };
 
-// Runs of pages in [start, end) that have every category of `required` and none of
-// `excluded`, in ascending order. `pagemap_fd`: /proc/PID/pagemap.
-std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end, uint64_t required,
-                                  uint64_t excluded);
+// Which pages a scan selects: every category of `required`, none of `excluded` and, when
+// `any_of` is not 0, at least one of `any_of`.
+struct PageQuery {
+  uint64_t required = 0;
+  uint64_t excluded = 0;
+  uint64_t any_of = 0;
+};
+
+// Runs of the pages of [start, end) that `query` selects, in ascending order, adjacent runs
+// merged. `pagemap_fd`: /proc/PID/pagemap. Throws ckpt::Error with the errno of the ioctl
+// (ENOTTY or EINVAL before kernel 6.7).
+std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end,
+                                  const PageQuery& query);
 
 // Write-protects the present and swapped pages of [start, end), a range registered with an
 // async write-protect userfaultfd: kPageWritten is clear on them until their next write.
