@@ -170,7 +170,8 @@ std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
     bool anonymous = vma.kind == records::VmaKind::kAnonymous;
     bool file = vma.kind == records::VmaKind::kFile || vma.kind == records::VmaKind::kSharedObject;
     if ((!anonymous && !file) || (vma.flags & MAP_SHARED)) continue;
-    if (!(vma.prot & PROT_READ)) continue;  // guard pages; never written
+    // A VMA without PROT_READ is listed too: a guard costs nothing (it has no pages), and memory
+    // written before an mprotect(PROT_NONE) keeps its pages (read through /proc/PID/mem).
     proc::for_each_saved_run(pagemap.get(), vma.start, vma.end,
                              anonymous ? proc::PageKind::kAnonymous : proc::PageKind::kPrivateFile,
                              [&](uint64_t start, uint64_t pages) {

@@ -1,12 +1,15 @@
 #include "ckpt/page_copy.h"
 
+#include <fcntl.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <climits>
 #include <cstring>
 
 #include "common/error.h"
 #include "common/proc/pagemap.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::dump {
 
@@ -34,6 +37,33 @@ ssize_t read_batch(pid_t pid, std::span<const PageExtent> batch, size_t& bytes) 
   return ::process_vm_readv(pid, local, batch.size(), remote, batch.size(), 0);
 }
 
+// The pages of `extent` through /proc/PID/mem, which reads them also where the process may not
+// (a VMA without PROT_READ), as a debugger does.
+void read_forced(pid_t pid, const PageExtent& extent) {
+  std::string path = "/proc/" + std::to_string(pid) + "/mem";
+  UniqueFd mem(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!mem) throw_errno("open {}", path);
+  size_t size = extent.pages * kPageSize;
+  for (size_t done = 0; done < size;) {
+    ssize_t got = ::pread(mem.get(), extent.data + done, size - done,
+                          static_cast<off_t>(extent.address + done));
+    if (got <= 0) {
+      if (got == 0) errno = EFAULT;
+      throw_errno("read the memory of {} at {:#x}", pid, extent.address + done);
+    }
+    done += static_cast<size_t>(got);
+  }
+}
+
+// How many of `extents` a short read of `got` bytes filled completely.
+size_t whole_extents(std::span<const PageExtent> extents, ssize_t got) {
+  size_t count = 0;
+  for (size_t left = got > 0 ? static_cast<size_t>(got) : 0;
+       count < extents.size() && left >= extents[count].pages * kPageSize; ++count)
+    left -= extents[count].pages * kPageSize;
+  return count;
+}
+
 }  // namespace
 
 size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial_ok) {
@@ -49,14 +79,10 @@ size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial
       done += count;
       continue;
     }
-    if (partial_ok) {
-      for (size_t left = got > 0 ? static_cast<size_t>(got) : 0;
-           left >= extents[done].pages * kPageSize; ++done)
-        left -= extents[done].pages * kPageSize;
-      return done;
-    }
-    if (got >= 0) errno = EFAULT;
-    throw_errno("process_vm_readv of {} at {:#x}", pid, extents[done].address);
+    done += whole_extents(extents.subspan(done, count), got);
+    if (partial_ok) return done;
+    // Stopped, so nothing went away: the extent is in memory the process may not read.
+    read_forced(pid, extents[done++]);
   }
   return done;
 }

@@ -24,7 +24,8 @@ struct PageExtent {
 
 // Reads every extent with process_vm_readv in large batches. Returns the number of leading
 // extents read completely: all of them, unless `partial_ok` (memory of a running process may go
-// away under us) lets it stop at the first failure instead of throwing.
+// away under us) lets it stop at the first failure. Otherwise an extent process_vm_readv cannot
+// read (no PROT_READ) is read through /proc/PID/mem, and a failure there throws.
 size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial_ok);
 
 // Appends pages to a kPages stream and builds the pagemap describing it: consecutive pages that

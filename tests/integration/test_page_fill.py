@@ -108,6 +108,23 @@ def test_uffd_and_writev_fills_restore_the_same_memory(tmp_path, cleanup):
     assert by_uffd == by_writev, "VMAs merged and split alike by both fills"
 
 
+def test_leave_running_dump_keeps_every_kind_of_page(tmp_path, cleanup):
+    """The pre-copy path: pages copied while the workload runs, the rest (those of the area made
+    PROT_NONE, which the running process cannot have read) in the final round."""
+    work = Workload(tmp_path, "memory_kinds", tmp_path / "mapped")
+    pid = work.proc.pid
+    cleanup.append(pid)
+    before = layout(pid)
+    figures = dump(pid, tmp_path / "image", leave_running=True)
+    assert float(figures["precopy_seconds"]) > 0, "the dump pre-copied memory"
+    assert layout(pid) == before, "the original's mappings and protections are untouched"
+    os.kill(pid, signal.SIGTERM)
+    assert work.outcome() == "PASS", "the original goes on as before"
+    work.proc.wait(timeout=10)
+    restored, _ = restore_and_check(work, pid, tmp_path / "image", cleanup, {})
+    assert merged(restored) == merged(before)
+
+
 @pytest.mark.parametrize("name,args", [("halfrandom", [64]), ("sparse", [64, 1])])
 def test_large_areas_come_back_through_uffd(tmp_path, cleanup, name, args):
     work = Workload(tmp_path, name, *args)

@@ -3,7 +3,8 @@
 // anonymous area split by a PROT_NONE guard, two anonymous areas side by side that never merge
 // (the upper one MAP_GROWSDOWN; the page stream joins their pages in one run), a private mapping of
 // a file (argv[2], created here) with some pages written (copied on write) and the rest still the
-// file's. On SIGTERM every page is checked, then untouched anonymous pages and read-write pages are
+// file's, and an anonymous area made PROT_NONE after it was written (its pages are kept: only the
+// process cannot read them). On SIGTERM every page is checked, then untouched anonymous pages and read-write pages are
 // written and read back (memory behaves normally after restore).
 #include <stdint.h>
 #include <sys/mman.h>
@@ -16,6 +17,7 @@
 #define GUARDED_PAGES 64ul  // then one PROT_NONE page, then as many again
 #define FILE_PAGES 1024ul   // 4 MiB, the even pages written
 #define SIDE_PAGES 64ul     // each of the two areas side by side
+#define HIDDEN_PAGES 32ul   // written, then PROT_NONE
 
 static uint64_t value(uint64_t area, uint64_t page, uint64_t word) {
   return (area << 56) ^ (page * 0x9e3779b97f4a7c15ull) ^ word;
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
   unsigned char* guarded = anon(2 * GUARDED_PAGES + 1);
   unsigned char* file = private_file(argv[2]);
   unsigned char* side = side_by_side();
+  unsigned char* hidden = anon(HIDDEN_PAGES);
   for (uint64_t p = 0; p < ANON_PAGES; ++p)
     if (p % 8) fill(rw, 1, p);
   for (uint64_t p = 0; p < RO_PAGES; ++p) fill(ro, 2, p);
@@ -85,8 +88,10 @@ int main(int argc, char** argv) {
     if (p != GUARDED_PAGES) fill(guarded, 3, p);
   for (uint64_t p = 0; p < FILE_PAGES; p += 2) fill(file, 4, p);
   for (uint64_t p = 0; p < 2 * SIDE_PAGES; ++p) fill(side, 5, p);
+  for (uint64_t p = 0; p < HIDDEN_PAGES; ++p) fill(hidden, 6, p);
   if (mprotect(ro, RO_PAGES * PAGE, PROT_READ) ||
-      mprotect(guarded + GUARDED_PAGES * PAGE, PAGE, PROT_NONE))
+      mprotect(guarded + GUARDED_PAGES * PAGE, PAGE, PROT_NONE) ||
+      mprotect(hidden, HIDDEN_PAGES * PAGE, PROT_NONE))
     zdtm_fail("mprotect: %s", strerror(errno));
   zdtm_ready();
   while (!zdtm_stop) pause();
@@ -99,6 +104,9 @@ int main(int argc, char** argv) {
     if (p != GUARDED_PAGES && !holds(guarded, 3, p)) zdtm_fail("guarded area page %lu", p);
   for (uint64_t p = 0; p < 2 * SIDE_PAGES; ++p)
     if (!holds(side, 5, p)) zdtm_fail("page %lu of the areas side by side", p);
+  if (mprotect(hidden, HIDDEN_PAGES * PAGE, PROT_READ)) zdtm_fail("mprotect: %s", strerror(errno));
+  for (uint64_t p = 0; p < HIDDEN_PAGES; ++p)
+    if (!holds(hidden, 6, p)) zdtm_fail("page %lu of the area made PROT_NONE", p);
   for (uint64_t p = 0; p < FILE_PAGES; ++p) {
     if (p % 2 == 0 && !holds(file, 4, p)) zdtm_fail("written file page %lu", p);
     if (p % 2 &&
