@@ -102,7 +102,8 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   auto seized = std::make_unique<SeizedProcesses>(pids);
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
-  auto files = dump_files({pids, state.console_path().string()}, image);
+  auto files =
+      dump_files({pids, state.console_path().string(), mapped_deleted_files(tree)}, image);
   auto tcp =
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
   dump_ttys({state.init_pid, &tree, state.dir()}, files, image);

@@ -1,6 +1,7 @@
 #include "ckpt/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ckpt/event_files.h"
@@ -14,6 +15,13 @@ namespace ckpt::dump {
 namespace {
 
 using image::SectionType;
+
+std::pair<uint64_t, uint64_t> inode_of(FdRef ref) {
+  std::string path = "/proc/" + std::to_string(ref.pid) + "/fd/" + std::to_string(ref.fd);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw_errno("stat {}", path);
+  return {st.st_dev, st.st_ino};
+}
 
 // Streams the contents of a deleted file from the dumped process's fd into kFileData.
 void write_deleted_file(image::ImageWriter& image, uint64_t data_id, FdRef ref) {
@@ -45,7 +53,8 @@ records::FilesState dump_files(const FilesContext& context, image::ImageWriter& 
     image.put_bytes(SectionType::kFileData, data_id, data);
   }
   for (const auto& [data_id, ref] : collected.deleted_files)
-    write_deleted_file(image, data_id, ref);
+    if (!context.stored_with_shared_memory.count(inode_of(ref)))
+      write_deleted_file(image, data_id, ref);
   spdlog::debug("files: {} descriptions, {} pipes, {} deleted files",
                 collected.state.descriptions.size(), collected.state.pipes.size(),
                 collected.deleted_files.size());

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/image/image.h"
@@ -16,6 +18,9 @@ namespace ckpt::dump {
 struct FilesContext {
   std::vector<pid_t> pids;   // host pids of every process of the container, all seized
   std::string console_path;  // host path of the container's console log (stdout/stderr)
+  // Inodes (st_dev, st_ino) of deleted files whose contents the shared memory stores (a process
+  // maps them): not stored again with the files.
+  std::set<std::pair<uint64_t, uint64_t>> stored_with_shared_memory;
 };
 
 // Collects the fd tables of all processes and writes section kFiles (id 0) plus kFileData

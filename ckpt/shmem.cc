@@ -45,6 +45,13 @@ std::string object_name(SharedObjectKind kind, std::string link, const std::stri
   return proc::path_in_root(link, root);
 }
 
+struct stat stat_fd(pid_t pid, int fd) {
+  std::string path = fmt::format("/proc/{}/fd/{}", pid, fd);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw_errno("stat {}", path);
+  return st;
+}
+
 std::string read_link(const std::string& path) {
   std::error_code ec;
   auto target = std::filesystem::read_symlink(path, ec);
@@ -66,6 +73,12 @@ class ObjectTable {
     std::string source = fmt::format("/proc/{}/fd/{}", pid, fd);
     return add_file(SharedObjectKind::kMemfd,
                     object_name(SharedObjectKind::kMemfd, read_link(source), "/"), source);
+  }
+
+  // The object of a file (deleted, a memfd) with this inode, or 0.
+  uint64_t find_file(const struct stat& st) const {
+    auto it = by_inode_.find({st.st_dev, st.st_ino});
+    return it == by_inode_.end() ? 0 : it->second;
   }
 
   records::SharedMemState& state() { return state_; }
@@ -127,17 +140,30 @@ void add_mappings(const records::ProcessEntry& process, ObjectTable& table) {
   }
 }
 
-void add_memfd_descriptions(const records::FilesState& files, ObjectTable& table) {
-  std::set<uint64_t> memfds;
-  for (const auto& d : files.descriptions)
+// Every kMemfd description becomes an object (if no process maps it); a description of a
+// deleted file is opened on the object of that file when a process maps it too.
+void add_object_descriptions(const records::FilesState& files, ObjectTable& table) {
+  std::set<uint64_t> memfds, deleted;
+  for (const auto& d : files.descriptions) {
     if (d.kind == records::FileKind::kMemfd) memfds.insert(d.id);
+    if (d.kind == records::FileKind::kRegular && d.deleted) deleted.insert(d.id);
+  }
   for (const auto& process : files.processes) {
     for (const auto& entry : process.fds) {
-      if (!memfds.erase(entry.description)) continue;
-      uint64_t object = table.add_memfd_fd(process.host_pid, entry.fd);
-      table.state().memfds.push_back({entry.description, object});
+      uint64_t object = 0;
+      if (memfds.erase(entry.description))
+        object = table.add_memfd_fd(process.host_pid, entry.fd);
+      else if (deleted.erase(entry.description))
+        object = table.find_file(stat_fd(process.host_pid, entry.fd));
+      if (object) table.state().descriptions.push_back({entry.description, object});
     }
   }
+}
+
+ObjectTable mapped_objects(const records::ProcessTree& tree) {
+  ObjectTable table;
+  for (const auto& process : tree.processes) add_mappings(process, table);
+  return table;
 }
 
 // Seals, and the pages (or a deleted file's bytes) into kSharedMem.
@@ -168,18 +194,30 @@ bool is_shared_object_mapping(const proc::MapEntry& map) {
          map.name.starts_with(kSysvPrefix);
 }
 
+std::set<std::pair<uint64_t, uint64_t>> mapped_deleted_files(const records::ProcessTree& tree) {
+  ObjectTable table = mapped_objects(tree);
+  std::set<std::pair<uint64_t, uint64_t>> inodes;
+  for (const auto& object : table.state().objects) {
+    if (object.kind != SharedObjectKind::kDeletedFile) continue;
+    struct stat st {};
+    const std::string& source = table.source_of(object);
+    if (::stat(source.c_str(), &st) != 0) throw_errno("stat {} ({})", source, object.name);
+    inodes.insert({st.st_dev, st.st_ino});
+  }
+  return inodes;
+}
+
 void dump_shared_memory(const records::ProcessTree& tree, const records::FilesState& files,
                         image::ImageWriter& image) {
-  ObjectTable table;
-  for (const auto& process : tree.processes) add_mappings(process, table);
-  add_memfd_descriptions(files, table);
+  ObjectTable table = mapped_objects(tree);
+  add_object_descriptions(files, table);
   records::SharedMemState& state = table.state();
   for (auto& object : state.objects)
     if (object.kind != SharedObjectKind::kSysvShm)
       write_object(object, table.source_of(object), image);
   image.put(image::SectionType::kSharedMemObjects, 0, state);
-  spdlog::debug("shared memory: {} objects, {} mappings, {} memfd descriptions",
-                state.objects.size(), state.mappings.size(), state.memfds.size());
+  spdlog::debug("shared memory: {} objects, {} mappings, {} descriptions on objects",
+                state.objects.size(), state.mappings.size(), state.descriptions.size());
 }
 
 }  // namespace ckpt::dump

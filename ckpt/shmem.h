@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
+#include <utility>
 
 #include "common/image/image.h"
 #include "common/proc/maps.h"
@@ -18,9 +20,15 @@ namespace ckpt::dump {
 // private anonymous memory, a file mapped by path or the vdso.
 bool is_shared_object_mapping(const proc::MapEntry& map);
 
+// The inodes (st_dev, st_ino) of the files deleted while mapped by a process of `tree`: their
+// contents go with the shared memory, also for the descriptions that hold them
+// (FilesContext::stored_with_shared_memory).
+std::set<std::pair<uint64_t, uint64_t>> mapped_deleted_files(const records::ProcessTree& tree);
+
 // Finds every object mapped by a process of `tree` or opened by a kMemfd description of
-// `files`; writes kSharedMemObjects (id 0) and the contents of each object (kSharedMem, id =
-// object id). The processes must be frozen and seized.
+// `files`, and the descriptions of mapped deleted files; writes kSharedMemObjects (id 0) and
+// the contents of each object (kSharedMem, id = object id). The processes must be frozen and
+// seized.
 void dump_shared_memory(const records::ProcessTree& tree, const records::FilesState& files,
                         image::ImageWriter& image);
 

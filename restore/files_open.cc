@@ -82,7 +82,7 @@ class InheritedFiles : public OpenedFiles {
 
 UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, DeletedFiles& deleted,
                           const FilesRestoreContext& context, const EventFiles& events) {
-  if (const OpenDescription* open = context.openers.find(d.kind)) return (*open)(d);
+  if (const OpenDescription* open = context.openers.find(d)) return (*open)(d);
   if (EventFiles::handles(d.kind)) return events.open(d);
   if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
   if (d.deleted) return deleted.open_description(d);

@@ -11,8 +11,13 @@ void KindOpeners::add(std::initializer_list<records::FileKind> kinds, const Open
   }
 }
 
-const OpenDescription* KindOpeners::find(records::FileKind kind) const {
-  auto it = by_kind_.find(kind);
+void KindOpeners::add_description(uint64_t id, const OpenDescription& open) {
+  if (!by_id_.emplace(id, open).second) fail("restore files: two openers for description {}", id);
+}
+
+const OpenDescription* KindOpeners::find(const records::FileDescription& d) const {
+  if (auto it = by_id_.find(d.id); it != by_id_.end()) return &it->second;
+  auto it = by_kind_.find(d.kind);
   return it == by_kind_.end() ? nullptr : &it->second;
 }
 

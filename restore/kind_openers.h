@@ -19,11 +19,14 @@ class KindOpeners {
  public:
   // `open` opens every description of each of `kinds`; a kind has one opener at most.
   void add(std::initializer_list<records::FileKind> kinds, const OpenDescription& open);
-  // The opener of `kind`; nullptr when none was added.
-  const OpenDescription* find(records::FileKind kind) const;
+  // `open` opens description `id` only, whatever its kind (before the opener of its kind).
+  void add_description(uint64_t id, const OpenDescription& open);
+  // The opener of description `d`; nullptr when none was added for it or its kind.
+  const OpenDescription* find(const records::FileDescription& d) const;
 
  private:
   std::map<records::FileKind, OpenDescription> by_kind_;
+  std::map<uint64_t, OpenDescription> by_id_;
 };
 
 }  // namespace ckpt::restore

@@ -128,12 +128,9 @@ UniqueFd create_object(const SharedObject& object, const image::ImageReader& ima
   fail("shared memory object {} of unknown kind {}", object.id, static_cast<uint32_t>(object.kind));
 }
 
-// A new description of kMemfd file `d` (its flags and offset) on the memfd made for it.
-UniqueFd open_memfd_description(const records::FileDescription& d,
-                                const std::map<uint64_t, int>& memfd_fds) {
-  auto it = memfd_fds.find(d.id);
-  if (it == memfd_fds.end()) fail("restore files: memfd description {} has no memfd", d.id);
-  UniqueFd fd = reopen(it->second, d.flags);
+// A new description `d` (its flags and offset) on the object made at fd `object_fd`.
+UniqueFd open_on_object(const records::FileDescription& d, int object_fd) {
+  UniqueFd fd = reopen(object_fd, d.flags);
   restore_offset(fd.get(), d);
   return fd;
 }
@@ -170,11 +167,14 @@ void create_shared_objects(const image::ImageReader& image, FilesRestoreContext&
     place(std::move(fd), number, object.id);
     context.keep_fds.push_back(number);
   }
-  std::map<uint64_t, int> memfd_fds;  // kMemfd description id -> fd of its memfd
-  for (const auto& memfd : state.memfds)
-    memfd_fds[memfd.description] = object_fd(files, memfd.object);
-  context.openers.add({records::FileKind::kMemfd},
-                      [memfd_fds](const auto& d) { return open_memfd_description(d, memfd_fds); });
+  for (const auto& on_object : state.descriptions) {
+    int fd = object_fd(files, on_object.object);
+    context.openers.add_description(on_object.description,
+                                    [fd](const auto& d) { return open_on_object(d, fd); });
+  }
+  context.openers.add({records::FileKind::kMemfd}, [](const auto& d) -> UniqueFd {
+    fail("restore files: memfd description {} has no memfd", d.id);
+  });
   spdlog::debug("shared memory: {} objects made", state.objects.size());
 }
 

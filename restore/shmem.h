@@ -25,9 +25,10 @@
 
 namespace ckpt::restore {
 
-// In the root task. Adds each object fd to context.keep_fds and the opener of kMemfd
-// descriptions (each a new description, with its flags and offset, on the memfd created for it)
-// to context.openers. A no-op for an image without shared objects.
+// In the root task. Adds each object fd to context.keep_fds and, to context.openers, the opener
+// of each description opened on an object (a memfd, or a deleted file that is mapped too): a new
+// description with its flags and offset on the object created for it. A no-op for an image
+// without shared objects.
 void create_shared_objects(const image::ImageReader& image, FilesRestoreContext& context);
 
 // The fd number of object `object_id` in the root task and every restored process: above

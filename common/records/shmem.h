@@ -62,8 +62,10 @@ struct SharedMapping {
   }
 };
 
-// An open file description of kind kMemfd (records/files.h) and the memfd it opens.
-struct MemfdDescription {
+// An open file description (records/files.h) opened on an object: one of kind kMemfd on its
+// memfd, or one of a file deleted while open that a process maps too (the description's own
+// contents are then not stored: the object holds them).
+struct ObjectDescription {
   uint64_t description = 0;  // FileDescription::id
   uint64_t object = 0;       // SharedObject::id
 
@@ -76,11 +78,11 @@ struct MemfdDescription {
 struct SharedMemState {
   std::vector<SharedObject> objects;  // ascending ids
   std::vector<SharedMapping> mappings;
-  std::vector<MemfdDescription> memfds;
+  std::vector<ObjectDescription> descriptions;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
-    fields(ar, objects, mappings, memfds);
+    fields(ar, objects, mappings, descriptions);
   }
 };
 
@@ -89,5 +91,5 @@ struct SharedMemState {
 BOOST_CLASS_VERSION(ckpt::records::SharedExtent, 1)
 BOOST_CLASS_VERSION(ckpt::records::SharedObject, 1)
 BOOST_CLASS_VERSION(ckpt::records::SharedMapping, 1)
-BOOST_CLASS_VERSION(ckpt::records::MemfdDescription, 1)
+BOOST_CLASS_VERSION(ckpt::records::ObjectDescription, 1)
 BOOST_CLASS_VERSION(ckpt::records::SharedMemState, 1)

@@ -7,7 +7,9 @@
 //  - a SysV segment attached by all three (inherited), and once more read-only by child 2;
 //    another one removed (IPC_RMID) while attached by all three,
 //  - a private mapping of a file deleted while mapped (one page written, so a private copy),
-//    made next to the result file argv[1].
+//    made next to the result file argv[1],
+//  - a file deleted while both mapped shared (by all three) and held as fd 11 (offset 777) by
+//    the parent: the fd and the mappings are one file, before and after restore.
 // On SIGTERM to the parent every process checks its view; writes made after the restore by one
 // process must be seen by the others through each kind of shared memory.
 #define _GNU_SOURCE
@@ -20,7 +22,7 @@
 #include "zdtm.h"
 
 enum { kRegion = 4 << 20, kMemfdSize = 64 << 10, kShmSize = 64 << 10, kFilePages = 3 };
-enum { kMemfdFd = 10, kMemfdOffset = 1234 };
+enum { kMemfdFd = 10, kMemfdOffset = 1234, kHeldFd = 11, kHeldOffset = 777 };
 enum { kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL };
 
 struct board {
@@ -33,7 +35,7 @@ struct board {
 };
 
 static struct board* board;
-static unsigned char *memfd_map, *shm_map, *removed_map, *file_map;
+static unsigned char *memfd_map, *shm_map, *removed_map, *file_map, *held_map;
 static int shm_id, removed_id;
 
 static unsigned char pattern(size_t i, int salt) {
@@ -103,6 +105,19 @@ static void set_up(const char* result) {
   close(fd);
   unlink(path);
   memset(file_map + 4096, 0xa5, 4096);  // the private copy of page 1
+
+  snprintf(path, sizeof path, "%s.held-then-deleted", result);
+  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || dup2(fd, kHeldFd) != kHeldFd) zdtm_fail("open %s: %s", path, strerror(errno));
+  close(fd);
+  for (int p = 0; p < kFilePages; ++p) {
+    for (size_t i = 0; i < 4096; ++i) page[i] = pattern(p * 4096 + i, 5);
+    if (write(kHeldFd, page, 4096) != 4096) zdtm_fail("write %s", path);
+  }
+  held_map = mmap(NULL, kFilePages * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, kHeldFd, 0);
+  if (held_map == MAP_FAILED) zdtm_fail("mmap %s", path);
+  unlink(path);
+  lseek(kHeldFd, kHeldOffset, SEEK_SET);
 }
 
 // Checks what every process sees; returns NULL or why it failed.
@@ -118,6 +133,7 @@ static const char* check_common(void) {
   if (!check_pattern(file_map, 0, 4096, 3) || !check_pattern(file_map, 8192, 12288, 3))
     return "deleted file's pages changed";
   if (file_map[4096] != 0xa5 || file_map[8191] != 0xa5) return "private copy of page 1 lost";
+  if (!check_pattern(held_map, 0, 2 * 4096, 5)) return "held deleted file's pages changed";
   char line[512];
   if (!strstr(perms_at(file_map, line, sizeof line), "(deleted)")) {
     snprintf(why, sizeof why, "deleted file mapping is now: %.150s", line);
@@ -138,6 +154,7 @@ static const char* check_child(int i, const unsigned char* ro_shm) {
   if (i == 1) {
     memcpy(memfd_map + kMemfdSize - 8, &token, 8);
     memcpy(shm_map + kShmSize - 8, &token, 8);
+    memcpy(held_map + kFilePages * 4096 - 8, &token, 8);
   }
   if (i == 2) {
     char line[512];
@@ -183,6 +200,21 @@ static void check_memfd_fd(void) {
   if (ftruncate(kMemfdFd, 0) == 0) zdtm_fail("memfd can shrink: seals lost");
 }
 
+// The deleted file held as fd 11 and mapped: a write through either is seen through the other.
+static void check_held_fd(void) {
+  char link[256];
+  ssize_t n = readlink("/proc/self/fd/11", link, sizeof link - 1);
+  link[n > 0 ? n : 0] = 0;
+  if (!strstr(link, "held-then-deleted (deleted)")) zdtm_fail("fd 11 is %s", link);
+  if (lseek(kHeldFd, 0, SEEK_CUR) != kHeldOffset) zdtm_fail("held file offset changed");
+  unsigned char byte = 0x66;
+  if (pwrite(kHeldFd, &byte, 1, 2 * 4096 + 10) != 1) zdtm_fail("write held file");
+  if (held_map[2 * 4096 + 10] != 0x66) zdtm_fail("held file's fd and mapping are not one file");
+  held_map[2 * 4096 + 20] = 0x55;
+  if (pread(kHeldFd, &byte, 1, 2 * 4096 + 20) != 1 || byte != 0x55)
+    zdtm_fail("a write to the held file's mapping is not read through its fd");
+}
+
 static void check_parent(long mine) {
   if (board->counter[0] != mine)
     zdtm_fail("own counter %ld, expected %ld", board->counter[0], mine);
@@ -193,6 +225,7 @@ static void check_parent(long mine) {
   const char* why = check_common();
   if (why) zdtm_fail("parent: %s", why);
   check_memfd_fd();
+  check_held_fd();
   struct shmid_ds ds;
   if (shmctl(shm_id, IPC_STAT, &ds) != 0 || ds.shm_nattch != 4)
     zdtm_fail("SysV segment has %lu attachments, expected 4", (unsigned long)ds.shm_nattch);
@@ -213,6 +246,9 @@ static void check_parent(long mine) {
   memcpy(&echoed2, shm_map + kShmSize - 8, 8);
   if (echoed1 != token) zdtm_fail("child 1's write to the memfd not seen");
   if (echoed2 != token) zdtm_fail("child 1's write to the SysV segment not seen");
+  long echoed3 = 0;
+  if (pread(kHeldFd, &echoed3, 8, kFilePages * 4096 - 8) != 8 || echoed3 != token)
+    zdtm_fail("child 1's write to the held deleted file not read through fd 11");
 }
 
 int main(int argc, char** argv) {
