@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <vector>
 
-#include "ckpt/shmem.h"
 #include "ckpt/page_copy.h"
 #include "ckpt/page_pool.h"
+#include "ckpt/shmem.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"

@@ -8,6 +8,7 @@
 #include "common/cgroup/container_cgroup.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/fault.h"
 #include "common/image/image.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
@@ -16,8 +17,8 @@
 #include "restore/mounts.h"
 #include "restore/processes.h"
 #include "restore/root_task.h"
-#include "restore/tcp_connections.h"
 #include "restore/shmem.h"
+#include "restore/tcp_connections.h"
 #include "restore/time_ns.h"
 #include "restore/ttys.h"
 
@@ -86,12 +87,14 @@ void restore_container(const RestoreOptions& options) {
   StateDirGuard state_dir(state.dir());
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
   RestoredCgroups restored_cgroups(cgroup, cgroups);
+  fault_point("restore:cgroups");
 
   // 4. namespaces: the network rebuilt (undone unless committed), then the root task in it as
   // the container's init; IPC objects are recreated inside before any process is forked.
   std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
   bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
+  fault_point("restore:netns");
   ProcessesRestore processes(image);
   RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
   state.config.rootfs = rootfs.path();
@@ -100,8 +103,9 @@ void restore_container(const RestoreOptions& options) {
   files_context.console_path = state.console_path().string();
   files_context.console_fd = STDOUT_FILENO;
   files_context.tcp_close = options.tcp_close;
-  RootTaskSpec spec{uts, rootfs.path(), rebuilt_net ? rebuilt_net->fd() : -1,
-                    state.console_path().string(), {}, {}};
+  RootTaskSpec spec{
+      uts, rootfs.path(), rebuilt_net ? rebuilt_net->fd() : -1, state.console_path().string(), {},
+      {}};
   spec.before_mounts.push_back([&] { mounts.take_host_binds(); });
   spec.in_namespaces.push_back([&] { mounts.rebuild(); });
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
@@ -120,6 +124,7 @@ void restore_container(const RestoreOptions& options) {
   time_ns.reset();
   ttys.receive_console();
   cgroup.attach(root.pid());
+  fault_point("restore:root-task");
 
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
   try {
@@ -129,6 +134,7 @@ void restore_container(const RestoreOptions& options) {
     if (why.empty()) throw;
     fail("{} ({})", why, e.what());
   }
+  fault_point("restore:processes");
   if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
   processes.resume();
   ttys.start_console(state.dir(), root.pid());

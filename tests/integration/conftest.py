@@ -23,10 +23,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def run_ckpt(*args, check=True, input=None, timeout=120):
-    """Runs ckpt; returns the CompletedProcess (text mode)."""
+def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None):
+    """Runs ckpt (with `env_extra` added to the environment); returns the CompletedProcess
+    (text mode)."""
+    env = {**os.environ, **env_extra} if env_extra else None
     proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
-                          input=input, timeout=timeout)
+                          input=input, timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"ckpt {' '.join(map(str, args))} failed ({proc.returncode}):\n"
                              f"{proc.stdout}\n{proc.stderr}")

@@ -85,6 +85,5 @@ TEST_CASE("saved runs of a private file mapping: only the pages written since") 
 TEST_CASE("saved runs of a sparse 64 GiB mapping cost what is touched") {
   Mapping m(16ull << 20, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
   std::memset(m.base + (1ull << 35), 1, 3 * kPageSize);
-  CHECK(runs_of(m, proc::PageKind::kAnonymous, true) ==
-        Runs{{(1ull << 35) / kPageSize, 3}});
+  CHECK(runs_of(m, proc::PageKind::kAnonymous, true) == Runs{{(1ull << 35) / kPageSize, 3}});
 }

@@ -1,0 +1,117 @@
+"""Failure paths, at every step (CKPT_FAULT=<point> makes ckpt fail there as a real error would):
+a dump that fails leaves the container exactly as it was (running, thawed, no tracer, the same
+mappings, no userfaultfd, its host link up and a client's TCP connection still answered, no
+image), and a restore that fails leaves nothing behind (no state, cgroup, host veth or process),
+so that the next restore of the same image succeeds and the client's connection carries on."""
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import CGROUP_ROOT, CKPT, container_info, run_ckpt, unique  # noqa: F401
+from netns_helpers import env, ip  # noqa: F401
+from test_net_e2e import host_veth_name
+from test_tcp_established import counting_pair
+
+pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
+
+CONTROLLERS = ("freezer", "memory", "cpu", "cpuset", "pids", "blkio", "unified")
+
+
+def failing(point, *args):
+    """Runs ckpt with the fault at `point`; checks it failed there, in one line."""
+    proc = run_ckpt(*args, check=False, env_extra={"CKPT_FAULT": point})
+    assert proc.returncode != 0, f"ckpt {args[0]} succeeded despite CKPT_FAULT={point}"
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"injected fault at {point}" in lines[0], proc.stderr
+    return proc
+
+
+def host_link_up(cid):
+    return "UP" in ip("link", "show", "dev", host_veth_name(cid, 0)).stdout.split(">")[0]
+
+
+def userfaultfd_traces(pid):
+    """uffd registrations (smaps VmFlags um/uw) and userfaultfd fds of `pid`."""
+    flags = [line for line in Path(f"/proc/{pid}/smaps").read_text().splitlines()
+             if line.startswith("VmFlags:") and ({"um", "uw"} & set(line.split()[1:]))]
+    fds = [f for f in Path(f"/proc/{pid}/fd").iterdir() if "userfaultfd" in os.readlink(f)]
+    return flags + fds
+
+
+def freezer_state(cid):
+    path = CGROUP_ROOT / "freezer" / "ckpt" / cid / "freezer.state"
+    return path.read_text().strip() if path.exists() else "THAWED"
+
+
+DUMP_FAULTS = [
+    ("dump:precopied", True),    # memory pre-copied, writes tracked, nothing frozen yet
+    ("dump:frozen", False),
+    ("dump:seized", False),      # every thread in a ptrace stop
+    ("dump:tcp-repair", False),  # host link down, the connection in repair mode
+    ("dump:processes", False),   # syscalls injected, pages read
+    ("dump:collected", True),
+    ("dump:written", False),     # the image written but not finished
+    ("dump:released", True),     # thawed again, pages not written yet
+]
+
+
+@pytest.mark.parametrize("point,leave_running", DUMP_FAULTS)
+def test_failed_dump_leaves_the_container_as_it_was(containers, env, tmp_path, point,
+                                                      leave_running):
+    cid, _, _, client = counting_pair(containers, env)
+    init = container_info(cid)["init_pid"]
+    maps = Path(f"/proc/{init}/maps").read_text()
+    image = tmp_path / "image.ckpt"
+    failing(point, "dump", cid, "-o", image, "--tcp-established",
+            *(["--leave-running"] if leave_running else []))
+
+    assert not image.exists(), "a failed dump leaves no image"
+    info = container_info(cid)
+    assert info and info["state"] == "running" and info["init_pid"] == init
+    assert freezer_state(cid) == "THAWED"
+    status = Path(f"/proc/{init}/status").read_text()
+    assert "TracerPid:\t0" in status, "the processes are detached"
+    assert "State:\tS" in status or "State:\tR" in status, status
+    assert Path(f"/proc/{init}/maps").read_text() == maps, "mappings and protections as before"
+    assert not userfaultfd_traces(init)
+    assert host_link_up(cid), "the network lock is released"
+    assert client.exchange("b") == "got 2:b", "the server answers on the same connection"
+
+
+RESTORE_FAULTS = ["restore:cgroups", "restore:netns", "restore:root-task", "restore:forked",
+                  "restore:memory", "restore:processes"]
+
+
+def counting_servers():
+    """Processes running the counting server (its script is in their command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"connection ended" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+def test_failed_restores_leave_nothing_and_the_next_one_carries_the_connection(containers, env,
+                                                                               tmp_path):
+    cid, _, _, client = counting_pair(containers, env)
+    image = tmp_path / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--tcp-established")
+    client.send("b")  # retransmitted until a restore succeeds
+    for point in RESTORE_FAULTS:
+        failing(point, "restore", image)
+        assert container_info(cid) is None, f"{point}: the container is listed"
+        assert not Path("/run/ckpt", cid).exists(), f"{point}: state left behind"
+        for controller in CONTROLLERS:
+            assert not (CGROUP_ROOT / controller / "ckpt" / cid).exists(), \
+                f"{point}: {controller} cgroup left behind"
+        assert ip("link", "show", "dev", host_veth_name(cid, 0), check=False).returncode != 0, \
+            f"{point}: host veth left behind"
+        assert not counting_servers(), f"{point}: restored processes left running"
+
+    run_ckpt("restore", image)
+    assert client.recv() == "got 2:b"
+    assert client.exchange("c") == "got 3:c"
