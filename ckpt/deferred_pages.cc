@@ -5,6 +5,7 @@
 
 #include "ckpt/mm.h"
 
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -43,6 +44,7 @@ DeferredPages::DeferredPages(const std::vector<pid_t>& pids, bool precopy) {
   if (!precopy) return;
   for (pid_t pid : pids) precopies_[pid] = std::make_unique<Precopy>(pid);
   for (auto& [pid, precopy] : precopies_) {
+    throw_if_cancelled();
     precopy->copy(pool_);
     precopied_ += precopy->pages_copied();
   }
@@ -72,6 +74,7 @@ void DeferredPages::stop_tracking() {
 
 void DeferredPages::write(image::ImageWriter& image) {
   for (auto& [pid, extents] : taken_) {
+    throw_if_cancelled();
     auto stream = image.open_stream(image::SectionType::kPages, pid);
     PageStreamWriter writer(*stream);
     for (const auto& extent : extents) writer.keep_extent(extent);

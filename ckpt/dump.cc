@@ -22,10 +22,10 @@
 #include "ckpt/tree.h"
 #include "ckpt/ttys.h"
 #include "ckpt/uts.h"
+#include "common/cancel.h"
 #include "common/cgroup/freezer.h"
 #include "common/container_state.h"
 #include "common/error.h"
-#include "common/fault.h"
 #include "common/image/image.h"
 #include "common/proc/stat.h"
 #include "netns/host_link_lock.h"
@@ -103,17 +103,17 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   auto seized = std::make_unique<SeizedProcesses>(pids);
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
-  fault_point("dump:seized");
+  cancellation_point("dump:seized");
   auto files = dump_files({pids, state.console_path().string(), mapped_deleted_files(tree)}, image);
   auto tcp =
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
-  fault_point("dump:tcp-repair");
+  cancellation_point("dump:tcp-repair");
   dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
   dump_processes(tree, *seized, image, deferred);
-  fault_point("dump:processes");
+  cancellation_point("dump:processes");
   dump_sem_undo(tree, *seized, ipc, image);
   dump_shared_memory(tree, files, image);
-  fault_point("dump:collected");
+  cancellation_point("dump:collected");
   spdlog::info("collected {} processes", tree.processes.size());
   return {std::move(seized), std::move(tcp)};
 }
@@ -121,6 +121,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
 }  // namespace
 
 void dump_container(const DumpOptions& options) {
+  CancelOnSignals cancel_on_signals;  // a signal now would kill a traced container
   // 1-2. locate and preflight: nothing is touched yet.
   ContainerState state = locate(options.container_id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
@@ -134,7 +135,7 @@ void dump_container(const DumpOptions& options) {
   std::unique_ptr<DeferredPages> deferred;
   if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
     deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
-  fault_point("dump:precopied");
+  cancellation_point("dump:precopied");
 
   // 3. freeze; the guard thaws on any failure below.
   auto start = Clock::now();
@@ -142,7 +143,7 @@ void dump_container(const DumpOptions& options) {
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
   TrackingGuard untrack(deferred.get());
-  fault_point("dump:frozen");
+  cancellation_point("dump:frozen");
 
   // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
   auto held = collect(state, options, cgroup, *freezer, frozen, image, deferred.get());
@@ -154,12 +155,12 @@ void dump_container(const DumpOptions& options) {
     held.seized.reset();  // detached: registers and signal masks as they were
     frozen.thaw();
     spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
-    fault_point("dump:released");
+    cancellation_point("dump:released");
     if (deferred) deferred->write(image);
     image.finish();  // the trailer and the fsync after the release too
     return;
   }
-  fault_point("dump:written");
+  cancellation_point("dump:written");
   image.finish();
   // Connections stay in repair mode and the network locked: they close without a RST.
   if (held.tcp) held.tcp->keep_for_kill();

@@ -11,6 +11,7 @@
 #include "ckpt/page_copy.h"
 #include "ckpt/page_pool.h"
 #include "ckpt/shmem.h"
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -100,6 +101,7 @@ class PageCollector {
   static constexpr uint64_t kBatchPages = (4u << 20) / kPageSize;
 
   void flush() {
+    throw_if_cancelled();
     read_extents(pid_, queue_, false);
     for (const auto& extent : queue_) writer_.keep_extent(extent);
     writer_.flush();

@@ -14,6 +14,7 @@
 #include "ckpt/posix_timers.h"
 #include "ckpt/signals.h"
 #include "ckpt/threads.h"
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -113,8 +114,10 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
                     image::ImageWriter& image, DeferredPages* deferred) {
-  for (const auto& entry : tree.processes)
+  for (const auto& entry : tree.processes) {
+    throw_if_cancelled();
     dump_process(entry, seized.threads(entry.host_pid), image, deferred);
+  }
 }
 
 }  // namespace ckpt::dump

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/cancel.h"
 #include "common/error.h"
-#include "common/fault.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/ptrace/tracee.h"
@@ -69,8 +69,11 @@ void ProcessesRestore::restore(pid_t root_host_pid) {
   plan_->start();
   plan_->wait_ready(kReadyTimeoutMs);
   collect_descendants(root_host_pid, host_pids_);
-  fault_point("restore:forked");
-  for (size_t i = 0; i < plan_->tree().processes.size(); ++i) restore_process(i);
+  cancellation_point("restore:forked");
+  for (size_t i = 0; i < plan_->tree().processes.size(); ++i) {
+    throw_if_cancelled();
+    restore_process(i);
+  }
 }
 
 void ProcessesRestore::restore_process(size_t index) {
@@ -86,7 +89,7 @@ void ProcessesRestore::restore_process(size_t index) {
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
   restore_mm(r, mm, pagemap, image_, id);
-  fault_point("restore:memory");
+  cancellation_point("restore:memory");
   restore_sigactions(r, process.sigactions);
   std::vector<pid_t> host_tids = create_threads(r, threads);
   stopped_threads_[host->second] = host_tids;

@@ -8,7 +8,7 @@
 #include "common/cgroup/container_cgroup.h"
 #include "common/container_state.h"
 #include "common/error.h"
-#include "common/fault.h"
+#include "common/cancel.h"
 #include "common/image/image.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
@@ -60,6 +60,7 @@ int64_t now_unix() {
 }  // namespace
 
 void restore_container(const RestoreOptions& options) {
+  CancelOnSignals cancel_on_signals;  // undo everything rather than leave it half made
   // 1. open: structure and every checksum, before anything is created.
   image::ImageReader image(options.input);
   image.verify();
@@ -87,14 +88,14 @@ void restore_container(const RestoreOptions& options) {
   StateDirGuard state_dir(state.dir());
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
   RestoredCgroups restored_cgroups(cgroup, cgroups);
-  fault_point("restore:cgroups");
+  cancellation_point("restore:cgroups");
 
   // 4. namespaces: the network rebuilt (undone unless committed), then the root task in it as
   // the container's init; IPC objects are recreated inside before any process is forked.
   std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
   bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
-  fault_point("restore:netns");
+  cancellation_point("restore:netns");
   ProcessesRestore processes(image);
   RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
   state.config.rootfs = rootfs.path();
@@ -124,7 +125,7 @@ void restore_container(const RestoreOptions& options) {
   time_ns.reset();
   ttys.receive_console();
   cgroup.attach(root.pid());
-  fault_point("restore:root-task");
+  cancellation_point("restore:root-task");
 
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
   try {
@@ -134,7 +135,7 @@ void restore_container(const RestoreOptions& options) {
     if (why.empty()) throw;
     fail("{} ({})", why, e.what());
   }
-  fault_point("restore:processes");
+  cancellation_point("restore:processes");
   if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
   processes.resume();
   ttys.start_console(state.dir(), root.pid());

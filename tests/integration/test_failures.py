@@ -2,8 +2,12 @@
 a dump that fails leaves the container exactly as it was (running, thawed, no tracer, the same
 mappings, no userfaultfd, its host link up and a client's TCP connection still answered, no
 image), and a restore that fails leaves nothing behind (no state, cgroup, host veth or process),
-so that the next restore of the same image succeeds and the client's connection carries on."""
+so that the next restore of the same image succeeds and the client's connection carries on.
+The same holds when ckpt is sent SIGTERM, SIGINT or SIGHUP in the middle (as by `timeout` or
+Ctrl-C): CKPT_FAULT=<point>:wait holds it at a point until the signal comes."""
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,22 @@ def failing(point, *args):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and f"injected fault at {point}" in lines[0], proc.stderr
     return proc
+
+
+def cancelled(point, sig, *args):
+    """Runs ckpt held at `point`, sends it `sig` there; checks it stopped, in one line."""
+    proc = subprocess.Popen([str(CKPT), *map(str, args)], stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.DEVNULL, env={**os.environ, "CKPT_FAULT": f"{point}:wait"})
+    try:
+        first = proc.stderr.readline()
+        assert f"waiting at {point}" in first, first
+        proc.send_signal(sig)
+        rest = proc.communicate(timeout=60)[1].strip().splitlines()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, f"ckpt {args[0]} did not fail cleanly on {sig.name}: {rest}"
+    assert len(rest) == 1 and f"cancelled by {sig.name}" in rest[0], rest
 
 
 def host_link_up(cid):
@@ -65,8 +85,11 @@ def test_failed_dump_leaves_the_container_as_it_was(containers, env, tmp_path, p
     image = tmp_path / "image.ckpt"
     failing(point, "dump", cid, "-o", image, "--tcp-established",
             *(["--leave-running"] if leave_running else []))
+    assert_as_it_was(cid, init, maps, tmp_path, client)
 
-    assert not image.exists(), "a failed dump leaves no image"
+
+def assert_as_it_was(cid, init, maps, tmp_path, client):
+    assert not list(tmp_path.glob("image.ckpt*")), "a failed dump leaves no image, no temporary"
     info = container_info(cid)
     assert info and info["state"] == "running" and info["init_pid"] == init
     assert freezer_state(cid) == "THAWED"
@@ -77,6 +100,19 @@ def test_failed_dump_leaves_the_container_as_it_was(containers, env, tmp_path, p
     assert not userfaultfd_traces(init)
     assert host_link_up(cid), "the network lock is released"
     assert client.exchange("b") == "got 2:b", "the server answers on the same connection"
+
+
+@pytest.mark.parametrize("point,sig", [
+    ("dump:seized", signal.SIGTERM),      # traced with PTRACE_O_EXITKILL: dying would kill it
+    ("dump:tcp-repair", signal.SIGINT),
+    ("dump:processes", signal.SIGHUP),
+])
+def test_signalled_dump_leaves_the_container_as_it_was(containers, env, tmp_path, point, sig):
+    cid, _, _, client = counting_pair(containers, env)
+    init = container_info(cid)["init_pid"]
+    maps = Path(f"/proc/{init}/maps").read_text()
+    cancelled(point, sig, "dump", cid, "-o", tmp_path / "image.ckpt", "--tcp-established")
+    assert_as_it_was(cid, init, maps, tmp_path, client)
 
 
 RESTORE_FAULTS = ["restore:cgroups", "restore:netns", "restore:root-task", "restore:forked",
@@ -101,8 +137,13 @@ def test_failed_restores_leave_nothing_and_the_next_one_carries_the_connection(c
     image = tmp_path / "image.ckpt"
     run_ckpt("dump", cid, "-o", image, "--tcp-established")
     client.send("b")  # retransmitted until a restore succeeds
-    for point in RESTORE_FAULTS:
-        failing(point, "restore", image)
+    attempts = [(point, None) for point in RESTORE_FAULTS] + [
+        ("restore:forked", signal.SIGTERM), ("restore:memory", signal.SIGINT)]
+    for point, sig in attempts:
+        if sig:
+            cancelled(point, sig, "restore", image)
+        else:
+            failing(point, "restore", image)
         assert container_info(cid) is None, f"{point}: the container is listed"
         assert not Path("/run/ckpt", cid).exists(), f"{point}: state left behind"
         for controller in CONTROLLERS:
