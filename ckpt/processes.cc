@@ -55,7 +55,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
                    records::ThreadsState& threads, records::MmState& mm,
                    records::PosixTimers& timers) {
   Injection injection(pid, tids[0]);
-  process.sigactions = dump_sigactions(injection);
+  process.sigactions = dump_sigactions(injection, pid);
   process.itimers = dump_itimers(injection);
   std::map<pid_t, pid_t> ns_tid_of;
   for (size_t i = 0; i < tids.size(); ++i) ns_tid_of[tids[i]] = threads.threads[i].tid;

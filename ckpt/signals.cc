@@ -4,14 +4,17 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 
+#include "common/proc/pid_status.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
 
-std::vector<records::SigAction> dump_sigactions(Injection& injection) {
+std::vector<records::SigAction> dump_sigactions(Injection& injection, pid_t pid) {
+  proc::PidStatus status = proc::read_pid_status(pid);
+  uint64_t not_default = status.sig_caught | status.sig_ignored | (1ull << (SIGCHLD - 1));
   std::vector<records::SigAction> actions(64);
   for (int sig = 1; sig <= 64; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (sig == SIGKILL || sig == SIGSTOP || !(not_default & (1ull << (sig - 1)))) continue;
     injection.main().checked("rt_sigaction", SYS_rt_sigaction, sig, 0, injection.scratch(), 8);
     injection.read(0, &actions[sig - 1], sizeof(records::SigAction));
   }

@@ -12,7 +12,12 @@
 
 namespace ckpt::dump {
 
-std::vector<records::SigAction> dump_sigactions(Injection& injection);
+// The action of every signal of process `pid`, by an injected rt_sigaction each for those that
+// have a handler or are ignored (per /proc/PID/status) and SIGCHLD (whose SA_NOCLDSTOP and
+// SA_NOCLDWAIT act with SIG_DFL too). The others are SIG_DFL, whose flags and mask matter to no
+// delivery: they are recorded as zero, sparing ~60 injected calls per process in the freeze
+// window.
+std::vector<records::SigAction> dump_sigactions(Injection& injection, pid_t pid);
 std::vector<records::Itimer> dump_itimers(Injection& injection);
 records::AltStack dump_altstack(Injection& injection, pid_t tid);
 // siginfo_t bytes of each queued signal, shared (process-wide) or of one thread.

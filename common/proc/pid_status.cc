@@ -53,6 +53,10 @@ void parse_field(PidStatus& st, const std::string& key, const std::string& value
     st.gids = parse_numbers<gid_t>(value);
   else if (key == "Umask")
     st.umask = static_cast<unsigned>(std::stoul(value, nullptr, 8));
+  else if (key == "SigCgt")
+    st.sig_caught = std::stoull(value, nullptr, 16);
+  else if (key == "SigIgn")
+    st.sig_ignored = std::stoull(value, nullptr, 16);
 }
 
 }  // namespace

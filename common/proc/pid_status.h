@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct PidStatus {
   std::vector<uid_t> uids;  // real, effective, saved, fs
   std::vector<gid_t> gids;
   unsigned umask = 0;
+  // Signals with a handler (SigCgt) and ignored ones (SigIgn): bit N-1 for signal N.
+  uint64_t sig_caught = 0, sig_ignored = 0;
 };
 
 // Parses the text of a status file; `origin` names it in errors.

@@ -23,6 +23,8 @@ TEST_CASE("status gives the ids in every pid namespace, innermost last") {
   CHECK(st.ns_sid.back() == 1);
   CHECK(st.umask == 022);
   CHECK(st.uids == std::vector<uid_t>{0, 0, 0, 0});
+  CHECK(st.sig_ignored == 0x1001000);      // SIGPIPE, SIGXFSZ: bit N-1 for signal N
+  CHECK(st.sig_caught == 0x180000002ull);  // SIGINT, 32 and 33
 }
 
 TEST_CASE("status without Pid is refused, naming the file") {

@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_alarm;
   sa.sa_flags = SA_RESTART;
   sigaction(SIGALRM, &sa, NULL);
+  sigaction(SIGRTMIN + 3, &sa, NULL);  // a real-time signal with a handler
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;  // SIGCHLD's flags act even with the default action
+  sa.sa_flags = SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, NULL);
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
   sigaltstack(&ss, NULL);
 
@@ -75,6 +80,12 @@ int main(int argc, char** argv) {
     zdtm_fail("SIGUSR1 action changed");
   sigaction(SIGPIPE, NULL, &got);
   if (got.sa_handler != SIG_IGN) zdtm_fail("SIGPIPE no longer ignored");
+  sigaction(SIGRTMIN + 3, NULL, &got);
+  if (got.sa_handler != on_alarm || !(got.sa_flags & SA_RESTART))
+    zdtm_fail("SIGRTMIN+3 action changed");
+  sigaction(SIGCHLD, NULL, &got);
+  if (got.sa_handler != SIG_DFL || !(got.sa_flags & SA_NOCLDSTOP))
+    zdtm_fail("SIGCHLD lost SA_NOCLDSTOP");
   stack_t cur;
   sigaltstack(NULL, &cur);
   if (cur.ss_sp != altstack || cur.ss_size != sizeof altstack) zdtm_fail("alternate stack changed");
