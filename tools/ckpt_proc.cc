@@ -99,15 +99,16 @@ int run_dump(pid_t pid, const std::string& path, bool leave_running) {
     deferred = std::make_unique<dump::DeferredPages>(pids, /*precopy=*/true);
   auto precopied = Clock::now();
   {
-    dump::SeizedProcesses seized(pids);
-    dump::TrackingGuard untrack(deferred.get());
-    seized.wait_stopped();
-    auto frozen = Clock::now();
-    dump::dump_processes(tree, seized, image, deferred.get());
-    if (deferred) deferred->stop_tracking();
-    if (!leave_running)
-      for (pid_t p : pids) ::kill(p, SIGKILL);
-    std::printf("seized_seconds %.4f\n", seconds_since(frozen));
+    dump::TrackingGuard untrack(deferred.get());  // ends once the processes run again
+    {
+      dump::SeizedProcesses seized(pids);
+      seized.wait_stopped();
+      dump::dump_processes(tree, seized, image, deferred.get());
+      if (!leave_running)
+        for (pid_t p : pids) ::kill(p, SIGKILL);
+    }
+    // From the seize to the detach: how long the processes stood still.
+    std::printf("seized_seconds %.4f\n", seconds_since(precopied));
   }
   if (deferred) {
     deferred->write(image);
