@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/image/archive.h"
-#include "common/ns/enter.h"
+#include "common/ns/in_thread.h"
 #include "common/proc/tasks.h"
 
 #include <spdlog/spdlog.h>
@@ -56,16 +56,15 @@ std::map<std::string, std::string> read_ipc_sysctls() {
 
 IpcSnapshot collect_ipc(pid_t init_pid) {
   bool senders_blocked = mq_senders_blocked(init_pid);
-  auto bytes = ns::run_in_namespaces_of(init_pid, CLONE_NEWIPC, [senders_blocked] {
+  return ns::in_namespaces_of(init_pid, CLONE_NEWIPC, [senders_blocked] {
     IpcSnapshot snapshot;
     snapshot.record.sysctls = read_ipc_sysctls();
     collect_shm(snapshot);
     collect_msg(snapshot.record);
     collect_sem(snapshot.record);
     collect_mqueues(snapshot.record, senders_blocked);
-    return image::to_bytes(snapshot);
+    return snapshot;
   });
-  return image::from_bytes<IpcSnapshot>(bytes, "ipc snapshot");
 }
 
 records::IpcNamespace write_ipc(pid_t init_pid, image::ImageWriter& image) {

@@ -11,7 +11,7 @@
 #include "common/cgroup/freezer.h"
 #include "common/container_state.h"
 #include "common/error.h"
-#include "common/ns/enter.h"
+#include "common/ns/in_thread.h"
 
 namespace ckpt::runtime {
 
@@ -27,7 +27,7 @@ uint64_t memory_usage(const cgroup::ContainerCgroup& cgroup) {
 
 // Addresses of the container's interfaces (but lo), read inside its network namespace.
 std::vector<std::string> addresses_of(pid_t init_pid) {
-  std::string text = ns::run_in_namespaces_of(init_pid, CLONE_NEWNET, [] {
+  std::string text = ns::in_namespaces_of(init_pid, CLONE_NEWNET, [] {
     struct ifaddrs* list = nullptr;
     if (::getifaddrs(&list) != 0) throw_errno("getifaddrs");
     std::string out;

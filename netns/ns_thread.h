@@ -5,12 +5,11 @@
 #include <sched.h>
 #include <sys/types.h>
 
-#include <exception>
-#include <optional>
-#include <thread>
 #include <type_traits>
+#include <utility>
 
 #include "common/error.h"
+#include "common/ns/in_thread.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::netns {
@@ -20,25 +19,14 @@ UniqueFd open_netns_of(pid_t pid);
 // A new, empty netns (only lo, down), alive while the fd (or a socket in it) is.
 UniqueFd create_netns();
 
+// Runs `fn` in a helper thread inside the netns `netns_fd` (see common/ns/in_thread.h).
 template <class F>
 auto in_netns(int netns_fd, F&& fn) -> std::invoke_result_t<F> {
-  using R = std::invoke_result_t<F>;
-  std::exception_ptr error;
-  std::conditional_t<std::is_void_v<R>, int, std::optional<R>> result{};
-  std::thread helper([&] {
-    try {
-      if (::setns(netns_fd, CLONE_NEWNET) != 0) throw_errno("setns(netns fd {})", netns_fd);
-      if constexpr (std::is_void_v<R>)
-        fn();
-      else
-        result.emplace(fn());
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  helper.join();
-  if (error) std::rethrow_exception(error);
-  if constexpr (!std::is_void_v<R>) return std::move(*result);
+  return ns::in_helper_thread(
+      [netns_fd] {
+        if (::setns(netns_fd, CLONE_NEWNET) != 0) throw_errno("setns(netns fd {})", netns_fd);
+      },
+      std::forward<F>(fn));
 }
 
 }  // namespace ckpt::netns
