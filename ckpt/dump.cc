@@ -24,6 +24,7 @@
 #include "ckpt/uts.h"
 #include "common/cancel.h"
 #include "common/cgroup/freezer.h"
+#include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
@@ -122,6 +123,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
 
 void dump_container(const DumpOptions& options) {
   CancelOnSignals cancel_on_signals;  // a signal now would kill a traced container
+  ContainerLock lock(options.container_id, "dump");
   // 1-2. locate and preflight: nothing is touched yet.
   ContainerState state = locate(options.container_id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "ckpt/attach.h"
@@ -14,6 +15,7 @@
 #include "ckpt/container_init.h"
 #include "ckpt/remove.h"
 #include "common/cgroup/container_cgroup.h"
+#include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/ns/clone.h"
@@ -102,6 +104,7 @@ int run_container(const RunOptions& options) {
   const auto& config = options.config;
   validate_container_id(config.id);
   if (config.command.empty()) fail("run: no command given");
+  std::optional<ContainerLock> lock(std::in_place, config.id, "run");  // until started
   if (ContainerState::exists(config.id)) fail("a container named '{}' already exists", config.id);
 
   ContainerState state;
@@ -151,6 +154,7 @@ int run_container(const RunOptions& options) {
   if (!start_error.empty()) fail("container {}: {}", config.id, start_error);
   if (options.tty) start_pty_console(state, tty.runtime_end.get(), pid);
   guard.commit();
+  lock.reset();
   spdlog::info("container {} started, init pid {}", config.id, pid);
 
   if (options.detach) return 0;

@@ -5,10 +5,11 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/cancel.h"
 #include "common/cgroup/container_cgroup.h"
+#include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
-#include "common/cancel.h"
 #include "common/image/image.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
@@ -75,6 +76,7 @@ void restore_container(const RestoreOptions& options) {
   // 2. preflight.
   ContainerState state;
   state.id = options.name.empty() ? config.id : options.name;
+  ContainerLock lock(state.id, "restore");
   preflight(state.id);
   if (net) netns::preflight_netns(*net, state.id, net_map);
   MountsRestore mounts(image, MountMap(options.mount_map));

@@ -1,5 +1,6 @@
 #include "ckpt/cli/commands.h"
 #include "ckpt/remove.h"
+#include "common/container_lock.h"
 
 namespace ckpt::cli {
 
@@ -10,7 +11,10 @@ void add_rm(CLI::App& app) {
   cmd->add_option("id", *ids, "Container ids")->required();
   cmd->add_flag("!--no-force", *force, "Refuse to remove a running container");
   cmd->callback([ids, force] {
-    for (const auto& id : *ids) runtime::remove_container(id, *force);
+    for (const auto& id : *ids) {
+      ContainerLock lock(id, "rm");
+      runtime::remove_container(id, *force);
+    }
   });
 }
 

@@ -31,13 +31,16 @@ def failing(point, *args):
     return proc
 
 
-def cancelled(point, sig, *args):
-    """Runs ckpt held at `point`, sends it `sig` there; checks it stopped, in one line."""
+def cancelled(point, sig, *args, meanwhile=lambda: None):
+    """Runs ckpt held at `point`, calls `meanwhile`, sends it `sig` there; checks it stopped, in
+    one line."""
     proc = subprocess.Popen([str(CKPT), *map(str, args)], stderr=subprocess.PIPE, text=True,
-                            stdout=subprocess.DEVNULL, env={**os.environ, "CKPT_FAULT": f"{point}:wait"})
+                            stdout=subprocess.DEVNULL,
+                            env={**os.environ, "CKPT_FAULT": f"{point}:wait"})
     try:
         first = proc.stderr.readline()
         assert f"waiting at {point}" in first, first
+        meanwhile()
         proc.send_signal(sig)
         rest = proc.communicate(timeout=60)[1].strip().splitlines()
     finally:
@@ -113,6 +116,28 @@ def test_signalled_dump_leaves_the_container_as_it_was(containers, env, tmp_path
     maps = Path(f"/proc/{init}/maps").read_text()
     cancelled(point, sig, "dump", cid, "-o", tmp_path / "image.ckpt", "--tcp-established")
     assert_as_it_was(cid, init, maps, tmp_path, client)
+
+
+def test_other_verbs_wait_their_turn_while_a_dump_works(containers, env, tmp_path):
+    """rm, a second dump, freeze and thaw of a container a dump holds fail at once, naming it;
+    once the dump is cancelled the container is as it was and rm works."""
+    cid, _, _, client = counting_pair(containers, env)
+    init = container_info(cid)["init_pid"]
+    maps = Path(f"/proc/{init}/maps").read_text()
+
+    def others_refused():
+        for verb in (["rm", cid], ["dump", cid, "-o", tmp_path / "other.ckpt"], ["freeze", cid],
+                     ["thaw", cid]):
+            proc = run_ckpt(*verb, check=False)
+            lines = proc.stderr.strip().splitlines()
+            assert proc.returncode != 0, f"ckpt {verb[0]} ran during the dump"
+            assert len(lines) == 1 and f"'{cid}' is busy: ckpt dump (pid" in lines[0], lines
+
+    cancelled("dump:seized", signal.SIGTERM, "dump", cid, "-o", tmp_path / "image.ckpt",
+              "--tcp-established", meanwhile=others_refused)
+    assert_as_it_was(cid, init, maps, tmp_path, client)
+    run_ckpt("rm", cid)
+    assert container_info(cid) is None
 
 
 RESTORE_FAULTS = ["restore:cgroups", "restore:netns", "restore:root-task", "restore:forked",

@@ -1,0 +1,30 @@
+// One ckpt verb at a time per container. dump, restore, run (until started), rm, freeze and thaw
+// hold an exclusive lock on <state root>/.locks/ID for as long as they work on the container:
+// an `rm`, a second dump or a thaw cannot pull a container from under a dump in progress, nor
+// can two restores or runs make one name. A verb that finds the lock taken fails at once, naming
+// the verb and pid that hold it. The lock goes with the holder (flock), also when it is killed;
+// its file goes with the last holder once the container is gone.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/unique_fd.h"
+
+namespace ckpt {
+
+class ContainerLock {
+ public:
+  // `verb`: what the holder is doing ("dump"), for the message others get.
+  ContainerLock(const std::string& id, const std::string& verb);
+  ~ContainerLock();
+  ContainerLock(const ContainerLock&) = delete;
+  ContainerLock& operator=(const ContainerLock&) = delete;
+
+ private:
+  std::string id_;
+  std::filesystem::path path_;
+  UniqueFd fd_;
+};
+
+}  // namespace ckpt
