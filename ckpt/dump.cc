@@ -84,9 +84,11 @@ struct Held {
 };
 
 // Everything the image holds, collected while the container is frozen.
+// `seized`: the processes in a group stop, seized before the freeze.
 Held collect(const ContainerState& state, const DumpOptions& options,
              const cgroup::ContainerCgroup& cgroup, cgroup::Freezer& freezer,
-             cgroup::FreezeGuard& frozen, image::ImageWriter& image, DeferredPages* deferred) {
+             cgroup::FreezeGuard& frozen, image::ImageWriter& image, DeferredPages* deferred,
+             std::unique_ptr<SeizedProcesses> seized) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   refuse_nested_namespaces(tree);
@@ -101,7 +103,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   auto ipc = write_ipc(state.init_pid, image);
   std::vector<pid_t> pids;
   for (const auto& process : tree.processes) pids.push_back(process.host_pid);
-  auto seized = std::make_unique<SeizedProcesses>(pids);
+  seized->seize(pids);
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
   cancellation_point("dump:seized");
@@ -139,7 +141,9 @@ void dump_container(const DumpOptions& options) {
     deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
   cancellation_point("dump:precopied");
 
-  // 3. freeze; the guard thaws on any failure below.
+  // 3. freeze; the guard thaws on any failure below. Stopped processes are seized first.
+  auto seized = std::make_unique<SeizedProcesses>();
+  seized->seize_stopped(cgroup.all_procs());
   auto start = Clock::now();
   freeze_without_zombies(*freezer, cgroup);
   cgroup::FreezeGuard frozen(*freezer);
@@ -148,7 +152,8 @@ void dump_container(const DumpOptions& options) {
   cancellation_point("dump:frozen");
 
   // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
-  auto held = collect(state, options, cgroup, *freezer, frozen, image, deferred.get());
+  auto held =
+      collect(state, options, cgroup, *freezer, frozen, image, deferred.get(), std::move(seized));
 
   // 6. finish.
   if (options.leave_running) {

@@ -69,7 +69,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
   }
 }
 
-void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids,
+void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids, bool stopped,
                   image::ImageWriter& image, DeferredPages* deferred) {
   pid_t pid = entry.host_pid;
   records::ThreadsState threads;
@@ -94,6 +94,7 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   proc::Stat stat = proc::read_stat(pid);
   process.comm = stat.comm;
   process.exit_signal = stat.exit_signal;
+  process.stopped = stopped;
 
   if (deferred) {
     deferred->take(pid, mm);
@@ -116,7 +117,8 @@ void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& sei
                     image::ImageWriter& image, DeferredPages* deferred) {
   for (const auto& entry : tree.processes) {
     throw_if_cancelled();
-    dump_process(entry, seized.threads(entry.host_pid), image, deferred);
+    dump_process(entry, seized.threads(entry.host_pid), seized.was_stopped(entry.host_pid), image,
+                 deferred);
   }
 }
 

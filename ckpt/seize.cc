@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/proc/stat.h"
 #include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
 
@@ -48,6 +49,18 @@ bool waits_for_vfork_child(pid_t tid) {
   return wchan >> where && where == "kernel_clone";
 }
 
+// The state letter of /proc/TID/stat ('?' when gone: the seize says so).
+char state_of(pid_t tid) {
+  try {
+    return proc::read_stat(tid).state;
+  } catch (const Error&) {
+    return '?';
+  }
+}
+
+// In a group stop ("T"; a traced stop is "t", a frozen task "D" or "S").
+bool in_group_stop(pid_t tid) { return state_of(tid) == 'T'; }
+
 pid_t parent_of(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -64,15 +77,34 @@ pid_t parent_of(pid_t pid) {
 }  // namespace
 
 SeizedProcesses::SeizedProcesses(const std::vector<pid_t>& pids) {
+  seize_stopped(pids);
+  seize(pids);
+}
+
+void SeizedProcesses::seize_stopped(const std::vector<pid_t>& pids) {
   try {
-    for (pid_t pid : pids) seize_process(pid);
+    for (pid_t pid : pids)
+      if (in_group_stop(pid)) seize_process(pid, /*only_if_stopped=*/true);
   } catch (...) {
-    detach_all(spdlog::level::debug);  // a thread not stopped yet is let go when we exit
+    detach_all(spdlog::level::debug);
+    threads_.clear();
+    stopped_pids_.clear();
     throw;
   }
 }
 
-void SeizedProcesses::seize_process(pid_t pid) {
+void SeizedProcesses::seize(const std::vector<pid_t>& pids) {
+  try {
+    for (pid_t pid : pids)
+      if (!threads_.count(pid)) seize_process(pid, /*only_if_stopped=*/false);
+  } catch (...) {
+    detach_all(spdlog::level::debug);  // a thread not stopped yet is let go when we exit
+    threads_.clear();
+    throw;
+  }
+}
+
+void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
   auto& seized = threads_[pid];
   std::set<pid_t> done;
   for (;;) {
@@ -80,12 +112,24 @@ void SeizedProcesses::seize_process(pid_t pid) {
     for (pid_t tid : proc::list_threads(pid)) {
       if (done.count(tid)) continue;
       done.insert(tid);
+      if (state_of(tid) == 'Z')
+        fail("process {} is a zombie (exited, not reaped by its parent {}): not supported yet",
+             pid, parent_of(pid));
+      if (in_group_stop(tid) != only_if_stopped) {
+        if (only_if_stopped)
+          fail("thread {} of {} left its group stop while being seized", tid, pid);
+        fail(
+            "process {} (thread {}) was stopped (SIGSTOP) while the container froze; try the "
+            "dump again",
+            pid, tid);
+      }
       // Without EXITKILL until stopped: a thread we fail to stop (and so cannot detach) is let go
       // when we exit instead of killed, so a failed dump leaves the container running.
       if (!ptrace::seize(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
         continue;  // exited meanwhile
       seized.push_back(tid);
       added = true;
+      if (only_if_stopped) continue;  // it reports its group stop
       if (!ptrace::interrupt(tid)) fail("thread {} of {} vanished while being seized", tid, pid);
     }
     if (!added) break;
@@ -93,6 +137,7 @@ void SeizedProcesses::seize_process(pid_t pid) {
   auto main = std::find(seized.begin(), seized.end(), pid);
   if (main == seized.end()) fail("process {} vanished while being seized", pid);
   std::iter_swap(seized.begin(), main);
+  if (only_if_stopped) stopped_pids_.insert(pid);
   spdlog::debug("seized {} with {} threads", pid, seized.size());
 }
 

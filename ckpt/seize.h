@@ -17,9 +17,21 @@ namespace ckpt::dump {
 
 class SeizedProcesses {
  public:
-  // PTRACE_SEIZE + PTRACE_INTERRUPT of every thread of `pids` (host pids).
+  SeizedProcesses() = default;
+  // seize(pids) at once (no freezer involved).
   explicit SeizedProcesses(const std::vector<pid_t>& pids);
   ~SeizedProcesses();
+
+  // Before the freeze: seizes every thread of the processes of `pids` that are in a group stop
+  // (SIGSTOP, a job stopped with Ctrl-Z). PTRACE_SEIZE makes a stopped task re-trap and waits
+  // for it, which a frozen one never does: seizing it frozen would hang for good. They report
+  // their stop like the others, and stay stopped when detached.
+  void seize_stopped(const std::vector<pid_t>& pids);
+  // PTRACE_SEIZE + PTRACE_INTERRUPT of every thread of `pids` (host pids) not seized yet. A
+  // thread found in a group stop now (stopped after seize_stopped) fails the dump by name.
+  void seize(const std::vector<pid_t>& pids);
+  // Whether `pid` was in a group stop when seized.
+  bool was_stopped(pid_t pid) const { return stopped_pids_.count(pid) != 0; }
   SeizedProcesses(const SeizedProcesses&) = delete;
   SeizedProcesses& operator=(const SeizedProcesses&) = delete;
 
@@ -30,12 +42,13 @@ class SeizedProcesses {
   std::vector<pid_t> pids() const;
 
  private:
-  void seize_process(pid_t pid);
+  void seize_process(pid_t pid, bool only_if_stopped);
   void wait_stop_of(pid_t pid, pid_t tid, std::set<pid_t>& stopped);
   void release_vfork_children(pid_t pid, std::set<pid_t>& stopped);
   // Detaches every seized thread, logging each failure at `failure_level`.
   void detach_all(spdlog::level::level_enum failure_level);
   std::map<pid_t, std::vector<pid_t>> threads_;
+  std::set<pid_t> stopped_pids_;
   bool stopped_ = false;
 };
 

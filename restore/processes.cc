@@ -97,6 +97,7 @@ void ProcessesRestore::restore_process(size_t index) {
   restore_main_thread(r, threads.threads[0]);
   if (entry.pgid != entry.pid) r.main().checked("setpgid", SYS_setpgid, 0, entry.pgid);
   requeue_signals(r, r.main(), 0, process.shared_pending);
+  if (process.stopped) group_stopped_.insert(host->second);
   if (image_.has(SectionType::kSemUndo, id))
     restore_sem_undo(r, image_.get<records::SemUndo>(SectionType::kSemUndo, id));
   restore_creds(r, process);
@@ -109,8 +110,12 @@ void ProcessesRestore::restore_process(size_t index) {
 }
 
 void ProcessesRestore::resume() {
-  for (auto& [pid, tids] : stopped_threads_)
+  for (auto& [pid, tids] : stopped_threads_) {
+    // Queued while traced, taken as the process leaves ptrace: it stops before running again.
+    if (group_stopped_.count(pid) && ::kill(pid, SIGSTOP) != 0)
+      throw_errno("stop restored process {} again", pid);
     for (pid_t tid : tids) ptrace::detach(tid);
+  }
   stopped_threads_.clear();
 }
 

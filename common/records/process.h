@@ -73,10 +73,13 @@ struct ProcessState {
   bool child_subreaper = false;
   int32_t oom_score_adj = 0;
   Creds creds;
+  // In a group stop (SIGSTOP, SIGTSTP: a job stopped with Ctrl-Z) at dump time. Version 2.
+  bool stopped = false;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, sigactions, shared_pending, itimers, rlimits, umask, cwd, root, personality, comm, exit_signal, pdeath_signal, child_subreaper, oom_score_adj, creds);
+    if (version >= 2) fields(ar, stopped);
   }
 };
 
@@ -86,4 +89,4 @@ BOOST_CLASS_VERSION(ckpt::records::SigAction, 1)
 BOOST_CLASS_VERSION(ckpt::records::Itimer, 1)
 BOOST_CLASS_VERSION(ckpt::records::Rlimit, 1)
 BOOST_CLASS_VERSION(ckpt::records::Creds, 1)
-BOOST_CLASS_VERSION(ckpt::records::ProcessState, 1)
+BOOST_CLASS_VERSION(ckpt::records::ProcessState, 2)

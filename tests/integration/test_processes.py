@@ -293,3 +293,56 @@ def test_container_program_continues(tmp_path, containers, kind, mode):
     listing = ckpt("list")
     for i in range(restores):
         assert f"{name}-r{i}" in listing
+
+
+def job_processes():
+    """Host pids of the python3 counting job of the stopped-job test (its parent is the outer
+    shell, whose command line holds the same text). The job has no children: a stopped parent
+    cannot reap them, and zombies fail a dump."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"stopped-job" in (entry / "cmdline").read_bytes():
+                found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError):
+            pass
+    return [pid for pid, ppid in found.items() if ppid in found]
+
+
+def state_of(pid):
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_a_stopped_job_stays_stopped_and_continues_on_sigcont(tmp_path, containers):
+    """A job stopped with SIGSTOP (as Ctrl-Z does) once hung the dump for good: seizing a stopped
+    task inside a frozen cgroup never returns. It is dumped, stays stopped in the original and in
+    the restored copy, and counts on from where it stopped after SIGCONT."""
+    name = f"ckpt-proc-{os.getpid()}-stopped"
+    out = tmp_path / "count.sh"
+    containers.append(name)
+    job_script = ("import time, sys  # stopped-job\n"
+                  "i = 0\n"
+                  "while True:\n"
+                  "    open(sys.argv[1], 'a').write(f'count {i}\\n'); i += 1; time.sleep(0.05)\n")
+    ckpt("run", "--name", name, "--detach", "--", "sh", "-c",
+         f"python3 -c \"{job_script}\" {out} & wait")
+    wait_for(lambda: last_count(out) > 2, timeout=20, what="the job to count")
+    [job] = job_processes()
+    os.kill(job, signal.SIGSTOP)
+    wait_for(lambda: state_of(job) == "T", what="the job to stop")
+    stopped_at = last_count(out)
+
+    image = tmp_path / "image"
+    ckpt("dump", name, "-o", image, "--leave-running")
+    assert state_of(job) == "T", "the original job is still stopped"
+    ckpt("rm", name)
+    offset = out.stat().st_size
+    containers.append(f"{name}-r")
+    ckpt("restore", image, "--name", f"{name}-r")
+    [restored] = job_processes()
+    assert state_of(restored) == "T", "the restored job is stopped as it was"
+    time.sleep(0.3)
+    assert counts(out, offset) == [], "a stopped job does not count"
+    os.kill(restored, signal.SIGCONT)
+    wait_for(lambda: len(counts(out, offset)) > 3, what="the job to count on")
+    assert counts(out, offset)[0] == stopped_at + 1
