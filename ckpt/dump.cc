@@ -49,33 +49,6 @@ ContainerState locate(const std::string& id) {
   return state;
 }
 
-bool has_zombie(const std::vector<pid_t>& pids) {
-  for (pid_t pid : pids) {
-    try {
-      if (proc::read_stat(pid).state == 'Z') return true;
-    } catch (const Error&) {  // reaped meanwhile
-    }
-  }
-  return false;
-}
-
-// A process that exited but was not reaped yet when the freezer caught its parent (a shell's
-// command that just ended) cannot be seized: thaw for a moment so that the parent reaps it, and
-// freeze again (a few times; a zombie nobody reaps stays and fails the seize by name).
-void freeze_without_zombies(cgroup::Freezer& freezer, const cgroup::ContainerCgroup& cgroup) {
-  try {
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      freezer.freeze();
-      if (!has_zombie(cgroup.all_procs())) return;
-      freezer.thaw();
-      ::usleep(5000);
-    }
-  } catch (...) {
-    freezer.thaw();
-    throw;
-  }
-}
-
 // What stays held after the collection: the processes seized (stopped under ptrace) and the
 // TCP connections in repair mode, until the caller lets them go or kills them.
 struct Held {
@@ -102,7 +75,8 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   image.put(image::SectionType::kNetNs, 0, net);
   auto ipc = write_ipc(state.init_pid, image);
   std::vector<pid_t> pids;
-  for (const auto& process : tree.processes) pids.push_back(process.host_pid);
+  for (const auto& process : tree.processes)
+    if (!process.zombie) pids.push_back(process.host_pid);
   seized->seize(pids);
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
@@ -145,7 +119,7 @@ void dump_container(const DumpOptions& options) {
   auto seized = std::make_unique<SeizedProcesses>();
   seized->seize_stopped(cgroup.all_procs());
   auto start = Clock::now();
-  freeze_without_zombies(*freezer, cgroup);
+  // Zombies are dumped as they are: their parents reap them after the restore.
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
   TrackingGuard untrack(deferred.get());

@@ -111,12 +111,26 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   if (!timers.timers.empty()) image.put(SectionType::kPosixTimers, pid, timers);
 }
 
+// A zombie has no memory, threads or files left: only what its restored self needs to exit as it
+// did (records::ProcessEntry holds its status).
+void dump_zombie(const records::ProcessEntry& entry, image::ImageWriter& image) {
+  records::ProcessState process;
+  process.comm = entry.comm;
+  process.exit_signal = proc::read_stat(entry.host_pid).exit_signal;
+  image.put(SectionType::kProcess, static_cast<uint64_t>(entry.host_pid), process);
+  spdlog::debug("process {}: a zombie (status {:#x})", entry.host_pid, entry.exit_status);
+}
+
 }  // namespace
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
                     image::ImageWriter& image, DeferredPages* deferred) {
   for (const auto& entry : tree.processes) {
     throw_if_cancelled();
+    if (entry.zombie) {
+      dump_zombie(entry, image);
+      continue;
+    }
     dump_process(entry, seized.threads(entry.host_pid), seized.was_stopped(entry.host_pid), image,
                  deferred);
   }

@@ -57,6 +57,7 @@ void dump_sem_undo(const records::ProcessTree& tree, const SeizedProcesses& seiz
   if (ipc.sem.empty()) return;
   size_t max_ops = std::min(semopm_of(ipc), Injection::kScratchSize / sizeof(sembuf));
   for (const auto& entry : tree.processes) {
+    if (entry.zombie) continue;  // exit_sem() applied its adjustments
     pid_t pid = entry.host_pid;
     records::SemUndo undo;
     try {

@@ -162,7 +162,8 @@ void add_object_descriptions(const records::FilesState& files, ObjectTable& tabl
 
 ObjectTable mapped_objects(const records::ProcessTree& tree) {
   ObjectTable table;
-  for (const auto& process : tree.processes) add_mappings(process, table);
+  for (const auto& process : tree.processes)
+    if (!process.zombie) add_mappings(process, table);  // a zombie maps nothing
   return table;
 }
 

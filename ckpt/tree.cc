@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/proc/pid_status.h"
+#include "common/proc/stat.h"
 #include "common/proc/tasks.h"
 
 namespace ckpt::dump {
@@ -20,7 +21,12 @@ records::ProcessEntry describe_process(pid_t host_pid) {
   e.pgid = st.ns_pgid.empty() ? 0 : st.ns_pgid.back();
   e.sid = st.ns_sid.empty() ? 0 : st.ns_sid.back();
   e.comm = st.name;
-  e.cmdline = proc::read_cmdline(host_pid);
+  if (st.state == 'Z') {
+    e.zombie = true;
+    e.exit_status = proc::read_stat(host_pid).exit_code;
+  } else {
+    e.cmdline = proc::read_cmdline(host_pid);
+  }
   for (pid_t tid : proc::list_threads(host_pid)) {
     auto tst = proc::read_pid_status(tid);
     e.threads.push_back({tid, tst.ns_pid.back()});

@@ -78,6 +78,7 @@ class TtyCollector {
       stats.emplace_back(&entry, stat);
     }
     for (const auto& [entry, stat] : stats) {
+      if (entry->zombie) continue;  // holds no terminal any more
       dev_t tty = static_cast<dev_t>(stat.tty_nr);
       if (stat.tty_nr == 0 || !is_slave(tty)) continue;
       Found& found =

@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "common/error.h"
-#include "common/ns/clone.h"
 #include "common/log.h"
+#include "common/ns/clone.h"
 
 namespace ckpt::restore {
 namespace {
@@ -75,6 +75,7 @@ void ForkPlan::become(size_t index, OpenedFiles* files) {
   const auto& entry = tree_.processes[index];
   if (entry.sid == entry.pid && ::getsid(0) != entry.pid && ::setsid() < 0)
     die("setsid", entry.pid);
+  if (entry.zombie) become_zombie(entry);
   if (on_session_) on_session_(entry.pid);
   for (size_t i = 0; i < tree_.processes.size(); ++i)
     if (tree_.processes[i].ppid == entry.pid && i != index) fork_child(i, files);
@@ -93,6 +94,27 @@ void ForkPlan::become(size_t index, OpenedFiles* files) {
   ready_->fetch_add(1);
   ::syscall(SYS_futex, ready_, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
   for (;;) ::pause();  // the tracer takes over from here
+}
+
+// Exits as the dumped zombie did, in its process group, leaving its status to its parent.
+void ForkPlan::become_zombie(const records::ProcessEntry& entry) {
+  // Its own group, or (best effort: its leader may come later) another one of its session.
+  if (::getpgid(0) != entry.pgid && ::setpgid(0, entry.pgid == entry.pid ? 0 : entry.pgid) < 0 &&
+      entry.pgid == entry.pid)
+    die("setpgid", entry.pid);
+  ready_->fetch_add(1);
+  ::syscall(SYS_futex, ready_, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+  if (WIFSIGNALED(entry.exit_status)) {
+    int sig = WTERMSIG(entry.exit_status);
+    rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);  // no core file (the status loses its core flag)
+    ::signal(sig, SIG_DFL);
+    sigset_t all;
+    sigfillset(&all);
+    ::sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    ::kill(::getpid(), sig);
+  }
+  ::_exit(WEXITSTATUS(entry.exit_status));
 }
 
 // What a process can set on itself; the rest is injected by the tracer.

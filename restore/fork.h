@@ -43,6 +43,7 @@ class ForkPlan {
 
  private:
   [[noreturn]] void become(size_t index, OpenedFiles* files);
+  [[noreturn]] void become_zombie(const records::ProcessEntry& entry);
   void fork_child(size_t index, OpenedFiles* files);
   void set_own_state(size_t index);
 

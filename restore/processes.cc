@@ -72,7 +72,7 @@ void ProcessesRestore::restore(pid_t root_host_pid) {
   cancellation_point("restore:forked");
   for (size_t i = 0; i < plan_->tree().processes.size(); ++i) {
     throw_if_cancelled();
-    restore_process(i);
+    if (!plan_->tree().processes[i].zombie) restore_process(i);  // a zombie exited by itself
   }
 }
 

@@ -39,6 +39,7 @@ Stat parse_stat(const std::string& text) {
   stat.arg_end = num(49);
   stat.env_start = num(50);
   stat.env_end = num(51);
+  if (f.size() > 52) stat.exit_code = static_cast<int>(num(52));
   return stat;
 }
 

@@ -18,6 +18,7 @@ struct Stat {
   uint64_t start_code = 0, end_code = 0, start_stack = 0;
   uint64_t start_data = 0, end_data = 0, start_brk = 0;
   uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+  int exit_code = 0;  // a zombie's status as wait() reports it (field 52)
 };
 
 Stat parse_stat(const std::string& text);

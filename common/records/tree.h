@@ -31,10 +31,15 @@ struct ProcessEntry {
   std::vector<ThreadId> threads;  // the main thread first
   std::string comm;
   std::vector<std::string> cmdline;
+  // A zombie: exited, not yet reaped by its parent; restored as one, with the same status for
+  // the parent's wait(). Nothing else of it is dumped. Version 2.
+  bool zombie = false;
+  int32_t exit_status = 0;  // as wait() reports it
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, host_pid, pid, ppid, pgid, sid, threads, comm, cmdline);
+    if (version >= 2) fields(ar, zombie, exit_status);
   }
 };
 
@@ -51,5 +56,5 @@ struct ProcessTree {
 }  // namespace ckpt::records
 
 BOOST_CLASS_VERSION(ckpt::records::ThreadId, 1)
-BOOST_CLASS_VERSION(ckpt::records::ProcessEntry, 1)
+BOOST_CLASS_VERSION(ckpt::records::ProcessEntry, 2)
 BOOST_CLASS_VERSION(ckpt::records::ProcessTree, 1)

@@ -346,3 +346,56 @@ def test_a_stopped_job_stays_stopped_and_continues_on_sigcont(tmp_path, containe
     os.kill(restored, signal.SIGCONT)
     wait_for(lambda: len(counts(out, offset)) > 3, what="the job to count on")
     assert counts(out, offset)[0] == stopped_at + 1
+
+
+ZOMBIE_PARENT = """import os, signal, sys, time
+out = sys.argv[1]
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+a = os.fork()
+if a == 0:
+    os._exit(7)
+b = os.fork()
+if b == 0:
+    time.sleep(100)
+    os._exit(0)
+os.kill(b, signal.SIGTERM)
+time.sleep(0.3)
+open(out, 'a').write(f'zombies {a} {b}\\n')
+signal.sigwait([signal.SIGUSR1])
+for child in (a, b):
+    pid, status = os.waitpid(child, 0)
+    open(out, 'a').write(f'reaped {pid} {status}\\n')
+time.sleep(100)
+"""
+
+
+def test_zombies_come_back_as_zombies_for_their_parent_to_reap(tmp_path, containers):
+    """A parent that has not reaped its children yet: one exited with 7, one killed by SIGTERM.
+    The dump keeps them as zombies (it used to fail); the original, left running, and the
+    restored copy each reap the same pids with the same statuses."""
+    name = f"ckpt-proc-{os.getpid()}-zombies"
+    out = tmp_path / "reaped"
+    containers.append(name)
+    ckpt("run", "--name", name, "--detach", "--", "python3", "-c", ZOMBIE_PARENT, out)
+    wait_for(lambda: out.exists() and "zombies" in out.read_text(), timeout=20,
+             what="two zombies")
+    a, b = out.read_text().split()[1:3]
+    expected = [f"reaped {a} {7 << 8}", f"reaped {b} {signal.SIGTERM}"]
+
+    image = tmp_path / "image"
+    ckpt("dump", name, "-o", image, "--leave-running")
+    ckpt("kill", name, "USR1")
+    wait_for(lambda: out.read_text().count("reaped") == 2, what="the original to reap")
+    assert out.read_text().splitlines()[1:] == expected
+    ckpt("rm", name)
+
+    out.write_text("")
+    containers.append(f"{name}-r")
+    ckpt("restore", image, "--name", f"{name}-r")
+    init = next(int(l.split()[1]) for l in ckpt("list").splitlines() if l.startswith(f"{name}-r"))
+    zombies = [int(p) for p in Path(f"/proc/{init}/task/{init}/children").read_text().split()]
+    assert sorted(ns_pid(z) for z in zombies) == sorted([int(a), int(b)])
+    assert all(state_of(z) == "Z" for z in zombies), "restored as zombies"
+    ckpt("kill", f"{name}-r", "USR1")
+    wait_for(lambda: out.read_text().count("reaped") == 2, what="the restored copy to reap")
+    assert out.read_text().splitlines() == expected
