@@ -59,7 +59,9 @@ char state_of(pid_t tid) {
 }
 
 // In a group stop ("T"; a traced stop is "t", a frozen task "D" or "S").
-bool in_group_stop(pid_t tid) { return state_of(tid) == 'T'; }
+bool in_group_stop(pid_t tid) {
+  return state_of(tid) == 'T';
+}
 
 pid_t parent_of(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -112,9 +114,8 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
     for (pid_t tid : proc::list_threads(pid)) {
       if (done.count(tid)) continue;
       done.insert(tid);
-      if (state_of(tid) == 'Z')
-        fail("process {} is a zombie (exited, not reaped by its parent {}): not supported yet",
-             pid, parent_of(pid));
+      if (state_of(tid) == 'Z')  // zombie processes are not seized: a thread, then
+        fail("process {}: its thread {} has exited while others run; not supported yet", pid, tid);
       if (in_group_stop(tid) != only_if_stopped) {
         if (only_if_stopped)
           fail("thread {} of {} left its group stop while being seized", tid, pid);

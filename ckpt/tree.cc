@@ -21,7 +21,8 @@ records::ProcessEntry describe_process(pid_t host_pid) {
   e.pgid = st.ns_pgid.empty() ? 0 : st.ns_pgid.back();
   e.sid = st.ns_sid.empty() ? 0 : st.ns_sid.back();
   e.comm = st.name;
-  if (st.state == 'Z') {
+  // A zombie process; a main thread that exited while others run shows "Z" too.
+  if (st.state == 'Z' && st.threads <= 1) {
     e.zombie = true;
     e.exit_status = proc::read_stat(host_pid).exit_code;
   } else {
