@@ -66,6 +66,15 @@ static const char* perms_at(const void* addr, char* line, size_t size) {
   return line;
 }
 
+// kFilePages pages of pattern(., salt) written to `fd` (the file at `path`).
+static void write_pattern(int fd, int salt, const char* path) {
+  static unsigned char page[4096];
+  for (int p = 0; p < kFilePages; ++p) {
+    for (size_t i = 0; i < 4096; ++i) page[i] = pattern(p * 4096 + i, salt);
+    if (write(fd, page, 4096) != 4096) zdtm_fail("write %s", path);
+  }
+}
+
 static void set_up(const char* result) {
   board = mmap(NULL, kRegion, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (board == MAP_FAILED) zdtm_fail("mmap shared anonymous");
@@ -95,11 +104,7 @@ static void set_up(const char* result) {
   snprintf(path, sizeof path, "%s.mapped-then-deleted", result);
   fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) zdtm_fail("open %s: %s", path, strerror(errno));
-  static unsigned char page[4096];
-  for (int p = 0; p < kFilePages; ++p) {
-    for (size_t i = 0; i < 4096; ++i) page[i] = pattern(p * 4096 + i, 3);
-    if (write(fd, page, 4096) != 4096) zdtm_fail("write %s", path);
-  }
+  write_pattern(fd, 3, path);
   file_map = mmap(NULL, kFilePages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   if (file_map == MAP_FAILED) zdtm_fail("mmap %s", path);
   close(fd);
@@ -110,10 +115,7 @@ static void set_up(const char* result) {
   fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
   if (fd < 0 || dup2(fd, kHeldFd) != kHeldFd) zdtm_fail("open %s: %s", path, strerror(errno));
   close(fd);
-  for (int p = 0; p < kFilePages; ++p) {
-    for (size_t i = 0; i < 4096; ++i) page[i] = pattern(p * 4096 + i, 5);
-    if (write(kHeldFd, page, 4096) != 4096) zdtm_fail("write %s", path);
-  }
+  write_pattern(kHeldFd, 5, path);
   held_map = mmap(NULL, kFilePages * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, kHeldFd, 0);
   if (held_map == MAP_FAILED) zdtm_fail("mmap %s", path);
   unlink(path);
