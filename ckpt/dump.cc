@@ -1,7 +1,6 @@
 #include "ckpt/dump.h"
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -28,7 +27,6 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
-#include "common/proc/stat.h"
 #include "netns/host_link_lock.h"
 #include "netns/netns.h"
 
@@ -81,7 +79,9 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
   cancellation_point("dump:seized");
-  auto files = dump_files({pids, state.console_path().string(), mapped_deleted_files(tree)}, image);
+  SharedMemory shared_memory(tree);
+  auto files =
+      dump_files({pids, state.console_path().string(), shared_memory.deleted_file_inodes()}, image);
   auto tcp =
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
   cancellation_point("dump:tcp-repair");
@@ -89,7 +89,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   dump_processes(tree, *seized, image, deferred);
   cancellation_point("dump:processes");
   dump_sem_undo(tree, *seized, ipc, image);
-  dump_shared_memory(tree, files, image);
+  shared_memory.write(files, image);
   cancellation_point("dump:collected");
   spdlog::info("collected {} processes", tree.processes.size());
   return {std::move(seized), std::move(tcp)};

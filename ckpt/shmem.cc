@@ -59,6 +59,8 @@ std::string read_link(const std::string& path) {
   return target.string();
 }
 
+}  // namespace
+
 // Every object once, by inode (SysV segments by id), with a /proc path to open it by.
 class ObjectTable {
  public:
@@ -79,6 +81,13 @@ class ObjectTable {
   uint64_t find_file(const struct stat& st) const {
     auto it = by_inode_.find({st.st_dev, st.st_ino});
     return it == by_inode_.end() ? 0 : it->second;
+  }
+
+  std::set<std::pair<uint64_t, uint64_t>> deleted_file_inodes() const {
+    std::set<std::pair<uint64_t, uint64_t>> inodes;
+    for (const auto& [inode, id] : by_inode_)
+      if (state_.objects[id - 1].kind == SharedObjectKind::kDeletedFile) inodes.insert(inode);
+    return inodes;
   }
 
   records::SharedMemState& state() { return state_; }
@@ -131,6 +140,8 @@ class ObjectTable {
   std::map<int32_t, uint64_t> by_shm_id_;
 };
 
+namespace {
+
 void add_mappings(const records::ProcessEntry& process, ObjectTable& table) {
   std::string root = read_link(fmt::format("/proc/{}/root", process.host_pid));
   for (const auto& map : proc::read_maps(process.host_pid)) {
@@ -158,13 +169,6 @@ void add_object_descriptions(const records::FilesState& files, ObjectTable& tabl
       if (object) table.state().descriptions.push_back({entry.description, object});
     }
   }
-}
-
-ObjectTable mapped_objects(const records::ProcessTree& tree) {
-  ObjectTable table;
-  for (const auto& process : tree.processes)
-    if (!process.zombie) add_mappings(process, table);  // a zombie maps nothing
-  return table;
 }
 
 // Seals, and the pages (or a deleted file's bytes) into kSharedMem.
@@ -195,27 +199,24 @@ bool is_shared_object_mapping(const proc::MapEntry& map) {
          map.name.starts_with(kSysvPrefix);
 }
 
-std::set<std::pair<uint64_t, uint64_t>> mapped_deleted_files(const records::ProcessTree& tree) {
-  ObjectTable table = mapped_objects(tree);
-  std::set<std::pair<uint64_t, uint64_t>> inodes;
-  for (const auto& object : table.state().objects) {
-    if (object.kind != SharedObjectKind::kDeletedFile) continue;
-    struct stat st {};
-    const std::string& source = table.source_of(object);
-    if (::stat(source.c_str(), &st) != 0) throw_errno("stat {} ({})", source, object.name);
-    inodes.insert({st.st_dev, st.st_ino});
-  }
-  return inodes;
+SharedMemory::SharedMemory(const records::ProcessTree& tree)
+    : table_(std::make_unique<ObjectTable>()) {
+  for (const auto& process : tree.processes)
+    if (!process.zombie) add_mappings(process, *table_);  // a zombie maps nothing
 }
 
-void dump_shared_memory(const records::ProcessTree& tree, const records::FilesState& files,
-                        image::ImageWriter& image) {
-  ObjectTable table = mapped_objects(tree);
-  add_object_descriptions(files, table);
-  records::SharedMemState& state = table.state();
+SharedMemory::~SharedMemory() = default;
+
+std::set<std::pair<uint64_t, uint64_t>> SharedMemory::deleted_file_inodes() const {
+  return table_->deleted_file_inodes();
+}
+
+void SharedMemory::write(const records::FilesState& files, image::ImageWriter& image) {
+  add_object_descriptions(files, *table_);
+  records::SharedMemState& state = table_->state();
   for (auto& object : state.objects)
     if (object.kind != SharedObjectKind::kSysvShm)
-      write_object(object, table.source_of(object), image);
+      write_object(object, table_->source_of(object), image);
   image.put(image::SectionType::kSharedMemObjects, 0, state);
   spdlog::debug("shared memory: {} objects, {} mappings, {} descriptions on objects",
                 state.objects.size(), state.mappings.size(), state.descriptions.size());

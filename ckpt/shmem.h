@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -20,16 +21,29 @@ namespace ckpt::dump {
 // private anonymous memory, a file mapped by path or the vdso.
 bool is_shared_object_mapping(const proc::MapEntry& map);
 
-// The inodes (st_dev, st_ino) of the files deleted while mapped by a process of `tree`: their
-// contents go with the shared memory, also for the descriptions that hold them
-// (FilesContext::stored_with_shared_memory).
-std::set<std::pair<uint64_t, uint64_t>> mapped_deleted_files(const records::ProcessTree& tree);
+class ObjectTable;
 
-// Finds every object mapped by a process of `tree` or opened by a kMemfd description of
-// `files`, and the descriptions of mapped deleted files; writes kSharedMemObjects (id 0) and
-// the contents of each object (kSharedMem, id = object id). The processes must be frozen and
-// seized.
-void dump_shared_memory(const records::ProcessTree& tree, const records::FilesState& files,
-                        image::ImageWriter& image);
+// The container's shared memory objects, found from the mappings of every process of the tree
+// (frozen and seized) when made, written once the files are known.
+class SharedMemory {
+ public:
+  explicit SharedMemory(const records::ProcessTree& tree);
+  ~SharedMemory();
+  SharedMemory(const SharedMemory&) = delete;
+  SharedMemory& operator=(const SharedMemory&) = delete;
+
+  // The inodes (st_dev, st_ino) of the files deleted while mapped: their contents go with the
+  // shared memory, also for the descriptions that hold them
+  // (FilesContext::stored_with_shared_memory).
+  std::set<std::pair<uint64_t, uint64_t>> deleted_file_inodes() const;
+
+  // Adds the objects of the kMemfd descriptions of `files` and opens the descriptions of mapped
+  // deleted files on their objects; writes kSharedMemObjects (id 0) and the contents of each
+  // object (kSharedMem, id = object id).
+  void write(const records::FilesState& files, image::ImageWriter& image);
+
+ private:
+  std::unique_ptr<ObjectTable> table_;
+};
 
 }  // namespace ckpt::dump
