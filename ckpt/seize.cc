@@ -114,10 +114,11 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
     for (pid_t tid : proc::list_threads(pid)) {
       if (done.count(tid)) continue;
       done.insert(tid);
+      char state = state_of(tid);
       // Zombie processes are never seized: this is a thread that exited before the others.
-      if (state_of(tid) == 'Z')
+      if (state == 'Z')
         fail("process {}: its thread {} has exited while others run; not supported yet", pid, tid);
-      if (in_group_stop(tid) != only_if_stopped) {
+      if ((state == 'T') != only_if_stopped) {
         if (only_if_stopped)
           fail("thread {} of {} left its group stop while being seized", tid, pid);
         fail(

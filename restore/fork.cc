@@ -91,19 +91,18 @@ void ForkPlan::become(size_t index, OpenedFiles* files) {
     }
   }
   set_own_state(index);
-  ready_->fetch_add(1);
-  ::syscall(SYS_futex, ready_, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+  count_ready();
   for (;;) ::pause();  // the tracer takes over from here
 }
 
 // Exits as the dumped zombie did, in its process group, leaving its status to its parent.
 void ForkPlan::become_zombie(const records::ProcessEntry& entry) {
-  // Its own group, or (best effort: its leader may come later) another one of its session.
-  if (::getpgid(0) != entry.pgid && ::setpgid(0, entry.pgid == entry.pid ? 0 : entry.pgid) < 0 &&
-      entry.pgid == entry.pid)
-    die("setpgid", entry.pid);
-  ready_->fetch_add(1);
-  ::syscall(SYS_futex, ready_, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+  if (entry.pgid == entry.pid) {
+    if (::getpgid(0) != entry.pid && ::setpgid(0, 0) < 0) die("setpgid", entry.pid);
+  } else if (::getpgid(0) != entry.pgid) {
+    ::setpgid(0, entry.pgid);  // best effort: the group's leader may be forked later
+  }
+  count_ready();
   if (WIFSIGNALED(entry.exit_status)) {
     int sig = WTERMSIG(entry.exit_status);
     rlimit no_core{0, 0};
@@ -115,6 +114,11 @@ void ForkPlan::become_zombie(const records::ProcessEntry& entry) {
     ::kill(::getpid(), sig);
   }
   ::_exit(WEXITSTATUS(entry.exit_status));
+}
+
+void ForkPlan::count_ready() {
+  ready_->fetch_add(1);
+  ::syscall(SYS_futex, ready_, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
 
 // What a process can set on itself; the rest is injected by the tracer.

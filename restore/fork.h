@@ -44,6 +44,8 @@ class ForkPlan {
  private:
   [[noreturn]] void become(size_t index, OpenedFiles* files);
   [[noreturn]] void become_zombie(const records::ProcessEntry& entry);
+  // One more process ready for the tracer (wait_ready).
+  void count_ready();
   void fork_child(size_t index, OpenedFiles* files);
   void set_own_state(size_t index);
 
