@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "ckpt/page_copy.h"
+#include "ckpt/pages.h"
 #include "ckpt/page_pool.h"
 #include "ckpt/precopy.h"
 #include "ckpt/seize.h"

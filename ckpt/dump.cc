@@ -12,7 +12,7 @@
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
 #include "ckpt/processes.h"
-#include "ckpt/remove.h"
+#include "runtime/remove.h"
 #include "ckpt/seize.h"
 #include "ckpt/sem_undo.h"
 #include "ckpt/shmem.h"
@@ -23,7 +23,6 @@
 #include "ckpt/uts.h"
 #include "common/cancel.h"
 #include "common/cgroup/freezer.h"
-#include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
@@ -99,7 +98,6 @@ Held collect(const ContainerState& state, const DumpOptions& options,
 
 void dump_container(const DumpOptions& options) {
   CancelOnSignals cancel_on_signals;  // a signal now would kill a traced container
-  ContainerLock lock(options.container_id, "dump");
   // 1-2. locate and preflight: nothing is touched yet.
   ContainerState state = locate(options.container_id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
@@ -150,7 +148,6 @@ void dump_container(const DumpOptions& options) {
   for (pid_t pid : held.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
   held.seized.reset();
   frozen.release();
-  runtime::remove_container(state.id, /*force=*/true);
 }
 
 }  // namespace ckpt::dump

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "ckpt/page_copy.h"
+#include "ckpt/pages.h"
 #include "ckpt/page_pool.h"
 #include "ckpt/shmem.h"
 #include "common/cancel.h"

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "ckpt/mm.h"
-#include "ckpt/page_copy.h"
+#include "ckpt/pages.h"
 #include "ckpt/page_pool.h"
 #include "common/proc/pagemap_scan.h"
 #include "common/unique_fd.h"

@@ -14,7 +14,7 @@
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
 #include "restore/mounts.h"
-#include "restore/page_fill.h"
+#include "restore/pages.h"
 #include "restore/shmem.h"
 
 namespace ckpt::restore {

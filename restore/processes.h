@@ -17,7 +17,7 @@
 
 #include "common/image/image.h"
 #include "restore/files.h"
-#include "restore/fork.h"
+#include "restore/tree.h"
 
 namespace ckpt::restore {
 

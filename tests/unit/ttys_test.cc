@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "ckpt/attach.h"
+#include "runtime/attach.h"
 #include "ckpt/fd_kinds.h"
 #include "ckpt/ttys.h"
 #include "common/records/ttys.h"

@@ -1,5 +1,5 @@
-#include "ckpt/cli/commands.h"
-#include "ckpt/remove.h"
+#include "cli/commands.h"
+#include "runtime/remove.h"
 #include "common/container_lock.h"
 
 namespace ckpt::cli {

@@ -1,7 +1,7 @@
 #include <cstdlib>
 
-#include "ckpt/cli/commands.h"
-#include "ckpt/run.h"
+#include "cli/commands.h"
+#include "runtime/run.h"
 #include "common/units.h"
 
 namespace ckpt::cli {

@@ -1,4 +1,4 @@
-#include "restore/fork.h"
+#include "restore/tree.h"
 
 #include <linux/close_range.h>
 #include <linux/futex.h>

@@ -1,5 +1,5 @@
 #include "restore/restore.h"
-#include "ckpt/cli/commands.h"
+#include "cli/commands.h"
 
 namespace ckpt::cli {
 

@@ -1,8 +1,8 @@
 #include <csignal>
 #include <cstring>
 
-#include "ckpt/cli/commands.h"
-#include "ckpt/remove.h"
+#include "cli/commands.h"
+#include "runtime/remove.h"
 #include "common/error.h"
 
 namespace ckpt::cli {

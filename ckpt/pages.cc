@@ -1,4 +1,4 @@
-#include "ckpt/page_copy.h"
+#include "ckpt/pages.h"
 
 #include <fcntl.h>
 #include <sys/uio.h>

@@ -1,4 +1,4 @@
-#include "ckpt/cli/commands.h"
+#include "cli/commands.h"
 #include "common/cgroup/freezer.h"
 #include "common/container_lock.h"
 #include "common/container_state.h"

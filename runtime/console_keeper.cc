@@ -1,4 +1,4 @@
-#include "ckpt/console_keeper.h"
+#include "runtime/console_keeper.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-// Each `ckpt` verb lives in its own file under ckpt/cli/ and registers itself here: it declares
+// Each `ckpt` verb lives in its own file under cli/ and registers itself here: it declares
 // its options on a CLI11 subcommand and calls into the engines. Verbs throw ckpt::Error; main()
 // prints it as one line and exits non-zero.
 #pragma once

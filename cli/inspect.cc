@@ -6,7 +6,7 @@
 #include <iostream>
 #include <memory>
 
-#include "ckpt/cli/commands.h"
+#include "cli/commands.h"
 #include "common/error.h"
 #include "common/image/describe.h"
 #include "common/image/image.h"

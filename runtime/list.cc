@@ -1,4 +1,4 @@
-#include "ckpt/list.h"
+#include "runtime/list.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

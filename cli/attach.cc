@@ -1,7 +1,7 @@
 #include <cstdio>
 
-#include "ckpt/attach.h"
-#include "ckpt/cli/commands.h"
+#include "runtime/attach.h"
+#include "cli/commands.h"
 
 namespace ckpt::cli {
 

@@ -1,4 +1,4 @@
-#include "restore/page_fill.h"
+#include "restore/pages.h"
 
 #include <sys/syscall.h>
 #include <sys/uio.h>

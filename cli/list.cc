@@ -1,8 +1,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "ckpt/cli/commands.h"
-#include "ckpt/list.h"
+#include "cli/commands.h"
+#include "runtime/list.h"
 #include "common/units.h"
 
 namespace ckpt::cli {

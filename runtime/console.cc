@@ -1,4 +1,4 @@
-#include "ckpt/console.h"
+#include "runtime/console.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>

@@ -1,4 +1,4 @@
-#include "ckpt/check.h"
+#include "runtime/check.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>

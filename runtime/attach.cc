@@ -1,4 +1,4 @@
-#include "ckpt/attach.h"
+#include "runtime/attach.h"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,5 +1,7 @@
 #include "ckpt/dump.h"
-#include "ckpt/cli/commands.h"
+#include "cli/commands.h"
+#include "common/container_lock.h"
+#include "runtime/remove.h"
 
 namespace ckpt::cli {
 
@@ -17,7 +19,13 @@ void add_dump(CLI::App& app) {
                 "Store the rootfs contents too, so that restore does not need the directory");
   cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
-  cmd->callback([opts] { dump::dump_container(*opts); });
+  cmd->callback([opts] {
+    ContainerLock lock(opts->container_id, "dump");
+    dump::dump_container(*opts);
+    // Without --leave-running the dump killed the processes; what is left of the container
+    // (cgroups, host links, state) goes too, still under the lock.
+    if (!opts->leave_running) runtime::remove_container(opts->container_id, /*force=*/true);
+  });
 }
 
 }  // namespace ckpt::cli

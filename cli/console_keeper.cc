@@ -1,5 +1,5 @@
-#include "ckpt/console_keeper.h"
-#include "ckpt/cli/commands.h"
+#include "runtime/console_keeper.h"
+#include "cli/commands.h"
 
 namespace ckpt::cli {
 

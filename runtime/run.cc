@@ -1,4 +1,4 @@
-#include "ckpt/run.h"
+#include "runtime/run.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -10,10 +10,10 @@
 #include <optional>
 #include <thread>
 
-#include "ckpt/attach.h"
-#include "ckpt/console.h"
-#include "ckpt/container_init.h"
-#include "ckpt/remove.h"
+#include "runtime/attach.h"
+#include "runtime/console.h"
+#include "runtime/container_init.h"
+#include "runtime/remove.h"
 #include "common/cgroup/container_cgroup.h"
 #include "common/container_lock.h"
 #include "common/container_state.h"

@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "ckpt/cli/commands.h"
+#include "cli/commands.h"
 #include "ckpt_version.h"
 #include "common/error.h"
 #include "common/log.h"

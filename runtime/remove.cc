@@ -1,4 +1,4 @@
-#include "ckpt/remove.h"
+#include "runtime/remove.h"
 
 #include <signal.h>
 #include <sys/syscall.h>

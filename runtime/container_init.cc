@@ -1,4 +1,4 @@
-#include "ckpt/container_init.h"
+#include "runtime/container_init.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "ckpt/console.h"
+#include "runtime/console.h"
 #include "common/error.h"
 #include "common/ns/container_mounts.h"
 

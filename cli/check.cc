@@ -1,8 +1,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "ckpt/check.h"
-#include "ckpt/cli/commands.h"
+#include "runtime/check.h"
+#include "cli/commands.h"
 
 namespace ckpt::cli {
 
