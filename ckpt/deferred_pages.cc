@@ -62,8 +62,55 @@ void DeferredPages::take(pid_t pid, const records::MmState& mm) {
   auto runs = saved_runs(pid, mm);
   spdlog::debug("process {}: pages listed in {:.1f} ms", pid, ms_since(start));
   auto it = precopies_.find(pid);
-  taken_[pid] = it != precopies_.end() ? it->second->finish(runs, pool_, final_read_)
-                                       : copy_pages(pid, runs, pool_, final_read_);
+  if (it == precopies_.end()) {
+    taken_[pid] = copy_pages(pid, runs, pool_, final_read_);
+    return;
+  }
+  FinalPlan plan = it->second->finish(runs, pool_, final_read_);
+  if (!changed_only_) {
+    taken_[pid] = std::move(plan.extents);
+    return;
+  }
+  taken_[pid] = std::move(plan.to_read);
+  kept_[pid] = std::move(plan.kept);
+}
+
+void DeferredPages::for_each_copied(
+    const std::function<void(pid_t, const PageExtent&)>& consume) const {
+  for (const auto& [pid, precopy] : precopies_)
+    for (const auto& extent : precopy->copied()) consume(pid, extent);
+}
+
+uint64_t DeferredPages::recopy_written(
+    const std::function<void(pid_t, const PageExtent&)>& consume) {
+  uint64_t pages = 0;
+  for (auto& [pid, precopy] : precopies_) {
+    throw_if_cancelled();
+    for (const auto& extent : precopy->recopy()) {
+      consume(pid, extent);
+      pages += extent.pages;
+    }
+  }
+  return pages;
+}
+
+std::vector<records::PageRun> DeferredPages::kept(pid_t pid) const {
+  std::vector<records::PageRun> runs;
+  auto it = kept_.find(pid);
+  if (it == kept_.end()) return runs;
+  for (const auto& e : it->second) {
+    if (!runs.empty() && runs.back().start + runs.back().pages * proc::kPageSize == e.address)
+      runs.back().pages += e.pages;
+    else
+      runs.push_back({e.address, e.pages});
+  }
+  return runs;
+}
+
+std::vector<pid_t> DeferredPages::pids_taken() const {
+  std::vector<pid_t> pids;
+  for (const auto& [pid, extents] : taken_) pids.push_back(pid);
+  return pids;
 }
 
 void DeferredPages::stop_tracking() {

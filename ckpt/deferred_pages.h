@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -40,6 +41,17 @@ class DeferredPages {
   // Writes each process's kPages stream and kPagemap record (id = pid).
   void write(image::ImageWriter& image);
 
+  // Migration: the pages copied so far, process by process (the first round's copies).
+  void for_each_copied(const std::function<void(pid_t, const PageExtent&)>& consume) const;
+  // Migration: another round, the processes running: the pages written since the last one are
+  // copied again and handed to `consume`; returns their number.
+  uint64_t recopy_written(const std::function<void(pid_t, const PageExtent&)>& consume);
+  // Migration: write() then stores only the pages read in the final round; the pages whose
+  // copies it reused (the receiver holds them already) are listed by kept(pid).
+  void leave_unchanged_out() { changed_only_ = true; }
+  std::vector<records::PageRun> kept(pid_t pid) const;
+  std::vector<pid_t> pids_taken() const;
+
   // Pages copied before the final round, and read in it.
   uint64_t pages_precopied() const { return precopied_; }
   uint64_t pages_read_in_final_round() const { return final_read_; }
@@ -48,6 +60,8 @@ class DeferredPages {
   PagePool pool_;
   std::map<pid_t, std::unique_ptr<Precopy>> precopies_;
   std::map<pid_t, std::vector<PageExtent>> taken_;
+  std::map<pid_t, std::vector<PageExtent>> kept_;
+  bool changed_only_ = false;
   uint64_t precopied_ = 0;
   uint64_t final_read_ = 0;
 };

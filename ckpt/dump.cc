@@ -108,9 +108,10 @@ void dump_container(const DumpOptions& options) {
   image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
 
   // --leave-running: pages are pre-copied while the container runs, written after the thaw.
-  std::unique_ptr<DeferredPages> deferred;
+  std::unique_ptr<DeferredPages> own_deferred;
   if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
-    deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
+    own_deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
+  DeferredPages* deferred = options.precopied ? options.precopied : own_deferred.get();
   cancellation_point("dump:precopied");
 
   // 3. freeze; the guard thaws on any failure below. Stopped processes are seized first.
@@ -120,12 +121,12 @@ void dump_container(const DumpOptions& options) {
   // Zombies are dumped as they are: their parents reap them after the restore.
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
-  TrackingGuard untrack(deferred.get());
+  TrackingGuard untrack(deferred);
   cancellation_point("dump:frozen");
 
   // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
   auto held =
-      collect(state, options, cgroup, *freezer, frozen, image, deferred.get(), std::move(seized));
+      collect(state, options, cgroup, *freezer, frozen, image, deferred, std::move(seized));
 
   // 6. finish.
   if (options.leave_running) {
@@ -141,8 +142,10 @@ void dump_container(const DumpOptions& options) {
     image.finish();  // the trailer and the fsync after the release too
     return;
   }
+  if (options.precopied) options.precopied->write(image);  // the final round's pages
   cancellation_point("dump:written");
   image.finish();
+  if (options.handover) options.handover();  // throws to thaw the container instead
   // Connections stay in repair mode and the network locked: they close without a RST.
   if (held.tcp) held.tcp->keep_for_kill();
   for (pid_t pid : held.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again

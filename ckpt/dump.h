@@ -9,9 +9,12 @@
 // notices a failed dump.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace ckpt::dump {
+
+class DeferredPages;
 
 struct DumpOptions {
   std::string container_id;
@@ -20,6 +23,13 @@ struct DumpOptions {
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
   bool with_rootfs = false;  // store the rootfs contents too
   int zstd_level = 1;
+  // Migration: memory pre-copied by the caller in rounds while the container ran; the final
+  // round reads only what changed since the last one (see DeferredPages::leave_unchanged_out).
+  DeferredPages* precopied = nullptr;
+  // Migration's two-phase handover: called once the image is finished, the container still
+  // frozen, seized and its TCP connections in repair mode. Returning lets the dump kill it;
+  // throwing thaws it as any failed dump does (connections repaired, links up).
+  std::function<void()> handover;
 };
 
 void dump_container(const DumpOptions& options);

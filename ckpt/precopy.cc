@@ -122,6 +122,7 @@ class FinalRound {
 
   std::vector<PageExtent> extents;
   std::vector<PageExtent> to_read;
+  std::vector<PageExtent> kept;
 
  private:
   void fresh(uint64_t start, uint64_t end) {
@@ -152,7 +153,7 @@ class FinalRound {
   void emit(uint64_t address, uint64_t pages, char* data, bool read) {
     PageExtent e{address, pages, data, skip_zero_};
     extents.push_back(e);
-    if (read) to_read.push_back(e);
+    (read ? to_read : kept).push_back(e);
   }
 
   const std::vector<PageExtent>& copied_;
@@ -168,7 +169,7 @@ FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<Pag
                            const std::vector<proc::PageRange>& clean, PagePool& pool) {
   FinalRound round(copied, clean, pool);
   for (const auto& run : runs) round.add(run);
-  return {std::move(round.extents), std::move(round.to_read)};
+  return {std::move(round.extents), std::move(round.to_read), std::move(round.kept)};
 }
 
 Precopy::Precopy(pid_t pid) : pid_(pid) {
@@ -220,8 +221,43 @@ void Precopy::copy(PagePool& pool) {
   }
 }
 
-std::vector<PageExtent> Precopy::finish(std::span<const SavedRun> runs, PagePool& pool,
-                                        uint64_t& pages_read) {
+namespace {
+
+// The parts of `copied` (ascending) inside `ranges` (ascending), pointing into the copies.
+std::vector<PageExtent> parts_in(const std::vector<PageExtent>& copied,
+                                 const std::vector<proc::PageRange>& ranges) {
+  std::vector<PageExtent> parts;
+  size_t first = 0;
+  for (const auto& range : ranges) {
+    while (first < copied.size() && end_of(copied[first]) <= range.start) ++first;
+    for (size_t i = first; i < copied.size() && copied[i].address < range.end; ++i) {
+      const PageExtent& c = copied[i];
+      uint64_t start = std::max(range.start, c.address), end = std::min(range.end, end_of(c));
+      parts.push_back({start, (end - start) / kPageSize, c.data + (start - c.address), c.skip_zero});
+    }
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::vector<PageExtent> Precopy::recopy() {
+  if (copied_.empty()) return {};
+  try {
+    auto written = proc::scan_pages(
+        pagemap_.get(), copied_.front().address, end_of(copied_.back()),
+        {.required = proc::kPageWpAllowed | proc::kPageWritten, .write_protect = true});
+    auto parts = parts_in(copied_, written);
+    read_while_running(pid_, parts);
+    return parts;
+  } catch (const Error& e) {  // gone, or untrackable now: read whole in the final round
+    spdlog::debug("process {}: pre-copy round abandoned: {}", pid_, e.what());
+    copied_.clear();
+    return {};
+  }
+}
+
+FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64_t& pages_read) {
   std::vector<proc::PageRange> clean;
   if (!copied_.empty() && !runs.empty()) {
     uint64_t end = runs.back().start + runs.back().pages * kPageSize;
@@ -235,7 +271,7 @@ std::vector<PageExtent> Precopy::finish(std::span<const SavedRun> runs, PagePool
   pages_read += read;
   spdlog::debug("process {}: {} pages pre-copied, {} read in the final round", pid_, pages_copied_,
                 read);
-  return std::move(plan.extents);
+  return plan;
 }
 
 std::vector<PageExtent> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,

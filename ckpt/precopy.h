@@ -23,6 +23,13 @@
 
 namespace ckpt::dump {
 
+// What a final round reads and reuses: see plan_final_round.
+struct FinalPlan {
+  std::vector<PageExtent> extents;
+  std::vector<PageExtent> to_read;
+  std::vector<PageExtent> kept;
+};
+
 class Precopy {
  public:
   // Sets up tracking in running process `pid` (its main thread stopped for a moment); a
@@ -35,10 +42,15 @@ class Precopy {
   // Memory that cannot be tracked is simply read again in the final round.
   void copy(PagePool& pool);
 
-  // Final round, `pid` stopped: `runs` as extents in `pool`, pages unchanged since copy() taken
-  // from it, the others read now (their number added to `pages_read`).
-  std::vector<PageExtent> finish(std::span<const SavedRun> runs, PagePool& pool,
-                                 uint64_t& pages_read);
+  // Another round with `pid` running (migration): the pages written since the last round are
+  // write-protected again and re-read into their copies; returns them (parts of copied()).
+  std::vector<PageExtent> recopy();
+
+  // Final round, `pid` stopped: `runs` as extents in `pool`, pages unchanged since the last
+  // round taken from it, the others read now (their number added to `pages_read`).
+  FinalPlan finish(std::span<const SavedRun> runs, PagePool& pool, uint64_t& pages_read);
+
+  const std::vector<PageExtent>& copied() const { return copied_; }
 
   uint64_t pages_copied() const { return pages_copied_; }
   // The memory layout seen by copy(), if it ran.
@@ -57,11 +69,7 @@ class Precopy {
 
 // The final round's plan: `runs` as extents, reusing the bytes of pages in `copied` that are
 // `clean` (not written since), with slots from `pool` for the pages not copied. `to_read` lists
-// the extents to read now (written or new pages).
-struct FinalPlan {
-  std::vector<PageExtent> extents;
-  std::vector<PageExtent> to_read;
-};
+// the extents to read now (written or new pages), `kept` the others (their copies reused).
 FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageExtent>& copied,
                            const std::vector<proc::PageRange>& clean, PagePool& pool);
 

@@ -20,5 +20,7 @@ void add_verify(CLI::App& app);
 void add_check(CLI::App& app);
 void add_attach(CLI::App& app);
 void add_console_keeper(CLI::App& app);
+void add_migrate(CLI::App& app);
+void add_receive(CLI::App& app);
 
 }  // namespace ckpt::cli

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   ckpt::cli::add_check(app);
   ckpt::cli::add_attach(app);
   ckpt::cli::add_console_keeper(app);
+  ckpt::cli::add_migrate(app);
+  ckpt::cli::add_receive(app);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include "common/image/image.h"
 #include "common/records/mm.h"
+#include "restore/pages.h"
 #include "restore/restorer.h"
 
 namespace ckpt::restore {
@@ -14,6 +15,6 @@ namespace ckpt::restore {
 uint32_t initial_prot(const records::Vma& vma);
 
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id);
+                const image::ImageReader& image, uint64_t image_id, const HeldPages* held);
 
 }  // namespace ckpt::restore

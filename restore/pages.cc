@@ -180,9 +180,10 @@ class RunIndex {
 
 // Splits [address, address + size) into registered and unregistered pieces, in order.
 template <typename Piece>
-void for_each_uffd_piece(const UffdFill& uffd, uint64_t address, uint64_t size, Piece piece) {
+void for_each_uffd_piece(const UffdFill* uffd, uint64_t address, uint64_t size, Piece piece) {
+  if (!uffd) return piece(address, size, false);
   while (size) {
-    auto [length, registered] = uffd.leading_piece(address, size);
+    auto [length, registered] = uffd->leading_piece(address, size);
     piece(address, length, registered);
     address += length;
     size -= length;
@@ -191,7 +192,7 @@ void for_each_uffd_piece(const UffdFill& uffd, uint64_t address, uint64_t size, 
 
 // Runs outside the registered VMAs (private file mappings' own pages) are populated up front;
 // they are written with process_vm_writev as their chunks come.
-void populate_unregistered(Restorer& r, const records::Pagemap& pagemap, const UffdFill& uffd) {
+void populate_unregistered(Restorer& r, const records::Pagemap& pagemap, const UffdFill* uffd) {
   for (const auto& run : pagemap.runs) {
     for_each_uffd_piece(uffd, run.start, run.pages * kPageSize,
                         [&](uint64_t address, uint64_t size, bool registered) {
@@ -208,13 +209,13 @@ struct FillCounts {
 };
 
 // Puts `bytes` at `address` of the process: by UFFDIO_COPY where registered, else written.
-void place(pid_t host_pid, const UffdFill& uffd, uint64_t address, std::span<const std::byte> bytes,
+void place(pid_t host_pid, const UffdFill* uffd, uint64_t address, std::span<const std::byte> bytes,
            FillCounts& counts) {
   for_each_uffd_piece(uffd, address, bytes.size(),
                       [&](uint64_t at, uint64_t size, bool registered) {
                         auto piece = bytes.subspan(at - address, size);
                         if (registered) {
-                          uffd.copy(at, piece);
+                          uffd->copy(at, piece);
                           counts.copied += size;
                         } else {
                           ptrace::write_memory(host_pid, at, piece.data(), size);
@@ -229,14 +230,14 @@ void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pag
                   const image::ImageReader& image, uint64_t image_id) {
   spdlog::debug("process {}: filling {} page runs, {} MiB of VMAs registered for UFFDIO_COPY",
                 r.ns_pid(), pagemap.runs.size(), uffd.registered_bytes() >> 20);
-  populate_unregistered(r, pagemap, uffd);
+  populate_unregistered(r, pagemap, &uffd);
   RunIndex index(pagemap);
   FillCounts counts;
   image.read_stream_parallel(
       image::SectionType::kPages, image_id, [&](uint64_t offset, std::span<const std::byte> chunk) {
         index.for_each_piece(offset, chunk,
                              [&](uint64_t address, std::span<const std::byte> bytes) {
-                               place(r.host_pid(), uffd, address, bytes, counts);
+                               place(r.host_pid(), &uffd, address, bytes, counts);
                              });
       });
   if (counts.copied + counts.written != index.total())
@@ -250,16 +251,46 @@ bool uffd_fill_disabled() {
   return std::getenv("CKPT_NO_UFFD_FILL") != nullptr;
 }
 
+
+// Held pages go in after the image's, the same way: by UFFDIO_COPY where `uffd` registered the
+// VMA, else populated and written.
+void fill_held(Restorer& r, const UffdFill* uffd, const HeldPages& held, uint64_t image_id) {
+  records::Pagemap map{held.runs(image_id)};
+  if (map.runs.empty()) return;
+  populate_unregistered(r, map, uffd);
+  FillCounts counts;
+  held.for_each(image_id, [&](uint64_t address, std::span<const std::byte> bytes) {
+    place(r.host_pid(), uffd, address, bytes, counts);
+  });
+  spdlog::debug("process {}: {} MiB of held pages by UFFDIO_COPY, {} MiB written", r.ns_pid(),
+                counts.copied >> 20, counts.written >> 20);
+}
+
+// The runs of `pagemap` and those `held` has for `image_id`, by address.
+records::Pagemap all_runs(const records::Pagemap& pagemap, const HeldPages* held,
+                          uint64_t image_id) {
+  if (!held) return pagemap;
+  records::Pagemap all = pagemap;
+  auto more = held->runs(image_id);
+  all.runs.insert(all.runs.end(), more.begin(), more.end());
+  std::sort(all.runs.begin(), all.runs.end(),
+            [](const auto& a, const auto& b) { return a.start < b.start; });
+  return all;
+}
+
 }  // namespace
 
 void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id) {
+                const image::ImageReader& image, uint64_t image_id, const HeldPages* held) {
   std::unique_ptr<UffdFill> uffd = uffd_fill_disabled() ? nullptr : UffdFill::open(r);
-  if (uffd) uffd->register_vmas(mm, pagemap);
-  if (uffd && uffd->registered_bytes())
+  if (uffd) uffd->register_vmas(mm, all_runs(pagemap, held, image_id));
+  if (uffd && !uffd->registered_bytes()) uffd.reset();
+  // A migration's process may have no page left for the final round's image.
+  if (!pagemap.runs.empty() && uffd)
     fill_by_uffd(r, *uffd, pagemap, image, image_id);
-  else
+  else if (!pagemap.runs.empty())
     fill_by_writev(r, pagemap, image, image_id);
+  if (held) fill_held(r, uffd.get(), *held, image_id);
 }  // closing the userfaultfd unregisters its ranges
 
 }  // namespace ckpt::restore

@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
 
 #include "common/image/image.h"
 #include "common/records/mm.h"
@@ -15,9 +18,23 @@
 
 namespace ckpt::restore {
 
+// Pages held in memory outside the image, by image process id: a migration's pre-copied pages,
+// which the final image does not carry again.
+class HeldPages {
+ public:
+  virtual ~HeldPages() = default;
+  // The runs held for process `image_id` (ascending, none in its pagemap).
+  virtual std::vector<records::PageRun> runs(uint64_t image_id) const = 0;
+  // Hands every held page of those runs to `consume`, in contiguous pieces.
+  virtual void for_each(
+      uint64_t image_id,
+      const std::function<void(uint64_t address, std::span<const std::byte>)>& consume) const = 0;
+};
+
 // The VMAs of `mm` exist (writable, no pages yet) in the process; stream (kPages, image_id)
-// holds the pages of `pagemap`.
+// holds the pages of `pagemap`, `held` (if any) the others.
 void fill_pages(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id);
+                const image::ImageReader& image, uint64_t image_id,
+                const HeldPages* held = nullptr);
 
 }  // namespace ckpt::restore

@@ -53,7 +53,8 @@ void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
 
 }  // namespace
 
-ProcessesRestore::ProcessesRestore(const image::ImageReader& image) : image_(image) {
+ProcessesRestore::ProcessesRestore(const image::ImageReader& image, const HeldPages* held)
+    : image_(image), held_(held) {
   auto tree = image.get<records::ProcessTree>(SectionType::kProcessTree, 0);
   std::vector<records::ProcessState> states;
   for (const auto& entry : tree.processes)
@@ -88,7 +89,7 @@ void ProcessesRestore::restore_process(size_t index) {
 
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
-  restore_mm(r, mm, pagemap, image_, id);
+  restore_mm(r, mm, pagemap, image_, id, held_);
   cancellation_point("restore:memory");
   restore_sigactions(r, process.sigactions);
   std::vector<pid_t> host_tids = create_threads(r, threads);

@@ -98,7 +98,7 @@ void restore_container(const RestoreOptions& options) {
   bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
   cancellation_point("restore:netns");
-  ProcessesRestore processes(image);
+  ProcessesRestore processes(image, options.held_pages);
   RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
   state.config.rootfs = rootfs.path();
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
@@ -138,6 +138,7 @@ void restore_container(const RestoreOptions& options) {
     fail("{} ({})", why, e.what());
   }
   cancellation_point("restore:processes");
+  if (options.before_resume) options.before_resume();
   if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
   processes.resume();
   ttys.start_console(state.dir(), root.pid());

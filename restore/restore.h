@@ -8,10 +8,13 @@
 //   6. resume      container state written, guards released
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace ckpt::restore {
+
+class HeldPages;
 
 struct RestoreOptions {
   std::string input;                 // path, or "-" for stdin
@@ -21,6 +24,11 @@ struct RestoreOptions {
   std::vector<std::string> mount_map;  // --mount-map OLD=NEW: host paths of bind mounts
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  // Migration: pages held outside the image (pre-copied), filled with the image's.
+  const HeldPages* held_pages = nullptr;
+  // Migration's two-phase handover: called once every process is rebuilt (stopped, host links
+  // down). Returning resumes the container; throwing undoes the restore as any failure does.
+  std::function<void()> before_resume;
 };
 
 void restore_container(const RestoreOptions& options);

@@ -38,6 +38,7 @@ TEST_CASE("final round reuses clean pre-copied pages and reads written and new o
   CHECK(shape(plan.extents) ==
         std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {2, 2}, {4, 4}, {8, 2}});
   CHECK(shape(plan.to_read) == std::vector<std::pair<uint64_t, uint64_t>>{{2, 2}, {8, 2}});
+  CHECK(shape(plan.kept) == std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {4, 4}});
   CHECK(plan.extents[0].data == copied_bytes + P);      // page 1 kept from the pre-copy
   CHECK(plan.extents[1].data == copied_bytes + 2 * P);  // pages 2-3 read again in place
   CHECK(plan.extents[2].data == copied_bytes + 4 * P);
