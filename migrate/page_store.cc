@@ -34,23 +34,27 @@ void PageStore::add(uint64_t pid, uint64_t address, std::span<const std::byte> p
     fail("pre-copied pages of process {} at {:#x}: {} bytes, not whole pages", pid, address,
          pages.size());
   Blocks& blocks = blocks_[pid];
-  uint64_t end = address + pages.size();
-  auto after = blocks.upper_bound(address);
-  if (after != blocks.begin()) {
-    auto& [start, block] = *std::prev(after);
-    if (start + block.size >= end) {  // sent again: the newer copy replaces the older
-      std::memcpy(block.data + (address - start), pages.data(), pages.size());
-      return;
+  while (!pages.empty()) {
+    auto after = blocks.upper_bound(address);
+    uint64_t size = pages.size();
+    if (after != blocks.begin()) {
+      auto& [start, block] = *std::prev(after);
+      if (start + block.size > address) {  // sent again: the newer copy replaces the older
+        size = std::min<uint64_t>(size, start + block.size - address);
+        std::memcpy(block.data + (address - start), pages.data(), size);
+        address += size;
+        pages = pages.subspan(size);
+        continue;
+      }
     }
-    if (start + block.size > address)
-      fail("pre-copied pages of process {} at {:#x} overlap a block", pid, address);
+    if (after != blocks.end()) size = std::min<uint64_t>(size, after->first - address);
+    Block block{populated(size), size};
+    std::memcpy(block.data, pages.data(), size);
+    blocks.emplace(address, block);
+    bytes_ += size;
+    address += size;
+    pages = pages.subspan(size);
   }
-  if (after != blocks.end() && after->first < end)
-    fail("pre-copied pages of process {} at {:#x} overlap a block", pid, address);
-  Block block{populated(pages.size()), pages.size()};
-  std::memcpy(block.data, pages.data(), pages.size());
-  blocks.emplace(address, block);
-  bytes_ += pages.size();
 }
 
 void PageStore::keep(uint64_t pid, std::vector<records::PageRun> runs) {

@@ -1,6 +1,7 @@
 // The target's copy of the pages pre-copied in rounds, held in memory (no disk spool) until the
-// restore fills them into the processes: each block as the first round sent it, overwritten in
-// place by the pages later rounds send again. The final round then says which pages are current
+// restore fills them into the processes: blocks as the first round sent them, overwritten in
+// place by the pages later rounds send again (a piece may span blocks; what no block holds yet
+// becomes a new one). The final round then says which pages are current
 // (kKeep); the restore takes exactly those (restore::HeldPages).
 #pragma once
 

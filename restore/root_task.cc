@@ -106,7 +106,12 @@ std::string RootTask::failure() const {
 RootTask::~RootTask() {
   if (released_ || pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  // Threads of the tree still traced by us must be reaped first (they are our tracees): the
+  // root task's exit is reported only once its own threads are gone.
+  for (;;) {
+    pid_t got = ::waitpid(-1, nullptr, __WALL);
+    if (got == pid_ || (got < 0 && errno != EINTR)) break;
+  }
 }
 
 void placeholder_init() {
