@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "ckpt/deferred_pages.h"
+#include "ckpt/pages_deferred.h"
 #include "ckpt/dump.h"
 #include "common/cancel.h"
 #include "common/cgroup/container_cgroup.h"
@@ -40,7 +40,7 @@ class PageSender {
  public:
   explicit PageSender(Channel& channel) : channel_(channel) {}
 
-  void send(pid_t pid, const dump::PageExtent& extent) {
+  void send(pid_t pid, const dump::PageCopy& extent) {
     throw_if_cancelled();
     auto start = Clock::now();
     const auto* data = reinterpret_cast<const std::byte*>(extent.data);
@@ -83,7 +83,7 @@ void print_round(const RoundFigures& r, double dirty_rate, double link_rate, dou
 std::vector<RoundFigures> precopy_rounds(const MigrateOptions& options, dump::DeferredPages& pages,
                                          Channel& channel, Clock::time_point start) {
   PageSender sender(channel);
-  auto send = [&](pid_t pid, const dump::PageExtent& e) { sender.send(pid, e); };
+  auto send = [&](pid_t pid, const dump::PageCopy& e) { sender.send(pid, e); };
   std::vector<RoundFigures> rounds;
   pages.for_each_copied(send);  // the first round copied everything already
   end_round(channel, 1);

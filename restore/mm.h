@@ -7,6 +7,7 @@
 #include "common/records/mm.h"
 #include "restore/pages.h"
 #include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

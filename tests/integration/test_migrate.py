@@ -195,8 +195,9 @@ def test_a_broken_transport_leaves_the_source_running(containers, env, moment):
                      "the target")  # closed the channel, or a write to it failed
 
 
-@pytest.mark.parametrize("point", ["restore:cgroups", "restore:netns", "restore:root-task",
-                                   "restore:forked", "restore:memory", "restore:processes"])
+@pytest.mark.parametrize("point", ["restore:preflight", "restore:cgroups", "restore:netns",
+                                   "restore:root-task", "restore:tree", "restore:memory",
+                                   "restore:processes"])
 def test_a_target_failing_leaves_the_source_running(containers, env, point):
     failed_migration(containers, env, f"env CKPT_FAULT={point} {CKPT} receive --name TARGET",
                      f"injected fault at {point}")

@@ -17,7 +17,7 @@
 
 #include "ckpt/mm.h"
 #include "ckpt/pages.h"
-#include "ckpt/page_pool.h"
+#include "ckpt/pages_pool.h"
 #include "common/proc/pagemap_scan.h"
 #include "common/unique_fd.h"
 
@@ -25,9 +25,9 @@ namespace ckpt::dump {
 
 // What a final round reads and reuses: see plan_final_round.
 struct FinalPlan {
-  std::vector<PageExtent> extents;
-  std::vector<PageExtent> to_read;
-  std::vector<PageExtent> kept;
+  std::vector<PageCopy> extents;
+  std::vector<PageCopy> to_read;
+  std::vector<PageCopy> kept;
 };
 
 class Precopy {
@@ -44,13 +44,13 @@ class Precopy {
 
   // Another round with `pid` running (migration): the pages written since the last round are
   // write-protected again and re-read into their copies; returns them (parts of copied()).
-  std::vector<PageExtent> recopy();
+  std::vector<PageCopy> recopy();
 
   // Final round, `pid` stopped: `runs` as extents in `pool`, pages unchanged since the last
   // round taken from it, the others read now (their number added to `pages_read`).
   FinalPlan finish(std::span<const SavedRun> runs, PagePool& pool, uint64_t& pages_read);
 
-  const std::vector<PageExtent>& copied() const { return copied_; }
+  const std::vector<PageCopy>& copied() const { return copied_; }
 
   uint64_t pages_copied() const { return pages_copied_; }
   // The memory layout seen by copy(), if it ran.
@@ -63,18 +63,18 @@ class Precopy {
   UniqueFd uffd_;
   UniqueFd pagemap_;
   records::MmState mm_;
-  std::vector<PageExtent> copied_;  // ascending addresses
+  std::vector<PageCopy> copied_;  // ascending addresses
   uint64_t pages_copied_ = 0;
 };
 
 // The final round's plan: `runs` as extents, reusing the bytes of pages in `copied` that are
 // `clean` (not written since), with slots from `pool` for the pages not copied. `to_read` lists
 // the extents to read now (written or new pages), `kept` the others (their copies reused).
-FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageExtent>& copied,
+FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageCopy>& copied,
                            const std::vector<proc::PageRange>& clean, PagePool& pool);
 
 // Reads `runs` of stopped process `pid` into extents taken from `pool` (no pre-copy).
-std::vector<PageExtent> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
+std::vector<PageCopy> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
                                    uint64_t& pages_read);
 
 }  // namespace ckpt::dump

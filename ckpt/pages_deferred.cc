@@ -1,4 +1,4 @@
-#include "ckpt/deferred_pages.h"
+#include "ckpt/pages_deferred.h"
 
 #include <chrono>
 #include <sstream>
@@ -6,6 +6,7 @@
 #include "ckpt/mm.h"
 
 #include "common/cancel.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -26,11 +27,6 @@ uint64_t anonymous_bytes(const std::vector<pid_t>& pids) {
   uint64_t total = 0;
   for (pid_t pid : pids) total += kib_field("/proc/" + std::to_string(pid) + "/status", "RssAnon:");
   return total;
-}
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
 }
 
 }  // namespace
@@ -76,13 +72,13 @@ void DeferredPages::take(pid_t pid, const records::MmState& mm) {
 }
 
 void DeferredPages::for_each_copied(
-    const std::function<void(pid_t, const PageExtent&)>& consume) const {
+    const std::function<void(pid_t, const PageCopy&)>& consume) const {
   for (const auto& [pid, precopy] : precopies_)
     for (const auto& extent : precopy->copied()) consume(pid, extent);
 }
 
 uint64_t DeferredPages::recopy_written(
-    const std::function<void(pid_t, const PageExtent&)>& consume) {
+    const std::function<void(pid_t, const PageCopy&)>& consume) {
   uint64_t pages = 0;
   for (auto& [pid, precopy] : precopies_) {
     throw_if_cancelled();

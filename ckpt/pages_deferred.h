@@ -1,5 +1,5 @@
 // Page contents of a --leave-running dump held in memory until the processes are released:
-// pre-copied while they run (ckpt/precopy.h), completed while they are stopped, compressed and
+// pre-copied while they run (ckpt/pages_precopy.h), completed while they are stopped, compressed and
 // written to the image after they run again. The freeze window then holds only the final round.
 #pragma once
 
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "ckpt/pages.h"
-#include "ckpt/page_pool.h"
-#include "ckpt/precopy.h"
+#include "ckpt/pages_pool.h"
+#include "ckpt/pages_precopy.h"
 #include "ckpt/seize.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
@@ -42,10 +42,10 @@ class DeferredPages {
   void write(image::ImageWriter& image);
 
   // Migration: the pages copied so far, process by process (the first round's copies).
-  void for_each_copied(const std::function<void(pid_t, const PageExtent&)>& consume) const;
+  void for_each_copied(const std::function<void(pid_t, const PageCopy&)>& consume) const;
   // Migration: another round, the processes running: the pages written since the last one are
   // copied again and handed to `consume`; returns their number.
-  uint64_t recopy_written(const std::function<void(pid_t, const PageExtent&)>& consume);
+  uint64_t recopy_written(const std::function<void(pid_t, const PageCopy&)>& consume);
   // Migration: write() then stores only the pages read in the final round; the pages whose
   // copies it reused (the receiver holds them already) are listed by kept(pid).
   void leave_unchanged_out() { changed_only_ = true; }
@@ -59,8 +59,8 @@ class DeferredPages {
  private:
   PagePool pool_;
   std::map<pid_t, std::unique_ptr<Precopy>> precopies_;
-  std::map<pid_t, std::vector<PageExtent>> taken_;
-  std::map<pid_t, std::vector<PageExtent>> kept_;
+  std::map<pid_t, std::vector<PageCopy>> taken_;
+  std::map<pid_t, std::vector<PageCopy>> kept_;
   bool changed_only_ = false;
   uint64_t precopied_ = 0;
   uint64_t final_read_ = 0;
