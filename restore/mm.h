@@ -6,7 +6,6 @@
 #include "common/image/image.h"
 #include "common/records/mm.h"
 #include "restore/pages.h"
-#include "restore/restorer.h"
 #include "restore/seize.h"
 
 namespace ckpt::restore {
