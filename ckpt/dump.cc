@@ -12,7 +12,6 @@
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
 #include "ckpt/processes.h"
-#include "runtime/remove.h"
 #include "ckpt/seize.h"
 #include "ckpt/sem_undo.h"
 #include "ckpt/shmem.h"
@@ -24,10 +23,14 @@
 #include "common/cancel.h"
 #include "common/cgroup/freezer.h"
 #include "common/container_state.h"
+#include "common/cpu_features.h"
 #include "common/error.h"
 #include "common/image/image.h"
+#include "common/image/progress.h"
+#include "common/stage_clock.h"
 #include "netns/host_link_lock.h"
 #include "netns/netns.h"
+#include "runtime/remove.h"
 
 namespace ckpt::dump {
 
@@ -51,6 +54,7 @@ ContainerState locate(const std::string& id) {
 struct Held {
   std::unique_ptr<SeizedProcesses> seized;
   std::unique_ptr<DumpedTcpConnections> tcp;  // null without connections
+  size_t processes = 0;
 };
 
 // Everything the image holds, collected while the container is frozen.
@@ -63,6 +67,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   refuse_nested_namespaces(tree);
   image.put(image::SectionType::kConfig, 0, state.config);
+  image.put(records::kCpuFeaturesSection, 0, host_cpu_features());
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
   image.put(image::SectionType::kTime, 0, collect_time(state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, tree);
@@ -91,13 +96,21 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   shared_memory.write(files, image);
   cancellation_point("dump:collected");
   spdlog::info("collected {} processes", tree.processes.size());
-  return {std::move(seized), std::move(tcp)};
+  return {std::move(seized), std::move(tcp), tree.processes.size()};
+}
+
+DumpReport finished(DumpReport report, const image::ImageWriter& image) {
+  report.image_bytes = image.bytes_written();
+  report.memory_bytes = image::progress().written.memory_bytes.load();
+  return report;
 }
 
 }  // namespace
 
-void dump_container(const DumpOptions& options) {
+DumpReport dump_container(const DumpOptions& options) {
   CancelOnSignals cancel_on_signals;  // a signal now would kill a traced container
+  DumpReport report;
+  StageClock clock(report.stage_seconds);
   // 1-2. locate and preflight: nothing is touched yet.
   ContainerState state = locate(options.container_id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
@@ -106,48 +119,64 @@ void dump_container(const DumpOptions& options) {
   image::WriterOptions writer_options;
   writer_options.zstd_level = options.zstd_level;
   image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
+  // A container its user froze stays frozen (also on failure), and is not pre-copied: it does
+  // not run, and its v1-frozen tasks would not stop for the injection.
+  report.was_frozen = freezer->state() != cgroup::FreezerState::kThawed;
+  clock.lap("preflight");
 
   // --leave-running: pages are pre-copied while the container runs, written after the thaw.
   std::unique_ptr<DeferredPages> deferred;
-  if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
+  if (options.leave_running && !report.was_frozen &&
+      DeferredPages::fits_in_memory(cgroup.all_procs()))
     deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
   cancellation_point("dump:precopied");
+  if (deferred) clock.lap("precopy");
 
   // 3. freeze; the guard thaws on any failure below. Stopped processes are seized first.
   auto seized = std::make_unique<SeizedProcesses>();
   seized->seize_stopped(cgroup.all_procs());
   auto start = Clock::now();
   // Zombies are dumped as they are: their parents reap them after the restore.
-  cgroup::FreezeGuard frozen(*freezer);
+  cgroup::FreezeGuard frozen(*freezer, report.was_frozen);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
+  clock.lap("freeze");
   TrackingGuard untrack(deferred.get());
   cancellation_point("dump:frozen");
 
   // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
   auto held =
       collect(state, options, cgroup, *freezer, frozen, image, deferred.get(), std::move(seized));
+  report.processes = held.processes;
+  clock.lap("collect");
 
   // 6. finish.
   if (options.leave_running) {
-    held.tcp.reset();     // repair off, network unlocked: the connections carry on
+    held.tcp.reset();  // repair off, network unlocked: the connections carry on
+    // Frozen by its user: frozen again before the detach (v1 freezes ptrace-stopped tasks).
+    if (report.was_frozen) frozen.end();
     held.seized.reset();  // detached: registers and signal masks as they were
-    frozen.thaw();
-    spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
+    frozen.end();
+    report.frozen_ms = ms_since(start);
+    spdlog::info("{} released after {:.1f} ms", state.id, report.frozen_ms);
     // Closing the userfaultfds unprotects every tracked page (~10 ms per GiB): with the
     // container running again, whose first write to a page meanwhile costs it a minor fault.
     if (deferred) deferred->stop_tracking();
     cancellation_point("dump:released");
     if (deferred) deferred->write(image);
     image.finish();  // the trailer and the fsync after the release too
-    return;
+    clock.lap("write");
+    return finished(report, image);
   }
   cancellation_point("dump:written");
   image.finish();
+  clock.lap("write");
   // Connections stay in repair mode and the network locked: they close without a RST.
   if (held.tcp) held.tcp->keep_for_kill();
   for (pid_t pid : held.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
   held.seized.reset();
   frozen.release();
+  report.frozen_ms = ms_since(start);
+  return finished(report, image);
 }
 
 }  // namespace ckpt::dump

@@ -10,6 +10,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "common/stage_clock.h"
 
 namespace ckpt::dump {
 
@@ -22,6 +25,16 @@ struct DumpOptions {
   int zstd_level = 1;
 };
 
-void dump_container(const DumpOptions& options);
+// What a dump did, for the summary line and `dump --json`.
+struct DumpReport {
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages stored (process, shared, SysV shm)
+  size_t processes = 0;
+  double frozen_ms = 0;        // from the freeze until released (--leave-running) or killed
+  bool was_frozen = false;     // frozen by its user before; left frozen
+  StageSeconds stage_seconds;  // in order
+};
+
+DumpReport dump_container(const DumpOptions& options);
 
 }  // namespace ckpt::dump

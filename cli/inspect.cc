@@ -7,9 +7,11 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/global_options.h"
 #include "common/error.h"
 #include "common/image/describe.h"
 #include "common/image/image.h"
+#include "common/units.h"
 
 namespace ckpt::cli {
 namespace {
@@ -17,10 +19,7 @@ namespace {
 using nlohmann::json;
 
 std::string human_size(uint64_t bytes) {
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  if (bytes < (1u << 20)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
-  if (bytes < (1u << 30)) return fmt::format("{:.1f} MiB", bytes / 1048576.0);
-  return fmt::format("{:.2f} GiB", bytes / 1073741824.0);
+  return format_size(bytes);
 }
 
 std::string utc_time(int64_t unix_seconds) {
@@ -135,13 +134,11 @@ void print_text(const json& doc, const std::string& path) {
 void add_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Show what an image holds");
   auto path = std::make_shared<std::string>();
-  auto as_json = std::make_shared<bool>(false);
   cmd->add_option("image", *path, "Image file (- reads stdin)")->required();
-  cmd->add_flag("--json", *as_json, "Print one JSON document");
-  cmd->callback([path, as_json] {
+  cmd->callback([path] {
     image::ImageReader reader(*path);
     json doc = image::describe_image(reader);
-    if (*as_json) {
+    if (global_options().json) {
       std::cout << doc.dump(2) << '\n';
     } else {
       print_text(doc, *path);

@@ -1,9 +1,25 @@
+#include <fmt/ranges.h>
+
+#include <set>
+
 #include "common/error.h"
+#include "common/error_kind.h"
+#include "netns/net_map_use.h"
 #include "netns/netns.h"
+#include "netns/plan.h"
 
 namespace ckpt::netns {
 
 namespace {
+
+std::string describe_used(const std::set<std::string>& bridges, const std::set<std::string>& links,
+                          const std::set<std::string>& veths) {
+  std::vector<std::string> out;
+  for (const auto& b : bridges) out.push_back("bridge " + b);
+  for (const auto& l : links) out.push_back("link " + l);
+  for (const auto& v : veths) out.push_back("veth " + v);
+  return out.empty() ? "no host network object" : fmt::format("{}", fmt::join(out, ", "));
+}
 
 void add_rename(std::map<std::string, std::string>& renames, const std::string& spec,
                 const std::string& pair) {
@@ -35,6 +51,33 @@ NetMap parse_net_map(const std::vector<std::string>& specs) {
       fail("--net-map {}: unknown kind '{}' (bridge, link or veth)", spec, kind);
   }
   return map;
+}
+
+void refuse_unused_net_map(const records::NetNamespace& net, const std::string& container_id,
+                           const NetMap& map) {
+  std::set<std::string> bridges, links, veths;
+  for (const auto& link : map_to_host(net, container_id, {}).links)
+    if (link.kind == "veth" && !link.veth.inside) veths.insert(link.veth.name);
+  for (const auto& link : net.links) {
+    if (link.kind == "veth" && !link.veth.inside) {
+      veths.insert(link.veth.name);
+      if (!link.veth.master.empty()) bridges.insert(link.veth.master);
+    }
+    if (link.kind == "macvlan") links.insert(link.macvlan_parent);
+    if (link.kind == "vxlan" && !link.vxlan.parent.empty()) links.insert(link.vxlan.parent);
+  }
+  std::vector<std::string> unused;
+  auto check = [&](const char* kind, const auto& renames, const std::set<std::string>& used) {
+    for (const auto& [from, to] : renames)
+      if (!used.count(from)) unused.push_back(fmt::format("{}:{}={}", kind, from, to));
+  };
+  check("bridge", map.bridges, bridges);
+  check("link", map.links, links);
+  check("veth", map.veths, veths);
+  if (unused.empty()) return;
+  fail(ErrorKind::kUsage, "--net-map {}: the image uses no such {} (it uses: {})",
+       fmt::join(unused, ", "), unused.size() == 1 ? "name" : "names",
+       describe_used(bridges, links, veths));
 }
 
 }  // namespace ckpt::netns

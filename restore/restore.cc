@@ -10,12 +10,19 @@
 #include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/image/image.h"
+#include "common/image/progress.h"
+#include "common/records/tree.h"
+#include "common/stage_clock.h"
+#include "netns/net_map_use.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
+#include "restore/cpu.h"
 #include "restore/files.h"
 #include "restore/ipc.h"
 #include "restore/mounts.h"
+#include "restore/net_conflicts.h"
 #include "restore/processes.h"
 #include "restore/root_task.h"
 #include "restore/shmem.h"
@@ -47,9 +54,10 @@ class StateDirGuard {
 
 void preflight(const std::string& id) {
   validate_container_id(id);
-  if (ContainerState::exists(id)) fail("a container named '{}' already exists", id);
+  if (ContainerState::exists(id))
+    fail(ErrorKind::kRefused, "a container named '{}' already exists", id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), "ckpt/" + id);
-  if (cgroup.exists()) fail("cgroup {} already exists", cgroup.path());
+  if (cgroup.exists()) fail(ErrorKind::kRefused, "cgroup {} already exists", cgroup.path());
 }
 
 int64_t now_unix() {
@@ -60,11 +68,15 @@ int64_t now_unix() {
 
 }  // namespace
 
-void restore_container(const RestoreOptions& options) {
+RestoreReport restore_container(const RestoreOptions& options) {
   CancelOnSignals cancel_on_signals;  // undo everything rather than leave it half made
+  RestoreReport report;
+  StageClock clock(report.stage_seconds);
   // 1. open: structure and every checksum, before anything is created.
   image::ImageReader image(options.input);
   image.verify();
+  clock.lap("verify");
+  if (!options.skip_cpu_check) refuse_missing_cpu_features(image);
   auto config = image.get<records::ContainerConfig>(SectionType::kConfig, 0);
   auto uts = image.get<records::UtsState>(SectionType::kUts, 0);
   auto cgroups = image.get<records::CgroupTree>(SectionType::kCgroups, 0);
@@ -76,8 +88,12 @@ void restore_container(const RestoreOptions& options) {
   // 2. preflight.
   ContainerState state;
   state.id = options.name.empty() ? config.id : options.name;
+  netns::refuse_unused_net_map(net ? *net : records::NetNamespace{}, state.id, net_map);
   ContainerLock lock(state.id, "restore");
   preflight(state.id);
+  if (net)
+    resolve_net_conflicts(*net, net_map, running_containers_on_bridges(),
+                          {options.ignore_static_ip, options.ignore_static_mac});
   if (net) netns::preflight_netns(*net, state.id, net_map);
   MountsRestore mounts(image, MountMap(options.mount_map));
   state.cgroup_path = "ckpt/" + state.id;
@@ -91,6 +107,7 @@ void restore_container(const RestoreOptions& options) {
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
   RestoredCgroups restored_cgroups(cgroup, cgroups);
   cancellation_point("restore:cgroups");
+  clock.lap("preflight");
 
   // 4. namespaces: the network rebuilt (undone unless committed), then the root task in it as
   // the container's init; IPC objects are recreated inside before any process is forked.
@@ -98,6 +115,7 @@ void restore_container(const RestoreOptions& options) {
   bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
   cancellation_point("restore:netns");
+  clock.lap("network");
   ProcessesRestore processes(image);
   RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
   state.config.rootfs = rootfs.path();
@@ -128,6 +146,7 @@ void restore_container(const RestoreOptions& options) {
   ttys.receive_console();
   cgroup.attach(root.pid());
   cancellation_point("restore:root-task");
+  clock.lap("namespaces");
 
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
   try {
@@ -141,6 +160,7 @@ void restore_container(const RestoreOptions& options) {
   if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
   processes.resume();
   ttys.start_console(state.dir(), root.pid());
+  clock.lap("processes");
 
   // 6. resume.
   state.init_pid = root.pid();
@@ -152,6 +172,14 @@ void restore_container(const RestoreOptions& options) {
   root.release();
   state_dir.commit();
   spdlog::info("restored {} as {} (init pid {})", config.id, state.id, root.pid());
+  report.id = state.id;
+  report.init_pid = root.pid();
+  report.image_bytes = image.file_size();
+  for (const auto& s : image.sections())
+    if (image::is_memory(s.type)) report.memory_bytes += s.raw_size;
+  report.processes = image.get<records::ProcessTree>(SectionType::kProcessTree, 0).processes.size();
+  clock.lap("resume");
+  return report;
 }
 
 }  // namespace ckpt::restore

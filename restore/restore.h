@@ -8,8 +8,12 @@
 //   6. resume      container state written, guards released
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
+
+#include "common/stage_clock.h"
 
 namespace ckpt::restore {
 
@@ -21,8 +25,23 @@ struct RestoreOptions {
   std::vector<std::string> mount_map;  // --mount-map OLD=NEW: host paths of bind mounts
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  bool skip_cpu_check = false;  // --skip-cpu-check: restore on a CPU lacking dumped features
+  // An address / MAC a running container on the same bridge has: dropped / made anew instead
+  // of refused (restore/net_conflicts.h).
+  bool ignore_static_ip = false;
+  bool ignore_static_mac = false;
 };
 
-void restore_container(const RestoreOptions& options);
+// What a restore did, for the summary line and `restore --json`.
+struct RestoreReport {
+  std::string id;  // of the restored container
+  pid_t init_pid = 0;
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages restored
+  size_t processes = 0;
+  StageSeconds stage_seconds;  // in order
+};
+
+RestoreReport restore_container(const RestoreOptions& options);
 
 }  // namespace ckpt::restore

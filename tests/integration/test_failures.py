@@ -126,7 +126,7 @@ def test_other_verbs_wait_their_turn_while_a_dump_works(containers, env, tmp_pat
     maps = Path(f"/proc/{init}/maps").read_text()
 
     def others_refused():
-        for verb in (["rm", cid], ["dump", cid, "-o", tmp_path / "other.ckpt"], ["freeze", cid],
+        for verb in (["rm", "-f", cid], ["dump", cid, "-o", tmp_path / "other.ckpt"], ["freeze", cid],
                      ["thaw", cid]):
             proc = run_ckpt(*verb, check=False)
             lines = proc.stderr.strip().splitlines()
@@ -136,7 +136,7 @@ def test_other_verbs_wait_their_turn_while_a_dump_works(containers, env, tmp_pat
     cancelled("dump:seized", signal.SIGTERM, "dump", cid, "-o", tmp_path / "image.ckpt",
               "--tcp-established", meanwhile=others_refused)
     assert_as_it_was(cid, init, maps, tmp_path, client)
-    run_ckpt("rm", cid)
+    run_ckpt("rm", "-f", cid)
     assert container_info(cid) is None
 
 

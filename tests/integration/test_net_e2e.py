@@ -52,7 +52,8 @@ def check_network(cid, bridge, subnet):
     host_end = ip_json("link", "show", "dev", host_veth_name(cid, 0))[0]
     assert host_end["master"] == bridge
     assert "UP" in host_end["flags"]
-    assert f"eth0 {subnet}.2/24" in container_info(cid)["addresses"], "ckpt list shows it"
+    assert {"interface": "eth0", "family": "inet", "address": f"{subnet}.2", "prefix": 24} in \
+        container_info(cid)["addresses"], "ckpt list shows it"
 
 
 def processes_restored(cid):
