@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -31,6 +32,7 @@ ProgressLine::~ProgressLine() {
 
 void ProgressLine::draw(double seconds) const {
   uint64_t done = progress_.raw_bytes.load(std::memory_order_relaxed);
+  if (total_ > 0) done = std::min(done, total_);  // the total is an estimate
   double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
   std::string line = fmt::format("{}: {}", what_, format_size(done));
   if (total_ > 0) line += fmt::format(" of {}", format_size(total_));

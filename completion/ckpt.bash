@@ -30,7 +30,7 @@ _ckpt() {
   fi
   if [[ $cur == -* ]]; then
     local opts
-    opts=$("${COMP_WORDS[0]}" "$verb" --help 2>/dev/null | grep -oE -- '(^|[ ,])--?[A-Za-z][-A-Za-z]*' | tr -d ' ,')
+    opts=$("${COMP_WORDS[0]}" "$verb" --help 2>/dev/null | grep -oE -- '(^|[ ,])--?[A-Za-z][-A-Za-z]*' | tr -d ' ,' | sort -u)
     COMPREPLY=($(compgen -W "$opts --json -v -q" -- "$cur"))
     return
   fi
