@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,9 +15,9 @@ class StageClock {
  public:
   explicit StageClock(StageSeconds& out) : out_(out) {}
   // Ends the current stage under `name`; the next one starts now.
-  void lap(const char* name) {
+  void lap(std::string_view name) {
     auto now = std::chrono::steady_clock::now();
-    out_.emplace_back(name, std::chrono::duration<double>(now - last_).count());
+    out_.emplace_back(std::string(name), std::chrono::duration<double>(now - last_).count());
     last_ = now;
   }
 

@@ -200,7 +200,7 @@ def test_json_results_and_check_image(containers, work):
     dumped = json.loads(run_ckpt("dump", cid, "-o", image, "--leave-running", "--json").stdout)
     assert dumped["image"] == str(image) and dumped["bytes"] == image.stat().st_size
     assert dumped["processes"] >= 1 and dumped["memory_bytes"] > 0
-    assert {s["stage"] for s in dumped["stages"]} >= {"freeze", "collect", "write"}
+    assert {s["stage"] for s in dumped["stages"]} >= {"freeze", "seize", "processes", "write"}
     assert dumped["frozen_ms"] > 0 and isinstance(dumped["warnings"], list)
     copy = containers.track(unique("jr"))
     restored = json.loads(run_ckpt("--json", "restore", image, "--name", copy).stdout)
