@@ -76,7 +76,7 @@ def test_exit_codes_by_category(containers, work):
     assert code_of("restore", cut, "--name", unique("cut"))[0] == IMAGE
 
     # Busy: a dump held at a fault point; cancelled: that dump, signalled.
-    env = {**os.environ, "CKPT_FAULT": "dump:frozen:wait"}
+    env = {**os.environ, "CKPT_FAULT": "dump:freeze:wait"}
     held = subprocess.Popen([str(CKPT), "dump", cid, "-o", work / "held.ckpt", "--leave-running"],
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
