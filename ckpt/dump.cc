@@ -7,11 +7,11 @@
 
 #include "ckpt/cgroups.h"
 #include "ckpt/cpu.h"
-#include "ckpt/pages_deferred.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
+#include "ckpt/pages_deferred.h"
 #include "ckpt/processes.h"
 #include "ckpt/seize.h"
 #include "ckpt/sem_undo.h"

@@ -43,8 +43,8 @@ std::string_view stage_name(Stage stage);
 
 // What a dump did, for the summary line and `dump --json`.
 struct DumpReport {
-  uint64_t image_bytes = 0;    // the image file
-  uint64_t memory_bytes = 0;   // memory pages stored (process, shared, SysV shm)
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages stored (process, shared, SysV shm)
   size_t processes = 0;
   double frozen_ms = 0;        // from the freeze until released (--leave-running) or killed
   bool was_frozen = false;     // frozen by its user before the dump: left frozen

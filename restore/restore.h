@@ -31,8 +31,8 @@ struct RestoreOptions {
 struct RestoreReport {
   std::string id;  // of the restored container
   pid_t init_pid = 0;
-  uint64_t image_bytes = 0;    // the image file
-  uint64_t memory_bytes = 0;   // memory pages restored
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages restored
   size_t processes = 0;
   StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
 };
