@@ -53,7 +53,8 @@ void add_restore(CLI::App& app) {
   cmd->add_option("--name", opts->name, "Id of the restored container (default: the dumped id)");
   cmd->add_option("--net-map", opts->net_map,
                   "Rename host network objects: bridge:OLD=NEW, link:OLD=NEW (macvlan/vxlan "
-                  "parent), veth:OLD=NEW (host-side veth) (repeatable)")
+                  "parent), veth:OLD=NEW (host-side veth); ip:OLD=NEW gives the container "
+                  "another address (repeatable)")
       ->allow_extra_args(false);
   cmd->add_flag("--tcp-close", opts->tcp_close,
                 "Restore established TCP connections closed (reads see end-of-file)");

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <fmt/ranges.h>
 
 #include <set>
@@ -51,6 +52,35 @@ NetMap parse_net_map(const std::vector<std::string>& specs) {
       fail("--net-map {}: unknown kind '{}' (bridge, link or veth)", spec, kind);
   }
   return map;
+}
+
+std::vector<std::string> apply_address_map(records::NetNamespace& net,
+                                           const std::vector<std::string>& specs) {
+  std::vector<std::string> rest;
+  for (const auto& spec : specs) {
+    if (!spec.starts_with("ip:")) {
+      rest.push_back(spec);
+      continue;
+    }
+    auto eq = spec.find('=');
+    if (eq == std::string::npos) fail(ErrorKind::kUsage, "--net-map {}: expected ip:OLD=NEW", spec);
+    std::string from = spec.substr(3, eq - 3), to = spec.substr(eq + 1);
+    unsigned char buf[16];
+    bool found = false;
+    for (auto& a : net.addresses) {
+      if (a.local != from) continue;
+      if (::inet_pton(a.family, to.c_str(), buf) != 1)
+        fail(ErrorKind::kUsage, "--net-map {}: {} is not an address of {}'s family", spec, to,
+             from);
+      a.local = to;
+      found = true;
+    }
+    if (!found)
+      fail(ErrorKind::kUsage, "--net-map {}: the container has no address {}", spec, from);
+    for (auto& r : net.routes)
+      if (r.prefsrc == from) r.prefsrc = to;
+  }
+  return rest;
 }
 
 void refuse_unused_net_map(const records::NetNamespace& net, const std::string& container_id,

@@ -95,7 +95,9 @@ void open(Restore& r, const RestoreOptions& options) {
   r.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
   if (r.image->has(SectionType::kNetNs, 0))
     r.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
-  r.net_map = netns::parse_net_map(options.net_map);
+  auto specs = options.net_map;
+  if (r.net) specs = netns::apply_address_map(*r.net, specs);
+  r.net_map = netns::parse_net_map(specs);
 }
 
 void preflight(Restore& r, const RestoreOptions& options) {

@@ -253,3 +253,10 @@ def test_restored_copy_next_to_its_original_is_refused_its_address(containers, w
     assert f"{net}.2" not in addresses
     assert f"{net}.2" in {a["address"] for a in container_info(cid)["addresses"]}
     assert advances(twin) and advances(cid)
+    # Or under another address, mapped with --net-map ip:OLD=NEW.
+    third = containers.track(unique("third"))
+    run_ckpt("restore", image, "--name", third, "--net-map", f"ip:{net}.2={net}.3",
+             "--ignore-static-mac")
+    assert f"{net}.3" in {a["address"] for a in container_info(third)["addresses"]}
+    code, err = code_of("restore", image, "--name", unique("bad"), "--net-map", "ip:10.9.9.9=10.9.9.8")
+    assert code == USAGE and "no address 10.9.9.9" in err
