@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/global_options.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/image/describe.h"
 #include "common/image/image.h"
 #include "common/units.h"
@@ -133,7 +134,7 @@ void add_inspect(CLI::App& app) {
   cmd->add_option("image", *path, "Image file (- reads stdin)")->required();
   cmd->callback([path] {
     image::ImageReader reader(*path);
-    json doc = image::describe_image(reader);
+    json doc = classify_errors(ErrorKind::kImage, [&] { return image::describe_image(reader); });
     if (global_options().json) {
       std::cout << doc.dump(2) << '\n';
     } else {

@@ -8,6 +8,7 @@
 #include "cli/global_options.h"
 #include "cli/results.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/image/describe.h"
 #include "common/image/image.h"
 #include "common/units.h"
@@ -21,7 +22,7 @@ void add_verify(CLI::App& app) {
   cmd->callback([path] {
     image::ImageReader reader(*path);
     reader.verify();
-    image::describe_image(reader);  // the known records decode
+    classify_errors(ErrorKind::kImage, [&] { image::describe_image(reader); });  // records decode
     if (global_options().json) {
       print_result_json({{"image", *path},
                          {"ok", true},

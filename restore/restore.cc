@@ -90,11 +90,13 @@ void open(Restore& r, const RestoreOptions& options) {
   r.image = std::make_unique<image::ImageReader>(options.input);
   r.image->verify();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
-  r.config = r.image->get<records::ContainerConfig>(SectionType::kConfig, 0);
-  r.uts = r.image->get<records::UtsState>(SectionType::kUts, 0);
-  r.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
-  if (r.image->has(SectionType::kNetNs, 0))
-    r.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
+  classify_errors(ErrorKind::kImage, [&] {  // a record that does not decode: a damaged image
+    r.config = r.image->get<records::ContainerConfig>(SectionType::kConfig, 0);
+    r.uts = r.image->get<records::UtsState>(SectionType::kUts, 0);
+    r.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
+    if (r.image->has(SectionType::kNetNs, 0))
+      r.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
+  });
   auto specs = options.net_map;
   if (r.net) specs = netns::apply_address_map(*r.net, specs);
   r.net_map = netns::parse_net_map(specs);
