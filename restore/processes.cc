@@ -67,7 +67,7 @@ ProcessesRestore::~ProcessesRestore() {
 
 void ProcessesRestore::restore(pid_t root_host_pid) {
   plan_->start();
-  plan_->wait_ready(kReadyTimeoutMs);
+  plan_->wait_ready(kReadyTimeoutMs, root_host_pid);
   collect_descendants(root_host_pid, host_pids_);
   cancellation_point("restore:forked");
   for (size_t i = 0; i < plan_->tree().processes.size(); ++i) {
