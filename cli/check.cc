@@ -32,7 +32,7 @@ void add_check(CLI::App& app) {
       auto out = nlohmann::json::array();
       for (const auto& f : facts)
         out.push_back({{"name", f.name}, {"level", level_name(f.level)}, {"detail", f.detail}});
-      std::printf("%s\n", out.dump(2).c_str());
+      std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       return;
     }
     for (const auto& f : facts)

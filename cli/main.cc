@@ -6,6 +6,9 @@
 #include "ckpt_version.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/container_lock.h"
+#include "common/privileges.h"
+#include "runtime/dump_recovery.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ckpt: checkpoint, restore and migrate Linux containers"};
@@ -21,6 +24,9 @@ int main(int argc, char** argv) {
                     : verbose >= 2 ? Verbosity::kDebug
                     : verbose == 1 ? Verbosity::kVerbose
                                    : Verbosity::kNormal);
+    for (const auto* verb : app.get_subcommands())  // before any lock or state file
+      if (ckpt::verb_needs_root(verb->get_name())) ckpt::require_root(verb->get_name());
+    ckpt::set_after_lock_hook(ckpt::runtime::recover_after_killed_dump);
   });
 
   ckpt::cli::add_run(app);
