@@ -24,7 +24,9 @@
 #include "common/cancel.h"
 #include "common/cgroup/freezer.h"
 #include "common/container_state.h"
+#include "common/dump_marks.h"
 #include "common/error.h"
+#include "common/image/signing.h"
 #include "common/image/image.h"
 #include "netns/host_link_lock.h"
 #include "netns/netns.h"
@@ -105,7 +107,9 @@ void dump_container(const DumpOptions& options) {
   auto freezer = cgroup::container_freezer(cgroup);
   image::WriterOptions writer_options;
   writer_options.zstd_level = options.zstd_level;
+  writer_options.sign_key = image::pick_signing_key(options.sign_key).value_or("");
   image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
+  DumpMarks marks(state.id, options.output);  // for the next command, should this one be killed
 
   // --leave-running: pages are pre-copied while the container runs, written after the thaw.
   std::unique_ptr<DeferredPages> deferred;
@@ -118,6 +122,7 @@ void dump_container(const DumpOptions& options) {
   seized->seize_stopped(cgroup.all_procs());
   auto start = Clock::now();
   // Zombies are dumped as they are: their parents reap them after the restore.
+  marks.set_frozen(true);
   cgroup::FreezeGuard frozen(*freezer);
   spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
   TrackingGuard untrack(deferred.get());
@@ -132,6 +137,7 @@ void dump_container(const DumpOptions& options) {
     held.tcp.reset();     // repair off, network unlocked: the connections carry on
     held.seized.reset();  // detached: registers and signal masks as they were
     frozen.thaw();
+    marks.set_frozen(false);
     spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
     // Closing the userfaultfds unprotects every tracked page (~10 ms per GiB): with the
     // container running again, whose first write to a page meanwhile costs it a minor fault.
