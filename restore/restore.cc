@@ -11,6 +11,7 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
+#include "common/image/signing.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
 #include "restore/files.h"
@@ -64,10 +65,13 @@ void restore_container(const RestoreOptions& options) {
   CancelOnSignals cancel_on_signals;  // undo everything rather than leave it half made
   // 1. open: structure and every checksum, before anything is created.
   image::ImageReader image(options.input);
+  if (auto key = image::pick_signing_key(options.verify_key))
+    image::verify_signature(image, *key);  // before any record is decoded
   image.verify();
   auto config = image.get<records::ContainerConfig>(SectionType::kConfig, 0);
   auto uts = image.get<records::UtsState>(SectionType::kUts, 0);
   auto cgroups = image.get<records::CgroupTree>(SectionType::kCgroups, 0);
+  check_cgroup_tree(cgroups);
   std::optional<records::NetNamespace> net;
   if (image.has(SectionType::kNetNs, 0))
     net = image.get<records::NetNamespace>(SectionType::kNetNs, 0);
@@ -110,7 +114,7 @@ void restore_container(const RestoreOptions& options) {
       uts, rootfs.path(), rebuilt_net ? rebuilt_net->fd() : -1, state.console_path().string(), {},
       {}};
   spec.before_mounts.push_back([&] { mounts.take_host_binds(); });
-  spec.in_namespaces.push_back([&] { mounts.rebuild(); });
+  spec.in_namespaces.push_back([&] { mounts.rebuild(!rootfs.path().empty()); });
   if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
   TtysRestore ttys(image);
   if (!ttys.empty()) {
