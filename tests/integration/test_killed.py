@@ -97,8 +97,8 @@ def test_kill9_of_dump_at_random_moments_never_harms_the_container(containers, w
     assert verdict(cid, result).startswith("PASS")
 
 
-@pytest.mark.parametrize("point", ["dump:frozen", "dump:seized", "dump:processes",
-                                   "dump:collected", "dump:written"])
+@pytest.mark.parametrize("point", ["dump:freeze", "dump:seize", "dump:files",
+                                   "dump:processes", "dump:write"])
 def test_kill9_of_dump_held_at_a_point(containers, work, point):
     cid, result, value = start_counter(containers, work)
     proc = subprocess.Popen([str(CKPT), "dump", cid, "-o", work / "img.ckpt"],
