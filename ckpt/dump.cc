@@ -75,9 +75,10 @@ void preflight(Dump& d, const DumpOptions& options) {
   image::WriterOptions writer_options;
   writer_options.zstd_level = options.zstd_level;
   writer_options.sign_key = image::pick_signing_key(options.sign_key).value_or("");
+  // The marks first: a kill right after the temp image is made must find it named.
+  d.marks = std::make_unique<DumpMarks>(d.state.id, options.output);
   d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
                                                  writer_options);
-  d.marks = std::make_unique<DumpMarks>(d.state.id, options.output);
 }
 
 // --leave-running: pages are copied while the container runs, written after the release.
