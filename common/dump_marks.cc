@@ -15,7 +15,7 @@ std::filesystem::path recovery_dir(const std::string& id) {
 DumpMarks::DumpMarks(const std::string& id, const std::string& output) : dir_(recovery_dir(id)) {
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
-  if (output != "-")
+  if (!output.empty() && output != "-")
     fs::write_file_atomic(dir_ / "output", std::filesystem::absolute(output).string(), 0600);
   ptrace::set_injection_journal((dir_ / "threads").string());
 }
