@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/stage_clock.h"
+
 namespace ckpt::dump {
 
 struct DumpOptions {
@@ -40,6 +42,16 @@ enum class Stage {
 // "freeze" for Stage::kFreeze (the point is "dump:freeze").
 std::string_view stage_name(Stage stage);
 
-void dump_container(const DumpOptions& options);
+// What a dump did, for the summary line and `dump --json`.
+struct DumpReport {
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages stored (process, shared, SysV shm)
+  size_t processes = 0;
+  double frozen_ms = 0;        // from the freeze until released (--leave-running) or killed
+  bool was_frozen = false;     // frozen by its user before the dump: left frozen
+  StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
+};
+
+DumpReport dump_container(const DumpOptions& options);
 
 }  // namespace ckpt::dump

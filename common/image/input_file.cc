@@ -12,6 +12,7 @@
 
 #include "common/cancel.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 
 namespace ckpt::image {
@@ -84,6 +85,7 @@ UniqueFd open_image_file(const std::string& path) {
     struct stat named {};
     if (::stat(path.c_str(), &named) == 0 && S_ISFIFO(named.st_mode)) return open_fifo(path);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd && errno == ENOENT) fail(ErrorKind::kNotFound, "{}: no such image file", path);
     if (!fd) throw_errno("open({})", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_errno("stat({})", path);
