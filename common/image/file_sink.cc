@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/output_path.h"
 
 namespace ckpt::image {
 namespace {
@@ -21,25 +22,6 @@ void fsync_directory_of(const std::string& path) {
   if (::fsync(fd.get()) != 0) throw_errno("fsync({})", dir.string());
 }
 
-// An image replaces only a regular file (rename would put it in place of a device node or a
-// FIFO, e.g. -o /dev/null): anything else is refused before the dump touches the container.
-void check_output_path(const std::string& path) {
-  if (path.empty()) fail("no image path given (-o PATH, or - for stdout)");
-  if (path.back() == '/') fail("-o {}: a directory; give the image's file name", path);
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return;
-    throw_errno("-o {}", path);
-  }
-  if (S_ISREG(st.st_mode)) return;
-  const char* what = S_ISDIR(st.st_mode)    ? "a directory"
-                     : S_ISFIFO(st.st_mode) ? "a FIFO"
-                     : S_ISSOCK(st.st_mode) ? "a socket"
-                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
-                                                                  : "not a regular file";
-  fail("-o {}: {}; an image is written to a regular file (or - for stdout)", path, what);
-}
-
 }  // namespace
 
 FileSink::FileSink(const std::string& path) : path_(path) {
@@ -47,7 +29,7 @@ FileSink::FileSink(const std::string& path) : path_(path) {
     fd_ = STDOUT_FILENO;
     return;
   }
-  check_output_path(path);
+  check_output_path(path);  // a regular file or a new name only (common/output_path.h)
   std::string pattern = path + ".tmp.XXXXXX";
   int fd = ::mkostemp(pattern.data(), O_CLOEXEC);  // mode 0600
   if (fd < 0) throw_errno("create a temp file for {}", path);
