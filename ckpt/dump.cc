@@ -25,7 +25,9 @@
 #include "common/cgroup/freezer.h"
 #include "common/clock.h"
 #include "common/container_state.h"
+#include "common/dump_marks.h"
 #include "common/error.h"
+#include "common/image/signing.h"
 #include "common/image/image.h"
 #include "common/image/progress.h"
 #include "netns/host_link_lock.h"
@@ -43,6 +45,7 @@ struct Dump {
   std::unique_ptr<cgroup::ContainerCgroup> cgroup;
   std::unique_ptr<cgroup::Freezer> freezer;
   std::unique_ptr<image::ImageWriter> image;
+  std::unique_ptr<DumpMarks> marks;  // for the next command, should this one be killed
   // Declared in the reverse order of their undoing: on a failure the processes are detached,
   // then the write tracking ends, then the container is thawed.
   std::unique_ptr<DeferredPages> deferred;      // --leave-running: the pre-copied pages
@@ -78,6 +81,9 @@ void preflight(Dump& d, const DumpOptions& options) {
   d.freezer = cgroup::container_freezer(*d.cgroup);
   image::WriterOptions writer_options;
   writer_options.zstd_level = options.zstd_level;
+  writer_options.sign_key = image::pick_signing_key(options.sign_key).value_or("");
+  // The marks first: a kill right after the temp image is made must find it named.
+  d.marks = std::make_unique<DumpMarks>(d.state.id, options.output);
   d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
                                                  writer_options);
   // A container its user froze stays frozen, also when the dump fails.
@@ -99,7 +105,9 @@ void freeze(Dump& d) {
   d.seized = std::make_unique<SeizedProcesses>();
   d.seized->seize_stopped(d.cgroup->all_procs());
   d.freeze_start = std::chrono::steady_clock::now();
+  d.marks->set_frozen(true);
   d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer, d.report.was_frozen);
+  if (d.report.was_frozen) d.marks->set_frozen(false);  // its user's freeze: kept
   spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
   d.untrack = std::make_unique<TrackingGuard>(d.deferred.get());
 }
@@ -153,6 +161,7 @@ void release(Dump& d) {
   if (d.report.was_frozen) d.frozen->end();
   d.seized.reset();  // detached: registers and signal masks as they were
   d.frozen->end();   // thawed, or left frozen for its user
+  d.marks->set_frozen(false);
   d.report.frozen_ms = ms_since(d.freeze_start);
   spdlog::info("{} released after {:.1f} ms", d.state.id, d.report.frozen_ms);
   // Closing the userfaultfds unprotects every tracked page (~10 ms per GiB): with the

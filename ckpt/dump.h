@@ -18,6 +18,7 @@ struct DumpOptions {
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
   bool with_rootfs = false;  // store the rootfs contents too
   int zstd_level = 1;
+  std::string sign_key;  // --sign-key FILE ("" = /etc/ckpt/image.key when it exists, else none)
 };
 
 // The stages, in the order dump_container() runs them (one function each in ckpt/dump.cc).

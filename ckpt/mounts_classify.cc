@@ -16,12 +16,8 @@ namespace {
 using records::MountKind;
 using records::MountRecord;
 
-constexpr std::array<const char*, 10> kPseudoTypes = {"proc",    "sysfs",     "devpts", "mqueue",
-                                                      "cgroup",  "cgroup2",   "bpf",    "tracefs",
-                                                      "debugfs", "securityfs"};
-
 bool is_pseudo(const std::string& fstype) {
-  return std::find(kPseudoTypes.begin(), kPseudoTypes.end(), fstype) != kPseudoTypes.end();
+  return records::is_pseudo_fstype(fstype);
 }
 
 std::string join(const std::string& dir, const std::string& rest) {

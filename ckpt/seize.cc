@@ -152,7 +152,9 @@ void SeizedProcesses::wait_stopped() {
   for (auto& [pid, tids] : threads_)
     for (pid_t tid : tids) {
       if (!stopped.count(tid)) wait_stop_of(pid, tid, stopped);
-      ptrace::set_options(tid, ptrace::default_options());
+      // Never PTRACE_O_EXITKILL: a killed dump must not kill the container. A thread killed
+      // mid-injection is put back by the next command (common/ptrace/injection_journal.h).
+      ptrace::set_options(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL);
     }
   stopped_ = true;
 }

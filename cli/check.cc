@@ -39,7 +39,7 @@ void print(const std::vector<check::Fact>& facts) {
     auto out = nlohmann::json::array();
     for (const auto& f : facts)
       out.push_back({{"name", f.name}, {"level", level_name(f.level)}, {"detail", f.detail}});
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
   for (const auto& f : facts)

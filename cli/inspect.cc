@@ -40,7 +40,7 @@ std::string set_fields(const json& object) {
   for (const auto& [key, value] : object.items()) {
     if (value.is_null()) continue;
     out += fmt::format("{}{}={}", out.empty() ? "" : " ", key,
-                       value.is_string() ? value.get<std::string>() : value.dump());
+                       value.is_string() ? value.get<std::string>() : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return out.empty() ? "(none)" : out;
 }
@@ -100,7 +100,7 @@ void print_cgroups(const json& tree) {
   fmt::print("\ncgroups (dumped on {}):\n", tree["dumped_on"].get<std::string>());
   for (const json& node : tree["nodes"]) {
     std::string path = node["path"].get<std::string>();
-    fmt::print("  /{}: {}; members {}\n", path, set_fields(node["limits"]), node["members"].dump());
+    fmt::print("  /{}: {}; members {}\n", path, set_fields(node["limits"]), node["members"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 
@@ -136,10 +136,15 @@ void add_inspect(CLI::App& app) {
     image::ImageReader reader(*path);
     json doc = classify_errors(ErrorKind::kImage, [&] { return image::describe_image(reader); });
     if (global_options().json) {
-      std::cout << doc.dump(2) << '\n';
+      std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
       print_text(doc, *path);
     }
+    // What is shown was decoded; a damaged part elsewhere (pages, files) still fails the command.
+    classify_errors(ErrorKind::kImage, [&] {
+      reader.verify();
+      return true;
+    });
   });
 }
 

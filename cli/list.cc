@@ -45,7 +45,7 @@ void print_json(const std::vector<runtime::ContainerInfo>& rows) {
                    {"memory_bytes", r.memory_bytes},
                    {"restored_from", r.restored_from},
                    {"addresses", addresses_json(r.addresses)}});
-  std::printf("%s\n", out.dump(2).c_str());
+  std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
 }  // namespace

@@ -10,8 +10,10 @@
 #include "cli/global_options.h"
 #include "cli/verb_names.h"
 #include "common/error.h"
+#include "common/container_lock.h"
 #include "common/error_kind.h"
 #include "common/log_options.h"
+#include "runtime/dump_recovery.h"
 
 namespace {
 
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] {
     ckpt::log::init(ckpt::cli::global_options().log_options());
     require_root(given_verb(app));
+    ckpt::set_after_lock_hook(ckpt::runtime::recover_after_killed_dump);  // see dump_recovery.h
   });
   try {
     app.parse(argc, argv);

@@ -61,6 +61,9 @@ void add_restore(CLI::App& app) {
   cmd->add_option("--mount-map", opts->mount_map,
                   "Bind mounts: take host path OLD (or below it) from NEW instead (repeatable)")
       ->allow_extra_args(false);
+  cmd->add_option("--verify-key", opts->verify_key,
+                  "Refuse an image not signed with this key file (default: /etc/ckpt/image.key "
+                  "when it exists)");
   cmd->add_option("--rootfs", opts->rootfs,
                   "Rootfs directory: where a stored rootfs is unpacked (default "
                   "/var/lib/ckpt/rootfs/ID), else used instead of the dumped one");

@@ -1,5 +1,6 @@
 #include "common/output_path.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,6 +21,16 @@ void check_output_path(const std::string& output) {
   std::error_code ec;
   if (fsys::is_directory(output, ec))
     fail(ErrorKind::kUsage, "-o {}: is a directory; name the image file", output);
+  // An image replaces only a regular file: rename would put it in place of a device node or a
+  // FIFO (-o /dev/null replaced the host's /dev/null).
+  struct stat st {};
+  if (::stat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    fail(ErrorKind::kUsage, "-o {}: {}; an image is written to a regular file (or - for stdout)",
+         output,
+         S_ISFIFO(st.st_mode)                          ? "a FIFO"
+         : S_ISSOCK(st.st_mode)                        ? "a socket"
+         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
+                                                       : "not a regular file");
   fsys::path parent = fsys::path(output).parent_path();
   if (!parent.empty() && !fsys::is_directory(parent, ec))
     fail(ErrorKind::kUsage, "-o {}: directory {} does not exist", output, parent.string());

@@ -7,6 +7,7 @@
 #include "netns/netns.h"
 #include "netns/ns_thread.h"
 #include "netns/plan.h"
+#include "netns/sysctl.h"
 
 namespace ckpt::netns {
 
@@ -38,6 +39,7 @@ void RebuiltNetns::bring_host_links_up() {
 
 void preflight_netns(const records::NetNamespace& net, const std::string& container_id,
                      const NetMap& map) {
+  check_net_sysctl_names(net.sysctls);
   LibnlNetlink host(-1);
   fail_on_problems(map_to_host(net, container_id, map), host);
 }

@@ -15,6 +15,10 @@
 
 namespace ckpt::restore {
 
+// Refuses a pagemap from an image whose runs are empty, unaligned, overlapping, out of order or
+// beyond the user address space (such a run made the fill loop for ever).
+void check_pagemap(const records::Pagemap& pagemap, pid_t pid);
+
 // The VMAs of `mm` exist (writable, no pages yet) in the process; stream (kPages, image_id)
 // holds the pages of `pagemap`.
 void fill_pages(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,

@@ -54,7 +54,7 @@ ProcessesRestore::~ProcessesRestore() {
 
 void ProcessesRestore::fork_tree(pid_t root_host_pid) {
   plan_->start();
-  plan_->wait_ready(kReadyTimeoutMs);
+  plan_->wait_ready(kReadyTimeoutMs, root_host_pid);
   collect_descendants(root_host_pid, host_pids_);
 }
 

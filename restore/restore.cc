@@ -13,6 +13,7 @@
 #include "common/error_kind.h"
 #include "common/image/image.h"
 #include "common/image/progress.h"
+#include "common/image/signing.h"
 #include "common/records/tree.h"
 #include "netns/net_map_use.h"
 #include "netns/netns.h"
@@ -88,6 +89,8 @@ struct Restore {
 
 void open(Restore& r, const RestoreOptions& options) {
   r.image = std::make_unique<image::ImageReader>(options.input);
+  if (auto key = image::pick_signing_key(options.verify_key))
+    image::verify_signature(*r.image, *key);  // before any record is decoded
   r.image->verify();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
   classify_errors(ErrorKind::kImage, [&] {  // a record that does not decode: a damaged image
@@ -97,6 +100,7 @@ void open(Restore& r, const RestoreOptions& options) {
     if (r.image->has(SectionType::kNetNs, 0))
       r.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
   });
+  check_cgroup_tree(r.cgroups);
   auto specs = options.net_map;
   if (r.net) specs = netns::apply_address_map(*r.net, specs);
   r.net_map = netns::parse_net_map(specs);
@@ -162,7 +166,7 @@ void start_root_task(Restore& r, const RestoreOptions& options) {
     r.mounts->take_host_binds();
   };
   steps.in_namespaces = [&] {
-    r.mounts->rebuild();
+    r.mounts->rebuild(!r.rootfs->path().empty());
     restore_ipc();
     if (!r.ttys->empty()) r.ttys->create_in_namespaces();
   };

@@ -17,6 +17,7 @@
 
 #include "common/records/process.h"
 #include "common/records/tree.h"
+#include "common/unique_fd.h"
 #include "restore/files.h"
 
 namespace ckpt::restore {
@@ -36,8 +37,10 @@ class ForkPlan {
   [[noreturn]] void run_as_root(OpenedFiles* files, SessionHook on_session = {});
   // In the tracer: lets the root task fork the tree (once it is in the container's cgroups).
   void start();
-  // In the tracer: until every process is ready, or throws after `timeout_ms`.
-  void wait_ready(int timeout_ms) const;
+  // In the tracer: until every process is ready; throws at once when one failed, or after
+  // `timeout_ms`. The constructor refuses a tree whose processes the forks would not all reach.
+  // `root`: the root task (a child of the caller), whose death ends the wait too.
+  void wait_ready(int timeout_ms, pid_t root) const;
 
   const records::ProcessTree& tree() const { return tree_; }
 
@@ -48,12 +51,15 @@ class ForkPlan {
   void count_ready();
   void fork_child(size_t index, OpenedFiles* files);
   void set_own_state(size_t index);
+  void wait_for_start() const;
 
   records::ProcessTree tree_;
   std::vector<records::ProcessState> states_;
   std::atomic<int32_t>* ready_ = nullptr;  // in a MAP_SHARED page
   std::atomic<int32_t>* go_ = nullptr;     // same page: set by start()
+  std::atomic<int32_t>* failed_ = nullptr; // same page: processes that exited failing
   SessionHook on_session_;                 // in the root task and its children
+  UniqueFd tracer_;                        // a pidfd of the tracer, inherited by the root task
 };
 
 }  // namespace ckpt::restore

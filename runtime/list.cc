@@ -2,7 +2,9 @@
 
 #include "common/cgroup/cgroup_file.h"
 #include "common/cgroup/freezer.h"
+#include "common/container_lock.h"
 #include "common/container_state.h"
+#include "common/dump_marks.h"
 #include "common/error.h"
 #include "common/ns/interfaces.h"
 
@@ -47,6 +49,18 @@ ContainerInfo describe(const ContainerState& state) {
   return info;
 }
 
+// A dump of `id` that was killed left it frozen or a thread mid-injection: taking the lock (when
+// nobody holds it) undoes that (runtime/dump_recovery), so that `list` shows it as it is.
+void undo_killed_dump(const std::string& id) {
+  std::error_code ec;
+  if (!std::filesystem::exists(recovery_dir(id), ec)) return;
+  try {
+    ContainerLock lock(id, "list");
+  } catch (const Error&) {
+    // busy: the dump is still alive
+  }
+}
+
 }  // namespace
 
 uint64_t container_memory_bytes(const std::string& id) {
@@ -62,6 +76,7 @@ std::vector<ContainerInfo> list_containers() {
   std::vector<ContainerInfo> out;
   for (const auto& id : ContainerState::list_ids()) {
     try {
+      undo_killed_dump(id);
       out.push_back(describe(ContainerState::load(id)));
     } catch (const std::exception& e) {
       spdlog::warn("container {}: {}", id, e.what());

@@ -15,6 +15,7 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/error_kind.h"
+#include "common/utf8.h"
 #include "common/ns/clone.h"
 #include "common/unique_fd.h"
 #include "netns/netns.h"
@@ -105,6 +106,10 @@ int run_container(const RunOptions& options) {
   const auto& config = options.config;
   validate_container_id(config.id);
   if (config.command.empty()) fail("run: no command given");
+  // state.json is JSON: its text must be UTF-8 (refused here, before anything is made).
+  require_utf8(config.hostname, "--hostname");
+  for (size_t i = 0; i < config.command.size(); ++i)
+    require_utf8(config.command[i], fmt::format("argument {} of the command", i));
   std::optional<ContainerLock> lock(std::in_place, config.id, "run");  // until started
   if (ContainerState::exists(config.id))
     fail(ErrorKind::kRefused, "a container named '{}' already exists", config.id);

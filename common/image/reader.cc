@@ -215,6 +215,12 @@ uint64_t ImageReader::file_size() const {
   return impl_->file_size();
 }
 
+void ImageReader::read_raw(uint64_t offset, std::span<std::byte> out) const {
+  if (offset > impl_->file_size() || out.size() > impl_->file_size() - offset ||
+      !read_at(impl_->fd(), offset, out, impl_->path()))
+    impl_->part_fail("raw bytes", offset, "past the end of the file");
+}
+
 void ImageReader::verify() const {
   std::vector<const SectionInfo*> all;
   for (const SectionInfo& s : impl_->sections()) all.push_back(&s);

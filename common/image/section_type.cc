@@ -8,6 +8,8 @@ std::string_view section_name(SectionType type) {
   switch (type) {
     case SectionType::kConfig:
       return "config";
+    case SectionType::kSignature:
+      return "signature";
     case SectionType::kUts:
       return "uts";
     case SectionType::kProcessTree:

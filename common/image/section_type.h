@@ -42,7 +42,8 @@ enum class SectionType : uint32_t {
   kIpcShmData = 100,  // stored pages of a SysV shm segment (id = shm id), see ShmSegment
   kMountData = 101,   // contents of a tmpfs or of the rootfs (id = mount record id)
 
-  kTrailer = 0xffff,  // the index of all sections; always last
+  kSignature = 0xfffe,  // HMAC-SHA256 of every byte before it (image/signing.h); just before the trailer
+  kTrailer = 0xffff,    // the index of all sections; always last
 };
 
 // A short lower-case name for people and for `inspect --json` ("config", "pages", ...).
