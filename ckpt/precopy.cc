@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "ckpt/injection.h"
+#include "ckpt/seccomp.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proc/pagemap.h"
@@ -33,6 +34,7 @@ uint64_t end_of(const PageExtent& e) {
 class MainThreadStop {
  public:
   explicit MainThreadStop(pid_t pid) : pid_(pid) {
+    refuse_unsuspendable_seccomp(pid, pid);
     if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
       fail("process {} is gone", pid);
     seized_ = true;
