@@ -12,9 +12,6 @@
 namespace ckpt::restore {
 namespace {
 
-constexpr uint32_t kLockBits = SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
-                               SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
-
 struct CapSets {
   uint64_t effective = 0, permitted = 0, inheritable = 0;
 };
@@ -49,12 +46,12 @@ void set_caps(Restorer& r, const CapSets& caps) {
 // Ids and groups; the capabilities are left whole (no setuid fixup) for what follows.
 void set_ids(Restorer& r, const records::Creds& c) {
   auto& call = r.main();
-  r.write(Restorer::kDataOffset, c.groups.data(), c.groups.size() * sizeof(uint32_t));
+  if (!c.groups.empty())
+    r.write(Restorer::kDataOffset, c.groups.data(), c.groups.size() * sizeof(uint32_t));
   call.checked("setgroups", SYS_setgroups, c.groups.size(), r.scratch() + Restorer::kDataOffset);
   call.checked("setresgid", SYS_setresgid, c.gids[0], c.gids[1], c.gids[2]);
   call.checked("setfsgid", SYS_setfsgid, c.gids[3]);
-  call.checked("prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS,
-               (c.securebits & ~kLockBits) | SECBIT_NO_SETUID_FIXUP);
+  call.checked("prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP);
   call.checked("setresuid", SYS_setresuid, c.uids[0], c.uids[1], c.uids[2]);
   call.checked("setfsuid", SYS_setfsuid, c.uids[3]);
 }

@@ -80,3 +80,28 @@ def test_unprivileged_worker_is_nobody_after_restore(containers, work):
     assert status_field(host, "Gid") == ["65534"] * 4
     assert status_field(host, "Groups") == ["5", "65534"]
     assert verdict(restored, work / "result") == "PASS"
+
+
+ORPHANS = [
+    "session",        # members of a session whose leader exited (one in the leader's group)
+    "zombie_group",   # a zombie leading a group with a live member
+    "zombie_joined",  # a zombie in another process's group
+    "zombie_orphan",  # a zombie reparented to init when its parent exited
+    "subreaper",      # a child subreaper's reparented grandchild
+]
+
+
+@pytest.mark.parametrize("case", ORPHANS)
+def test_orphans_keep_parent_group_and_session(containers, work, case):
+    cid = start_workload(containers, work, "orphans", case)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    restored = containers.track(unique("ps"))
+    run_ckpt("restore", image, "--name", restored)
+    assert verdict(restored, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("case", ORPHANS)
+def test_orphans_leave_running_and_two_restores(containers, work, case):
+    cid = start_workload(containers, work, "orphans", case)
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3

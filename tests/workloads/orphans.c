@@ -63,10 +63,13 @@ static void zombie(pid_t pid, int code) {
   watch(pid);
 }
 
-// Reads pid numbers a child writes to `fd`.
+static int pid_pipe[2];  // the setup's processes tell their pids through it
+
+// Reads a pid a process of the setup wrote to `fd`.
 static pid_t read_pid(int fd) {
+  (void)fd;
   pid_t pid = 0;
-  if (read(fd, &pid, sizeof pid) != sizeof pid) zdtm_fail("no pid from the setup");
+  if (read(pid_pipe[0], &pid, sizeof pid) != sizeof pid) zdtm_fail("no pid from the setup");
   return pid;
 }
 
@@ -156,13 +159,13 @@ static void setup_subreaper(int fd) {
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
   const char* mode = argc > 2 ? argv[2] : "session";
-  int pipefd[2];
-  if (pipe(pipefd) != 0) zdtm_fail("pipe: %s", strerror(errno));
-  if (!strcmp(mode, "session")) setup_session(pipefd[1]);
-  else if (!strcmp(mode, "zombie_group")) setup_zombie_group(pipefd[1]);
-  else if (!strcmp(mode, "zombie_joined")) setup_zombie_joined(pipefd[1]);
-  else if (!strcmp(mode, "zombie_orphan")) setup_zombie_orphan(pipefd[1]);
-  else if (!strcmp(mode, "subreaper")) setup_subreaper(pipefd[1]);
+  if (pipe(pid_pipe) != 0) zdtm_fail("pipe: %s", strerror(errno));
+  int fd = pid_pipe[1];
+  if (!strcmp(mode, "session")) setup_session(fd);
+  else if (!strcmp(mode, "zombie_group")) setup_zombie_group(fd);
+  else if (!strcmp(mode, "zombie_joined")) setup_zombie_joined(fd);
+  else if (!strcmp(mode, "zombie_orphan")) setup_zombie_orphan(fd);
+  else if (!strcmp(mode, "subreaper")) setup_subreaper(fd);
   else zdtm_fail("unknown case %s", mode);
   sleep_ms(100);
   struct ids before[8];

@@ -36,7 +36,7 @@ static const char* filtered(void) {
   errno = 0;
   if (uname(&u) != -1 || errno != EACCES) return "uname is not filtered (EACCES)";
   if (prctl(PR_GET_SECCOMP) != 2) return "not in seccomp filter mode";
-  if (prctl(PR_GET_NO_NEW_PRIVS) != 1) return "no_new_privs is not set";
+  if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) return "no_new_privs is not set";
   return NULL;
 }
 

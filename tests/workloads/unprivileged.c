@@ -35,7 +35,7 @@ static const char* check(const unsigned char* buf) {
   if (gr != NOBODY || ge != NOBODY || gs != NOBODY) return "gids are not nogroup";
   gid_t groups[8];
   int n = getgroups(8, groups);
-  if (n != 2 || groups[0] != NOBODY || groups[1] != 5) return "supplementary groups differ";
+  if (n != 2 || groups[0] != 5 || groups[1] != NOBODY) return "supplementary groups differ";
   struct rlimit files, core;
   getrlimit(RLIMIT_NOFILE, &files);
   getrlimit(RLIMIT_CORE, &core);
