@@ -4,7 +4,7 @@
 #pragma once
 
 #include "common/records/process.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 
