@@ -79,8 +79,8 @@ records::Seccomp dump_seccomp(pid_t pid, const std::vector<pid_t>& tids) {
   for (size_t i = 1; i < tids.size(); ++i) {
     int mode = mode_of(tids[i]);
     if (static_cast<uint32_t>(mode) != seccomp.mode)
-      fail("process {}: thread {} has seccomp mode {}, thread {} mode {}; not supported", pid,
-           tids[i], mode, tids[0], seccomp.mode);
+      fail("process {}: threads {} and {} have different seccomp modes ({} and {}); not supported",
+           pid, tids[0], tids[i], seccomp.mode, mode);
     if (mode == SECCOMP_MODE_FILTER && !same_chain(filters_of(tids[i]), seccomp.filters))
       fail("process {}: threads {} and {} have different seccomp filters; not supported", pid,
            tids[0], tids[i]);

@@ -105,3 +105,16 @@ def test_orphans_keep_parent_group_and_session(containers, work, case):
 def test_orphans_leave_running_and_two_restores(containers, work, case):
     cid = start_workload(containers, work, "orphans", case)
     assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
+
+
+def test_threads_with_different_seccomp_filters_are_refused(containers, work):
+    """A filter one thread installed for itself cannot be shared on restore: the dump refuses
+    it by pid and the container runs on untouched."""
+    cid = start_workload(containers, work, "seccomp_filter", "per_thread")
+    init = container_info(cid)["init_pid"]
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
+    assert proc.returncode != 0
+    assert f"process {init}" in proc.stderr and "different seccomp" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (work / "image.ckpt").exists()
+    assert verdict(cid, work / "result") == "PASS"

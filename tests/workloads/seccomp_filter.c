@@ -1,10 +1,13 @@
 // Two seccomp filters (getppid fails with EPERM, uname with EACCES) under no_new_privs, shared by
 // two threads (installed before the second thread starts). After the checkpoint both threads
 // must still be filtered the same way, with the same number of filters, mode 2 and no_new_privs.
+// With argv[2] "per_thread" only the second thread installs a filter (getppid EPERM): a dump must
+// refuse that, and both threads keep what they had.
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -56,9 +59,22 @@ static int filter_count(pid_t tid) {
 
 static volatile int thread_done = 0;
 static const char* thread_verdict = NULL;
+static int per_thread = 0;
+static volatile int thread_filtered = 0;
 
 static void* second_thread(void* arg) {
   (void)arg;
+  if (per_thread) {
+    install_filter(SYS_getppid, EPERM);
+    thread_filtered = 1;
+    while (!zdtm_stop) {
+      struct timespec ts = {0, 20 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    errno = 0;
+    if (syscall(SYS_getppid) != -1 || errno != EPERM) thread_verdict = "getppid not filtered";
+    return NULL;
+  }
   while (!zdtm_stop) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
@@ -68,9 +84,36 @@ static void* second_thread(void* arg) {
   return NULL;
 }
 
+static void wait_for_term(void) {
+  while (!zdtm_stop) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+static int per_thread_main(void) {
+  per_thread = 1;
+  pthread_t thread;
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, NULL);
+  pthread_create(&thread, NULL, second_thread, NULL);
+  pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+  while (!thread_filtered) sched_yield();
+  zdtm_ready();
+  wait_for_term();
+  pthread_join(thread, NULL);
+  if (syscall(SYS_getppid) == -1) zdtm_fail("main thread: getppid is filtered");
+  if (thread_verdict) zdtm_fail("second thread: %s", thread_verdict);
+  zdtm_pass();
+  return 0;
+}
+
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) zdtm_fail("no_new_privs: %s", strerror(errno));
+  if (argc > 2 && !strcmp(argv[2], "per_thread")) return per_thread_main();
   install_filter(SYS_getppid, EPERM);
   install_filter(SYS_uname, EACCES);
   const char* why = filtered();
