@@ -9,7 +9,7 @@
 
 #include "common/records/process.h"
 #include "common/records/threads.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 
