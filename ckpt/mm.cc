@@ -54,7 +54,8 @@ records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
   vma.start = map.start;
   vma.end = map.end;
   vma.prot = (map.read ? PROT_READ : 0) | (map.write ? PROT_WRITE : 0) | (map.exec ? PROT_EXEC : 0);
-  vma.flags = (map.shared ? MAP_SHARED : MAP_PRIVATE) | (map.has_flag("gd") ? MAP_GROWSDOWN : 0);
+  vma.flags = (map.shared ? MAP_SHARED : MAP_PRIVATE) | (map.has_flag("gd") ? MAP_GROWSDOWN : 0) |
+              (map.has_flag("lo") ? MAP_LOCKED : 0);
   vma.offset = map.offset;
   vma.kind = is_shared_object_mapping(map) ? records::VmaKind::kSharedObject : kind_of(map);
   vma.name = map.name;
@@ -137,7 +138,8 @@ std::vector<proc::MapEntry> read_vmas(pid_t pid, const records::MmState* earlier
     while (at < earlier->vmas.size() && earlier->vmas[at].end <= map.start) ++at;
     if (at == earlier->vmas.size() || !same_mapping(map, earlier->vmas[at]))
       return proc::read_smaps(pid);
-    if (earlier->vmas[at].flags & MAP_GROWSDOWN) map.vm_flags = {"gd"};
+    if (earlier->vmas[at].flags & MAP_GROWSDOWN) map.vm_flags.push_back("gd");
+    if (earlier->vmas[at].flags & MAP_LOCKED) map.vm_flags.push_back("lo");
   }
   return maps;
 }

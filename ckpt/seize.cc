@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "ckpt/seccomp.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/log.h"
@@ -27,10 +28,11 @@ namespace {
 constexpr std::chrono::seconds kStopTimeout{10};
 
 // Waits for the interrupt (or group) stop of `tid`; a signal that arrives first is put back.
-void wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout = kStopTimeout) {
+// Returns the stop's signal: SIGTRAP for an interrupt, the stopping signal for a group stop.
+int wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout = kStopTimeout) {
   for (;;) {
     int status = ptrace::wait_stop(tid, timeout);
-    if (ptrace::event_of(status) == PTRACE_EVENT_STOP) return;
+    if (ptrace::event_of(status) == PTRACE_EVENT_STOP) return WSTOPSIG(status);
     int sig = WSTOPSIG(status);
     spdlog::debug("thread {}: signal {} arrived before the stop; kept pending", tid, sig);
     siginfo_t info{};
@@ -128,6 +130,7 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
             "dump again",
             pid, tid);
       }
+      refuse_unsuspendable_seccomp(pid, tid);
       // Without EXITKILL until stopped: a thread we fail to stop (and so cannot detach) is let go
       // when we exit instead of killed, so a failed dump leaves the container running.
       if (!ptrace::seize(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
@@ -162,7 +165,9 @@ void SeizedProcesses::wait_stopped() {
 void SeizedProcesses::wait_stop_of(pid_t pid, pid_t tid, std::set<pid_t>& stopped) {
   constexpr std::chrono::milliseconds kVforkCheck{200};
   try {
-    wait_interrupt_stop(pid, tid, kVforkCheck);
+    int sig = wait_interrupt_stop(pid, tid, kVforkCheck);
+    bool stop = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    if (tid == pid && stopped_pids_.count(pid) && stop) stop_signals_[pid] = sig;
   } catch (const Error&) {
     if (tid != pid || !waits_for_vfork_child(tid)) {
       wait_interrupt_stop(pid, tid);
@@ -203,6 +208,12 @@ void SeizedProcesses::detach_all(spdlog::level::level_enum failure_level) {
         spdlog::log(failure_level, "{}", e.what());
       }
     }
+}
+
+int SeizedProcesses::stop_signal(pid_t pid) const {
+  if (!was_stopped(pid)) return 0;
+  auto it = stop_signals_.find(pid);
+  return it == stop_signals_.end() ? SIGSTOP : it->second;
 }
 
 const std::vector<pid_t>& SeizedProcesses::threads(pid_t pid) const {

@@ -95,7 +95,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
       shared.map(r, vma);
       continue;
     }
-    uint64_t flags = vma.flags | MAP_FIXED;
+    uint64_t flags = (vma.flags & ~MAP_LOCKED) | MAP_FIXED;  // locked once filled
     uint64_t fd = static_cast<uint64_t>(-1);
     if (vma.kind == VmaKind::kFile) {
       auto it = files.find(vma.name);
@@ -117,6 +117,13 @@ void set_protections(Restorer& r, const records::MmState& mm) {
       continue;
     r.main().checked("mprotect", SYS_mprotect, vma.start, vma.size(), vma.prot);
   }
+}
+
+// mlock()ed memory locked again (the process is still root, so neither RLIMIT_MEMLOCK nor a
+// later change of uid stands in the way).
+void lock_vmas(Restorer& r, const records::MmState& mm) {
+  for (const auto& vma : mm.vmas)
+    if (vma.flags & MAP_LOCKED) r.main().checked("mlock", SYS_mlock, vma.start, vma.size());
 }
 
 struct PrctlMmMap {
@@ -176,6 +183,7 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
   fill_pages(restorer, mm, pagemap, image, image_id);
   set_protections(restorer, mm);
+  lock_vmas(restorer, mm);
   set_mm_fields(restorer, mm.fields);
 }
 

@@ -13,7 +13,6 @@
 
 #include <map>
 #include <memory>
-#include <set>
 #include <vector>
 
 #include "common/image/image.h"
@@ -50,7 +49,7 @@ class ProcessesRestore {
   std::unique_ptr<ForkPlan> plan_;
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace
-  std::set<pid_t> group_stopped_;  // host pids that were in a group stop when dumped
+  std::map<pid_t, int> group_stopped_;  // host pid -> the signal that stopped it when dumped
 };
 
 }  // namespace ckpt::restore
