@@ -21,6 +21,10 @@ timespec mtime_of(const TreeEntry& e) {
   return {static_cast<time_t>(e.mtime_sec), static_cast<long>(e.mtime_nsec)};
 }
 
+timespec atime_of(const TreeEntry& e) {
+  return {static_cast<time_t>(e.atime_sec), static_cast<long>(e.atime_nsec)};
+}
+
 }  // namespace
 
 // A push parser: the stream arrives in chunks that cut headers and data anywhere.
@@ -136,7 +140,7 @@ class TreeUnpacker::Impl {
     set_attributes(entry_);
   }
 
-  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), mtime last.
+  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), times last.
   void set_attributes(const TreeEntry& e) {
     const char* path = e.path.c_str();
     int dir = dir_.get();
@@ -145,7 +149,7 @@ class TreeUnpacker::Impl {
     if (!S_ISLNK(e.mode) && ::fchmodat(dir, path, e.mode & 07777, 0) != 0)
       throw_errno("chmod {}/{}", top_, e.path);
     fs::write_xattrs(top_ + "/" + e.path, e.xattrs);
-    timespec times[2] = {{0, UTIME_OMIT}, mtime_of(e)};
+    timespec times[2] = {atime_of(e), mtime_of(e)};
     if (::utimensat(dir, path, times, AT_SYMLINK_NOFOLLOW) != 0)
       throw_errno("set mtime of {}/{}", top_, e.path);
   }

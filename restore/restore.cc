@@ -13,6 +13,7 @@
 #include "common/image/image.h"
 #include "netns/netns.h"
 #include "restore/cgroups.h"
+#include "restore/file_locks.h"
 #include "restore/files.h"
 #include "restore/ipc.h"
 #include "restore/mounts.h"
@@ -132,6 +133,7 @@ void restore_container(const RestoreOptions& options) {
   // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
   try {
     processes.restore(root.pid());
+    set_file_owners(image, processes.host_pids());
   } catch (const Error& e) {
     std::string why = root.failure();
     if (why.empty()) throw;
