@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "ckpt/file_locks.h"
+#include "ckpt/files_locks.h"
 #include "common/proc/fdinfo.h"
 #include "common/records/files.h"
 

@@ -4,7 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "ckpt/socket_options.h"
+#include "ckpt/sockets_options.h"
 #include "common/error.h"
 #include "common/proc/pidfd.h"
 

@@ -3,8 +3,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "ckpt/socket_holders.h"
-#include "ckpt/socket_options.h"
+#include "ckpt/sockets_holders.h"
+#include "ckpt/sockets_options.h"
 #include "ckpt/sockets.h"
 #include "common/error.h"
 #include "common/proc/pidfd.h"

@@ -19,7 +19,7 @@
 
 #include "common/image/image.h"
 #include "common/records/file_locks.h"
-#include "restore/kind_openers.h"
+#include "restore/files_kind_openers.h"
 
 namespace ckpt::restore {
 

@@ -9,13 +9,13 @@
 #include <set>
 
 #include "common/error.h"
-#include "restore/deleted_files.h"
+#include "restore/files_deleted.h"
 #include "restore/event_files.h"
 #include "restore/fd_kinds.h"
-#include "restore/fd_room.h"
-#include "restore/file_locks.h"
+#include "restore/files_fd_room.h"
+#include "restore/files_locks.h"
 #include "restore/pipes.h"
-#include "restore/removed_dirs.h"
+#include "restore/files_removed_dirs.h"
 
 namespace ckpt::restore {
 

@@ -20,7 +20,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/ns/clone.h"
-#include "restore/removed_dirs.h"
+#include "restore/files_removed_dirs.h"
 
 namespace ckpt::restore {
 namespace {

@@ -1,4 +1,4 @@
-#include "ckpt/file_locks.h"
+#include "ckpt/files_locks.h"
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>

@@ -1,4 +1,4 @@
-#include "restore/removed_dirs.h"
+#include "restore/files_removed_dirs.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

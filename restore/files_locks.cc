@@ -1,4 +1,4 @@
-#include "restore/file_locks.h"
+#include "restore/files_locks.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

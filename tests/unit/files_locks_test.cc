@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "ckpt/fd_kinds.h"
-#include "ckpt/file_locks.h"
+#include "ckpt/files_locks.h"
 #include "common/error.h"
 #include "common/proc/fdinfo.h"
 

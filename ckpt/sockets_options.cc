@@ -1,4 +1,4 @@
-#include "ckpt/socket_options.h"
+#include "ckpt/sockets_options.h"
 
 #include <netinet/in.h>
 #include <netinet/ip.h>
