@@ -67,7 +67,7 @@ class DescriptionTable {
   // Deleted files' contents and pipes are kept once per inode.
   void note_contents(FileDescription& d, const FdFacts& facts) {
     FdRef ref{facts.pid, facts.fd};
-    if (d.deleted) {
+    if (d.deleted && d.kind == FileKind::kRegular) {
       auto [it, added] = deleted_data_.try_emplace({facts.st.st_dev, facts.st.st_ino}, d.id);
       d.data_id = it->second;
       if (added) collected_.deleted_files.emplace_back(d.id, ref);
@@ -160,18 +160,22 @@ CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
                                  const ConsoleId& console, const CompareDescriptions& compare) {
   DescriptionTable table(console, compare);
   std::vector<records::ProcessFiles> tables;
+  FileLocksCollector locks;
   for (const ProcessFdFacts& process : processes) {
     records::ProcessFiles files;
     files.host_pid = process.host_pid;
     files.ns_pid = process.ns_pid;
     for (const FdFacts& facts : process.fds) {
       bool cloexec = (facts.info.flags & O_CLOEXEC) != 0;
-      files.fds.push_back({facts.fd, table.id_of(facts, process.root), cloexec});
+      uint64_t id = table.id_of(facts, process.root);
+      files.fds.push_back({facts.fd, id, cloexec});
+      locks.add_fd(facts, process.ns_pid, id);
     }
     tables.push_back(std::move(files));
   }
   CollectedFiles collected = table.take();
   collected.state.processes = std::move(tables);
+  collected.locks = std::move(locks);
   return collected;
 }
 

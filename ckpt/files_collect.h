@@ -38,6 +38,7 @@ struct CollectedFiles {
   std::vector<std::pair<uint64_t, FdRef>> deleted_files;    // data_id -> an fd of the file
   std::vector<std::pair<uint64_t, FdRef>> pipes;            // pipe id -> an fd of the pipe
   std::vector<std::pair<uint64_t, std::string>> pipe_data;  // data_id -> bytes buffered
+  FileLocksCollector locks;  // locks and SIGIO owners seen through the fds
 };
 
 // Reads the fd facts of one process: its ns pid (last NSpid of status), root and every fd.

@@ -50,6 +50,18 @@ std::string link_of(pid_t pid, const char* name) {
   return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/" + name).string();
 }
 
+// A removed working directory is made again (and removed) in its parent, which must exist.
+void check_removed_cwd(pid_t pid, const std::string& cwd) {
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (!cwd.ends_with(kDeleted)) return;
+  std::filesystem::path dir(cwd.substr(0, cwd.size() - kDeleted.size()));
+  std::string parent_seen_by_it = "/proc/" + std::to_string(pid) + "/root" + dir.parent_path().string();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(parent_seen_by_it, ec))
+    fail("pid {}: its working directory {} was removed with its parent: cannot restore it", pid,
+         dir.string());
+}
+
 // What only system calls inside the process can tell.
 void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& process,
                    records::ThreadsState& threads, records::MmState& mm,
@@ -92,6 +104,7 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   process.rlimits = dump_rlimits(pid);
   dump_creds(pid, process);
   process.cwd = link_of(pid, "cwd");
+  check_removed_cwd(pid, process.cwd);
   process.root = link_of(pid, "root");
   process.personality =
       std::stoul(fs::read_line("/proc/" + std::to_string(pid) + "/personality"), nullptr, 16);

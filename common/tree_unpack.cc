@@ -26,6 +26,10 @@ timespec mtime_of(const TreeEntry& e) {
   return {static_cast<time_t>(e.mtime_sec), static_cast<long>(e.mtime_nsec)};
 }
 
+timespec atime_of(const TreeEntry& e) {
+  return {static_cast<time_t>(e.atime_sec), static_cast<long>(e.atime_nsec)};
+}
+
 }  // namespace
 
 // A push parser: the stream arrives in chunks that cut headers and data anywhere.
@@ -186,13 +190,13 @@ class TreeUnpacker::Impl {
     set_attributes(dir.get(), e);
   }
 
-  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), mtime last.
+  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), times last.
   // Through an fd of the file itself (directories, regular files).
   void set_attributes(int fd, const TreeEntry& e) {
     if (::fchown(fd, e.uid, e.gid) != 0) throw_errno("chown {}/{}", top_, e.path);
     if (::fchmod(fd, e.mode & 07777) != 0) throw_errno("chmod {}/{}", top_, e.path);
     fs::write_xattrs(fd, top_ + "/" + e.path, e.xattrs);
-    timespec times[2] = {{0, UTIME_OMIT}, mtime_of(e)};
+    timespec times[2] = {atime_of(e), mtime_of(e)};
     if (::futimens(fd, times) != 0) throw_errno("set mtime of {}/{}", top_, e.path);
   }
 
@@ -207,7 +211,7 @@ class TreeUnpacker::Impl {
       throw_errno("chmod {}/{}", top_, e.path);
     if (!e.xattrs.empty())
       fs::write_xattrs(fmt::format("/proc/self/fd/{}/{}", dir, parent.name), e.xattrs);
-    timespec times[2] = {{0, UTIME_OMIT}, mtime_of(e)};
+    timespec times[2] = {atime_of(e), mtime_of(e)};
     if (::utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) != 0)
       throw_errno("set mtime of {}/{}", top_, e.path);
   }

@@ -19,6 +19,7 @@
 #include "netns/netns.h"
 #include "restore/cgroups.h"
 #include "restore/cpu.h"
+#include "restore/files_locks.h"
 #include "restore/files.h"
 #include "restore/ipc.h"
 #include "restore/mounts.h"
@@ -264,7 +265,10 @@ RestoreReport restore_container(const RestoreOptions& options) {
   done(Stage::kRootTask);
   with_root_task_failure(r, [&] { r.processes->fork_tree(r.root->pid()); });
   done(Stage::kTree);
-  with_root_task_failure(r, [&] { r.processes->restore(); });  // kMemory's point per process
+  with_root_task_failure(r, [&] {
+    r.processes->restore();  // kMemory's point per process
+    set_file_owners(*r.image, r.processes->host_pids());  // every thread exists now
+  });
   done(Stage::kProcesses);
   resume(r);
   clock.lap(stage_name(Stage::kResume));

@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/ns/clone.h"
+#include "restore/files_removed_dirs.h"
 
 namespace ckpt::restore {
 namespace {
@@ -261,8 +262,11 @@ void ForkPlan::pass(std::atomic<int32_t>& counter, Step next) {
 void ForkPlan::set_own_state(size_t index) {
   const auto& state = states_[index];
   pid_t pid = tree_.processes[index].pid;
-  if (!state.cwd.empty() && ::chdir(state.cwd.c_str()) != 0)
+  if (is_removed_cwd(state.cwd)) {
+    if (!enter_removed_cwd(state.cwd)) die(("removed working directory " + state.cwd).c_str(), pid);
+  } else if (!state.cwd.empty() && ::chdir(state.cwd.c_str()) != 0) {
     std::fprintf(stderr, "ckpt restore: process %d: chdir %s: %m\n", pid, state.cwd.c_str());
+  }
   ::umask(state.umask);
   for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // the tracer sets the dumped ones
   ::prctl(PR_SET_NAME, state.comm.c_str());

@@ -48,6 +48,8 @@ std::string_view section_name(SectionType type) {
       return "socket-data";
     case SectionType::kSemUndo:
       return "sem-undo";
+    case SectionType::kFileLocks:
+      return "file-locks";
     case SectionType::kNetNs:
       return "netns";
     case SectionType::kIpc:

@@ -30,6 +30,7 @@ enum class SectionType : uint32_t {
   kPosixTimers = 29,       // timer_create() timers of one process
   kSocketData = 30,        // queued bytes of a socket (id = socket record id)
   kSemUndo = 31,           // records/sem_undo.h: SEM_UNDO adjustments of one process
+  kFileLocks = 36,         // records/file_locks.h: file locks, leases, F_SETOWN/F_SETSIG (id 0)
 
   // 64-95: network namespace
   kNetNs = 64,  // records/net.h NetNamespace

@@ -116,10 +116,11 @@ def work():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def start_workload(containers, work, workload, *args, wrapper=()):
-    """Runs the workload as a container's init; returns the id once it reported ready."""
+def start_workload(containers, work, workload, *args, wrapper=(), opts=()):
+    """Runs the workload as a container's init (`opts` for `ckpt run`); returns the id once it
+    reported ready."""
     result = work / "result"
-    cid = containers.run(*wrapper, WORKLOADS / workload, result, *args)
+    cid = containers.run(*wrapper, WORKLOADS / workload, result, *args, opts=opts)
     wait_until(lambda: "ready" in text(result), timeout=20, what=f"{workload} ready")
     return cid
 
@@ -146,6 +147,14 @@ def leave_running_and_two_restores(containers, work, cid):
         run_ckpt("kill", c, "TERM")
         wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
     return outcomes(result)
+
+
+def start_in_tmpfs(containers, work, workload, *args):
+    """Runs the workload with a tmpfs of its own at `work`/tmpfs (its first argument after the
+    result file): each restored copy has its own files there."""
+    tmpfs = work / "tmpfs"
+    tmpfs.mkdir()
+    return start_workload(containers, work, workload, tmpfs, *args, opts=("--tmpfs", str(tmpfs)))
 
 
 def verdict(cid, result):
