@@ -11,6 +11,7 @@
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
+#include "ckpt/shared_tables.h"
 #include "ckpt/processes.h"
 #include "runtime/remove.h"
 #include "ckpt/seize.h"
@@ -77,6 +78,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   seized->seize(pids);
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
+  refuse_shared_tables(tree);  // once a vfork child has left its parent's memory
   cancellation_point("dump:seized");
   SharedMemory shared_memory(tree);
   auto files =

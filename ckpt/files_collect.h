@@ -40,8 +40,10 @@ struct CollectedFiles {
   std::vector<std::pair<uint64_t, std::string>> pipe_data;  // data_id -> bytes buffered
 };
 
-// Reads the fd facts of one process: its ns pid (last NSpid of status), root and every fd.
-ProcessFdFacts read_process_fds(pid_t host_pid);
+// Reads the fd facts of one process: its ns pid (last NSpid of status) and every fd; paths are
+// taken relative to `root`, the container's root (its init's), also for a process that
+// chroot()ed (restore chroots it again after its files are open).
+ProcessFdFacts read_process_fds(pid_t host_pid, const std::string& root);
 
 // The pid inside the innermost pid namespace, from the "NSpid:" line of a status file.
 pid_t parse_ns_pid(const std::string& status_text);

@@ -63,6 +63,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
   process.pdeath_signal = injected_prctl_int(injection, PR_GET_PDEATHSIG);
   process.child_subreaper = injected_prctl_int(injection, PR_GET_CHILD_SUBREAPER) != 0;
   mm.fields.brk = injection.main().checked("brk", SYS_brk, 0);
+  collect_mm_settings(injection.main(), mm);
   for (size_t i = 0; i < tids.size(); ++i) {
     threads.threads[i].altstack = dump_altstack(injection, tids[i]);
     threads.threads[i].clear_child_tid = dump_clear_child_tid(injection, tids[i]);

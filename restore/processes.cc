@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/mountinfo.h"
 #include "common/ptrace/tracee.h"
 #include "common/records/mm.h"
 #include "common/records/process.h"
@@ -41,6 +42,13 @@ pid_t ns_pid_of(pid_t host_pid) {
   return pid;
 }
 
+// A process that chroot()ed is chrooted again, once its files are open and its memory is mapped
+// (both by paths from the container's root).
+void restore_root(Restorer& r, const std::string& root, const std::string& container_root) {
+  if (root.empty() || root == container_root) return;
+  r.main().checked("chroot", SYS_chroot, r.put_path(proc::path_in_root(root, container_root)));
+}
+
 // Every descendant of `root` (itself included), host pid -> ns pid.
 void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
   ns_to_host[ns_pid_of(root)] = root;
@@ -58,6 +66,7 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image) : image_(ima
   std::vector<records::ProcessState> states;
   for (const auto& entry : tree.processes)
     states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
+  if (!states.empty()) container_root_ = states.front().root;
   plan_ = std::make_unique<ForkPlan>(std::move(tree), std::move(states));
 }
 
@@ -89,6 +98,7 @@ void ProcessesRestore::restore_process(size_t index) {
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
   restore_mm(r, mm, pagemap, image_, id);
+  restore_root(r, process.root, container_root_);
   cancellation_point("restore:memory");
   restore_sigactions(r, process.sigactions);
   std::vector<pid_t> host_tids = create_threads(r, threads);
