@@ -45,9 +45,6 @@ struct CollectedFiles {
 // chroot()ed (restore chroots it again after its files are open).
 ProcessFdFacts read_process_fds(pid_t host_pid, const std::string& root);
 
-// The pid inside the innermost pid namespace, from the "NSpid:" line of a status file.
-pid_t parse_ns_pid(const std::string& status_text);
-
 // Throws Error "pid P fd F: unsupported file type T" for the first unsupported fd.
 CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
                                  const ConsoleId& console, const CompareDescriptions& compare);
