@@ -12,6 +12,7 @@
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
 #include "ckpt/pages_deferred.h"
+#include "ckpt/shared_tables.h"
 #include "ckpt/processes.h"
 #include "ckpt/seize.h"
 #include "ckpt/sem_undo.h"
@@ -135,6 +136,7 @@ void seize(Dump& d) {
   d.seized->seize(d.live_pids);
   if (!d.freezer->is_v2()) d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
   d.seized->wait_stopped();
+  refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
 }
 
 void collect_files(Dump& d, const DumpOptions& options) {

@@ -147,11 +147,11 @@ int kcmp_files(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) {
   return r == 0 ? 0 : r == 1 ? -1 : 1;
 }
 
-ProcessFdFacts read_process_fds(pid_t host_pid) {
+ProcessFdFacts read_process_fds(pid_t host_pid, const std::string& root) {
   ProcessFdFacts process;
   process.host_pid = host_pid;
   process.ns_pid = proc::read_innermost_pid(host_pid);
-  process.root = read_root(host_pid);
+  process.root = root;
   for (int fd : list_fds(host_pid)) process.fds.push_back(read_fd_facts(host_pid, fd));
   return process;
 }
@@ -181,7 +181,8 @@ CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
 
 CollectedFiles collect_files(const FilesContext& context) {
   std::vector<ProcessFdFacts> processes;
-  for (pid_t pid : context.pids) processes.push_back(read_process_fds(pid));
+  std::string root = context.pids.empty() ? "/" : read_root(context.pids.front());  // the init's
+  for (pid_t pid : context.pids) processes.push_back(read_process_fds(pid, root));
   CollectedFiles collected =
       build_files_state(processes, console_id(context.console_path), kcmp_files);
   for (auto& [pipe_id, ref] : collected.pipes) {

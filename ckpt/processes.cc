@@ -77,6 +77,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
   process.creds.securebits =
       static_cast<uint32_t>(injection.main().checked("prctl", SYS_prctl, PR_GET_SECUREBITS));
   mm.fields.brk = injection.main().checked("brk", SYS_brk, 0);
+  collect_mm_settings(injection.main(), mm);
   for (size_t i = 0; i < tids.size(); ++i) {
     threads.threads[i].altstack = dump_altstack(injection, tids[i]);
     threads.threads[i].clear_child_tid = dump_clear_child_tid(injection, tids[i]);

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/mountinfo.h"
 #include "common/proc/pid_status.h"
 #include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
@@ -36,6 +37,13 @@ using image::SectionType;
 
 constexpr int kReadyTimeoutMs = 30000;
 
+// A process that chroot()ed is chrooted again, once its files are open and its memory is mapped
+// (both by paths from the container's root).
+void restore_root(Restorer& r, const std::string& root, const std::string& container_root) {
+  if (root.empty() || root == container_root) return;
+  r.main().checked("chroot", SYS_chroot, r.put_path(proc::path_in_root(root, container_root)));
+}
+
 // Every descendant of `root` (itself included), ns pid -> host pid.
 void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
   ns_to_host[proc::read_innermost_pid(root)] = root;
@@ -49,6 +57,7 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image) : image_(ima
   std::vector<records::ProcessState> states;
   for (const auto& entry : tree.processes)
     states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
+  if (!states.empty()) container_root_ = states.front().root;
   plan_ = std::make_unique<ForkPlan>(std::move(tree), std::move(states));
 }
 
@@ -87,6 +96,7 @@ void ProcessesRestore::restore_process(size_t index) {
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
   restore_mm(r, mm, pagemap, image_, id);
+  restore_root(r, process.root, container_root_);
   stage_done(Stage::kMemory);
   restore_sigactions(r, process.sigactions);
   std::vector<pid_t> host_tids = create_threads(r, threads);

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/image/image.h"
@@ -50,6 +51,7 @@ class ProcessesRestore {
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace
   std::map<pid_t, int> group_stopped_;  // host pid -> the signal that stopped it when dumped
+  std::string container_root_;     // the dumped init's root, as the dump host saw it
 };
 
 }  // namespace ckpt::restore
