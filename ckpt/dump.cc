@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include "ckpt/audit.h"
 #include "ckpt/cgroups.h"
 #include "ckpt/deferred_pages.h"
 #include "ckpt/files.h"
@@ -78,6 +79,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
   cancellation_point("dump:seized");
+  write_audit(tree, state, image);
   SharedMemory shared_memory(tree);
   auto files =
       dump_files({pids, state.console_path().string(), shared_memory.deleted_file_inodes()}, image);

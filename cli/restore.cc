@@ -20,6 +20,15 @@ void add_restore(CLI::App& app) {
   cmd->add_option("--rootfs", opts->rootfs,
                   "Rootfs directory: where a stored rootfs is unpacked (default "
                   "/var/lib/ckpt/rootfs/ID), else used instead of the dumped one");
+  cmd->add_flag("--check", opts->check,
+                "Compare what /proc shows of each restored process (maps, fds, status, limits, "
+                "scheduling, locks, cgroups, net sysctls, ...) with the dump; any difference "
+                "fails the restore, each printed by name");
+  cmd->add_flag("--check-report", opts->check_report,
+                "Like --check, but the differences are only printed");
+  cmd->add_option("--check-ignore", opts->check_ignore,
+                  "Skip the facts whose name contains NAME in --check (repeatable)")
+      ->allow_extra_args(false);
   cmd->callback([opts] { restore::restore_container(*opts); });
 }
 

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/image/image.h"
 #include "netns/netns.h"
+#include "restore/audit.h"
 #include "restore/cgroups.h"
 #include "restore/files.h"
 #include "restore/ipc.h"
@@ -138,6 +139,7 @@ void restore_container(const RestoreOptions& options) {
     fail("{} ({})", why, e.what());
   }
   cancellation_point("restore:processes");
+  check_restored(image, processes.host_pids(), state, options);
   if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
   processes.resume();
   ttys.start_console(state.dir(), root.pid());

@@ -21,6 +21,9 @@ struct RestoreOptions {
   std::vector<std::string> mount_map;  // --mount-map OLD=NEW: host paths of bind mounts
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  bool check = false;         // --check: a difference from the dump-time audit fails the restore
+  bool check_report = false;  // --check-report: differences are only reported
+  std::vector<std::string> check_ignore;  // --check-ignore NAME: facts whose name contains NAME
 };
 
 void restore_container(const RestoreOptions& options);

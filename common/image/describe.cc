@@ -28,6 +28,7 @@ constexpr RecordFamily kFamilies[] = {
     {SectionType::kNetNs, "net", decode_as<records::NetNamespace>},
     {SectionType::kTime, "time", decode_as<records::TimeNamespace>},
     {SectionType::kMounts, "mounts", decode_as<records::MountNamespace>},
+    {SectionType::kAudit, "audit", decode_as<records::AuditFacts>},
 };
 
 nlohmann::json describe_sections(const ImageReader& reader) {

@@ -23,12 +23,41 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# Facts `restore --check` finds different today in some restores, each a loss another piece
+# of work fixes: the name given to --check-ignore (a part of the fact's name) and why.
+KNOWN_DIFFERENCES = {
+}
+
+
+def audited(args):
+    """`ckpt restore` args with --check added (every restore in the tests is audited: what /proc
+    shows of each restored process must match the dump), unless the caller chose a mode."""
+    args = [str(a) for a in args]
+    if not args or args[0] != "restore" or any(a.startswith("--check") for a in args):
+        return args
+    mode = os.environ.get("CKPT_TEST_CHECK", "--check")  # --check-report: survey, never fail
+    ignores = [x for name in KNOWN_DIFFERENCES for x in ("--check-ignore", name)]
+    return [args[0], mode, *ignores, *args[1:]]
+
+
+def log_check_lines(args, stderr):
+    """With CKPT_AUDIT_LOG=FILE, appends the differences a restore's audit printed to FILE."""
+    log = os.environ.get("CKPT_AUDIT_LOG")
+    lines = [l for l in stderr.splitlines() if "check:" in l]
+    if log and args and args[0] == "restore" and lines:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?")
+        with open(log, "a") as f:
+            f.writelines(f"{test}\t{l}\n" for l in lines)
+
+
 def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None):
     """Runs ckpt (with `env_extra` added to the environment); returns the CompletedProcess
-    (text mode)."""
+    (text mode). A restore is audited (see `audited`)."""
     env = {**os.environ, **env_extra} if env_extra else None
-    proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
+    args = audited(args)
+    proc = subprocess.run([str(CKPT), *args], capture_output=True, text=True,
                           input=input, timeout=timeout, env=env)
+    log_check_lines(args, proc.stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"ckpt {' '.join(map(str, args))} failed ({proc.returncode}):\n"
                              f"{proc.stdout}\n{proc.stderr}")
