@@ -59,7 +59,7 @@ struct Held {
 Held collect(const ContainerState& state, const DumpOptions& options,
              const cgroup::ContainerCgroup& cgroup, cgroup::Freezer& freezer,
              cgroup::FreezeGuard& frozen, image::ImageWriter& image, DeferredPages* deferred,
-             std::unique_ptr<SeizedProcesses> seized) {
+             std::unique_ptr<SeizedProcesses> seized, SmapsBefore smaps_before) {
   auto tree = collect_process_tree(state.init_pid);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   refuse_nested_namespaces(tree);
@@ -79,7 +79,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
   if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
   seized->wait_stopped();
   cancellation_point("dump:seized");
-  write_audit(tree, state, image);
+  write_audit(tree, state, std::move(smaps_before), image);
   SharedMemory shared_memory(tree);
   auto files =
       dump_files({pids, state.console_path().string(), shared_memory.deleted_file_inodes()}, image);
@@ -114,6 +114,7 @@ void dump_container(const DumpOptions& options) {
   if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
     deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
   cancellation_point("dump:precopied");
+  auto audit_smaps = read_smaps_before_freeze(cgroup.all_procs());  // out of the window
 
   // 3. freeze; the guard thaws on any failure below. Stopped processes are seized first.
   auto seized = std::make_unique<SeizedProcesses>();
@@ -126,8 +127,8 @@ void dump_container(const DumpOptions& options) {
   cancellation_point("dump:frozen");
 
   // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
-  auto held =
-      collect(state, options, cgroup, *freezer, frozen, image, deferred.get(), std::move(seized));
+  auto held = collect(state, options, cgroup, *freezer, frozen, image, deferred.get(),
+                      std::move(seized), std::move(audit_smaps));
 
   // 6. finish.
   if (options.leave_running) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/audit/normalize.h"
+#include "common/proc/maps.h"
 #include "common/records/audit.h"
 
 namespace ckpt::audit {
@@ -32,7 +33,13 @@ struct AuditScope {
   pid_t init_host_pid = 0;           // its root is the container's, its netns the container's
   std::string cgroup_path;           // the container's cgroup, "ckpt/ID"
   std::string state_dir;             // "/run/ckpt/ID" (its console log), shown as "<state>"
+  // smaps read a moment before (outside a freeze window): smaps walks every page table (~0.1 s
+  // per GiB here), so a process whose maps listing still matches takes its VmFlags from there.
+  std::map<pid_t, std::vector<proc::MapEntry>> smaps_before;
 };
+
+// The smaps of each of `pids` (host pids) still there, for AuditScope::smaps_before.
+std::map<pid_t, std::vector<proc::MapEntry>> read_smaps_before(const std::vector<pid_t>& pids);
 
 records::AuditFacts collect_audit(const AuditScope& scope);
 

@@ -75,6 +75,8 @@ void add_fd_facts(const ProcessView& p, const std::vector<LockLine>& locks,
     std::string target = normalize_fd_target(read_link_fact(link));
     facts[key] = target.starts_with("/") ? p.container_path(target) : target;
     add_fdinfo(p, key, fd, facts);
+    // The console log of a restored container is a new file: its position starts again.
+    if (facts[key].starts_with("<state>/")) facts.erase(key + " pos");
     struct stat st {};
     if (::stat(link.c_str(), &st) == 0) fd_of_file.emplace(lock_dev_ino(st.st_dev, st.st_ino), fd);
   }
