@@ -1,15 +1,13 @@
-// The dump pipeline, as a flat sequence of stages:
-//   1. locate     id -> container state, init pid, cgroup
-//   2. preflight  the container runs; the output can be created (before anything is touched)
-//   3. freeze     the freezer quiesces the whole cgroup subtree
-//   4. collect    config, UTS, time, mounts, process tree, cgroup subtree with limits, [network], [processes]
-//   5. write      records go into the image as they are collected
-//   6. finish     thaw (--leave-running) or kill and remove the container
-// Any failure before 6 thaws the container and removes the temp image: the container never
-// notices a failed dump.
+// The dump engine: one container into one image. The caller holds the container's lock
+// (common/container_lock.h) and, without --leave-running, removes what is left of the container
+// afterwards (runtime/remove.h). Any failure before the image is committed detaches, thaws and
+// deletes the temp image: the container never notices a failed dump.
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include "common/stage_clock.h"
 
 namespace ckpt::dump {
 
@@ -22,6 +20,37 @@ struct DumpOptions {
   int zstd_level = 1;
 };
 
-void dump_container(const DumpOptions& options);
+// The stages, in the order dump_container() runs them (one function each in ckpt/dump.cc).
+// After each, the cancellation and fault point "dump:<stage_name>" is checked (common/cancel.h;
+// CKPT_FAULT=dump:freeze fails the dump there): a signal or fault there undoes everything.
+enum class Stage {
+  kLocate,      // id -> container state, init pid, cgroup paths; nothing is touched yet
+  kPreflight,   // the cgroup exists, the freezer is known, the image's temp file is created
+  kPrecopy,     // --leave-running: pages copied while the container runs, later writes tracked
+  kFreeze,      // processes in a group stop seized first, then the freezer quiesces the subtree
+  kNamespaces,  // config, uts, time, process tree, mounts, cgroup subtree, network, ipc
+  kSeize,       // every thread of every live process stopped under ptrace
+  kFiles,       // fds and open file descriptions, TCP connections put in repair mode, ptys
+  kProcesses,   // per process: memory, threads, signals, credentials; SEM_UNDO; shared memory
+  kRelease,     // --leave-running only: repair off, processes detached, the container thawed
+  kWrite,       // the pages copied before the release, the trailer; its point comes before the
+                // image is committed (fsync and rename into place)
+  kKill,        // without --leave-running: every process killed while still held
+};
+
+// "freeze" for Stage::kFreeze (the point is "dump:freeze").
+std::string_view stage_name(Stage stage);
+
+// What a dump did, for the summary line and `dump --json`.
+struct DumpReport {
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages stored (process, shared, SysV shm)
+  size_t processes = 0;
+  double frozen_ms = 0;        // from the freeze until released (--leave-running) or killed
+  bool was_frozen = false;     // frozen by its user before the dump: left frozen
+  StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
+};
+
+DumpReport dump_container(const DumpOptions& options);
 
 }  // namespace ckpt::dump

@@ -13,6 +13,7 @@
 #include "ckpt/tcp_connections.h"
 #include "ckpt/ttys.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/mountinfo.h"
 
 namespace ckpt::dump {
@@ -29,7 +30,8 @@ std::string proc_fd_path(pid_t pid, int fd) {
 }
 
 [[noreturn]] void unsupported(const FdFacts& facts, std::string_view why = {}) {
-  fail("pid {} fd {}: unsupported file type {}{}", facts.pid, facts.fd, facts.link, why);
+  fail(ErrorKind::kRefused, "pid {} fd {}: unsupported file type {}{}", facts.pid, facts.fd,
+       facts.link, why);
 }
 
 bool is_supported_device(dev_t rdev) {

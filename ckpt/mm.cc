@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "ckpt/pages.h"
-#include "ckpt/page_pool.h"
+#include "ckpt/pages_pool.h"
 #include "ckpt/shmem.h"
 #include "common/cancel.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/proc/maps.h"
@@ -37,8 +38,8 @@ records::VmaKind kind_of(const proc::MapEntry& map) {
 void describe_file(pid_t pid, const proc::MapEntry& map, records::Vma& vma) {
   if (map.name.ends_with(" (deleted)") || map.name.rfind("/memfd:", 0) == 0 ||
       map.name.rfind("/SYSV", 0) == 0 || map.name.empty() || map.name[0] != '/')
-    fail("process {}: mapping {:#x}-{:#x} of {} is not supported yet", pid, map.start, map.end,
-         map.name.empty() ? "an unnamed file" : map.name);
+    fail(ErrorKind::kRefused, "process {}: mapping {:#x}-{:#x} of {} is not supported yet", pid,
+         map.start, map.end, map.name.empty() ? "an unnamed file" : map.name);
   std::string link = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, map.start, map.end);
   struct stat st {};
   if (::stat(link.c_str(), &st) != 0) throw_errno("stat {} ({})", link, map.name);
@@ -59,7 +60,8 @@ records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
   vma.name = map.name;
   if (vma.kind == records::VmaKind::kFile) describe_file(pid, map, vma);
   if (vma.kind == records::VmaKind::kAnonymous && map.shared)
-    fail("process {}: shared anonymous memory at {:#x}-{:#x} is not supported yet", pid, map.start,
+    fail(ErrorKind::kRefused,
+         "process {}: shared anonymous memory at {:#x}-{:#x} is not supported yet", pid, map.start,
          map.end);
   return vma;
 }
@@ -113,7 +115,7 @@ class PageCollector {
   PageStreamWriter writer_;
   PagePool pool_;
   char* buffer_ = nullptr;
-  std::vector<PageExtent> queue_;
+  std::vector<PageCopy> queue_;
   uint64_t queued_ = 0;
 };
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/stat.h"
 #include "common/proc/tasks.h"
@@ -117,7 +118,8 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
       char state = state_of(tid);
       // Zombie processes are never seized: this is a thread that exited before the others.
       if (state == 'Z')
-        fail("process {}: its thread {} has exited while others run; not supported yet", pid, tid);
+        fail(ErrorKind::kRefused,
+             "process {}: its thread {} has exited while others run; not supported yet", pid, tid);
       if ((state == 'T') != only_if_stopped) {
         if (only_if_stopped)
           fail("thread {} of {} left its group stop while being seized", tid, pid);

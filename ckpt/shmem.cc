@@ -13,6 +13,7 @@
 
 #include "ckpt/shmem_contents.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/mountinfo.h"
 #include "common/records/shmem.h"
@@ -107,7 +108,8 @@ class ObjectTable {
     }
     uint64_t whole = (state_.objects[it->second - 1].size + 4095) / 4096 * 4096;
     if (map.offset != 0 || map.end - map.start != whole)
-      fail("process {}: SysV shm id {} is attached only in part at {:#x}-{:#x}; not supported yet",
+      fail(ErrorKind::kRefused,
+           "process {}: SysV shm id {} is attached only in part at {:#x}-{:#x}; not supported yet",
            pid, shm_id, map.start, map.end);
     return it->second;
   }
@@ -177,7 +179,7 @@ void write_object(SharedObject& object, const std::string& source, image::ImageW
   if (!fd) throw_errno("open {} (shared memory {})", source, object.name);
   struct statfs fs {};
   if (::fstatfs(fd.get(), &fs) == 0 && fs.f_type == HUGETLBFS_MAGIC)
-    fail("{} ({}): hugetlb memory is not supported yet", source, object.name);
+    fail(ErrorKind::kRefused, "{} ({}): hugetlb memory is not supported yet", source, object.name);
   if (object.kind == SharedObjectKind::kMemfd) {
     int seals = ::fcntl(fd.get(), F_GET_SEALS);
     if (seals < 0) throw_errno("F_GET_SEALS of memfd {}", object.name);

@@ -5,9 +5,13 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/global_options.h"
+#include "cli/results.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/image/describe.h"
 #include "common/image/image.h"
+#include "common/units.h"
 
 namespace ckpt::cli {
 
@@ -18,9 +22,16 @@ void add_verify(CLI::App& app) {
   cmd->callback([path] {
     image::ImageReader reader(*path);
     reader.verify();
-    image::describe_image(reader);  // the known records decode
-    fmt::print("{}: ok ({} sections, {:.2f} MiB)\n", *path, reader.sections().size(),
-               static_cast<double>(reader.file_size()) / (1 << 20));
+    classify_errors(ErrorKind::kImage, [&] { image::describe_image(reader); });  // records decode
+    if (global_options().json) {
+      print_result_json({{"image", *path},
+                         {"ok", true},
+                         {"sections", reader.sections().size()},
+                         {"bytes", reader.file_size()}});
+      return;
+    }
+    fmt::print("{}: ok ({} sections, {})\n", *path, reader.sections().size(),
+               format_size(reader.file_size()));
   });
 }
 

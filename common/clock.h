@@ -1,4 +1,5 @@
-// Reading a clock (clock_gettime), for the dump and the restore of timers and time namespaces.
+// Reading a clock (clock_gettime), for the dump and the restore of timers and time namespaces,
+// and the time elapsed for the log.
 #pragma once
 
 #include <time.h>
@@ -14,10 +15,7 @@ namespace ckpt {
 records::ClockValue read_clock(clockid_t clock);
 // The same in nanoseconds.
 int64_t clock_now_ns(clockid_t clock);
-// Milliseconds since `start` on the steady clock, for the logs that measure a step.
-inline double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
+// Milliseconds from `start` to now, for the log.
+double ms_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace ckpt

@@ -7,6 +7,7 @@
 
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 
 namespace ckpt {
@@ -33,7 +34,7 @@ ContainerLock::ContainerLock(const std::string& id, const std::string& verb) : i
     if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno != EWOULDBLOCK) throw_errno("lock {}", path_.string());
       std::string holder = fs::trim(fs::try_read_file(path_).value_or(""));
-      fail("container '{}' is busy: ckpt {} is working on it", id,
+      fail(ErrorKind::kBusy, "container '{}' is busy: ckpt {} is working on it", id,
            holder.empty() ? "another command" : holder);
     }
     if (still_at(fd_.get(), path_)) break;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/records/json.h"
 
@@ -35,7 +36,7 @@ void ContainerState::save() const {
 ContainerState ContainerState::load(const std::string& id) {
   validate_container_id(id);
   auto text = fs::try_read_file(state_root() / id / "state.json");
-  if (!text) fail("no container named '{}'", id);
+  if (!text) fail(ErrorKind::kNotFound, "no container named '{}'", id);
   try {
     json j = json::parse(*text);
     ContainerState s;

@@ -1,5 +1,6 @@
 // preflight_netns, rebuild_netns and setup_container_network: a record mapped to this host,
 // checked against it, then applied as a plan through libnl.
+#include "common/error_kind.h"
 #include "netns/host_link_lock.h"
 #include "netns/libnl_netlink.h"
 #include "netns/net_spec.h"
@@ -14,7 +15,7 @@ namespace {
 void fail_on_problems(const records::NetNamespace& mapped, Netlink& nl) {
   auto problems = host_problems(mapped, nl);
   if (problems.empty()) return;
-  fail("network: {}", fmt::join(problems, "; "));
+  fail(ErrorKind::kHostMissing, "network: {}", fmt::join(problems, "; "));
 }
 
 }  // namespace

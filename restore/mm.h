@@ -5,7 +5,7 @@
 
 #include "common/image/image.h"
 #include "common/records/mm.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

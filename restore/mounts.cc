@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/ns/mount_ops.h"
 #include "common/proc/mountinfo.h"
@@ -51,7 +52,8 @@ MountsRestore::MountsRestore(const image::ImageReader& image, const MountMap& ma
     host_sources_[m.id] = path;
   }
   if (!missing.empty())
-    fail("bind mounts whose host paths are missing (map them with --mount-map OLD=NEW): {}",
+    fail(ErrorKind::kHostMissing,
+         "bind mounts whose host paths are missing (map them with --mount-map OLD=NEW): {}",
          missing);
   find_overlay_lower(map);
 }
@@ -61,7 +63,8 @@ void MountsRestore::find_overlay_lower(const MountMap& map) {
     for (auto& lower : m.overlay_lower) {
       std::string path = map.map(lower);
       if (!fsys::is_directory(path))
-        fail("overlay rootfs: lower layer {} is missing{} (map it with --mount-map OLD=NEW)", path,
+        fail(ErrorKind::kHostMissing,
+             "overlay rootfs: lower layer {} is missing{} (map it with --mount-map OLD=NEW)", path,
              path == lower ? "" : ", mapped from " + lower);
       lower = path;
     }

@@ -1,15 +1,14 @@
-// The restore pipeline, each stage undone when a later one fails:
-//   1. open        the image; every checksum verified before anything is created
-//   2. preflight   the new id is free; [bridges/parents present]; [mapped files unchanged]
-//   3. cgroups     the subtree with its limits
-//   4. namespaces  [network rebuilt], [time offsets], [rootfs unpacked], then the root task in
-//                  fresh pid/mnt/uts/ipc/time namespaces with the UTS state and the mounts
-//   5. processes   [the tree, its files, memory and registers]
-//   6. resume      container state written, guards released
+// The restore engine: one image into a running container, here or on another host. Every stage
+// is undone when a later one fails (or the run is cancelled): a failed restore leaves nothing.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "common/stage_clock.h"
 
 namespace ckpt::restore {
 
@@ -24,8 +23,44 @@ struct RestoreOptions {
   bool check = false;         // --check: a difference from the dump-time audit fails the restore
   bool check_report = false;  // --check-report: differences are only reported
   std::vector<std::string> check_ignore;  // --check-ignore NAME: facts whose name contains NAME
+  bool skip_cpu_check = false;  // --skip-cpu-check: restore on a CPU lacking dumped features
+  // An address / MAC a running container on the same bridge has: dropped / made anew instead
+  // of refused (restore/net_conflicts.h).
+  bool ignore_static_ip = false;
+  bool ignore_static_mac = false;
 };
 
-void restore_container(const RestoreOptions& options);
+// What a restore did, for the summary line and `restore --json`.
+struct RestoreReport {
+  std::string id;  // of the restored container
+  pid_t init_pid = 0;
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages restored
+  size_t processes = 0;
+  StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
+};
+
+// The stages, in the order restore_container() runs them (one function each in
+// restore/restore.cc). After each, the cancellation and fault point "restore:<stage_name>" is
+// checked (common/cancel.h; CKPT_FAULT=restore:netns fails the restore there).
+enum class Stage {
+  kOpen,        // the header and every checksum verified; nothing is created yet
+  kPreflight,   // the id and its cgroup are free; bridges, link parents, bind sources present
+  kCgroups,     // the cgroup subtree with its limits
+  kNetns,       // the network namespace rebuilt, its host links held down
+  kRootTask,    // the container's init in fresh pid/mnt/uts/ipc/time namespaces: uts, mounts,
+                // ipc objects, ptys, shared memory objects and open files, then waiting as pid 1
+  kTree,        // every process forked with its pid, session and group, threads stopped
+  kMemory,      // per process (the point after each): its mappings and page contents
+  kProcesses,   // per process: signals, threads and registers, credentials, timers
+  kResume,      // host links up, the processes let run, the container's state saved
+};
+
+// "netns" for Stage::kNetns (the point is "restore:netns").
+std::string_view stage_name(Stage stage);
+// The cancellation and fault point after `stage`.
+void stage_done(Stage stage);
+
+RestoreReport restore_container(const RestoreOptions& options);
 
 }  // namespace ckpt::restore

@@ -10,17 +10,18 @@
 #include <optional>
 #include <thread>
 
-#include "runtime/attach.h"
-#include "runtime/console.h"
-#include "runtime/container_init.h"
-#include "runtime/remove.h"
 #include "common/cgroup/container_cgroup.h"
 #include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/ns/clone.h"
 #include "common/unique_fd.h"
 #include "netns/netns.h"
+#include "runtime/attach.h"
+#include "runtime/console.h"
+#include "runtime/container_init.h"
+#include "runtime/remove.h"
 
 namespace ckpt::runtime {
 
@@ -105,11 +106,12 @@ int run_container(const RunOptions& options) {
   validate_container_id(config.id);
   if (config.command.empty()) fail("run: no command given");
   std::optional<ContainerLock> lock(std::in_place, config.id, "run");  // until started
-  if (ContainerState::exists(config.id)) fail("a container named '{}' already exists", config.id);
+  if (ContainerState::exists(config.id))
+    fail(ErrorKind::kRefused, "a container named '{}' already exists", config.id);
 
   ContainerState state;
   state.id = config.id;
-  state.cgroup_path = "ckpt/" + config.id;
+  state.cgroup_path = cgroup::container_cgroup_path(config.id);
   state.config = config;
   state.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())
@@ -160,6 +162,7 @@ int run_container(const RunOptions& options) {
   if (options.detach) return 0;
   int code = options.tty ? attach_until_exit(state, pid) : follow_console(state, pid);
   if (code < 0) return 0;  // detached: the container runs on
+  ContainerLock removing(config.id, "run");  // its lock file goes with the container
   remove_container(config.id, /*force=*/true);
   return code;
 }

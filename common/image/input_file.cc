@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 
 namespace ckpt::image {
@@ -57,6 +58,7 @@ UniqueFd spool_stdin() {
 UniqueFd open_image_file(const std::string& path) {
   if (path != "-") {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd && errno == ENOENT) fail(ErrorKind::kNotFound, "{}: no such image file", path);
     if (!fd) throw_errno("open({})", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_errno("stat({})", path);

@@ -1,8 +1,10 @@
 #include "common/image/section_type.h"
+#include "common/records/cpu.h"
 
 namespace ckpt::image {
 
 std::string_view section_name(SectionType type) {
+  if (type == records::kCpuFeaturesSection) return "cpu-features";  // not in the enum yet
   switch (type) {
     case SectionType::kConfig:
       return "config";

@@ -1,5 +1,6 @@
 #include "common/image/compression.h"
 #include "common/image/format.h"
+#include "common/image/progress.h"
 #include "common/image/writer_impl.h"
 
 namespace ckpt::image {
@@ -36,6 +37,7 @@ void ImageWriter::Impl::write_section(SectionInfo info, std::span<const std::byt
   auto header = format::encode_section_header(info);
   sink_.write(header, stored);
   sections_.push_back(info);
+  progress().written.add(info.type, info.raw_size, header.size() + stored.size());
 }
 
 void ImageWriter::Impl::put_bytes(SectionType type, uint64_t id,

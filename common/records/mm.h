@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/page_run.h"
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -68,17 +69,6 @@ struct MmState {
   }
 };
 
-// A run of consecutive pages stored in the page stream.
-struct PageRun {
-  uint64_t start = 0;
-  uint64_t pages = 0;
-
-  template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
-    fields(ar, start, pages);
-  }
-};
-
 // The page stream (section kPages, same id) holds these runs' contents back to back.
 struct Pagemap {
   std::vector<PageRun> runs;  // ascending addresses
@@ -94,5 +84,4 @@ struct Pagemap {
 BOOST_CLASS_VERSION(ckpt::records::Vma, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmState, 1)
-BOOST_CLASS_VERSION(ckpt::records::PageRun, 1)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 1)

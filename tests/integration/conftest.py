@@ -127,7 +127,7 @@ class Containers:
 
     def cleanup(self):
         for cid in reversed(self.ids):
-            subprocess.run([str(CKPT), "rm", cid], capture_output=True)
+            subprocess.run([str(CKPT), "rm", "-f", cid], capture_output=True)
             for controller in ("freezer", "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio",
                                "unified"):
                 path = CGROUP_ROOT / controller / "ckpt" / cid

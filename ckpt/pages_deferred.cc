@@ -1,0 +1,83 @@
+#include "ckpt/pages_deferred.h"
+
+#include <chrono>
+#include <sstream>
+
+#include "ckpt/mm.h"
+
+#include "common/cancel.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/proc/pagemap.h"
+
+namespace ckpt::dump {
+namespace {
+
+// The value in bytes of a "Key:   123 kB" line of a /proc file (0 without one).
+uint64_t kib_field(const std::string& path, const std::string& key) {
+  std::istringstream text(fs::try_read_file(path).value_or(""));  // a process may be gone
+  for (std::string line; std::getline(text, line);)
+    if (line.rfind(key, 0) == 0) return std::stoull(line.substr(key.size())) * 1024;
+  return 0;
+}
+
+uint64_t anonymous_bytes(const std::vector<pid_t>& pids) {
+  uint64_t total = 0;
+  for (pid_t pid : pids) total += kib_field("/proc/" + std::to_string(pid) + "/status", "RssAnon:");
+  return total;
+}
+
+}  // namespace
+
+bool DeferredPages::fits_in_memory(const std::vector<pid_t>& pids) {
+  return anonymous_bytes(pids) < kib_field("/proc/meminfo", "MemAvailable:") / 2;
+}
+
+DeferredPages::DeferredPages(const std::vector<pid_t>& pids, bool precopy) {
+  pool_.reserve(anonymous_bytes(pids) + (4u << 20) * pids.size());
+  if (!precopy) return;
+  for (pid_t pid : pids) precopies_[pid] = std::make_unique<Precopy>(pid);
+  for (auto& [pid, precopy] : precopies_) {
+    throw_if_cancelled();
+    precopy->copy(pool_);
+    precopied_ += precopy->pages_copied();
+  }
+}
+
+DeferredPages::~DeferredPages() = default;
+
+const records::MmState* DeferredPages::earlier_mm(pid_t pid) const {
+  auto it = precopies_.find(pid);
+  return it == precopies_.end() ? nullptr : it->second->layout();
+}
+
+void DeferredPages::take(pid_t pid, const records::MmState& mm) {
+  auto start = std::chrono::steady_clock::now();
+  auto runs = saved_runs(pid, mm);
+  spdlog::debug("process {}: pages listed in {:.1f} ms", pid, ms_since(start));
+  auto it = precopies_.find(pid);
+  taken_[pid] = it != precopies_.end() ? it->second->finish(runs, pool_, final_read_)
+                                       : copy_pages(pid, runs, pool_, final_read_);
+}
+
+void DeferredPages::stop_tracking() {
+  auto start = std::chrono::steady_clock::now();
+  precopies_.clear();
+  spdlog::debug("write tracking ended in {:.1f} ms", ms_since(start));
+}
+
+void DeferredPages::write(image::ImageWriter& image) {
+  for (auto& [pid, extents] : taken_) {
+    throw_if_cancelled();
+    auto stream = image.open_stream(image::SectionType::kPages, pid);
+    PageStreamWriter writer(*stream);
+    for (const auto& extent : extents) writer.keep_extent(extent);
+    records::Pagemap pagemap = writer.finish();
+    stream->close();
+    image.put(image::SectionType::kPagemap, pid, pagemap);
+  }
+}
+
+}  // namespace ckpt::dump

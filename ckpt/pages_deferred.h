@@ -1,0 +1,70 @@
+// Page contents of a --leave-running dump held in memory until the processes are released:
+// pre-copied while they run (ckpt/pages_precopy.h), completed while they are stopped, compressed and
+// written to the image after they run again. The freeze window then holds only the final round.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "ckpt/pages.h"
+#include "ckpt/pages_pool.h"
+#include "ckpt/pages_precopy.h"
+#include "ckpt/seize.h"
+#include "common/image/image.h"
+#include "common/records/mm.h"
+
+namespace ckpt::dump {
+
+class DeferredPages {
+ public:
+  // Whether copies of `pids`' anonymous memory fit in half the memory available: if not, pages
+  // are better streamed into the image with the processes stopped.
+  static bool fits_in_memory(const std::vector<pid_t>& pids);
+
+  // Faults in memory for the copies of `pids`' anonymous memory. With `precopy`, seizes them
+  // for a moment to set up write tracking, then copies their memory while they run.
+  DeferredPages(const std::vector<pid_t>& pids, bool precopy);
+  ~DeferredPages();
+  DeferredPages(const DeferredPages&) = delete;
+  DeferredPages& operator=(const DeferredPages&) = delete;
+
+  // The layout of `pid` seen by its pre-copy (nullptr if none), to collect it faster.
+  const records::MmState* earlier_mm(pid_t pid) const;
+  // Final round for `pid`, stopped: its pages as they are now, in memory.
+  void take(pid_t pid, const records::MmState& mm);
+  // Ends write tracking: every range unregistered, write-protection dropped.
+  void stop_tracking();
+  // Writes each process's kPages stream and kPagemap record (id = pid).
+  void write(image::ImageWriter& image);
+
+  // Pages copied before the final round, and read in it.
+  uint64_t pages_precopied() const { return precopied_; }
+  uint64_t pages_read_in_final_round() const { return final_read_; }
+
+ private:
+  PagePool pool_;
+  std::map<pid_t, std::unique_ptr<Precopy>> precopies_;
+  std::map<pid_t, std::vector<PageCopy>> taken_;
+  uint64_t precopied_ = 0;
+  uint64_t final_read_ = 0;
+};
+
+// Ends write tracking when it goes out of scope. Declared after the guards that hold the
+// processes (freezer, seize), it ends tracking before they are released, on failure too.
+class TrackingGuard {
+ public:
+  explicit TrackingGuard(DeferredPages* pages) : pages_(pages) {}
+  ~TrackingGuard() {
+    if (pages_) pages_->stop_tracking();
+  }
+  TrackingGuard(const TrackingGuard&) = delete;
+  TrackingGuard& operator=(const TrackingGuard&) = delete;
+
+ private:
+  DeferredPages* pages_;
+};
+
+}  // namespace ckpt::dump

@@ -1,0 +1,249 @@
+#include "ckpt/pages_precopy.h"
+
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "common/ptrace/injection.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/proc/pagemap.h"
+#include "common/proc/pagemap_scan.h"
+#include "common/ptrace/tracee.h"
+
+namespace ckpt::dump {
+namespace {
+
+using proc::kPageSize;
+
+uint64_t end_of(const PageCopy& e) {
+  return e.address + e.pages * kPageSize;
+}
+
+// The main thread of a running process held in a ptrace stop for as long as the object lives;
+// the other threads run on. Seized without PTRACE_O_EXITKILL: should we die holding it, the
+// process is let go, not killed. A signal that arrives first is delivered as usual.
+class MainThreadStop {
+ public:
+  explicit MainThreadStop(pid_t pid) : pid_(pid) {
+    if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
+      fail("process {} is gone", pid);
+    seized_ = true;
+    if (!ptrace::interrupt(pid)) fail("process {} is gone", pid);
+    wait();
+  }
+  ~MainThreadStop() {
+    try {
+      if (!stopped_) wait();
+      ptrace::detach(pid_);
+    } catch (const Error& e) {  // exited, or stuck: the kernel lets it go when we exit
+      spdlog::debug("{}", e.what());
+    }
+  }
+  MainThreadStop(const MainThreadStop&) = delete;
+  MainThreadStop& operator=(const MainThreadStop&) = delete;
+
+ private:
+  void wait() {
+    for (;;) {
+      int status = ptrace::wait_stop(pid_, std::chrono::seconds(2));
+      if (ptrace::event_of(status) == PTRACE_EVENT_STOP) break;
+      ptrace::resume(pid_, false, WSTOPSIG(status));  // the interrupt stop is still to come
+    }
+    stopped_ = true;
+  }
+
+  pid_t pid_;
+  bool seized_ = false;
+  bool stopped_ = false;
+};
+
+// A userfaultfd made inside running process `pid` (stopped for the moment), as our own fd;
+// none is left in the process.
+UniqueFd userfaultfd_of(pid_t pid) {
+  MainThreadStop stop(pid);
+  ptrace::Injection injection(pid, pid);
+  long fd = injection.main().call(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+  if (fd < 0) fail("userfaultfd in process {}: {}", pid, strerror(static_cast<int>(-fd)));
+  UniqueFd ours = ptrace::take_injected_fd(injection.main(), pid, static_cast<int>(fd));
+  uffdio_api api{};
+  api.api = UFFD_API;
+  api.features = proc::uapi::kUffdFeatureWpAsync | proc::uapi::kUffdFeatureWpUnpopulated;
+  if (::ioctl(ours.get(), UFFDIO_API, &api) != 0) throw_errno("UFFDIO_API (async write-protect)");
+  return ours;
+}
+
+// Reads `extents` of a running process; those it cannot read (unmapped meanwhile) are dropped.
+void read_while_running(pid_t pid, std::vector<PageCopy>& extents) {
+  std::vector<PageCopy> kept;
+  std::span<const PageCopy> left(extents);
+  while (!left.empty()) {
+    size_t done = read_extents(pid, left, /*partial_ok=*/true);
+    kept.insert(kept.end(), left.begin(), left.begin() + static_cast<long>(done));
+    left = left.subspan(std::min(done + 1, left.size()));
+  }
+  extents = std::move(kept);
+}
+
+// Builds the final extents of a process: each page of the saved runs either reuses its
+// pre-copied bytes (copied and clean since), or is (re)read into a slot.
+class FinalRound {
+ public:
+  FinalRound(const std::vector<PageCopy>& copied, const std::vector<proc::PageRange>& clean,
+             PagePool& pool)
+      : copied_(copied), clean_(clean), pool_(pool) {}
+
+  void add(const SavedRun& run) {
+    skip_zero_ = run.skip_zero;
+    uint64_t start = run.start, end = run.start + run.pages * kPageSize;
+    while (start < end) {
+      while (ci_ < copied_.size() && end_of(copied_[ci_]) <= start) ++ci_;
+      if (ci_ == copied_.size() || copied_[ci_].address >= end) {
+        fresh(start, end);
+        return;
+      }
+      const PageCopy& c = copied_[ci_];
+      if (c.address > start) {
+        fresh(start, c.address);
+        start = c.address;
+      }
+      uint64_t stop = std::min(end, end_of(c));
+      reuse_clean(start, stop, c.data + (start - c.address));
+      start = stop;
+    }
+  }
+
+  std::vector<PageCopy> extents;
+  std::vector<PageCopy> to_read;
+
+ private:
+  void fresh(uint64_t start, uint64_t end) {
+    while (start < end) {
+      uint64_t got = 0;
+      char* data = pool_.take((end - start) / kPageSize, got);
+      emit(start, got, data, true);
+      start += got * kPageSize;
+    }
+  }
+
+  // [start, stop) was pre-copied to `data`: clean pages are kept, written ones read again.
+  void reuse_clean(uint64_t start, uint64_t stop, char* data) {
+    while (start < stop) {
+      while (ki_ < clean_.size() && clean_[ki_].end <= start) ++ki_;
+      bool clean = ki_ < clean_.size() && clean_[ki_].start <= start;
+      uint64_t until = stop;
+      if (clean)
+        until = std::min(stop, clean_[ki_].end);
+      else if (ki_ < clean_.size())
+        until = std::min(stop, clean_[ki_].start);
+      emit(start, (until - start) / kPageSize, data, !clean);
+      data += until - start;
+      start = until;
+    }
+  }
+
+  void emit(uint64_t address, uint64_t pages, char* data, bool read) {
+    PageCopy e{address, pages, data, skip_zero_};
+    extents.push_back(e);
+    if (read) to_read.push_back(e);
+  }
+
+  const std::vector<PageCopy>& copied_;
+  const std::vector<proc::PageRange>& clean_;
+  PagePool& pool_;
+  size_t ci_ = 0, ki_ = 0;
+  bool skip_zero_ = false;
+};
+
+}  // namespace
+
+FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageCopy>& copied,
+                           const std::vector<proc::PageRange>& clean, PagePool& pool) {
+  FinalRound round(copied, clean, pool);
+  for (const auto& run : runs) round.add(run);
+  return {std::move(round.extents), std::move(round.to_read)};
+}
+
+Precopy::Precopy(pid_t pid) : pid_(pid) {
+  try {
+    std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
+    pagemap_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!pagemap_) throw_errno("open {}", path);
+    uffd_ = userfaultfd_of(pid);
+  } catch (const Error& e) {
+    spdlog::debug("process {}: no pre-copy: {}", pid, e.what());
+  }
+}
+
+// Registers each private mapping for async write-protection and protects its pages.
+void Precopy::track(const records::MmState& mm) {
+  for (const auto& vma : mm.vmas) {
+    bool saved = vma.kind == records::VmaKind::kAnonymous || vma.kind == records::VmaKind::kFile;
+    if (!saved || (vma.flags & MAP_SHARED) || !(vma.prot & PROT_READ)) continue;
+    uffdio_register reg{};
+    reg.range = {vma.start, vma.size()};
+    reg.mode = UFFDIO_REGISTER_MODE_WP;
+    if (::ioctl(uffd_.get(), UFFDIO_REGISTER, &reg) != 0) {
+      spdlog::debug("process {}: {:#x}-{:#x} not tracked: {}", pid_, vma.start, vma.end,
+                    strerror(errno));
+      continue;
+    }
+    proc::write_protect_present(pagemap_.get(), vma.start, vma.end);
+  }
+}
+
+void Precopy::copy(PagePool& pool) {
+  if (!uffd_) return;
+  try {
+    mm_ = collect_mm(pid_);
+    track(mm_);
+    auto runs = saved_runs(pid_, mm_);
+    for (const auto& run : runs)
+      for (uint64_t done = 0; done < run.pages;) {
+        uint64_t got = 0;
+        char* data = pool.take(run.pages - done, got);
+        copied_.push_back({run.start + done * kPageSize, got, data, run.skip_zero});
+        done += got;
+      }
+    read_while_running(pid_, copied_);
+    for (const auto& e : copied_) pages_copied_ += e.pages;
+  } catch (const Error& e) {
+    spdlog::debug("process {}: pre-copy abandoned: {}", pid_, e.what());
+    copied_.clear();
+  }
+}
+
+std::vector<PageCopy> Precopy::finish(std::span<const SavedRun> runs, PagePool& pool,
+                                        uint64_t& pages_read) {
+  std::vector<proc::PageRange> clean;
+  if (!copied_.empty() && !runs.empty()) {
+    uint64_t end = runs.back().start + runs.back().pages * kPageSize;
+    clean = proc::scan_pages(pagemap_.get(), runs.front().start, end,
+                             {.required = proc::kPageWpAllowed, .excluded = proc::kPageWritten});
+  }
+  FinalPlan plan = plan_final_round(runs, copied_, clean, pool);
+  read_extents(pid_, plan.to_read, /*partial_ok=*/false);
+  uint64_t read = 0;
+  for (const auto& e : plan.to_read) read += e.pages;
+  pages_read += read;
+  spdlog::debug("process {}: {} pages pre-copied, {} read in the final round", pid_, pages_copied_,
+                read);
+  return std::move(plan.extents);
+}
+
+std::vector<PageCopy> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
+                                   uint64_t& pages_read) {
+  FinalPlan plan = plan_final_round(runs, {}, {}, pool);
+  read_extents(pid, plan.to_read, /*partial_ok=*/false);
+  for (const auto& e : plan.to_read) pages_read += e.pages;
+  return std::move(plan.extents);
+}
+
+}  // namespace ckpt::dump

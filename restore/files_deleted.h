@@ -1,0 +1,35 @@
+// Files that were deleted while open, made again from their stored contents: each file once
+// (per data_id), under its old name when that is free (so the process sees "NAME (deleted)"),
+// else under a temporary name next to it. Names are unlinked when this object goes away, after
+// every description has been opened.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/records/files.h"
+#include "common/unique_fd.h"
+#include "restore/files_data.h"
+
+namespace ckpt::restore {
+
+class DeletedFiles {
+ public:
+  explicit DeletedFiles(ReadFileData read_data) : read_data_(std::move(read_data)) {}
+  ~DeletedFiles();
+  DeletedFiles(const DeletedFiles&) = delete;
+  DeletedFiles& operator=(const DeletedFiles&) = delete;
+
+  // A new description of the recreated file of `d`, with its flags and offset.
+  UniqueFd open_description(const records::FileDescription& d);
+
+ private:
+  const std::string& recreate(const records::FileDescription& d);
+
+  ReadFileData read_data_;
+  std::map<uint64_t, std::string> names_;  // by data_id; unlinked at the end
+};
+
+}  // namespace ckpt::restore
