@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include "ckpt/audit.h"
 #include "ckpt/cgroups.h"
 #include "ckpt/cpu.h"
 #include "ckpt/files.h"
@@ -61,6 +62,7 @@ struct Dump {
   std::unique_ptr<SharedMemory> shared_memory;
   records::FilesState files;
   std::unique_ptr<DumpedTcpConnections> tcp;  // null without connections
+  SmapsBefore audit_smaps;  // read before the freeze for the audit (ckpt/audit.h)
 };
 
 // The point checked after `stage`: "dump:freeze"; the stage's time goes into the report.
@@ -103,6 +105,7 @@ void precopy(Dump& d, const DumpOptions& options) {
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
 // are dumped as they are, their parents reap them after the restore.
 void freeze(Dump& d) {
+  d.audit_smaps = read_smaps_before_freeze(d.cgroup->all_procs());  // out of the window
   d.seized = std::make_unique<SeizedProcesses>();
   d.seized->seize_stopped(d.cgroup->all_procs());
   d.freeze_start = std::chrono::steady_clock::now();
@@ -137,6 +140,7 @@ void seize(Dump& d) {
   if (!d.freezer->is_v2()) d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
+  write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
 }
 
 void collect_files(Dump& d, const DumpOptions& options) {

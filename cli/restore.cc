@@ -73,6 +73,15 @@ void add_restore(CLI::App& app) {
                 "Drop the addresses a running container on the same bridge has");
   cmd->add_flag("--ignore-static-mac", opts->ignore_static_mac,
                 "New MACs where a running container on the same bridge has the dumped one");
+  cmd->add_flag("--check", opts->check,
+                "Compare what /proc shows of each restored process (maps, fds, status, limits, "
+                "scheduling, locks, cgroups, net sysctls, ...) with the dump; any difference "
+                "fails the restore, each printed by name");
+  cmd->add_flag("--check-report", opts->check_report,
+                "Like --check, but the differences are only printed");
+  cmd->add_option("--check-ignore", opts->check_ignore,
+                  "Skip the facts whose name contains NAME in --check (repeatable)")
+      ->allow_extra_args(false);
   cmd->callback([opts] {
     restore::RestoreReport r;
     {

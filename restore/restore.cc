@@ -17,6 +17,7 @@
 #include "common/records/tree.h"
 #include "netns/net_map_use.h"
 #include "netns/netns.h"
+#include "restore/audit.h"
 #include "restore/cgroups.h"
 #include "restore/cpu.h"
 #include "restore/files_locks.h"
@@ -270,6 +271,7 @@ RestoreReport restore_container(const RestoreOptions& options) {
     set_file_owners(*r.image, r.processes->host_pids());  // every thread exists now
   });
   done(Stage::kProcesses);
+  check_restored(*r.image, r.processes->host_pids(), r.state, options);
   resume(r);
   clock.lap(stage_name(Stage::kResume));
   return report_of(r, std::move(report));

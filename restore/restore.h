@@ -21,6 +21,9 @@ struct RestoreOptions {
   std::string verify_key;  // --verify-key FILE ("" = /etc/ckpt/image.key when it exists)
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  bool check = false;         // --check: a difference from the dump-time audit fails the restore
+  bool check_report = false;  // --check-report: differences are only reported
+  std::vector<std::string> check_ignore;  // --check-ignore NAME: facts whose name contains NAME
   bool skip_cpu_check = false;  // --skip-cpu-check: restore on a CPU lacking dumped features
   // An address / MAC a running container on the same bridge has: dropped / made anew instead
   // of refused (restore/net_conflicts.h).

@@ -46,6 +46,7 @@ constexpr RecordFamily kFamilies[] = {
     {SectionType::kIpc, "ipc", decode_as<records::IpcNamespace>},
     {SectionType::kTime, "time", decode_as<records::TimeNamespace>},
     {SectionType::kMounts, "mounts", decode_as<records::MountNamespace>},
+    {SectionType::kAudit, "audit", decode_as<records::AuditFacts>},
 };
 
 nlohmann::json describe_sections(const ImageReader& reader) {

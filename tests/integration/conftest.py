@@ -23,12 +23,55 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None):
+# Facts `restore --check` finds different today in some restores, each a loss another piece
+# of work fixes: the name given to --check-ignore (a part of the fact's name) and why.
+KNOWN_DIFFERENCES = {
+    # Signal 33 (glibc's SIGSETXID) is caught in every restored process: the forked restore
+    # resets handlers with signal(), which glibc refuses for 32 and 33, so ckpt's own handler
+    # (an address in ckpt, not in the restored program) stays installed (restore/tree.cc).
+    "status.SigCgt": "SIGSETXID handler of ckpt inherited",
+    # MADV_NOHUGEPAGE (VmFlags nh, glibc thread stacks) and MAP_NORESERVE (nr) are lost;
+    # mappings the original kept apart by them come back merged.
+    "map ": "VmFlags nh and nr lost",
+    # A process restored in a group stop has every signal blocked; nginx's worker thread mask
+    # differs (status.SigBlk of a thread).
+    "status.SigBlk": "signal mask of stopped / nginx processes",
+    # nginx workers lose their supplementary groups (setgroups) on restore.
+    "status.Groups": "supplementary groups lost",
+    # A zombie restored by exiting queues a new SIGCHLD to its parent.
+    "status.ShdPnd": "extra SIGCHLD for a restored zombie's parent",
+}
+
+
+def audited(args, check_ignore=()):
+    """`ckpt restore` args with --check added (every restore in the tests is audited: what /proc
+    shows of each restored process must match the dump), unless the caller chose a mode."""
+    args = [str(a) for a in args]
+    if not args or args[0] != "restore" or any(a.startswith("--check") for a in args):
+        return args
+    mode = os.environ.get("CKPT_TEST_CHECK", "--check")  # --check-report: survey, never fail
+    ignores = [x for name in [*KNOWN_DIFFERENCES, *check_ignore] for x in ("--check-ignore", name)]
+    return [args[0], mode, *ignores, *args[1:]]
+
+
+def log_check_lines(args, stderr):
+    """With CKPT_AUDIT_LOG=FILE, appends the differences a restore's audit printed to FILE."""
+    log = os.environ.get("CKPT_AUDIT_LOG")
+    lines = [l for l in stderr.splitlines() if "check:" in l]
+    if log and args and args[0] == "restore" and lines:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?")
+        with open(log, "a") as f:
+            f.writelines(f"{test}\t{l}\n" for l in lines)
+
+
+def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None, check_ignore=()):
     """Runs ckpt (with `env_extra` added to the environment); returns the CompletedProcess
-    (text mode)."""
+    (text mode). A restore is audited (see `audited`), skipping also `check_ignore`."""
     env = {**os.environ, **env_extra} if env_extra else None
-    proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
+    args = audited(args, check_ignore)
+    proc = subprocess.run([str(CKPT), *args], capture_output=True, text=True,
                           input=input, timeout=timeout, env=env)
+    log_check_lines(args, proc.stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"ckpt {' '.join(map(str, args))} failed ({proc.returncode}):\n"
                              f"{proc.stdout}\n{proc.stderr}")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_ckpt
+
 BUILD = Path(os.environ.get("CKPT_BUILD", Path(__file__).resolve().parents[2] / "build"))
 CKPT_PROC = BUILD / "ckpt-proc"
 WORKLOADS = BUILD / "workloads"
@@ -228,10 +230,7 @@ def containers():
 
 
 def ckpt(*args):
-    proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, f"ckpt {' '.join(map(str, args))}: {proc.stderr}"
-    return proc.stdout
+    return run_ckpt(*args).stdout
 
 
 def log_lines(path, offset=0):
