@@ -263,7 +263,7 @@ void ForkPlan::set_own_state(size_t index) {
   const auto& state = states_[index];
   pid_t pid = tree_.processes[index].pid;
   if (is_removed_cwd(state.cwd)) {
-    if (!enter_removed_cwd(state.cwd)) die(("removed working directory " + state.cwd).c_str(), pid);
+    if (!enter_removed_cwd(state.cwd)) die(pid, ("removed working directory " + state.cwd).c_str());
   } else if (!state.cwd.empty() && ::chdir(state.cwd.c_str()) != 0) {
     std::fprintf(stderr, "ckpt restore: process %d: chdir %s: %m\n", pid, state.cwd.c_str());
   }

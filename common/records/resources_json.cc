@@ -86,6 +86,7 @@ json description_json(const FileDescription& d) {
       j["semaphore"] = d.eventfd_semaphore;
       break;
     case FileKind::kTcpListen:
+    case FileKind::kTcpSocket:
       j["family"] = family_name(d.socket.family);
       j["address"] = describe_sockaddr(d.socket.address);
       j["backlog"] = d.socket.backlog;
@@ -142,6 +143,8 @@ std::string_view file_kind_name(FileKind kind) {
       return "pty-slave";
     case FileKind::kProcFile:
       return "proc-file";
+    case FileKind::kTcpSocket:
+      return "tcp-socket";
   }
   return "unknown";
 }
