@@ -31,9 +31,10 @@ TEST_CASE("a process the fork plan cannot make fails the wait at once, by pid", 
     WARN("skipped: needs root");
     return;
   }
-  // Two processes asking for pid 7: the second clone3(set_tid) fails with EEXIST.
+  // A pid no kernel hands out (pid_max is at most 2^22): clone3(set_tid) fails with EINVAL.
+  // (A tree asking for one pid twice is refused before anything is forked.)
   records::ProcessTree tree;
-  tree.processes = {entry(1, 0), entry(7, 1), entry(7, 1)};
+  tree.processes = {entry(1, 0), entry(7, 1), entry(1 << 22, 1)};
   tree.processes[0].sid = 1;
   std::vector<records::ProcessState> states(3);
   restore::ForkPlan plan(tree, states);
@@ -48,6 +49,6 @@ TEST_CASE("a process the fork plan cannot make fails the wait at once, by pid", 
   }
   ::kill(root, SIGKILL);
   ::waitpid(root, nullptr, 0);
-  CHECK_THAT(message, Catch::Contains("restored process 7 could not be made") &&
+  CHECK_THAT(message, Catch::Contains("restored process 4194304 could not be made") &&
                           Catch::Contains("clone3"));
 }
