@@ -49,7 +49,9 @@ def audited(args, check_ignore=()):
     args = [str(a) for a in args]
     if not args or args[0] != "restore" or any(a.startswith("--check") for a in args):
         return args
-    mode = os.environ.get("CKPT_TEST_CHECK", "--check")  # --check-report: survey, never fail
+    # Report mode by default: the differences it prints are the survey of what restore still
+    # loses (issue 15); CKPT_TEST_CHECK=--check makes every restore of the tests fail on them.
+    mode = os.environ.get("CKPT_TEST_CHECK", "--check-report")
     ignores = [x for name in [*KNOWN_DIFFERENCES, *check_ignore] for x in ("--check-ignore", name)]
     return [args[0], mode, *ignores, *args[1:]]
 

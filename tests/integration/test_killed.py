@@ -92,7 +92,7 @@ def test_kill9_of_dump_at_random_moments_never_harms_the_container(containers, w
         # the dump is done, what is left of the container goes and the image brings it back.
         if "--leave-running" not in args and image.exists() and not pids_of(cid):
             finished += 1
-            run_ckpt("rm", cid, check=False)
+            run_ckpt("rm", "-f", cid, check=False)
             run_ckpt("restore", image, "--name", cid)
         check_unharmed(cid, work, value)
         image.unlink(missing_ok=True)
@@ -127,7 +127,7 @@ def assert_nothing_left(name):
 
 def remove_leftovers(name):
     """What the next `ckpt rm` must be able to do after a killed restore."""
-    proc = run_ckpt("rm", name, check=False)
+    proc = run_ckpt("rm", "-f", name, check=False)
     assert proc.returncode == 0 or "no container named" in proc.stderr, proc.stderr
     assert_nothing_left(name)
 

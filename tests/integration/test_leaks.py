@@ -53,7 +53,7 @@ def test_dump_restore_rm_cycles_leak_nothing(containers, work):
         run_ckpt("dump", cid, "-o", image, "--leave-running")
         copy = containers.track(f"{prefix}-{cycle}")
         run_ckpt("restore", image, "--name", copy)
-        run_ckpt("rm", copy)
+        run_ckpt("rm", "-f", copy)
         image.unlink()
     assert traces_of(prefix) == []
     assert own_fds() == fds_before
