@@ -189,6 +189,9 @@ void kill(Dump& d) {
   if (d.tcp) d.tcp->keep_for_kill();
   for (pid_t pid : d.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
   d.seized.reset();
+  // Thawed, the processes die at once (the SIGKILL comes before any of their code): a ckpt
+  // killed before it removes the container leaves no frozen container behind.
+  d.frozen->thaw();
   d.frozen->release();
   d.report.frozen_ms = ms_since(d.freeze_start);
   d.clock.lap(stage_name(Stage::kKill));
