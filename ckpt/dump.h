@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/stage_clock.h"
+
 namespace ckpt::dump {
 
 class DeferredPages;
@@ -19,6 +21,7 @@ struct DumpOptions {
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
   bool with_rootfs = false;  // store the rootfs contents too
   int zstd_level = 1;
+  std::string sign_key;  // --sign-key FILE ("" = /etc/ckpt/image.key when it exists, else none)
   // Migration: memory pre-copied by the caller in rounds while the container ran; the final
   // round reads only what changed since the last one (see DeferredPages::leave_unchanged_out).
   DeferredPages* precopied = nullptr;
@@ -49,6 +52,16 @@ enum class Stage {
 // "freeze" for Stage::kFreeze (the point is "dump:freeze").
 std::string_view stage_name(Stage stage);
 
-void dump_container(const DumpOptions& options);
+// What a dump did, for the summary line and `dump --json`.
+struct DumpReport {
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages stored (process, shared, SysV shm)
+  size_t processes = 0;
+  double frozen_ms = 0;        // from the freeze until released (--leave-running) or killed
+  bool was_frozen = false;     // frozen by its user before the dump: left frozen
+  StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
+};
+
+DumpReport dump_container(const DumpOptions& options);
 
 }  // namespace ckpt::dump

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "ckpt/seccomp.h"
 #include "common/ptrace/injection.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -33,6 +34,7 @@ uint64_t end_of(const PageCopy& e) {
 class MainThreadStop {
  public:
   explicit MainThreadStop(pid_t pid) : pid_(pid) {
+    refuse_unsuspendable_seccomp(pid, pid);
     if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
       fail("process {} is gone", pid);
     seized_ = true;

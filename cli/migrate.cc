@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/global_options.h"
 #include "common/container_lock.h"
 #include "common/error.h"
 #include "migrate/sender.h"
@@ -27,7 +28,6 @@ struct MigrateCli {
   std::vector<std::string> mount_map;
   std::string rootfs;
   int timeout = 30;
-  bool json = false;
 };
 
 std::vector<std::string> receive_args(const MigrateCli& o) {
@@ -81,7 +81,7 @@ void run(const MigrateCli& o) {
   // The dump killed the processes; what is left of the container goes too, under the lock.
   runtime::remove_container(o.migrate.container_id, /*force=*/true);
   transport.finish();
-  if (o.json) {
+  if (global_options().json) {
     print_json(o, report);
   } else {
     std::fprintf(stderr, "migrated %s: downtime %.0f ms, %d rounds, %.1f MiB sent in %.2f s\n",
@@ -127,9 +127,8 @@ void add_migrate(CLI::App& app) {
                   "Seconds either side may stay silent before the channel counts as broken "
                   "(default 30)")
       ->check(CLI::PositiveNumber);
-  cmd->add_flag("--json", o->json, "One JSON object with the figures on stdout");
   cmd->callback([o] {
-    o->migrate.progress = !o->json && ::isatty(STDERR_FILENO);
+    o->migrate.progress = show_progress();
     run(*o);
   });
 }

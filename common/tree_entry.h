@@ -5,6 +5,8 @@
 
 #include "common/records/fields.h"
 
+#include <sys/stat.h>
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
@@ -28,6 +30,8 @@ struct TreeEntry {
   // Extended attributes, name -> value (overlayfs keeps opaque directories in trusted.overlay.*,
   // file capabilities live in security.capability). Version 2.
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // Last access (version 3); older images: atime_nsec UTIME_OMIT (the unpacking time).
+  int64_t atime_sec = 0, atime_nsec = UTIME_OMIT;
 
   uint64_t data_size() const {
     uint64_t total = 0;
@@ -40,9 +44,10 @@ struct TreeEntry {
     records::fields(ar, path, mode, uid, gid, mtime_sec, mtime_nsec, size, rdev, link_target,
                     hardlink_to, extents);
     if (version >= 2) records::fields(ar, xattrs);
+    if (version >= 3) records::fields(ar, atime_sec, atime_nsec);
   }
 };
 
 }  // namespace ckpt::tree
 
-BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 2)
+BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 3)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "common/error.h"
@@ -11,14 +12,22 @@
 #include "common/tree_entry.h"
 #include "common/tree_pack.h"
 #include "common/unique_fd.h"
+#include "common/untrusted_path.h"
 #include "common/xattrs.h"
 
 namespace ckpt::tree {
 
 namespace {
 
+// A header holds a path, a link target, the extent list and xattrs (each at most 64 KiB).
+constexpr uint32_t kMaxHeaderSize = 16u << 20;
+
 timespec mtime_of(const TreeEntry& e) {
   return {static_cast<time_t>(e.mtime_sec), static_cast<long>(e.mtime_nsec)};
+}
+
+timespec atime_of(const TreeEntry& e) {
+  return {static_cast<time_t>(e.atime_sec), static_cast<long>(e.atime_nsec)};
 }
 
 }  // namespace
@@ -45,7 +54,7 @@ class TreeUnpacker::Impl {
   void finish() {
     if (!done_) fail("{}: packed tree is truncated", top_);
     // Deepest first, so that a read-only directory is closed only after its contents.
-    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) set_attributes(*it);
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) set_directory_attributes(*it);
   }
 
  private:
@@ -57,6 +66,8 @@ class TreeUnpacker::Impl {
     if (!header_size_) {
       std::memcpy(&header_size_, pending_.data(), sizeof header_size_);
       pending_.clear();
+      if (header_size_ > kMaxHeaderSize)
+        fail("{}: packed tree entry header of {} bytes (damaged stream)", top_, header_size_);
       if (header_size_ == 0) done_ = true;
       return used;
     }
@@ -74,7 +85,7 @@ class TreeUnpacker::Impl {
     offset_ += used;
     extent_left_ -= used;
     data_left_ -= used;
-    if (extent_left_ == 0 && data_left_ > 0) next_extent();
+    while (extent_left_ == 0 && data_left_ > 0) next_extent();
     if (data_left_ == 0) close_file();
     return used;
   }
@@ -85,41 +96,78 @@ class TreeUnpacker::Impl {
     extent_left_ = entry_.extents[extent_ + 1];
   }
 
+  // Every path of the stream is relative and is reached below top_ through directories only
+  // (common/untrusted_path.h): no entry can name, link or write anything outside top_.
   void create(const TreeEntry& e) {
-    const char* path = e.path.c_str();
+    check_entry(e);
     if (e.path == ".") return dirs_.push_back(e);
+    auto parent = fs::open_parent_beneath(dir_.get(), e.path);
+    const char* name = parent.name.c_str();
     if (S_ISDIR(e.mode)) {
-      if (::mkdirat(dir_.get(), path, 0700) != 0 && errno != EEXIST)
+      if (::mkdirat(parent.fd.get(), name, 0700) != 0 &&
+          (errno != EEXIST || !is_directory_at(parent.fd.get(), name)))
         throw_errno("mkdir {}/{}", top_, e.path);
       return dirs_.push_back(e);
     }
-    remove_existing(e.path);
+    remove_existing(parent, e.path);
     if (!e.hardlink_to.empty()) {
-      if (::linkat(dir_.get(), e.hardlink_to.c_str(), dir_.get(), path, 0) != 0)
+      auto source = fs::open_parent_beneath(dir_.get(), e.hardlink_to);
+      if (::linkat(source.fd.get(), source.name.c_str(), parent.fd.get(), name, 0) != 0)
         throw_errno("link {}/{} to {}", top_, e.path, e.hardlink_to);
       return;
     }
     if (S_ISLNK(e.mode)) {
-      if (::symlinkat(e.link_target.c_str(), dir_.get(), path) != 0)
+      if (::symlinkat(e.link_target.c_str(), parent.fd.get(), name) != 0)
         throw_errno("symlink {}/{}", top_, e.path);
-      return set_attributes(e);
+      return set_attributes_at(parent, e);
     }
-    if (S_ISREG(e.mode)) return open_file(e);
-    if (::mknodat(dir_.get(), path, e.mode, static_cast<dev_t>(e.rdev)) != 0)
+    if (S_ISREG(e.mode)) return open_file(parent, e);
+    if (::mknodat(parent.fd.get(), name, e.mode, static_cast<dev_t>(e.rdev)) != 0)
       throw_errno("mknod {}/{}", top_, e.path);
-    set_attributes(e);
+    set_attributes_at(parent, e);
   }
 
-  void remove_existing(const std::string& rel) {
+  // A damaged or forged entry is refused by name before anything is made for it.
+  void check_entry(const TreeEntry& e) const {
+    std::string what = top_ + ": packed tree entry";
+    if (e.path != ".") fs::check_relative_path(e.path, what);
+    if (!e.hardlink_to.empty()) fs::check_relative_path(e.hardlink_to, what + " link source");
+    switch (e.mode & S_IFMT) {
+      case S_IFDIR: case S_IFREG: case S_IFLNK: case S_IFCHR: case S_IFBLK: case S_IFIFO:
+      case S_IFSOCK:
+        break;
+      default:
+        fail("{} '{}' has no file type (mode {:o})", what, e.path, e.mode);
+    }
+    if (e.path == "." && !S_ISDIR(e.mode)) fail("{} '.' is not a directory", what);
+    if (e.extents.size() % 2 != 0 || (!e.extents.empty() && !S_ISREG(e.mode)))
+      fail("{} '{}' has a damaged extent list", what, e.path);
+    uint64_t end = 0;  // extents in order, apart, within the size: their sum cannot overflow
+    for (size_t i = 0; i < e.extents.size(); i += 2) {
+      if (e.extents[i] < end || e.extents[i] > e.size || e.extents[i + 1] > e.size - e.extents[i])
+        fail("{} '{}' has an extent out of order or past its size {}", what, e.path, e.size);
+      end = e.extents[i] + e.extents[i + 1];
+    }
+    if (e.size > static_cast<uint64_t>(std::numeric_limits<off_t>::max()))
+      fail("{} '{}' has a size of {}", what, e.path, e.size);
+  }
+
+  static bool is_directory_at(int dir, const char* name) {
     struct stat st {};
-    if (::fstatat(dir_.get(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-    if (S_ISDIR(st.st_mode)) fail("{}/{}: a directory is in the way of a file", top_, rel);
-    if (::unlinkat(dir_.get(), rel.c_str(), 0) != 0) throw_errno("unlink {}/{}", top_, rel);
+    return ::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
   }
 
-  void open_file(const TreeEntry& e) {
+  void remove_existing(const fs::ParentDir& parent, const std::string& rel) {
+    struct stat st {};
+    const char* name = parent.name.c_str();
+    if (::fstatat(parent.fd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    if (S_ISDIR(st.st_mode)) fail("{}/{}: a directory is in the way of a file", top_, rel);
+    if (::unlinkat(parent.fd.get(), name, 0) != 0) throw_errno("unlink {}/{}", top_, rel);
+  }
+
+  void open_file(const fs::ParentDir& parent, const TreeEntry& e) {
     entry_ = e;
-    file_.reset(::openat(dir_.get(), e.path.c_str(),
+    file_.reset(::openat(parent.fd.get(), parent.name.c_str(),
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!file_) throw_errno("create {}/{}", top_, e.path);
     if (::ftruncate(file_.get(), static_cast<off_t>(e.size)) != 0)
@@ -132,21 +180,39 @@ class TreeUnpacker::Impl {
   }
 
   void close_file() {
+    set_attributes(file_.get(), entry_);
     file_.reset();
-    set_attributes(entry_);
   }
 
-  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), mtime last.
-  void set_attributes(const TreeEntry& e) {
-    const char* path = e.path.c_str();
-    int dir = dir_.get();
-    if (::fchownat(dir, path, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0)
+  void set_directory_attributes(const TreeEntry& e) {
+    auto dir = fs::open_beneath(dir_.get(), e.path == "." ? "" : e.path,
+                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    set_attributes(dir.get(), e);
+  }
+
+  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), times last.
+  // Through an fd of the file itself (directories, regular files).
+  void set_attributes(int fd, const TreeEntry& e) {
+    if (::fchown(fd, e.uid, e.gid) != 0) throw_errno("chown {}/{}", top_, e.path);
+    if (::fchmod(fd, e.mode & 07777) != 0) throw_errno("chmod {}/{}", top_, e.path);
+    fs::write_xattrs(fd, top_ + "/" + e.path, e.xattrs);
+    timespec times[2] = {atime_of(e), mtime_of(e)};
+    if (::futimens(fd, times) != 0) throw_errno("set mtime of {}/{}", top_, e.path);
+  }
+
+  // The same by name in a directory reached beneath top_ (symlinks, device nodes, fifos, which
+  // this unpacker has just made, so that the name is not a symlink unless the entry is one).
+  void set_attributes_at(const fs::ParentDir& parent, const TreeEntry& e) {
+    int dir = parent.fd.get();
+    const char* name = parent.name.c_str();
+    if (::fchownat(dir, name, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0)
       throw_errno("chown {}/{}", top_, e.path);
-    if (!S_ISLNK(e.mode) && ::fchmodat(dir, path, e.mode & 07777, 0) != 0)
+    if (!S_ISLNK(e.mode) && ::fchmodat(dir, name, e.mode & 07777, 0) != 0)
       throw_errno("chmod {}/{}", top_, e.path);
-    fs::write_xattrs(top_ + "/" + e.path, e.xattrs);
-    timespec times[2] = {{0, UTIME_OMIT}, mtime_of(e)};
-    if (::utimensat(dir, path, times, AT_SYMLINK_NOFOLLOW) != 0)
+    if (!e.xattrs.empty())
+      fs::write_xattrs(fmt::format("/proc/self/fd/{}/{}", dir, parent.name), e.xattrs);
+    timespec times[2] = {atime_of(e), mtime_of(e)};
+    if (::utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) != 0)
       throw_errno("set mtime of {}/{}", top_, e.path);
   }
 

@@ -18,6 +18,10 @@
 
 namespace ckpt::restore {
 
+// Refuses a pagemap from an image whose runs are empty, unaligned, overlapping, out of order or
+// beyond the user address space (such a run made the fill loop for ever).
+void check_pagemap(const records::Pagemap& pagemap, pid_t pid);
+
 // Pages held in memory outside the image, by image process id: a migration's pre-copied pages,
 // which the final image does not carry again.
 class HeldPages {

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/writev_all.h"
+#include "common/output_path.h"
 
 namespace ckpt::image {
 namespace {
@@ -33,6 +34,7 @@ FileSink::FileSink(const std::string& path) : path_(path) {
     fd_ = std::stoi(path.substr(kFdPrefix.size()));
     return;
   }
+  check_output_path(path);  // a regular file or a new name only (common/output_path.h)
   std::string pattern = path + ".tmp.XXXXXX";
   int fd = ::mkostemp(pattern.data(), O_CLOEXEC);  // mode 0600
   if (fd < 0) throw_errno("create a temp file for {}", path);

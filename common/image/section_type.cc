@@ -1,17 +1,23 @@
 #include "common/image/section_type.h"
+#include "common/records/cpu.h"
 
 namespace ckpt::image {
 
 std::string_view section_name(SectionType type) {
+  if (type == records::kCpuFeaturesSection) return "cpu-features";  // not in the enum yet
   switch (type) {
     case SectionType::kConfig:
       return "config";
+    case SectionType::kSignature:
+      return "signature";
     case SectionType::kUts:
       return "uts";
     case SectionType::kProcessTree:
       return "process-tree";
     case SectionType::kCgroups:
       return "cgroups";
+    case SectionType::kAudit:
+      return "audit";
     case SectionType::kMm:
       return "mm";
     case SectionType::kPagemap:
@@ -44,6 +50,8 @@ std::string_view section_name(SectionType type) {
       return "socket-data";
     case SectionType::kSemUndo:
       return "sem-undo";
+    case SectionType::kFileLocks:
+      return "file-locks";
     case SectionType::kNetNs:
       return "netns";
     case SectionType::kIpc:
