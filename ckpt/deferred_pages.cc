@@ -72,14 +72,15 @@ void DeferredPages::stop_tracking() {
   spdlog::debug("write tracking ended in {:.1f} ms", ms_since(start));
 }
 
-void DeferredPages::write(image::ImageWriter& image) {
+void DeferredPages::write(image::ImageWriter& image, PageIndex* index) {
   for (auto& [pid, extents] : taken_) {
     throw_if_cancelled();
     auto stream = image.open_stream(image::SectionType::kPages, pid);
-    PageStreamWriter writer(*stream);
+    PageStreamWriter writer(*stream, index ? index->parent_pages(pid) : nullptr);
     for (const auto& extent : extents) writer.keep_extent(extent);
     records::Pagemap pagemap = writer.finish();
     stream->close();
+    if (index) index->add(pid, pagemap);
     image.put(image::SectionType::kPagemap, pid, pagemap);
   }
 }

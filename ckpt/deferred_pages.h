@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "ckpt/page_index.h"
 #include "ckpt/pages.h"
 #include "ckpt/page_pool.h"
 #include "ckpt/precopy.h"
@@ -37,8 +38,9 @@ class DeferredPages {
   void take(pid_t pid, const records::MmState& mm);
   // Ends write tracking: every range unregistered, write-protection dropped.
   void stop_tracking();
-  // Writes each process's kPages stream and kPagemap record (id = pid).
-  void write(image::ImageWriter& image);
+  // Writes each process's kPages stream and kPagemap record (id = pid); with `index`, pages
+  // unchanged since its parent are left out.
+  void write(image::ImageWriter& image, PageIndex* index = nullptr);
 
   // Pages copied before the final round, and read in it.
   uint64_t pages_precopied() const { return precopied_; }

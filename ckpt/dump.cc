@@ -11,6 +11,7 @@
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
+#include "ckpt/page_index.h"
 #include "ckpt/processes.h"
 #include "runtime/remove.h"
 #include "ckpt/seize.h"
@@ -58,15 +59,16 @@ struct Held {
 Held collect(const ContainerState& state, const DumpOptions& options,
              const cgroup::ContainerCgroup& cgroup, cgroup::Freezer& freezer,
              cgroup::FreezeGuard& frozen, image::ImageWriter& image, DeferredPages* deferred,
-             std::unique_ptr<SeizedProcesses> seized) {
+             PageIndex& index, std::unique_ptr<SeizedProcesses> seized) {
   auto tree = collect_process_tree(state.init_pid);
+  index.bind(tree);
   check_tree_matches_cgroup(tree, cgroup.all_procs());
   refuse_nested_namespaces(tree);
   image.put(image::SectionType::kConfig, 0, state.config);
   image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
   image.put(image::SectionType::kTime, 0, collect_time(state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, tree);
-  dump_mounts(state.init_pid, !state.config.rootfs.empty(), options.with_rootfs, image);
+  dump_mounts(state.init_pid, !state.config.rootfs.empty(), options.with_rootfs, image, &index);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
   auto net = netns::dump_netns(state.init_pid);
   image.put(image::SectionType::kNetNs, 0, net);
@@ -85,7 +87,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
       dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
   cancellation_point("dump:tcp-repair");
   dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
-  dump_processes(tree, *seized, image, deferred);
+  dump_processes(tree, *seized, image, deferred, &index);
   cancellation_point("dump:processes");
   dump_sem_undo(tree, *seized, ipc, image);
   shared_memory.write(files, image);
@@ -96,7 +98,7 @@ Held collect(const ContainerState& state, const DumpOptions& options,
 
 }  // namespace
 
-void dump_container(const DumpOptions& options) {
+DumpResult dump_container(const DumpOptions& options) {
   CancelOnSignals cancel_on_signals;  // a signal now would kill a traced container
   // 1-2. locate and preflight: nothing is touched yet.
   ContainerState state = locate(options.container_id);
@@ -105,6 +107,7 @@ void dump_container(const DumpOptions& options) {
   auto freezer = cgroup::container_freezer(cgroup);
   image::WriterOptions writer_options;
   writer_options.zstd_level = options.zstd_level;
+  PageIndex index(options.parent);  // the parent of an incremental dump, read and checked
   image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
 
   // --leave-running: pages are pre-copied while the container runs, written after the thaw.
@@ -124,30 +127,35 @@ void dump_container(const DumpOptions& options) {
   cancellation_point("dump:frozen");
 
   // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
-  auto held =
-      collect(state, options, cgroup, *freezer, frozen, image, deferred.get(), std::move(seized));
+  auto held = collect(state, options, cgroup, *freezer, frozen, image, deferred.get(), index,
+                      std::move(seized));
 
   // 6. finish.
   if (options.leave_running) {
     held.tcp.reset();     // repair off, network unlocked: the connections carry on
     held.seized.reset();  // detached: registers and signal masks as they were
     frozen.thaw();
-    spdlog::info("{} released after {:.1f} ms", state.id, ms_since(start));
+    DumpResult result{ms_since(start), 0};
+    spdlog::info("{} released after {:.1f} ms", state.id, result.frozen_ms);
     // Closing the userfaultfds unprotects every tracked page (~10 ms per GiB): with the
     // container running again, whose first write to a page meanwhile costs it a minor fault.
     if (deferred) deferred->stop_tracking();
     cancellation_point("dump:released");
-    if (deferred) deferred->write(image);
+    if (deferred) deferred->write(image, &index);
+    image.put(image::SectionType::kLineage, 0, index.lineage(options.output));
     image.finish();  // the trailer and the fsync after the release too
-    return;
+    result.image_bytes = image.bytes_written();
+    return result;
   }
   cancellation_point("dump:written");
+  image.put(image::SectionType::kLineage, 0, index.lineage(options.output));
   image.finish();
   // Connections stay in repair mode and the network locked: they close without a RST.
   if (held.tcp) held.tcp->keep_for_kill();
   for (pid_t pid : held.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
   held.seized.reset();
   frozen.release();
+  return {ms_since(start), image.bytes_written()};
 }
 
 }  // namespace ckpt::dump

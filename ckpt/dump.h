@@ -19,9 +19,16 @@ struct DumpOptions {
   bool leave_running = false;
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
   bool with_rootfs = false;  // store the rootfs contents too
+  std::string parent;  // an earlier image of the container: store only what changed since
   int zstd_level = 1;
 };
 
-void dump_container(const DumpOptions& options);
+// What a dump took, for `ckpt backup --json`.
+struct DumpResult {
+  double frozen_ms = 0;    // from the freeze to the release (--leave-running) or the kill
+  uint64_t image_bytes = 0;
+};
+
+DumpResult dump_container(const DumpOptions& options);
 
 }  // namespace ckpt::dump

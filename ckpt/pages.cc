@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstring>
 
+#include "ckpt/page_index.h"
+#include "common/chain/page_hash.h"
 #include "common/error.h"
 #include "common/proc/pagemap.h"
 #include "common/unique_fd.h"
@@ -87,9 +89,23 @@ size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial
   return done;
 }
 
-void PageStreamWriter::keep(uint64_t address, const char* page) {
+void PageStreamWriter::mark_in_parent(uint64_t address) {
   auto& runs = map_.runs;
-  bool follows = !runs.empty() && runs.back().start + runs.back().pages * kPageSize == address;
+  if (!runs.empty() && runs.back().in_parent && runs.back().end() == address)
+    ++runs.back().pages;
+  else
+    runs.push_back({address, 1, true});
+}
+
+void PageStreamWriter::keep(uint64_t address, const char* page) {
+  uint64_t hash = chain::page_hash(page);
+  map_.hashes.push_back(hash);
+  if (parent_ && parent_->has(address, hash)) {
+    mark_in_parent(address);
+    return;
+  }
+  auto& runs = map_.runs;
+  bool follows = !runs.empty() && !runs.back().in_parent && runs.back().end() == address;
   if (follows && pending_ + pending_size_ == page) {
     ++runs.back().pages;
     pending_size_ += kPageSize;

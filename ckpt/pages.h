@@ -28,11 +28,16 @@ struct PageExtent {
 // read (no PROT_READ) is read through /proc/PID/mem, and a failure there throws.
 size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial_ok);
 
-// Appends pages to a kPages stream and builds the pagemap describing it: consecutive pages that
-// are consecutive in memory too go out in one write.
+class ParentPages;
+
+// Appends pages to a kPages stream and builds the pagemap describing it, with each page's hash:
+// consecutive pages that are consecutive in memory too go out in one write. With `parent`
+// (an incremental dump), a page the parent has unchanged at its address is only marked
+// `in_parent`.
 class PageStreamWriter {
  public:
-  explicit PageStreamWriter(image::ImageWriter::Stream& out) : out_(out) {}
+  explicit PageStreamWriter(image::ImageWriter::Stream& out, const ParentPages* parent = nullptr)
+      : out_(out), parent_(parent) {}
   void keep(uint64_t address, const char* page);
   // Keeps the pages of `extent` (all-zero ones dropped where allowed).
   void keep_extent(const PageExtent& extent);
@@ -41,7 +46,10 @@ class PageStreamWriter {
   records::Pagemap finish();
 
  private:
+  void mark_in_parent(uint64_t address);
+
   image::ImageWriter::Stream& out_;
+  const ParentPages* parent_;
   const char* pending_ = nullptr;
   size_t pending_size_ = 0;
   records::Pagemap map_;

@@ -70,7 +70,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
 }
 
 void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids, bool stopped,
-                  image::ImageWriter& image, DeferredPages* deferred) {
+                  image::ImageWriter& image, DeferredPages* deferred, PageIndex* index) {
   pid_t pid = entry.host_pid;
   records::ThreadsState threads;
   for (size_t i = 0; i < tids.size(); ++i) {
@@ -100,8 +100,10 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
     deferred->take(pid, mm);
   } else {
     auto stream = image.open_stream(SectionType::kPages, pid);
-    records::Pagemap pagemap = dump_pages(pid, mm, *stream);
+    records::Pagemap pagemap =
+        dump_pages(pid, mm, *stream, index ? index->parent_pages(pid) : nullptr);
     stream->close();
+    if (index) index->add(pid, pagemap);
     image.put(SectionType::kPagemap, pid, pagemap);
   }
   spdlog::debug("process {}: {} threads, {} vmas", pid, tids.size(), mm.vmas.size());
@@ -124,7 +126,7 @@ void dump_zombie(const records::ProcessEntry& entry, image::ImageWriter& image) 
 }  // namespace
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
-                    image::ImageWriter& image, DeferredPages* deferred) {
+                    image::ImageWriter& image, DeferredPages* deferred, PageIndex* index) {
   for (const auto& entry : tree.processes) {
     throw_if_cancelled();
     if (entry.zombie) {
@@ -132,7 +134,7 @@ void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& sei
       continue;
     }
     dump_process(entry, seized.threads(entry.host_pid), seized.was_stopped(entry.host_pid), image,
-                 deferred);
+                 deferred, index);
   }
 }
 

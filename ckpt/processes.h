@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ckpt/deferred_pages.h"
+#include "ckpt/page_index.h"
 #include "ckpt/seize.h"
 #include "common/image/image.h"
 #include "common/records/tree.h"
@@ -11,8 +12,10 @@
 namespace ckpt::dump {
 
 // With `deferred`, page contents are only copied into it (kPages and kPagemap are written by
-// deferred->write() once the processes run again).
+// deferred->write() once the processes run again). With `index`, pages unchanged since its
+// parent image are left out, and the pagemaps are counted into its checksum.
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
-                    image::ImageWriter& image, DeferredPages* deferred = nullptr);
+                    image::ImageWriter& image, DeferredPages* deferred = nullptr,
+                    PageIndex* index = nullptr);
 
 }  // namespace ckpt::dump

@@ -17,6 +17,9 @@ void add_dump(CLI::App& app) {
       "Checkpoint established TCP connections (TCP_REPAIR); without it they fail the dump");
   cmd->add_flag("--with-rootfs", opts->with_rootfs,
                 "Store the rootfs contents too, so that restore does not need the directory");
+  cmd->add_option("--parent", opts->parent,
+                  "An earlier image of this container: store only what changed since (an "
+                  "incremental image; restore needs the parent next to it)");
   cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
   cmd->callback([opts] {

@@ -17,6 +17,8 @@ void add_restore(CLI::App& app) {
   cmd->add_option("--mount-map", opts->mount_map,
                   "Bind mounts: take host path OLD (or below it) from NEW instead (repeatable)")
       ->allow_extra_args(false);
+  cmd->add_option("--parent-dir", opts->parent_dir,
+                  "Where the parent images of an incremental image are (default: next to it)");
   cmd->add_option("--rootfs", opts->rootfs,
                   "Rootfs directory: where a stored rootfs is unpacked (default "
                   "/var/lib/ckpt/rootfs/ID), else used instead of the dumped one");

@@ -1,5 +1,6 @@
 // One file of a packed directory tree (see common/tree_pack.h). The stream of a packed tree is
-//   ( u32 header size | header: TreeEntry (Boost binary) | data of its extents, in order )*
+//   ( u32 header size | header: TreeEntry (Boost binary) | data of its extents, in order,
+//     unless data_in_parent )*
 //   | u32 0
 #pragma once
 
@@ -28,6 +29,12 @@ struct TreeEntry {
   // Extended attributes, name -> value (overlayfs keeps opaque directories in trusted.overlay.*,
   // file capabilities live in security.capability). Version 2.
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // Version 3: a regular file whose data is not in this stream but in the parent image's tree
+  // (an incremental image): the parent has the same path with the same size, mtime and extents.
+  bool data_in_parent = false;
+
+  // The bytes of data that follow the header in the stream.
+  uint64_t stored_data_size() const { return data_in_parent ? 0 : data_size(); }
 
   uint64_t data_size() const {
     uint64_t total = 0;
@@ -40,9 +47,10 @@ struct TreeEntry {
     records::fields(ar, path, mode, uid, gid, mtime_sec, mtime_nsec, size, rdev, link_target,
                     hardlink_to, extents);
     if (version >= 2) records::fields(ar, xattrs);
+    if (version >= 3) records::fields(ar, data_in_parent);
   }
 };
 
 }  // namespace ckpt::tree
 
-BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 2)
+BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 3)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "common/error.h"
@@ -21,15 +22,12 @@ timespec mtime_of(const TreeEntry& e) {
   return {static_cast<time_t>(e.mtime_sec), static_cast<long>(e.mtime_nsec)};
 }
 
-}  // namespace
-
-// A push parser: the stream arrives in chunks that cut headers and data anywhere.
-class TreeUnpacker::Impl {
+// A push parser of a packed tree: the stream arrives in chunks that cut headers and data
+// anywhere; each header goes to entry(), the data after it to data().
+class StreamParser {
  public:
-  explicit Impl(const std::string& top)
-      : top_(top), dir_(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-    if (!dir_) throw_errno("open({})", top);
-  }
+  explicit StreamParser(std::string top) : top_(std::move(top)) {}
+  virtual ~StreamParser() = default;
 
   void feed(std::span<const std::byte> chunk) {
     const char* p = reinterpret_cast<const char*>(chunk.data());
@@ -41,12 +39,15 @@ class TreeUnpacker::Impl {
       left -= used;
     }
   }
-
-  void finish() {
+  void check_done() const {
     if (!done_) fail("{}: packed tree is truncated", top_);
-    // Deepest first, so that a read-only directory is closed only after its contents.
-    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) set_attributes(*it);
   }
+
+ protected:
+  virtual void entry(const TreeEntry& e) = 0;
+  virtual void data(const char* p, size_t size) = 0;
+
+  std::string top_;
 
  private:
   size_t take_header(const char* p, size_t left) {
@@ -60,32 +61,151 @@ class TreeUnpacker::Impl {
       if (header_size_ == 0) done_ = true;
       return used;
     }
-    auto entry = image::from_bytes<TreeEntry>(pending_, "tree entry");
+    auto e = image::from_bytes<TreeEntry>(pending_, "tree entry");
     pending_.clear();
     header_size_ = 0;
-    create(entry);
+    data_left_ = S_ISREG(e.mode) && e.hardlink_to.empty() ? e.stored_data_size() : 0;
+    entry(e);
     return used;
   }
 
   size_t take_data(const char* p, size_t left) {
-    size_t used = static_cast<size_t>(std::min<uint64_t>(left, extent_left_));
-    if (::pwrite(file_.get(), p, used, static_cast<off_t>(offset_)) != static_cast<ssize_t>(used))
-      throw_errno("write {}/{}", top_, entry_.path);
-    offset_ += used;
-    extent_left_ -= used;
+    size_t used = static_cast<size_t>(std::min<uint64_t>(left, data_left_));
     data_left_ -= used;
-    if (extent_left_ == 0 && data_left_ > 0) next_extent();
-    if (data_left_ == 0) close_file();
+    data(p, used);
     return used;
   }
 
+  std::string pending_;
+  uint32_t header_size_ = 0;
+  bool done_ = false;
+  uint64_t data_left_ = 0;
+};
+
+// Writes the data of one regular file's extents as it arrives.
+class ExtentWriter {
+ public:
+  // Starts on `e`, whose file is open as `file`; false if it has no data.
+  bool start(const TreeEntry& e, UniqueFd file, const std::string& top) {
+    entry_ = e;
+    top_ = top;
+    file_ = std::move(file);
+    data_left_ = e.data_size();
+    if (data_left_ == 0) return false;
+    extent_ = static_cast<size_t>(-2);
+    next_extent();
+    while (extent_left_ == 0) next_extent();
+    return true;
+  }
+  bool active() const { return data_left_ > 0; }
+  const TreeEntry& entry() const { return entry_; }
+
+  // Returns true when the file is complete (and closed).
+  bool write(const char* p, size_t size) {
+    while (size > 0) {
+      size_t used = static_cast<size_t>(std::min<uint64_t>(size, extent_left_));
+      if (::pwrite(file_.get(), p, used, static_cast<off_t>(offset_)) != static_cast<ssize_t>(used))
+        throw_errno("write {}/{}", top_, entry_.path);
+      offset_ += used;
+      extent_left_ -= used;
+      data_left_ -= used;
+      p += used;
+      size -= used;
+      if (extent_left_ == 0 && data_left_ > 0) next_extent();
+    }
+    if (data_left_ > 0) return false;
+    file_.reset();
+    return true;
+  }
+
+ private:
   void next_extent() {
     extent_ += 2;
     offset_ = entry_.extents[extent_];
     extent_left_ = entry_.extents[extent_ + 1];
   }
 
-  void create(const TreeEntry& e) {
+  TreeEntry entry_;
+  std::string top_;
+  UniqueFd file_;
+  uint64_t data_left_ = 0, extent_left_ = 0, offset_ = 0;
+  size_t extent_ = 0;
+};
+
+// Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), mtime last.
+void set_attributes(int dir, const std::string& top, const TreeEntry& e) {
+  const char* path = e.path.c_str();
+  if (::fchownat(dir, path, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    throw_errno("chown {}/{}", top, e.path);
+  if (!S_ISLNK(e.mode) && ::fchmodat(dir, path, e.mode & 07777, 0) != 0)
+    throw_errno("chmod {}/{}", top, e.path);
+  fs::write_xattrs(top + "/" + e.path, e.xattrs);
+  timespec times[2] = {{0, UTIME_OMIT}, mtime_of(e)};
+  if (::utimensat(dir, path, times, AT_SYMLINK_NOFOLLOW) != 0)
+    throw_errno("set mtime of {}/{}", top, e.path);
+}
+
+UniqueFd open_dir(const std::string& top) {
+  UniqueFd dir(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_errno("open({})", top);
+  return dir;
+}
+
+// The regular files of a stream, data skipped.
+class FileIndexer : public StreamParser {
+ public:
+  using StreamParser::StreamParser;
+  FileIndex index;
+
+ private:
+  void entry(const TreeEntry& e) override {
+    if (S_ISREG(e.mode) && e.hardlink_to.empty()) index[e.path] = e;
+  }
+  void data(const char*, size_t) override {}
+};
+
+// Data of the files an incremental image's tree left to its parents.
+class DataFiller : public StreamParser {
+ public:
+  DataFiller(const std::string& top, const std::vector<std::string>& needed)
+      : StreamParser(top), needed_(needed.begin(), needed.end()), dir_(open_dir(top)) {}
+  std::set<std::string> needed_;
+
+ private:
+  void entry(const TreeEntry& e) override {
+    if (!S_ISREG(e.mode) || !e.hardlink_to.empty() || e.data_in_parent ||
+        !needed_.erase(e.path))
+      return;
+    UniqueFd file(::openat(dir_.get(), e.path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!file) throw_errno("open {}/{}", top_, e.path);
+    if (!writer_.start(e, std::move(file), top_)) set_attributes(dir_.get(), top_, e);
+  }
+  void data(const char* p, size_t size) override {
+    if (writer_.active() && writer_.write(p, size))
+      set_attributes(dir_.get(), top_, writer_.entry());
+  }
+
+  UniqueFd dir_;
+  ExtentWriter writer_;
+};
+
+}  // namespace
+
+// Recreates the entries below `top`.
+class TreeUnpacker::Impl : public StreamParser {
+ public:
+  explicit Impl(const std::string& top) : StreamParser(top), dir_(open_dir(top)) {}
+
+  void finish() {
+    check_done();
+    // Deepest first, so that a read-only directory is closed only after its contents.
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) set_attributes(dir_.get(), top_, *it);
+  }
+
+  std::vector<std::string> data_in_parent;
+
+ private:
+  void entry(const TreeEntry& e) override {
     const char* path = e.path.c_str();
     if (e.path == ".") return dirs_.push_back(e);
     if (S_ISDIR(e.mode)) {
@@ -102,12 +222,16 @@ class TreeUnpacker::Impl {
     if (S_ISLNK(e.mode)) {
       if (::symlinkat(e.link_target.c_str(), dir_.get(), path) != 0)
         throw_errno("symlink {}/{}", top_, e.path);
-      return set_attributes(e);
+      return set_attributes(dir_.get(), top_, e);
     }
     if (S_ISREG(e.mode)) return open_file(e);
     if (::mknodat(dir_.get(), path, e.mode, static_cast<dev_t>(e.rdev)) != 0)
       throw_errno("mknod {}/{}", top_, e.path);
-    set_attributes(e);
+    set_attributes(dir_.get(), top_, e);
+  }
+
+  void data(const char* p, size_t size) override {
+    if (writer_.write(p, size)) set_attributes(dir_.get(), top_, writer_.entry());
   }
 
   void remove_existing(const std::string& rel) {
@@ -118,48 +242,21 @@ class TreeUnpacker::Impl {
   }
 
   void open_file(const TreeEntry& e) {
-    entry_ = e;
-    file_.reset(::openat(dir_.get(), e.path.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!file_) throw_errno("create {}/{}", top_, e.path);
-    if (::ftruncate(file_.get(), static_cast<off_t>(e.size)) != 0)
+    UniqueFd file(::openat(dir_.get(), e.path.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file) throw_errno("create {}/{}", top_, e.path);
+    if (::ftruncate(file.get(), static_cast<off_t>(e.size)) != 0)
       throw_errno("truncate {}/{}", top_, e.path);
-    data_left_ = e.data_size();
-    if (data_left_ == 0) return close_file();
-    extent_ = static_cast<size_t>(-2);
-    next_extent();
-    while (extent_left_ == 0) next_extent();
+    if (e.data_in_parent) {
+      if (e.data_size() > 0) data_in_parent.push_back(e.path);
+      return set_attributes(dir_.get(), top_, e);
+    }
+    if (!writer_.start(e, std::move(file), top_)) set_attributes(dir_.get(), top_, e);
   }
 
-  void close_file() {
-    file_.reset();
-    set_attributes(entry_);
-  }
-
-  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), mtime last.
-  void set_attributes(const TreeEntry& e) {
-    const char* path = e.path.c_str();
-    int dir = dir_.get();
-    if (::fchownat(dir, path, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0)
-      throw_errno("chown {}/{}", top_, e.path);
-    if (!S_ISLNK(e.mode) && ::fchmodat(dir, path, e.mode & 07777, 0) != 0)
-      throw_errno("chmod {}/{}", top_, e.path);
-    fs::write_xattrs(top_ + "/" + e.path, e.xattrs);
-    timespec times[2] = {{0, UTIME_OMIT}, mtime_of(e)};
-    if (::utimensat(dir, path, times, AT_SYMLINK_NOFOLLOW) != 0)
-      throw_errno("set mtime of {}/{}", top_, e.path);
-  }
-
-  std::string top_;
   UniqueFd dir_;
-  std::string pending_;
-  uint32_t header_size_ = 0;
-  bool done_ = false;
   std::vector<TreeEntry> dirs_;
-  TreeEntry entry_;  // the regular file being written
-  UniqueFd file_;
-  uint64_t data_left_ = 0, extent_left_ = 0, offset_ = 0;
-  size_t extent_ = 0;
+  ExtentWriter writer_;
 };
 
 TreeUnpacker::TreeUnpacker(const std::string& top) : impl_(std::make_unique<Impl>(top)) {}
@@ -170,12 +267,32 @@ void TreeUnpacker::feed(std::span<const std::byte> chunk) {
 void TreeUnpacker::finish() {
   impl_->finish();
 }
+const std::vector<std::string>& TreeUnpacker::data_in_parent() const {
+  return impl_->data_in_parent;
+}
 
-void unpack_tree(const image::ImageReader& image, image::SectionType type, uint64_t id,
-                 const std::string& top) {
+std::vector<std::string> unpack_tree(const image::ImageReader& image, image::SectionType type,
+                                     uint64_t id, const std::string& top) {
   TreeUnpacker unpacker(top);
   image.read_stream(type, id, [&](std::span<const std::byte> chunk) { unpacker.feed(chunk); });
   unpacker.finish();
+  return unpacker.data_in_parent();
+}
+
+std::vector<std::string> fill_tree_data(const image::ImageReader& image, image::SectionType type,
+                                        uint64_t id, const std::string& top,
+                                        const std::vector<std::string>& needed) {
+  DataFiller filler(top, needed);
+  image.read_stream(type, id, [&](std::span<const std::byte> chunk) { filler.feed(chunk); });
+  filler.check_done();
+  return {filler.needed_.begin(), filler.needed_.end()};
+}
+
+FileIndex read_file_index(const image::ImageReader& image, image::SectionType type, uint64_t id) {
+  FileIndexer indexer("");
+  image.read_stream(type, id, [&](std::span<const std::byte> chunk) { indexer.feed(chunk); });
+  indexer.check_done();
+  return std::move(indexer.index);
 }
 
 }  // namespace ckpt::tree

@@ -171,10 +171,10 @@ uint32_t initial_prot(const records::Vma& vma) {
 }
 
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id) {
+                const image::ImageReader& image, const std::vector<chain::PageSource>& pages) {
   replace_layout(restorer, mm);
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
-  fill_pages(restorer, mm, pagemap, image, image_id);
+  fill_pages(restorer, mm, pagemap, pages);
   set_protections(restorer, mm);
   set_mm_fields(restorer, mm.fields);
 }

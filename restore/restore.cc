@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/cancel.h"
+#include "common/chain/image_chain.h"
 #include "common/cgroup/container_cgroup.h"
 #include "common/container_lock.h"
 #include "common/container_state.h"
@@ -62,9 +63,11 @@ int64_t now_unix() {
 
 void restore_container(const RestoreOptions& options) {
   CancelOnSignals cancel_on_signals;  // undo everything rather than leave it half made
-  // 1. open: structure and every checksum, before anything is created.
-  image::ImageReader image(options.input);
-  image.verify();
+  // 1. open: structure and every checksum, before anything is created; an incremental image
+  // with its parents, each checked to be the one it was made against.
+  chain::ImageChain chain(options.input, options.parent_dir);
+  chain.verify();
+  const image::ImageReader& image = chain.image();
   auto config = image.get<records::ContainerConfig>(SectionType::kConfig, 0);
   auto uts = image.get<records::UtsState>(SectionType::kUts, 0);
   auto cgroups = image.get<records::CgroupTree>(SectionType::kCgroups, 0);
@@ -79,7 +82,7 @@ void restore_container(const RestoreOptions& options) {
   ContainerLock lock(state.id, "restore");
   preflight(state.id);
   if (net) netns::preflight_netns(*net, state.id, net_map);
-  MountsRestore mounts(image, MountMap(options.mount_map));
+  MountsRestore mounts(image, MountMap(options.mount_map), &chain);
   state.cgroup_path = "ckpt/" + state.id;
   state.config = config;
   state.config.id = state.id;
@@ -98,7 +101,7 @@ void restore_container(const RestoreOptions& options) {
   bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
   if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
   cancellation_point("restore:netns");
-  ProcessesRestore processes(image);
+  ProcessesRestore processes(image, &chain);
   RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
   state.config.rootfs = rootfs.path();
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).

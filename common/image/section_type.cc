@@ -12,6 +12,8 @@ std::string_view section_name(SectionType type) {
       return "process-tree";
     case SectionType::kCgroups:
       return "cgroups";
+    case SectionType::kLineage:
+      return "lineage";
     case SectionType::kMm:
       return "mm";
     case SectionType::kPagemap:

@@ -1,0 +1,20 @@
+#include "backup/flatten.h"
+#include "cli/commands.h"
+
+namespace ckpt::cli {
+
+void add_flatten(CLI::App& app) {
+  auto opts = std::make_shared<backup::FlattenOptions>();
+  auto* cmd = app.add_subcommand(
+      "flatten", "Make one full image equal to an incremental image and its parents");
+  cmd->add_option("image", opts->input, "The incremental image (the newest of its chain)")
+      ->required();
+  cmd->add_option("-o,--output", opts->output, "Full image path, or - for stdout")->required();
+  cmd->add_option("--parent-dir", opts->parent_dir,
+                  "Where the parent images are (default: next to the image)");
+  cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
+      ->check(CLI::Range(0, 19));
+  cmd->callback([opts] { backup::flatten(*opts); });
+}
+
+}  // namespace ckpt::cli
