@@ -26,8 +26,9 @@ class DeferredPages {
   static bool fits_in_memory(const std::vector<pid_t>& pids);
 
   // Faults in memory for the copies of `pids`' anonymous memory. With `precopy`, seizes them
-  // for a moment to set up write tracking, then copies their memory while they run.
-  DeferredPages(const std::vector<pid_t>& pids, bool precopy);
+  // for a moment to set up write tracking, then copies their memory while they run; with an
+  // `index` that has a parent image, only the pages that differ from it are copied.
+  DeferredPages(const std::vector<pid_t>& pids, bool precopy, const PageIndex* index = nullptr);
   ~DeferredPages();
   DeferredPages(const DeferredPages&) = delete;
   DeferredPages& operator=(const DeferredPages&) = delete;

@@ -113,7 +113,7 @@ DumpResult dump_container(const DumpOptions& options) {
   // --leave-running: pages are pre-copied while the container runs, written after the thaw.
   std::unique_ptr<DeferredPages> deferred;
   if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
-    deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true);
+    deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true, &index);
   cancellation_point("dump:precopied");
 
   // 3. freeze; the guard thaws on any failure below. Stopped processes are seized first.

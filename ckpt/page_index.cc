@@ -6,6 +6,7 @@
 #include "common/chain/page_hash.h"
 #include "common/chain/trees.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/image/image.h"
 
 namespace ckpt::dump {
@@ -19,15 +20,15 @@ ParentPages::ParentPages(records::Pagemap pagemap) : map_(std::move(pagemap)) {
   if (at != map_.hashes.size()) fail("parent pagemap has {} hashes for {} pages", map_.hashes.size(), at);
 }
 
-bool ParentPages::has(uint64_t address, uint64_t hash) const {
+std::optional<uint64_t> ParentPages::hash_at(uint64_t address) const {
   const auto& runs = map_.runs;
   auto it = std::upper_bound(runs.begin(), runs.end(), address,
                              [](uint64_t a, const records::PageRun& run) { return a < run.start; });
-  if (it == runs.begin()) return false;
+  if (it == runs.begin()) return std::nullopt;
   --it;
-  if (address >= it->end()) return false;
+  if (address >= it->end()) return std::nullopt;
   size_t run = static_cast<size_t>(it - runs.begin());
-  return map_.hashes[first_page_[run] + (address - it->start) / chain::kPageBytes] == hash;
+  return map_.hashes[first_page_[run] + (address - it->start) / chain::kPageBytes];
 }
 
 PageIndex::PageIndex(const std::string& parent_path)
@@ -74,6 +75,19 @@ const ParentPages* PageIndex::parent_pages(pid_t host_pid) const {
   auto ns = ns_pid_of_.find(host_pid);
   if (ns == ns_pid_of_.end()) return nullptr;
   auto it = parent_by_ns_pid_.find(ns->second);
+  return it == parent_by_ns_pid_.end() ? nullptr : it->second.get();
+}
+
+const ParentPages* PageIndex::parent_pages_of_running(pid_t host_pid) const {
+  if (parent_by_ns_pid_.empty()) return nullptr;
+  auto status = fs::try_read_file("/proc/" + std::to_string(host_pid) + "/status");
+  if (!status) return nullptr;
+  size_t at = status->find("\nNSpid:");
+  if (at == std::string::npos) return nullptr;
+  std::string line = status->substr(at + 7, status->find('\n', at + 1) - at - 7);
+  size_t last = line.find_last_of(" \t");
+  pid_t ns_pid = static_cast<pid_t>(std::stol(line.substr(last + 1)));
+  auto it = parent_by_ns_pid_.find(ns_pid);
   return it == parent_by_ns_pid_.end() ? nullptr : it->second.get();
 }
 

@@ -26,8 +26,10 @@ namespace ckpt::dump {
 class ParentPages {
  public:
   explicit ParentPages(records::Pagemap pagemap);
+  // The hash of the parent's page at `address`, if it has one.
+  std::optional<uint64_t> hash_at(uint64_t address) const;
   // Whether the parent has the page at `address` with this hash.
-  bool has(uint64_t address, uint64_t hash) const;
+  bool has(uint64_t address, uint64_t hash) const { return hash_at(address) == hash; }
 
  private:
   records::Pagemap map_;
@@ -41,10 +43,15 @@ class PageIndex {
   explicit PageIndex(const std::string& parent_path);
   ~PageIndex();
 
+  bool has_parent() const { return parent_.has_value(); }
+
   // The processes of this dump: their parent pages are found by their pid in the container.
   void bind(const records::ProcessTree& tree);
   // The parent's pages of process `host_pid` (null: none, store every page).
   const ParentPages* parent_pages(pid_t host_pid) const;
+  // The same before bind(), for the pre-copy of a running process (its pid in the container
+  // read from /proc).
+  const ParentPages* parent_pages_of_running(pid_t host_pid) const;
   // Counts `pagemap`, just written for `host_pid`, into the index checksum.
   void add(pid_t host_pid, const records::Pagemap& pagemap);
 

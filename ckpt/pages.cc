@@ -121,6 +121,16 @@ void PageStreamWriter::keep(uint64_t address, const char* page) {
 }
 
 void PageStreamWriter::keep_extent(const PageExtent& extent) {
+  if (extent.in_parent) {
+    for (uint64_t i = 0; i < extent.pages; ++i) {
+      uint64_t address = extent.address + i * kPageSize;
+      auto hash = parent_ ? parent_->hash_at(address) : std::nullopt;
+      if (!hash) fail("page {:#x} is not in the parent image", address);
+      map_.hashes.push_back(*hash);
+      mark_in_parent(address);
+    }
+    return;
+  }
   for (uint64_t i = 0; i < extent.pages; ++i) {
     const char* page = extent.data + i * kPageSize;
     if (!extent.skip_zero || !all_zero(page)) keep(extent.address + i * kPageSize, page);

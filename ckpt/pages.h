@@ -20,6 +20,9 @@ struct PageExtent {
   uint64_t pages = 0;
   char* data = nullptr;
   bool skip_zero = false;  // all-zero pages need not be stored (anonymous memory)
+  // Unchanged since the parent image (found by the pre-copy of an incremental dump): no data,
+  // the pages are only marked in the pagemap.
+  bool in_parent = false;
 };
 
 // Reads every extent with process_vm_readv in large batches. Returns the number of leading

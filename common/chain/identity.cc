@@ -20,10 +20,16 @@ uint64_t pagemap_digest(const records::Pagemap& pagemap) {
   XXH3_state_t* state = XXH3_createState();
   if (!state) fail("out of memory");
   XXH3_64bits_reset(state);
+  // Runs joined where they touch: how an image splits its runs (stored here or in the parent,
+  // flattened) does not change what memory it holds.
+  std::vector<uint64_t> joined;
   for (const auto& run : pagemap.runs) {
-    uint64_t fields[2] = {run.start, run.pages};
-    XXH3_64bits_update(state, fields, sizeof fields);
+    if (!joined.empty() && joined[joined.size() - 2] + joined.back() * 4096 == run.start)
+      joined.back() += run.pages;
+    else
+      joined.insert(joined.end(), {run.start, run.pages});
   }
+  XXH3_64bits_update(state, joined.data(), joined.size() * sizeof(uint64_t));
   XXH3_64bits_update(state, pagemap.hashes.data(), pagemap.hashes.size() * sizeof(uint64_t));
   uint64_t digest = XXH3_64bits_digest(state);
   XXH3_freeState(state);

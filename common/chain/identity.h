@@ -18,7 +18,8 @@ namespace ckpt::chain {
 // A random uuid (version 4), as text.
 std::string new_uuid();
 
-// xxh3 of one pagemap's runs (start, pages) and hashes; `in_parent` does not count.
+// xxh3 of one pagemap's runs (start, pages; neighbours joined) and hashes: the same for an
+// incremental image and its flattened copy.
 uint64_t pagemap_digest(const records::Pagemap& pagemap);
 
 // The checksum of a page index, built process by process in any order.

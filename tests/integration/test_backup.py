@@ -206,3 +206,40 @@ def test_second_backup_at_once_gives_up_and_a_killed_one_harms_nothing(container
     run_ckpt("verify", result["image"])
     verdict = restored_verdict(containers, writer, result["image"])
     assert verdict.startswith("PASS"), verdict
+
+
+def test_with_rootfs_an_incremental_holds_the_changed_file_only(containers, work):
+    from test_foundation import make_busybox_rootfs
+    root = make_busybox_rootfs(work / "rootfs")
+    (root / "data").mkdir()
+    for name in ("a", "b", "c"):
+        (root / "data" / name).write_bytes(os.urandom(1 << 20))
+    cid = containers.run("/bin/sh", "-c", "while true; do sleep 1; done", opts=["--rootfs", root])
+    directory = work / "backups"
+    full = backup(cid, directory, "--with-rootfs")
+    new_b = os.urandom(1 << 20)
+    (root / "data" / "b").write_bytes(new_b)
+    time.sleep(1)
+    incremental = backup(cid, directory, "--with-rootfs")
+    assert incremental["parent"] == full["image"]
+
+    def tree_bytes(image):
+        sections = json.loads(run_ckpt("inspect", image, "--json").stdout)["sections"]
+        return sum(s["raw_size"] for s in sections if s["type"] == "mount-data")
+    busybox = (root / "bin" / "busybox").stat().st_size
+    assert tree_bytes(full["image"]) >= 3 * (1 << 20) + busybox
+    assert (1 << 20) <= tree_bytes(incremental["image"]) < (1 << 20) + (64 << 10), \
+        "the changed file, and not the others"
+
+    copy = containers.track(unique("bkfs"))
+    run_ckpt("restore", incremental["image"], "--name", copy)
+    new_root = Path("/var/lib/ckpt/rootfs") / copy
+    try:
+        for name in ("a", "c"):
+            assert (new_root / "data" / name).read_bytes() == (root / "data" / name).read_bytes()
+        assert (new_root / "data" / "b").read_bytes() == new_b
+        assert (new_root / "bin" / "busybox").read_bytes() == (root / "bin" / "busybox").read_bytes()
+        assert (new_root / "data" / "a").stat().st_mtime_ns == (root / "data" / "a").stat().st_mtime_ns
+        assert running(copy)
+    finally:
+        run_ckpt("rm", copy, check=False)
