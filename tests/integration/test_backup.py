@@ -27,8 +27,13 @@ BUSY_EXIT = 75
 WRITER = r'''
 import hashlib, os, random, signal, sys, time
 size, log_path, result_path = int(sys.argv[1]) << 20, sys.argv[2], sys.argv[3]
-buf = bytearray(random.Random(1234).randbytes(size))
 CHUNK = 2048
+
+def initial():
+    rng = random.Random(1234)
+    return bytearray(b"".join(rng.randbytes(1 << 20) for _ in range(size >> 20)))
+
+buf = initial()
 
 def write_of(k):
     offset = (k * 2654435761) % (size - CHUNK)
@@ -46,7 +51,7 @@ def verdict(n):
     for line in open(log_path):
         k, offset = map(int, line.split())
         logged[k] = offset
-    expected = bytearray(random.Random(1234).randbytes(size))
+    expected = initial()
     for k in range(1, n + 1):
         offset, data = write_of(k)
         if logged.get(k) != offset:
