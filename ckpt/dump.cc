@@ -6,14 +6,13 @@
 #include <memory>
 
 #include "ckpt/cgroups.h"
-#include "ckpt/deferred_pages.h"
+#include "ckpt/pages_deferred.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
 #include "ckpt/processes.h"
-#include "runtime/remove.h"
 #include "ckpt/seize.h"
 #include "ckpt/sem_undo.h"
 #include "ckpt/shmem.h"
@@ -24,6 +23,7 @@
 #include "ckpt/uts.h"
 #include "common/cancel.h"
 #include "common/cgroup/freezer.h"
+#include "common/clock.h"
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/image/image.h"
@@ -34,128 +34,184 @@ namespace ckpt::dump {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// The point checked after `stage`: "dump:freeze".
+void stage_done(Stage stage) { cancellation_point(fmt::format("dump:{}", stage_name(stage))); }
 
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-ContainerState locate(const std::string& id) {
-  auto state = ContainerState::load(id);
-  if (!state.init_alive())
-    fail("container {} is not running (init pid {} is gone)", id, state.init_pid);
-  return state;
-}
-
-// What stays held after the collection: the processes seized (stopped under ptrace) and the
-// TCP connections in repair mode, until the caller lets them go or kills them.
-struct Held {
-  std::unique_ptr<SeizedProcesses> seized;
+// What the stages make and the later ones use, in the order it is made.
+struct Dump {
+  ContainerState state;
+  std::unique_ptr<cgroup::ContainerCgroup> cgroup;
+  std::unique_ptr<cgroup::Freezer> freezer;
+  std::unique_ptr<PageIndex> index;  // the parent image's pages and files; this image's index
+  std::unique_ptr<image::ImageWriter> image;
+  // Declared in the reverse order of their undoing: on a failure the processes are detached,
+  // then the write tracking ends, then the container is thawed.
+  std::unique_ptr<DeferredPages> deferred;      // --leave-running: the pre-copied pages
+  std::unique_ptr<cgroup::FreezeGuard> frozen;  // thaws unless released
+  std::unique_ptr<TrackingGuard> untrack;       // ends the write tracking on any way out
+  std::unique_ptr<SeizedProcesses> seized;      // stopped under ptrace until released or killed
+  std::chrono::steady_clock::time_point freeze_start;
+  double frozen_ms = 0;
+  records::ProcessTree tree;
+  records::NetNamespace net;
+  records::IpcNamespace ipc;
+  std::vector<pid_t> live_pids;  // the tree without its zombies (which are recorded as such)
+  std::unique_ptr<SharedMemory> shared_memory;
+  records::FilesState files;
   std::unique_ptr<DumpedTcpConnections> tcp;  // null without connections
 };
 
-// Everything the image holds, collected while the container is frozen.
-// `seized`: the processes in a group stop, seized before the freeze.
-Held collect(const ContainerState& state, const DumpOptions& options,
-             const cgroup::ContainerCgroup& cgroup, cgroup::Freezer& freezer,
-             cgroup::FreezeGuard& frozen, image::ImageWriter& image, DeferredPages* deferred,
-             PageIndex& index, std::unique_ptr<SeizedProcesses> seized) {
-  auto tree = collect_process_tree(state.init_pid);
-  index.bind(tree);
-  check_tree_matches_cgroup(tree, cgroup.all_procs());
-  refuse_nested_namespaces(tree);
-  image.put(image::SectionType::kConfig, 0, state.config);
-  image.put(image::SectionType::kUts, 0, collect_uts(state.init_pid));
-  image.put(image::SectionType::kTime, 0, collect_time(state.init_pid));
-  image.put(image::SectionType::kProcessTree, 0, tree);
-  dump_mounts(state.init_pid, !state.config.rootfs.empty(), options.with_rootfs, image, &index);
-  image.put(image::SectionType::kCgroups, 0, collect_cgroups(cgroup, tree));
-  auto net = netns::dump_netns(state.init_pid);
-  image.put(image::SectionType::kNetNs, 0, net);
-  auto ipc = write_ipc(state.init_pid, image);
-  std::vector<pid_t> pids;
-  for (const auto& process : tree.processes)
-    if (!process.zombie) pids.push_back(process.host_pid);
-  seized->seize(pids);
-  if (!freezer.is_v2()) frozen.thaw();  // v1 reports the ptrace stops only once thawed
-  seized->wait_stopped();
-  cancellation_point("dump:seized");
-  SharedMemory shared_memory(tree);
-  auto files =
-      dump_files({pids, state.console_path().string(), shared_memory.deleted_file_inodes()}, image);
-  auto tcp =
-      dump_tcp_connections(files, {options.tcp_established, netns::host_veth_ends(net)}, image);
-  cancellation_point("dump:tcp-repair");
-  dump_ttys({state.init_pid, &tree, state.dir()}, files, image);
-  dump_processes(tree, *seized, image, deferred, &index);
-  cancellation_point("dump:processes");
-  dump_sem_undo(tree, *seized, ipc, image);
-  shared_memory.write(files, image);
-  cancellation_point("dump:collected");
-  spdlog::info("collected {} processes", tree.processes.size());
-  return {std::move(seized), std::move(tcp)};
+void locate(Dump& d, const std::string& id) {
+  d.state = ContainerState::load(id);
+  if (!d.state.init_alive())
+    fail("container {} is not running (init pid {} is gone)", id, d.state.init_pid);
+}
+
+void preflight(Dump& d, const DumpOptions& options) {
+  d.cgroup = std::make_unique<cgroup::ContainerCgroup>(cgroup::host_hierarchies(),
+                                                       d.state.cgroup_path);
+  if (!d.cgroup->exists()) fail("container {} has no cgroup {}", d.state.id, d.state.cgroup_path);
+  d.freezer = cgroup::container_freezer(*d.cgroup);
+  image::WriterOptions writer_options;
+  writer_options.zstd_level = options.zstd_level;
+  d.index = std::make_unique<PageIndex>(options.parent);  // an incremental dump's parent, checked
+  d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
+                                                 writer_options);
+}
+
+// --leave-running: pages are copied while the container runs, written after the release.
+void precopy(Dump& d, const DumpOptions& options) {
+  if (options.leave_running && DeferredPages::fits_in_memory(d.cgroup->all_procs()))
+    d.deferred =
+        std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true, d.index.get());
+}
+
+// Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
+// are dumped as they are, their parents reap them after the restore.
+void freeze(Dump& d) {
+  d.seized = std::make_unique<SeizedProcesses>();
+  d.seized->seize_stopped(d.cgroup->all_procs());
+  d.freeze_start = std::chrono::steady_clock::now();
+  d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer);
+  spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
+  d.untrack = std::make_unique<TrackingGuard>(d.deferred.get());
+}
+
+void collect_namespaces(Dump& d, const DumpOptions& options) {
+  d.tree = collect_process_tree(d.state.init_pid);
+  d.index->bind(d.tree);
+  check_tree_matches_cgroup(d.tree, d.cgroup->all_procs());
+  refuse_nested_namespaces(d.tree);
+  auto& image = *d.image;
+  image.put(image::SectionType::kConfig, 0, d.state.config);
+  image.put(image::SectionType::kUts, 0, collect_uts(d.state.init_pid));
+  image.put(image::SectionType::kTime, 0, collect_time(d.state.init_pid));
+  image.put(image::SectionType::kProcessTree, 0, d.tree);
+  dump_mounts(d.state.init_pid, !d.state.config.rootfs.empty(), options.with_rootfs, image,
+              d.index.get());
+  image.put(image::SectionType::kCgroups, 0, collect_cgroups(*d.cgroup, d.tree));
+  d.net = netns::dump_netns(d.state.init_pid);
+  image.put(image::SectionType::kNetNs, 0, d.net);
+  d.ipc = write_ipc(d.state.init_pid, image);
+}
+
+void seize(Dump& d) {
+  for (const auto& process : d.tree.processes)
+    if (!process.zombie) d.live_pids.push_back(process.host_pid);
+  d.seized->seize(d.live_pids);
+  if (!d.freezer->is_v2()) d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
+  d.seized->wait_stopped();
+}
+
+void collect_files(Dump& d, const DumpOptions& options) {
+  d.shared_memory = std::make_unique<SharedMemory>(d.tree);  // before the files: see shmem.h
+  d.files = dump_files(
+      {d.live_pids, d.state.console_path().string(), d.shared_memory->deleted_file_inodes()},
+      *d.image);
+  d.tcp = dump_tcp_connections(d.files, {options.tcp_established, netns::host_veth_ends(d.net)},
+                               *d.image);
+  dump_ttys({d.state.init_pid, &d.tree, d.state.dir()}, d.files, *d.image);
+}
+
+void collect_processes(Dump& d) {
+  dump_processes(d.tree, *d.seized, *d.image, d.deferred.get(), d.index.get());
+  dump_sem_undo(d.tree, *d.seized, d.ipc, *d.image);
+  d.shared_memory->write(d.files, *d.image);
+  spdlog::info("collected {} processes", d.tree.processes.size());
+}
+
+void release(Dump& d) {
+  d.tcp.reset();     // repair off, network unlocked: the connections carry on
+  d.seized.reset();  // detached: registers and signal masks as they were
+  d.frozen->thaw();
+  d.frozen_ms = ms_since(d.freeze_start);
+  spdlog::info("{} released after {:.1f} ms", d.state.id, d.frozen_ms);
+  // Closing the userfaultfds unprotects every tracked page (~10 ms per GiB): with the
+  // container running again, whose first write to a page meanwhile costs it a minor fault.
+  if (d.deferred) d.deferred->stop_tracking();
+}
+
+void write(Dump& d, const DumpOptions& options) {
+  if (d.deferred) d.deferred->write(*d.image, d.index.get());
+  d.image->put(image::SectionType::kLineage, 0, d.index->lineage(options.output));
+  stage_done(Stage::kWrite);  // before the commit: a failure here leaves no image
+  d.image->finish();
+}
+
+// Connections stay in repair mode and the network locked: they close without a RST.
+void kill(Dump& d) {
+  if (d.tcp) d.tcp->keep_for_kill();
+  for (pid_t pid : d.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
+  d.seized.reset();
+  d.frozen->release();
+  d.frozen_ms = ms_since(d.freeze_start);
 }
 
 }  // namespace
 
+std::string_view stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::kLocate: return "locate";
+    case Stage::kPreflight: return "preflight";
+    case Stage::kPrecopy: return "precopy";
+    case Stage::kFreeze: return "freeze";
+    case Stage::kNamespaces: return "namespaces";
+    case Stage::kSeize: return "seize";
+    case Stage::kFiles: return "files";
+    case Stage::kProcesses: return "processes";
+    case Stage::kRelease: return "release";
+    case Stage::kWrite: return "write";
+    case Stage::kKill: return "kill";
+  }
+  return "?";
+}
+
 DumpResult dump_container(const DumpOptions& options) {
   CancelOnSignals cancel_on_signals;  // a signal now would kill a traced container
-  // 1-2. locate and preflight: nothing is touched yet.
-  ContainerState state = locate(options.container_id);
-  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
-  if (!cgroup.exists()) fail("container {} has no cgroup {}", state.id, state.cgroup_path);
-  auto freezer = cgroup::container_freezer(cgroup);
-  image::WriterOptions writer_options;
-  writer_options.zstd_level = options.zstd_level;
-  PageIndex index(options.parent);  // the parent of an incremental dump, read and checked
-  image::ImageWriter image(options.output, image::make_header(state.id), writer_options);
-
-  // --leave-running: pages are pre-copied while the container runs, written after the thaw.
-  std::unique_ptr<DeferredPages> deferred;
-  if (options.leave_running && DeferredPages::fits_in_memory(cgroup.all_procs()))
-    deferred = std::make_unique<DeferredPages>(cgroup.all_procs(), /*precopy=*/true, &index);
-  cancellation_point("dump:precopied");
-
-  // 3. freeze; the guard thaws on any failure below. Stopped processes are seized first.
-  auto seized = std::make_unique<SeizedProcesses>();
-  seized->seize_stopped(cgroup.all_procs());
-  auto start = Clock::now();
-  // Zombies are dumped as they are: their parents reap them after the restore.
-  cgroup::FreezeGuard frozen(*freezer);
-  spdlog::info("froze {} in {:.1f} ms", state.id, ms_since(start));
-  TrackingGuard untrack(deferred.get());
-  cancellation_point("dump:frozen");
-
-  // 4-5. seize, collect and write (pages only copied into `deferred` when it exists).
-  auto held = collect(state, options, cgroup, *freezer, frozen, image, deferred.get(), index,
-                      std::move(seized));
-
-  // 6. finish.
+  Dump d;
+  locate(d, options.container_id);
+  stage_done(Stage::kLocate);
+  preflight(d, options);
+  stage_done(Stage::kPreflight);
+  precopy(d, options);
+  stage_done(Stage::kPrecopy);
+  freeze(d);
+  stage_done(Stage::kFreeze);
+  collect_namespaces(d, options);
+  stage_done(Stage::kNamespaces);
+  seize(d);
+  stage_done(Stage::kSeize);
+  collect_files(d, options);
+  stage_done(Stage::kFiles);
+  collect_processes(d);
+  stage_done(Stage::kProcesses);
   if (options.leave_running) {
-    held.tcp.reset();     // repair off, network unlocked: the connections carry on
-    held.seized.reset();  // detached: registers and signal masks as they were
-    frozen.thaw();
-    DumpResult result{ms_since(start), 0};
-    spdlog::info("{} released after {:.1f} ms", state.id, result.frozen_ms);
-    // Closing the userfaultfds unprotects every tracked page (~10 ms per GiB): with the
-    // container running again, whose first write to a page meanwhile costs it a minor fault.
-    if (deferred) deferred->stop_tracking();
-    cancellation_point("dump:released");
-    if (deferred) deferred->write(image, &index);
-    image.put(image::SectionType::kLineage, 0, index.lineage(options.output));
-    image.finish();  // the trailer and the fsync after the release too
-    result.image_bytes = image.bytes_written();
-    return result;
+    release(d);
+    stage_done(Stage::kRelease);
   }
-  cancellation_point("dump:written");
-  image.put(image::SectionType::kLineage, 0, index.lineage(options.output));
-  image.finish();
-  // Connections stay in repair mode and the network locked: they close without a RST.
-  if (held.tcp) held.tcp->keep_for_kill();
-  for (pid_t pid : held.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
-  held.seized.reset();
-  frozen.release();
-  return {ms_since(start), image.bytes_written()};
+  write(d, options);  // checks its point itself, before the commit
+  if (!options.leave_running) kill(d);
+  return {d.frozen_ms, d.image->bytes_written()};
 }
 
 }  // namespace ckpt::dump

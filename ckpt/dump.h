@@ -1,15 +1,11 @@
-// The dump pipeline, as a flat sequence of stages:
-//   1. locate     id -> container state, init pid, cgroup
-//   2. preflight  the container runs; the output can be created (before anything is touched)
-//   3. freeze     the freezer quiesces the whole cgroup subtree
-//   4. collect    config, UTS, time, mounts, process tree, cgroup subtree with limits, [network], [processes]
-//   5. write      records go into the image as they are collected
-//   6. finish     thaw (--leave-running) or kill and remove the container
-// Any failure before 6 thaws the container and removes the temp image: the container never
-// notices a failed dump.
+// The dump engine: one container into one image. The caller holds the container's lock
+// (common/container_lock.h) and, without --leave-running, removes what is left of the container
+// afterwards (runtime/remove.h). Any failure before the image is committed detaches, thaws and
+// deletes the temp image: the container never notices a failed dump.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace ckpt::dump {
 
@@ -18,14 +14,35 @@ struct DumpOptions {
   std::string output;  // path, or "-" for stdout
   bool leave_running = false;
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
-  bool with_rootfs = false;  // store the rootfs contents too
-  std::string parent;  // an earlier image of the container: store only what changed since
+  bool with_rootfs = false;
+  std::string parent;  // an earlier image of the container: store only what changed since  // store the rootfs contents too
   int zstd_level = 1;
 };
 
+// The stages, in the order dump_container() runs them (one function each in ckpt/dump.cc).
+// After each, the cancellation and fault point "dump:<stage_name>" is checked (common/cancel.h;
+// CKPT_FAULT=dump:freeze fails the dump there): a signal or fault there undoes everything.
+enum class Stage {
+  kLocate,      // id -> container state, init pid, cgroup paths; nothing is touched yet
+  kPreflight,   // the cgroup exists, the freezer is known, the image's temp file is created
+  kPrecopy,     // --leave-running: pages copied while the container runs, later writes tracked
+  kFreeze,      // processes in a group stop seized first, then the freezer quiesces the subtree
+  kNamespaces,  // config, uts, time, process tree, mounts, cgroup subtree, network, ipc
+  kSeize,       // every thread of every live process stopped under ptrace
+  kFiles,       // fds and open file descriptions, TCP connections put in repair mode, ptys
+  kProcesses,   // per process: memory, threads, signals, credentials; SEM_UNDO; shared memory
+  kRelease,     // --leave-running only: repair off, processes detached, the container thawed
+  kWrite,       // the pages copied before the release, the trailer; its point comes before the
+                // image is committed (fsync and rename into place)
+  kKill,        // without --leave-running: every process killed while still held
+};
+
+// "freeze" for Stage::kFreeze (the point is "dump:freeze").
+std::string_view stage_name(Stage stage);
+
 // What a dump took, for `ckpt backup --json`.
 struct DumpResult {
-  double frozen_ms = 0;    // from the freeze to the release (--leave-running) or the kill
+  double frozen_ms = 0;  // from the freeze to the release (--leave-running) or the kill
   uint64_t image_bytes = 0;
 };
 

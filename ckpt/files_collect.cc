@@ -16,6 +16,7 @@
 #include "ckpt/pipes.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/proc/pid_status.h"
 
 namespace ckpt::dump {
 
@@ -146,24 +147,10 @@ int kcmp_files(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) {
   return r == 0 ? 0 : r == 1 ? -1 : 1;
 }
 
-pid_t parse_ns_pid(const std::string& status_text) {
-  std::istringstream in(status_text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("NSpid:")) continue;
-    std::istringstream fields(line.substr(6));
-    pid_t pid = 0;
-    pid_t last = 0;
-    while (fields >> pid) last = pid;
-    if (last > 0) return last;
-  }
-  fail("status: no NSpid line");
-}
-
 ProcessFdFacts read_process_fds(pid_t host_pid) {
   ProcessFdFacts process;
   process.host_pid = host_pid;
-  process.ns_pid = parse_ns_pid(fs::read_file("/proc/" + std::to_string(host_pid) + "/status"));
+  process.ns_pid = proc::read_innermost_pid(host_pid);
   process.root = read_root(host_pid);
   for (int fd : list_fds(host_pid)) process.fds.push_back(read_fd_facts(host_pid, fd));
   return process;

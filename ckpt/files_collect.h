@@ -43,9 +43,6 @@ struct CollectedFiles {
 // Reads the fd facts of one process: its ns pid (last NSpid of status), root and every fd.
 ProcessFdFacts read_process_fds(pid_t host_pid);
 
-// The pid inside the innermost pid namespace, from the "NSpid:" line of a status file.
-pid_t parse_ns_pid(const std::string& status_text);
-
 // Throws Error "pid P fd F: unsupported file type T" for the first unsupported fd.
 CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
                                  const ConsoleId& console, const CompareDescriptions& compare);

@@ -14,11 +14,6 @@ namespace ckpt::dump {
 struct IpcSnapshot {
   records::IpcNamespace record;
   std::vector<std::string> shm_pages;
-
-  template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
-    records::fields(ar, record, shm_pages);
-  }
 };
 
 // Collects the IPC namespace of `init_pid` (a forked helper setns()es into it).

@@ -65,7 +65,7 @@ void read_pages(const ShmAttachment& at, const proc::SysvShmEntry& e, records::S
   auto present = pages_to_store(at, e, seg.page_size);
   for (uint64_t i = 0; i < present.size(); ++i) {
     if (!present[i]) continue;
-    if (seg.stored.empty() || seg.stored.back().first_page + seg.stored.back().pages != i)
+    if (seg.stored.empty() || seg.stored.back().start + seg.stored.back().pages != i)
       seg.stored.push_back({i, 0});
     seg.stored.back().pages++;
     uint64_t off = i * seg.page_size;

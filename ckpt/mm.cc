@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ckpt/pages.h"
-#include "ckpt/page_pool.h"
+#include "ckpt/pages_pool.h"
 #include "ckpt/shmem.h"
 #include "common/cancel.h"
 #include "common/error.h"
@@ -113,7 +113,7 @@ class PageCollector {
   PageStreamWriter writer_;
   PagePool pool_;
   char* buffer_ = nullptr;
-  std::vector<PageExtent> queue_;
+  std::vector<PageCopy> queue_;
   uint64_t queued_ = 0;
 };
 

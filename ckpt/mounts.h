@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
 #include "common/image/image.h"
 #include "common/proc/mountinfo.h"
 #include "common/records/mounts.h"

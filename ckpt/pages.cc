@@ -7,7 +7,7 @@
 #include <climits>
 #include <cstring>
 
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
 #include "common/chain/page_hash.h"
 #include "common/error.h"
 #include "common/proc/pagemap.h"
@@ -27,7 +27,7 @@ namespace {
 constexpr size_t kBatchBytes = 64u << 20;
 
 // One process_vm_readv of extents [first, first + count): local and remote iovecs pair up.
-ssize_t read_batch(pid_t pid, std::span<const PageExtent> batch, size_t& bytes) {
+ssize_t read_batch(pid_t pid, std::span<const PageCopy> batch, size_t& bytes) {
   iovec local[IOV_MAX], remote[IOV_MAX];
   bytes = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -41,7 +41,7 @@ ssize_t read_batch(pid_t pid, std::span<const PageExtent> batch, size_t& bytes) 
 
 // The pages of `extent` through /proc/PID/mem, which reads them also where the process may not
 // (a VMA without PROT_READ), as a debugger does.
-void read_forced(pid_t pid, const PageExtent& extent) {
+void read_forced(pid_t pid, const PageCopy& extent) {
   std::string path = "/proc/" + std::to_string(pid) + "/mem";
   UniqueFd mem(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!mem) throw_errno("open {}", path);
@@ -58,7 +58,7 @@ void read_forced(pid_t pid, const PageExtent& extent) {
 }
 
 // How many of `extents` a short read of `got` bytes filled completely.
-size_t whole_extents(std::span<const PageExtent> extents, ssize_t got) {
+size_t whole_extents(std::span<const PageCopy> extents, ssize_t got) {
   size_t count = 0;
   for (size_t left = got > 0 ? static_cast<size_t>(got) : 0;
        count < extents.size() && left >= extents[count].pages * kPageSize; ++count)
@@ -68,7 +68,7 @@ size_t whole_extents(std::span<const PageExtent> extents, ssize_t got) {
 
 }  // namespace
 
-size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial_ok) {
+size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_ok) {
   size_t done = 0;
   while (done < extents.size()) {
     size_t count = 0, bytes = 0;
@@ -120,7 +120,7 @@ void PageStreamWriter::keep(uint64_t address, const char* page) {
   pending_size_ = kPageSize;
 }
 
-void PageStreamWriter::keep_extent(const PageExtent& extent) {
+void PageStreamWriter::keep_extent(const PageCopy& extent) {
   if (extent.in_parent) {
     for (uint64_t i = 0; i < extent.pages; ++i) {
       uint64_t address = extent.address + i * kPageSize;

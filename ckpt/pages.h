@@ -15,7 +15,7 @@
 namespace ckpt::dump {
 
 // `pages` pages of the process at `address`, copied (or to be copied) to `data`.
-struct PageExtent {
+struct PageCopy {
   uint64_t address = 0;
   uint64_t pages = 0;
   char* data = nullptr;
@@ -29,7 +29,7 @@ struct PageExtent {
 // extents read completely: all of them, unless `partial_ok` (memory of a running process may go
 // away under us) lets it stop at the first failure. Otherwise an extent process_vm_readv cannot
 // read (no PROT_READ) is read through /proc/PID/mem, and a failure there throws.
-size_t read_extents(pid_t pid, std::span<const PageExtent> extents, bool partial_ok);
+size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_ok);
 
 class ParentPages;
 
@@ -43,7 +43,7 @@ class PageStreamWriter {
       : out_(out), parent_(parent) {}
   void keep(uint64_t address, const char* page);
   // Keeps the pages of `extent` (all-zero ones dropped where allowed).
-  void keep_extent(const PageExtent& extent);
+  void keep_extent(const PageCopy& extent);
   // Writes the pages kept so far: before the memory they are in is reused.
   void flush();
   records::Pagemap finish();

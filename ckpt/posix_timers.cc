@@ -23,7 +23,7 @@ pid_t container_tid(const proc::ProcTimer& timer, pid_t pid,
 
 }  // namespace
 
-records::PosixTimers dump_posix_timers(Injection& injection, pid_t pid,
+records::PosixTimers dump_posix_timers(ptrace::Injection& injection, pid_t pid,
                                        const std::map<pid_t, pid_t>& ns_tid_of) {
   records::PosixTimers out;
   for (const proc::ProcTimer& timer : proc::read_timers(pid)) {

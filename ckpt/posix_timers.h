@@ -6,13 +6,13 @@
 
 #include <map>
 
-#include "ckpt/injection.h"
+#include "common/ptrace/injection.h"
 #include "common/records/timers.h"
 
 namespace ckpt::dump {
 
 // `ns_tid_of`: host tid -> tid inside the container, for timers that signal one thread.
-records::PosixTimers dump_posix_timers(Injection& injection, pid_t pid,
+records::PosixTimers dump_posix_timers(ptrace::Injection& injection, pid_t pid,
                                        const std::map<pid_t, pid_t>& ns_tid_of);
 
 }  // namespace ckpt::dump

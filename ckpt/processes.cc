@@ -9,7 +9,7 @@
 #include <map>
 
 #include "ckpt/creds.h"
-#include "ckpt/injection.h"
+#include "common/ptrace/injection.h"
 #include "ckpt/mm.h"
 #include "ckpt/posix_timers.h"
 #include "ckpt/signals.h"
@@ -39,7 +39,7 @@ std::vector<records::Rlimit> dump_rlimits(pid_t pid) {
   return limits;
 }
 
-int32_t injected_prctl_int(Injection& injection, int option) {
+int32_t injected_prctl_int(ptrace::Injection& injection, int option) {
   injection.main().checked("prctl", SYS_prctl, option, injection.scratch());
   int32_t value = 0;
   injection.read(0, &value, sizeof value);
@@ -54,7 +54,7 @@ std::string link_of(pid_t pid, const char* name) {
 void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& process,
                    records::ThreadsState& threads, records::MmState& mm,
                    records::PosixTimers& timers) {
-  Injection injection(pid, tids[0]);
+  ptrace::Injection injection(pid, tids[0]);
   process.sigactions = dump_sigactions(injection, pid);
   process.itimers = dump_itimers(injection);
   std::map<pid_t, pid_t> ns_tid_of;

@@ -3,8 +3,8 @@
 //   kThreads, kProcess, kMm, kPagemap (records) and kPages (stream), all with id = host pid.
 #pragma once
 
-#include "ckpt/deferred_pages.h"
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
+#include "ckpt/pages_deferred.h"
 #include "ckpt/seize.h"
 #include "common/image/image.h"
 #include "common/records/tree.h"

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <sstream>
 
-#include "ckpt/injection.h"
+#include "common/ptrace/injection.h"
 #include "common/error.h"
 #include "common/ipc/sem_undo_ops.h"
 #include "common/log.h"
@@ -26,7 +26,7 @@ size_t semopm_of(const records::IpcNamespace& ipc) {
 
 // semop() on `sem_id`, made by the process `injection` holds. A process that may not alter the
 // set cannot have adjustments on it (unless its rights changed since): it answers "no".
-ipc::Semop injected_semop(Injection& injection, int sem_id, bool& denied) {
+ipc::Semop injected_semop(ptrace::Injection& injection, int sem_id, bool& denied) {
   return [&injection, sem_id, &denied](std::span<const sembuf> ops) {
     injection.write(0, ops.data(), ops.size_bytes());
     long result = injection.main().call(SYS_semop, sem_id, injection.scratch(), ops.size());
@@ -37,7 +37,7 @@ ipc::Semop injected_semop(Injection& injection, int sem_id, bool& denied) {
 
 records::SemUndo probe_process(pid_t pid, pid_t tid, const std::vector<records::SemSet>& sets,
                                size_t max_ops) {
-  Injection injection(pid, tid);
+  ptrace::Injection injection(pid, tid);
   records::SemUndo undo{static_cast<uint32_t>(max_ops), {}};
   for (const auto& set : sets) {
     bool denied = false;
@@ -55,7 +55,7 @@ records::SemUndo probe_process(pid_t pid, pid_t tid, const std::vector<records::
 void dump_sem_undo(const records::ProcessTree& tree, const SeizedProcesses& seized,
                    const records::IpcNamespace& ipc, image::ImageWriter& image) {
   if (ipc.sem.empty()) return;
-  size_t max_ops = std::min(semopm_of(ipc), Injection::kScratchSize / sizeof(sembuf));
+  size_t max_ops = std::min(semopm_of(ipc), ptrace::ScratchSpec{}.size / sizeof(sembuf));
   for (const auto& entry : tree.processes) {
     if (entry.zombie) continue;  // exit_sem() applied its adjustments
     pid_t pid = entry.host_pid;

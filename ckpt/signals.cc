@@ -9,7 +9,7 @@
 
 namespace ckpt::dump {
 
-std::vector<records::SigAction> dump_sigactions(Injection& injection, pid_t pid) {
+std::vector<records::SigAction> dump_sigactions(ptrace::Injection& injection, pid_t pid) {
   proc::PidStatus status = proc::read_pid_status(pid);
   uint64_t not_default = status.sig_caught | status.sig_ignored | (1ull << (SIGCHLD - 1));
   std::vector<records::SigAction> actions(64);
@@ -21,7 +21,7 @@ std::vector<records::SigAction> dump_sigactions(Injection& injection, pid_t pid)
   return actions;
 }
 
-std::vector<records::Itimer> dump_itimers(Injection& injection) {
+std::vector<records::Itimer> dump_itimers(ptrace::Injection& injection) {
   std::vector<records::Itimer> timers(3);
   for (int which = 0; which < 3; ++which) {
     injection.main().checked("getitimer", SYS_getitimer, which, injection.scratch());
@@ -30,7 +30,7 @@ std::vector<records::Itimer> dump_itimers(Injection& injection) {
   return timers;
 }
 
-records::AltStack dump_altstack(Injection& injection, pid_t tid) {
+records::AltStack dump_altstack(ptrace::Injection& injection, pid_t tid) {
   auto thread = injection.on_thread(tid);
   thread->checked("sigaltstack", SYS_sigaltstack, 0, injection.scratch());
   stack_t stack{};

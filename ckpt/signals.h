@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "ckpt/injection.h"
+#include "common/ptrace/injection.h"
 #include "common/records/process.h"
 #include "common/records/threads.h"
 
@@ -17,9 +17,9 @@ namespace ckpt::dump {
 // SA_NOCLDWAIT act with SIG_DFL too). The others are SIG_DFL, whose flags and mask matter to no
 // delivery: they are recorded as zero, sparing ~60 injected calls per process in the freeze
 // window.
-std::vector<records::SigAction> dump_sigactions(Injection& injection, pid_t pid);
-std::vector<records::Itimer> dump_itimers(Injection& injection);
-records::AltStack dump_altstack(Injection& injection, pid_t tid);
+std::vector<records::SigAction> dump_sigactions(ptrace::Injection& injection, pid_t pid);
+std::vector<records::Itimer> dump_itimers(ptrace::Injection& injection);
+records::AltStack dump_altstack(ptrace::Injection& injection, pid_t tid);
 // siginfo_t bytes of each queued signal, shared (process-wide) or of one thread.
 std::vector<std::string> dump_pending(pid_t tid, bool shared);
 

@@ -3,7 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "ckpt/socket_holders.h"
+#include "ckpt/sockets_holders.h"
 #include "ckpt/sockets.h"
 #include "common/error.h"
 #include "common/proc/pidfd.h"

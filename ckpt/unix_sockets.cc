@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <map>
 
-#include "ckpt/socket_holders.h"
-#include "ckpt/socket_queue.h"
+#include "ckpt/sockets_holders.h"
+#include "ckpt/sockets_queue.h"
 #include "ckpt/sockets.h"
 #include "common/error.h"
 #include "common/proc/pidfd.h"

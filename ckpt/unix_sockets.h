@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "ckpt/unix_diag.h"
+#include "ckpt/unix_sockets_diag.h"
 #include "common/records/files.h"
 #include "common/records/sockets.h"
 

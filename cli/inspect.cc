@@ -12,18 +12,12 @@
 #include "common/error.h"
 #include "common/image/describe.h"
 #include "common/image/image.h"
+#include "common/units.h"
 
 namespace ckpt::cli {
 namespace {
 
 using nlohmann::json;
-
-std::string human_size(uint64_t bytes) {
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  if (bytes < (1u << 20)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
-  if (bytes < (1u << 30)) return fmt::format("{:.1f} MiB", bytes / 1048576.0);
-  return fmt::format("{:.2f} GiB", bytes / 1073741824.0);
-}
 
 std::string utc_time(int64_t unix_seconds) {
   std::time_t t = unix_seconds;
@@ -53,7 +47,7 @@ std::string set_fields(const json& object) {
 
 void print_header(const json& doc, const std::string& path) {
   const json& h = doc["header"];
-  fmt::print("image:          {} ({})\n", path, human_size(doc["file_size"].get<uint64_t>()));
+  fmt::print("image:          {} ({})\n", path, format_size(doc["file_size"].get<uint64_t>()));
   fmt::print("format version: {}\n", h["format_version"].get<uint32_t>());
   fmt::print("container:      {}\n", h["container_id"].get<std::string>());
   fmt::print("created:        {}\n", utc_time(h["created_unix"].get<int64_t>()));
@@ -71,11 +65,11 @@ void print_sections(const json& sections) {
     raw_total += raw;
     stored_total += stored;
     fmt::print("{:<14} {:>10} {:>7} {:>12} {:>12} {:>7.2f}\n", s["type"].get<std::string>(),
-               s["id"].get<uint64_t>(), s["chunks"].get<uint64_t>(), human_size(raw),
-               human_size(stored), stored ? double(raw) / double(stored) : 1.0);
+               s["id"].get<uint64_t>(), s["chunks"].get<uint64_t>(), format_size(raw),
+               format_size(stored), stored ? double(raw) / double(stored) : 1.0);
   }
-  fmt::print("{:<14} {:>10} {:>7} {:>12} {:>12} {:>7.2f}\n", "total", "", "", human_size(raw_total),
-             human_size(stored_total),
+  fmt::print("{:<14} {:>10} {:>7} {:>12} {:>12} {:>7.2f}\n", "total", "", "", format_size(raw_total),
+             format_size(stored_total),
              stored_total ? double(raw_total) / double(stored_total) : 1.0);
 }
 

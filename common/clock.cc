@@ -15,4 +15,9 @@ int64_t clock_now_ns(clockid_t clock) {
   return now.sec * 1'000'000'000LL + now.nsec;
 }
 
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
 }  // namespace ckpt

@@ -1,8 +1,10 @@
-// Reading a clock (clock_gettime), for the dump and the restore of timers and time namespaces.
+// Reading a clock (clock_gettime), for the dump and the restore of timers and time namespaces,
+// and the time elapsed for the log.
 #pragma once
 
 #include <time.h>
 
+#include <chrono>
 #include <cstdint>
 
 #include "common/records/time.h"
@@ -13,5 +15,8 @@ namespace ckpt {
 records::ClockValue read_clock(clockid_t clock);
 // The same in nanoseconds.
 int64_t clock_now_ns(clockid_t clock);
+
+// Milliseconds from `start` to now, for the log.
+double ms_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace ckpt

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "common/records/process.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

@@ -1,7 +1,7 @@
 // Opening one open file description of the image again, by kind: files and directories by
 // path, devices, the console, eventfds, listening sockets, message queues. Pipes:
 // restore/pipes.h; deleted files: deleted_files.h; kinds with state of their own:
-// restore/kind_openers.h.
+// restore/files_kind_openers.h.
 #pragma once
 
 #include <cstdint>

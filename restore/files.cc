@@ -2,7 +2,7 @@
 
 #include "common/error.h"
 #include "common/records/files.h"
-#include "restore/fd_room.h"
+#include "restore/files_fd_room.h"
 #include "restore/files_open.h"
 #include "restore/sockets.h"
 #include "restore/tcp_connections.h"

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/image/image.h"
-#include "restore/kind_openers.h"
+#include "restore/files_kind_openers.h"
 
 namespace ckpt::restore {
 

@@ -9,10 +9,10 @@
 #include <set>
 
 #include "common/error.h"
-#include "restore/deleted_files.h"
+#include "restore/files_deleted.h"
 #include "restore/event_files.h"
 #include "restore/fd_kinds.h"
-#include "restore/fd_room.h"
+#include "restore/files_fd_room.h"
 #include "restore/pipes.h"
 
 namespace ckpt::restore {

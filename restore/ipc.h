@@ -12,7 +12,7 @@
 
 namespace ckpt::restore {
 
-// The kIpc record and the shm pages of `image`, as a step for RootTaskSpec::in_namespaces.
+// The kIpc record and the shm pages of `image`, as a step for RootTaskSteps::in_namespaces.
 std::function<void()> ipc_restore_step(const image::ImageReader& image);
 
 // Runs in the new ipc namespace. `shm_pages`: kIpcShmData payloads by shm id.

@@ -85,7 +85,7 @@ void fill_shm(const records::ShmSegment& seg, const std::string& pages) {
   if (addr == reinterpret_cast<void*>(-1)) throw_errno("shmat(shm id {})", seg.perm.id);
   size_t from = 0;
   for (const auto& ext : seg.stored) {
-    uint64_t off = ext.first_page * seg.page_size;
+    uint64_t off = ext.start * seg.page_size;
     uint64_t len = std::min(ext.pages * seg.page_size, seg.size - off);
     if (off + len > seg.size || from + len > pages.size()) {
       ::shmdt(addr);

@@ -8,7 +8,7 @@
 #include "common/chain/page_sources.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
-#include "restore/uffd_fill.h"
+#include "restore/pages_uffd.h"
 
 namespace ckpt::restore {
 namespace {

@@ -1,6 +1,6 @@
 // Fills a restored process's memory from its page stream, in bulk. Private anonymous VMAs are
 // registered with a userfaultfd of the process and filled by UFFDIO_COPY straight from the
-// decompressed chunks, on the image reader's decoding threads (restore/uffd_fill.h). The rest
+// decompressed chunks, on the image reader's decoding threads (restore/pages_uffd.h). The rest
 // (pages of private file mappings), or everything where userfaultfd is unavailable or
 // CKPT_NO_UFFD_FILL is set: the tracer populates the target ranges (MADV_POPULATE_WRITE injected
 // in the process) a slice ahead of a writer thread that copies the chunks in with large
@@ -14,7 +14,7 @@
 #include "common/chain/page_sources.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

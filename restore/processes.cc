@@ -10,6 +10,8 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/pid_status.h"
+#include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
 #include "common/records/mm.h"
 #include "common/records/process.h"
@@ -18,6 +20,7 @@
 #include "restore/creds.h"
 #include "restore/mm.h"
 #include "restore/posix_timers.h"
+#include "restore/restore.h"
 #include "restore/sem_undo.h"
 #include "restore/signals.h"
 #include "restore/threads.h"
@@ -29,26 +32,10 @@ using image::SectionType;
 
 constexpr int kReadyTimeoutMs = 30000;
 
-// The innermost pid of a host process (last NSpid entry of its status).
-pid_t ns_pid_of(pid_t host_pid) {
-  std::string status = fs::read_file("/proc/" + std::to_string(host_pid) + "/status");
-  size_t at = status.find("\nNSpid:");
-  if (at == std::string::npos) fail("no NSpid for {}", host_pid);
-  std::istringstream line(status.substr(at + 7, status.find('\n', at + 1) - at - 7));
-  pid_t pid = 0;
-  while (line >> pid) {
-  }
-  return pid;
-}
-
-// Every descendant of `root` (itself included), host pid -> ns pid.
+// Every descendant of `root` (itself included), ns pid -> host pid.
 void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
-  ns_to_host[ns_pid_of(root)] = root;
-  std::string path =
-      "/proc/" + std::to_string(root) + "/task/" + std::to_string(root) + "/children";
-  std::istringstream children(fs::read_file(path));
-  pid_t child;
-  while (children >> child) collect_descendants(child, ns_to_host);
+  ns_to_host[proc::read_innermost_pid(root)] = root;
+  for (pid_t child : proc::list_children(root)) collect_descendants(child, ns_to_host);
 }
 
 }  // namespace
@@ -67,11 +54,13 @@ ProcessesRestore::~ProcessesRestore() {
   for (auto& [pid, tids] : stopped_threads_) ::kill(pid, SIGKILL);
 }
 
-void ProcessesRestore::restore(pid_t root_host_pid) {
+void ProcessesRestore::fork_tree(pid_t root_host_pid) {
   plan_->start();
   plan_->wait_ready(kReadyTimeoutMs);
   collect_descendants(root_host_pid, host_pids_);
-  cancellation_point("restore:forked");
+}
+
+void ProcessesRestore::restore() {
   for (size_t i = 0; i < plan_->tree().processes.size(); ++i) {
     throw_if_cancelled();
     if (!plan_->tree().processes[i].zombie) restore_process(i);  // a zombie exited by itself
@@ -96,7 +85,7 @@ void ProcessesRestore::restore_process(size_t index) {
   else
     pages.push_back(chain::own_pages(image_, id, pagemap));
   restore_mm(r, mm, pagemap, image_, pages);
-  cancellation_point("restore:memory");
+  stage_done(Stage::kMemory);
   restore_sigactions(r, process.sigactions);
   std::vector<pid_t> host_tids = create_threads(r, threads);
   stopped_threads_[host->second] = host_tids;

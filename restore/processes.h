@@ -2,7 +2,8 @@
 //
 //   ProcessesRestore processes(image);          // before cloning the root task
 //   clone(... CLONE_NEWPID ...) -> in the child: processes.run_root_task(opened_files);
-//   processes.restore(root_host_pid);           // every process rebuilt, all threads stopped
+//   processes.fork_tree(root_host_pid);         // the tree forked from it, every process stopped
+//   processes.restore();                        // every process rebuilt, all threads stopped
 //   processes.resume();                         // detach: the tree runs
 //
 // Destruction without resume() kills the restored tree.
@@ -36,8 +37,10 @@ class ProcessesRestore {
   [[noreturn]] void run_root_task(OpenedFiles* files, SessionHook on_session = {}) {
     plan_->run_as_root(files, std::move(on_session));
   }
-  // In the tracer, once the root task runs: waits for the tree, then rebuilds every process.
-  void restore(pid_t root_host_pid);
+  // In the tracer, once the root task runs: lets it fork the tree and waits for every process.
+  void fork_tree(pid_t root_host_pid);
+  // Rebuilds every process of the tree (the point of Stage::kMemory after each one's memory).
+  void restore();
   // Lets every restored thread run.
   void resume();
 

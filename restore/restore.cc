@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "common/cancel.h"
-#include "common/chain/image_chain.h"
 #include "common/cgroup/container_cgroup.h"
+#include "common/chain/image_chain.h"
 #include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
@@ -23,6 +23,7 @@
 #include "restore/tcp_connections.h"
 #include "restore/time_ns.h"
 #include "restore/ttys.h"
+#include "restore/uts.h"
 
 namespace ckpt::restore {
 
@@ -46,115 +47,193 @@ class StateDirGuard {
   bool committed_ = false;
 };
 
-void preflight(const std::string& id) {
-  validate_container_id(id);
-  if (ContainerState::exists(id)) fail("a container named '{}' already exists", id);
-  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), "ckpt/" + id);
-  if (cgroup.exists()) fail("cgroup {} already exists", cgroup.path());
-}
-
 int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-}  // namespace
-
-void restore_container(const RestoreOptions& options) {
-  CancelOnSignals cancel_on_signals;  // undo everything rather than leave it half made
-  // 1. open: structure and every checksum, before anything is created; an incremental image
-  // with its parents, each checked to be the one it was made against.
-  chain::ImageChain chain(options.input, options.parent_dir);
-  chain.verify();
-  const image::ImageReader& image = chain.image();
-  auto config = image.get<records::ContainerConfig>(SectionType::kConfig, 0);
-  auto uts = image.get<records::UtsState>(SectionType::kUts, 0);
-  auto cgroups = image.get<records::CgroupTree>(SectionType::kCgroups, 0);
+// What the stages make and the later ones use, in the order it is made. Declared in that
+// order, so that a failure undoes it in reverse: the processes are killed, the root task, the
+// network, the cgroups and the state directory removed.
+struct Restore {
+  // open: an incremental image with its parents, each checked to be the one it was made against
+  std::unique_ptr<chain::ImageChain> chain;
+  const image::ImageReader* image = nullptr;
+  records::ContainerConfig config;
+  records::UtsState uts;
+  records::CgroupTree cgroups;
   std::optional<records::NetNamespace> net;
-  if (image.has(SectionType::kNetNs, 0))
-    net = image.get<records::NetNamespace>(SectionType::kNetNs, 0);
-  auto net_map = netns::parse_net_map(options.net_map);
-
-  // 2. preflight.
+  netns::NetMap net_map;
+  // preflight
   ContainerState state;
-  state.id = options.name.empty() ? config.id : options.name;
-  ContainerLock lock(state.id, "restore");
-  preflight(state.id);
-  if (net) netns::preflight_netns(*net, state.id, net_map);
-  MountsRestore mounts(image, MountMap(options.mount_map), &chain);
-  state.cgroup_path = "ckpt/" + state.id;
-  state.config = config;
+  std::unique_ptr<ContainerLock> lock;
+  std::unique_ptr<MountsRestore> mounts;
+  // cgroups
+  std::unique_ptr<StateDirGuard> state_dir;
+  std::unique_ptr<cgroup::ContainerCgroup> cgroup;
+  std::unique_ptr<RestoredCgroups> restored_cgroups;
+  // netns
+  std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
+  // root task
+  std::unique_ptr<ProcessesRestore> processes;
+  std::unique_ptr<RestoredRootfs> rootfs;
+  std::unique_ptr<TtysRestore> ttys;
+  std::unique_ptr<RootTask> root;
+};
+
+void open(Restore& r, const RestoreOptions& options) {
+  r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir);
+  r.chain->verify();
+  r.image = &r.chain->image();
+  r.config = r.image->get<records::ContainerConfig>(SectionType::kConfig, 0);
+  r.uts = r.image->get<records::UtsState>(SectionType::kUts, 0);
+  r.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
+  if (r.image->has(SectionType::kNetNs, 0))
+    r.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
+  r.net_map = netns::parse_net_map(options.net_map);
+}
+
+void preflight(Restore& r, const RestoreOptions& options) {
+  auto& state = r.state;
+  state.id = options.name.empty() ? r.config.id : options.name;
+  validate_container_id(state.id);
+  r.lock = std::make_unique<ContainerLock>(state.id, "restore");
+  if (ContainerState::exists(state.id)) fail("a container named '{}' already exists", state.id);
+  state.cgroup_path = cgroup::container_cgroup_path(state.id);
+  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
+  if (cgroup.exists()) fail("cgroup {} already exists", cgroup.path());
+  if (r.net) netns::preflight_netns(*r.net, state.id, r.net_map);
+  r.mounts =
+      std::make_unique<MountsRestore>(*r.image, MountMap(options.mount_map), r.chain.get());
+  state.config = r.config;
   state.config.id = state.id;
   state.restored_from = options.input;
   state.created_unix = now_unix();
+}
 
-  // 3. cgroups.
-  StateDirGuard state_dir(state.dir());
-  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
-  RestoredCgroups restored_cgroups(cgroup, cgroups);
-  cancellation_point("restore:cgroups");
+void make_cgroups(Restore& r) {
+  r.state_dir = std::make_unique<StateDirGuard>(r.state.dir());
+  r.cgroup =
+      std::make_unique<cgroup::ContainerCgroup>(cgroup::host_hierarchies(), r.state.cgroup_path);
+  r.restored_cgroups = std::make_unique<RestoredCgroups>(*r.cgroup, r.cgroups);
+}
 
-  // 4. namespaces: the network rebuilt (undone unless committed), then the root task in it as
-  // the container's init; IPC objects are recreated inside before any process is forked.
-  std::unique_ptr<netns::RebuiltNetns> rebuilt_net;
-  bool repair_tcp = has_tcp_connections(image) && !options.tcp_close;
-  if (net) rebuilt_net = netns::rebuild_netns(*net, state.id, net_map, repair_tcp);
-  cancellation_point("restore:netns");
-  ProcessesRestore processes(image, &chain);
-  RestoredRootfs rootfs(mounts, config.rootfs, options.rootfs, state.id);
-  state.config.rootfs = rootfs.path();
+// Undone unless committed; with TCP connections to repair, its host links stay down.
+void rebuild_network(Restore& r, const RestoreOptions& options) {
+  bool repair_tcp = has_tcp_connections(*r.image) && !options.tcp_close;
+  if (r.net) r.rebuilt_net = netns::rebuild_netns(*r.net, r.state.id, r.net_map, repair_tcp);
+}
+
+// The container's init: the steps below run in it, top to bottom; then it waits, as pid 1 with
+// every open file description of the image, for the tree to be forked from it.
+void start_root_task(Restore& r, const RestoreOptions& options) {
+  auto& image = *r.image;
+  r.processes = std::make_unique<ProcessesRestore>(image, r.chain.get());
+  r.rootfs = std::make_unique<RestoredRootfs>(*r.mounts, r.config.rootfs, options.rootfs,
+                                              r.state.id);
+  r.state.config.rootfs = r.rootfs->path();
+  r.ttys = std::make_unique<TtysRestore>(image);
+  auto restore_ipc = image.has(SectionType::kIpc, 0) ? ipc_restore_step(image) : [] {};
   // The root task's stdout is the new console (set up before the body runs, also with a rootfs).
   FilesRestoreContext files_context;
-  files_context.console_path = state.console_path().string();
+  files_context.console_path = r.state.console_path().string();
   files_context.console_fd = STDOUT_FILENO;
   files_context.tcp_close = options.tcp_close;
-  RootTaskSpec spec{
-      uts, rootfs.path(), rebuilt_net ? rebuilt_net->fd() : -1, state.console_path().string(), {},
-      {}};
-  spec.before_mounts.push_back([&] { mounts.take_host_binds(); });
-  spec.in_namespaces.push_back([&] { mounts.rebuild(); });
-  if (image.has(SectionType::kIpc, 0)) spec.in_namespaces.push_back(ipc_restore_step(image));
-  TtysRestore ttys(image);
-  if (!ttys.empty()) {
-    spec.in_namespaces.push_back([&ttys] { ttys.create_in_namespaces(); });
+  if (!r.ttys->empty())
     files_context.openers.add({records::FileKind::kPtyMaster, records::FileKind::kPtySlave},
-                              [&ttys](const auto& d) { return ttys.open_description(d); });
-  }
-  auto time_ns = prepare_time_namespace(image);  // the root task starts the new one
-  RootTask root(spec, [&] {
+                              [&ttys = *r.ttys](const auto& d) { return ttys.open_description(d); });
+
+  RootTaskSteps steps;
+  steps.before_mounts = [&] {
+    restore_uts(r.uts);
+    r.mounts->take_host_binds();
+  };
+  steps.in_namespaces = [&] {
+    r.mounts->rebuild();
+    restore_ipc();
+    if (!r.ttys->empty()) r.ttys->create_in_namespaces();
+  };
+  steps.body = [&] {
     create_shared_objects(image, files_context);  // before the files: memfds are both
     auto files = open_files(image, files_context);
-    processes.run_root_task(files.get(), [&ttys](pid_t pid) { ttys.take_terminal(pid); });
-  });
+    r.processes->run_root_task(files.get(), [&ttys = *r.ttys](pid_t pid) { ttys.take_terminal(pid); });
+  };
+  auto time_ns = prepare_time_namespace(image);  // the root task starts the new one
+  RootTaskSpec spec{r.rootfs->path(), r.rebuilt_net ? r.rebuilt_net->fd() : -1,
+                    r.state.console_path().string()};
+  r.root = std::make_unique<RootTask>(spec, steps);
   time_ns.reset();
-  ttys.receive_console();
-  cgroup.attach(root.pid());
-  cancellation_point("restore:root-task");
+  r.ttys->receive_console();
+  r.cgroup->attach(r.root->pid());
+}
 
-  // 5-7. the tree forked with its pids, then every process rebuilt by the tracer (this process).
+// A failure of a process is reported with what the root task said about it, when it said so.
+template <typename Step>
+void with_root_task_failure(Restore& r, Step step) {
   try {
-    processes.restore(root.pid());
+    step();
   } catch (const Error& e) {
-    std::string why = root.failure();
+    std::string why = r.root->failure();
     if (why.empty()) throw;
     fail("{} ({})", why, e.what());
   }
-  cancellation_point("restore:processes");
-  if (rebuilt_net) rebuilt_net->bring_host_links_up();  // the connections are repaired
-  processes.resume();
-  ttys.start_console(state.dir(), root.pid());
+}
 
-  // 6. resume.
-  state.init_pid = root.pid();
-  state.init_start_time = process_start_time(root.pid()).value_or(0);
-  state.save();
-  restored_cgroups.commit();
-  if (rebuilt_net) rebuilt_net->commit();
-  rootfs.commit();
-  root.release();
-  state_dir.commit();
-  spdlog::info("restored {} as {} (init pid {})", config.id, state.id, root.pid());
+void resume(Restore& r) {
+  if (r.rebuilt_net) r.rebuilt_net->bring_host_links_up();  // the connections are repaired
+  r.processes->resume();
+  r.ttys->start_console(r.state.dir(), r.root->pid());
+  r.state.init_pid = r.root->pid();
+  r.state.init_start_time = process_start_time(r.root->pid()).value_or(0);
+  r.state.save();
+  r.restored_cgroups->commit();
+  if (r.rebuilt_net) r.rebuilt_net->commit();
+  r.rootfs->commit();
+  r.root->release();
+  r.state_dir->commit();
+  spdlog::info("restored {} as {} (init pid {})", r.config.id, r.state.id, r.root->pid());
+}
+
+}  // namespace
+
+std::string_view stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::kOpen: return "open";
+    case Stage::kPreflight: return "preflight";
+    case Stage::kCgroups: return "cgroups";
+    case Stage::kNetns: return "netns";
+    case Stage::kRootTask: return "root-task";
+    case Stage::kTree: return "tree";
+    case Stage::kMemory: return "memory";
+    case Stage::kProcesses: return "processes";
+    case Stage::kResume: return "resume";
+  }
+  return "?";
+}
+
+void stage_done(Stage stage) {
+  cancellation_point(fmt::format("restore:{}", stage_name(stage)));
+}
+
+void restore_container(const RestoreOptions& options) {
+  CancelOnSignals cancel_on_signals;  // undo everything rather than leave it half made
+  Restore r;
+  open(r, options);
+  stage_done(Stage::kOpen);
+  preflight(r, options);
+  stage_done(Stage::kPreflight);
+  make_cgroups(r);
+  stage_done(Stage::kCgroups);
+  rebuild_network(r, options);
+  stage_done(Stage::kNetns);
+  start_root_task(r, options);
+  stage_done(Stage::kRootTask);
+  with_root_task_failure(r, [&] { r.processes->fork_tree(r.root->pid()); });
+  stage_done(Stage::kTree);
+  with_root_task_failure(r, [&] { r.processes->restore(); });  // kMemory's point per process
+  stage_done(Stage::kProcesses);
+  resume(r);
 }
 
 }  // namespace ckpt::restore

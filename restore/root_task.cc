@@ -20,13 +20,6 @@ namespace {
 
 constexpr uint64_t kRootNamespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 
-void set_uts(const records::UtsState& uts) {
-  if (::sethostname(uts.hostname.data(), uts.hostname.size()) != 0)
-    throw_errno("sethostname({})", uts.hostname);
-  if (::setdomainname(uts.domainname.data(), uts.domainname.size()) != 0)
-    throw_errno("setdomainname({})", uts.domainname);
-}
-
 // stdin /dev/null, stdout/stderr the console log: opened before the mounts change (with a
 // rootfs, neither path is visible afterwards), installed after.
 struct Console {
@@ -43,24 +36,22 @@ struct Console {
   }
 };
 
-// In the child: join the network, set UTS and mounts, report, run the body.
-[[noreturn]] void root_main(const RootTaskSpec& spec, const std::function<void()>& body,
-                            int report_fd) {
+// In the child: join the network, the caller's steps around the mounts, report, run the body.
+[[noreturn]] void root_main(const RootTaskSpec& spec, const RootTaskSteps& steps, int report_fd) {
   try {
     if (spec.netns_fd >= 0 && ::setns(spec.netns_fd, CLONE_NEWNET) != 0)
       throw_errno("setns(network namespace)");
     if (spec.netns_fd < 0 && ::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET)");
-    set_uts(spec.uts);
     Console console(spec.console_path);
-    for (const auto& step : spec.before_mounts) step();
+    steps.before_mounts();
     ns::setup_container_mounts(spec.rootfs);
     ::setsid();
-    for (const auto& step : spec.in_namespaces) step();
+    steps.in_namespaces();
     console.install();
     if (::write(report_fd, "", 1) != 1) ::_exit(1);
     // report_fd stays open: a failure of the body (before it installs the restored fds, which
     // closes it) is reported there too, see RootTask::failure().
-    body();
+    steps.body();
   } catch (const std::exception& e) {
     ssize_t ignored = ::write(report_fd, e.what(), std::strlen(e.what()));
     (void)ignored;
@@ -70,14 +61,14 @@ struct Console {
 
 }  // namespace
 
-RootTask::RootTask(const RootTaskSpec& spec, const std::function<void()>& body) {
+RootTask::RootTask(const RootTaskSpec& spec, const RootTaskSteps& steps) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
   UniqueFd rd(fds[0]), wr(fds[1]);
   pid_ = ns::clone_fork(kRootNamespaces);
   if (pid_ == 0) {
     rd.reset();
-    root_main(spec, body, wr.get());
+    root_main(spec, steps, wr.get());
   }
   wr.reset();
   char buf[512];

@@ -1,39 +1,40 @@
 // The restored container's first process: cloned into fresh pid, mount, uts and ipc namespaces
-// (and the rebuilt network namespace), it sets the UTS state and mounts, then runs `body` as
-// pid 1 of the container.
+// (and the rebuilt network namespace), it runs the caller's set-up steps around the standard
+// mounts, reports, then runs `body` as pid 1 of the container.
 #pragma once
 
 #include <sys/types.h>
 
 #include <functional>
 #include <string>
-#include <vector>
 
 #include "common/records/container.h"
-#include "common/records/uts.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::restore {
 
 struct RootTaskSpec {
-  records::UtsState uts;
   std::string rootfs;        // "" = the host's files
   int netns_fd = -1;         // the rebuilt network namespace; -1: a fresh, empty one
   std::string console_path;  // stdout/stderr of the container
-  // Steps run in the new mount namespace before the standard mounts (host paths still visible).
-  std::vector<std::function<void()>> before_mounts;
-  // Steps run inside the new namespaces, after UTS and mounts, before the set-up is reported
-  // done (e.g. recreating IPC objects); a step that throws fails the restore.
-  std::vector<std::function<void()>> in_namespaces;
+};
+
+// What the root task runs, in this order. A step that throws fails the restore with its message.
+struct RootTaskSteps {
+  // In the new namespaces, before the standard mounts (the host's paths are still visible).
+  std::function<void()> before_mounts;
+  // After the standard mounts and setsid(), before the set-up is reported done.
+  std::function<void()> in_namespaces;
+  // As pid 1 once the set-up is reported; must not return normally (it becomes the init).
+  std::function<void()> body;
 };
 
 // Until release(), the destructor SIGKILLs and reaps the root task.
 class RootTask {
  public:
-  // Clones the root task; `body` runs in it after the namespaces are set up and must not
-  // return normally (it becomes the container's init). The call returns once the child
-  // reported that its set-up succeeded (or throws with the child's error).
-  RootTask(const RootTaskSpec& spec, const std::function<void()>& body);
+  // Clones the root task and runs `steps` in it. Returns once the child reported that its
+  // set-up succeeded (or throws with the child's error).
+  RootTask(const RootTaskSpec& spec, const RootTaskSteps& steps);
   ~RootTask();
   RootTask(const RootTask&) = delete;
   RootTask& operator=(const RootTask&) = delete;

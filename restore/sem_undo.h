@@ -5,7 +5,7 @@
 #pragma once
 
 #include "common/records/sem_undo.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

@@ -10,9 +10,9 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "restore/deleted_files.h"
+#include "restore/files_deleted.h"
 #include "restore/fd_kinds.h"
-#include "restore/fd_room.h"
+#include "restore/files_fd_room.h"
 
 namespace ckpt::restore {
 

@@ -21,7 +21,7 @@
 #include "common/records/shmem.h"
 #include "common/unique_fd.h"
 #include "restore/files.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

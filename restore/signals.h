@@ -7,7 +7,7 @@
 #include "common/ptrace/remote_syscall.h"
 #include "common/records/process.h"
 #include "common/records/threads.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "common/sockaddr_text.h"
-#include "restore/socket_options.h"
+#include "restore/sockets_options.h"
 
 namespace ckpt::restore {
 

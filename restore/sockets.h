@@ -8,7 +8,7 @@
 #include "common/records/files.h"
 #include "common/records/sockets.h"
 #include "common/unique_fd.h"
-#include "restore/file_data.h"
+#include "restore/files_data.h"
 
 namespace ckpt::restore {
 

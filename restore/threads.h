@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/records/threads.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

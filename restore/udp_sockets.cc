@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include "common/error.h"
-#include "restore/socket_options.h"
+#include "restore/sockets_options.h"
 
 namespace ckpt::restore {
 

@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "restore/fd_kinds.h"
-#include "restore/unix_socket_ops.h"
+#include "restore/unix_sockets_ops.h"
 
 namespace ckpt::restore {
 

@@ -40,7 +40,7 @@ void remove_rootfs_copy(const std::string& id) {
 
 void remove_container(const std::string& id, bool force) {
   validate_container_id(id);
-  std::string cgroup_path = "ckpt/" + id;
+  std::string cgroup_path = cgroup::container_cgroup_path(id);
   bool has_state = ContainerState::exists(id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), cgroup_path);
   if (!has_state && !cgroup.exists()) fail("no container named '{}'", id);

@@ -109,7 +109,7 @@ int run_container(const RunOptions& options) {
 
   ContainerState state;
   state.id = config.id;
-  state.cgroup_path = "ckpt/" + config.id;
+  state.cgroup_path = cgroup::container_cgroup_path(config.id);
   state.config = config;
   state.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())

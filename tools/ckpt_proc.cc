@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "ckpt/deferred_pages.h"
+#include "ckpt/pages_deferred.h"
 #include "ckpt/processes.h"
 #include "ckpt/seize.h"
 #include "common/error.h"
@@ -139,7 +139,8 @@ int run_restore(const std::string& path, bool wait) {
   pid_t root = ns::clone_fork(CLONE_NEWPID);
   NullFiles files;
   if (root == 0) processes.run_root_task(&files);
-  processes.restore(root);
+  processes.fork_tree(root);
+  processes.restore();
   processes.resume();
   std::printf("restore_seconds %.4f\nroot_pid %d\n", seconds_since(start), root);
   std::fflush(stdout);

@@ -16,6 +16,8 @@
 
 namespace ckpt::cgroup {
 
+std::string container_cgroup_path(const std::string& id) { return "ckpt/" + id; }
+
 namespace fsys = std::filesystem;
 
 namespace {

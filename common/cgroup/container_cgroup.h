@@ -12,6 +12,9 @@
 
 namespace ckpt::cgroup {
 
+// The cgroup path of container `id` in every hierarchy: "ckpt/ID".
+std::string container_cgroup_path(const std::string& id);
+
 class ContainerCgroup {
  public:
   ContainerCgroup(const Hierarchies& hierarchies, std::string rel_path);

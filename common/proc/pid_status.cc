@@ -81,4 +81,12 @@ PidStatus read_pid_status(pid_t pid, const std::filesystem::path& proc_root) {
   return parse_pid_status(fs::read_file(path), path.string());
 }
 
+pid_t innermost_pid(const PidStatus& status) {
+  if (status.ns_pid.empty() || status.ns_pid.back() <= 0)
+    fail("status of {} ({}): no NSpid line", status.pid, status.name);
+  return status.ns_pid.back();
+}
+
+pid_t read_innermost_pid(pid_t pid) { return innermost_pid(read_pid_status(pid)); }
+
 }  // namespace ckpt::proc

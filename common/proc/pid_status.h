@@ -31,4 +31,9 @@ PidStatus parse_pid_status(const std::string& text, const std::string& origin);
 // Reads and parses /proc/PID/status (or PROC_ROOT/PID/status for fixture trees).
 PidStatus read_pid_status(pid_t pid, const std::filesystem::path& proc_root = "/proc");
 
+// The pid in the innermost pid namespace (the last NSpid entry); throws when there is none.
+pid_t innermost_pid(const PidStatus& status);
+// The same for host process `pid`.
+pid_t read_innermost_pid(pid_t pid);
+
 }  // namespace ckpt::proc

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/page_run.h"
 
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
@@ -32,24 +33,13 @@ struct IpcPerm {
   }
 };
 
-// A run of stored pages: [first_page, first_page + pages).
-struct PageExtent {
-  uint64_t first_page = 0;
-  uint64_t pages = 0;
-
-  template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
-    fields(ar, first_page, pages);
-  }
-};
-
 struct ShmSegment {
   IpcPerm perm;
   uint64_t size = 0;
   bool locked = false;     // SHM_LOCK'ed
   bool destroyed = false;  // IPC_RMID'ed while still attached (SHM_DEST)
   uint64_t page_size = 4096;
-  std::vector<PageExtent> stored;  // pages in the kIpcShmData section; the rest are zero
+  std::vector<PageRun> stored;  // page indexes in the kIpcShmData section; the rest are zero
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
@@ -127,7 +117,6 @@ struct IpcNamespace {
 }  // namespace ckpt::records
 
 BOOST_CLASS_VERSION(ckpt::records::IpcPerm, 1)
-BOOST_CLASS_VERSION(ckpt::records::PageExtent, 1)
 BOOST_CLASS_VERSION(ckpt::records::ShmSegment, 1)
 BOOST_CLASS_VERSION(ckpt::records::SysvMessage, 1)
 BOOST_CLASS_VERSION(ckpt::records::MsgQueue, 1)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/page_run.h"
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -68,23 +69,6 @@ struct MmState {
   }
 };
 
-// A run of consecutive pages of the process's memory.
-struct PageRun {
-  uint64_t start = 0;
-  uint64_t pages = 0;
-  // Version 2: the pages are not in this image's stream but equal to the parent image's pages
-  // at the same addresses (an incremental image, see records/lineage.h).
-  bool in_parent = false;
-
-  uint64_t end() const { return start + pages * 4096; }
-
-  template <class Ar>
-  void serialize(Ar& ar, unsigned version) {
-    fields(ar, start, pages);
-    if (version >= 2) fields(ar, in_parent);
-  }
-};
-
 // Every page with data of the process. The page stream (section kPages, same id) holds the
 // contents of the runs not `in_parent`, back to back.
 struct Pagemap {
@@ -113,5 +97,4 @@ struct Pagemap {
 BOOST_CLASS_VERSION(ckpt::records::Vma, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmState, 1)
-BOOST_CLASS_VERSION(ckpt::records::PageRun, 2)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)

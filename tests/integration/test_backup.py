@@ -188,9 +188,9 @@ def test_second_backup_at_once_gives_up_and_a_killed_one_harms_nothing(container
     directory = work / "backups"
     held = subprocess.Popen([str(CKPT), "backup", writer.cid, "--dir", str(directory)],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "CKPT_FAULT": "dump:released:wait"})
+                            env={**os.environ, "CKPT_FAULT": "dump:release:wait"})
     try:
-        assert "waiting at dump:released" in held.stderr.readline()
+        assert "waiting at dump:release" in held.stderr.readline()
         second = run_ckpt("backup", writer.cid, "--dir", directory, check=False)
         assert second.returncode == BUSY_EXIT, second
         lines = second.stderr.strip().splitlines()

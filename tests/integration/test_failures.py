@@ -67,15 +67,18 @@ def freezer_state(cid):
     return path.read_text().strip() if path.exists() else "THAWED"
 
 
+# The points are the stages of ckpt/dump.h, checked after each.
 DUMP_FAULTS = [
-    ("dump:precopied", True),    # memory pre-copied, writes tracked, nothing frozen yet
-    ("dump:frozen", False),
-    ("dump:seized", False),      # every thread in a ptrace stop
-    ("dump:tcp-repair", False),  # host link down, the connection in repair mode
+    ("dump:preflight", False),   # the temporary image created, nothing touched
+    ("dump:precopy", True),      # memory pre-copied, writes tracked, nothing frozen yet
+    ("dump:freeze", False),
+    ("dump:namespaces", False),  # namespaces read from helper threads inside them
+    ("dump:seize", False),       # every thread in a ptrace stop
+    ("dump:files", False),       # host link down, the connection in repair mode
     ("dump:processes", False),   # syscalls injected, pages read
-    ("dump:collected", True),
-    ("dump:written", False),     # the image written but not finished
-    ("dump:released", True),     # thawed again, pages not written yet
+    ("dump:processes", True),
+    ("dump:release", True),      # thawed again, pages not written yet
+    ("dump:write", False),       # the image written but not committed
 ]
 
 
@@ -106,8 +109,8 @@ def assert_as_it_was(cid, init, maps, tmp_path, client):
 
 
 @pytest.mark.parametrize("point,sig", [
-    ("dump:seized", signal.SIGTERM),      # traced with PTRACE_O_EXITKILL: dying would kill it
-    ("dump:tcp-repair", signal.SIGINT),
+    ("dump:seize", signal.SIGTERM),       # traced with PTRACE_O_EXITKILL: dying would kill it
+    ("dump:files", signal.SIGINT),
     ("dump:processes", signal.SIGHUP),
 ])
 def test_signalled_dump_leaves_the_container_as_it_was(containers, env, tmp_path, point, sig):
@@ -133,15 +136,16 @@ def test_other_verbs_wait_their_turn_while_a_dump_works(containers, env, tmp_pat
             assert proc.returncode != 0, f"ckpt {verb[0]} ran during the dump"
             assert len(lines) == 1 and f"'{cid}' is busy: ckpt dump (pid" in lines[0], lines
 
-    cancelled("dump:seized", signal.SIGTERM, "dump", cid, "-o", tmp_path / "image.ckpt",
+    cancelled("dump:seize", signal.SIGTERM, "dump", cid, "-o", tmp_path / "image.ckpt",
               "--tcp-established", meanwhile=others_refused)
     assert_as_it_was(cid, init, maps, tmp_path, client)
     run_ckpt("rm", cid)
     assert container_info(cid) is None
 
 
-RESTORE_FAULTS = ["restore:cgroups", "restore:netns", "restore:root-task", "restore:forked",
-                  "restore:memory", "restore:processes"]
+# The points are the stages of restore/restore.h, checked after each.
+RESTORE_FAULTS = ["restore:preflight", "restore:cgroups", "restore:netns", "restore:root-task",
+                  "restore:tree", "restore:memory", "restore:processes"]
 
 
 def counting_servers():
@@ -163,7 +167,7 @@ def test_failed_restores_leave_nothing_and_the_next_one_carries_the_connection(c
     run_ckpt("dump", cid, "-o", image, "--tcp-established")
     client.send("b")  # retransmitted until a restore succeeds
     attempts = [(point, None) for point in RESTORE_FAULTS] + [
-        ("restore:forked", signal.SIGTERM), ("restore:memory", signal.SIGINT)]
+        ("restore:tree", signal.SIGTERM), ("restore:memory", signal.SIGINT)]
     for point, sig in attempts:
         if sig:
             cancelled(point, sig, "restore", image)

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "backup/flatten.h"
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
 #include "ckpt/pages.h"
 #include "common/chain/identity.h"
 #include "common/chain/image_chain.h"

@@ -5,6 +5,7 @@
 #include "ckpt/files_collect.h"
 #include "common/error.h"
 #include "common/proc/fdinfo.h"
+#include "common/proc/pid_status.h"
 
 using ckpt::proc::parse_fdinfo;
 
@@ -34,8 +35,12 @@ TEST_CASE("fdinfo without flags or with a malformed offset is refused") {
   CHECK_THROWS_WITH(parse_fdinfo("pos:\tx1\nflags:\t02\n"), Catch::Contains("pos"));
 }
 
-TEST_CASE("the ns pid is the last NSpid field") {
-  CHECK(ckpt::dump::parse_ns_pid("Name:\tsh\nPid:\t4242\nNSpid:\t4242\t17\t1\nPPid:\t1\n") == 1);
-  CHECK(ckpt::dump::parse_ns_pid("NSpid:\t99\n") == 99);
-  CHECK_THROWS_AS(ckpt::dump::parse_ns_pid("Name:\tsh\n"), ckpt::Error);
+TEST_CASE("the ns pid is the last NSpid field, else the pid") {
+  auto innermost = [](const std::string& text) {
+    return ckpt::proc::innermost_pid(ckpt::proc::parse_pid_status(text, "status"));
+  };
+  CHECK(innermost("Name:\tsh\nTgid:\t4242\nPid:\t4242\nNSpid:\t4242\t17\t1\nPPid:\t1\n") == 1);
+  CHECK(innermost("Tgid:\t99\nPid:\t99\nNSpid:\t99\n") == 99);
+  CHECK(innermost("Name:\tsh\nTgid:\t5\nPid:\t5\n") == 5);  // no NSpid (kernels before 4.1)
+  CHECK_THROWS_AS(innermost("Name:\tsh\n"), ckpt::Error);
 }

@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include "ckpt/precopy.h"
+#include "ckpt/pages_precopy.h"
 
 namespace {
 
-using ckpt::dump::PageExtent;
+using ckpt::dump::PageCopy;
 using ckpt::dump::PagePool;
 using ckpt::dump::plan_final_round;
 using ckpt::dump::SavedRun;
@@ -18,7 +18,7 @@ uint64_t page(uint64_t n) {
 }
 
 // (first page, pages) of each extent, relative to kBase.
-std::vector<std::pair<uint64_t, uint64_t>> shape(const std::vector<PageExtent>& extents) {
+std::vector<std::pair<uint64_t, uint64_t>> shape(const std::vector<PageCopy>& extents) {
   std::vector<std::pair<uint64_t, uint64_t>> out;
   for (const auto& e : extents) out.push_back({(e.address - kBase) / P, e.pages});
   return out;
@@ -29,7 +29,7 @@ std::vector<std::pair<uint64_t, uint64_t>> shape(const std::vector<PageExtent>& 
 TEST_CASE("final round reuses clean pre-copied pages and reads written and new ones") {
   static char copied_bytes[8 * P];
   // Pages 0-7 were pre-copied; pages 2-3 written since; pages 8-9 appeared after the pre-copy.
-  std::vector<PageExtent> copied{{page(0), 8, copied_bytes, true}};
+  std::vector<PageCopy> copied{{page(0), 8, copied_bytes, true}};
   std::vector<PageRange> clean{{page(0), page(2)}, {page(4), page(16)}};
   std::vector<SavedRun> runs{{page(1), 9, true}};  // pages 1-9 must be saved now
   PagePool pool;
@@ -57,7 +57,7 @@ TEST_CASE("final round without a pre-copy reads every run into the pool") {
 
 TEST_CASE("pre-copied pages that are no longer mapped are not saved") {
   static char copied_bytes[4 * P];
-  std::vector<PageExtent> copied{{page(0), 4, copied_bytes, true}};
+  std::vector<PageCopy> copied{{page(0), 4, copied_bytes, true}};
   std::vector<PageRange> clean{{page(0), page(4)}};
   std::vector<SavedRun> runs{{page(3), 1, true}};
   PagePool pool;
@@ -71,7 +71,7 @@ TEST_CASE("final round of an incremental dump: pages found unchanged stay in the
           "written since") {
   static char copied_bytes[2 * P];
   // Pages 0-3 equal the parent's (not copied), 4-5 differ (copied); page 1 and 5 written since.
-  std::vector<PageExtent> copied{{page(0), 4, nullptr, true, true}, {page(4), 2, copied_bytes, true}};
+  std::vector<PageCopy> copied{{page(0), 4, nullptr, true, true}, {page(4), 2, copied_bytes, true}};
   std::vector<PageRange> clean{{page(0), page(1)}, {page(2), page(5)}};
   std::vector<SavedRun> runs{{page(0), 6, true}};
   PagePool pool;

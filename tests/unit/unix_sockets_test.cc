@@ -15,8 +15,8 @@
 #include <map>
 #include <string>
 
-#include "ckpt/socket_queue.h"
-#include "ckpt/unix_diag.h"
+#include "ckpt/sockets_queue.h"
+#include "ckpt/unix_sockets_diag.h"
 #include "ckpt/unix_sockets.h"
 #include "common/error.h"
 #include "common/unique_fd.h"

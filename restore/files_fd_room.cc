@@ -1,4 +1,4 @@
-#include "restore/fd_room.h"
+#include "restore/files_fd_room.h"
 
 #include <sys/resource.h>
 

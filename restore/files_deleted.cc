@@ -1,4 +1,4 @@
-#include "restore/deleted_files.h"
+#include "restore/files_deleted.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

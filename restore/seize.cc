@@ -1,4 +1,4 @@
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -20,12 +20,6 @@ constexpr uint64_t kLowest = 1ull << 20;
 constexpr uint64_t kHighest = 0x7ffffffff000ull;
 constexpr int kRseqUnregister = 1;
 
-uint64_t vdso_syscall_insn(pid_t pid) {
-  for (const auto& map : proc::read_maps(pid))
-    if (map.name == "[vdso]") return ptrace::find_syscall_insn(pid, map.start, map.end);
-  fail("restored process {} has no [vdso]", pid);
-}
-
 }  // namespace
 
 Restorer::Restorer(pid_t host_pid, pid_t ns_pid, const records::MmState& target)
@@ -35,18 +29,12 @@ Restorer::Restorer(pid_t host_pid, pid_t ns_pid, const records::MmState& target)
     fail("restored process {} vanished", ns_pid);
   while (ptrace::event_of(ptrace::wait_stop(host_pid)) != PTRACE_EVENT_STOP)
     ptrace::resume(host_pid, false);
-  main_ = std::make_unique<ptrace::RemoteSyscall>(host_pid, vdso_syscall_insn(host_pid));
+  injection_ = std::make_unique<ptrace::Injection>(
+      host_pid, host_pid, ptrace::ScratchSpec{choose_scratch(target), kScratchSize, true});
   ptrace::RseqConfig rseq = ptrace::get_rseq(host_pid);
   if (rseq.size)
-    main_->checked("rseq unregister", SYS_rseq, rseq.address, rseq.size, kRseqUnregister,
+    main().checked("rseq unregister", SYS_rseq, rseq.address, rseq.size, kRseqUnregister,
                    rseq.signature);
-  uint64_t at = choose_scratch(target);
-  scratch_ = main_->checked(
-      "mmap scratch", SYS_mmap, at, kScratchSize, PROT_READ | PROT_WRITE | PROT_EXEC,
-      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, static_cast<uint64_t>(-1), 0);
-  const unsigned char code[] = {0x0f, 0x05, 0xcc};
-  write(0, code, sizeof code);
-  main_->set_syscall_insn(scratch_);
 }
 
 Restorer::~Restorer() = default;
@@ -67,27 +55,10 @@ uint64_t Restorer::choose_scratch(const records::MmState& target) const {
   return candidate;
 }
 
-std::unique_ptr<ptrace::RemoteSyscall> Restorer::on_thread(pid_t host_tid) const {
-  return std::make_unique<ptrace::RemoteSyscall>(host_tid, scratch_);
-}
-
-void Restorer::write(uint64_t offset, const void* data, size_t size) const {
-  ptrace::write_memory(host_pid_, scratch_ + offset, data, size);
-}
-
-void Restorer::read(uint64_t offset, void* out, size_t size) const {
-  ptrace::read_memory(host_pid_, scratch_ + offset, out, size);
-}
-
 uint64_t Restorer::put_path(const std::string& path) const {
   if (path.size() + 1 > kDataOffset - kPathOffset) fail("path too long: {}", path);
   write(kPathOffset, path.c_str(), path.size() + 1);
-  return scratch_ + kPathOffset;
-}
-
-void Restorer::finish(const user_regs_struct& regs, uint64_t sigmask) {
-  main_->checked("munmap scratch", SYS_munmap, scratch_, kScratchSize);
-  main_->finish(regs, sigmask);
+  return scratch() + kPathOffset;
 }
 
 void Restorer::detach(const std::vector<pid_t>& host_tids) {

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "ckpt/mm.h"
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
 #include "ckpt/pages.h"
-#include "ckpt/page_pool.h"
+#include "ckpt/pages_pool.h"
 #include "common/proc/pagemap_scan.h"
 #include "common/unique_fd.h"
 
@@ -40,7 +40,7 @@ class Precopy {
 
   // Final round, `pid` stopped: `runs` as extents in `pool`, pages unchanged since copy() taken
   // from it, the others read now (their number added to `pages_read`).
-  std::vector<PageExtent> finish(std::span<const SavedRun> runs, PagePool& pool,
+  std::vector<PageCopy> finish(std::span<const SavedRun> runs, PagePool& pool,
                                  uint64_t& pages_read);
 
   uint64_t pages_copied() const { return pages_copied_; }
@@ -57,7 +57,7 @@ class Precopy {
   UniqueFd uffd_;
   UniqueFd pagemap_;
   records::MmState mm_;
-  std::vector<PageExtent> copied_;  // ascending addresses; in_parent ones without data
+  std::vector<PageCopy> copied_;  // ascending addresses; in_parent ones without data
   uint64_t pages_copied_ = 0;
 };
 
@@ -66,14 +66,14 @@ class Precopy {
 // an in_parent extent of `copied` stay in_parent. `to_read` lists
 // the extents to read now (written or new pages).
 struct FinalPlan {
-  std::vector<PageExtent> extents;
-  std::vector<PageExtent> to_read;
+  std::vector<PageCopy> extents;
+  std::vector<PageCopy> to_read;
 };
-FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageExtent>& copied,
+FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageCopy>& copied,
                            const std::vector<proc::PageRange>& clean, PagePool& pool);
 
 // Reads `runs` of stopped process `pid` into extents taken from `pool` (no pre-copy).
-std::vector<PageExtent> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
+std::vector<PageCopy> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
                                    uint64_t& pages_read);
 
 }  // namespace ckpt::dump

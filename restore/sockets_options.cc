@@ -1,4 +1,4 @@
-#include "restore/socket_options.h"
+#include "restore/sockets_options.h"
 
 #include "common/error.h"
 

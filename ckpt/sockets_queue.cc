@@ -1,4 +1,4 @@
-#include "ckpt/socket_queue.h"
+#include "ckpt/sockets_queue.h"
 
 #include <sys/socket.h>
 #include <unistd.h>

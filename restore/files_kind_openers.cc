@@ -1,4 +1,4 @@
-#include "restore/kind_openers.h"
+#include "restore/files_kind_openers.h"
 
 #include "common/error.h"
 

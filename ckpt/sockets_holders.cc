@@ -1,4 +1,4 @@
-#include "ckpt/socket_holders.h"
+#include "ckpt/sockets_holders.h"
 
 #include <map>
 

@@ -1,4 +1,4 @@
-#include "ckpt/deferred_pages.h"
+#include "ckpt/pages_deferred.h"
 
 #include <chrono>
 #include <sstream>
@@ -6,6 +6,7 @@
 #include "ckpt/mm.h"
 
 #include "common/cancel.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -26,11 +27,6 @@ uint64_t anonymous_bytes(const std::vector<pid_t>& pids) {
   uint64_t total = 0;
   for (pid_t pid : pids) total += kib_field("/proc/" + std::to_string(pid) + "/status", "RssAnon:");
   return total;
-}
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "ckpt/page_pool.h"
+#include "ckpt/pages_pool.h"
 
 #include <sys/mman.h>
 

@@ -1,6 +1,6 @@
-// The tracer's hold on one restored process: its main thread seized, system calls injected from
-// a scratch area (code and data) mapped at an address free both in the process's current layout
-// and in the layout being restored.
+// The tracer's hold on one restored process: its main thread seized, system calls injected
+// (common/ptrace/injection.h) from a scratch area (code and data) mapped at an address free both
+// in the process's current layout and in the layout being restored.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/ptrace/remote_syscall.h"
+#include "common/ptrace/injection.h"
 #include "common/records/mm.h"
 
 namespace ckpt::restore {
@@ -32,17 +32,23 @@ class Restorer {
 
   pid_t host_pid() const { return host_pid_; }
   pid_t ns_pid() const { return ns_pid_; }
-  ptrace::RemoteSyscall& main() { return *main_; }
+  ptrace::RemoteSyscall& main() { return injection_->main(); }
   // Another stopped thread of this process (created by restore_threads).
-  std::unique_ptr<ptrace::RemoteSyscall> on_thread(pid_t host_tid) const;
-  uint64_t scratch() const { return scratch_; }
-  void write(uint64_t offset, const void* data, size_t size) const;
-  void read(uint64_t offset, void* out, size_t size) const;
+  std::unique_ptr<ptrace::RemoteSyscall> on_thread(pid_t host_tid) const {
+    return injection_->on_thread(host_tid);
+  }
+  uint64_t scratch() const { return injection_->scratch(); }
+  void write(uint64_t offset, const void* data, size_t size) const {
+    injection_->write(offset, data, size);
+  }
+  void read(uint64_t offset, void* out, size_t size) const { injection_->read(offset, out, size); }
   // Writes `path` NUL-terminated at kPathOffset and returns its address.
   uint64_t put_path(const std::string& path) const;
 
   // Ends with the main thread holding `regs` and `sigmask`; unmaps the scratch area first.
-  void finish(const struct user_regs_struct& regs, uint64_t sigmask);
+  void finish(const struct user_regs_struct& regs, uint64_t sigmask) {
+    injection_->finish(regs, sigmask);
+  }
   // Detaches every thread of the process (after finish).
   void detach(const std::vector<pid_t>& host_tids);
 
@@ -51,8 +57,7 @@ class Restorer {
 
   pid_t host_pid_;
   pid_t ns_pid_;
-  uint64_t scratch_ = 0;
-  std::unique_ptr<ptrace::RemoteSyscall> main_;
+  std::unique_ptr<ptrace::Injection> injection_;
 };
 
 }  // namespace ckpt::restore

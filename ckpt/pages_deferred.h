@@ -1,5 +1,5 @@
 // Page contents of a --leave-running dump held in memory until the processes are released:
-// pre-copied while they run (ckpt/precopy.h), completed while they are stopped, compressed and
+// pre-copied while they run (ckpt/pages_precopy.h), completed while they are stopped, compressed and
 // written to the image after they run again. The freeze window then holds only the final round.
 #pragma once
 
@@ -9,10 +9,10 @@
 #include <memory>
 #include <vector>
 
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
 #include "ckpt/pages.h"
-#include "ckpt/page_pool.h"
-#include "ckpt/precopy.h"
+#include "ckpt/pages_pool.h"
+#include "ckpt/pages_precopy.h"
 #include "ckpt/seize.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
@@ -50,7 +50,7 @@ class DeferredPages {
  private:
   PagePool pool_;
   std::map<pid_t, std::unique_ptr<Precopy>> precopies_;
-  std::map<pid_t, std::vector<PageExtent>> taken_;
+  std::map<pid_t, std::vector<PageCopy>> taken_;
   uint64_t precopied_ = 0;
   uint64_t final_read_ = 0;
 };

@@ -1,4 +1,4 @@
-#include "ckpt/precopy.h"
+#include "ckpt/pages_precopy.h"
 
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -11,8 +11,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "ckpt/injection.h"
 #include "common/chain/page_hash.h"
+#include "common/ptrace/injection.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proc/pagemap.h"
@@ -24,7 +24,7 @@ namespace {
 
 using proc::kPageSize;
 
-uint64_t end_of(const PageExtent& e) {
+uint64_t end_of(const PageCopy& e) {
   return e.address + e.pages * kPageSize;
 }
 
@@ -70,7 +70,7 @@ class MainThreadStop {
 // none is left in the process.
 UniqueFd userfaultfd_of(pid_t pid) {
   MainThreadStop stop(pid);
-  Injection injection(pid, pid);
+  ptrace::Injection injection(pid, pid);
   long fd = injection.main().call(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
   if (fd < 0) fail("userfaultfd in process {}: {}", pid, strerror(static_cast<int>(-fd)));
   UniqueFd ours = ptrace::take_injected_fd(injection.main(), pid, static_cast<int>(fd));
@@ -82,9 +82,9 @@ UniqueFd userfaultfd_of(pid_t pid) {
 }
 
 // Reads `extents` of a running process; those it cannot read (unmapped meanwhile) are dropped.
-void read_while_running(pid_t pid, std::vector<PageExtent>& extents) {
-  std::vector<PageExtent> kept;
-  std::span<const PageExtent> left(extents);
+void read_while_running(pid_t pid, std::vector<PageCopy>& extents) {
+  std::vector<PageCopy> kept;
+  std::span<const PageCopy> left(extents);
   while (!left.empty()) {
     size_t done = read_extents(pid, left, /*partial_ok=*/true);
     kept.insert(kept.end(), left.begin(), left.begin() + static_cast<long>(done));
@@ -97,7 +97,7 @@ void read_while_running(pid_t pid, std::vector<PageExtent>& extents) {
 // pre-copied bytes (copied and clean since), or is (re)read into a slot.
 class FinalRound {
  public:
-  FinalRound(const std::vector<PageExtent>& copied, const std::vector<proc::PageRange>& clean,
+  FinalRound(const std::vector<PageCopy>& copied, const std::vector<proc::PageRange>& clean,
              PagePool& pool)
       : copied_(copied), clean_(clean), pool_(pool) {}
 
@@ -110,7 +110,7 @@ class FinalRound {
         fresh(start, end);
         return;
       }
-      const PageExtent& c = copied_[ci_];
+      const PageCopy& c = copied_[ci_];
       if (c.address > start) {
         fresh(start, c.address);
         start = c.address;
@@ -121,8 +121,8 @@ class FinalRound {
     }
   }
 
-  std::vector<PageExtent> extents;
-  std::vector<PageExtent> to_read;
+  std::vector<PageCopy> extents;
+  std::vector<PageCopy> to_read;
 
  private:
   void fresh(uint64_t start, uint64_t end) {
@@ -157,12 +157,12 @@ class FinalRound {
   }
 
   void emit(uint64_t address, uint64_t pages, char* data, bool read) {
-    PageExtent e{address, pages, data, skip_zero_};
+    PageCopy e{address, pages, data, skip_zero_};
     extents.push_back(e);
     if (read) to_read.push_back(e);
   }
 
-  const std::vector<PageExtent>& copied_;
+  const std::vector<PageCopy>& copied_;
   const std::vector<proc::PageRange>& clean_;
   PagePool& pool_;
   size_t ci_ = 0, ki_ = 0;
@@ -171,7 +171,7 @@ class FinalRound {
 
 }  // namespace
 
-FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageExtent>& copied,
+FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<PageCopy>& copied,
                            const std::vector<proc::PageRange>& clean, PagePool& pool) {
   FinalRound round(copied, clean, pool);
   for (const auto& run : runs) round.add(run);
@@ -231,10 +231,10 @@ void Precopy::copy(PagePool& pool) {
 namespace {
 
 // Appends a page to `extents`, joined to the last extent when it continues it.
-void append_page(std::vector<PageExtent>& extents, uint64_t address, char* data, bool skip_zero,
+void append_page(std::vector<PageCopy>& extents, uint64_t address, char* data, bool skip_zero,
                  bool in_parent) {
   if (!extents.empty()) {
-    PageExtent& last = extents.back();
+    PageCopy& last = extents.back();
     bool follows = end_of(last) == address && last.in_parent == in_parent &&
                    (in_parent || last.data + last.pages * kPageSize == data);
     if (follows) {
@@ -255,7 +255,7 @@ void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
   for (const auto& run : runs)
     for (uint64_t done = 0; done < run.pages; done += got) {
       got = std::min(kBatchPages, run.pages - done);
-      PageExtent batch{run.start + done * kPageSize, got, buffer, run.skip_zero};
+      PageCopy batch{run.start + done * kPageSize, got, buffer, run.skip_zero};
       if (read_extents(pid_, {&batch, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
       for (uint64_t i = 0; i < got; ++i) {
         uint64_t address = batch.address + i * kPageSize;
@@ -273,7 +273,7 @@ void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
     }
 }
 
-std::vector<PageExtent> Precopy::finish(std::span<const SavedRun> runs, PagePool& pool,
+std::vector<PageCopy> Precopy::finish(std::span<const SavedRun> runs, PagePool& pool,
                                         uint64_t& pages_read) {
   std::vector<proc::PageRange> clean;
   if (!copied_.empty() && !runs.empty()) {
@@ -291,7 +291,7 @@ std::vector<PageExtent> Precopy::finish(std::span<const SavedRun> runs, PagePool
   return std::move(plan.extents);
 }
 
-std::vector<PageExtent> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
+std::vector<PageCopy> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
                                    uint64_t& pages_read) {
   FinalPlan plan = plan_final_round(runs, {}, {}, pool);
   read_extents(pid, plan.to_read, /*partial_ok=*/false);

@@ -11,7 +11,7 @@
 
 #include "common/records/files.h"
 #include "common/unique_fd.h"
-#include "restore/file_data.h"
+#include "restore/files_data.h"
 
 namespace ckpt::restore {
 

@@ -1,4 +1,4 @@
-#include "ckpt/unix_diag.h"
+#include "ckpt/unix_sockets_diag.h"
 
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>

@@ -15,7 +15,7 @@
 
 #include "common/records/mm.h"
 #include "common/unique_fd.h"
-#include "restore/restorer.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 

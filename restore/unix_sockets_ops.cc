@@ -1,4 +1,4 @@
-#include "restore/unix_socket_ops.h"
+#include "restore/unix_sockets_ops.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <cstddef>
 
 #include "common/error.h"
-#include "restore/socket_options.h"
+#include "restore/sockets_options.h"
 
 namespace ckpt::restore {
 

@@ -1,4 +1,4 @@
-#include "ckpt/page_index.h"
+#include "ckpt/pages_index.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "restore/uffd_fill.h"
+#include "restore/pages_uffd.h"
 
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
