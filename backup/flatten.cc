@@ -94,16 +94,12 @@ void write_process_pages(const chain::ImageChain& chain, const records::ProcessE
   records::Pagemap full = all_stored(pagemap);
   PageBuffer buffer(chain::pages_bytes(full));
   StreamOffsets offsets(full.runs);
-  uint64_t placed = 0;
   for (const auto& source : chain::page_sources(chain, process.pid, id, pagemap)) {
-    throw_if_cancelled();
-    placed += chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
+    throw_if_cancelled();  // oldest first: later pages replace earlier ones
+    chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
       std::memcpy(buffer.data() + offsets.of(address, bytes.size()), bytes.data(), bytes.size());
     });
   }
-  if (placed != buffer.size())
-    fail("{}: process {} has {} bytes of pages in its chain, its pagemap {}", chain.path(),
-         process.pid, placed, buffer.size());
   auto stream = out.open_stream(SectionType::kPages, id);
   stream->write(std::span<const std::byte>(buffer.data(), buffer.size()));
   stream->close();

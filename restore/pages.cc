@@ -202,25 +202,20 @@ void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pag
                 r.ns_pid(), pagemap.runs.size(), sources.size(), uffd.registered_bytes() >> 20);
   populate_unregistered(r, pagemap, uffd);
   FillCounts counts;
-  uint64_t placed = 0;
-  for (const auto& source : sources) {
+  for (const auto& source : sources) {  // each read_pages checks its stream has every page
     throw_if_cancelled();
-    placed += chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
+    chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
       place(r.host_pid(), uffd, address, bytes, counts);
     });
   }
-  if (placed != chain::pages_bytes(pagemap))
-    fail("process {}: its images hold {} bytes of pages, its pagemap {}", r.ns_pid(), placed,
-         chain::pages_bytes(pagemap));
   spdlog::debug("process {}: {} MiB of pages by UFFDIO_COPY, {} MiB by process_vm_writev",
                 r.ns_pid(), counts.copied >> 20, counts.written >> 20);
 }
 
-// Without userfaultfd: the process's own stream as before, then the parts kept in its parents,
-// each range populated first and written with process_vm_writev.
+// Without userfaultfd: the parts kept in its parents, oldest first, each range populated first
+// and written with process_vm_writev, then the process's own stream as before.
 void fill_by_writev(Restorer& r, const std::vector<chain::PageSource>& sources) {
-  fill_own_by_writev(r, sources.front());
-  for (size_t i = 1; i < sources.size(); ++i) {
+  for (size_t i = 0; i + 1 < sources.size(); ++i) {
     throw_if_cancelled();
     for (auto [start, end] : sources[i].wanted)
       if (end - start >= kPopulateMinPages * kPageSize &&
@@ -230,6 +225,7 @@ void fill_by_writev(Restorer& r, const std::vector<chain::PageSource>& sources) 
       ptrace::write_memory(r.host_pid(), address, bytes.data(), bytes.size());
     });
   }
+  fill_own_by_writev(r, sources.back());
 }
 
 // Set (to anything) in the environment, restore fills memory without userfaultfd.

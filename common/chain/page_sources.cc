@@ -15,6 +15,31 @@ void append(Ranges& ranges, uint64_t start, uint64_t end) {
     ranges.emplace_back(start, end);
 }
 
+Ranges ranges_of(const std::vector<records::PageRun>& runs) {
+  Ranges ranges;
+  for (const auto& run : runs) append(ranges, run.start, run.end());
+  return ranges;
+}
+
+Ranges intersection(const Ranges& a, const Ranges& b) {
+  Ranges out;
+  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    uint64_t start = std::max(a[i].first, b[j].first), end = std::min(a[i].second, b[j].second);
+    if (start < end) append(out, start, end);
+    if (a[i].second < b[j].second)
+      ++i;
+    else
+      ++j;
+  }
+  return out;
+}
+
+uint64_t bytes_of(const Ranges& ranges) {
+  uint64_t total = 0;
+  for (auto [start, end] : ranges) total += end - start;
+  return total;
+}
+
 Ranges in_parent_ranges(const records::Pagemap& pagemap) {
   Ranges ranges;
   for (const auto& run : pagemap.runs)
@@ -88,7 +113,7 @@ uint64_t read_pages(const PageSource& source,
           });
         });
       });
-  if (source.whole && placed != index.total())
+  if (placed != (source.whole ? index.total() : bytes_of(source.wanted)))
     fail("page stream of process {} shorter than its pagemap", source.id);
   return placed;
 }
@@ -124,6 +149,13 @@ std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint
           {&chain.image(link), *parent_id, parent_map.stored_runs(), false, std::move(stored)});
     needed = std::move(further);
   }
+  // The oldest image holding pages gives every page of the process it has, not only those no
+  // later image replaced: placed first, in the long pieces its runs make, and overwritten by the
+  // later images' pages (a chain of 10 would otherwise cut it into pieces of a page or two).
+  if (sources.size() > 1)
+    sources.back().wanted =
+        intersection(ranges_of(pagemap.runs), ranges_of(sources.back().stored));
+  std::reverse(sources.begin(), sources.end());
   return sources;
 }
 

@@ -35,7 +35,8 @@ struct PageSource {
 };
 
 // The sources of process `ns_pid`, whose pagemap in the newest image (section id `id`) is
-// `pagemap`: that image's stream first, then the ancestors it needs. Throws, naming the image,
+// `pagemap`, in the order to place them: the oldest ancestor needed first, the newest image's
+// own stream last; a later source's pages replace an earlier one's. Throws, naming the image,
 // when a page marked in a parent is not found there.
 std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint64_t id,
                                      const records::Pagemap& pagemap);
