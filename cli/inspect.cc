@@ -126,9 +126,9 @@ void print_chain(const json& doc) {
              "PAGES HELD", "MEMORY", "PARENT");
   for (const json& l : doc["chain"])
     fmt::print("  {:<44} {:<23} {:>11} {:>11} {:>11}  {}\n", l["path"].get<std::string>(),
-               utc_time(l["created_unix"].get<int64_t>()), human_size(l["file_size"].get<uint64_t>()),
-               human_size(l["stored_bytes"].get<uint64_t>()),
-               human_size(l["memory_bytes"].get<uint64_t>()),
+               utc_time(l["created_unix"].get<int64_t>()), format_size(l["file_size"].get<uint64_t>()),
+               format_size(l["stored_bytes"].get<uint64_t>()),
+               format_size(l["memory_bytes"].get<uint64_t>()),
                l["parent"].is_null() ? "(full)" : l["parent"].get<std::string>());
 }
 
