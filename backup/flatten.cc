@@ -15,6 +15,7 @@
 #include "common/chain/page_sources.h"
 #include "common/chain/trees.h"
 #include "common/error.h"
+#include "common/image/signing.h"
 #include "common/tree_pack.h"
 #include "common/records/lineage.h"
 #include "common/records/mounts.h"
@@ -156,7 +157,7 @@ std::set<uint64_t> write_whole_trees(const chain::ImageChain& chain, const std::
   return written;
 }
 
-// Every section of `image` but pages, pagemaps, lineage and the trees in `skip_trees`, as it is.
+// Every section of `image` but pages, pagemaps, lineage, the signature and the trees in `skip_trees`, as it is.
 void copy_records(const image::ImageReader& image, const std::set<uint64_t>& skip_trees,
                   image::ImageWriter& out) {
   std::map<std::pair<SectionType, uint64_t>, size_t> chunks;
@@ -164,7 +165,7 @@ void copy_records(const image::ImageReader& image, const std::set<uint64_t>& ski
   for (const auto& s : image.sections())
     if (chunks[{s.type, s.id}]++ == 0) order.emplace_back(s.type, s.id);
   static const std::set<SectionType> kRebuilt{SectionType::kPages, SectionType::kPagemap,
-                                              SectionType::kLineage};
+                                              SectionType::kLineage, SectionType::kSignature};
   for (auto [type, id] : order) {
     if (kRebuilt.count(type) || (type == SectionType::kMountData && skip_trees.count(id)))
       continue;
@@ -182,12 +183,15 @@ void copy_records(const image::ImageReader& image, const std::set<uint64_t>& ski
 
 void flatten(const FlattenOptions& options) {
   CancelOnSignals cancel_on_signals;
-  chain::ImageChain chain(options.input, options.parent_dir);
+  chain::ImageChain chain(options.input, options.parent_dir,
+                          image::pick_signing_key(options.verify_key));
+  chain.verify();
   const image::ImageReader& newest = chain.image();
   image::Header header = newest.header();
   header.format_version = image::kFormatVersion;
   image::WriterOptions writer_options;
   writer_options.zstd_level = options.zstd_level;
+  writer_options.sign_key = image::pick_signing_key(options.sign_key).value_or("");
   image::ImageWriter out(options.output, header, writer_options);
   copy_records(newest, write_whole_trees(chain, options.output, out), out);
   auto tree = newest.get<records::ProcessTree>(SectionType::kProcessTree, 0);

@@ -13,6 +13,8 @@ struct FlattenOptions {
   std::string output;      // path, or "-" for stdout
   std::string parent_dir;  // where the parents are (default: next to the input)
   int zstd_level = 1;
+  std::string sign_key;    // as dump's --sign-key ("" = /etc/ckpt/image.key when it exists)
+  std::string verify_key;  // as restore's --verify-key, for every image of the chain
 };
 
 // Holds one process's pages in memory at a time.

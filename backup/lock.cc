@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "common/error_kind.h"
 #include "common/fs.h"
 
 namespace ckpt::backup {
@@ -15,8 +16,8 @@ BackupLock::BackupLock(const std::string& dir, const std::string& id) {
   if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) throw_errno("lock {}", path);
     std::string holder = fs::try_read_file(path).value_or("");
-    throw BackupBusy(fmt::format("a backup of {} into {} is already running{}", id, dir,
-                                 holder.empty() ? "" : " (pid " + holder + ")"));
+    fail(ErrorKind::kBusy, "a backup of {} into {} is already running{}", id, dir,
+         holder.empty() ? "" : " (pid " + holder + ")");
   }
   std::string pid = std::to_string(::getpid());
   if (::ftruncate(fd_.get(), 0) != 0 || ::pwrite(fd_.get(), pid.data(), pid.size(), 0) < 0)

@@ -1,6 +1,6 @@
 // One `ckpt backup` at a time per directory and container: an exclusive flock on DIR/.ID.lock,
 // which goes with its holder, also when it is killed. A second backup finds it taken and gives
-// up at once (BackupBusy, exit code kBusyExitCode) instead of queueing behind the first, as a
+// up at once (an Error of kind kBusy: exit code 4) instead of queueing behind the first, as a
 // cron job started again before the last one ended should.
 #pragma once
 
@@ -10,14 +10,6 @@
 #include "common/unique_fd.h"
 
 namespace ckpt::backup {
-
-// EX_TEMPFAIL of sysexits.h: try again later.
-inline constexpr int kBusyExitCode = 75;
-
-class BackupBusy : public Error {
- public:
-  using Error::Error;
-};
 
 class BackupLock {
  public:

@@ -5,13 +5,16 @@
 #include <chrono>
 #include <memory>
 
+#include "ckpt/audit.h"
 #include "ckpt/cgroups.h"
-#include "ckpt/pages_deferred.h"
+#include "ckpt/cpu.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
 #include "ckpt/pages_index.h"
+#include "ckpt/pages_deferred.h"
+#include "ckpt/shared_tables.h"
 #include "ckpt/processes.h"
 #include "ckpt/seize.h"
 #include "ckpt/sem_undo.h"
@@ -25,8 +28,11 @@
 #include "common/cgroup/freezer.h"
 #include "common/clock.h"
 #include "common/container_state.h"
+#include "common/dump_marks.h"
 #include "common/error.h"
+#include "common/image/signing.h"
 #include "common/image/image.h"
+#include "common/image/progress.h"
 #include "netns/host_link_lock.h"
 #include "netns/netns.h"
 
@@ -34,16 +40,16 @@ namespace ckpt::dump {
 
 namespace {
 
-// The point checked after `stage`: "dump:freeze".
-void stage_done(Stage stage) { cancellation_point(fmt::format("dump:{}", stage_name(stage))); }
-
 // What the stages make and the later ones use, in the order it is made.
 struct Dump {
+  DumpReport report;
+  StageClock clock{report.stage_seconds};
   ContainerState state;
   std::unique_ptr<cgroup::ContainerCgroup> cgroup;
   std::unique_ptr<cgroup::Freezer> freezer;
   std::unique_ptr<PageIndex> index;  // the parent image's pages and files; this image's index
   std::unique_ptr<image::ImageWriter> image;
+  std::unique_ptr<DumpMarks> marks;  // for the next command, should this one be killed
   // Declared in the reverse order of their undoing: on a failure the processes are detached,
   // then the write tracking ends, then the container is thawed.
   std::unique_ptr<DeferredPages> deferred;      // --leave-running: the pre-copied pages
@@ -51,7 +57,6 @@ struct Dump {
   std::unique_ptr<TrackingGuard> untrack;       // ends the write tracking on any way out
   std::unique_ptr<SeizedProcesses> seized;      // stopped under ptrace until released or killed
   std::chrono::steady_clock::time_point freeze_start;
-  double frozen_ms = 0;
   records::ProcessTree tree;
   records::NetNamespace net;
   records::IpcNamespace ipc;
@@ -59,7 +64,14 @@ struct Dump {
   std::unique_ptr<SharedMemory> shared_memory;
   records::FilesState files;
   std::unique_ptr<DumpedTcpConnections> tcp;  // null without connections
+  SmapsBefore audit_smaps;  // read before the freeze for the audit (ckpt/audit.h)
 };
+
+// The point checked after `stage`: "dump:freeze"; the stage's time goes into the report.
+void stage_done(Dump& d, Stage stage) {
+  d.clock.lap(stage_name(stage));
+  cancellation_point(fmt::format("dump:{}", stage_name(stage)));
+}
 
 void locate(Dump& d, const std::string& id) {
   d.state = ContainerState::load(id);
@@ -74,25 +86,35 @@ void preflight(Dump& d, const DumpOptions& options) {
   d.freezer = cgroup::container_freezer(*d.cgroup);
   image::WriterOptions writer_options;
   writer_options.zstd_level = options.zstd_level;
+  writer_options.sign_key = image::pick_signing_key(options.sign_key).value_or("");
+  // The marks first: a kill right after the temp image is made must find it named.
+  d.marks = std::make_unique<DumpMarks>(d.state.id, options.output);
   d.index = std::make_unique<PageIndex>(options.parent);  // an incremental dump's parent, checked
   d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
                                                  writer_options);
+  // A container its user froze stays frozen, also when the dump fails.
+  d.report.was_frozen = d.freezer->state() != cgroup::FreezerState::kThawed;
 }
 
-// --leave-running: pages are copied while the container runs, written after the release.
+// --leave-running: pages are copied while the container runs, written after the release. Not
+// for a container its user froze: it does not run, and its v1-frozen tasks would not stop for
+// the injection.
 void precopy(Dump& d, const DumpOptions& options) {
-  if (options.leave_running && DeferredPages::fits_in_memory(d.cgroup->all_procs()))
-    d.deferred =
-        std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true, d.index.get());
+  if (options.leave_running && !d.report.was_frozen &&
+      DeferredPages::fits_in_memory(d.cgroup->all_procs()))
+    d.deferred = std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true, d.index.get());
 }
 
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
 // are dumped as they are, their parents reap them after the restore.
 void freeze(Dump& d) {
+  d.audit_smaps = read_smaps_before_freeze(d.cgroup->all_procs());  // out of the window
   d.seized = std::make_unique<SeizedProcesses>();
   d.seized->seize_stopped(d.cgroup->all_procs());
   d.freeze_start = std::chrono::steady_clock::now();
-  d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer);
+  d.marks->set_frozen(true);
+  d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer, d.report.was_frozen);
+  if (d.report.was_frozen) d.marks->set_frozen(false);  // its user's freeze: kept
   spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
   d.untrack = std::make_unique<TrackingGuard>(d.deferred.get());
 }
@@ -104,6 +126,7 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   refuse_nested_namespaces(d.tree);
   auto& image = *d.image;
   image.put(image::SectionType::kConfig, 0, d.state.config);
+  dump_cpu_features(image);
   image.put(image::SectionType::kUts, 0, collect_uts(d.state.init_pid));
   image.put(image::SectionType::kTime, 0, collect_time(d.state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, d.tree);
@@ -121,6 +144,8 @@ void seize(Dump& d) {
   d.seized->seize(d.live_pids);
   if (!d.freezer->is_v2()) d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
   d.seized->wait_stopped();
+  refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
+  write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
 }
 
 void collect_files(Dump& d, const DumpOptions& options) {
@@ -138,14 +163,18 @@ void collect_processes(Dump& d) {
   dump_sem_undo(d.tree, *d.seized, d.ipc, *d.image);
   d.shared_memory->write(d.files, *d.image);
   spdlog::info("collected {} processes", d.tree.processes.size());
+  d.report.processes = d.tree.processes.size();
 }
 
 void release(Dump& d) {
-  d.tcp.reset();     // repair off, network unlocked: the connections carry on
+  d.tcp.reset();  // repair off, network unlocked: the connections carry on
+  // Frozen by its user: frozen again before the detach (v1 freezes ptrace-stopped tasks).
+  if (d.report.was_frozen) d.frozen->end();
   d.seized.reset();  // detached: registers and signal masks as they were
-  d.frozen->thaw();
-  d.frozen_ms = ms_since(d.freeze_start);
-  spdlog::info("{} released after {:.1f} ms", d.state.id, d.frozen_ms);
+  d.frozen->end();   // thawed, or left frozen for its user
+  d.marks->set_frozen(false);
+  d.report.frozen_ms = ms_since(d.freeze_start);
+  spdlog::info("{} released after {:.1f} ms", d.state.id, d.report.frozen_ms);
   // Closing the userfaultfds unprotects every tracked page (~10 ms per GiB): with the
   // container running again, whose first write to a page meanwhile costs it a minor fault.
   if (d.deferred) d.deferred->stop_tracking();
@@ -154,8 +183,11 @@ void release(Dump& d) {
 void write(Dump& d, const DumpOptions& options) {
   if (d.deferred) d.deferred->write(*d.image, d.index.get());
   d.image->put(image::SectionType::kLineage, 0, d.index->lineage(options.output));
-  stage_done(Stage::kWrite);  // before the commit: a failure here leaves no image
+  stage_done(d, Stage::kWrite);  // before the commit: a failure here leaves no image
   d.image->finish();
+  d.clock.lap("commit");
+  d.report.image_bytes = d.image->bytes_written();
+  d.report.memory_bytes = image::progress().written.memory_bytes.load();
 }
 
 // Connections stay in repair mode and the network locked: they close without a RST.
@@ -163,8 +195,12 @@ void kill(Dump& d) {
   if (d.tcp) d.tcp->keep_for_kill();
   for (pid_t pid : d.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
   d.seized.reset();
+  // Thawed, the processes die at once (the SIGKILL comes before any of their code): a ckpt
+  // killed before it removes the container leaves no frozen container behind.
+  d.frozen->thaw();
   d.frozen->release();
-  d.frozen_ms = ms_since(d.freeze_start);
+  d.report.frozen_ms = ms_since(d.freeze_start);
+  d.clock.lap(stage_name(Stage::kKill));
 }
 
 }  // namespace
@@ -186,32 +222,32 @@ std::string_view stage_name(Stage stage) {
   return "?";
 }
 
-DumpResult dump_container(const DumpOptions& options) {
+DumpReport dump_container(const DumpOptions& options) {
   CancelOnSignals cancel_on_signals;  // a signal now would kill a traced container
   Dump d;
   locate(d, options.container_id);
-  stage_done(Stage::kLocate);
+  stage_done(d, Stage::kLocate);
   preflight(d, options);
-  stage_done(Stage::kPreflight);
+  stage_done(d, Stage::kPreflight);
   precopy(d, options);
-  stage_done(Stage::kPrecopy);
+  stage_done(d, Stage::kPrecopy);
   freeze(d);
-  stage_done(Stage::kFreeze);
+  stage_done(d, Stage::kFreeze);
   collect_namespaces(d, options);
-  stage_done(Stage::kNamespaces);
+  stage_done(d, Stage::kNamespaces);
   seize(d);
-  stage_done(Stage::kSeize);
+  stage_done(d, Stage::kSeize);
   collect_files(d, options);
-  stage_done(Stage::kFiles);
+  stage_done(d, Stage::kFiles);
   collect_processes(d);
-  stage_done(Stage::kProcesses);
+  stage_done(d, Stage::kProcesses);
   if (options.leave_running) {
     release(d);
-    stage_done(Stage::kRelease);
+    stage_done(d, Stage::kRelease);
   }
   write(d, options);  // checks its point itself, before the commit
   if (!options.leave_running) kill(d);
-  return {d.frozen_ms, d.image->bytes_written()};
+  return d.report;
 }
 
 }  // namespace ckpt::dump

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/stage_clock.h"
+
 namespace ckpt::dump {
 
 struct DumpOptions {
@@ -14,9 +16,10 @@ struct DumpOptions {
   std::string output;  // path, or "-" for stdout
   bool leave_running = false;
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
-  bool with_rootfs = false;
-  std::string parent;  // an earlier image of the container: store only what changed since  // store the rootfs contents too
+  bool with_rootfs = false;  // store the rootfs contents too
+  std::string parent;  // an earlier image of the container: store only what changed since
   int zstd_level = 1;
+  std::string sign_key;  // --sign-key FILE ("" = /etc/ckpt/image.key when it exists, else none)
 };
 
 // The stages, in the order dump_container() runs them (one function each in ckpt/dump.cc).
@@ -40,12 +43,16 @@ enum class Stage {
 // "freeze" for Stage::kFreeze (the point is "dump:freeze").
 std::string_view stage_name(Stage stage);
 
-// What a dump took, for `ckpt backup --json`.
-struct DumpResult {
-  double frozen_ms = 0;  // from the freeze to the release (--leave-running) or the kill
-  uint64_t image_bytes = 0;
+// What a dump did, for the summary line and `dump --json`.
+struct DumpReport {
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages stored (process, shared, SysV shm)
+  size_t processes = 0;
+  double frozen_ms = 0;        // from the freeze until released (--leave-running) or killed
+  bool was_frozen = false;     // frozen by its user before the dump: left frozen
+  StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
 };
 
-DumpResult dump_container(const DumpOptions& options);
+DumpReport dump_container(const DumpOptions& options);
 
 }  // namespace ckpt::dump

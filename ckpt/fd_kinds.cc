@@ -13,6 +13,7 @@
 #include "ckpt/tcp_connections.h"
 #include "ckpt/ttys.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/mountinfo.h"
 
 namespace ckpt::dump {
@@ -29,7 +30,8 @@ std::string proc_fd_path(pid_t pid, int fd) {
 }
 
 [[noreturn]] void unsupported(const FdFacts& facts, std::string_view why = {}) {
-  fail("pid {} fd {}: unsupported file type {}{}", facts.pid, facts.fd, facts.link, why);
+  fail(ErrorKind::kRefused, "pid {} fd {}: unsupported file type {}{}", facts.pid, facts.fd,
+       facts.link, why);
 }
 
 bool is_supported_device(dev_t rdev) {
@@ -60,10 +62,13 @@ FileKind kind_of(const FdFacts& facts, const ConsoleId& console) {
     return FileKind::kConsole;
   if (facts.on_mqueue_fs) return FileKind::kMqueue;
   if (S_ISREG(st.st_mode)) return FileKind::kRegular;
-  if (st.st_nlink == 0) unsupported(facts, " (deleted while open)");
-  if (S_ISDIR(st.st_mode)) return FileKind::kDirectory;
-  if (S_ISFIFO(st.st_mode)) return FileKind::kFifo;
+  if (S_ISDIR(st.st_mode)) return FileKind::kDirectory;  // removed ones too
+  // An O_PATH fd on a symlink itself (O_NOFOLLOW) is reopened by path like a file.
+  if (S_ISLNK(st.st_mode) && (facts.info.flags & O_PATH) && st.st_nlink > 0)
+    return FileKind::kRegular;
+  if (S_ISFIFO(st.st_mode)) return FileKind::kFifo;  // removed ones too
   if (S_ISCHR(st.st_mode) && is_supported_device(st.st_rdev)) return FileKind::kDevice;
+  if (st.st_nlink == 0) unsupported(facts, " (deleted while open)");
   if (auto pty = pty_kind(st)) return *pty;
   if (S_ISCHR(st.st_mode)) {
     unsupported(facts,
@@ -93,6 +98,8 @@ FdFacts read_fd_facts(pid_t pid, int fd) {
   if (facts.link.starts_with("socket:[") && !facts.listening)
     facts.tcp_connection = is_tcp_connection(pid, fd);
   if (facts.link.starts_with("socket:[")) facts.socket_kind = socket_kind_of(pid, fd);
+  if (facts.socket_kind == FileKind::kTcpSocket) facts.closed_tcp = read_closed_tcp_socket(pid, fd);
+  if (!(facts.info.flags & O_PATH)) facts.owner = read_fd_owner(pid, fd);
   return facts;
 }
 
@@ -113,6 +120,9 @@ FileDescription describe_fd(const FdFacts& facts, const std::string& root,
     case FileKind::kTcpListen:
       d.socket = *facts.listening;
       break;
+    case FileKind::kTcpSocket:
+      d.socket = *facts.closed_tcp;
+      break;
     case FileKind::kTcpConnection:  // state in section kTcpConnections (ckpt/tcp_connections.h)
       break;
     case FileKind::kUnixSocket:
@@ -125,9 +135,16 @@ FileDescription describe_fd(const FdFacts& facts, const std::string& root,
       d.eventfd_semaphore = facts.info.eventfd_semaphore;
       break;
     default:
-      d.deleted = d.kind == FileKind::kRegular &&
+      d.deleted = (d.kind == FileKind::kRegular || d.kind == FileKind::kDirectory ||
+                   d.kind == FileKind::kFifo || d.kind == FileKind::kDevice) &&
                   (facts.st.st_nlink == 0 || facts.link.ends_with(kDeletedSuffix));
       d.path = process_path(facts.link, d.deleted, root);
+      if (d.deleted) {
+        d.atime_sec = facts.st.st_atim.tv_sec;
+        d.atime_nsec = facts.st.st_atim.tv_nsec;
+        d.mtime_sec = facts.st.st_mtim.tv_sec;
+        d.mtime_nsec = facts.st.st_mtim.tv_nsec;
+      }
       d.rdev = facts.st.st_rdev;
       if (d.kind == FileKind::kFifo) d.pipe_id = facts.st.st_ino;
       break;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "ckpt/files_locks.h"
 #include "common/proc/fdinfo.h"
 #include "common/records/files.h"
 
@@ -23,7 +24,9 @@ struct FdFacts {
   long fs_magic = 0;          // statfs f_type of the file's filesystem (0 if unknown)
   std::optional<records::ListeningSocket> listening;  // a listening TCP socket
   bool tcp_connection = false;                        // a connected TCP socket (tcp_connections.h)
-  std::optional<records::FileKind> socket_kind;       // a unix or UDP socket
+  std::optional<records::FileKind> socket_kind;       // a unix, UDP or closed TCP socket
+  std::optional<records::ListeningSocket> closed_tcp;  // kTcpSocket: address and options
+  FdOwner owner;  // F_GETOWN_EX / F_GETSIG of its description (none for O_PATH fds)
 };
 
 // The file the container uses as its console (stdout/stderr), by identity.

@@ -16,7 +16,7 @@
 namespace ckpt::dump {
 
 struct FilesContext {
-  std::vector<pid_t> pids;   // host pids of every process of the container, all seized
+  std::vector<pid_t> pids;   // host pids of every process of the container (init first), all seized
   std::string console_path;  // host path of the container's console log (stdout/stderr)
   // Inodes (st_dev, st_ino) of deleted files whose contents the shared memory stores (a process
   // maps them): not stored again with the files.

@@ -67,7 +67,7 @@ class DescriptionTable {
   // Deleted files' contents and pipes are kept once per inode.
   void note_contents(FileDescription& d, const FdFacts& facts) {
     FdRef ref{facts.pid, facts.fd};
-    if (d.deleted) {
+    if (d.deleted && d.kind == FileKind::kRegular) {
       auto [it, added] = deleted_data_.try_emplace({facts.st.st_dev, facts.st.st_ino}, d.id);
       d.data_id = it->second;
       if (added) collected_.deleted_files.emplace_back(d.id, ref);
@@ -147,11 +147,11 @@ int kcmp_files(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) {
   return r == 0 ? 0 : r == 1 ? -1 : 1;
 }
 
-ProcessFdFacts read_process_fds(pid_t host_pid) {
+ProcessFdFacts read_process_fds(pid_t host_pid, const std::string& root) {
   ProcessFdFacts process;
   process.host_pid = host_pid;
   process.ns_pid = proc::read_innermost_pid(host_pid);
-  process.root = read_root(host_pid);
+  process.root = root;
   for (int fd : list_fds(host_pid)) process.fds.push_back(read_fd_facts(host_pid, fd));
   return process;
 }
@@ -160,24 +160,29 @@ CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
                                  const ConsoleId& console, const CompareDescriptions& compare) {
   DescriptionTable table(console, compare);
   std::vector<records::ProcessFiles> tables;
+  FileLocksCollector locks;
   for (const ProcessFdFacts& process : processes) {
     records::ProcessFiles files;
     files.host_pid = process.host_pid;
     files.ns_pid = process.ns_pid;
     for (const FdFacts& facts : process.fds) {
       bool cloexec = (facts.info.flags & O_CLOEXEC) != 0;
-      files.fds.push_back({facts.fd, table.id_of(facts, process.root), cloexec});
+      uint64_t id = table.id_of(facts, process.root);
+      files.fds.push_back({facts.fd, id, cloexec});
+      locks.add_fd(facts, process.ns_pid, id);
     }
     tables.push_back(std::move(files));
   }
   CollectedFiles collected = table.take();
   collected.state.processes = std::move(tables);
+  collected.locks = std::move(locks);
   return collected;
 }
 
 CollectedFiles collect_files(const FilesContext& context) {
   std::vector<ProcessFdFacts> processes;
-  for (pid_t pid : context.pids) processes.push_back(read_process_fds(pid));
+  std::string root = context.pids.empty() ? "/" : read_root(context.pids.front());  // the init's
+  for (pid_t pid : context.pids) processes.push_back(read_process_fds(pid, root));
   CollectedFiles collected =
       build_files_state(processes, console_id(context.console_path), kcmp_files);
   for (auto& [pipe_id, ref] : collected.pipes) {

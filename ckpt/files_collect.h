@@ -38,10 +38,13 @@ struct CollectedFiles {
   std::vector<std::pair<uint64_t, FdRef>> deleted_files;    // data_id -> an fd of the file
   std::vector<std::pair<uint64_t, FdRef>> pipes;            // pipe id -> an fd of the pipe
   std::vector<std::pair<uint64_t, std::string>> pipe_data;  // data_id -> bytes buffered
+  FileLocksCollector locks;  // locks and SIGIO owners seen through the fds
 };
 
-// Reads the fd facts of one process: its ns pid (last NSpid of status), root and every fd.
-ProcessFdFacts read_process_fds(pid_t host_pid);
+// Reads the fd facts of one process: its ns pid (last NSpid of status) and every fd; paths are
+// taken relative to `root`, the container's root (its init's), also for a process that
+// chroot()ed (restore chroots it again after its files are open).
+ProcessFdFacts read_process_fds(pid_t host_pid, const std::string& root);
 
 // Throws Error "pid P fd F: unsupported file type T" for the first unsupported fd.
 CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,

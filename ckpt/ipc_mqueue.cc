@@ -16,6 +16,7 @@
 
 #include "ckpt/ipc.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/unique_fd.h"
 
@@ -90,9 +91,11 @@ records::PosixMq collect_one(const std::filesystem::path& file, bool senders_blo
   q.maxmsg = attr.mq_maxmsg;
   q.msgsize = attr.mq_msgsize;
   if (attr.mq_curmsgs == 0) return q;
-  if (has_notify(file)) fail("POSIX mq /{} has an mq_notify registration: cannot read it", q.name);
+  if (has_notify(file))
+    fail(ErrorKind::kRefused, "POSIX mq /{} has an mq_notify registration: cannot read it", q.name);
   if (senders_blocked && attr.mq_curmsgs == attr.mq_maxmsg)
-    fail("POSIX mq /{} is full and a container thread is blocked in mq_timedsend", q.name);
+    fail(ErrorKind::kRefused,
+         "POSIX mq /{} is full and a container thread is blocked in mq_timedsend", q.name);
   q.messages = drain(mq, q.name, attr);
   refill(mq, q.name, q.messages);
   return q;

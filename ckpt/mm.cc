@@ -1,8 +1,11 @@
 #include "ckpt/mm.h"
 
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <cstring>
 #include <filesystem>
@@ -13,11 +16,13 @@
 #include "ckpt/shmem.h"
 #include "common/cancel.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/proc/maps.h"
 #include "common/proc/pagemap.h"
 #include "common/proc/stat.h"
+#include "common/ptrace/remote_syscall.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::dump {
@@ -37,8 +42,8 @@ records::VmaKind kind_of(const proc::MapEntry& map) {
 void describe_file(pid_t pid, const proc::MapEntry& map, records::Vma& vma) {
   if (map.name.ends_with(" (deleted)") || map.name.rfind("/memfd:", 0) == 0 ||
       map.name.rfind("/SYSV", 0) == 0 || map.name.empty() || map.name[0] != '/')
-    fail("process {}: mapping {:#x}-{:#x} of {} is not supported yet", pid, map.start, map.end,
-         map.name.empty() ? "an unnamed file" : map.name);
+    fail(ErrorKind::kRefused, "process {}: mapping {:#x}-{:#x} of {} is not supported yet", pid,
+         map.start, map.end, map.name.empty() ? "an unnamed file" : map.name);
   std::string link = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, map.start, map.end);
   struct stat st {};
   if (::stat(link.c_str(), &st) != 0) throw_errno("stat {} ({})", link, map.name);
@@ -48,18 +53,37 @@ void describe_file(pid_t pid, const proc::MapEntry& map, records::Vma& vma) {
   vma.mtime_ns = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
 }
 
+// smaps VmFlags words of the madvise(2) advice kept in records::Vma::advice.
+constexpr std::pair<const char*, uint32_t> kAdviceWords[] = {
+    {"dc", records::kAdviceDontFork},  {"dd", records::kAdviceDontDump},
+    {"hg", records::kAdviceHugePage},  {"nh", records::kAdviceNoHugePage},
+    {"mg", records::kAdviceMergeable}, {"wf", records::kAdviceWipeOnFork},
+};
+
+uint32_t advice_of(const proc::MapEntry& map) {
+  uint32_t advice = 0;
+  for (const auto& [word, bit] : kAdviceWords)
+    if (map.has_flag(word)) advice |= bit;
+  return advice;
+}
+
 records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
   records::Vma vma;
   vma.start = map.start;
   vma.end = map.end;
   vma.prot = (map.read ? PROT_READ : 0) | (map.write ? PROT_WRITE : 0) | (map.exec ? PROT_EXEC : 0);
-  vma.flags = (map.shared ? MAP_SHARED : MAP_PRIVATE) | (map.has_flag("gd") ? MAP_GROWSDOWN : 0);
+  vma.flags = (map.shared ? MAP_SHARED : MAP_PRIVATE) | (map.has_flag("gd") ? MAP_GROWSDOWN : 0) |
+              (map.has_flag("lo") ? MAP_LOCKED : 0);
   vma.offset = map.offset;
   vma.kind = is_shared_object_mapping(map) ? records::VmaKind::kSharedObject : kind_of(map);
   vma.name = map.name;
+  if (vma.kind != records::VmaKind::kVdso && vma.kind != records::VmaKind::kVvar &&
+      vma.kind != records::VmaKind::kVvarVclock && vma.kind != records::VmaKind::kVsyscall)
+    vma.advice = advice_of(map);
   if (vma.kind == records::VmaKind::kFile) describe_file(pid, map, vma);
   if (vma.kind == records::VmaKind::kAnonymous && map.shared)
-    fail("process {}: shared anonymous memory at {:#x}-{:#x} is not supported yet", pid, map.start,
+    fail(ErrorKind::kRefused,
+         "process {}: shared anonymous memory at {:#x}-{:#x} is not supported yet", pid, map.start,
          map.end);
   return vma;
 }
@@ -135,9 +159,20 @@ std::vector<proc::MapEntry> read_vmas(pid_t pid, const records::MmState* earlier
     while (at < earlier->vmas.size() && earlier->vmas[at].end <= map.start) ++at;
     if (at == earlier->vmas.size() || !same_mapping(map, earlier->vmas[at]))
       return proc::read_smaps(pid);
-    if (earlier->vmas[at].flags & MAP_GROWSDOWN) map.vm_flags = {"gd"};
+    if (earlier->vmas[at].flags & MAP_GROWSDOWN) map.vm_flags.push_back("gd");
+    if (earlier->vmas[at].flags & MAP_LOCKED) map.vm_flags.push_back("lo");
+    for (const auto& [word, bit] : kAdviceWords)
+      if (earlier->vmas[at].advice & bit) map.vm_flags.push_back(word);
   }
   return maps;
+}
+
+// Where a file mapping stops having pages: past the page holding the file's end, the kernel
+// sends SIGBUS (EIO to readers of /proc/PID/mem) and holds nothing, not even a private copy
+// (truncate drops those too). The mapping itself stays as it is.
+uint64_t file_end(const records::Vma& vma) {
+  uint64_t size = (vma.file_size + kPageSize - 1) / kPageSize * kPageSize;
+  return size <= vma.offset ? vma.start : vma.start + (size - vma.offset);
 }
 
 }  // namespace
@@ -163,6 +198,24 @@ records::MmState collect_mm(pid_t pid, const records::MmState* earlier) {
   return mm;
 }
 
+void collect_mm_settings(ptrace::RemoteSyscall& call, records::MmState& mm) {
+  mm.thp_disable = static_cast<int32_t>(call.checked("prctl(PR_GET_THP_DISABLE)", SYS_prctl,
+                                                     PR_GET_THP_DISABLE, 0, 0, 0, 0));
+  constexpr int kPrGetMemoryMerge = 68;
+  mm.memory_merge = call.call(SYS_prctl, kPrGetMemoryMerge, 0, 0, 0, 0) > 0;  // EINVAL: no KSM
+  // A private expedited barrier fails with EPERM until the mm registered for it; with every
+  // thread stopped it interrupts no CPU. No call shows a GLOBAL_EXPEDITED registration.
+  long supported = call.call(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  constexpr std::pair<int, uint32_t> kProbes[] = {
+      {MEMBARRIER_CMD_PRIVATE_EXPEDITED, records::kMembarrierPrivateExpedited},
+      {MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, records::kMembarrierPrivateExpeditedSyncCore},
+      {MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, records::kMembarrierPrivateExpeditedRseq},
+  };
+  for (const auto& [command, bit] : kProbes)
+    if (supported > 0 && (supported & command) && call.call(SYS_membarrier, command, 0, 0) == 0)
+      mm.membarrier |= bit;
+}
+
 std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
   std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
   UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -172,9 +225,11 @@ std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
     bool anonymous = vma.kind == records::VmaKind::kAnonymous;
     bool file = vma.kind == records::VmaKind::kFile || vma.kind == records::VmaKind::kSharedObject;
     if ((!anonymous && !file) || (vma.flags & MAP_SHARED)) continue;
+    uint64_t end = vma.kind == records::VmaKind::kFile ? std::min(vma.end, file_end(vma)) : vma.end;
     // A VMA without PROT_READ is listed too: a guard costs nothing (it has no pages), and memory
     // written before an mprotect(PROT_NONE) keeps its pages (read through /proc/PID/mem).
-    proc::for_each_saved_run(pagemap.get(), vma.start, vma.end,
+    if (end <= vma.start) continue;
+    proc::for_each_saved_run(pagemap.get(), vma.start, end,
                              anonymous ? proc::PageKind::kAnonymous : proc::PageKind::kPrivateFile,
                              [&](uint64_t start, uint64_t pages) {
                                runs.push_back({start, pages, anonymous});

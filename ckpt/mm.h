@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/image/image.h"
+#include "common/ptrace/remote_syscall.h"
 #include "common/records/mm.h"
 
 namespace ckpt::dump {
@@ -16,6 +17,10 @@ namespace ckpt::dump {
 // the same process's MmState collected a moment ago, which spares reading smaps when no mapping
 // changed since.
 records::MmState collect_mm(pid_t pid, const records::MmState* earlier = nullptr);
+
+// What only calls inside the process show of its mm: THP disabled (prctl), KSM for every
+// mapping (PR_SET_MEMORY_MERGE), membarrier registrations. `call`: injected into the process.
+void collect_mm_settings(ptrace::RemoteSyscall& call, records::MmState& mm);
 
 // A run of pages of a private mapping that must be saved (see proc::for_each_saved_run).
 struct SavedRun {

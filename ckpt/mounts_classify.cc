@@ -7,6 +7,7 @@
 
 #include "ckpt/mounts.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 
 namespace ckpt::dump {
 
@@ -15,12 +16,8 @@ namespace {
 using records::MountKind;
 using records::MountRecord;
 
-constexpr std::array<const char*, 10> kPseudoTypes = {"proc",    "sysfs",     "devpts", "mqueue",
-                                                      "cgroup",  "cgroup2",   "bpf",    "tracefs",
-                                                      "debugfs", "securityfs"};
-
 bool is_pseudo(const std::string& fstype) {
-  return std::find(kPseudoTypes.begin(), kPseudoTypes.end(), fstype) != kPseudoTypes.end();
+  return records::is_pseudo_fstype(fstype);
 }
 
 std::string join(const std::string& dir, const std::string& rest) {
@@ -81,10 +78,10 @@ MountKind kind_of(const proc::MountInfo& m, const std::vector<Seen>& seen,
   if (is_pseudo(m.fstype) && m.root == "/") return MountKind::kPseudo;
   if (classify_bind(m, seen, host, r)) return r.kind;
   if (m.fstype == "tmpfs" && m.root == "/") return MountKind::kTmpfs;
-  fail(
-      "mount {} ({} from {}) cannot be checkpointed: only tmpfs, binds of host paths and "
-      "proc/sysfs/devpts/mqueue/cgroup are supported",
-      m.mount_point, m.fstype, m.source);
+  fail(ErrorKind::kRefused,
+       "mount {} ({} from {}) cannot be checkpointed: only tmpfs, binds of host paths and "
+       "proc/sysfs/devpts/mqueue/cgroup are supported",
+       m.mount_point, m.fstype, m.source);
 }
 
 // mountinfo lists mounts by id, and a mount made earlier (e.g. a bind source taken before

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 
 namespace ckpt::dump {
 namespace {
@@ -35,10 +36,10 @@ void refuse_nested_namespaces(const records::ProcessTree& tree) {
       ino_t inode = ns_inode(p.host_pid, kind);
       // 0: an exiting process has let go of its namespaces already; it is not in others.
       if (inode != 0 && inode != expected)
-        fail(
-            "process {} ({}) is in a {} namespace of its own; nested namespaces are not "
-            "checkpointed",
-            p.pid, p.comm, kind);
+        fail(ErrorKind::kRefused,
+             "process {} ({}) is in a {} namespace of its own; nested namespaces are not "
+             "checkpointed",
+             p.pid, p.comm, kind);
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/chain/page_hash.h"
+#include "ckpt/seccomp.h"
 #include "common/ptrace/injection.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -34,6 +35,7 @@ uint64_t end_of(const PageCopy& e) {
 class MainThreadStop {
  public:
   explicit MainThreadStop(pid_t pid) : pid_(pid) {
+    refuse_unsuspendable_seccomp(pid, pid);
     if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
       fail("process {} is gone", pid);
     seized_ = true;

@@ -2,22 +2,26 @@
 
 #include <sys/personality.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "ckpt/creds.h"
 #include "common/ptrace/injection.h"
 #include "ckpt/mm.h"
 #include "ckpt/posix_timers.h"
+#include "ckpt/seccomp.h"
 #include "ckpt/signals.h"
 #include "ckpt/threads.h"
 #include "common/cancel.h"
 #include "common/error.h"
+#include "common/fork_order.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/limits.h"
+#include "common/sched_attr.h"
 #include "common/proc/stat.h"
 #include "common/records/mm.h"
 #include "common/records/process.h"
@@ -28,14 +32,10 @@ namespace {
 
 using image::SectionType;
 
+// From /proc/PID/limits: prlimit() of a process of another uid needs CAP_SYS_RESOURCE.
 std::vector<records::Rlimit> dump_rlimits(pid_t pid) {
-  std::vector<records::Rlimit> limits(RLIM_NLIMITS);
-  for (int resource = 0; resource < RLIM_NLIMITS; ++resource) {
-    rlimit limit{};
-    if (::prlimit(pid, static_cast<__rlimit_resource>(resource), nullptr, &limit) != 0)
-      throw_errno("prlimit {} of {}", resource, pid);
-    limits[resource] = {limit.rlim_cur, limit.rlim_max};
-  }
+  std::vector<records::Rlimit> limits;
+  for (const auto& limit : proc::read_limits(pid)) limits.push_back({limit.soft, limit.hard});
   return limits;
 }
 
@@ -50,6 +50,18 @@ std::string link_of(pid_t pid, const char* name) {
   return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/" + name).string();
 }
 
+// A removed working directory is made again (and removed) in its parent, which must exist.
+void check_removed_cwd(pid_t pid, const std::string& cwd) {
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (!cwd.ends_with(kDeleted)) return;
+  std::filesystem::path dir(cwd.substr(0, cwd.size() - kDeleted.size()));
+  std::string parent_seen_by_it = "/proc/" + std::to_string(pid) + "/root" + dir.parent_path().string();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(parent_seen_by_it, ec))
+    fail("pid {}: its working directory {} was removed with its parent: cannot restore it", pid,
+         dir.string());
+}
+
 // What only system calls inside the process can tell.
 void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& process,
                    records::ThreadsState& threads, records::MmState& mm,
@@ -62,15 +74,20 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
   timers = dump_posix_timers(injection, pid, ns_tid_of);
   process.pdeath_signal = injected_prctl_int(injection, PR_GET_PDEATHSIG);
   process.child_subreaper = injected_prctl_int(injection, PR_GET_CHILD_SUBREAPER) != 0;
+  process.creds.securebits =
+      static_cast<uint32_t>(injection.main().checked("prctl", SYS_prctl, PR_GET_SECUREBITS));
   mm.fields.brk = injection.main().checked("brk", SYS_brk, 0);
+  collect_mm_settings(injection.main(), mm);
   for (size_t i = 0; i < tids.size(); ++i) {
     threads.threads[i].altstack = dump_altstack(injection, tids[i]);
     threads.threads[i].clear_child_tid = dump_clear_child_tid(injection, tids[i]);
   }
 }
 
-void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids, bool stopped,
-                  image::ImageWriter& image, DeferredPages* deferred, PageIndex* index) {
+// `stop_signal`: what stopped it (a group stop) or 0. Returns whether it is a child subreaper.
+bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids,
+                  int stop_signal, image::ImageWriter& image, DeferredPages* deferred,
+                  PageIndex* index) {
   pid_t pid = entry.host_pid;
   records::ThreadsState threads;
   for (size_t i = 0; i < tids.size(); ++i) {
@@ -79,6 +96,7 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
       if (id.host_tid == tids[i]) ns_tid = id.ns_tid;
     if (ns_tid == 0) fail("thread {} of {} is not in the process tree", tids[i], pid);
     threads.threads.push_back(dump_thread(tids[i], ns_tid));
+    threads.threads.back().sched = read_sched(tids[i]);
   }
   records::ProcessState process;
   records::MmState mm = collect_mm(pid, deferred ? deferred->earlier_mm(pid) : nullptr);
@@ -88,13 +106,16 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   process.rlimits = dump_rlimits(pid);
   dump_creds(pid, process);
   process.cwd = link_of(pid, "cwd");
+  check_removed_cwd(pid, process.cwd);
   process.root = link_of(pid, "root");
   process.personality =
       std::stoul(fs::read_line("/proc/" + std::to_string(pid) + "/personality"), nullptr, 16);
   proc::Stat stat = proc::read_stat(pid);
   process.comm = stat.comm;
   process.exit_signal = stat.exit_signal;
-  process.stopped = stopped;
+  process.stopped = stop_signal != 0;
+  process.stop_signal = stop_signal;
+  process.seccomp = dump_seccomp(pid, tids);
 
   if (deferred) {
     deferred->take(pid, mm);
@@ -111,6 +132,7 @@ void dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   image.put(SectionType::kThreads, pid, threads);
   image.put(SectionType::kProcess, pid, process);
   if (!timers.timers.empty()) image.put(SectionType::kPosixTimers, pid, timers);
+  return process.child_subreaper;
 }
 
 // A zombie has no memory, threads or files left: only what its restored self needs to exit as it
@@ -127,15 +149,18 @@ void dump_zombie(const records::ProcessEntry& entry, image::ImageWriter& image) 
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
                     image::ImageWriter& image, DeferredPages* deferred, PageIndex* index) {
+  std::set<int32_t> subreapers;
   for (const auto& entry : tree.processes) {
     throw_if_cancelled();
     if (entry.zombie) {
       dump_zombie(entry, image);
       continue;
     }
-    dump_process(entry, seized.threads(entry.host_pid), seized.was_stopped(entry.host_pid), image,
-                 deferred, index);
+    if (dump_process(entry, seized.threads(entry.host_pid), seized.stop_signal(entry.host_pid),
+                     image, deferred, index))
+      subreapers.insert(entry.pid);
   }
+  plan_fork_order(tree, subreapers);  // refuses sessions and groups a restore could not make
 }
 
 }  // namespace ckpt::dump

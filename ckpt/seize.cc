@@ -12,7 +12,9 @@
 #include <sstream>
 #include <string>
 
+#include "ckpt/seccomp.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/stat.h"
 #include "common/proc/tasks.h"
@@ -26,10 +28,11 @@ namespace {
 constexpr std::chrono::seconds kStopTimeout{10};
 
 // Waits for the interrupt (or group) stop of `tid`; a signal that arrives first is put back.
-void wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout = kStopTimeout) {
+// Returns the stop's signal: SIGTRAP for an interrupt, the stopping signal for a group stop.
+int wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout = kStopTimeout) {
   for (;;) {
     int status = ptrace::wait_stop(tid, timeout);
-    if (ptrace::event_of(status) == PTRACE_EVENT_STOP) return;
+    if (ptrace::event_of(status) == PTRACE_EVENT_STOP) return WSTOPSIG(status);
     int sig = WSTOPSIG(status);
     spdlog::debug("thread {}: signal {} arrived before the stop; kept pending", tid, sig);
     siginfo_t info{};
@@ -117,7 +120,8 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
       char state = state_of(tid);
       // Zombie processes are never seized: this is a thread that exited before the others.
       if (state == 'Z')
-        fail("process {}: its thread {} has exited while others run; not supported yet", pid, tid);
+        fail(ErrorKind::kRefused,
+             "process {}: its thread {} has exited while others run; not supported yet", pid, tid);
       if ((state == 'T') != only_if_stopped) {
         if (only_if_stopped)
           fail("thread {} of {} left its group stop while being seized", tid, pid);
@@ -126,6 +130,7 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
             "dump again",
             pid, tid);
       }
+      refuse_unsuspendable_seccomp(pid, tid);
       // Without EXITKILL until stopped: a thread we fail to stop (and so cannot detach) is let go
       // when we exit instead of killed, so a failed dump leaves the container running.
       if (!ptrace::seize(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
@@ -150,7 +155,9 @@ void SeizedProcesses::wait_stopped() {
   for (auto& [pid, tids] : threads_)
     for (pid_t tid : tids) {
       if (!stopped.count(tid)) wait_stop_of(pid, tid, stopped);
-      ptrace::set_options(tid, ptrace::default_options());
+      // Never PTRACE_O_EXITKILL: a killed dump must not kill the container. A thread killed
+      // mid-injection is put back by the next command (common/ptrace/injection_journal.h).
+      ptrace::set_options(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL);
     }
   stopped_ = true;
 }
@@ -158,7 +165,9 @@ void SeizedProcesses::wait_stopped() {
 void SeizedProcesses::wait_stop_of(pid_t pid, pid_t tid, std::set<pid_t>& stopped) {
   constexpr std::chrono::milliseconds kVforkCheck{200};
   try {
-    wait_interrupt_stop(pid, tid, kVforkCheck);
+    int sig = wait_interrupt_stop(pid, tid, kVforkCheck);
+    bool stop = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    if (tid == pid && stopped_pids_.count(pid) && stop) stop_signals_[pid] = sig;
   } catch (const Error&) {
     if (tid != pid || !waits_for_vfork_child(tid)) {
       wait_interrupt_stop(pid, tid);
@@ -199,6 +208,12 @@ void SeizedProcesses::detach_all(spdlog::level::level_enum failure_level) {
         spdlog::log(failure_level, "{}", e.what());
       }
     }
+}
+
+int SeizedProcesses::stop_signal(pid_t pid) const {
+  if (!was_stopped(pid)) return 0;
+  auto it = stop_signals_.find(pid);
+  return it == stop_signals_.end() ? SIGSTOP : it->second;
 }
 
 const std::vector<pid_t>& SeizedProcesses::threads(pid_t pid) const {

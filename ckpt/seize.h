@@ -32,6 +32,8 @@ class SeizedProcesses {
   void seize(const std::vector<pid_t>& pids);
   // Whether `pid` was in a group stop when seized.
   bool was_stopped(pid_t pid) const { return stopped_pids_.count(pid) != 0; }
+  // The signal that stopped it (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), 0 when not stopped.
+  int stop_signal(pid_t pid) const;
   SeizedProcesses(const SeizedProcesses&) = delete;
   SeizedProcesses& operator=(const SeizedProcesses&) = delete;
 
@@ -49,6 +51,7 @@ class SeizedProcesses {
   void detach_all(spdlog::level::level_enum failure_level);
   std::map<pid_t, std::vector<pid_t>> threads_;
   std::set<pid_t> stopped_pids_;
+  std::map<pid_t, int> stop_signals_;
   bool stopped_ = false;
 };
 

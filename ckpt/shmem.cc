@@ -13,6 +13,7 @@
 
 #include "ckpt/shmem_contents.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/mountinfo.h"
 #include "common/records/shmem.h"
@@ -67,7 +68,7 @@ class ObjectTable {
   uint64_t add_mapping(pid_t pid, const proc::MapEntry& map, const std::string& root) {
     SharedObjectKind kind = kind_of(map.name);
     std::string source = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, map.start, map.end);
-    if (kind == SharedObjectKind::kSysvShm) return add_segment(pid, map, source);
+    if (kind == SharedObjectKind::kSysvShm) return add_segment(map, source);
     return add_file(kind, object_name(kind, map.name, root), source);
   }
 
@@ -94,8 +95,9 @@ class ObjectTable {
   const std::string& source_of(const SharedObject& object) const { return sources_[object.id - 1]; }
 
  private:
-  // Restore attaches whole segments (shmat), so a partly unmapped one is refused here.
-  uint64_t add_segment(pid_t pid, const proc::MapEntry& map, const std::string& source) {
+  // A segment may be attached in part (partly unmapped, or split by mprotect): restore attaches
+  // it whole and keeps the dumped part (restore/shmem_map.cc).
+  uint64_t add_segment(const proc::MapEntry& map, const std::string& source) {
     auto shm_id = static_cast<int32_t>(map.inode);
     auto [it, added] = by_shm_id_.try_emplace(shm_id, state_.objects.size() + 1);
     if (added) {
@@ -105,10 +107,6 @@ class ObjectTable {
       object.shm_id = shm_id;
       object.size = static_cast<uint64_t>(st.st_size);
     }
-    uint64_t whole = (state_.objects[it->second - 1].size + 4095) / 4096 * 4096;
-    if (map.offset != 0 || map.end - map.start != whole)
-      fail("process {}: SysV shm id {} is attached only in part at {:#x}-{:#x}; not supported yet",
-           pid, shm_id, map.start, map.end);
     return it->second;
   }
 
@@ -177,7 +175,7 @@ void write_object(SharedObject& object, const std::string& source, image::ImageW
   if (!fd) throw_errno("open {} (shared memory {})", source, object.name);
   struct statfs fs {};
   if (::fstatfs(fd.get(), &fs) == 0 && fs.f_type == HUGETLBFS_MAGIC)
-    fail("{} ({}): hugetlb memory is not supported yet", source, object.name);
+    fail(ErrorKind::kRefused, "{} ({}): hugetlb memory is not supported yet", source, object.name);
   if (object.kind == SharedObjectKind::kMemfd) {
     int seals = ::fcntl(fd.get(), F_GET_SEALS);
     if (seals < 0) throw_errno("F_GET_SEALS of memfd {}", object.name);

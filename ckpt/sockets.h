@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <string>
 
 #include "common/image/image.h"
 #include "common/records/files.h"
@@ -18,7 +19,16 @@ int socket_int_option(int fd, int level, int name);
 // The listening TCP socket behind fd `fd` of `pid`; nullopt for any other kind of socket.
 std::optional<records::ListeningSocket> probe_listening_socket(pid_t pid, int fd);
 
-// kUnixSocket or kUdpSocket for such a socket behind fd `fd` of `pid`; nullopt otherwise.
+// A closed TCP socket (neither listening nor connected; FileKind::kTcpSocket) behind fd `fd` of
+// `pid`: its address (empty when unbound) and options.
+records::ListeningSocket read_closed_tcp_socket(pid_t pid, int fd);
+
+// The bound address of an IPv4/IPv6 socket as getsockname() gives it; empty when unbound (any
+// address, port 0). `pid` and `fd` name it in errors.
+std::string bound_address(int sock, pid_t pid, int fd);
+
+// kUnixSocket, kUdpSocket or kTcpSocket (closed TCP) for such a socket behind fd `fd` of `pid`;
+// nullopt otherwise.
 std::optional<records::FileKind> socket_kind_of(pid_t pid, int fd);
 
 // Writes sections kUnixSockets and kInetSockets (id 0) and the unix sockets' queued data

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 
 namespace ckpt::dump {
 
@@ -68,7 +69,7 @@ ssize_t peek_once(int sock, std::string& buffer, const std::string& who) {
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return -1;
   if (n < 0) throw_errno("peek at {}", who);
   if (close_passed_fds(msg) || (msg.msg_flags & MSG_CTRUNC))
-    fail("{}: file descriptors in flight (SCM_RIGHTS) are not supported", who);
+    fail(ErrorKind::kRefused, "{}: file descriptors in flight (SCM_RIGHTS) are not supported", who);
   if (msg.msg_flags & MSG_TRUNC)
     fail("{}: a queued message is larger than {} bytes", who, kLargestMessage);
   return n;

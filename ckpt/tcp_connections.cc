@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/pidfd.h"
 #include "common/records/tcp.h"
@@ -76,13 +77,14 @@ std::vector<FoundConnection> find_connections(const records::FilesState& files) 
 void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOptions& options) {
   for (const auto& c : found) {
     if (!options.established)
-      fail("pid {} fd {}: established TCP connection {} (dump with --tcp-established to keep it)",
+      fail(ErrorKind::kRefused,
+           "pid {} fd {}: established TCP connection {} (dump with --tcp-established to keep it)",
            c.pid, c.fd, describe_connection(c.facts));
     if (c.facts.state != TCP_ESTABLISHED)
-      fail(
-          "pid {} fd {}: TCP connection {} is in state {}; only established connections can be "
-          "dumped",
-          c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
+      fail(ErrorKind::kRefused,
+           "pid {} fd {}: TCP connection {} is in state {}; only established connections can be "
+           "dumped",
+           c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
   }
 }
 

@@ -2,7 +2,10 @@
 
 #include <sys/syscall.h>
 
+#include <unistd.h>
+
 #include "ckpt/signals.h"
+#include "common/error.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
@@ -21,6 +24,12 @@ records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid) {
   thread.rseq_size = rseq.size;
   thread.rseq_signature = rseq.signature;
   thread.pending = dump_pending(host_tid, false);
+  void* head = nullptr;
+  size_t size = 0;
+  if (::syscall(SYS_get_robust_list, host_tid, &head, &size) != 0)
+    throw_errno("get_robust_list of thread {}", host_tid);
+  thread.robust_list = reinterpret_cast<uint64_t>(head);
+  thread.robust_list_size = size;
   return thread;
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/pid_status.h"
 #include "common/proc/stat.h"
 #include "common/proc/tasks.h"
@@ -62,7 +63,8 @@ void check_tree_matches_cgroup(const records::ProcessTree& tree,
   for (const auto& p : tree.processes) in_tree.insert(p.host_pid);
   for (pid_t pid : cgroup_pids)
     if (!in_tree.count(pid))
-      fail("process {} is in the container's cgroup but not below its init; cannot dump it", pid);
+      fail(ErrorKind::kRefused,
+           "process {} is in the container's cgroup but not below its init; cannot dump it", pid);
 }
 
 }  // namespace ckpt::dump

@@ -10,6 +10,7 @@
 
 #include "common/console/console.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/pidfd.h"
 #include "common/proc/stat.h"
 #include "common/records/ttys.h"
@@ -134,18 +135,20 @@ class TtyCollector {
       if (::ioctl(fd, TIOCGDEV, &tty) != 0)
         throw_errno("pid {} fd {}: ioctl({}, TIOCGDEV)", ref.pid, ref.fd, d.path);
       if (!is_slave(static_cast<dev_t>(tty)))
-        fail("pid {} fd {}: {} is terminal {}:{}, not a pty", ref.pid, ref.fd, d.path, major(tty),
-             minor(tty));
+        fail(ErrorKind::kRefused, "pid {} fd {}: {} is terminal {}:{}, not a pty", ref.pid, ref.fd,
+             d.path, major(tty), minor(tty));
       return slave_index(static_cast<dev_t>(tty));
     }
     if (st.st_dev != devpts_dev_)
-      fail("pid {} fd {}: {} is not a pty of the container's own devpts", ref.pid, ref.fd, d.path);
+      fail(ErrorKind::kRefused, "pid {} fd {}: {} is not a pty of the container's own devpts",
+           ref.pid, ref.fd, d.path);
     return slave_index(st.st_rdev);
   }
 
   Found& pty(int index, const std::string& who) {
     if (!has_own_devpts_)
-      fail("{}: pty {} is on the host's devpts; run the container with -t for one of its own", who,
+      fail(ErrorKind::kRefused,
+           "{}: pty {} is on the host's devpts; run the container with -t for one of its own", who,
            index);
     auto [it, added] = ptys_.try_emplace(index);
     it->second.pty.index = index;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "ckpt/sockets_holders.h"
+#include "ckpt/sockets_options.h"
 #include "ckpt/sockets.h"
 #include "common/error.h"
 #include "common/proc/pidfd.h"
@@ -11,15 +12,6 @@
 namespace ckpt::dump {
 
 namespace {
-
-bool is_unbound(const sockaddr_storage& addr) {
-  if (addr.ss_family == AF_INET) {
-    const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
-    return in.sin_port == 0 && in.sin_addr.s_addr == htonl(INADDR_ANY);
-  }
-  const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
-  return in6.sin6_port == 0 && IN6_IS_ADDR_UNSPECIFIED(&in6.sin6_addr);
-}
 
 std::string as_bytes(const sockaddr_storage& addr, socklen_t len) {
   return std::string(reinterpret_cast<const char*>(&addr), len);
@@ -32,12 +24,9 @@ records::UdpSocket read_udp_socket(uint64_t id, SocketHolder holder) {
   r.id = id;
   r.family = socket_int_option(s, SOL_SOCKET, SO_DOMAIN);
   r.protocol = socket_int_option(s, SOL_SOCKET, SO_PROTOCOL);
+  r.local = bound_address(s, holder.pid, holder.fd);
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  if (::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw_errno("getsockname(pid {} fd {})", holder.pid, holder.fd);
-  if (!is_unbound(addr)) r.local = as_bytes(addr, len);
-  len = sizeof addr;
   if (::getpeername(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
     r.peer = as_bytes(addr, len);
   else if (errno != ENOTCONN)
@@ -48,6 +37,7 @@ records::UdpSocket read_udp_socket(uint64_t id, SocketHolder holder) {
   r.v6_only = r.family == AF_INET6 && socket_int_option(s, IPPROTO_IPV6, IPV6_V6ONLY);
   r.send_buffer = socket_int_option(s, SOL_SOCKET, SO_SNDBUF);
   r.receive_buffer = socket_int_option(s, SOL_SOCKET, SO_RCVBUF);
+  r.options = read_socket_options(s);
   return r;
 }
 

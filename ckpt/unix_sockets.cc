@@ -12,6 +12,7 @@
 #include "ckpt/sockets_queue.h"
 #include "ckpt/sockets.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/pidfd.h"
 
 namespace ckpt::dump {
@@ -56,7 +57,8 @@ UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder) {
   r.type = socket_int_option(sock.get(), SOL_SOCKET, SO_TYPE);
   r.name = bound_name(sock.get(), facts.who);
   if (!r.name.empty() && r.name[0] != '\0' && r.name[0] != '/')
-    fail("{}: unix socket bound to the relative path {}; not supported", facts.who, r.name);
+    fail(ErrorKind::kRefused, "{}: unix socket bound to the relative path {}; not supported",
+         facts.who, r.name);
   r.send_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_SNDBUF);
   r.receive_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_RCVBUF);
   r.peek_offset = socket_int_option(sock.get(), SOL_SOCKET, SO_PEEK_OFF);
@@ -88,7 +90,8 @@ class Linker {
   void link(UnixSocketFacts& s) {
     auto it = diag_.find(s.record.inode);
     if (it == diag_.end())
-      fail("{} is not in the container's network namespace; not supported", describe(s));
+      fail(ErrorKind::kRefused, "{} is not in the container's network namespace; not supported",
+           describe(s));
     const UnixDiagSocket& entry = it->second;
     s.record.shutdown = entry.shutdown;
     if (entry.state == TCP_LISTEN) return link_listener(s, entry);
@@ -100,7 +103,8 @@ class Linker {
     } else if (entry.shutdown == kShutdownBoth) {
       s.record.state = UnixSocketState::kOrphaned;  // its peer was closed
     } else {
-      fail("{} waits to be accepted by a listener outside the container; not supported",
+      fail(ErrorKind::kRefused,
+           "{} waits to be accepted by a listener outside the container; not supported",
            describe(s));
     }
   }
@@ -112,7 +116,8 @@ class Linker {
     for (uint64_t client : entry.connections) {
       auto it = id_by_inode_.find(client);
       if (it == id_by_inode_.end())
-        fail("{}: a connection waiting to be accepted comes from outside the container",
+        fail(ErrorKind::kRefused,
+             "{}: a connection waiting to be accepted comes from outside the container",
              describe(s));
       s.record.pending.push_back(it->second);
     }
@@ -121,12 +126,13 @@ class Linker {
   void link_pending(UnixSocketFacts& s, const UnixDiagSocket& entry) {
     uint64_t listener = listener_of_client_.at(s.record.inode);
     if (!id_by_inode_.count(listener))
-      fail("{} waits to be accepted by a listener outside the container; not supported",
+      fail(ErrorKind::kRefused,
+           "{} waits to be accepted by a listener outside the container; not supported",
            describe(s));
     // What the client sent stays charged to it until read: unread by the waiting socket.
     if (entry.send_queue != 0)
-      fail("{}: {} bytes sent on a connection not yet accepted; not supported", describe(s),
-           entry.send_queue);
+      fail(ErrorKind::kRefused, "{}: {} bytes sent on a connection not yet accepted; not supported",
+           describe(s), entry.send_queue);
     s.record.state = UnixSocketState::kPending;
     s.record.peer = id_by_inode_.at(listener);
   }
@@ -134,7 +140,8 @@ class Linker {
   void link_peer(UnixSocketFacts& s, uint64_t peer) {
     auto it = id_by_inode_.find(peer);
     if (it == id_by_inode_.end())
-      fail("{} is connected to socket:[{}] outside the container; not supported", describe(s),
+      fail(ErrorKind::kRefused,
+           "{} is connected to socket:[{}] outside the container; not supported", describe(s),
            peer);
     s.record.state = UnixSocketState::kConnected;
     s.record.peer = it->second;

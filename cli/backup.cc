@@ -1,6 +1,6 @@
 // `ckpt backup ID --dir DIR [--keep-* N] [--full-every N] ...` for cron jobs and systemd timers,
 // and `ckpt backup --list DIR [ID]`. Quiet on success when stdout is not a terminal; --json
-// prints one line. A backup already running for DIR and ID: one line, exit code 75.
+// prints one line. A backup already running for DIR and ID: one line, exit code 4 (busy).
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -111,12 +111,7 @@ void add_backup(CLI::App& app) {
     }
     if (args->options.container_id.empty() || args->options.dir.empty())
       throw CLI::ValidationError("backup", "needs ID and --dir DIR (or --list DIR)");
-    try {
-      print_result(backup::run_backup(args->options), args->json);
-    } catch (const backup::BackupBusy& e) {
-      fmt::print(stderr, "ckpt: {}\n", e.what());
-      throw CLI::RuntimeError(backup::kBusyExitCode);
-    }
+    print_result(backup::run_backup(args->options), args->json);
   });
 }
 

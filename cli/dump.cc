@@ -1,9 +1,42 @@
+#include <fmt/format.h>
+
 #include "ckpt/dump.h"
 #include "cli/commands.h"
+#include "cli/global_options.h"
+#include "cli/progress.h"
+#include "cli/results.h"
 #include "common/container_lock.h"
+#include "common/image/progress.h"
+#include "common/output_path.h"
+#include "common/units.h"
+#include "runtime/list.h"
 #include "runtime/remove.h"
 
 namespace ckpt::cli {
+
+namespace {
+
+void report(const dump::DumpOptions& options, const dump::DumpReport& r) {
+  if (global_options().json) {
+    print_result_json({{"container", options.container_id},
+                       {"image", options.output},
+                       {"bytes", r.image_bytes},
+                       {"memory_bytes", r.memory_bytes},
+                       {"processes", r.processes},
+                       {"frozen_ms", r.frozen_ms},
+                       {"left_frozen", r.was_frozen && options.leave_running},
+                       {"seconds", total_seconds(r.stage_seconds)},
+                       {"stages", stages_json(r.stage_seconds)}});
+    return;
+  }
+  print_summary(fmt::format(
+      "dumped {}: {} of memory -> {} image in {}, frozen {}{}", options.container_id,
+      format_size(r.memory_bytes), format_size(r.image_bytes),
+      format_seconds(total_seconds(r.stage_seconds)), format_seconds(r.frozen_ms / 1000),
+      r.was_frozen && options.leave_running ? " (left frozen)" : ""));
+}
+
+}  // namespace
 
 void add_dump(CLI::App& app) {
   auto opts = std::make_shared<dump::DumpOptions>();
@@ -20,14 +53,24 @@ void add_dump(CLI::App& app) {
   cmd->add_option("--parent", opts->parent,
                   "An earlier image of this container: store only what changed since (an "
                   "incremental image; restore needs the parent next to it)");
+  cmd->add_option("--sign-key", opts->sign_key,
+                  "Sign the image with HMAC-SHA256 under this key file (default: "
+                  "/etc/ckpt/image.key when it exists)");
   cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
   cmd->callback([opts] {
+    check_output_path(opts->output);
     ContainerLock lock(opts->container_id, "dump");
-    dump::dump_container(*opts);
+    dump::DumpReport r;
+    {
+      ProgressLine line("dump " + opts->container_id, image::progress().written,
+                        runtime::container_memory_bytes(opts->container_id));
+      r = dump::dump_container(*opts);
+    }
     // Without --leave-running the dump killed the processes; what is left of the container
     // (cgroups, host links, state) goes too, still under the lock.
     if (!opts->leave_running) runtime::remove_container(opts->container_id, /*force=*/true);
+    report(*opts, r);
   });
 }
 

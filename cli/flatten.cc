@@ -1,5 +1,6 @@
 #include "backup/flatten.h"
 #include "cli/commands.h"
+#include "common/output_path.h"
 
 namespace ckpt::cli {
 
@@ -14,7 +15,16 @@ void add_flatten(CLI::App& app) {
                   "Where the parent images are (default: next to the image)");
   cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
-  cmd->callback([opts] { backup::flatten(*opts); });
+  cmd->add_option("--sign-key", opts->sign_key,
+                  "Sign the image with HMAC-SHA256 under this key file (default: "
+                  "/etc/ckpt/image.key when it exists)");
+  cmd->add_option("--verify-key", opts->verify_key,
+                  "Refuse a chain whose images are not signed with this key file (default: "
+                  "/etc/ckpt/image.key when it exists)");
+  cmd->callback([opts] {
+    check_output_path(opts->output);
+    backup::flatten(*opts);
+  });
 }
 
 }  // namespace ckpt::cli

@@ -7,9 +7,11 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/global_options.h"
 #include "common/chain/image_chain.h"
 #include "common/chain/summary.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/image/describe.h"
 #include "common/image/image.h"
 #include "common/units.h"
@@ -40,7 +42,7 @@ std::string set_fields(const json& object) {
   for (const auto& [key, value] : object.items()) {
     if (value.is_null()) continue;
     out += fmt::format("{}{}={}", out.empty() ? "" : " ", key,
-                       value.is_string() ? value.get<std::string>() : value.dump());
+                       value.is_string() ? value.get<std::string>() : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return out.empty() ? "(none)" : out;
 }
@@ -100,7 +102,7 @@ void print_cgroups(const json& tree) {
   fmt::print("\ncgroups (dumped on {}):\n", tree["dumped_on"].get<std::string>());
   for (const json& node : tree["nodes"]) {
     std::string path = node["path"].get<std::string>();
-    fmt::print("  /{}: {}; members {}\n", path, set_fields(node["limits"]), node["members"].dump());
+    fmt::print("  /{}: {}; members {}\n", path, set_fields(node["limits"]), node["members"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 
@@ -161,18 +163,21 @@ void print_text(const json& doc, const std::string& path) {
 void add_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Show what an image holds");
   auto path = std::make_shared<std::string>();
-  auto as_json = std::make_shared<bool>(false);
   cmd->add_option("image", *path, "Image file (- reads stdin)")->required();
-  cmd->add_flag("--json", *as_json, "Print one JSON document");
-  cmd->callback([path, as_json] {
+  cmd->callback([path] {
     image::ImageReader reader(*path);
-    json doc = image::describe_image(reader);
+    json doc = classify_errors(ErrorKind::kImage, [&] { return image::describe_image(reader); });
     if (*path != "-") add_chain(doc, *path, reader);
-    if (*as_json) {
-      std::cout << doc.dump(2) << '\n';
+    if (global_options().json) {
+      std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
       print_text(doc, *path);
     }
+    // What is shown was decoded; a damaged part elsewhere (pages, files) still fails the command.
+    classify_errors(ErrorKind::kImage, [&] {
+      reader.verify();
+      return true;
+    });
   });
 }
 

@@ -1,9 +1,12 @@
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "runtime/list.h"
+#include "cli/global_options.h"
 #include "common/units.h"
+#include "runtime/list.h"
 
 namespace ckpt::cli {
 
@@ -14,10 +17,22 @@ void print_table(const std::vector<runtime::ContainerInfo>& rows) {
               "ADDRESSES");
   for (const auto& r : rows) {
     std::string addresses;
-    for (const auto& a : r.addresses) addresses += (addresses.empty() ? "" : ", ") + a;
+    for (const auto& a : r.addresses)
+      addresses += fmt::format("{}{} {}/{}", addresses.empty() ? "" : ", ", a.interface, a.address,
+                               a.prefix);
     std::printf("%-20s %-8d %-9s %6zu %12s  %s\n", r.id.c_str(), r.init_pid, r.state.c_str(),
                 r.processes, format_size(r.memory_bytes).c_str(), addresses.c_str());
   }
+}
+
+nlohmann::json addresses_json(const std::vector<runtime::InterfaceAddress>& addresses) {
+  auto out = nlohmann::json::array();
+  for (const auto& a : addresses)
+    out.push_back({{"interface", a.interface},
+                   {"family", a.family},
+                   {"address", a.address},
+                   {"prefix", a.prefix}});
+  return out;
 }
 
 void print_json(const std::vector<runtime::ContainerInfo>& rows) {
@@ -29,20 +44,18 @@ void print_json(const std::vector<runtime::ContainerInfo>& rows) {
                    {"processes", r.processes},
                    {"memory_bytes", r.memory_bytes},
                    {"restored_from", r.restored_from},
-                   {"addresses", r.addresses}});
-  std::printf("%s\n", out.dump(2).c_str());
+                   {"addresses", addresses_json(r.addresses)}});
+  std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
 }  // namespace
 
 void add_list(CLI::App& app) {
-  auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("list", "List containers: id, init pid, state, processes, memory");
   cmd->alias("ls");
-  cmd->add_flag("--json", *json, "Machine-readable output");
-  cmd->callback([json] {
+  cmd->callback([] {
     auto rows = runtime::list_containers();
-    *json ? print_json(rows) : print_table(rows);
+    global_options().json ? print_json(rows) : print_table(rows);
   });
 }
 

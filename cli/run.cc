@@ -1,6 +1,7 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "common/error.h"
 #include "runtime/run.h"
 #include "common/units.h"
 
@@ -16,10 +17,21 @@ struct RunArgs {
   std::vector<std::string> tmpfs, binds;
 };
 
+// A limit too small for the container's init to start (--memory 0 or 1 had it killed at once,
+// and `run` died of SIGPIPE writing to it) is refused before anything is made.
+int64_t parse_memory_limit(const std::string& text, const char* option) {
+  constexpr int64_t kMinimum = 4 << 20;
+  int64_t bytes = parse_size(text, option);
+  if (bytes < kMinimum)
+    fail("{} {}: too small for a container to start (at least 4M)", option, text);
+  return bytes;
+}
+
 records::CgroupLimits limits_from(const RunArgs& a) {
   records::CgroupLimits l;
-  if (!a.memory.empty()) l.memory_limit = parse_size(a.memory, "--memory");
-  if (!a.memory_swap.empty()) l.memory_swap_limit = parse_size(a.memory_swap, "--memory-swap");
+  if (!a.memory.empty()) l.memory_limit = parse_memory_limit(a.memory, "--memory");
+  if (!a.memory_swap.empty())
+    l.memory_swap_limit = parse_memory_limit(a.memory_swap, "--memory-swap");
   l.cpu_shares = a.cpu_shares;
   l.cpu_quota_us = a.cpu_quota;
   l.cpu_period_us = a.cpu_period;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 
 namespace ckpt {
 namespace {
@@ -68,7 +69,7 @@ CancelOnSignals::~CancelOnSignals() {
 
 void throw_if_cancelled() {
   if (int sig = cancelled_by.load(std::memory_order_relaxed))
-    fail("cancelled by SIG{}; what was done is undone", sigabbrev_np(sig));
+    fail(ErrorKind::kCancelled, "cancelled by SIG{}; what was done is undone", sigabbrev_np(sig));
 }
 
 void cancellation_point(std::string_view name) {

@@ -15,7 +15,6 @@ namespace ckpt {
 records::ClockValue read_clock(clockid_t clock);
 // The same in nanoseconds.
 int64_t clock_now_ns(clockid_t clock);
-
 // Milliseconds from `start` to now, for the log.
 double ms_since(std::chrono::steady_clock::time_point start);
 

@@ -5,13 +5,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vector>
+
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
+#include "common/log.h"
 
 namespace ckpt {
 
 namespace {
+
+AfterLockHook g_after_lock = nullptr;
+std::vector<int> g_lock_fds;  // of the locks this process holds
 
 // Whether `fd` is still the file at `path` (a holder that finished may have removed it).
 bool still_at(int fd, const std::filesystem::path& path) {
@@ -21,6 +28,15 @@ bool still_at(int fd, const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+void set_after_lock_hook(AfterLockHook hook) {
+  g_after_lock = hook;
+}
+
+void close_inherited_container_locks() {
+  for (int fd : g_lock_fds) ::close(fd);
+  g_lock_fds.clear();
+}
 
 ContainerLock::ContainerLock(const std::string& id, const std::string& verb) : id_(id) {
   validate_container_id(id);
@@ -33,7 +49,7 @@ ContainerLock::ContainerLock(const std::string& id, const std::string& verb) : i
     if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno != EWOULDBLOCK) throw_errno("lock {}", path_.string());
       std::string holder = fs::trim(fs::try_read_file(path_).value_or(""));
-      fail("container '{}' is busy: ckpt {} is working on it", id,
+      fail(ErrorKind::kBusy, "container '{}' is busy: ckpt {} is working on it", id,
            holder.empty() ? "another command" : holder);
     }
     if (still_at(fd_.get(), path_)) break;
@@ -41,9 +57,17 @@ ContainerLock::ContainerLock(const std::string& id, const std::string& verb) : i
   std::string me = fmt::format("{} (pid {})\n", verb, ::getpid());
   if (::ftruncate(fd_.get(), 0) != 0 || !fs::try_write_all(fd_.get(), me))
     throw_errno("write lock {}", path_.string());
+  g_lock_fds.push_back(fd_.get());
+  if (!g_after_lock) return;
+  try {
+    g_after_lock(id);
+  } catch (const std::exception& e) {
+    spdlog::warn("container {}: undoing what a killed command left: {}", id, e.what());
+  }
 }
 
 ContainerLock::~ContainerLock() {
+  std::erase(g_lock_fds, fd_.get());
   if (!ContainerState::exists(id_)) ::unlink(path_.c_str());  // while still holding it
 }
 

@@ -13,6 +13,16 @@
 
 namespace ckpt {
 
+// Run right after the lock is taken, with it held: the command line sets it to undo what a
+// killed dump left (runtime::recover_after_killed_dump, which common/ cannot call).
+using AfterLockHook = void (*)(const std::string& id);
+void set_after_lock_hook(AfterLockHook hook);
+
+// In a child just forked or cloned: closes its copies of every lock this process holds (a flock
+// is held while any copy is open: a restore's root task left behind by a killed ckpt held the
+// lock for good, naming a dead pid).
+void close_inherited_container_locks();
+
 class ContainerLock {
  public:
   // `verb`: what the holder is doing ("dump"), for the message others get.

@@ -7,8 +7,10 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/records/json.h"
+#include "common/untrusted_path.h"
 
 namespace ckpt {
 
@@ -29,13 +31,13 @@ void ContainerState::save() const {
             {"created_unix", created_unix},
             {"config", config}};
   fsys::create_directories(dir());
-  fs::write_file_atomic(dir() / "state.json", j.dump(2) + "\n", 0600);
+  fs::write_file_atomic(dir() / "state.json", j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
 }
 
 ContainerState ContainerState::load(const std::string& id) {
   validate_container_id(id);
   auto text = fs::try_read_file(state_root() / id / "state.json");
-  if (!text) fail("no container named '{}'", id);
+  if (!text) fail(ErrorKind::kNotFound, "no container named '{}'", id);
   try {
     json j = json::parse(*text);
     ContainerState s;
@@ -71,9 +73,12 @@ bool ContainerState::init_alive() const {
 }
 
 void validate_container_id(const std::string& id) {
+  // 64 at most: /run/ckpt/ID/console.sock must fit a unix socket address (108 bytes).
   static const std::regex valid("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
   if (!std::regex_match(id, valid))
-    fail("invalid container id '{}': use 1-64 letters, digits, '_', '.' or '-'", id);
+    fail("invalid container id '{}': use 1-64 letters, digits, '_', '.' or '-', the first a "
+         "letter or digit",
+         fs::printable(id));
 }
 
 std::optional<uint64_t> process_start_time(pid_t pid) {

@@ -105,4 +105,19 @@ std::string trim(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
+std::vector<uint64_t> data_extents(int fd, uint64_t size) {
+  std::vector<uint64_t> extents;
+  off_t pos = 0;
+  while (static_cast<uint64_t>(pos) < size) {
+    off_t data = ::lseek(fd, pos, SEEK_DATA);
+    if (data < 0) break;  // ENXIO: only a hole is left
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) hole = static_cast<off_t>(size);
+    extents.push_back(static_cast<uint64_t>(data));
+    extents.push_back(static_cast<uint64_t>(hole - data));
+    pos = hole;
+  }
+  return extents;
+}
+
 }  // namespace ckpt::fs

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ckpt::fs {
 
@@ -25,6 +26,10 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& dat
 void write_all(int fd, std::span<const std::byte> data, const char* what);
 // The same without throwing: false when the fd failed (a closed pipe, a gone peer).
 bool try_write_all(int fd, std::string_view data);
+
+// The data ranges of a (possibly sparse) file of `size` bytes, as offset/length pairs
+// (SEEK_DATA/SEEK_HOLE): holes are left out.
+std::vector<uint64_t> data_extents(int fd, uint64_t size);
 
 // Trims whitespace at both ends.
 std::string trim(std::string s);

@@ -6,6 +6,8 @@
 
 #include "common/records/fields.h"
 
+#include <sys/stat.h>
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
@@ -29,7 +31,10 @@ struct TreeEntry {
   // Extended attributes, name -> value (overlayfs keeps opaque directories in trusted.overlay.*,
   // file capabilities live in security.capability). Version 2.
   std::vector<std::pair<std::string, std::string>> xattrs;
-  // Version 3: a regular file whose data is not in this stream but in the parent image's tree
+  // Last access (version 3); older images: atime_nsec UTIME_OMIT (the unpacking time).
+  int64_t atime_sec = 0, atime_nsec = UTIME_OMIT;
+
+  // Version 4: a regular file whose data is not in this stream but in the parent image's tree
   // (an incremental image): the parent has the same path with the same size, mtime and extents.
   bool data_in_parent = false;
 
@@ -47,10 +52,11 @@ struct TreeEntry {
     records::fields(ar, path, mode, uid, gid, mtime_sec, mtime_nsec, size, rdev, link_target,
                     hardlink_to, extents);
     if (version >= 2) records::fields(ar, xattrs);
-    if (version >= 3) records::fields(ar, data_in_parent);
+    if (version >= 3) records::fields(ar, atime_sec, atime_nsec);
+    if (version >= 4) records::fields(ar, data_in_parent);
   }
 };
 
 }  // namespace ckpt::tree
 
-BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 3)
+BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 4)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/image/archive.h"
 #include "common/tree_entry.h"
 #include "common/unique_fd.h"
@@ -20,22 +21,6 @@ namespace {
 
 constexpr size_t kCopyChunk = 1 << 20;
 
-// The data ranges of a (possibly sparse) file, as offset/length pairs.
-std::vector<uint64_t> data_extents(int fd, uint64_t size) {
-  std::vector<uint64_t> extents;
-  off_t pos = 0;
-  while (static_cast<uint64_t>(pos) < size) {
-    off_t data = ::lseek(fd, pos, SEEK_DATA);
-    if (data < 0) break;  // ENXIO: only a hole is left
-    off_t hole = ::lseek(fd, data, SEEK_HOLE);
-    if (hole < 0) hole = static_cast<off_t>(size);
-    extents.push_back(static_cast<uint64_t>(data));
-    extents.push_back(static_cast<uint64_t>(hole - data));
-    pos = hole;
-  }
-  return extents;
-}
-
 class Packer {
  public:
   Packer(const std::function<bool(const std::string&)>& skip, image::ImageWriter::Stream& out,
@@ -43,7 +28,7 @@ class Packer {
       : skip_(skip), out_(out), parent_(parent) {}
 
   void pack_top(const std::string& top) {
-    UniqueFd dir(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd dir(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC));
     if (!dir) throw_errno("open({})", top);
     struct stat st {};
     if (::fstat(dir.get(), &st) != 0) throw_errno("stat({})", top);
@@ -68,6 +53,8 @@ class Packer {
     e.gid = st.st_gid;
     e.mtime_sec = st.st_mtim.tv_sec;
     e.mtime_nsec = st.st_mtim.tv_nsec;
+    e.atime_sec = st.st_atim.tv_sec;
+    e.atime_nsec = st.st_atim.tv_nsec;
     e.rdev = st.st_rdev;
     return e;
   }
@@ -96,7 +83,7 @@ class Packer {
     e.xattrs = fs::read_xattrs(top_ + "/" + rel);
     if (S_ISDIR(st.st_mode)) {
       emit(e, nullptr);
-      UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC));
       if (!sub) throw_errno("open({}/{})", top_, rel);
       return walk(sub.get(), rel);
     }
@@ -115,10 +102,10 @@ class Packer {
       }
     }
     if (!S_ISREG(st.st_mode)) return emit(e, nullptr);
-    UniqueFd file(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd file(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC));
     if (!file) throw_errno("open({}/{})", top_, rel);
     e.size = static_cast<uint64_t>(st.st_size);
-    e.extents = data_extents(file.get(), e.size);
+    e.extents = fs::data_extents(file.get(), e.size);
     if (in_parent(e)) {
       e.data_in_parent = true;
       ++stats.files_in_parent;

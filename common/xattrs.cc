@@ -48,4 +48,10 @@ void write_xattrs(const std::string& path, const Xattrs& xattrs) {
       throw_errno("set xattr {} of {}", name, path);
 }
 
+void write_xattrs(int fd, const std::string& shown, const Xattrs& xattrs) {
+  for (const auto& [name, value] : xattrs)
+    if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) != 0)
+      throw_errno("set xattr {} of {}", name, shown);
+}
+
 }  // namespace ckpt::fs

@@ -7,6 +7,7 @@
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/nexthop.h>
 
+#include "common/error_kind.h"
 #include "netns/netns.h"
 #include "netns/nl_objects.h"
 #include "netns/ns_thread.h"
@@ -74,7 +75,8 @@ class Dumper {
     LinkTarget parent = target_of(l, ifindex);
     if (!parent.link) fail("link {}: its parent (ifindex {}) is not on this host", name, ifindex);
     if (!parent.on_host)
-      fail("link {}: its parent {} is inside the namespace (only host parents are supported)", name,
+      fail(ErrorKind::kRefused,
+           "link {}: its parent {} is inside the namespace (only host parents are supported)", name,
            rtnl_link_get_name(parent.link.get()));
     return rtnl_link_get_name(parent.link.get());
   }
@@ -125,7 +127,7 @@ records::NetLink Dumper::link(rtnl_link* l) {
   } else if (out.kind == "tun") {
     out.tun = tun_info(info);
   } else if (out.kind != "loopback") {
-    fail("link {}: kind '{}' cannot be checkpointed", out.name,
+    fail(ErrorKind::kRefused, "link {}: kind '{}' cannot be checkpointed", out.name,
          out.kind.empty() ? "device" : out.kind);
   }
   return out;
@@ -133,10 +135,13 @@ records::NetLink Dumper::link(rtnl_link* l) {
 
 void Dumper::veth(rtnl_link* l, records::NetLink& out) {
   LinkTarget peer = target_of(l, rtnl_link_get_link(l));
-  if (!peer.link) fail("veth {}: its peer is in a namespace other than the host's", out.name);
+  if (!peer.link)
+    fail(ErrorKind::kRefused, "veth {}: its peer is in a namespace other than the host's",
+         out.name);
   rtnl_link* p = peer.link.get();
   if (peer.on_host && rtnl_link_get_link(p) != out.ifindex)
-    fail("veth {}: its peer is in a namespace other than the host's", out.name);
+    fail(ErrorKind::kRefused, "veth {}: its peer is in a namespace other than the host's",
+         out.name);
   auto& v = out.veth;
   v.name = rtnl_link_get_name(p);
   v.inside = !peer.on_host;
@@ -188,8 +193,8 @@ void Dumper::routes(records::NetNamespace& net) {
     out.protocol = static_cast<uint8_t>(rtnl_route_get_protocol(r));
     out.type = static_cast<uint8_t>(rtnl_route_get_type(r));
     if (rtnl_route_get_nnexthops(r) > 1)
-      fail("route table {} {}/{}: multipath routes are not supported", out.table, out.dst,
-           out.dst_len);
+      fail(ErrorKind::kRefused, "route table {} {}/{}: multipath routes are not supported",
+           out.table, out.dst, out.dst_len);
     if (rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0)) {
       out.link = name_of(ns_links_.get(), rtnl_route_nh_get_ifindex(nh));
       out.gateway = addr_to_string(rtnl_route_nh_get_gateway(nh));

@@ -26,11 +26,18 @@ std::string renamed(const std::map<std::string, std::string>& renames, const std
   return it == renames.end() ? name : it->second;
 }
 
+// Per-link sysctls (ipv4/conf/eth0/..., ipv6/neigh/eth0/...) exist once their link does; the
+// rest ("all", "default" and the namespace's own) are written before any link is made, so that
+// links made afterwards start from the namespace's defaults.
 bool is_global_sysctl(const std::string& path) {
-  for (const char* prefix : {"ipv4/conf/", "ipv6/conf/"}) {
-    if (path.rfind(prefix, 0) != 0) continue;
-    std::string rest = path.substr(strlen(prefix));
-    return rest.rfind("all/", 0) == 0 || rest.rfind("default/", 0) == 0;
+  for (const char* family : {"ipv4/", "ipv6/"}) {
+    if (path.rfind(family, 0) != 0) continue;
+    for (const char* table : {"conf/", "neigh/"}) {
+      std::string prefix = std::string(family) + table;
+      if (path.rfind(prefix, 0) != 0) continue;
+      std::string rest = path.substr(prefix.size());
+      return rest.rfind("all/", 0) == 0 || rest.rfind("default/", 0) == 0;
+    }
   }
   return true;
 }

@@ -1,11 +1,13 @@
 // preflight_netns, rebuild_netns and setup_container_network: a record mapped to this host,
 // checked against it, then applied as a plan through libnl.
+#include "common/error_kind.h"
 #include "netns/host_link_lock.h"
 #include "netns/libnl_netlink.h"
 #include "netns/net_spec.h"
 #include "netns/netns.h"
 #include "netns/ns_thread.h"
 #include "netns/plan.h"
+#include "netns/sysctl.h"
 
 namespace ckpt::netns {
 
@@ -14,7 +16,7 @@ namespace {
 void fail_on_problems(const records::NetNamespace& mapped, Netlink& nl) {
   auto problems = host_problems(mapped, nl);
   if (problems.empty()) return;
-  fail("network: {}", fmt::join(problems, "; "));
+  fail(ErrorKind::kHostMissing, "network: {}", fmt::join(problems, "; "));
 }
 
 }  // namespace
@@ -37,6 +39,7 @@ void RebuiltNetns::bring_host_links_up() {
 
 void preflight_netns(const records::NetNamespace& net, const std::string& container_id,
                      const NetMap& map) {
+  check_net_sysctl_names(net.sysctls);
   LibnlNetlink host(-1);
   fail_on_problems(map_to_host(net, container_id, map), host);
 }

@@ -1,6 +1,7 @@
-// The per-namespace network sysctls kept in a record: net.ipv4.ip_forward, net.ipv4.conf.*.*,
-// net.ipv6.conf.*.*, read and written under /proc/sys/net, which shows the netns of the calling
-// thread (run these inside in_netns()).
+// The per-namespace network sysctls kept in a record: every file under /proc/sys/net that the
+// namespace lets root read and write (net.ipv4.*, net.ipv6.*, net.core.somaxconn, net.unix.*,
+// per-link conf and neigh), read and written under /proc/sys/net, which shows the netns of the
+// calling thread (run these inside in_netns()).
 #pragma once
 
 #include <vector>
@@ -9,9 +10,16 @@
 
 namespace ckpt::netns {
 
-// Every writable, readable sysctl of those families.
+// Every writable, readable sysctl of the namespace, sorted by path.
 std::vector<records::NetSysctl> read_net_sysctls();
-// Writes those whose current value differs; a value the kernel refuses is logged, not fatal.
+// Whether `name` (relative to /proc/sys/net) is a path of plain names (no "..", no "/" at
+// either end, nothing empty).
+bool is_net_sysctl_name(const std::string& name);
+// Refuses, naming it, the first sysctl of an image that is not such a name.
+void check_net_sysctl_names(const std::vector<records::NetSysctl>& sysctls);
+// Writes those whose current value differs (each opened below /proc/sys/net, following no
+// symlink), in passes while the kernel takes more of them (some values are checked against
+// others); a value it still refuses is logged, not fatal; a name not of that form fails.
 void write_net_sysctls(const std::vector<records::NetSysctl>& sysctls);
 
 }  // namespace ckpt::netns

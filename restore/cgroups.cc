@@ -1,11 +1,18 @@
 #include "restore/cgroups.h"
 
 #include "common/cgroup/kill.h"
+#include "common/untrusted_path.h"
 
 namespace ckpt::restore {
 
+void check_cgroup_tree(const records::CgroupTree& tree) {
+  for (const auto& node : tree.nodes)
+    if (!node.path.empty()) fs::check_relative_path(node.path, "cgroup");
+}
+
 RestoredCgroups::RestoredCgroups(cgroup::ContainerCgroup& cgroup, const records::CgroupTree& tree)
     : cgroup_(cgroup) {
+  check_cgroup_tree(tree);
   cgroup_.create(/*must_be_new=*/true);
   try {
     for (const auto& node : tree.nodes) {

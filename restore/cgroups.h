@@ -8,6 +8,10 @@
 
 namespace ckpt::restore {
 
+// Refuses, naming it, a node whose path is not relative and made of plain names ("a/b": no "..",
+// ".", empty or absolute parts): every node stays below the container's own cgroup ckpt/ID.
+void check_cgroup_tree(const records::CgroupTree& tree);
+
 // Creates the subtree under `cgroup` (which must not exist yet) with the limits of each node.
 // Until commit(), the destructor kills whatever was put in it and removes the whole subtree.
 class RestoredCgroups {

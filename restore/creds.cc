@@ -1,6 +1,7 @@
 #include "restore/creds.h"
 
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -11,34 +12,67 @@
 namespace ckpt::restore {
 namespace {
 
-bool is_full_root(const records::Creds& c) {
-  for (uint32_t id : c.uids)
-    if (id != 0) return false;
-  for (uint32_t id : c.gids)
-    if (id != 0) return false;
-  return true;
+struct CapSets {
+  uint64_t effective = 0, permitted = 0, inheritable = 0;
+};
+
+// capget/capset through the scratch area: the header at kDataOffset, the two data words after.
+constexpr uint64_t kHeaderAt = Restorer::kDataOffset;
+constexpr uint64_t kDataAt = Restorer::kDataOffset + 64;
+
+CapSets get_caps(Restorer& r) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  r.write(kHeaderAt, &header, sizeof header);
+  r.main().checked("capget", SYS_capget, r.scratch() + kHeaderAt, r.scratch() + kDataAt);
+  __user_cap_data_struct data[2]{};
+  r.read(kDataAt, data, sizeof data);
+  auto both = [](uint32_t low, uint32_t high) { return uint64_t{high} << 32 | low; };
+  return {both(data[0].effective, data[1].effective), both(data[0].permitted, data[1].permitted),
+          both(data[0].inheritable, data[1].inheritable)};
 }
 
-void set_ids_and_caps(Restorer& r, const records::Creds& c) {
-  auto& call = r.main();
-  r.write(Restorer::kDataOffset, c.groups.data(), c.groups.size() * sizeof(uint32_t));
-  call.checked("setgroups", SYS_setgroups, c.groups.size(), r.scratch() + Restorer::kDataOffset);
-  call.checked("prctl(PR_SET_KEEPCAPS)", SYS_prctl, PR_SET_KEEPCAPS, 1);
-  call.checked("setresgid", SYS_setresgid, c.gids[0], c.gids[1], c.gids[2]);
-  call.checked("setfsgid", SYS_setfsgid, c.gids[3]);
-  call.checked("setresuid", SYS_setresuid, c.uids[0], c.uids[1], c.uids[2]);
-  call.checked("setfsuid", SYS_setfsuid, c.uids[3]);
-  call.checked("prctl(PR_SET_KEEPCAPS)", SYS_prctl, PR_SET_KEEPCAPS, 0);
+void set_caps(Restorer& r, const CapSets& caps) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {
-      {static_cast<uint32_t>(c.cap_effective), static_cast<uint32_t>(c.cap_permitted),
-       static_cast<uint32_t>(c.cap_inheritable)},
-      {static_cast<uint32_t>(c.cap_effective >> 32), static_cast<uint32_t>(c.cap_permitted >> 32),
-       static_cast<uint32_t>(c.cap_inheritable >> 32)}};
-  r.write(Restorer::kDataOffset, &header, sizeof header);
-  r.write(Restorer::kDataOffset + 64, data, sizeof data);
-  call.checked("capset", SYS_capset, r.scratch() + Restorer::kDataOffset,
-               r.scratch() + Restorer::kDataOffset + 64);
+      {static_cast<uint32_t>(caps.effective), static_cast<uint32_t>(caps.permitted),
+       static_cast<uint32_t>(caps.inheritable)},
+      {static_cast<uint32_t>(caps.effective >> 32), static_cast<uint32_t>(caps.permitted >> 32),
+       static_cast<uint32_t>(caps.inheritable >> 32)}};
+  r.write(kHeaderAt, &header, sizeof header);
+  r.write(kDataAt, data, sizeof data);
+  r.main().checked("capset", SYS_capset, r.scratch() + kHeaderAt, r.scratch() + kDataAt);
+}
+
+// Ids and groups; the capabilities are left whole (no setuid fixup) for what follows.
+void set_ids(Restorer& r, const records::Creds& c) {
+  auto& call = r.main();
+  if (!c.groups.empty())
+    r.write(Restorer::kDataOffset, c.groups.data(), c.groups.size() * sizeof(uint32_t));
+  call.checked("setgroups", SYS_setgroups, c.groups.size(), r.scratch() + Restorer::kDataOffset);
+  call.checked("setresgid", SYS_setresgid, c.gids[0], c.gids[1], c.gids[2]);
+  call.checked("setfsgid", SYS_setfsgid, c.gids[3]);
+  call.checked("prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP);
+  call.checked("setresuid", SYS_setresuid, c.uids[0], c.uids[1], c.uids[2]);
+  call.checked("setfsuid", SYS_setfsuid, c.uids[3]);
+}
+
+// Every set exactly: inheritable first (ambient needs it), ambient, bounding and securebits
+// while CAP_SETPCAP is still there, then effective and permitted.
+void set_capabilities(Restorer& r, const records::Creds& c) {
+  auto& call = r.main();
+  CapSets now = get_caps(r);
+  set_caps(r, {now.effective, now.permitted, c.cap_inheritable});
+  call.checked("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", SYS_prctl, PR_CAP_AMBIENT,
+               PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int cap = 0; cap < 64; ++cap)
+    if (c.cap_ambient & (1ull << cap))
+      call.checked("prctl(PR_CAP_AMBIENT_RAISE)", SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+                   cap, 0, 0);
+  for (int cap = 0; cap < 64; ++cap)
+    if (!(c.cap_bounding & (1ull << cap)) && call.call(SYS_prctl, PR_CAPBSET_READ, cap) == 1)
+      call.checked("prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, cap);
+  call.checked("prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS, c.securebits);
+  set_caps(r, {c.cap_effective, c.cap_permitted, c.cap_inheritable});
 }
 
 }  // namespace
@@ -47,15 +81,11 @@ void restore_creds(Restorer& r, const records::ProcessState& process) {
   auto& call = r.main();
   if (process.pdeath_signal)
     call.checked("prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG, process.pdeath_signal);
-  if (process.child_subreaper)
-    call.checked("prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
   fs::write_file("/proc/" + std::to_string(r.host_pid()) + "/oom_score_adj",
                  std::to_string(process.oom_score_adj));
   const auto& c = process.creds;
-  for (int cap = 0; cap < 64; ++cap)
-    if (!(c.cap_bounding & (1ull << cap)) && call.call(SYS_prctl, PR_CAPBSET_READ, cap) == 1)
-      call.checked("prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, cap);
-  if (!is_full_root(c) || c.cap_effective != c.cap_permitted) set_ids_and_caps(r, c);
+  set_ids(r, c);
+  set_capabilities(r, c);
   if (c.no_new_privs)
     call.checked("prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

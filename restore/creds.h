@@ -1,5 +1,6 @@
 // Credentials and process settings of a restored process, injected once nothing privileged is
-// left to do in it: pdeath signal, child subreaper, oom_score_adj, ids, groups, capabilities.
+// left to do in it: pdeath signal, oom_score_adj, ids, groups, securebits, every capability set
+// (effective, permitted, inheritable, bounding, ambient), no_new_privs.
 #pragma once
 
 #include "common/records/process.h"

@@ -34,6 +34,20 @@ void check_same_type(int fd, const FileDescription& d) {
          minor(st.st_rdev), major(d.rdev), minor(d.rdev));
 }
 
+// A device node removed while open: made again next to its old name, opened and removed.
+UniqueFd open_removed_device(const FileDescription& d) {
+  std::string name = d.path + ".ckpt-removed-" + std::to_string(d.id);
+  if (::mknod(name.c_str(), S_IFCHR | (d.mode & 07777), static_cast<dev_t>(d.rdev)) != 0)
+    throw_errno("restore files: mknod {} for removed device {}", name, d.path);
+  UniqueFd fd(::open(name.c_str(), reopen_flags(d.flags)));
+  int saved = errno;
+  ::unlink(name.c_str());
+  errno = saved;
+  if (!fd) throw_errno("restore files: open removed device {}", d.path);
+  if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("restore files: chown {}", d.path);
+  return fd;
+}
+
 UniqueFd open_console(const FileDescription& d, const FilesRestoreContext& context) {
   UniqueFd fd;
   if (context.console_fd >= 0) {
@@ -90,6 +104,7 @@ UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& conte
     case FileKind::kRegular:
     case FileKind::kDirectory:
     case FileKind::kDevice: {
+      if (d.deleted && d.kind == FileKind::kDevice) return open_removed_device(d);
       UniqueFd fd = open_path(d);
       check_same_type(fd.get(), d);
       if (d.kind != FileKind::kDevice) restore_offset(fd.get(), d);
@@ -101,6 +116,8 @@ UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& conte
       return open_eventfd(d);
     case FileKind::kTcpListen:
       return open_listening_socket(d);
+    case FileKind::kTcpSocket:
+      return open_tcp_socket(d);
     case FileKind::kMqueue: {
       int flags = static_cast<int>(d.flags) & (O_ACCMODE | O_NONBLOCK);
       UniqueFd fd(::mq_open(d.path.c_str(), flags | O_CLOEXEC));

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/records/files.h"
 #include "restore/files_fd_room.h"
+#include "restore/files_locks.h"
 #include "restore/files_open.h"
 #include "restore/sockets.h"
 #include "restore/tcp_connections.h"
@@ -26,6 +27,7 @@ std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,
   ensure_fd_fits(after_descriptions_fd(state) - 1, "restore files");
 
   FilesRestoreContext with_image = context;
+  with_image.locks = read_file_locks(image);
   SocketsImage sockets_image = read_sockets(image);
   RestoredSockets sockets(sockets_image);
   with_image.openers.add({FileKind::kUnixSocket, FileKind::kUdpSocket},

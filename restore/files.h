@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/image/image.h"
+#include "common/records/file_locks.h"
 #include "restore/files_kind_openers.h"
 
 namespace ckpt::restore {
@@ -44,6 +45,8 @@ struct FilesRestoreContext {
   // memfds by restore/shmem.h); open_files() adds those it reads from the image (sockets, TCP
   // connections).
   KindOpeners openers;
+  // Locks and leases to take again (open_files() reads them from the image).
+  records::FileLocksState locks;
 };
 
 std::unique_ptr<OpenedFiles> open_files(const image::ImageReader& image,

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "common/error.h"
 #include "common/fs.h"
 #include "restore/fd_kinds.h"
@@ -12,9 +14,30 @@ namespace ckpt::restore {
 
 namespace {
 
+// Makes the missing directories above `path` (a file deleted from a directory removed since),
+// adding each to `made`, outermost first.
+void make_parents(const std::string& path, std::vector<std::string>& made) {
+  std::vector<std::string> missing;
+  for (auto dir = std::filesystem::path(path).parent_path(); !dir.empty() && dir != "/";
+       dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) break;
+    missing.push_back(dir.string());
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0) throw_errno("restore files: mkdir({})", *it);
+    made.push_back(*it);
+  }
+}
+
 // Creates a new file at `path`, or at a temporary name next to it when `path` is taken.
-UniqueFd create_near(const std::string& path, std::string& created) {
+UniqueFd create_near(const std::string& path, std::string& created,
+                     std::vector<std::string>& made_dirs) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd && errno == ENOENT) {
+    make_parents(path, made_dirs);
+    fd = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  }
   if (fd) {
     created = path;
     return fd;
@@ -27,23 +50,50 @@ UniqueFd create_near(const std::string& path, std::string& created) {
   return fd;
 }
 
+// Writes the stored data ranges at their offsets, leaving the holes between them.
+void write_extents(int fd, const records::FileDescription& d, const ReadFileData& read_data) {
+  if (d.size == 0) return;
+  std::vector<uint64_t> extents = d.extents;
+  if (extents.empty()) extents = {0, d.size};  // images before ranges: all of it stored
+  size_t extent = 0;
+  uint64_t offset = 0, left = 0;
+  auto next = [&] {
+    for (; left == 0; extent += 2) {
+      if (extent + 1 >= extents.size()) fail("restore files: {}: more data than ranges", d.path);
+      offset = extents[extent];
+      left = extents[extent + 1];
+    }
+  };
+  read_data(d.data_id, [&](std::span<const std::byte> chunk) {
+    while (!chunk.empty()) {
+      next();
+      size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+      if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) throw_errno("lseek({})", d.path);
+      fs::write_all(fd, chunk.first(n), d.path.c_str());
+      chunk = chunk.subspan(n);
+      offset += n;
+      left -= n;
+    }
+  });
+}
+
 }  // namespace
 
 DeletedFiles::~DeletedFiles() {
   for (const auto& [data_id, name] : names_) ::unlink(name.c_str());
+  for (auto it = made_dirs_.rbegin(); it != made_dirs_.rend(); ++it) ::rmdir(it->c_str());
 }
 
 const std::string& DeletedFiles::recreate(const records::FileDescription& d) {
   std::string name;
-  UniqueFd fd = create_near(d.path, name);
+  UniqueFd fd = create_near(d.path, name, made_dirs_);
   const std::string& kept = names_.emplace(d.data_id, name).first->second;
-  if (d.size > 0) {
-    read_data_(d.data_id, [&](std::span<const std::byte> chunk) {
-      fs::write_all(fd.get(), chunk, d.path.c_str());
-    });
-  }
+  write_extents(fd.get(), d, read_data_);
+  if (::ftruncate(fd.get(), static_cast<off_t>(d.size)) != 0) throw_errno("ftruncate({})", name);
   if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("fchown({})", name);
   if (::fchmod(fd.get(), d.mode & 07777) != 0) throw_errno("fchmod({})", name);
+  timespec times[2] = {{d.atime_sec, d.atime_nsec}, {d.mtime_sec, d.mtime_nsec}};
+  if (::futimens(fd.get(), times) != 0) throw_errno("futimens({})", name);
   return kept;
 }
 

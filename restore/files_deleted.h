@@ -1,6 +1,7 @@
 // Files that were deleted while open, made again from their stored contents: each file once
 // (per data_id), under its old name when that is free (so the process sees "NAME (deleted)"),
-// else under a temporary name next to it. Names are unlinked when this object goes away, after
+// else under a temporary name next to it (in its directory made again when that was removed too:
+// removed again at the end). Names are unlinked when this object goes away, after
 // every description has been opened.
 #pragma once
 
@@ -30,6 +31,7 @@ class DeletedFiles {
 
   ReadFileData read_data_;
   std::map<uint64_t, std::string> names_;  // by data_id; unlinked at the end
+  std::vector<std::string> made_dirs_;     // removed directories made again for them; removed too
 };
 
 }  // namespace ckpt::restore

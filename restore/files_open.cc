@@ -13,7 +13,9 @@
 #include "restore/event_files.h"
 #include "restore/fd_kinds.h"
 #include "restore/files_fd_room.h"
+#include "restore/files_locks.h"
 #include "restore/pipes.h"
+#include "restore/files_removed_dirs.h"
 
 namespace ckpt::restore {
 
@@ -34,12 +36,19 @@ void close_all_but(const std::set<int>& keep) {
 
 class InheritedFiles : public OpenedFiles {
  public:
-  InheritedFiles(records::FilesState state, std::vector<int> keep_fds, EventFiles events)
-      : state_(std::move(state)), keep_fds_(std::move(keep_fds)), events_(std::move(events)) {}
+  InheritedFiles(records::FilesState state, std::vector<int> keep_fds, EventFiles events,
+                 records::FileLocksState locks)
+      : state_(std::move(state)),
+        keep_fds_(std::move(keep_fds)),
+        events_(std::move(events)),
+        locks_(std::move(locks)) {}
 
   const EventFiles& events() const { return events_; }
 
   void add(uint64_t description, UniqueFd fd) { high_.emplace(description, std::move(fd)); }
+
+  // Once every description is open.
+  void take_description_locks() const { restore::take_description_locks(locks_, high_); }
 
   void install_fds(pid_t ns_pid) override {
     const records::ProcessFiles& process = process_of(ns_pid);
@@ -54,6 +63,7 @@ class InheritedFiles : public OpenedFiles {
     for (const records::FdEntry& entry : process.fds) keep.insert(entry.fd);
     close_all_but(keep);
     for (auto& [id, fd] : high_) fd.release();  // closed above
+    take_process_locks(locks_, ns_pid);  // after the closes, which would drop them
   }
 
  private:
@@ -72,11 +82,28 @@ class InheritedFiles : public OpenedFiles {
     int flags = entry.cloexec ? O_CLOEXEC : 0;
     if (::dup3(it->second.get(), entry.fd, flags) < 0)
       throw_errno("dup3 pid {} fd {}", ns_pid, entry.fd);
+    if (description(entry.description).flags & O_ASYNC) set_async(ns_pid, entry.fd);
+  }
+
+  const FileDescription& description(uint64_t id) const {
+    for (const auto& d : state_.descriptions)
+      if (d.id == id) return d;
+    fail("restore files: no description {}", id);
+  }
+
+  // O_ASYNC (which open() ignores) set by the process itself, off first if an opener set it: the
+  // signal reports the fd number of the last setter.
+  static void set_async(pid_t ns_pid, int fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_ASYNC) != 0 ||
+        ::fcntl(fd, F_SETFL, flags | O_ASYNC) != 0)
+      throw_errno("restore files: pid {} fd {}: O_ASYNC", ns_pid, fd);
   }
 
   records::FilesState state_;
   std::vector<int> keep_fds_;
   EventFiles events_;
+  records::FileLocksState locks_;
   std::map<uint64_t, UniqueFd> high_;  // description id -> fd above every target fd
 };
 
@@ -85,7 +112,8 @@ UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, Delete
   if (const OpenDescription* open = context.openers.find(d)) return (*open)(d);
   if (EventFiles::handles(d.kind)) return events.open(d);
   if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
-  if (d.deleted) return deleted.open_description(d);
+  if (d.deleted && d.kind == FileKind::kDirectory) return open_removed_directory(d);
+  if (d.deleted && d.kind == FileKind::kRegular) return deleted.open_description(d);
   return open_by_kind(d, context);
 }
 
@@ -107,7 +135,8 @@ std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                              const records::EventFilesState& events) {
   int base = first_description_fd(state);
   auto opened =
-      std::make_unique<InheritedFiles>(state, context.keep_fds, EventFiles(state, events));
+      std::make_unique<InheritedFiles>(state, context.keep_fds, EventFiles(state, events),
+                                       context.locks);
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
   for (const FileDescription* d : opening_order(state)) {
@@ -117,6 +146,7 @@ std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
     if (!high) throw_errno("restore files: move description {} above fd {}", d->id, base);
     opened->add(d->id, std::move(high));
   }
+  opened->take_description_locks();
   spdlog::debug("files: opened {} descriptions above fd {}", state.descriptions.size(), base);
   return opened;
 }

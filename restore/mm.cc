@@ -1,6 +1,7 @@
 #include "restore/mm.h"
 
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -95,7 +96,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
       shared.map(r, vma);
       continue;
     }
-    uint64_t flags = vma.flags | MAP_FIXED;
+    uint64_t flags = (vma.flags & ~MAP_LOCKED) | MAP_FIXED;  // locked once filled
     uint64_t fd = static_cast<uint64_t>(-1);
     if (vma.kind == VmaKind::kFile) {
       auto it = files.find(vma.name);
@@ -117,6 +118,52 @@ void set_protections(Restorer& r, const records::MmState& mm) {
       continue;
     r.main().checked("mprotect", SYS_mprotect, vma.start, vma.size(), vma.prot);
   }
+}
+
+// mlock()ed memory locked again (the process is still root, so neither RLIMIT_MEMLOCK nor a
+// later change of uid stands in the way).
+void lock_vmas(Restorer& r, const records::MmState& mm) {
+  for (const auto& vma : mm.vmas)
+    if (vma.flags & MAP_LOCKED) r.main().checked("mlock", SYS_mlock, vma.start, vma.size());
+}
+
+// The madvise(2) advice of each VMA, once its pages are in (and after every fork of the restore:
+// the tree is forked before any memory is restored).
+void set_advice(Restorer& r, const records::MmState& mm) {
+  constexpr std::pair<uint32_t, int> kAdvice[] = {
+      {records::kAdviceDontFork, MADV_DONTFORK},   {records::kAdviceDontDump, MADV_DONTDUMP},
+      {records::kAdviceHugePage, MADV_HUGEPAGE},   {records::kAdviceNoHugePage, MADV_NOHUGEPAGE},
+      {records::kAdviceMergeable, MADV_MERGEABLE}, {records::kAdviceWipeOnFork, MADV_WIPEONFORK},
+  };
+  for (const auto& vma : mm.vmas)
+    for (const auto& [bit, advice] : kAdvice) {
+      if (!(vma.advice & bit)) continue;
+      long ret = r.main().call(SYS_madvise, vma.start, vma.size(), advice);
+      if (ret != 0)
+        fail("process {}: madvise({}) of {:#x}-{:#x} {}: {}{}", r.ns_pid(), advice, vma.start,
+             vma.end, vma.name, strerror(static_cast<int>(-ret)),
+             bit == records::kAdviceMergeable ? " (this kernel has no KSM?)" : "");
+    }
+}
+
+// THP disabled and KSM for every mapping (prctl), before any page comes in.
+void set_mm_prctls(Restorer& r, const records::MmState& mm) {
+  r.main().checked("prctl(PR_SET_THP_DISABLE)", SYS_prctl, PR_SET_THP_DISABLE, mm.thp_disable & 1,
+                   mm.thp_disable & ~1, 0, 0);
+  constexpr int kPrSetMemoryMerge = 67;
+  if (mm.memory_merge)
+    r.main().checked("prctl(PR_SET_MEMORY_MERGE)", SYS_prctl, kPrSetMemoryMerge, 1, 0, 0, 0);
+}
+
+void register_membarrier(Restorer& r, uint32_t registrations) {
+  constexpr std::pair<uint32_t, int> kRegister[] = {
+      {records::kMembarrierPrivateExpedited, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED},
+      {records::kMembarrierPrivateExpeditedSyncCore,
+       MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE},
+      {records::kMembarrierPrivateExpeditedRseq, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ},
+  };
+  for (const auto& [bit, command] : kRegister)
+    if (registrations & bit) r.main().checked("membarrier register", SYS_membarrier, command, 0, 0);
 }
 
 struct PrctlMmMap {
@@ -173,10 +220,14 @@ uint32_t initial_prot(const records::Vma& vma) {
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, const std::vector<chain::PageSource>& pages) {
   replace_layout(restorer, mm);
+  set_mm_prctls(restorer, mm);
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
   fill_pages(restorer, mm, pagemap, pages);
+  set_advice(restorer, mm);
   set_protections(restorer, mm);
+  lock_vmas(restorer, mm);
   set_mm_fields(restorer, mm.fields);
+  register_membarrier(restorer, mm.membarrier);
 }
 
 }  // namespace ckpt::restore

@@ -6,10 +6,12 @@
 
 #include "common/chain/trees.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/ns/mount_ops.h"
 #include "common/proc/mountinfo.h"
 #include "common/tree_pack.h"
+#include "common/untrusted_path.h"
 
 namespace ckpt::restore {
 
@@ -39,11 +41,33 @@ std::string MountMap::map(const std::string& host_path) const {
   return rest == "/" ? best->second : best->second + rest;
 }
 
+namespace {
+
+// A mount record is untrusted input: its paths must be plain absolute paths, a pseudo mount a
+// filesystem without a device, contents only for a tmpfs or the rootfs.
+void check_mount_record(const MountRecord& m) {
+  fs::check_absolute_path(m.mount_point, "mount point");
+  if (static_cast<uint32_t>(m.kind) > static_cast<uint32_t>(MountKind::kPseudo))
+    fail("mount {}: unknown kind {}", m.mount_point, static_cast<uint32_t>(m.kind));
+  if (m.kind == MountKind::kHostBind || m.kind == MountKind::kContainerBind)
+    fs::check_absolute_path(m.host_path, "bind source of " + m.mount_point);
+  for (const auto& lower : m.overlay_lower)
+    fs::check_absolute_path(lower, "overlay lower layer of " + m.mount_point);
+  if (m.kind == MountKind::kPseudo && !records::is_pseudo_fstype(m.fstype))
+    fail("mount {}: a {} mount is not a pseudo filesystem ckpt restores", m.mount_point,
+         m.fstype);
+  if (m.has_contents && m.kind != MountKind::kTmpfs && m.kind != MountKind::kRootfs)
+    fail("mount {}: contents stored for a {} mount", m.mount_point, mount_kind_name(m.kind));
+}
+
+}  // namespace
+
 MountsRestore::MountsRestore(const image::ImageReader& image, const MountMap& map,
                              const chain::ImageChain* chain)
     : image_(image), chain_(chain) {
   if (!image.has(SectionType::kMounts, 0)) return;
   ns_ = image.get<records::MountNamespace>(SectionType::kMounts, 0);
+  for (const auto& m : ns_.mounts) check_mount_record(m);
   std::string missing;
   for (const auto& m : ns_.mounts) {
     if (m.kind != MountKind::kHostBind) continue;
@@ -54,7 +78,8 @@ MountsRestore::MountsRestore(const image::ImageReader& image, const MountMap& ma
     host_sources_[m.id] = path;
   }
   if (!missing.empty())
-    fail("bind mounts whose host paths are missing (map them with --mount-map OLD=NEW): {}",
+    fail(ErrorKind::kHostMissing,
+         "bind mounts whose host paths are missing (map them with --mount-map OLD=NEW): {}",
          missing);
   find_overlay_lower(map);
 }
@@ -64,7 +89,8 @@ void MountsRestore::find_overlay_lower(const MountMap& map) {
     for (auto& lower : m.overlay_lower) {
       std::string path = map.map(lower);
       if (!fsys::is_directory(path))
-        fail("overlay rootfs: lower layer {} is missing{} (map it with --mount-map OLD=NEW)", path,
+        fail(ErrorKind::kHostMissing,
+             "overlay rootfs: lower layer {} is missing{} (map it with --mount-map OLD=NEW)", path,
              path == lower ? "" : ", mapped from " + lower);
       lower = path;
     }
@@ -98,13 +124,26 @@ void MountsRestore::take_host_binds() {
   for (const auto& [id, path] : host_sources_) trees_[id] = ns::clone_mount_tree(path);
 }
 
-void MountsRestore::rebuild() const {
+namespace {
+
+// The tmpfs mounts the standard set-up makes in a container with a rootfs (ns::setup_dev): the
+// only mounts already present whose contents restore may unpack. Any other mount already there
+// may be the host's own, seen through a container without a rootfs (the host's /dev, /run): a
+// stored tmpfs at such a place gets a fresh tmpfs over it.
+bool made_by_setup(const MountRecord& m, bool pivoted) {
+  return pivoted && m.kind == MountKind::kTmpfs &&
+         (m.mount_point == "/dev" || m.mount_point == "/dev/shm");
+}
+
+}  // namespace
+
+void MountsRestore::rebuild(bool pivoted) const {
   std::set<std::string> present;
   for (const auto& m : proc::read_mountinfo()) present.insert(m.mount_point);
   for (const auto& m : ns_.mounts) {
     if (m.kind == MountKind::kHost || m.kind == MountKind::kRootfs) continue;
     // Made by the standard set-up (/proc, /dev, /dev/shm, ...): only the contents are missing.
-    if (!present.insert(m.mount_point).second) {
+    if (!present.insert(m.mount_point).second && (!m.has_contents || made_by_setup(m, pivoted))) {
       if (m.has_contents) chain::unpack_mount_tree(image_, chain_, m, m.mount_point);
       continue;
     }

@@ -35,9 +35,10 @@ void make_empty_rootfs_dir(const std::string& dir);
 
 class MountsRestore {
  public:
-  // Reads kMounts (none: nothing to do) and refuses, naming each, host paths that are missing.
-  // With `chain` (whose newest image is `image`), files an incremental image keeps in its
-  // parents are taken from there.
+  // Reads kMounts (none: nothing to do) and refuses, naming each, host paths that are missing,
+  // and any record whose paths are not plain absolute paths (no "..") or whose kind, type or
+  // contents do not go together (see check_mount_record). With `chain` (whose newest image is
+  // `image`), files an incremental image keeps in its parents are taken from there.
   MountsRestore(const image::ImageReader& image, const MountMap& map,
                 const chain::ImageChain* chain = nullptr);
 
@@ -52,8 +53,9 @@ class MountsRestore {
 
   // In the root task, before ns::setup_container_mounts: detached copies of host bind sources.
   void take_host_binds();
-  // In the root task, after the standard mounts: the other mounts in order, tmpfs filled.
-  void rebuild() const;
+  // In the root task, after the standard mounts (`pivoted`: into a rootfs, with its own /dev):
+  // the other mounts in order, tmpfs filled.
+  void rebuild(bool pivoted) const;
 
  private:
   void make_mount(const records::MountRecord& m) const;

@@ -1,6 +1,7 @@
 #include <sys/mount.h>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/overlay.h"
 #include "common/proc/mountinfo.h"
@@ -15,7 +16,8 @@ RestoredRootfs::RestoredRootfs(const MountsRestore& mounts, const std::string& d
   if (!mounts.has_rootfs_contents()) {
     path_ = requested.empty() ? dumped : fsys::absolute(requested).string();
     if (!path_.empty() && !fsys::is_directory(path_))
-      fail("rootfs {} is missing (dump with --with-rootfs to store it, or give restore --rootfs)",
+      fail(ErrorKind::kHostMissing,
+           "rootfs {} is missing (dump with --with-rootfs to store it, or give restore --rootfs)",
            path_);
     return;
   }

@@ -153,6 +153,7 @@ template <typename Piece>
 void for_each_uffd_piece(const UffdFill& uffd, uint64_t address, uint64_t size, Piece piece) {
   while (size) {
     auto [length, registered] = uffd.leading_piece(address, size);
+    if (length == 0) fail("pages at {:#x}: no piece of the address space", address);
     piece(address, length, registered);
     address += length;
     size -= length;
@@ -235,8 +236,20 @@ bool uffd_fill_disabled() {
 
 }  // namespace
 
+void check_pagemap(const records::Pagemap& pagemap, pid_t pid) {
+  constexpr uint64_t kUserTop = uint64_t{1} << 57;  // 5-level paging's user address space
+  uint64_t end = 0;
+  for (const auto& run : pagemap.runs) {
+    if (run.start % kPageSize != 0 || run.pages == 0 || run.start < end || run.start >= kUserTop ||
+        run.pages > (kUserTop - run.start) / kPageSize)
+      fail("process {}: damaged pagemap: a run of {} pages at {:#x}", pid, run.pages, run.start);
+    end = run.start + run.pages * kPageSize;
+  }
+}
+
 void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
                 const std::vector<chain::PageSource>& sources) {
+  check_pagemap(pagemap, r.ns_pid());
   std::unique_ptr<UffdFill> uffd = uffd_fill_disabled() ? nullptr : UffdFill::open(r);
   if (uffd) uffd->register_vmas(mm, pagemap);
   if (uffd && uffd->registered_bytes())

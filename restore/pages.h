@@ -18,6 +18,10 @@
 
 namespace ckpt::restore {
 
+// Refuses a pagemap from an image whose runs are empty, unaligned, overlapping, out of order or
+// beyond the user address space (such a run made the fill loop for ever).
+void check_pagemap(const records::Pagemap& pagemap, pid_t pid);
+
 // The VMAs of `mm` exist (writable, no pages yet) in the process; `sources` hold the pages of
 // `pagemap`: the process's own page stream, and for an incremental image its parents' streams
 // (chain/page_sources.h).

@@ -54,6 +54,30 @@ bool already_holds_data(int read_fd, const PipeObject& pipe) {
   return buffered > 0;
 }
 
+// A FIFO removed while open: made again (at a fresh name next to its path when that is taken),
+// opened and removed; its descriptions are opened through /proc/self/fd like unnamed pipes.
+UniqueFd open_removed_fifo(const records::FileDescription& d) {
+  std::string name = d.path;
+  if (::mkfifo(name.c_str(), d.mode & 07777) != 0) {
+    if (errno != EEXIST) throw_errno("restore files: mkfifo({})", d.path);
+    name += ".ckpt-removed-" + std::to_string(d.pipe_id);
+    if (::mkfifo(name.c_str(), d.mode & 07777) != 0) throw_errno("restore files: mkfifo({})", name);
+  }
+  UniqueFd fd(::open(name.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  int saved = errno;
+  ::unlink(name.c_str());
+  errno = saved;
+  if (!fd) throw_errno("restore files: open removed FIFO {}", d.path);
+  if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("restore files: chown FIFO {}", d.path);
+  return fd;
+}
+
+const records::FileDescription* removed_fifo(const records::FilesState& state, uint64_t pipe_id) {
+  for (const auto& d : state.descriptions)
+    if (d.kind == records::FileKind::kFifo && d.pipe_id == pipe_id && d.deleted) return &d;
+  return nullptr;
+}
+
 UniqueFd open_fifo_description(const std::string& path, uint32_t flags) {
   UniqueFd fd(::open(path.c_str(), reopen_flags(flags)));
   if (!fd) throw_errno("restore files: open FIFO {}", path);
@@ -71,7 +95,9 @@ UniqueFd duplicate(int fd) {
 RestoredPipes::RestoredPipes(const records::FilesState& state, const ReadFileData& read_data) {
   for (const PipeObject& pipe : state.pipes) {
     Ends ends;
-    if (pipe.fifo_path.empty()) {
+    if (const records::FileDescription* removed = removed_fifo(state, pipe.id)) {
+      ends.read = open_removed_fifo(*removed);
+    } else if (pipe.fifo_path.empty()) {
       int fds[2];
       if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno("pipe2");
       ends.read = UniqueFd(fds[0]);

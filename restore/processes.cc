@@ -1,7 +1,9 @@
 #include "restore/processes.h"
 
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/mountinfo.h"
 #include "common/proc/pid_status.h"
 #include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
@@ -21,6 +24,8 @@
 #include "restore/mm.h"
 #include "restore/posix_timers.h"
 #include "restore/restore.h"
+#include "restore/sched.h"
+#include "restore/seccomp.h"
 #include "restore/sem_undo.h"
 #include "restore/signals.h"
 #include "restore/threads.h"
@@ -31,6 +36,13 @@ namespace {
 using image::SectionType;
 
 constexpr int kReadyTimeoutMs = 30000;
+
+// A process that chroot()ed is chrooted again, once its files are open and its memory is mapped
+// (both by paths from the container's root).
+void restore_root(Restorer& r, const std::string& root, const std::string& container_root) {
+  if (root.empty() || root == container_root) return;
+  r.main().checked("chroot", SYS_chroot, r.put_path(proc::path_in_root(root, container_root)));
+}
 
 // Every descendant of `root` (itself included), ns pid -> host pid.
 void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
@@ -47,6 +59,7 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
   std::vector<records::ProcessState> states;
   for (const auto& entry : tree.processes)
     states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
+  if (!states.empty()) container_root_ = states.front().root;
   plan_ = std::make_unique<ForkPlan>(std::move(tree), std::move(states));
 }
 
@@ -56,7 +69,12 @@ ProcessesRestore::~ProcessesRestore() {
 
 void ProcessesRestore::fork_tree(pid_t root_host_pid) {
   plan_->start();
-  plan_->wait_ready(kReadyTimeoutMs);
+  plan_->wait_ready(kReadyTimeoutMs, [root_host_pid] {
+    siginfo_t info{};
+    if (::waitid(P_PID, root_host_pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid)
+      fail("the restored init died (signal or status {}) before the tree was made",
+           info.si_status);
+  });
   collect_descendants(root_host_pid, host_pids_);
 }
 
@@ -85,21 +103,28 @@ void ProcessesRestore::restore_process(size_t index) {
   else
     pages.push_back(chain::own_pages(image_, id, pagemap));
   restore_mm(r, mm, pagemap, image_, pages);
+  restore_root(r, process.root, container_root_);
   stage_done(Stage::kMemory);
   restore_sigactions(r, process.sigactions);
   std::vector<pid_t> host_tids = create_threads(r, threads);
   stopped_threads_[host->second] = host_tids;
   restore_secondary_threads(r, threads, host_tids);
   restore_main_thread(r, threads.threads[0]);
-  if (entry.pgid != entry.pid) r.main().checked("setpgid", SYS_setpgid, 0, entry.pgid);
   requeue_signals(r, r.main(), 0, process.shared_pending);
-  if (process.stopped) group_stopped_.insert(host->second);
+  if (process.stopped)
+    group_stopped_[host->second] = process.stop_signal ? process.stop_signal : SIGSTOP;
   if (image_.has(SectionType::kSemUndo, id))
     restore_sem_undo(r, image_.get<records::SemUndo>(SectionType::kSemUndo, id));
+  // Filters a process could install only while privileged go in before its credentials.
+  bool filters_first = seccomp_filters_need_privilege(process);
+  if (filters_first) install_seccomp_filters(r, process.seccomp, host_tids.size());
   restore_creds(r, process);
   restore_itimers(r, process.itimers);
   if (image_.has(SectionType::kPosixTimers, id))
     restore_posix_timers(r, image_.get<records::PosixTimers>(SectionType::kPosixTimers, id));
+  restore_sched(threads, host_tids);
+  if (!filters_first) install_seccomp_filters(r, process.seccomp, host_tids.size());
+  if (process.seccomp.mode == SECCOMP_MODE_STRICT) enter_seccomp_strict(r, threads, host_tids);
   r.finish(resume_regs(threads.threads[0]), threads.threads[0].sigmask);
   spdlog::debug("process {} restored (host pid {}, {} threads)", entry.pid, host->second,
                 host_tids.size());
@@ -108,7 +133,8 @@ void ProcessesRestore::restore_process(size_t index) {
 void ProcessesRestore::resume() {
   for (auto& [pid, tids] : stopped_threads_) {
     // Queued while traced, taken as the process leaves ptrace: it stops before running again.
-    if (group_stopped_.count(pid) && ::kill(pid, SIGSTOP) != 0)
+    auto stop = group_stopped_.find(pid);
+    if (stop != group_stopped_.end() && ::kill(pid, stop->second) != 0)
       throw_errno("stop restored process {} again", pid);
     for (pid_t tid : tids) ptrace::detach(tid);
   }

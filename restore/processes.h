@@ -13,7 +13,7 @@
 
 #include <map>
 #include <memory>
-#include <set>
+#include <string>
 #include <vector>
 
 #include "common/chain/image_chain.h"
@@ -55,7 +55,8 @@ class ProcessesRestore {
   std::unique_ptr<ForkPlan> plan_;
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace
-  std::set<pid_t> group_stopped_;  // host pids that were in a group stop when dumped
+  std::map<pid_t, int> group_stopped_;  // host pid -> the signal that stopped it when dumped
+  std::string container_root_;     // the dumped init's root, as the dump host saw it
 };
 
 }  // namespace ckpt::restore

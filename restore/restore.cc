@@ -11,12 +11,21 @@
 #include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/image/image.h"
+#include "common/image/progress.h"
+#include "common/image/signing.h"
+#include "common/records/tree.h"
+#include "netns/net_map_use.h"
 #include "netns/netns.h"
+#include "restore/audit.h"
 #include "restore/cgroups.h"
+#include "restore/cpu.h"
+#include "restore/files_locks.h"
 #include "restore/files.h"
 #include "restore/ipc.h"
 #include "restore/mounts.h"
+#include "restore/net_conflicts.h"
 #include "restore/processes.h"
 #include "restore/root_task.h"
 #include "restore/shmem.h"
@@ -83,26 +92,38 @@ struct Restore {
 };
 
 void open(Restore& r, const RestoreOptions& options) {
-  r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir);
+  r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
+                                                image::pick_signing_key(options.verify_key));
   r.chain->verify();
   r.image = &r.chain->image();
-  r.config = r.image->get<records::ContainerConfig>(SectionType::kConfig, 0);
-  r.uts = r.image->get<records::UtsState>(SectionType::kUts, 0);
-  r.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
-  if (r.image->has(SectionType::kNetNs, 0))
-    r.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
-  r.net_map = netns::parse_net_map(options.net_map);
+  if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
+  classify_errors(ErrorKind::kImage, [&] {  // a record that does not decode: a damaged image
+    r.config = r.image->get<records::ContainerConfig>(SectionType::kConfig, 0);
+    r.uts = r.image->get<records::UtsState>(SectionType::kUts, 0);
+    r.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
+    if (r.image->has(SectionType::kNetNs, 0))
+      r.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
+  });
+  check_cgroup_tree(r.cgroups);
+  auto specs = options.net_map;
+  if (r.net) specs = netns::apply_address_map(*r.net, specs);
+  r.net_map = netns::parse_net_map(specs);
 }
 
 void preflight(Restore& r, const RestoreOptions& options) {
   auto& state = r.state;
   state.id = options.name.empty() ? r.config.id : options.name;
   validate_container_id(state.id);
+  netns::refuse_unused_net_map(r.net ? *r.net : records::NetNamespace{}, state.id, r.net_map);
   r.lock = std::make_unique<ContainerLock>(state.id, "restore");
-  if (ContainerState::exists(state.id)) fail("a container named '{}' already exists", state.id);
+  if (ContainerState::exists(state.id))
+    fail(ErrorKind::kRefused, "a container named '{}' already exists", state.id);
   state.cgroup_path = cgroup::container_cgroup_path(state.id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
-  if (cgroup.exists()) fail("cgroup {} already exists", cgroup.path());
+  if (cgroup.exists()) fail(ErrorKind::kRefused, "cgroup {} already exists", cgroup.path());
+  if (r.net)
+    resolve_net_conflicts(*r.net, r.net_map, running_containers_on_bridges(),
+                          {options.ignore_static_ip, options.ignore_static_mac});
   if (r.net) netns::preflight_netns(*r.net, state.id, r.net_map);
   r.mounts =
       std::make_unique<MountsRestore>(*r.image, MountMap(options.mount_map), r.chain.get());
@@ -150,7 +171,7 @@ void start_root_task(Restore& r, const RestoreOptions& options) {
     r.mounts->take_host_binds();
   };
   steps.in_namespaces = [&] {
-    r.mounts->rebuild();
+    r.mounts->rebuild(!r.rootfs->path().empty());
     restore_ipc();
     if (!r.ttys->empty()) r.ttys->create_in_namespaces();
   };
@@ -195,6 +216,17 @@ void resume(Restore& r) {
   spdlog::info("restored {} as {} (init pid {})", r.config.id, r.state.id, r.root->pid());
 }
 
+RestoreReport report_of(const Restore& r, RestoreReport report) {
+  report.id = r.state.id;
+  report.init_pid = r.state.init_pid;
+  report.image_bytes = r.image->file_size();
+  for (const auto& s : r.image->sections())
+    if (image::is_memory(s.type)) report.memory_bytes += s.raw_size;
+  report.processes =
+      r.image->get<records::ProcessTree>(SectionType::kProcessTree, 0).processes.size();
+  return report;
+}
+
 }  // namespace
 
 std::string_view stage_name(Stage stage) {
@@ -216,24 +248,36 @@ void stage_done(Stage stage) {
   cancellation_point(fmt::format("restore:{}", stage_name(stage)));
 }
 
-void restore_container(const RestoreOptions& options) {
+RestoreReport restore_container(const RestoreOptions& options) {
   CancelOnSignals cancel_on_signals;  // undo everything rather than leave it half made
+  RestoreReport report;
+  StageClock clock(report.stage_seconds);
+  auto done = [&](Stage stage) {
+    clock.lap(stage_name(stage));
+    stage_done(stage);
+  };
   Restore r;
   open(r, options);
-  stage_done(Stage::kOpen);
+  done(Stage::kOpen);
   preflight(r, options);
-  stage_done(Stage::kPreflight);
+  done(Stage::kPreflight);
   make_cgroups(r);
-  stage_done(Stage::kCgroups);
+  done(Stage::kCgroups);
   rebuild_network(r, options);
-  stage_done(Stage::kNetns);
+  done(Stage::kNetns);
   start_root_task(r, options);
-  stage_done(Stage::kRootTask);
+  done(Stage::kRootTask);
   with_root_task_failure(r, [&] { r.processes->fork_tree(r.root->pid()); });
-  stage_done(Stage::kTree);
-  with_root_task_failure(r, [&] { r.processes->restore(); });  // kMemory's point per process
-  stage_done(Stage::kProcesses);
+  done(Stage::kTree);
+  with_root_task_failure(r, [&] {
+    r.processes->restore();  // kMemory's point per process
+    set_file_owners(*r.image, r.processes->host_pids());  // every thread exists now
+  });
+  done(Stage::kProcesses);
+  check_restored(*r.image, r.processes->host_pids(), r.state, options);
   resume(r);
+  clock.lap(stage_name(Stage::kResume));
+  return report_of(r, std::move(report));
 }
 
 }  // namespace ckpt::restore

@@ -2,9 +2,13 @@
 // is undone when a later one fails (or the run is cancelled): a failed restore leaves nothing.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/stage_clock.h"
 
 namespace ckpt::restore {
 
@@ -15,8 +19,27 @@ struct RestoreOptions {
   bool tcp_close = false;            // --tcp-close: established TCP connections come back closed
   std::vector<std::string> mount_map;  // --mount-map OLD=NEW: host paths of bind mounts
   std::string parent_dir;  // where the parents of an incremental image are (default: next to it)
+  std::string verify_key;  // --verify-key FILE ("" = /etc/ckpt/image.key when it exists)
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  bool check = false;         // --check: a difference from the dump-time audit fails the restore
+  bool check_report = false;  // --check-report: differences are only reported
+  std::vector<std::string> check_ignore;  // --check-ignore NAME: facts whose name contains NAME
+  bool skip_cpu_check = false;  // --skip-cpu-check: restore on a CPU lacking dumped features
+  // An address / MAC a running container on the same bridge has: dropped / made anew instead
+  // of refused (restore/net_conflicts.h).
+  bool ignore_static_ip = false;
+  bool ignore_static_mac = false;
+};
+
+// What a restore did, for the summary line and `restore --json`.
+struct RestoreReport {
+  std::string id;  // of the restored container
+  pid_t init_pid = 0;
+  uint64_t image_bytes = 0;   // the image file
+  uint64_t memory_bytes = 0;  // memory pages restored
+  size_t processes = 0;
+  StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
 };
 
 // The stages, in the order restore_container() runs them (one function each in
@@ -40,6 +63,6 @@ std::string_view stage_name(Stage stage);
 // The cancellation and fault point after `stage`.
 void stage_done(Stage stage);
 
-void restore_container(const RestoreOptions& options);
+RestoreReport restore_container(const RestoreOptions& options);
 
 }  // namespace ckpt::restore

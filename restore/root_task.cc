@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/container_lock.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/ns/clone.h"
 #include "common/ns/container_mounts.h"
 #include "common/unique_fd.h"
@@ -39,6 +41,7 @@ struct Console {
 // In the child: join the network, the caller's steps around the mounts, report, run the body.
 [[noreturn]] void root_main(const RootTaskSpec& spec, const RootTaskSteps& steps, int report_fd) {
   try {
+    close_inherited_container_locks();  // the lock is the tracer's, gone with it
     if (spec.netns_fd >= 0 && ::setns(spec.netns_fd, CLONE_NEWNET) != 0)
       throw_errno("setns(network namespace)");
     if (spec.netns_fd < 0 && ::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET)");
@@ -57,6 +60,24 @@ struct Console {
     (void)ignored;
   }
   ::_exit(127);
+}
+
+// Kills the root task and reaps it. Its pid namespace dies with it, but its exit waits until
+// every other process of the namespace is reaped, and a process this tracer still traces is
+// reaped only by us when it is a zombie: waiting for the root task alone never returned. So every
+// child of ours is reaped (__WALL: traced ones too) until the root task is, for at most 10 s.
+void kill_and_reap(pid_t root) {
+  ::kill(root, SIGKILL);
+  constexpr int kTries = 1000;
+  for (int i = 0; i < kTries; ++i) {
+    int status = 0;
+    pid_t got = ::waitpid(-1, &status, __WALL | WNOHANG);
+    if (got == root || (got < 0 && errno == ECHILD)) return;
+    if (got > 0) continue;
+    if (got < 0 && errno != EINTR) break;
+    ::usleep(10000);
+  }
+  spdlog::error("the restored root task {} was not reaped; it is killed and left to init", root);
 }
 
 }  // namespace
@@ -80,8 +101,7 @@ RootTask::RootTask(const RootTaskSpec& spec, const RootTaskSteps& steps) {
   if (n == 1) n += std::max<ssize_t>(0, ::read(rd.get(), buf + 1, sizeof buf - 1));
   std::string message = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "it died";
   if (!message.empty() && message[0] == '\0') message.erase(0, 1);
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  kill_and_reap(pid_);
   pid_ = -1;
   fail("setting up the container's namespaces failed: {}", message);
 }
@@ -96,8 +116,7 @@ std::string RootTask::failure() const {
 
 RootTask::~RootTask() {
   if (released_ || pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  kill_and_reap(pid_);
 }
 
 void placeholder_init() {

@@ -46,13 +46,35 @@ void SharedMappings::map(Restorer& r, const records::Vma& vma) const {
 void SharedMappings::attach_segment(Restorer& r, const records::Vma& vma,
                                     const records::SharedObject& object) const {
   uint64_t flags = (vma.prot & PROT_WRITE ? 0 : SHM_RDONLY) | (vma.prot & PROT_EXEC ? SHM_EXEC : 0);
-  long at = r.main().call(SYS_shmat, static_cast<uint64_t>(object.shm_id), vma.start, flags);
+  uint64_t whole = (object.size + 4095) / 4096 * 4096;
+  bool in_part = vma.offset != 0 || vma.size() != whole;
+  // A part (the rest unmapped, or split off by mprotect): attached whole where the kernel finds
+  // room (its own place held by a reservation meanwhile), the part moved to its address, the
+  // rest unmapped.
+  if (in_part)
+    r.main().checked("mmap reservation", SYS_mmap, vma.start, vma.size(), PROT_NONE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+                     static_cast<uint64_t>(-1), 0);
+  long at = r.main().call(SYS_shmat, static_cast<uint64_t>(object.shm_id), in_part ? 0 : vma.start,
+                          flags);
   if (at < 0)
     fail("process {}: shmat(SysV shm id {}, {:#x}): {}", r.ns_pid(), object.shm_id, vma.start,
          strerror(static_cast<int>(-at)));
-  if (static_cast<uint64_t>(at) != vma.start)
+  if (in_part) {
+    auto base = static_cast<uint64_t>(at);
+    if (vma.offset + vma.size() > whole)
+      fail("process {}: SysV shm id {} is {} bytes, the mapping at {:#x} ends past it",
+           r.ns_pid(), object.shm_id, whole, vma.start);
+    r.main().checked("mremap SysV shm part", SYS_mremap, base + vma.offset, vma.size(),
+                     vma.size(), MREMAP_MAYMOVE | MREMAP_FIXED, vma.start);
+    if (vma.offset) r.main().checked("munmap SysV shm head", SYS_munmap, base, vma.offset);
+    uint64_t tail = vma.offset + vma.size();
+    if (tail < whole)
+      r.main().checked("munmap SysV shm tail", SYS_munmap, base + tail, whole - tail);
+  } else if (static_cast<uint64_t>(at) != vma.start) {
     fail("process {}: SysV shm id {} attached at {:#x}, not {:#x}", r.ns_pid(), object.shm_id, at,
          vma.start);
+  }
   uint32_t attached =
       PROT_READ | (flags & SHM_RDONLY ? 0 : PROT_WRITE) | (flags & SHM_EXEC ? PROT_EXEC : 0);
   if (attached != vma.prot)

@@ -16,6 +16,10 @@ namespace ckpt::restore {
 // Runs inside the container's network namespace.
 UniqueFd open_listening_socket(const records::FileDescription& d);
 
+// A TCP socket neither listening nor connected (kTcpSocket): made with its options and bound
+// again when it was bound.
+UniqueFd open_tcp_socket(const records::FileDescription& d);
+
 // The unix and UDP socket sections of an image (empty when it has none).
 struct SocketsImage {
   records::UnixSocketsState unix_sockets;

@@ -5,10 +5,15 @@
 
 #include <string>
 
+#include "common/records/socket_options.h"
+
 namespace ckpt::restore {
 
 // setsockopt() of an int option; throws naming `what` and the value.
 void set_sockopt(int fd, int level, int name, int value, const char* what);
+
+// Sets every option of `options` that differs from what `fd` (a fresh socket) has.
+void apply_socket_options(int fd, const records::SocketOptions& options);
 
 // A socket address kept in a record as the bytes getsockname() returned.
 const sockaddr* as_sockaddr(const std::string& raw);

@@ -27,6 +27,10 @@ void restore_thread_common(Restorer& r, ptrace::RemoteSyscall& call, pid_t host_
     call.checked("rseq", SYS_rseq, thread.rseq_addr, thread.rseq_size, 0, thread.rseq_signature);
   restore_altstack(r, call, thread.altstack);
   call.checked("set_tid_address", SYS_set_tid_address, thread.clear_child_tid);
+  // Always: the main thread still holds the robust list glibc set in the restorer's fork.
+  constexpr uint64_t kRobustListHeadSize = 24;  // struct robust_list_head
+  call.checked("set_robust_list", SYS_set_robust_list, thread.robust_list,
+               thread.robust_list_size ? thread.robust_list_size : kRobustListHeadSize);
   requeue_signals(r, call, thread.tid, thread.pending);
   ptrace::set_fpu(host_tid, {thread.xstate, thread.fxsave_only});
 }

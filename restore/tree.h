@@ -3,20 +3,30 @@
 // The tracer prepares a ForkPlan before the container's root task is cloned (the plan lives in
 // a shared page the root task inherits). The root task calls run_as_root(): it becomes the
 // container's init (or, when the image's init is not pid 1, a helper init that forks the tree
-// and reaps), every process forks its own children with clone3(set_tid), sets what it can set
-// itself (session, own process group, cwd, umask, rlimits, personality), installs its fds, counts
-// itself ready and sleeps until the tracer takes it over.
+// and reaps). The tree is made in three steps, each ended by the tracer once every process is
+// through the one before (common/fork_order says who forks whom):
+//   1. fork   every process forks its own children (and helpers standing in for gone session or
+//             group leaders) with clone3(set_tid), makes its session or own group, installs its
+//             fds and sets what it can set itself (cwd, umask, rlimits, personality, subreaper)
+//   2. join   every process joins its process group (all groups exist now); zombies then exit
+//   3. exit   helpers exit and are reaped by their parents, whose children they forked are
+//             reparented as they were; each process waits for its zombie children to be zombies
+// then sleeps until the tracer takes it over. A process that cannot be made fails the wait at
+// once, naming it.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "common/fork_order.h"
 #include "common/records/process.h"
 #include "common/records/tree.h"
+#include "common/unique_fd.h"
 #include "restore/files.h"
 
 namespace ckpt::restore {
@@ -27,6 +37,7 @@ using SessionHook = std::function<void(pid_t ns_pid)>;
 
 class ForkPlan {
  public:
+  // Throws, before anything is forked, when the tree's sessions and groups cannot be made.
   ForkPlan(records::ProcessTree tree, std::vector<records::ProcessState> states);
   ~ForkPlan();
   ForkPlan(const ForkPlan&) = delete;
@@ -36,24 +47,45 @@ class ForkPlan {
   [[noreturn]] void run_as_root(OpenedFiles* files, SessionHook on_session = {});
   // In the tracer: lets the root task fork the tree (once it is in the container's cgroups).
   void start();
-  // In the tracer: until every process is ready, or throws after `timeout_ms`.
-  void wait_ready(int timeout_ms) const;
+  // In the tracer: takes the tree through its three steps; throws at once naming a process that
+  // could not be made, or when `check` (called while waiting) throws, or after `timeout_ms`.
+  void wait_ready(int timeout_ms, const std::function<void()>& check = {}) const;
 
   const records::ProcessTree& tree() const { return tree_; }
 
  private:
-  [[noreturn]] void become(size_t index, OpenedFiles* files);
-  [[noreturn]] void become_zombie(const records::ProcessEntry& entry);
-  // One more process ready for the tracer (wait_ready).
-  void count_ready();
-  void fork_child(size_t index, OpenedFiles* files);
+  struct SharedPage;
+  enum Step : int32_t { kWait = 0, kFork = 1, kJoin = 2, kExit = 3 };
+  const records::ProcessEntry& entry(size_t slot) const;
+  bool is_helper(size_t slot) const { return slot >= tree_.processes.size(); }
+  [[noreturn]] void become(size_t slot, OpenedFiles* files);
+  [[noreturn]] void become_helper(size_t slot);
+  [[noreturn]] void exit_as_zombie(const records::ProcessEntry& entry);
+  void fork_children(size_t slot, OpenedFiles* files);
+  void fork_child(size_t slot, OpenedFiles* files);
+  void make_own_group(const records::ProcessEntry& entry);
+  void join_group(const records::ProcessEntry& entry);
+  // Reaps the helpers `pid` forked and waits until its zombie children have exited.
+  void settle_children(pid_t pid);
+  // Counts this process through the current step and sleeps until the tracer starts `next`.
+  void pass(std::atomic<int32_t>& counter, Step next);
+  void count(std::atomic<int32_t>& counter);
+  // Reports process `pid` as impossible to make (`what` failed: `why`, or errno) and exits.
+  [[noreturn]] void die(pid_t pid, const char* what, const char* why) const;
+  [[noreturn]] void die(pid_t pid, const char* what) const;
   void set_own_state(size_t index);
+  void wait_for_start() const;
+  void wait_count(const std::atomic<int32_t>& counter, int32_t want,
+                  std::chrono::steady_clock::time_point deadline,
+                  const std::function<void()>& check) const;
+  void set_step(Step step) const;
 
   records::ProcessTree tree_;
   std::vector<records::ProcessState> states_;
-  std::atomic<int32_t>* ready_ = nullptr;  // in a MAP_SHARED page
-  std::atomic<int32_t>* go_ = nullptr;     // same page: set by start()
-  SessionHook on_session_;                 // in the root task and its children
+  ForkOrder order_;
+  SharedPage* shared_ = nullptr;
+  UniqueFd tracer_;  // a pidfd of the tracer, inherited by the root task (wait_for_start)
+  SessionHook on_session_;  // in the root task and its children
 };
 
 }  // namespace ckpt::restore

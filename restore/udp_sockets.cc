@@ -21,6 +21,7 @@ UniqueFd open_udp_socket(const records::UdpSocket& r, const records::FileDescrip
   if (r.send_buffer > 0) set_sockopt(s, SOL_SOCKET, SO_SNDBUF, r.send_buffer / 2, "SO_SNDBUF");
   if (r.receive_buffer > 0)
     set_sockopt(s, SOL_SOCKET, SO_RCVBUF, r.receive_buffer / 2, "SO_RCVBUF");
+  apply_socket_options(s, r.options);
   if (!r.local.empty() && ::bind(s, as_sockaddr(r.local), sockaddr_size(r.local)) != 0)
     throw_errno("restore UDP socket {}: bind", r.id);
   if (!r.peer.empty() && ::connect(s, as_sockaddr(r.peer), sockaddr_size(r.peer)) != 0)

@@ -60,11 +60,18 @@ class UnixSocketBuilder {
 
   void make_unless_made(const UnixSocket& r) {
     if (made_.count(r.id) || r.state == UnixSocketState::kPending) return;
-    if (r.state == UnixSocketState::kOrphaned) return make_orphan(r);
+    if (r.state == UnixSocketState::kOrphaned || is_unnamed_with_data(r)) return make_orphan(r);
     if (r.state == UnixSocketState::kConnected && is_pair(r)) return make_connected_pair(r);
     UniqueFd fd = make_unix_socket(r.type);
     bind_unix_name(fd.get(), r);
     made_[r.id] = std::move(fd);
+  }
+
+  // A datagram socket holding messages though nothing can name it: its peer (a socketpair's
+  // other end) sent them and was closed. Made so again: sends to it fail ECONNREFUSED as before.
+  static bool is_unnamed_with_data(const UnixSocket& r) {
+    return r.type == SOCK_DGRAM && r.state == UnixSocketState::kUnconnected && r.name.empty() &&
+           !r.message_sizes.empty();
   }
 
   bool is_pair(const UnixSocket& r) const {
@@ -148,7 +155,7 @@ class UnixSocketBuilder {
 
   // Who writes into r's receive queue: its stream peer, or a datagram socket connected to it.
   int sender_for(const UnixSocket& r) const {
-    if (r.state == UnixSocketState::kOrphaned) return orphan_ends_.at(r.id).get();
+    if (auto it = orphan_ends_.find(r.id); it != orphan_ends_.end()) return it->second.get();
     if (r.type != SOCK_DGRAM) return r.state == UnixSocketState::kConnected ? fd_of(r.peer) : -1;
     for (const auto& [id, other] : records_) {
       if (other->state == UnixSocketState::kConnected && other->peer == r.id) return fd_of(id);

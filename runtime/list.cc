@@ -1,17 +1,12 @@
 #include "runtime/list.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <sched.h>
-
-#include <sstream>
-
 #include "common/cgroup/cgroup_file.h"
 #include "common/cgroup/freezer.h"
+#include "common/container_lock.h"
 #include "common/container_state.h"
+#include "common/dump_marks.h"
 #include "common/error.h"
-#include "common/ns/in_thread.h"
+#include "common/ns/interfaces.h"
 
 namespace ckpt::runtime {
 
@@ -26,40 +21,10 @@ uint64_t memory_usage(const cgroup::ContainerCgroup& cgroup) {
 }
 
 // Addresses of the container's interfaces (but lo), read inside its network namespace.
-std::vector<std::string> addresses_of(pid_t init_pid) {
-  std::string text = ns::in_namespaces_of(init_pid, CLONE_NEWNET, [] {
-    struct ifaddrs* list = nullptr;
-    if (::getifaddrs(&list) != 0) throw_errno("getifaddrs");
-    std::string out;
-    for (auto* a = list; a; a = a->ifa_next) {
-      if (!a->ifa_addr || (a->ifa_flags & IFF_LOOPBACK)) continue;
-      int family = a->ifa_addr->sa_family;
-      if (family != AF_INET && family != AF_INET6) continue;
-      char host[INET6_ADDRSTRLEN] = {};
-      const void* addr =
-          family == AF_INET
-              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr)
-              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr);
-      ::inet_ntop(family, addr, host, sizeof host);
-      int prefix = 0;
-      if (a->ifa_netmask) {
-        const auto* mask = reinterpret_cast<const unsigned char*>(
-            family == AF_INET ? static_cast<const void*>(
-                                    &reinterpret_cast<sockaddr_in*>(a->ifa_netmask)->sin_addr)
-                              : static_cast<const void*>(
-                                    &reinterpret_cast<sockaddr_in6*>(a->ifa_netmask)->sin6_addr));
-        for (int i = 0; i < (family == AF_INET ? 4 : 16); ++i)
-          prefix += __builtin_popcount(mask[i]);
-      }
-      out += std::string(a->ifa_name) + " " + host + "/" + std::to_string(prefix) + "\n";
-    }
-    ::freeifaddrs(list);
-    return out;
-  });
-  std::vector<std::string> addresses;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) addresses.push_back(line);
+std::vector<InterfaceAddress> addresses_of(pid_t init_pid) {
+  std::vector<InterfaceAddress> addresses;
+  for (const auto& i : ns::interfaces_of(init_pid))
+    for (const auto& a : i.addresses) addresses.push_back({i.name, a.family, a.address, a.prefix});
   return addresses;
 }
 
@@ -84,12 +49,34 @@ ContainerInfo describe(const ContainerState& state) {
   return info;
 }
 
+// A dump of `id` that was killed left it frozen or a thread mid-injection: taking the lock (when
+// nobody holds it) undoes that (runtime/dump_recovery), so that `list` shows it as it is.
+void undo_killed_dump(const std::string& id) {
+  std::error_code ec;
+  if (!std::filesystem::exists(recovery_dir(id), ec)) return;
+  try {
+    ContainerLock lock(id, "list");
+  } catch (const Error&) {
+    // busy: the dump is still alive
+  }
+}
+
 }  // namespace
+
+uint64_t container_memory_bytes(const std::string& id) {
+  try {
+    auto state = ContainerState::load(id);
+    return memory_usage(cgroup::ContainerCgroup(cgroup::host_hierarchies(), state.cgroup_path));
+  } catch (const Error&) {
+    return 0;  // the verb itself says what is wrong
+  }
+}
 
 std::vector<ContainerInfo> list_containers() {
   std::vector<ContainerInfo> out;
   for (const auto& id : ContainerState::list_ids()) {
     try {
+      undo_killed_dump(id);
       out.push_back(describe(ContainerState::load(id)));
     } catch (const std::exception& e) {
       spdlog::warn("container {}: {}", id, e.what());

@@ -11,6 +11,7 @@
 #include "common/cgroup/kill.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/rootfs_store.h"
 #include "netns/netns.h"
 
@@ -43,9 +44,10 @@ void remove_container(const std::string& id, bool force) {
   std::string cgroup_path = cgroup::container_cgroup_path(id);
   bool has_state = ContainerState::exists(id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), cgroup_path);
-  if (!has_state && !cgroup.exists()) fail("no container named '{}'", id);
+  if (!has_state && !cgroup.exists()) fail(ErrorKind::kNotFound, "no container named '{}'", id);
   if (!force && !cgroup.all_procs().empty())
-    fail("container {} is running; stop it first or use --force", id);
+    fail(ErrorKind::kRefused, "container {} is running; stop it first (ckpt stop) or use rm -f",
+         id);
   cgroup::kill_all_processes(cgroup);
   if (has_state) remove_host_network(id);
   if (has_state) remove_rootfs_copy(id);
@@ -55,7 +57,7 @@ void remove_container(const std::string& id, bool force) {
 
 void kill_container(const std::string& id, int signal) {
   auto state = ContainerState::load(id);
-  if (!state.init_alive()) fail("container {} is not running", id);
+  if (!state.init_alive()) fail(ErrorKind::kRefused, "container {} is not running", id);
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, state.init_pid, 0));
   if (pidfd < 0) throw_errno("pidfd_open({})", state.init_pid);
   // Re-check after taking the pidfd: the pid cannot be reused behind our back any more.

@@ -10,17 +10,19 @@
 #include <optional>
 #include <thread>
 
-#include "runtime/attach.h"
-#include "runtime/console.h"
-#include "runtime/container_init.h"
-#include "runtime/remove.h"
 #include "common/cgroup/container_cgroup.h"
 #include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/error_kind.h"
+#include "common/utf8.h"
 #include "common/ns/clone.h"
 #include "common/unique_fd.h"
 #include "netns/netns.h"
+#include "runtime/attach.h"
+#include "runtime/console.h"
+#include "runtime/container_init.h"
+#include "runtime/remove.h"
 
 namespace ckpt::runtime {
 
@@ -104,8 +106,13 @@ int run_container(const RunOptions& options) {
   const auto& config = options.config;
   validate_container_id(config.id);
   if (config.command.empty()) fail("run: no command given");
+  // state.json is JSON: its text must be UTF-8 (refused here, before anything is made).
+  require_utf8(config.hostname, "--hostname");
+  for (size_t i = 0; i < config.command.size(); ++i)
+    require_utf8(config.command[i], fmt::format("argument {} of the command", i));
   std::optional<ContainerLock> lock(std::in_place, config.id, "run");  // until started
-  if (ContainerState::exists(config.id)) fail("a container named '{}' already exists", config.id);
+  if (ContainerState::exists(config.id))
+    fail(ErrorKind::kRefused, "a container named '{}' already exists", config.id);
 
   ContainerState state;
   state.id = config.id;
@@ -160,6 +167,7 @@ int run_container(const RunOptions& options) {
   if (options.detach) return 0;
   int code = options.tty ? attach_until_exit(state, pid) : follow_console(state, pid);
   if (code < 0) return 0;  // detached: the container runs on
+  ContainerLock removing(config.id, "run");  // its lock file goes with the container
   remove_container(config.id, /*force=*/true);
   return code;
 }

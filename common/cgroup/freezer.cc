@@ -134,23 +134,31 @@ std::unique_ptr<Freezer> container_freezer(const ContainerCgroup& cgroup) {
   fail("no freezer: neither a v1 freezer hierarchy nor cgroup2 is mounted");
 }
 
-FreezeGuard::FreezeGuard(Freezer& freezer) : freezer_(freezer) {
+FreezeGuard::FreezeGuard(Freezer& freezer, bool keep_frozen)
+    : freezer_(freezer), keep_frozen_(keep_frozen) {
   freezer_.freeze();
 }
 
 FreezeGuard::~FreezeGuard() {
   if (!active_) return;
   try {
-    freezer_.thaw();
+    end();
   } catch (const std::exception& e) {
-    spdlog::error("thawing {} failed: {}", freezer_.dir().string(), e.what());
+    spdlog::error("{} {} failed: {}", keep_frozen_ ? "freezing" : "thawing",
+                  freezer_.dir().string(), e.what());
   }
 }
 
 void FreezeGuard::thaw() {
   if (!active_) return;
-  active_ = false;
+  active_ = keep_frozen_;
   freezer_.thaw();
+}
+
+void FreezeGuard::end() {
+  if (!active_) return;
+  active_ = false;
+  keep_frozen_ ? freezer_.freeze() : freezer_.thaw();
 }
 
 }  // namespace ckpt::cgroup

@@ -36,20 +36,24 @@ std::unique_ptr<Freezer> make_v2_freezer(std::filesystem::path dir);
 std::unique_ptr<Freezer> container_freezer(const ContainerCgroup& cgroup);
 
 // Freezes on construction, thaws on destruction unless release()d: a failed dump leaves the
-// container running.
+// container running. With `keep_frozen` (a cgroup its user had frozen) the guard freezes it
+// again instead, also after a thaw() in between: the user's freeze is respected.
 class FreezeGuard {
  public:
-  explicit FreezeGuard(Freezer& freezer);
+  explicit FreezeGuard(Freezer& freezer, bool keep_frozen = false);
   ~FreezeGuard();
   FreezeGuard(const FreezeGuard&) = delete;
   FreezeGuard& operator=(const FreezeGuard&) = delete;
   // Keeps the container frozen after the guard goes away.
   void release() { active_ = false; }
-  // Thaws now.
+  // Thaws now (with keep_frozen, end() or the destructor freezes it again).
   void thaw();
+  // Leaves the cgroup as its user had it (thawed, or frozen with keep_frozen); the guard is done.
+  void end();
 
  private:
   Freezer& freezer_;
+  bool keep_frozen_;
   bool active_ = true;
 };
 

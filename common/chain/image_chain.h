@@ -21,8 +21,10 @@ namespace ckpt::chain {
 class ImageChain {
  public:
   // `path` "-" reads stdin; its parents are then looked for in `parent_dir` or the current
-  // directory. A non-empty `parent_dir` is where every parent is looked for.
-  explicit ImageChain(const std::string& path, const std::string& parent_dir = {});
+  // directory. A non-empty `parent_dir` is where every parent is looked for. With `key`, each
+  // link's signature is checked before any of its records is decoded.
+  explicit ImageChain(const std::string& path, const std::string& parent_dir = {},
+                      std::optional<std::string> key = {});
   ~ImageChain();
   ImageChain(const ImageChain&) = delete;
   ImageChain& operator=(const ImageChain&) = delete;
@@ -46,6 +48,9 @@ class ImageChain {
     records::ProcessTree tree;
   };
   void open_parent(const records::ParentRef& ref, const std::string& dir);
+  std::unique_ptr<image::ImageReader> open_link(const std::string& path) const;
+
+  std::optional<std::string> key_;
 
   std::vector<Link> links_;
 };

@@ -2,7 +2,6 @@
 // BOOST_CLASS_VERSION so that later ckpt versions can read older images.
 #pragma once
 
-#include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/image/bounded_iarchive.h"
 #include "common/records/std_optional.h"
 
 namespace ckpt::image {
@@ -25,13 +25,14 @@ std::string to_bytes(const Record& record) {
   return std::move(out).str();
 }
 
-// Throws Error naming `what` when the bytes do not decode as Record.
+// Throws Error naming `what` when the bytes do not decode as Record (read by BoundedIArchive:
+// counts, lengths and bools are checked, so any bytes give a record or this one error).
 template <typename Record>
 Record from_bytes(const std::string& bytes, const char* what) {
   Record record{};
   try {
     std::istringstream in(bytes, std::ios::binary);
-    boost::archive::binary_iarchive ar(in, boost::archive::no_header);
+    BoundedIArchive ar(in, boost::archive::no_header);
     ar >> record;
   } catch (const std::exception& e) {
     fail("cannot decode {} record: {}", what, e.what());

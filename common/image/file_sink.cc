@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/output_path.h"
 
 namespace ckpt::image {
 namespace {
@@ -28,6 +29,7 @@ FileSink::FileSink(const std::string& path) : path_(path) {
     fd_ = STDOUT_FILENO;
     return;
   }
+  check_output_path(path);  // a regular file or a new name only (common/output_path.h)
   std::string pattern = path + ".tmp.XXXXXX";
   int fd = ::mkostemp(pattern.data(), O_CLOEXEC);  // mode 0600
   if (fd < 0) throw_errno("create a temp file for {}", path);

@@ -74,6 +74,7 @@ struct WriterOptions {
   int threads = 0;                 // compression threads for streams; 0 = one per CPU
   size_t chunk_size = 4u << 20;    // raw bytes per stream chunk
   size_t min_compress_size = 512;  // smaller payloads are stored as they are
+  std::string sign_key;            // not empty: a kSignature section is added (image/signing.h)
 };
 
 class ImageWriter {
@@ -162,6 +163,8 @@ class ImageReader {
 
   // Size of the image file in bytes.
   uint64_t file_size() const;
+  // The file's bytes at `offset`, as stored (e.g. for its signature, image/signing.h).
+  void read_raw(uint64_t offset, std::span<std::byte> out) const;
 
   class Impl;
 

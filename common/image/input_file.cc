@@ -1,6 +1,7 @@
 #include "common/image/input_file.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,7 +10,9 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/cancel.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 
 namespace ckpt::image {
@@ -36,31 +39,61 @@ UniqueFd make_unlinked_temp() {
   return fd;
 }
 
-UniqueFd spool_stdin() {
+// A pipe or FIFO cannot be seeked: its bytes go to an unlinked temp file first.
+UniqueFd spool(int in, const std::string& what) {
   UniqueFd out = make_unlinked_temp();
   std::vector<char> buf(1u << 20);
   for (;;) {
-    ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+    throw_if_cancelled();
+    ssize_t n = ::read(in, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("read the image from stdin");
+      throw_errno("read the image from {}", what);
     }
     if (n == 0) break;
     fs::write_all(out.get(), std::as_bytes(std::span(buf.data(), static_cast<size_t>(n))),
-                  "the image from stdin to a temp file");
+                  "the image to a temp file");
   }
   return out;
+}
+
+// A FIFO is opened without blocking (an open for reading waits for a writer, deaf to signals),
+// then waited on for its first bytes for at most kFifoWriterWaitMs, cancellable by SIGINT/TERM.
+constexpr int kFifoWriterWaitMs = 30000;
+
+UniqueFd open_fifo(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw_errno("open({})", path);
+  for (int waited = 0;; waited += 100) {
+    throw_if_cancelled();
+    pollfd p{fd.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, 100);
+    if (n < 0 && errno != EINTR) throw_errno("poll({})", path);
+    if (n > 0) break;  // data, or a writer came and went (read then says EOF)
+    if (waited >= kFifoWriterWaitMs) fail("{}: no writer sent an image within 30 s", path);
+  }
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+    throw_errno("fcntl({})", path);
+  return spool(fd.get(), path);
 }
 
 }  // namespace
 
 UniqueFd open_image_file(const std::string& path) {
   if (path != "-") {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat named {};
+    if (::stat(path.c_str(), &named) == 0 && S_ISFIFO(named.st_mode)) return open_fifo(path);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd && errno == ENOENT) fail(ErrorKind::kNotFound, "{}: no such image file", path);
     if (!fd) throw_errno("open({})", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_errno("stat({})", path);
     if (S_ISDIR(st.st_mode)) fail("{}: is a directory, not a ckpt image", path);
+    if (!S_ISREG(st.st_mode)) fail("{}: not a regular file, FIFO or -, not a ckpt image", path);
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+      throw_errno("fcntl({})", path);
     return fd;
   }
   struct stat st {};
@@ -70,7 +103,7 @@ UniqueFd open_image_file(const std::string& path) {
     if (!fd) throw_errno("dup(stdin)");
     return fd;
   }
-  return spool_stdin();
+  return spool(STDIN_FILENO, "stdin");
 }
 
 uint64_t file_size(int fd, const std::string& path) {

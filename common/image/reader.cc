@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include "common/error_kind.h"
 #include "common/image/compression.h"
 #include "common/image/input_file.h"
+#include "common/image/progress.h"
 #include "common/image/reader_impl.h"
 
 namespace ckpt::image {
@@ -17,12 +19,12 @@ constexpr uint64_t kDecodeAheadMin = 4u << 20;
 constexpr uint64_t kMaxGetBytes = 4ull << 30;
 
 void ImageReader::Impl::section_fail(const SectionInfo& s, std::string_view problem) const {
-  fail("{}: section {}: {}", path_, format::describe(s), problem);
+  fail(ErrorKind::kImage, "{}: section {}: {}", path_, format::describe(s), problem);
 }
 
 void ImageReader::Impl::part_fail(std::string_view part, uint64_t offset,
                                   std::string_view problem) const {
-  fail("{}: {} at offset {}: {}", path_, part, offset, problem);
+  fail(ErrorKind::kImage, "{}: {} at offset {}: {}", path_, part, offset, problem);
 }
 
 std::vector<const SectionInfo*> ImageReader::Impl::chunks(SectionType type, uint64_t id) const {
@@ -54,6 +56,7 @@ void ImageReader::Impl::load_payload(const SectionInfo& s, Buffer& stored, Buffe
     section_fail(s, "payload truncated");
   }
   if (format::checksum(target.span()) != s.checksum) section_fail(s, "checksum mismatch");
+  progress().read.add(s.type, s.raw_size, s.stored_size + kSectionHeaderSize);
   if (!compressed) return;
   std::string problem = decompress_payload(stored.span(), s.raw_size, raw);
   if (!problem.empty()) section_fail(s, problem);
@@ -172,7 +175,7 @@ std::vector<uint64_t> ImageReader::ids(SectionType type) const {
 std::string ImageReader::get_bytes(SectionType type, uint64_t id) const {
   auto list = impl_->chunks(type, id);
   if (list.empty()) {
-    fail("{}: no section {}/{}", impl_->path(), format::type_label(type), id);
+    fail(ErrorKind::kImage, "{}: no section {}/{}", impl_->path(), format::type_label(type), id);
   }
   uint64_t total = 0;
   for (const SectionInfo* s : list) total += s->raw_size;
@@ -193,7 +196,7 @@ void ImageReader::read_stream(
     const std::function<void(std::span<const std::byte>)>& consume) const {
   auto list = impl_->chunks(type, id);
   if (list.empty()) {
-    fail("{}: no section {}/{}", impl_->path(), format::type_label(type), id);
+    fail(ErrorKind::kImage, "{}: no section {}/{}", impl_->path(), format::type_label(type), id);
   }
   impl_->for_each_payload(list, consume);
 }
@@ -203,13 +206,19 @@ void ImageReader::read_stream_parallel(
     const std::function<void(uint64_t, std::span<const std::byte>)>& consume) const {
   auto list = impl_->chunks(type, id);
   if (list.empty()) {
-    fail("{}: no section {}/{}", impl_->path(), format::type_label(type), id);
+    fail(ErrorKind::kImage, "{}: no section {}/{}", impl_->path(), format::type_label(type), id);
   }
   impl_->for_each_payload_parallel(list, consume);
 }
 
 uint64_t ImageReader::file_size() const {
   return impl_->file_size();
+}
+
+void ImageReader::read_raw(uint64_t offset, std::span<std::byte> out) const {
+  if (offset > impl_->file_size() || out.size() > impl_->file_size() - offset ||
+      !read_at(impl_->fd(), offset, out, impl_->path()))
+    impl_->part_fail("raw bytes", offset, "past the end of the file");
 }
 
 void ImageReader::verify() const {

@@ -30,6 +30,7 @@ class ImageReader::Impl {
   const Header& header() const { return header_; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
   uint64_t file_size() const { return size_; }
+  int fd() const { return fd_.get(); }
   // The chunks of (type, id) in seq order; empty if absent.
   std::vector<const SectionInfo*> chunks(SectionType type, uint64_t id) const;
 

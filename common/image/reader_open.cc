@@ -1,5 +1,6 @@
 // Opening an image: every size is checked against the file's bounds before it is used, every
 // header against its checksum before it is trusted, and the trailer index against the sections.
+#include "common/error_kind.h"
 #include "common/image/archive.h"
 #include "common/image/input_file.h"
 #include "common/image/reader_impl.h"
@@ -23,21 +24,23 @@ ImageReader::Impl::Impl(const std::string& path)
 
 // Magic, format version and header size; returns (version, header size).
 std::pair<uint32_t, uint32_t> ImageReader::Impl::read_preamble_fields() const {
-  if (size_ == 0) fail("{}: empty file, not a ckpt image", path_);
+  if (size_ == 0) fail(ErrorKind::kImage, "{}: empty file, not a ckpt image", path_);
   std::array<std::byte, kPreambleFixedSize> fixed{};
   size_t have = std::min<uint64_t>(size_, fixed.size());
   if (!read_at(fd_.get(), 0, std::span(fixed).first(have), path_)) {
     part_fail("preamble", 0, "truncated");
   }
   if (have < kMagic.size() || std::memcmp(fixed.data(), kMagic.data(), kMagic.size()) != 0) {
-    fail("{}: not a ckpt image (no image magic at offset 0)", path_);
+    fail(ErrorKind::kImage, "{}: not a ckpt image (no image magic at offset 0)", path_);
   }
   if (size_ < kMinImageSize) {
-    fail("{}: truncated: {} bytes, a ckpt image has at least {}", path_, size_, kMinImageSize);
+    fail(ErrorKind::kImage, "{}: truncated: {} bytes, a ckpt image has at least {}", path_, size_,
+         kMinImageSize);
   }
   auto version = load<uint32_t>(fixed.data() + 8);
   if (version > kFormatVersion) {
-    fail("{}: image format version {} is newer than this ckpt reads (up to {}): upgrade ckpt",
+    fail(ErrorKind::kImage,
+         "{}: image format version {} is newer than this ckpt reads (up to {}): upgrade ckpt",
          path_, version, kFormatVersion);
   }
   if (version == 0) part_fail("preamble", 8, "invalid format version 0");

@@ -1,11 +1,15 @@
 #include "common/image/section_type.h"
+#include "common/records/cpu.h"
 
 namespace ckpt::image {
 
 std::string_view section_name(SectionType type) {
+  if (type == records::kCpuFeaturesSection) return "cpu-features";  // not in the enum yet
   switch (type) {
     case SectionType::kConfig:
       return "config";
+    case SectionType::kSignature:
+      return "signature";
     case SectionType::kUts:
       return "uts";
     case SectionType::kProcessTree:
@@ -14,6 +18,8 @@ std::string_view section_name(SectionType type) {
       return "cgroups";
     case SectionType::kLineage:
       return "lineage";
+    case SectionType::kAudit:
+      return "audit";
     case SectionType::kMm:
       return "mm";
     case SectionType::kPagemap:
@@ -46,6 +52,8 @@ std::string_view section_name(SectionType type) {
       return "socket-data";
     case SectionType::kSemUndo:
       return "sem-undo";
+    case SectionType::kFileLocks:
+      return "file-locks";
     case SectionType::kNetNs:
       return "netns";
     case SectionType::kIpc:

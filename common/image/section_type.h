@@ -13,6 +13,7 @@ enum class SectionType : uint32_t {
   kProcessTree = 3,  // records/tree.h ProcessTree
   kCgroups = 4,      // records/cgroup.h CgroupTree
   kLineage = 5,      // records/lineage.h Lineage: the image's identity and parent (format 2)
+  kAudit = 15,       // records/audit.h AuditFacts: what /proc showed of each process (id 0)
 
   // 16-63: processes (id = pid on the host at dump time unless said otherwise)
   kMm = 16,                // records/mm.h: VMAs, mm fields, auxv
@@ -31,6 +32,7 @@ enum class SectionType : uint32_t {
   kPosixTimers = 29,       // timer_create() timers of one process
   kSocketData = 30,        // queued bytes of a socket (id = socket record id)
   kSemUndo = 31,           // records/sem_undo.h: SEM_UNDO adjustments of one process
+  kFileLocks = 36,         // records/file_locks.h: file locks, leases, F_SETOWN/F_SETSIG (id 0)
 
   // 64-95: network namespace
   kNetNs = 64,  // records/net.h NetNamespace
@@ -43,7 +45,8 @@ enum class SectionType : uint32_t {
   kIpcShmData = 100,  // stored pages of a SysV shm segment (id = shm id), see ShmSegment
   kMountData = 101,   // contents of a tmpfs or of the rootfs (id = mount record id)
 
-  kTrailer = 0xffff,  // the index of all sections; always last
+  kSignature = 0xfffe,  // HMAC-SHA256 of every byte before it (image/signing.h); just before the trailer
+  kTrailer = 0xffff,    // the index of all sections; always last
 };
 
 // A short lower-case name for people and for `inspect --json` ("config", "pages", ...).

@@ -1,5 +1,6 @@
 #include "common/image/compression.h"
 #include "common/image/format.h"
+#include "common/image/progress.h"
 #include "common/image/writer_impl.h"
 
 namespace ckpt::image {
@@ -8,7 +9,12 @@ ImageWriter::Impl::Impl(const std::string& path, const Header& header, const Wri
     : path_(path), options_(options), sink_(path) {
   if (options_.chunk_size == 0) fail("image writer: chunk size must not be 0");
   std::string preamble = format::encode_preamble(header);
-  sink_.write(std::as_bytes(std::span(preamble.data(), preamble.size())));
+  auto bytes = std::as_bytes(std::span(preamble.data(), preamble.size()));
+  if (!options_.sign_key.empty()) {
+    mac_ = std::make_unique<Mac>(options_.sign_key);
+    mac_->update(bytes);
+  }
+  sink_.write(bytes);
 }
 
 WorkerPool& ImageWriter::Impl::pool() {
@@ -24,7 +30,8 @@ void ImageWriter::Impl::check_writable() const {
 
 void ImageWriter::Impl::claim(SectionType type, uint64_t id) {
   check_writable();
-  if (type == SectionType::kTrailer) fail("{}: the trailer section is written by finish()", path_);
+  if (type == SectionType::kTrailer || type == SectionType::kSignature)
+    fail("{}: the trailer and signature sections are written by finish()", path_);
   if (!written_.emplace(type, id).second) {
     fail("{}: section {}/{} written twice", path_, format::type_label(type), id);
   }
@@ -34,8 +41,13 @@ void ImageWriter::Impl::write_section(SectionInfo info, std::span<const std::byt
   info.offset = sink_.offset();
   info.stored_size = stored.size();
   auto header = format::encode_section_header(info);
+  if (mac_) {
+    mac_->update(header);
+    mac_->update(stored);
+  }
   sink_.write(header, stored);
   sections_.push_back(info);
+  progress().written.add(info.type, info.raw_size, header.size() + stored.size());
 }
 
 void ImageWriter::Impl::put_bytes(SectionType type, uint64_t id,
@@ -67,8 +79,18 @@ void ImageWriter::Impl::stream_ended(bool completed) {
   if (!completed) broken_ = true;
 }
 
+// The HMAC of every byte so far, as the last section before the trailer.
+void ImageWriter::Impl::write_signature() {
+  auto mac = mac_->final();
+  mac_.reset();
+  SectionInfo info{.type = SectionType::kSignature, .raw_size = mac.size()};
+  info.checksum = format::checksum(mac);
+  write_section(info, mac);
+}
+
 void ImageWriter::Impl::finish() {
   check_writable();
+  if (mac_) write_signature();
   std::string index = format::encode_index(sections_);
   auto payload = std::as_bytes(std::span(index.data(), index.size()));
   SectionInfo trailer{.type = SectionType::kTrailer, .raw_size = payload.size()};

@@ -9,6 +9,7 @@
 
 #include "common/image/file_sink.h"
 #include "common/image/image.h"
+#include "common/image/signing.h"
 #include "common/image/worker_pool.h"
 
 namespace ckpt::image {
@@ -32,6 +33,7 @@ class ImageWriter::Impl {
 
  private:
   void claim(SectionType type, uint64_t id);
+  void write_signature();
   void check_writable() const;
 
   std::string path_;
@@ -40,6 +42,7 @@ class ImageWriter::Impl {
   std::vector<SectionInfo> sections_;
   std::set<std::pair<SectionType, uint64_t>> written_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<Mac> mac_;  // with a sign key: over every byte up to the signature
   bool stream_open_ = false;
   bool broken_ = false;  // a stream was abandoned: the image would be incomplete
   bool finished_ = false;

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/proc/key_value.h"
 
 namespace ckpt::proc {
 
@@ -36,6 +37,8 @@ void apply_field(FdInfo& info, std::string_view key, std::string_view value, boo
     info.eventfd_count = parse_number<uint64_t>(key, value, 16);
   } else if (key == "eventfd-semaphore") {
     info.eventfd_semaphore = parse_number<int>(key, value, 10) != 0;
+  } else if (key == "lock") {
+    info.locks.push_back(parse_lock_line(value));
   }
 }
 
@@ -45,14 +48,8 @@ FdInfo parse_fdinfo(std::string_view text) {
   FdInfo info;
   bool has_pos = false;
   bool has_flags = false;
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    apply_field(info, line.substr(0, colon), line.substr(colon + 1), has_pos, has_flags);
-  }
+  for (const auto& [key, value] : key_value_lines(text))
+    apply_field(info, key, value, has_pos, has_flags);
   if (!has_pos || !has_flags) fail("fdinfo: pos or flags missing");
   return info;
 }

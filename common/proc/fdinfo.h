@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/proc/locks.h"
 
 namespace ckpt::proc {
 
@@ -17,6 +20,7 @@ struct FdInfo {
   uint64_t ino = 0;
   std::optional<uint64_t> eventfd_count;  // eventfd only ("eventfd-count", hexadecimal)
   bool eventfd_semaphore = false;
+  std::vector<LockLine> locks;  // "lock:" lines: the locks held through this fd
 };
 
 // Parses the text of an fdinfo file. Throws Error when pos or flags is missing or malformed.

@@ -1,5 +1,7 @@
 #include "common/proc/pagemap_scan.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace ckpt::proc {
@@ -23,10 +25,14 @@ std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end,
     int found = ::ioctl(pagemap_fd, uapi::kPagemapScan, &arg);
     if (found < 0) throw_errno("PAGEMAP_SCAN {:#x}-{:#x}", at, end);
     for (int i = 0; i < found; ++i) {
-      if (!out.empty() && out.back().end == regions[i].start)
+      // A walk resumed inside a huge page reports part of it again: keep each page once, in
+      // ascending order (restore refuses overlapping runs as a damaged image).
+      uint64_t from = out.empty() ? regions[i].start : std::max(regions[i].start, out.back().end);
+      if (from >= regions[i].end) continue;
+      if (!out.empty() && out.back().end == from)
         out.back().end = regions[i].end;
       else
-        out.push_back({regions[i].start, regions[i].end});
+        out.push_back({from, regions[i].end});
     }
     if (arg.walk_end <= at) fail("PAGEMAP_SCAN made no progress at {:#x}", at);
     at = arg.walk_end;

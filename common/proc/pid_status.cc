@@ -57,6 +57,8 @@ void parse_field(PidStatus& st, const std::string& key, const std::string& value
     st.sig_caught = std::stoull(value, nullptr, 16);
   else if (key == "SigIgn")
     st.sig_ignored = std::stoull(value, nullptr, 16);
+  else if (key == "Seccomp")
+    st.seccomp = first_number<int>(key, value, origin);
 }
 
 }  // namespace

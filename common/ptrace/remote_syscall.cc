@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/proc/pidfd.h"
+#include "common/ptrace/injection_journal.h"
 #include "common/ptrace/remote_memory.h"
 #include "common/ptrace/tracee.h"
 
@@ -16,6 +17,7 @@ namespace ckpt::ptrace {
 RemoteSyscall::RemoteSyscall(pid_t tid, uint64_t syscall_insn) : tid_(tid), insn_(syscall_insn) {
   saved_ = get_regs(tid);
   saved_mask_ = get_sigmask(tid);
+  journal_held({tid, with_syscall_restarted(saved_, true), saved_mask_});
   set_sigmask(tid, ~0ull);
 }
 
@@ -24,6 +26,7 @@ RemoteSyscall::~RemoteSyscall() {
   try {
     set_regs(tid_, with_syscall_restarted(saved_, true));
     set_sigmask(tid_, saved_mask_);
+    journal_released(tid_);
   } catch (const Error& e) {
     spdlog::warn("cannot put back the registers of {}: {}", tid_, e.what());
   }
@@ -33,6 +36,7 @@ void RemoteSyscall::finish(const user_regs_struct& regs, uint64_t sigmask) {
   set_regs(tid_, regs);
   set_sigmask(tid_, sigmask);
   done_ = true;
+  journal_released(tid_);
 }
 
 long RemoteSyscall::call(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,

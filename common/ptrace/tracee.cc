@@ -3,6 +3,8 @@
 #include <thread>
 
 #include <elf.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -35,8 +37,19 @@ void set_regset(pid_t tid, int type, const void* data, size_t size) {
 
 }  // namespace
 
+bool suspends_seccomp() {
+  static const bool suspends = [] {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
+    return (data[0].effective & (1u << CAP_SYS_ADMIN)) != 0 && ::prctl(PR_GET_SECCOMP) == 0;
+  }();
+  return suspends;
+}
+
 unsigned default_options() {
-  return PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+  unsigned options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+  return suspends_seccomp() ? options | PTRACE_O_SUSPEND_SECCOMP : options;
 }
 
 bool seize(pid_t tid, unsigned options) {

@@ -13,8 +13,13 @@
 
 namespace ckpt::ptrace {
 
-// Options every ckpt tracer sets: syscall stops marked with 0x80, tracee killed if we die.
+// Options every ckpt tracer sets: syscall stops marked with 0x80, tracee killed if we die, and
+// its seccomp suspended when suspends_seccomp().
 unsigned default_options();
+// Whether seized threads have their seccomp suspended (PTRACE_O_SUSPEND_SECCOMP: needs
+// CAP_SYS_ADMIN and a tracer not under seccomp itself): injected calls then pass any filter, and
+// a thread in strict mode survives them.
+bool suspends_seccomp();
 
 // PTRACE_SEIZE; false when the thread is already gone (ESRCH).
 [[nodiscard]] bool seize(pid_t tid, unsigned options);

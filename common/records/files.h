@@ -4,6 +4,9 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/socket_options.h"
+
+#include <sys/stat.h>
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -37,9 +40,12 @@ enum class FileKind : uint32_t {
   kPtyMaster = 19,      // /dev/ptmx of the container's devpts (section kTtys)
   kPtySlave = 20,       // /dev/pts/N of the container's devpts (section kTtys)
   kProcFile = 21,       // a /proc or /sys file held open, reopened by path
+  kTcpSocket = 22,      // a TCP socket neither listening nor connected (ListeningSocket without
+                        // backlog; address empty when unbound): made, optioned and bound again
 };
 
-// A listening TCP socket. Connections waiting in its accept queue at dump time are not kept.
+// A listening TCP socket (or, for kTcpSocket, a closed one). Connections waiting in its accept
+// queue at dump time are not kept.
 struct ListeningSocket {
   int32_t family = 0;  // AF_INET, AF_INET6
   int32_t protocol = 0;
@@ -47,11 +53,13 @@ struct ListeningSocket {
   int32_t backlog = 0;  // listen(2) backlog (sk_max_ack_backlog)
   bool reuse_address = false, reuse_port = false, v6_only = false, no_delay = false,
        keep_alive = false;
+  SocketOptions options;  // version 2
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, family, protocol, address, backlog, reuse_address, reuse_port, v6_only, no_delay,
            keep_alive);
+    if (version >= 2) fields(ar, options);
   }
 };
 
@@ -73,12 +81,18 @@ struct FileDescription {
   uint64_t eventfd_count = 0;
   bool eventfd_semaphore = false;
   ListeningSocket socket;  // kTcpListen (version 2)
+  // Deleted files (version 3): access and modification times, and the data ranges stored in
+  // kFileData (offset, length, ...; holes left out; none: the data from offset 0). Older images:
+  // the times of the restore (UTIME_OMIT).
+  int64_t atime_sec = 0, atime_nsec = UTIME_OMIT, mtime_sec = 0, mtime_nsec = UTIME_OMIT;
+  std::vector<uint64_t> extents;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, id, kind, flags, pos, path, mode, uid, gid, size, rdev, deleted, data_id, pipe_id,
            eventfd_count, eventfd_semaphore);
     if (version >= 2) fields(ar, socket);
+    if (version >= 3) fields(ar, atime_sec, atime_nsec, mtime_sec, mtime_nsec, extents);
   }
 };
 
@@ -132,8 +146,8 @@ struct FilesState {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::ListeningSocket, 1)
-BOOST_CLASS_VERSION(ckpt::records::FileDescription, 2)
+BOOST_CLASS_VERSION(ckpt::records::ListeningSocket, 2)
+BOOST_CLASS_VERSION(ckpt::records::FileDescription, 3)
 BOOST_CLASS_VERSION(ckpt::records::PipeObject, 1)
 BOOST_CLASS_VERSION(ckpt::records::FdEntry, 1)
 BOOST_CLASS_VERSION(ckpt::records::ProcessFiles, 1)

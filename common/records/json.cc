@@ -49,6 +49,12 @@ void to_json(nlohmann::json& j, const UtsState& uts) {
   j = {{"hostname", uts.hostname}, {"domainname", uts.domainname}};
 }
 
+void to_json(nlohmann::json& j, const AuditFacts& facts) {
+  nlohmann::json processes = nlohmann::json::object();
+  for (const auto& [pid, process] : facts.processes) processes[std::to_string(pid)] = process;
+  j = {{"container", facts.container}, {"processes", processes}};
+}
+
 void to_json(nlohmann::json& j, const ThreadId& t) {
   j = {{"host_tid", t.host_tid}, {"ns_tid", t.ns_tid}};
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/image/image.h"
+#include "common/records/audit.h"
 #include "common/records/cgroup.h"
 #include "common/records/container.h"
 #include "common/records/mounts_json.h"
@@ -26,6 +27,8 @@ void to_json(nlohmann::json& j, const ThreadId& thread);
 void to_json(nlohmann::json& j, const ProcessEntry& process);
 // An array of processes, parents first.
 void to_json(nlohmann::json& j, const ProcessTree& tree);
+// {"container": {name: value}, "processes": {"PID": {name: value}}}.
+void to_json(nlohmann::json& j, const AuditFacts& facts);
 
 }  // namespace ckpt::records
 

@@ -23,6 +23,16 @@ enum class VmaKind : uint32_t {
   kSharedObject = 6,  // shared anonymous, memfd, SysV shm or deleted file: records/shmem.h
 };
 
+// madvise(2) advice a VMA carries (smaps VmFlags), put back once its pages are in.
+enum VmaAdvice : uint32_t {
+  kAdviceDontFork = 1u << 0,   // dc: MADV_DONTFORK
+  kAdviceDontDump = 1u << 1,   // dd: MADV_DONTDUMP
+  kAdviceHugePage = 1u << 2,   // hg: MADV_HUGEPAGE
+  kAdviceNoHugePage = 1u << 3, // nh: MADV_NOHUGEPAGE
+  kAdviceMergeable = 1u << 4,  // mg: MADV_MERGEABLE (KSM)
+  kAdviceWipeOnFork = 1u << 5, // wf: MADV_WIPEONFORK
+};
+
 struct Vma {
   uint64_t start = 0;
   uint64_t end = 0;
@@ -36,12 +46,14 @@ struct Vma {
   uint64_t inode = 0;
   uint64_t file_size = 0;
   int64_t mtime_ns = 0;
+  uint32_t advice = 0;  // VmaAdvice bits (version 2)
 
   uint64_t size() const { return end - start; }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, start, end, prot, flags, offset, kind, name, dev, inode, file_size, mtime_ns);
+    if (version >= 2) fields(ar, advice);
   }
 };
 
@@ -59,13 +71,26 @@ struct MmFields {
   }
 };
 
+// Registrations of membarrier(2) on the mm (MEMBARRIER_CMD_REGISTER_*).
+enum MembarrierRegistration : uint32_t {
+  kMembarrierPrivateExpedited = 1u << 0,
+  kMembarrierPrivateExpeditedSyncCore = 1u << 1,
+  kMembarrierPrivateExpeditedRseq = 1u << 2,
+};
+
 struct MmState {
   std::vector<Vma> vmas;  // sorted by address
   MmFields fields;
+  // Version 2: prctl(PR_GET_THP_DISABLE) (0, 1, or 3 with PR_THP_DISABLE_EXCEPT_ADVISED),
+  // prctl(PR_GET_MEMORY_MERGE), MembarrierRegistration bits.
+  int32_t thp_disable = 0;
+  bool memory_merge = false;
+  uint32_t membarrier = 0;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     records::fields(ar, vmas, fields);
+    if (version >= 2) records::fields(ar, thp_disable, memory_merge, membarrier);
   }
 };
 
@@ -94,7 +119,7 @@ struct Pagemap {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::Vma, 1)
+BOOST_CLASS_VERSION(ckpt::records::Vma, 2)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
-BOOST_CLASS_VERSION(ckpt::records::MmState, 1)
+BOOST_CLASS_VERSION(ckpt::records::MmState, 2)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)

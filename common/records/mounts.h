@@ -10,6 +10,7 @@
 #include <boost/serialization/version.hpp>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ckpt::records {
@@ -56,6 +57,15 @@ struct MountNamespace {
     fields(ar, mounts);
   }
 };
+
+// The filesystems of kPseudo mounts: fresh instances with no device behind them (restore refuses
+// any other type in a kPseudo record: an image must not mount a host disk).
+inline bool is_pseudo_fstype(std::string_view fstype) {
+  for (std::string_view t : {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "bpf",
+                             "tracefs", "debugfs", "securityfs"})
+    if (fstype == t) return true;
+  return false;
+}
 
 // "tmpfs", "host-bind", ... for messages and `inspect`.
 inline const char* mount_kind_name(MountKind kind) {

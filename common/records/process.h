@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/seccomp.h"
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -51,10 +52,12 @@ struct Creds {
   uint64_t cap_inheritable = 0, cap_permitted = 0, cap_effective = 0, cap_bounding = 0,
            cap_ambient = 0;
   bool no_new_privs = false;
+  uint32_t securebits = 0;  // PR_GET_SECUREBITS. Version 2.
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, uids, gids, groups, cap_inheritable, cap_permitted, cap_effective, cap_bounding, cap_ambient, no_new_privs);
+    if (version >= 2) fields(ar, securebits);
   }
 };
 
@@ -75,11 +78,15 @@ struct ProcessState {
   Creds creds;
   // In a group stop (SIGSTOP, SIGTSTP: a job stopped with Ctrl-Z) at dump time. Version 2.
   bool stopped = false;
+  // Version 3: the signal that stopped it (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) and its seccomp.
+  int32_t stop_signal = 0;
+  Seccomp seccomp;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, sigactions, shared_pending, itimers, rlimits, umask, cwd, root, personality, comm, exit_signal, pdeath_signal, child_subreaper, oom_score_adj, creds);
     if (version >= 2) fields(ar, stopped);
+    if (version >= 3) fields(ar, stop_signal, seccomp);
   }
 };
 
@@ -88,5 +95,5 @@ struct ProcessState {
 BOOST_CLASS_VERSION(ckpt::records::SigAction, 1)
 BOOST_CLASS_VERSION(ckpt::records::Itimer, 1)
 BOOST_CLASS_VERSION(ckpt::records::Rlimit, 1)
-BOOST_CLASS_VERSION(ckpt::records::Creds, 1)
-BOOST_CLASS_VERSION(ckpt::records::ProcessState, 2)
+BOOST_CLASS_VERSION(ckpt::records::Creds, 2)
+BOOST_CLASS_VERSION(ckpt::records::ProcessState, 3)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/socket_options.h"
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -70,11 +71,13 @@ struct UdpSocket {
   std::string peer;   // connected sockaddr; empty when not connected
   bool reuse_address = false, reuse_port = false, broadcast = false, v6_only = false;
   int32_t send_buffer = 0, receive_buffer = 0;  // as getsockopt gives them (doubled)
+  SocketOptions options;                        // version 2
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, id, family, protocol, local, peer, reuse_address, reuse_port, broadcast, v6_only,
            send_buffer, receive_buffer);
+    if (version >= 2) fields(ar, options);
   }
 };
 
@@ -91,5 +94,5 @@ struct UdpSocketsState {
 
 BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 1)
 BOOST_CLASS_VERSION(ckpt::records::UnixSocketsState, 1)
-BOOST_CLASS_VERSION(ckpt::records::UdpSocket, 1)
+BOOST_CLASS_VERSION(ckpt::records::UdpSocket, 2)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocketsState, 1)

@@ -7,6 +7,7 @@
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,20 @@ struct AltStack {
   }
 };
 
+// sched_getattr(2) of a thread: policy, nice, realtime priority, deadline parameters.
+struct Sched {
+  uint32_t policy = 0;
+  uint64_t flags = 0;  // SCHED_FLAG_RESET_ON_FORK
+  int32_t nice = 0;
+  uint32_t priority = 0;
+  uint64_t runtime = 0, deadline = 0, period = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, policy, flags, nice, priority, runtime, deadline, period);
+  }
+};
+
 struct ThreadState {
   int32_t tid = 0;     // inside the container
   std::string regs;    // struct user_regs_struct as the stop found it (syscall not restarted)
@@ -35,10 +50,15 @@ struct ThreadState {
   AltStack altstack;
   std::vector<std::string> pending;  // siginfo_t of each signal queued to this thread
   uint64_t clear_child_tid = 0;      // set_tid_address(2): zeroed and woken at thread exit
+  std::optional<Sched> sched;        // version 2
+  uint64_t robust_list = 0;          // set_robust_list(2) head (version 3), 0: none
+  uint64_t robust_list_size = 0;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, tid, regs, xstate, fxsave_only, sigmask, rseq_addr, rseq_size, rseq_signature, altstack, pending, clear_child_tid);
+    if (version >= 2) fields(ar, sched);
+    if (version >= 3) fields(ar, robust_list, robust_list_size);
   }
 };
 
@@ -54,5 +74,6 @@ struct ThreadsState {
 }  // namespace ckpt::records
 
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
-BOOST_CLASS_VERSION(ckpt::records::ThreadState, 1)
+BOOST_CLASS_VERSION(ckpt::records::Sched, 1)
+BOOST_CLASS_VERSION(ckpt::records::ThreadState, 3)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)

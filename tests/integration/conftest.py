@@ -23,12 +23,57 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None):
+# Facts `restore --check` finds different today in some restores, each a loss another piece
+# of work fixes: the name given to --check-ignore (a part of the fact's name) and why.
+KNOWN_DIFFERENCES = {
+    # Signal 33 (glibc's SIGSETXID) is caught in every restored process: the forked restore
+    # resets handlers with signal(), which glibc refuses for 32 and 33, so ckpt's own handler
+    # (an address in ckpt, not in the restored program) stays installed (restore/tree.cc).
+    "status.SigCgt": "SIGSETXID handler of ckpt inherited",
+    # MADV_NOHUGEPAGE (VmFlags nh, glibc thread stacks) and MAP_NORESERVE (nr) are lost;
+    # mappings the original kept apart by them come back merged.
+    "map ": "VmFlags nh and nr lost",
+    # A process restored in a group stop has every signal blocked; nginx's worker thread mask
+    # differs (status.SigBlk of a thread).
+    "status.SigBlk": "signal mask of stopped / nginx processes",
+    # nginx workers lose their supplementary groups (setgroups) on restore.
+    "status.Groups": "supplementary groups lost",
+    # A zombie restored by exiting queues a new SIGCHLD to its parent.
+    "status.ShdPnd": "extra SIGCHLD for a restored zombie's parent",
+}
+
+
+def audited(args, check_ignore=()):
+    """`ckpt restore` args with --check added (every restore in the tests is audited: what /proc
+    shows of each restored process must match the dump), unless the caller chose a mode."""
+    args = [str(a) for a in args]
+    if not args or args[0] != "restore" or any(a.startswith("--check") for a in args):
+        return args
+    # Report mode by default: the differences it prints are the survey of what restore still
+    # loses (issue 15); CKPT_TEST_CHECK=--check makes every restore of the tests fail on them.
+    mode = os.environ.get("CKPT_TEST_CHECK", "--check-report")
+    ignores = [x for name in [*KNOWN_DIFFERENCES, *check_ignore] for x in ("--check-ignore", name)]
+    return [args[0], mode, *ignores, *args[1:]]
+
+
+def log_check_lines(args, stderr):
+    """With CKPT_AUDIT_LOG=FILE, appends the differences a restore's audit printed to FILE."""
+    log = os.environ.get("CKPT_AUDIT_LOG")
+    lines = [l for l in stderr.splitlines() if "check:" in l]
+    if log and args and args[0] == "restore" and lines:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?")
+        with open(log, "a") as f:
+            f.writelines(f"{test}\t{l}\n" for l in lines)
+
+
+def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None, check_ignore=()):
     """Runs ckpt (with `env_extra` added to the environment); returns the CompletedProcess
-    (text mode)."""
+    (text mode). A restore is audited (see `audited`), skipping also `check_ignore`."""
     env = {**os.environ, **env_extra} if env_extra else None
-    proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
+    args = audited(args, check_ignore)
+    proc = subprocess.run([str(CKPT), *args], capture_output=True, text=True,
                           input=input, timeout=timeout, env=env)
+    log_check_lines(args, proc.stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"ckpt {' '.join(map(str, args))} failed ({proc.returncode}):\n"
                              f"{proc.stdout}\n{proc.stderr}")
@@ -84,7 +129,7 @@ class Containers:
 
     def cleanup(self):
         for cid in reversed(self.ids):
-            subprocess.run([str(CKPT), "rm", cid], capture_output=True)
+            subprocess.run([str(CKPT), "rm", "-f", cid], capture_output=True)
             for controller in ("freezer", "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio",
                                "unified"):
                 path = CGROUP_ROOT / controller / "ckpt" / cid
@@ -116,10 +161,11 @@ def work():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def start_workload(containers, work, workload, *args, wrapper=()):
-    """Runs the workload as a container's init; returns the id once it reported ready."""
+def start_workload(containers, work, workload, *args, wrapper=(), opts=()):
+    """Runs the workload as a container's init (`opts` for `ckpt run`); returns the id once it
+    reported ready."""
     result = work / "result"
-    cid = containers.run(*wrapper, WORKLOADS / workload, result, *args)
+    cid = containers.run(*wrapper, WORKLOADS / workload, result, *args, opts=opts)
     wait_until(lambda: "ready" in text(result), timeout=20, what=f"{workload} ready")
     return cid
 
@@ -146,6 +192,14 @@ def leave_running_and_two_restores(containers, work, cid):
         run_ckpt("kill", c, "TERM")
         wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
     return outcomes(result)
+
+
+def start_in_tmpfs(containers, work, workload, *args):
+    """Runs the workload with a tmpfs of its own at `work`/tmpfs (its first argument after the
+    result file): each restored copy has its own files there."""
+    tmpfs = work / "tmpfs"
+    tmpfs.mkdir()
+    return start_workload(containers, work, workload, tmpfs, *args, opts=("--tmpfs", str(tmpfs)))
 
 
 def verdict(cid, result):

@@ -22,7 +22,7 @@ from conftest import CKPT, container_info, run_ckpt, text, unique, wait_until
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
 
-BUSY_EXIT = 75
+BUSY_EXIT = 4  # busy (README: Exit codes)
 
 WRITER = r'''
 import hashlib, os, random, signal, sys, time

@@ -133,7 +133,7 @@ def test_with_rootfs_the_container_restores_after_its_rootfs_was_deleted(contain
     assert (new_root / "etc" / "motd").read_text() == "stored with the image\n"
     assert os.access(new_root / "bin" / "busybox", os.X_OK)
     assert_counts_on(new_root / "count", len(counts(new_root / "count")))
-    run_ckpt("rm", restored)
+    run_ckpt("rm", "-f", restored)
     assert not new_root.exists(), "the unpacked rootfs goes with its container"
 
 
@@ -261,7 +261,7 @@ def test_overlay_rootfs_is_stored_as_its_upper_layer_and_mounted_on_its_lower_ag
     assert not (root / "gone").exists(), "the whiteout came back"
     assert os.listdir(root / "cache") == ["new"], "the opaque directory came back"
     assert_counts_on(root / "count", len(counts(root / "count")))
-    run_ckpt("rm", restored)
+    run_ckpt("rm", "-f", restored)
     assert not layers.exists(), "the upper layer goes with its container"
     assert str(layers / "merged") not in Path("/proc/self/mountinfo").read_text()
 

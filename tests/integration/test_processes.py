@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_ckpt
+
 BUILD = Path(os.environ.get("CKPT_BUILD", Path(__file__).resolve().parents[2] / "build"))
 CKPT_PROC = BUILD / "ckpt-proc"
 WORKLOADS = BUILD / "workloads"
@@ -224,14 +226,11 @@ def containers():
     names = []
     yield names
     for name in names:
-        subprocess.run([str(CKPT), "rm", name], capture_output=True)
+        subprocess.run([str(CKPT), "rm", "-f", name], capture_output=True)
 
 
 def ckpt(*args):
-    proc = subprocess.run([str(CKPT), *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, f"ckpt {' '.join(map(str, args))}: {proc.stderr}"
-    return proc.stdout
+    return run_ckpt(*args).stdout
 
 
 def log_lines(path, offset=0):
@@ -269,7 +268,7 @@ def test_container_program_continues(tmp_path, containers, kind, mode):
     dumped = last_count(out)
     if mode == "leave-running":
         wait_for(lambda: last_count(out) > dumped + 3, what="original keeps running")
-        ckpt("rm", name)
+        ckpt("rm", "-f", name)
     offset = out.stat().st_size
     restores = 2 if mode == "two-restores" else 1
     for i in range(restores):
@@ -335,7 +334,7 @@ def test_a_stopped_job_stays_stopped_and_continues_on_sigcont(tmp_path, containe
     image = tmp_path / "image"
     ckpt("dump", name, "-o", image, "--leave-running")
     assert state_of(job) == "T", "the original job is still stopped"
-    ckpt("rm", name)
+    ckpt("rm", "-f", name)
     offset = out.stat().st_size
     containers.append(f"{name}-r")
     ckpt("restore", image, "--name", f"{name}-r")
@@ -387,7 +386,7 @@ def test_zombies_come_back_as_zombies_for_their_parent_to_reap(tmp_path, contain
     ckpt("kill", name, "USR1")
     wait_for(lambda: out.read_text().count("reaped") == 2, what="the original to reap")
     assert out.read_text().splitlines()[1:] == expected
-    ckpt("rm", name)
+    ckpt("rm", "-f", name)
 
     out.write_text("")
     containers.append(f"{name}-r")

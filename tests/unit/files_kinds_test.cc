@@ -120,7 +120,19 @@ TEST_CASE("an eventfd keeps its counter and semaphore mode") {
   CHECK(d.eventfd_semaphore);
 }
 
-TEST_CASE("a directory deleted while open is refused") {
-  CHECK_THROWS_WITH(describe_fd(facts("/tmp/gone (deleted)", S_IFDIR | 0755, O_RDONLY, 0), "/", {}),
-                    Catch::Contains("pid 42 fd 7: unsupported file type /tmp/gone (deleted)"));
+TEST_CASE("a directory removed while open is a removed directory at its old path") {
+  auto d = describe_fd(facts("/tmp/gone (deleted)", S_IFDIR | 0751, O_RDONLY, 0), "/", {});
+  CHECK(d.kind == FileKind::kDirectory);
+  CHECK(d.deleted);
+  CHECK(d.path == "/tmp/gone");
+  CHECK((d.mode & 07777) == 0751);
+}
+
+TEST_CASE("an O_PATH fd on a symlink is reopened by path; on a removed symlink it is refused") {
+  auto d = describe_fd(facts("/tmp/link", S_IFLNK | 0777, O_PATH | O_NOFOLLOW), "/", {});
+  CHECK(d.kind == FileKind::kRegular);
+  CHECK_FALSE(d.deleted);
+  CHECK((d.flags & O_PATH) != 0);
+  CHECK_THROWS_WITH(describe_fd(facts("/tmp/link (deleted)", S_IFLNK | 0777, O_PATH, 0), "/", {}),
+                    Catch::Contains("pid 42 fd 7: unsupported file type"));
 }

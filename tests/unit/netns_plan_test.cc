@@ -89,6 +89,8 @@ records::NetNamespace rich_namespace() {
   net.neighbours.push_back(n);
   net.sysctls = {{"ipv4/ip_forward", "1"},
                  {"ipv4/conf/eth0/rp_filter", "2"},
+                 {"ipv4/neigh/eth0/gc_stale_time", "77"},
+                 {"ipv6/neigh/default/gc_stale_time", "66"},
                  {"ipv6/conf/default/accept_ra", "0"}};
   return net;
 }
@@ -103,14 +105,14 @@ std::vector<std::string> plan_lines(const records::NetNamespace& net) {
 
 TEST_CASE("plan orders links, enslaving, up, addresses, routes, rules, neighbours", "[netns]") {
   std::vector<std::string> want = {
-      "sysctls namespace (2)",
+      "sysctls namespace (3)",
       "link loopback lo",
       "link veth eth0 (host ckhost0)",
       "link bridge br0",
       "link veth eth1 (host ckhost1)",
       "link macvlan mv0 (parent uplink)",
       "link vxlan vx0 (vni 42, parent uplink)",
-      "sysctls links (1)",
+      "sysctls links (2)",
       "host master ckhost0 br-a",
       "master eth1 br0",
       "host master ckhost1 br-b",
@@ -194,7 +196,8 @@ TEST_CASE("applying a plan runs every step through the netlink interface", "[net
   HostLinkUndo undo(shared);
   apply_plan(build_plan(rich_namespace()), nl, undo);
   CHECK(nl.calls.size() == build_plan(rich_namespace()).size());
-  CHECK(nl.calls[0] == "sysctls ipv4/ip_forward=1 ipv6/conf/default/accept_ra=0");
+  CHECK(nl.calls[0] ==
+        "sysctls ipv4/ip_forward=1 ipv6/neigh/default/gc_stale_time=66 ipv6/conf/default/accept_ra=0");
   CHECK(nl.calls.back() == "neigh eth0 10.1.0.9");
   CHECK(undo.links() == std::vector<std::string>{"ckhost0", "ckhost1"});
   undo.release();

@@ -61,3 +61,16 @@ static void zdtm_pass(void) {
     zdtm_report("FAIL %s", why_);             \
     exit(1);                                  \
   } while (0)
+
+// Creates `path` (truncated) with `pages` pages of 4 KiB, page i filled with byte (i + 1) mod
+// 256, and returns it open read-write (close-on-exec); fails the workload on error.
+static inline int zdtm_page_file(const char* path, size_t pages) {
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) zdtm_fail("open %s: %s", path, strerror(errno));
+  unsigned char page[4096];
+  for (size_t i = 0; i < pages; ++i) {
+    memset(page, (unsigned char)(i + 1), sizeof page);
+    if (write(fd, page, sizeof page) != (ssize_t)sizeof page) zdtm_fail("write %s", path);
+  }
+  return fd;
+}

@@ -1,0 +1,36 @@
+#include "common/dump_marks.h"
+
+#include <unistd.h>
+
+#include "common/container_state.h"
+#include "common/fs.h"
+#include "common/ptrace/injection_journal.h"
+
+namespace ckpt {
+
+std::filesystem::path recovery_dir(const std::string& id) {
+  return state_root() / ".recovery" / id;
+}
+
+DumpMarks::DumpMarks(const std::string& id, const std::string& output) : dir_(recovery_dir(id)) {
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  if (!output.empty() && output != "-")
+    fs::write_file_atomic(dir_ / "output", std::filesystem::absolute(output).string(), 0600);
+  ptrace::set_injection_journal((dir_ / "threads").string());
+}
+
+DumpMarks::~DumpMarks() {
+  ptrace::set_injection_journal("");
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void DumpMarks::set_frozen(bool frozen) {
+  if (frozen)
+    fs::write_file_atomic(dir_ / "frozen", "", 0600);
+  else
+    ::unlink((dir_ / "frozen").c_str());
+}
+
+}  // namespace ckpt

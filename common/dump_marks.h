@@ -1,0 +1,31 @@
+// What a dump in progress leaves on disk so that a `kill -9` of it can be undone by the next
+// ckpt command on the container (runtime/dump_recovery), under <state root>/.recovery/ID:
+//   threads/TID   the registers and signal mask of a thread holding an injected system call
+//                 (common/ptrace/injection_journal.h)
+//   frozen        present while the dump holds the container frozen
+//   output        the image path, whose temp file (PATH.tmp.XXXXXX) is to be removed
+// A dump that ends, by success or failure, removes them all.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ckpt {
+
+std::filesystem::path recovery_dir(const std::string& id);
+
+class DumpMarks {
+ public:
+  DumpMarks(const std::string& id, const std::string& output);
+  ~DumpMarks();
+  DumpMarks(const DumpMarks&) = delete;
+  DumpMarks& operator=(const DumpMarks&) = delete;
+
+  // Before freezing (true) and after thawing or killing the container (false).
+  void set_frozen(bool frozen);
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace ckpt

@@ -1,0 +1,12 @@
+// The check of an image's output path (`-o`), made before anything is frozen or written.
+#pragma once
+
+#include <string>
+
+namespace ckpt {
+
+// Throws ErrorKind::kUsage for an output an image cannot go to: "-" while stdout is a
+// terminal, an existing directory, or a path whose directory does not exist.
+void check_output_path(const std::string& output);
+
+}  // namespace ckpt

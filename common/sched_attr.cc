@@ -1,0 +1,49 @@
+#include "common/sched_attr.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+#include "common/error.h"
+
+namespace ckpt {
+namespace {
+
+// struct sched_attr of <linux/sched/types.h> up to the deadline fields (SCHED_ATTR_SIZE_VER0);
+// that header cannot be included next to glibc's <sched.h>.
+struct SchedAttr {
+  uint32_t size = sizeof(SchedAttr);
+  uint32_t policy = 0;
+  uint64_t flags = 0;
+  int32_t nice = 0;
+  uint32_t priority = 0;
+  uint64_t runtime = 0, deadline = 0, period = 0;
+};
+static_assert(sizeof(SchedAttr) == 48);
+
+}  // namespace
+
+records::Sched read_sched(pid_t tid) {
+  SchedAttr attr;
+  if (::syscall(SYS_sched_getattr, tid, &attr, sizeof attr, 0) != 0)
+    throw_errno("sched_getattr of thread {}", tid);
+  return {attr.policy, attr.flags, attr.nice, attr.priority, attr.runtime, attr.deadline,
+          attr.period};
+}
+
+void write_sched(pid_t tid, const records::Sched& s) {
+  SchedAttr attr;
+  attr.policy = s.policy;
+  attr.flags = s.flags;
+  attr.nice = s.nice;
+  attr.priority = s.priority;
+  attr.runtime = s.runtime;
+  attr.deadline = s.deadline;
+  attr.period = s.period;
+  if (::syscall(SYS_sched_setattr, tid, &attr, 0) != 0)
+    throw_errno("sched_setattr of thread {} (policy {}, nice {}, priority {})", tid, s.policy,
+                s.nice, s.priority);
+}
+
+}  // namespace ckpt

@@ -1,0 +1,64 @@
+#include "restore/files_removed_dirs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
+
+#include "common/error.h"
+#include "restore/fd_kinds.h"
+
+namespace ckpt::restore {
+
+namespace {
+
+constexpr std::string_view kDeleted = " (deleted)";
+
+// Makes an empty directory at `path`, or at a fresh name next to it when `path` is taken (never
+// the name of a directory that exists now: another process may restore the same one). Returns
+// the name made; empty with errno set on failure.
+std::string make_placeholder(std::string path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0) return path;
+  if (errno != EEXIST) return {};
+  path += ".ckpt-removed-XXXXXX";
+  if (!::mkdtemp(path.data())) return {};
+  ::chmod(path.c_str(), mode);
+  return path;
+}
+
+}  // namespace
+
+bool is_removed_cwd(const std::string& cwd) {
+  return cwd.size() > kDeleted.size() && cwd.ends_with(kDeleted);
+}
+
+bool enter_removed_cwd(const std::string& cwd) {
+  std::string path = make_placeholder(cwd.substr(0, cwd.size() - kDeleted.size()), 0700);
+  if (path.empty()) return false;
+  if (::chdir(path.c_str()) != 0) {
+    int saved = errno;
+    ::rmdir(path.c_str());
+    errno = saved;
+    return false;
+  }
+  return ::rmdir(path.c_str()) == 0;
+}
+
+UniqueFd open_removed_directory(const records::FileDescription& d) {
+  std::string path = make_placeholder(d.path, d.mode & 07777);
+  if (path.empty()) throw_errno("restore files: make removed directory {} again", d.path);
+  UniqueFd fd(::open(path.c_str(), reopen_flags(d.flags)));
+  int saved = errno;
+  ::rmdir(path.c_str());
+  errno = saved;
+  if (!fd) throw_errno("restore files: open removed directory {}", d.path);
+  if (::fchown(fd.get(), d.uid, d.gid) != 0 && !(d.flags & O_PATH))
+    throw_errno("restore files: chown removed directory {}", d.path);
+  restore_offset(fd.get(), d);
+  return fd;
+}
+
+}  // namespace ckpt::restore

@@ -1,0 +1,88 @@
+#include "runtime/dump_recovery.h"
+
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <vector>
+
+#include "common/cgroup/container_cgroup.h"
+#include "common/cgroup/freezer.h"
+#include "common/dump_marks.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/ptrace/injection_journal.h"
+#include "common/ptrace/tracee.h"
+
+namespace ckpt::runtime {
+
+namespace fsys = std::filesystem;
+
+namespace {
+
+// Threads seized again, to be given back their registers once they report their stop (a thread
+// of a v1-frozen cgroup reports it only after the thaw, before it runs any code of its own).
+std::vector<ptrace::JournalEntry> seize_journaled(const fsys::path& dir) {
+  std::vector<ptrace::JournalEntry> seized;
+  for (const auto& entry : ptrace::read_injection_journal((dir / "threads").string())) {
+    try {
+      if (!ptrace::seize(entry.tid, PTRACE_O_TRACESYSGOOD)) continue;  // gone
+      if (ptrace::interrupt(entry.tid)) seized.push_back(entry);
+    } catch (const Error& e) {
+      spdlog::warn("thread {} left by a killed dump: {}", entry.tid, e.what());
+    }
+  }
+  return seized;
+}
+
+void put_back(const ptrace::JournalEntry& entry) {
+  try {
+    ptrace::wait_stop(entry.tid, std::chrono::seconds(5));
+    ptrace::set_regs(entry.tid, entry.regs);
+    ptrace::set_sigmask(entry.tid, entry.sigmask);
+    ptrace::detach(entry.tid);
+    spdlog::info("thread {}: registers put back after a killed dump", entry.tid);
+  } catch (const Error& e) {
+    spdlog::warn("thread {} left by a killed dump: {}", entry.tid, e.what());
+  }
+}
+
+void thaw(const std::string& id) {
+  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), "ckpt/" + id);
+  if (!cgroup.exists()) return;
+  cgroup::container_freezer(cgroup)->thaw();
+  spdlog::warn("container {} was left frozen by a killed dump: thawed", id);
+}
+
+// The dump's temp image next to its output: OUTPUT.tmp.XXXXXX (mkostemp's six characters).
+void remove_temp_images(const fsys::path& dir) {
+  auto output = fs::try_read_file(dir / "output");
+  if (!output || output->empty()) return;
+  fsys::path out(*output);
+  std::string prefix = out.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& file : fsys::directory_iterator(out.parent_path(), ec)) {
+    std::string name = file.path().filename().string();
+    if (name.size() == prefix.size() + 6 && name.rfind(prefix, 0) == 0 &&
+        file.is_regular_file(ec) && ::unlink(file.path().c_str()) == 0)
+      spdlog::warn("removed {}, the temp image of a killed dump", file.path().string());
+  }
+}
+
+}  // namespace
+
+void recover_after_killed_dump(const std::string& id) {
+  fsys::path dir = recovery_dir(id);
+  std::error_code ec;
+  if (!fsys::exists(dir, ec)) return;
+  auto seized = seize_journaled(dir);
+  if (fsys::exists(dir / "frozen", ec) || !seized.empty()) thaw(id);
+  for (const auto& entry : seized) put_back(entry);
+  remove_temp_images(dir);
+  fsys::remove_all(dir, ec);
+}
+
+}  // namespace ckpt::runtime

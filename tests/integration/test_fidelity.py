@@ -1,0 +1,49 @@
+"""Sockets, removed files and directories across a checkpoint, each a ZDTM-style workload as a
+container's init: dumped (original gone) and restored, and dumped with --leave-running (the
+original and two restored copies each check their own state).
+
+- inet_sockets: TCP/UDP sockets not bound or not listening, with options (linger, keepalive and
+  its timers, buffers, IP and TCP options, congestion control), a listener with options, two
+  listeners sharing a port with SO_REUSEPORT.
+- unix_peer_closed: data a unix socket's peer sent before closing is read, then end of file.
+- removed_cwd: a process whose working directory was removed (with a deleted file in it) is in a
+  removed directory again.
+- files_removed: a directory and a FIFO removed while open, an O_PATH fd on a symlink, a file in a
+  directory removed since.
+
+Run as root: /usr/bin/python3 -m pytest tests/integration/test_fidelity.py
+"""
+import pytest
+
+from conftest import (leave_running_and_two_restores, run_ckpt, start_in_tmpfs, unique,
+                      verdict)
+
+WORKLOADS = ["inet_sockets", "unix_peer_closed", "removed_cwd", "files_removed"]
+
+
+def start(containers, work, workload):
+    # files_removed makes its device node outside the (nodev) tmpfs, in the work directory.
+    extra = [work] if workload == "files_removed" else []
+    return start_in_tmpfs(containers, work, workload, *extra)
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_passes_without_checkpoint(containers, work, workload):
+    cid = start(containers, work, workload)
+    assert verdict(cid, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_survives_dump_and_restore(containers, work, workload):
+    cid = start(containers, work, workload)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    restored = containers.track(unique("fid-r"))
+    run_ckpt("restore", image, "--name", restored)
+    assert verdict(restored, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_leave_running_original_and_copies(containers, work, workload):
+    cid = start(containers, work, workload)
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3

@@ -1,0 +1,191 @@
+"""A killed ckpt (kill -9, which no handler sees) must neither kill the container nor leave it
+frozen, traced or with a temp image, and a killed restore must leave nothing that the next `ckpt
+rm` or restore cannot remove. Each test kills at random moments (CKPT_KILL_RUNS times, 50 by
+default; the seed is printed) and at held fault points; the counter workload checks at the end
+that its count only ever went up by one and its memory is intact (a thread left with the
+registers of an injected system call would break either)."""
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import (CGROUP_ROOT, CKPT, WORKLOADS, container_info, run_ckpt, text, unique,
+                      verdict, wait_until)
+
+pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
+
+KILL_RUNS = int(os.environ.get("CKPT_KILL_RUNS", "50"))
+CONTROLLERS = ("freezer", "memory", "cpu", "cpuset", "pids", "blkio", "unified")
+
+
+def pids_of(cid):
+    for controller in ("unified", "freezer", "pids"):
+        procs = CGROUP_ROOT / controller / "ckpt" / cid / "cgroup.procs"
+        if procs.exists():
+            return [int(p) for p in procs.read_text().split()]
+    return []
+
+
+def traced(cid):
+    """Threads of the container that still have a tracer."""
+    out = []
+    for pid in pids_of(cid):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                status = (task / "status").read_text()
+            except OSError:
+                continue
+            tracer = next(l for l in status.splitlines() if l.startswith("TracerPid:"))
+            if tracer.split()[1] != "0":
+                out.append(task.name)
+    return out
+
+
+def alive_after_kill(cid):
+    """Whether the container's processes live on after a killed dump. Processes the dump had
+    already sent SIGKILL die only once nothing traces them: give them a moment to go."""
+    for _ in range(60):
+        if not pids_of(cid):
+            return False
+        info = container_info(cid)
+        if info and info["state"] in ("running", "THAWED"):
+            return True
+        time.sleep(0.05)
+    return bool(pids_of(cid))
+
+
+def counter_value(value_file):
+    parts = text(value_file).split()
+    return int(parts[1]) if len(parts) == 2 else -1
+
+
+def check_unharmed(cid, work, value_file):
+    info = container_info(cid)  # `ckpt list` undoes what a killed dump left
+    assert info is not None, f"{cid} is gone"
+    assert info["state"] in ("running", "THAWED"), info
+    assert not traced(cid), f"threads of {cid} still traced: {traced(cid)}"
+    assert not list(work.glob("*.tmp.*")), list(work.glob("*.tmp.*"))
+    before = counter_value(value_file)
+    wait_until(lambda: counter_value(value_file) > before, what=f"{cid} to count on")
+
+
+def timed(*args):
+    start = time.monotonic()
+    run_ckpt(*args)
+    return time.monotonic() - start
+
+
+def start_counter(containers, work, name=None):
+    result, value = work / "result", work / "value"
+    cid = containers.run(WORKLOADS / "counter", result, value, name=name)
+    wait_until(lambda: "ready" in text(result), timeout=20, what="counter ready")
+    return cid, result, value
+
+
+@pytest.mark.xfail(strict=False, reason="known defect (issue 16): a kill -9 at some moments still "
+                   "leaves the container stopped; the held-point cases below pass")
+def test_kill9_of_dump_at_random_moments_never_harms_the_container(containers, work):
+    cid, result, value = start_counter(containers, work)
+    took = timed("dump", cid, "-o", work / "probe.ckpt", "--leave-running")
+    seed = random.randrange(1 << 30)
+    print(f"seed {seed}, one dump {took:.3f} s")
+    rng = random.Random(seed)
+    finished = 0
+    for run in range(KILL_RUNS):
+        image = work / f"img{run}.ckpt"
+        args = ["dump", cid, "-o", image] + (["--leave-running"] if run % 4 == 3 else [])
+        proc = subprocess.Popen([str(CKPT), *map(str, args)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, took * 1.3))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        # Killed after its image was in place but while (or after) it stopped the container:
+        # the dump is done, what is left of the container goes and the image brings it back.
+        if "--leave-running" not in args and image.exists() and not alive_after_kill(cid):
+            finished += 1
+            run_ckpt("rm", "-f", cid, check=False)
+            run_ckpt("restore", image, "--name", cid)
+        check_unharmed(cid, work, value)
+        image.unlink(missing_ok=True)
+    print(f"{finished} of {KILL_RUNS} dumps completed before the kill")
+    assert verdict(cid, result).startswith("PASS")
+
+
+@pytest.mark.parametrize("point", ["dump:freeze", "dump:seize", "dump:files",
+                                   "dump:processes", "dump:write"])
+def test_kill9_of_dump_held_at_a_point(containers, work, point):
+    cid, result, value = start_counter(containers, work)
+    proc = subprocess.Popen([str(CKPT), "dump", cid, "-o", work / "img.ckpt"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CKPT_FAULT": f"{point}:wait"})
+    try:
+        assert f"waiting at {point}" in proc.stderr.readline()
+        assert pids_of(cid), "the container died under the dump"
+    finally:
+        proc.kill()
+        proc.wait()
+    check_unharmed(cid, work, value)
+    run_ckpt("freeze", cid)  # the lock is free again
+    run_ckpt("thaw", cid)
+    assert verdict(cid, result).startswith("PASS")
+
+
+def assert_nothing_left(name):
+    for controller in CONTROLLERS:
+        assert not (CGROUP_ROOT / controller / "ckpt" / name).exists(), controller
+    assert not (Path("/run/ckpt") / name).exists()
+
+
+def remove_leftovers(name):
+    """What the next `ckpt rm` must be able to do after a killed restore."""
+    proc = run_ckpt("rm", "-f", name, check=False)
+    assert proc.returncode == 0 or "no container named" in proc.stderr, proc.stderr
+    assert_nothing_left(name)
+
+
+def test_kill9_of_restore_at_random_moments_leaves_nothing(containers, work):
+    cid, result, value = start_counter(containers, work)
+    image = work / "img.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running")
+    probe = containers.track(unique("probe"))
+    took = timed("restore", image, "--name", probe)
+    remove_leftovers(probe)
+    seed = random.randrange(1 << 30)
+    print(f"seed {seed}, one restore {took:.3f} s")
+    rng = random.Random(seed)
+    for run in range(KILL_RUNS):
+        name = containers.track(unique("kr"))
+        proc = subprocess.Popen([str(CKPT), "restore", image, "--name", name],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, took * 1.3))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        remove_leftovers(name)
+        if run % 10 == 9:  # the name is free for a whole restore again
+            run_ckpt("restore", image, "--name", name)
+            remove_leftovers(name)
+    assert verdict(cid, result).startswith("PASS")
+
+
+def test_kill9_of_restore_held_at_root_task(containers, work):
+    cid, result, value = start_counter(containers, work)
+    image = work / "img.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running")
+    name = containers.track(unique("rt"))
+    proc = subprocess.Popen([str(CKPT), "restore", image, "--name", name],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CKPT_FAULT": "restore:root-task:wait"})
+    try:
+        assert "waiting at restore:root-task" in proc.stderr.readline()
+    finally:
+        proc.kill()
+        proc.wait()
+    # The root task notices ckpt is gone and exits: the lock is free (no orphan holds it).
+    wait_until(lambda: not pids_of(name), what="the orphaned root task to exit")
+    remove_leftovers(name)
+    run_ckpt("restore", image, "--name", name)
+    remove_leftovers(name)

@@ -1,0 +1,120 @@
+"""Process-level state through `ckpt dump` -> `ckpt restore` of a container running a ZDTM-style
+workload: seccomp (filters and strict mode), credentials, scheduling, a job stopped by SIGTSTP,
+a worker that dropped root. Each workload checks itself after the restore (PASS/FAIL); with
+--leave-running the original and two copies must all pass."""
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import (container_info, leave_running_and_two_restores, run_ckpt, start_workload,
+                      text, unique, verdict)
+
+WORKLOADS = [
+    "seccomp_filter",  # two filters under no_new_privs, shared by two threads
+    "seccomp_strict",  # a child in strict mode waiting in read(): survives, still strict
+    "creds",           # groups, capability sets (bounding, ambient), securebits
+    "sched",           # nice, SCHED_BATCH/IDLE (and FIFO where allowed) per thread
+    "tstp",            # a child stopped by SIGTSTP stays stopped by SIGTSTP
+    "unprivileged",    # a worker that became nobody: ids, groups, limits, mlock()ed memory
+]
+
+
+@pytest.mark.parametrize("name", WORKLOADS)
+def test_process_state_after_dump_removal_and_restore(containers, work, name):
+    cid = start_workload(containers, work, name)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    assert container_info(cid) is None
+    restored = containers.track(unique("ps"))
+    run_ckpt("restore", image, "--name", restored)
+    assert verdict(restored, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("name", WORKLOADS)
+def test_process_state_leave_running_and_two_restores(containers, work, name):
+    cid = start_workload(containers, work, name)
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
+
+
+def status_field(pid, key):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return line.split(":", 1)[1].split()
+    raise AssertionError(f"no {key} in /proc/{pid}/status")
+
+
+def host_pid_of(init_pid, ns_pid):
+    """Host pid of the process whose innermost pid is `ns_pid`, below `init_pid`."""
+    todo = [init_pid]
+    while todo:
+        pid = todo.pop()
+        if int(status_field(pid, "NSpid")[-1]) == ns_pid:
+            return pid
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            todo += [int(c) for c in (task / "children").read_text().split()]
+    raise AssertionError(f"pid {ns_pid} not below {init_pid}")
+
+
+def test_strict_mode_process_survives_a_dump_that_leaves_it_running(containers, work):
+    """The dump injects system calls into every process: a strict-mode one is only spared when
+    its seccomp is suspended; it must still be alive and strict afterwards."""
+    cid = start_workload(containers, work, "seccomp_strict")
+    init = container_info(cid)["init_pid"]
+    child = [int(c) for c in Path(f"/proc/{init}/task/{init}/children").read_text().split()][0]
+    run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running")
+    assert status_field(child, "Seccomp") == ["1"]
+    assert status_field(child, "State")[0] == "S"
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_unprivileged_worker_is_nobody_after_restore(containers, work):
+    cid = start_workload(containers, work, "unprivileged")
+    worker = int(re.search(r"worker (\d+)", text(work / "result")).group(1))
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    restored = containers.track(unique("ps"))
+    run_ckpt("restore", image, "--name", restored)
+    host = host_pid_of(container_info(restored)["init_pid"], worker)
+    assert status_field(host, "Uid") == ["65534"] * 4
+    assert status_field(host, "Gid") == ["65534"] * 4
+    assert status_field(host, "Groups") == ["5", "65534"]
+    assert verdict(restored, work / "result") == "PASS"
+
+
+ORPHANS = [
+    "session",        # members of a session whose leader exited (one in the leader's group)
+    "zombie_group",   # a zombie leading a group with a live member
+    "zombie_joined",  # a zombie in another process's group
+    "zombie_orphan",  # a zombie reparented to init when its parent exited
+    "subreaper",      # a child subreaper's reparented grandchild
+]
+
+
+@pytest.mark.parametrize("case", ORPHANS)
+def test_orphans_keep_parent_group_and_session(containers, work, case):
+    cid = start_workload(containers, work, "orphans", case)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    restored = containers.track(unique("ps"))
+    run_ckpt("restore", image, "--name", restored)
+    assert verdict(restored, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("case", ORPHANS)
+def test_orphans_leave_running_and_two_restores(containers, work, case):
+    cid = start_workload(containers, work, "orphans", case)
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
+
+
+def test_threads_with_different_seccomp_filters_are_refused(containers, work):
+    """A filter one thread installed for itself cannot be shared on restore: the dump refuses
+    it by pid and the container runs on untouched."""
+    cid = start_workload(containers, work, "seccomp_filter", "per_thread")
+    init = container_info(cid)["init_pid"]
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
+    assert proc.returncode != 0
+    assert f"process {init}" in proc.stderr and "different seccomp" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (work / "image.ckpt").exists()
+    assert verdict(cid, work / "result") == "PASS"
