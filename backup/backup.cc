@@ -121,7 +121,9 @@ void prune(const std::string& dir, const std::string& id, const KeepPolicy& poli
       continue;
     }
     spdlog::info("flattening {}: its parent {} is pruned", images[i].name, parent);
-    flatten({images[i].path, images[i].path, {}, 1});
+    FlattenOptions in_place;
+    in_place.input = in_place.output = images[i].path;
+    flatten(in_place);
     result.flattened.push_back(images[i].path);
   }
   for (size_t i = 0; i < images.size(); ++i) {

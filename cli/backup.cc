@@ -13,6 +13,8 @@
 #include "backup/backup.h"
 #include "backup/lock.h"
 #include "cli/commands.h"
+#include "cli/global_options.h"
+#include "common/units.h"
 
 namespace ckpt::cli {
 namespace {
@@ -20,12 +22,7 @@ namespace {
 struct BackupArgs {
   backup::BackupOptions options;
   std::string list_dir;
-  bool json = false;
 };
-
-std::string mib(uint64_t bytes) {
-  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
-}
 
 std::string utc(int64_t unix_time) {
   std::time_t t = unix_time;
@@ -49,7 +46,7 @@ void print_result(const backup::BackupResult& r, bool json) {
     return;
   }
   if (!::isatty(STDOUT_FILENO)) return;  // cron and timers: quiet on success
-  fmt::print("{} ({}, {}{}) in {:.2f} s, frozen {:.1f} ms{}\n", r.image, mib(r.bytes),
+  fmt::print("{} ({}, {}{}) in {:.2f} s, frozen {:.1f} ms{}\n", r.image, format_size(r.bytes),
              r.parent.empty() ? "full" : "incremental on ", r.parent, r.seconds, r.frozen_ms,
              r.pruned.empty() ? "" : fmt::format("; pruned {}", r.pruned.size()));
 }
@@ -73,7 +70,7 @@ void print_list(const std::vector<backup::ListedImage>& images, bool json) {
              "TOTAL", "PARENT");
   for (const auto& i : images)
     fmt::print("{:<40} {:<19} {:>5} {:>12} {:>12}  {}\n", i.image.name, utc(i.image.time),
-               i.chain_length, mib(i.own_bytes), mib(i.total_bytes),
+               i.chain_length, format_size(i.own_bytes), format_size(i.total_bytes),
                !i.problem.empty() ? "BROKEN: " + i.problem
                : i.parent.empty() ? std::string("(full)")
                                   : i.parent);
@@ -103,15 +100,15 @@ void add_backup(CLI::App& app) {
                 "Checkpoint established TCP connections (TCP_REPAIR)");
   cmd->add_option("--compress-level", o.zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
-  cmd->add_flag("--json", args->json, "One JSON line: image, parent, bytes, seconds, frozen ms, pruned");
   cmd->callback([args] {
     if (!args->list_dir.empty()) {
-      print_list(backup::list_backups(args->list_dir, args->options.container_id), args->json);
+      print_list(backup::list_backups(args->list_dir, args->options.container_id),
+                 global_options().json);
       return;
     }
     if (args->options.container_id.empty() || args->options.dir.empty())
       throw CLI::ValidationError("backup", "needs ID and --dir DIR (or --list DIR)");
-    print_result(backup::run_backup(args->options), args->json);
+    print_result(backup::run_backup(args->options), global_options().json);
   });
 }
 

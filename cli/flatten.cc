@@ -21,8 +21,11 @@ void add_flatten(CLI::App& app) {
   cmd->add_option("--verify-key", opts->verify_key,
                   "Refuse a chain whose images are not signed with this key file (default: "
                   "/etc/ckpt/image.key when it exists)");
-  cmd->callback([opts] {
+  auto force = std::make_shared<bool>(false);
+  cmd->add_flag("-f,--force", *force, "Replace an existing image file");
+  cmd->callback([opts, force] {
     check_output_path(opts->output);
+    if (!*force) refuse_existing_output(opts->output);
     backup::flatten(*opts);
   });
 }

@@ -114,13 +114,13 @@ TEST_CASE("an incremental image stores only changed pages and restores the same 
   chain.verify();
 
   SECTION("flatten gives a full image of the same memory and identity") {
-    backup::flatten({dir.file("c.ckpt"), dir.file("full.ckpt"), {}, 1});
+    backup::flatten({dir.file("c.ckpt"), dir.file("full.ckpt"), {}, 1, {}, {}});
     chain::ImageChain flat(dir.file("full.ckpt"));
     CHECK(flat.size() == 1);
     CHECK(flat.lineage().self == chain.lineage().self);
     CHECK(read_memory(dir.file("full.ckpt")) == v3);
     // Flattened in place, a parent still serves its children.
-    backup::flatten({dir.file("b.ckpt"), dir.file("b.ckpt"), {}, 1});
+    backup::flatten({dir.file("b.ckpt"), dir.file("b.ckpt"), {}, 1, {}, {}});
     std::filesystem::remove(dir.file("a.ckpt"));
     CHECK(read_memory(dir.file("c.ckpt")) == v3);
   }
