@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "common/chain/page_sources.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
 #include "restore/seize.h"
@@ -35,10 +36,12 @@ class HeldPages {
       const std::function<void(uint64_t address, std::span<const std::byte>)>& consume) const = 0;
 };
 
-// The VMAs of `mm` exist (writable, no pages yet) in the process; stream (kPages, image_id)
-// holds the pages of `pagemap`, `held` (if any) the others.
-void fill_pages(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id,
-                const HeldPages* held = nullptr);
+// The VMAs of `mm` exist (writable, no pages yet) in the process; `sources` hold the pages of
+// `pagemap`: the process's own page stream, and for an incremental image its parents' streams
+// (chain/page_sources.h); `held` (if any) the others, a migration's pre-copied pages of image
+// process `image_id`.
+void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
+                const std::vector<chain::PageSource>& sources, const HeldPages* held = nullptr,
+                uint64_t image_id = 0);
 
 }  // namespace ckpt::restore
