@@ -69,6 +69,7 @@ void receive(restore::RestoreOptions& options, Channel& channel) {
   receive_state(channel, store, image.get());
   options.input = "/proc/self/fd/" + std::to_string(image.get());
   options.held_pages = &store;
+  options.migration = true;
   options.before_resume = [&channel] {
     channel.send(FrameType::kRebuilt);
     channel.expect(FrameType::kCommit);

@@ -238,7 +238,8 @@ bool uffd_fill_disabled() {
 // Held pages go in after the image's, the same way: by UFFDIO_COPY where `uffd` registered the
 // VMA, else populated and written.
 void fill_held(Restorer& r, const UffdFill* uffd, const HeldPages& held, uint64_t image_id) {
-  records::Pagemap map{held.runs(image_id)};
+  records::Pagemap map;
+  map.runs = held.runs(image_id);
   if (map.runs.empty()) return;
   populate_unregistered(r, map, uffd);
   FillCounts counts;

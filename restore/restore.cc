@@ -121,9 +121,14 @@ void preflight(Restore& r, const RestoreOptions& options) {
   state.cgroup_path = cgroup::container_cgroup_path(state.id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
   if (cgroup.exists()) fail(ErrorKind::kRefused, "cgroup {} already exists", cgroup.path());
-  if (r.net)
-    resolve_net_conflicts(*r.net, r.net_map, running_containers_on_bridges(),
+  if (r.net) {
+    auto users = running_containers_on_bridges();
+    // A migration on one host: the source it replaces shares its addresses until the handover.
+    if (options.migration)
+      for (auto& [bridge, containers] : users) containers.erase(r.config.id);
+    resolve_net_conflicts(*r.net, r.net_map, users,
                           {options.ignore_static_ip, options.ignore_static_mac});
+  }
   if (r.net) netns::preflight_netns(*r.net, state.id, r.net_map);
   r.mounts =
       std::make_unique<MountsRestore>(*r.image, MountMap(options.mount_map), r.chain.get());

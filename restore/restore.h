@@ -25,6 +25,9 @@ struct RestoreOptions {
   std::string verify_key;  // --verify-key FILE ("" = /etc/ckpt/image.key when it exists)
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  // Migration (ckpt receive): the source container, the image's id, runs until the handover;
+  // its addresses and MACs on a bridge of this host are not a clash.
+  bool migration = false;
   // Migration: pages held outside the image (pre-copied), filled with the image's.
   const HeldPages* held_pages = nullptr;
   // Migration's two-phase handover: called once every process is rebuilt (stopped, host links
