@@ -155,8 +155,7 @@ void collect_files(Dump& d, const DumpOptions& options) {
   d.files = dump_files(
       {d.live_pids, d.state.console_path().string(), d.shared_memory->deleted_file_inodes()},
       *d.image);
-  d.tcp = dump_tcp_connections(d.files, {options.tcp_established, netns::host_veth_ends(d.net)},
-                               *d.image);
+  check_tcp_connections(d.files, options.tcp_established);  // refused before any injection
   dump_ttys({d.state.init_pid, &d.tree, d.state.dir()}, d.files, *d.image);
 }
 
@@ -166,6 +165,16 @@ void collect_processes(Dump& d) {
   d.shared_memory->write(d.files, *d.image);
   spdlog::info("collected {} processes", d.tree.processes.size());
   d.report.processes = d.tree.processes.size();
+}
+
+// With the v1 freezer the container ran only ptrace stops since the seize: should ckpt die,
+// the processes would run on with sockets in repair mode, which fail every call. Frozen again
+// (v1 counts ptrace-stopped tasks as frozen), they stay frozen when the tracer is gone.
+void lock_network(Dump& d, const DumpOptions& options) {
+  if (!has_tcp_connections(d.files)) return;
+  if (!d.freezer->is_v2()) d.frozen->refreeze();
+  d.tcp = dump_tcp_connections(
+      d.files, {options.tcp_established, netns::host_veth_ends(d.net), d.marks.get()}, *d.image);
 }
 
 void release(Dump& d) {
@@ -217,6 +226,7 @@ std::string_view stage_name(Stage stage) {
     case Stage::kSeize: return "seize";
     case Stage::kFiles: return "files";
     case Stage::kProcesses: return "processes";
+    case Stage::kTcp: return "tcp";
     case Stage::kRelease: return "release";
     case Stage::kWrite: return "write";
     case Stage::kKill: return "kill";
@@ -243,6 +253,8 @@ DumpReport dump_container(const DumpOptions& options) {
   stage_done(d, Stage::kFiles);
   collect_processes(d);
   stage_done(d, Stage::kProcesses);
+  lock_network(d, options);
+  stage_done(d, Stage::kTcp);
   if (options.leave_running) {
     release(d);
     stage_done(d, Stage::kRelease);

@@ -42,8 +42,12 @@ enum class Stage {
   kFreeze,      // processes in a group stop seized first, then the freezer quiesces the subtree
   kNamespaces,  // config, uts, time, process tree, mounts, cgroup subtree, network, ipc
   kSeize,       // every thread of every live process stopped under ptrace
-  kFiles,       // fds and open file descriptions, TCP connections put in repair mode, ptys
+  kFiles,       // fds and open file descriptions, ptys; TCP connections checked (not touched)
   kProcesses,   // per process: memory, threads, signals, credentials; SEM_UNDO; shared memory
+  kTcp,         // established TCP connections (--tcp-established): the container frozen again
+                // (the v1 freezer was thawed for the injections), its host links down, each
+                // connection in repair mode and read. A ckpt killed from here on leaves it frozen,
+                // for the next ckpt command to release (runtime/dump_recovery).
   kRelease,     // --leave-running only: repair off, processes detached, the container thawed
   kWrite,       // the pages copied before the release, the trailer; its point comes before the
                 // image is committed (fsync and rename into place)
