@@ -1,6 +1,6 @@
 # bash completion for ckpt: verbs, each verb's options (read from `ckpt VERB --help`, so they
 # stay in step with the binary), container ids (from /run/ckpt) and image files.
-_ckpt_verbs="run list ls stop kill rm logs freeze thaw dump restore inspect verify flatten backup check attach version"
+_ckpt_verbs="run list ls stop kill rm logs freeze thaw dump restore inspect verify flatten backup migrate receive check attach version"
 
 _ckpt_ids() {
   local d
@@ -36,7 +36,7 @@ _ckpt() {
   fi
   case $verb in
     restore|inspect|verify|flatten) COMPREPLY=($(compgen -f -- "$cur")) ;;
-    run|list|ls|check|version) ;;
+    run|list|ls|check|version|receive) ;;
     *) COMPREPLY=($(compgen -W "$(_ckpt_ids)" -- "$cur")) ;;
   esac
 }
