@@ -77,6 +77,7 @@ BackupResult run_backup(const BackupOptions& options) {
   dump.tcp_established = options.tcp_established;
   dump.with_rootfs = options.with_rootfs;
   dump.zstd_level = options.zstd_level;
+  dump.sign_key = options.sign_key;
   dump.parent = result.parent;
   {
     ContainerLock container(options.container_id, "backup");

@@ -21,6 +21,7 @@ struct BackupOptions {
   bool with_rootfs = false;
   bool tcp_established = false;
   int zstd_level = 1;
+  std::string sign_key;  // as dump's --sign-key ("" = /etc/ckpt/image.key when it exists)
 };
 
 struct BackupResult {

@@ -98,6 +98,9 @@ void add_backup(CLI::App& app) {
   cmd->add_flag("--with-rootfs", o.with_rootfs, "Store the rootfs contents too");
   cmd->add_flag("--tcp-established", o.tcp_established,
                 "Checkpoint established TCP connections (TCP_REPAIR)");
+  cmd->add_option("--sign-key", o.sign_key,
+                  "Sign the images with HMAC-SHA256 under this key file (default: "
+                  "/etc/ckpt/image.key when it exists)");
   cmd->add_option("--compress-level", o.zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
   cmd->callback([args] {

@@ -120,6 +120,9 @@ void add_migrate(CLI::App& app) {
   cmd->add_option("--max-downtime", o->migrate.max_downtime_ms,
                   "Downtime budget in ms for the last pages (default 100)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--sign-key", o->migrate.sign_key,
+                  "Sign the final image with HMAC-SHA256 under this key file (default: "
+                  "/etc/ckpt/image.key when it exists); the target checks it with its own key");
   cmd->add_option("--compress-level", o->migrate.zstd_level,
                   "zstd level of the final image, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));

@@ -19,6 +19,9 @@ void add_receive(CLI::App& app) {
   cmd->add_option("--mount-map", opts->mount_map, "As for restore (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--rootfs", opts->rootfs, "As for restore");
+  cmd->add_option("--verify-key", opts->verify_key,
+                  "Refuse a final image not signed with this key file (default: "
+                  "/etc/ckpt/image.key when it exists)");
   cmd->add_option("--timeout", *timeout, "Seconds the source may stay silent (default 30)")
       ->check(CLI::PositiveNumber);
   cmd->callback([opts, timeout] {

@@ -168,6 +168,7 @@ MigrationReport migrate(const MigrateOptions& options, Channel& channel) {
   dump.tcp_established = options.tcp_established;
   dump.with_rootfs = options.with_rootfs;
   dump.zstd_level = options.zstd_level;
+  dump.sign_key = options.sign_key;
   dump.precopied = &pages;
   auto frozen = Clock::now();  // the dump freezes the container at once
   dump.handover = [&] {

@@ -26,6 +26,7 @@ struct MigrateOptions {
   bool tcp_established = false;
   bool with_rootfs = false;
   int zstd_level = 1;
+  std::string sign_key;  // as dump's --sign-key: the final image is signed
   int max_rounds = 8;
   double max_downtime_ms = 100;
   bool progress = false;  // a line per round on stderr

@@ -113,7 +113,7 @@ def restored_verdict(containers, writer, image, *args):
     try:
         return writer.verdict(copy)
     finally:
-        run_ckpt("rm", copy, check=False)
+        run_ckpt("rm", "-f", copy, check=False)
 
 
 def running(cid):
@@ -248,3 +248,23 @@ def test_with_rootfs_an_incremental_holds_the_changed_file_only(containers, work
         assert running(copy)
     finally:
         run_ckpt("rm", copy, check=False)
+
+
+def test_signed_backups_are_checked_link_by_link(containers, work):
+    """`backup --sign-key` signs every image; a chain is verified and restored only under the
+    same key, each link checked before its records are read."""
+    writer = Writer(containers, work, 16)
+    directory = work / "backups"
+    key, other = work / "image.key", work / "other.key"
+    for path, byte in ((key, 3), (other, 4)):
+        path.write_bytes(bytes([byte]) * 32)
+        path.chmod(0o600)
+    backup(writer.cid, directory, "--sign-key", key)
+    time.sleep(1.1)  # image names are to the second
+    newest = backup(writer.cid, directory, "--sign-key", key)
+    assert newest["parent"] is not None
+    run_ckpt("verify", newest["image"], "--verify-key", key)
+    refused = run_ckpt("verify", newest["image"], "--verify-key", other, check=False)
+    assert refused.returncode != 0 and "signature" in refused.stderr, refused.stderr
+    verdict = restored_verdict(containers, writer, newest["image"], "--verify-key", key)
+    assert verdict.startswith("PASS"), verdict

@@ -210,6 +210,31 @@ def test_a_peer_of_another_protocol_version_is_refused(containers, env):
                      options=())
 
 
+def signing_key(path, byte):
+    path.write_bytes(bytes([byte]) * 32)
+    path.chmod(0o600)
+    return path
+
+
+def test_a_final_image_signed_with_another_key_is_refused(containers, env, tmp_path):
+    """The source signs the final image (--sign-key), the target checks it with its own key
+    (--verify-key): another key refuses the migration, the source runs on."""
+    ours, theirs = signing_key(tmp_path / "ours.key", 7), signing_key(tmp_path / "theirs.key", 9)
+    failed_migration(containers, env, f"{CKPT} receive --name TARGET --verify-key {theirs}",
+                     "signature", mib=16, options=("--tcp-established", "--sign-key", str(ours)))
+
+
+def test_a_signed_migration_goes_through(containers, env, tmp_path):
+    key = signing_key(tmp_path / "image.key", 5)
+    cid, client = serving_container(containers, env, 16)
+    target = target_name(containers, env)
+    run_ckpt("migrate", cid, "--tcp-established", "--sign-key", key,
+             "--via", f"{CKPT} receive --name {target} --verify-key {key}", timeout=300)
+    assert container_info(cid) is None and container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.ask("check").startswith("ok")
+
+
 @pytest.fixture
 def sshd(tmp_path):
     """An sshd of our own on 127.0.0.1 at a free unprivileged port, with a throwaway host key
