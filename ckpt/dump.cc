@@ -12,6 +12,7 @@
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
+#include "ckpt/pages_index.h"
 #include "ckpt/pages_deferred.h"
 #include "ckpt/shared_tables.h"
 #include "ckpt/processes.h"
@@ -46,6 +47,7 @@ struct Dump {
   ContainerState state;
   std::unique_ptr<cgroup::ContainerCgroup> cgroup;
   std::unique_ptr<cgroup::Freezer> freezer;
+  std::unique_ptr<PageIndex> index;  // the parent image's pages and files; this image's index
   std::unique_ptr<image::ImageWriter> image;
   std::unique_ptr<DumpMarks> marks;  // for the next command, should this one be killed
   // Declared in the reverse order of their undoing: on a failure the processes are detached,
@@ -87,6 +89,7 @@ void preflight(Dump& d, const DumpOptions& options) {
   writer_options.sign_key = image::pick_signing_key(options.sign_key).value_or("");
   // The marks first: a kill right after the temp image is made must find it named.
   d.marks = std::make_unique<DumpMarks>(d.state.id, options.output);
+  d.index = std::make_unique<PageIndex>(options.parent);  // an incremental dump's parent, checked
   d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
                                                  writer_options);
   // A container its user froze stays frozen, also when the dump fails.
@@ -99,7 +102,7 @@ void preflight(Dump& d, const DumpOptions& options) {
 void precopy(Dump& d, const DumpOptions& options) {
   if (options.leave_running && !d.report.was_frozen &&
       DeferredPages::fits_in_memory(d.cgroup->all_procs()))
-    d.deferred = std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true);
+    d.deferred = std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true, d.index.get());
 }
 
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
@@ -118,6 +121,7 @@ void freeze(Dump& d) {
 
 void collect_namespaces(Dump& d, const DumpOptions& options) {
   d.tree = collect_process_tree(d.state.init_pid);
+  d.index->bind(d.tree);
   check_tree_matches_cgroup(d.tree, d.cgroup->all_procs());
   refuse_nested_namespaces(d.tree);
   auto& image = *d.image;
@@ -126,7 +130,8 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   image.put(image::SectionType::kUts, 0, collect_uts(d.state.init_pid));
   image.put(image::SectionType::kTime, 0, collect_time(d.state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, d.tree);
-  dump_mounts(d.state.init_pid, !d.state.config.rootfs.empty(), options.with_rootfs, image);
+  dump_mounts(d.state.init_pid, !d.state.config.rootfs.empty(), options.with_rootfs, image,
+              d.index.get());
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(*d.cgroup, d.tree));
   d.net = netns::dump_netns(d.state.init_pid);
   image.put(image::SectionType::kNetNs, 0, d.net);
@@ -154,7 +159,7 @@ void collect_files(Dump& d, const DumpOptions& options) {
 }
 
 void collect_processes(Dump& d) {
-  dump_processes(d.tree, *d.seized, *d.image, d.deferred.get());
+  dump_processes(d.tree, *d.seized, *d.image, d.deferred.get(), d.index.get());
   dump_sem_undo(d.tree, *d.seized, d.ipc, *d.image);
   d.shared_memory->write(d.files, *d.image);
   spdlog::info("collected {} processes", d.tree.processes.size());
@@ -175,8 +180,9 @@ void release(Dump& d) {
   if (d.deferred) d.deferred->stop_tracking();
 }
 
-void write(Dump& d) {
-  if (d.deferred) d.deferred->write(*d.image);
+void write(Dump& d, const DumpOptions& options) {
+  if (d.deferred) d.deferred->write(*d.image, d.index.get());
+  d.image->put(image::SectionType::kLineage, 0, d.index->lineage(options.output));
   stage_done(d, Stage::kWrite);  // before the commit: a failure here leaves no image
   d.image->finish();
   d.clock.lap("commit");
@@ -239,7 +245,7 @@ DumpReport dump_container(const DumpOptions& options) {
     release(d);
     stage_done(d, Stage::kRelease);
   }
-  write(d);  // checks its point itself, before the commit
+  write(d, options);  // checks its point itself, before the commit
   if (!options.leave_running) kill(d);
   return d.report;
 }

@@ -17,6 +17,7 @@ struct DumpOptions {
   bool leave_running = false;
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
   bool with_rootfs = false;  // store the rootfs contents too
+  std::string parent;  // an earlier image of the container: store only what changed since
   int zstd_level = 1;
   std::string sign_key;  // --sign-key FILE ("" = /etc/ckpt/image.key when it exists, else none)
 };

@@ -44,20 +44,23 @@ std::string contents_top(pid_t init_pid, MountRecord& m) {
 
 // Packs the files of mount `m` (not those under other mount points) as kMountData / m.id.
 void pack_contents(pid_t init_pid, MountRecord& m, const std::set<std::string>& mount_points,
-                   image::ImageWriter& image) {
+                   image::ImageWriter& image, PageIndex* index) {
   std::string top = contents_top(init_pid, m);
   std::string prefix = m.mount_point == "/" ? "/" : m.mount_point + "/";
   auto skip = [&](const std::string& rel) { return mount_points.count(prefix + rel) > 0; };
   auto stream = image.open_stream(image::SectionType::kMountData, m.id);
-  auto stats = tree::pack_tree(top, skip, *stream);
+  auto stats = tree::pack_tree(top, skip, *stream, index ? index->parent_files(m) : nullptr);
   stream->close();
-  spdlog::debug("mounts: {} ({}, from {}): {} entries, {} bytes of data", m.mount_point,
-                records::mount_kind_name(m.kind), top, stats.entries, stats.data_bytes);
+  spdlog::debug("mounts: {} ({}, from {}): {} entries, {} bytes of data, {} files unchanged "
+                "since the parent image",
+                m.mount_point, records::mount_kind_name(m.kind), top, stats.entries,
+                stats.data_bytes, stats.files_in_parent);
 }
 
 }  // namespace
 
-void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image) {
+void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image,
+                 PageIndex* index) {
   if (with_rootfs && !has_rootfs) fail("--with-rootfs: the container has no rootfs");
   auto ns = classify_mounts(proc::read_mountinfo(init_pid), proc::read_mountinfo(), has_rootfs);
   std::set<std::string> mount_points;
@@ -66,7 +69,7 @@ void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::Image
     if (m.kind == MountKind::kHost) continue;
     m.directory = is_directory_mount(init_pid, m.mount_point);
     if (m.kind == MountKind::kRootfs) m.has_contents = with_rootfs;
-    if (m.has_contents) pack_contents(init_pid, m, mount_points, image);
+    if (m.has_contents) pack_contents(init_pid, m, mount_points, image, index);
   }
   image.put(image::SectionType::kMounts, 0, ns);
 }

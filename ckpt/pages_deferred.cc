@@ -35,10 +35,16 @@ bool DeferredPages::fits_in_memory(const std::vector<pid_t>& pids) {
   return anonymous_bytes(pids) < kib_field("/proc/meminfo", "MemAvailable:") / 2;
 }
 
-DeferredPages::DeferredPages(const std::vector<pid_t>& pids, bool precopy) {
-  pool_.reserve(anonymous_bytes(pids) + (4u << 20) * pids.size());
+DeferredPages::DeferredPages(const std::vector<pid_t>& pids, bool precopy,
+                             const PageIndex* index) {
+  bool incremental = precopy && index && index->has_parent();
+  // An incremental dump copies the pages that changed: few, usually; more come as needed.
+  uint64_t anonymous = anonymous_bytes(pids);
+  pool_.reserve((incremental ? anonymous / 16 : anonymous) + (4u << 20) * pids.size());
   if (!precopy) return;
-  for (pid_t pid : pids) precopies_[pid] = std::make_unique<Precopy>(pid);
+  for (pid_t pid : pids)
+    precopies_[pid] =
+        std::make_unique<Precopy>(pid, incremental ? index->parent_pages_of_running(pid) : nullptr);
   for (auto& [pid, precopy] : precopies_) {
     throw_if_cancelled();
     precopy->copy(pool_);
@@ -68,14 +74,15 @@ void DeferredPages::stop_tracking() {
   spdlog::debug("write tracking ended in {:.1f} ms", ms_since(start));
 }
 
-void DeferredPages::write(image::ImageWriter& image) {
+void DeferredPages::write(image::ImageWriter& image, PageIndex* index) {
   for (auto& [pid, extents] : taken_) {
     throw_if_cancelled();
     auto stream = image.open_stream(image::SectionType::kPages, pid);
-    PageStreamWriter writer(*stream);
+    PageStreamWriter writer(*stream, index ? index->parent_pages(pid) : nullptr);
     for (const auto& extent : extents) writer.keep_extent(extent);
     records::Pagemap pagemap = writer.finish();
     stream->close();
+    if (index) index->add(pid, pagemap);
     image.put(image::SectionType::kPagemap, pid, pagemap);
   }
 }

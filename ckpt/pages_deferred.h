@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "ckpt/pages_index.h"
 #include "ckpt/pages.h"
 #include "ckpt/pages_pool.h"
 #include "ckpt/pages_precopy.h"
@@ -25,8 +26,9 @@ class DeferredPages {
   static bool fits_in_memory(const std::vector<pid_t>& pids);
 
   // Faults in memory for the copies of `pids`' anonymous memory. With `precopy`, seizes them
-  // for a moment to set up write tracking, then copies their memory while they run.
-  DeferredPages(const std::vector<pid_t>& pids, bool precopy);
+  // for a moment to set up write tracking, then copies their memory while they run; with an
+  // `index` that has a parent image, only the pages that differ from it are copied.
+  DeferredPages(const std::vector<pid_t>& pids, bool precopy, const PageIndex* index = nullptr);
   ~DeferredPages();
   DeferredPages(const DeferredPages&) = delete;
   DeferredPages& operator=(const DeferredPages&) = delete;
@@ -37,8 +39,9 @@ class DeferredPages {
   void take(pid_t pid, const records::MmState& mm);
   // Ends write tracking: every range unregistered, write-protection dropped.
   void stop_tracking();
-  // Writes each process's kPages stream and kPagemap record (id = pid).
-  void write(image::ImageWriter& image);
+  // Writes each process's kPages stream and kPagemap record (id = pid); with `index`, pages
+  // unchanged since its parent are left out.
+  void write(image::ImageWriter& image, PageIndex* index = nullptr);
 
   // Pages copied before the final round, and read in it.
   uint64_t pages_precopied() const { return precopied_; }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/chain/page_hash.h"
 #include "ckpt/seccomp.h"
 #include "common/ptrace/injection.h"
 #include "common/error.h"
@@ -117,7 +118,7 @@ class FinalRound {
         start = c.address;
       }
       uint64_t stop = std::min(end, end_of(c));
-      reuse_clean(start, stop, c.data + (start - c.address));
+      reuse_clean(start, stop, c.in_parent ? nullptr : c.data + (start - c.address));
       start = stop;
     }
   }
@@ -135,7 +136,8 @@ class FinalRound {
     }
   }
 
-  // [start, stop) was pre-copied to `data`: clean pages are kept, written ones read again.
+  // [start, stop) was pre-copied to `data` (null: found unchanged since the parent image):
+  // clean pages are kept (or stay in the parent), written ones read again.
   void reuse_clean(uint64_t start, uint64_t stop, char* data) {
     while (start < stop) {
       while (ki_ < clean_.size() && clean_[ki_].end <= start) ++ki_;
@@ -145,8 +147,13 @@ class FinalRound {
         until = std::min(stop, clean_[ki_].end);
       else if (ki_ < clean_.size())
         until = std::min(stop, clean_[ki_].start);
-      emit(start, (until - start) / kPageSize, data, !clean);
-      data += until - start;
+      if (data)
+        emit(start, (until - start) / kPageSize, data, !clean);
+      else if (clean)
+        extents.push_back({start, (until - start) / kPageSize, nullptr, skip_zero_, true});
+      else
+        fresh(start, until);
+      if (data) data += until - start;
       start = until;
     }
   }
@@ -173,7 +180,7 @@ FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<Pag
   return {std::move(round.extents), std::move(round.to_read)};
 }
 
-Precopy::Precopy(pid_t pid) : pid_(pid) {
+Precopy::Precopy(pid_t pid, const ParentPages* parent) : pid_(pid), parent_(parent) {
   try {
     std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
     pagemap_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -207,6 +214,7 @@ void Precopy::copy(PagePool& pool) {
     mm_ = collect_mm(pid_);
     track(mm_);
     auto runs = saved_runs(pid_, mm_);
+    if (parent_) return copy_changed(runs, pool);
     for (const auto& run : runs)
       for (uint64_t done = 0; done < run.pages;) {
         uint64_t got = 0;
@@ -220,6 +228,51 @@ void Precopy::copy(PagePool& pool) {
     spdlog::debug("process {}: pre-copy abandoned: {}", pid_, e.what());
     copied_.clear();
   }
+}
+
+namespace {
+
+// Appends a page to `extents`, joined to the last extent when it continues it.
+void append_page(std::vector<PageCopy>& extents, uint64_t address, char* data, bool skip_zero,
+                 bool in_parent) {
+  if (!extents.empty()) {
+    PageCopy& last = extents.back();
+    bool follows = end_of(last) == address && last.in_parent == in_parent &&
+                   (in_parent || last.data + last.pages * kPageSize == data);
+    if (follows) {
+      ++last.pages;
+      return;
+    }
+  }
+  extents.push_back({address, 1, data, skip_zero, in_parent});
+}
+
+}  // namespace
+
+void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
+  constexpr uint64_t kBatchPages = (4u << 20) / kPageSize;
+  PagePool scratch(kBatchPages * kPageSize);
+  uint64_t got = 0;
+  char* buffer = scratch.take(kBatchPages, got);
+  for (const auto& run : runs)
+    for (uint64_t done = 0; done < run.pages; done += got) {
+      got = std::min(kBatchPages, run.pages - done);
+      PageCopy batch{run.start + done * kPageSize, got, buffer, run.skip_zero};
+      if (read_extents(pid_, {&batch, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
+      for (uint64_t i = 0; i < got; ++i) {
+        uint64_t address = batch.address + i * kPageSize;
+        const char* page = buffer + i * kPageSize;
+        if (parent_->has(address, chain::page_hash(page))) {
+          append_page(copied_, address, nullptr, run.skip_zero, true);
+          continue;
+        }
+        uint64_t one = 0;
+        char* slot = pool.take(1, one);
+        std::memcpy(slot, page, kPageSize);
+        append_page(copied_, address, slot, run.skip_zero, false);
+      }
+      pages_copied_ += got;
+    }
 }
 
 std::vector<PageCopy> Precopy::finish(std::span<const SavedRun> runs, PagePool& pool,

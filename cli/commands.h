@@ -19,6 +19,8 @@ void add_dump(CLI::App& app);
 void add_restore(CLI::App& app);
 void add_inspect(CLI::App& app);
 void add_verify(CLI::App& app);
+void add_backup(CLI::App& app);
+void add_flatten(CLI::App& app);
 void add_check(CLI::App& app);
 void add_attach(CLI::App& app);
 void add_version(CLI::App& app);

@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   ckpt::cli::add_restore(app);
   ckpt::cli::add_inspect(app);
   ckpt::cli::add_verify(app);
+  ckpt::cli::add_backup(app);
+  ckpt::cli::add_flatten(app);
   ckpt::cli::add_check(app);
   ckpt::cli::add_attach(app);
   ckpt::cli::add_version(app);

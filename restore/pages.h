@@ -9,6 +9,9 @@
 
 #include <cstdint>
 
+#include <vector>
+
+#include "common/chain/page_sources.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
 #include "restore/seize.h"
@@ -19,9 +22,10 @@ namespace ckpt::restore {
 // beyond the user address space (such a run made the fill loop for ever).
 void check_pagemap(const records::Pagemap& pagemap, pid_t pid);
 
-// The VMAs of `mm` exist (writable, no pages yet) in the process; stream (kPages, image_id)
-// holds the pages of `pagemap`.
+// The VMAs of `mm` exist (writable, no pages yet) in the process; `sources` hold the pages of
+// `pagemap`: the process's own page stream, and for an incremental image its parents' streams
+// (chain/page_sources.h).
 void fill_pages(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id);
+                const std::vector<chain::PageSource>& sources);
 
 }  // namespace ckpt::restore

@@ -52,7 +52,9 @@ void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
 
 }  // namespace
 
-ProcessesRestore::ProcessesRestore(const image::ImageReader& image) : image_(image) {
+ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
+                                   const chain::ImageChain* chain)
+    : image_(image), chain_(chain) {
   auto tree = image.get<records::ProcessTree>(SectionType::kProcessTree, 0);
   std::vector<records::ProcessState> states;
   for (const auto& entry : tree.processes)
@@ -95,7 +97,12 @@ void ProcessesRestore::restore_process(size_t index) {
 
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
-  restore_mm(r, mm, pagemap, image_, id);
+  std::vector<chain::PageSource> pages;
+  if (chain_)
+    pages = chain::page_sources(*chain_, entry.pid, id, pagemap);
+  else
+    pages.push_back(chain::own_pages(image_, id, pagemap));
+  restore_mm(r, mm, pagemap, image_, pages);
   restore_root(r, process.root, container_root_);
   stage_done(Stage::kMemory);
   restore_sigactions(r, process.sigactions);

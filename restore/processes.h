@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/chain/image_chain.h"
 #include "common/image/image.h"
 #include "restore/files.h"
 #include "restore/tree.h"
@@ -24,7 +25,10 @@ namespace ckpt::restore {
 
 class ProcessesRestore {
  public:
-  explicit ProcessesRestore(const image::ImageReader& image);
+  // With `chain` (whose newest image is `image`), pages of an incremental image are taken from
+  // its parents.
+  explicit ProcessesRestore(const image::ImageReader& image,
+                            const chain::ImageChain* chain = nullptr);
   ~ProcessesRestore();
   ProcessesRestore(const ProcessesRestore&) = delete;
   ProcessesRestore& operator=(const ProcessesRestore&) = delete;
@@ -47,6 +51,7 @@ class ProcessesRestore {
   void restore_process(size_t index);
 
   const image::ImageReader& image_;
+  const chain::ImageChain* chain_;
   std::unique_ptr<ForkPlan> plan_;
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace

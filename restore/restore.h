@@ -18,6 +18,7 @@ struct RestoreOptions {
   std::vector<std::string> net_map;  // --net-map KIND:OLD=NEW (see netns::parse_net_map)
   bool tcp_close = false;            // --tcp-close: established TCP connections come back closed
   std::vector<std::string> mount_map;  // --mount-map OLD=NEW: host paths of bind mounts
+  std::string parent_dir;  // where the parents of an incremental image are (default: next to it)
   std::string verify_key;  // --verify-key FILE ("" = /etc/ckpt/image.key when it exists)
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
