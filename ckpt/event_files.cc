@@ -1,6 +1,5 @@
 #include "ckpt/event_files.h"
 
-#include <linux/magic.h>
 #include <time.h>
 
 #include <map>
@@ -60,20 +59,6 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
 }
 
 }  // namespace
-
-std::optional<FileKind> event_file_kind(const FdFacts& facts) {
-  const std::string& link = facts.link;
-  if (link == "anon_inode:[eventpoll]") return FileKind::kEpoll;
-  if (link == "anon_inode:[timerfd]") return FileKind::kTimerfd;
-  if (link == "anon_inode:[signalfd]") return FileKind::kSignalfd;
-  if (link == "anon_inode:inotify") return FileKind::kInotify;
-  if (link.starts_with("socket:[") && is_netlink_socket(facts.pid, facts.st.st_ino))
-    return FileKind::kNetlinkSocket;
-  if (link.starts_with("/") &&
-      (facts.fs_magic == PROC_SUPER_MAGIC || facts.fs_magic == SYSFS_MAGIC))
-    return FileKind::kProcFile;
-  return std::nullopt;
-}
 
 std::vector<HeldFd> held_fds(const records::FilesState& state) {
   std::vector<HeldFd> fds;

@@ -16,9 +16,6 @@
 
 namespace ckpt::dump {
 
-// The kind of an event or special fd, or nullopt when it is none of them.
-std::optional<records::FileKind> event_file_kind(const FdFacts& facts);
-
 // One fd of one process of the container, with the description it refers to.
 struct HeldFd {
   pid_t host_pid = 0;

@@ -40,8 +40,8 @@ struct Representative {
 
 class DescriptionTable {
  public:
-  DescriptionTable(const ConsoleId& console, const CompareDescriptions& compare)
-      : console_(console), compare_(compare) {}
+  DescriptionTable(const FdScope& scope, const CompareDescriptions& compare)
+      : scope_(scope), compare_(compare) {}
 
   // The id of the description behind `facts`, adding it when new.
   uint64_t id_of(const FdFacts& facts, const std::string& root) {
@@ -53,7 +53,7 @@ class DescriptionTable {
                                });
     if (at != candidates.end() && compare_(at->ref.pid, at->ref.fd, facts.pid, facts.fd) == 0)
       return at->id;
-    FileDescription d = describe_fd(facts, root, console_);
+    FileDescription d = describe_fd(facts, root, scope_);
     d.id = collected_.state.descriptions.size() + 1;
     note_contents(d, facts);
     candidates.insert(at, {{facts.pid, facts.fd}, d.id});
@@ -87,7 +87,7 @@ class DescriptionTable {
     collected_.pipes.emplace_back(d.pipe_id, ref);
   }
 
-  ConsoleId console_;
+  const FdScope& scope_;
   CompareDescriptions compare_;
   std::map<CandidateKey, std::vector<Representative>> candidates_;
   std::map<std::pair<dev_t, ino_t>, uint64_t> deleted_data_;
@@ -157,8 +157,10 @@ ProcessFdFacts read_process_fds(pid_t host_pid, const std::string& root) {
 }
 
 CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
-                                 const ConsoleId& console, const CompareDescriptions& compare) {
-  DescriptionTable table(console, compare);
+                                 const FdScope& container, const CompareDescriptions& compare) {
+  FdScope scope = container;
+  for (const ProcessFdFacts& process : processes) scope.ns_pids[process.host_pid] = process.ns_pid;
+  DescriptionTable table(scope, compare);
   std::vector<records::ProcessFiles> tables;
   FileLocksCollector locks;
   for (const ProcessFdFacts& process : processes) {
@@ -183,8 +185,10 @@ CollectedFiles collect_files(const FilesContext& context) {
   std::vector<ProcessFdFacts> processes;
   std::string root = context.pids.empty() ? "/" : read_root(context.pids.front());  // the init's
   for (pid_t pid : context.pids) processes.push_back(read_process_fds(pid, root));
-  CollectedFiles collected =
-      build_files_state(processes, console_id(context.console_path), kcmp_files);
+  FdScope scope;
+  scope.console = console_id(context.console_path);
+  if (!context.pids.empty()) scope.namespaces = read_container_namespaces(context.pids.front());
+  CollectedFiles collected = build_files_state(processes, scope, kcmp_files);
   for (auto& [pipe_id, ref] : collected.pipes) {
     PipeContents contents = peek_pipe(ref.pid, ref.fd);
     records::PipeObject& pipe = pipe_by_id(collected.state, pipe_id);

@@ -46,9 +46,10 @@ struct CollectedFiles {
 // chroot()ed (restore chroots it again after its files are open).
 ProcessFdFacts read_process_fds(pid_t host_pid, const std::string& root);
 
-// Throws Error "pid P fd F: unsupported file type T" for the first unsupported fd.
+// Throws Error "pid P fd F: unsupported file type T" for the first unsupported fd. `container`:
+// the console and namespaces (the pids of `processes` are added to it).
 CollectedFiles build_files_state(const std::vector<ProcessFdFacts>& processes,
-                                 const ConsoleId& console, const CompareDescriptions& compare);
+                                 const FdScope& container, const CompareDescriptions& compare);
 
 // Everything dump_files writes (the record, pipe buffers; deleted files are read while writing),
 // read without writing anything. Throws Error naming pid, fd and type for an unsupported fd.

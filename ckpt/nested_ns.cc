@@ -14,7 +14,8 @@ constexpr const char* kKinds[] = {
     "mnt",    "net", "uts", "ipc", "pid", "pid_for_children", "time", "time_for_children",
     "cgroup", "user"};
 
-// The namespace's inode; 0 when the kernel has no such namespace or the process is exiting.
+}  // namespace
+
 ino_t ns_inode(pid_t pid, const char* kind) {
   struct stat st {};
   std::string path = "/proc/" + std::to_string(pid) + "/ns/" + kind;
@@ -24,8 +25,6 @@ ino_t ns_inode(pid_t pid, const char* kind) {
   }
   return st.st_ino;
 }
-
-}  // namespace
 
 void refuse_nested_namespaces(const records::ProcessTree& tree) {
   if (tree.processes.empty()) return;

@@ -8,6 +8,11 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "restore/event_files.h"
+#include "restore/files_deleted.h"
+#include "restore/files_removed_dirs.h"
+#include "restore/ns_files.h"
+#include "restore/pipes.h"
 #include "restore/sockets.h"
 
 namespace ckpt::restore {
@@ -99,35 +104,102 @@ void restore_offset(int fd, const FileDescription& d) {
   if (::lseek(fd, d.pos, SEEK_SET) != d.pos) throw_errno("lseek({}, {})", d.path, d.pos);
 }
 
-UniqueFd open_by_kind(const FileDescription& d, const FilesRestoreContext& context) {
-  switch (d.kind) {
-    case FileKind::kRegular:
-    case FileKind::kDirectory:
-    case FileKind::kDevice: {
-      if (d.deleted && d.kind == FileKind::kDevice) return open_removed_device(d);
-      UniqueFd fd = open_path(d);
-      check_same_type(fd.get(), d);
-      if (d.kind != FileKind::kDevice) restore_offset(fd.get(), d);
-      return fd;
-    }
-    case FileKind::kConsole:
-      return open_console(d, context);
-    case FileKind::kEventfd:
-      return open_eventfd(d);
-    case FileKind::kTcpListen:
-      return open_listening_socket(d);
-    case FileKind::kTcpSocket:
-      return open_tcp_socket(d);
-    case FileKind::kMqueue: {
-      int flags = static_cast<int>(d.flags) & (O_ACCMODE | O_NONBLOCK);
-      UniqueFd fd(::mq_open(d.path.c_str(), flags | O_CLOEXEC));
-      if (!fd) throw_errno("restore files: mq_open({})", d.path);
-      return fd;
-    }
-    default:
-      fail("restore files: description {} of kind {} has no opener (its records are missing)", d.id,
-           static_cast<uint32_t>(d.kind));
-  }
+namespace {
+
+UniqueFd open_by_path(const FileDescription& d) {
+  UniqueFd fd = open_path(d);
+  check_same_type(fd.get(), d);
+  if (d.kind != FileKind::kDevice) restore_offset(fd.get(), d);
+  return fd;
+}
+
+UniqueFd open_regular(const FileDescription& d, const OpenSources& s) {
+  return d.deleted ? s.deleted.open_description(d) : open_by_path(d);
+}
+
+UniqueFd open_directory(const FileDescription& d, const OpenSources&) {
+  return d.deleted ? open_removed_directory(d) : open_by_path(d);
+}
+
+UniqueFd open_device(const FileDescription& d, const OpenSources&) {
+  return d.deleted ? open_removed_device(d) : open_by_path(d);
+}
+
+UniqueFd open_mqueue(const FileDescription& d, const OpenSources&) {
+  int flags = static_cast<int>(d.flags) & (O_ACCMODE | O_NONBLOCK);
+  UniqueFd fd(::mq_open(d.path.c_str(), flags | O_CLOEXEC));
+  if (!fd) throw_errno("restore files: mq_open({})", d.path);
+  return fd;
+}
+
+// Kinds whose state the restore of their resource made before open_files() (ttys, shmem) or
+// that open_files() reads first (sockets, TCP connections): its opener (files_kind_openers.h),
+// which open_description() tried before the table.
+UniqueFd open_by_added_opener(const FileDescription& d, const OpenSources&) {
+  const records::FileKindInfo* info = records::file_kind_info(d.kind);
+  fail("restore files: description {} ({}) has no opener: the image lacks its section {}", d.id,
+       records::file_kind_name(d.kind), image::section_name(info->section));
+}
+
+// Opened by each process that holds it, once the tree is forked (restore/pidfds.h).
+UniqueFd open_by_holders(const FileDescription&, const OpenSources&) {
+  return UniqueFd();
+}
+
+struct KindOpener {
+  FileKind kind;
+  UniqueFd (*open)(const FileDescription&, const OpenSources&);
+};
+
+using D = const FileDescription&;
+using S = const OpenSources&;
+
+// One row a kind of common/records/file_kinds.def.
+const KindOpener kOpeners[] = {
+    {FileKind::kRegular, open_regular},      // deleted ones from kFileData (files_deleted.h)
+    {FileKind::kDirectory, open_directory},  // removed ones made again (files_removed_dirs.h)
+    {FileKind::kPipe, [](D d, S s) { return s.pipes.open_description(d); }},
+    {FileKind::kFifo, [](D d, S s) { return s.pipes.open_description(d); }},
+    {FileKind::kDevice, open_device},
+    {FileKind::kConsole, [](D d, S s) { return open_console(d, s.context); }},
+    {FileKind::kEventfd, [](D d, S) { return open_eventfd(d); }},
+    {FileKind::kMqueue, open_mqueue},
+    {FileKind::kTcpListen, [](D d, S) { return open_listening_socket(d); }},
+    {FileKind::kUnixSocket, open_by_added_opener},     // restore/sockets.h
+    {FileKind::kUdpSocket, open_by_added_opener},      // restore/sockets.h
+    {FileKind::kTcpConnection, open_by_added_opener},  // restore/tcp_connections.h
+    {FileKind::kEpoll, [](D d, S s) { return s.events.open(d); }},
+    {FileKind::kTimerfd, [](D d, S s) { return s.events.open(d); }},
+    {FileKind::kSignalfd, [](D d, S s) { return s.events.open(d); }},
+    {FileKind::kInotify, [](D d, S s) { return s.events.open(d); }},
+    {FileKind::kNetlinkSocket, [](D d, S s) { return s.events.open(d); }},
+    {FileKind::kMemfd, open_by_added_opener},      // restore/shmem.h
+    {FileKind::kPtyMaster, open_by_added_opener},  // restore/ttys.h
+    {FileKind::kPtySlave, open_by_added_opener},   // restore/ttys.h
+    {FileKind::kProcFile, [](D d, S s) { return s.events.open(d); }},  // /proc/<pid>: by holders
+    {FileKind::kTcpSocket, [](D d, S) { return open_tcp_socket(d); }},
+    {FileKind::kPidfd, open_by_holders},
+    {FileKind::kNamespace, [](D d, S) { return open_namespace_file(d); }},
+};
+
+const KindOpener* opener_of(FileKind kind) {
+  for (const KindOpener& row : kOpeners)
+    if (row.kind == kind) return &row;
+  return nullptr;
+}
+
+}  // namespace
+
+UniqueFd open_description(const FileDescription& d, const OpenSources& sources) {
+  if (const OpenDescription* open = sources.context.openers.find(d)) return (*open)(d);
+  const KindOpener* row = opener_of(d.kind);
+  if (!row) fail("restore files: description {} is of an unknown kind {}", d.id,
+                 static_cast<uint32_t>(d.kind));
+  return row->open(d, sources);
+}
+
+bool has_opener(FileKind kind) {
+  return opener_of(kind) != nullptr;
 }
 
 }  // namespace ckpt::restore

@@ -9,6 +9,8 @@
 //     (FilesRestoreContext::keep_fds excepted). Objects that own an fd (an ImageReader, a
 //     UniqueFd) must be gone or released by then: after install_fds their fd number may be one
 //     of the process's restored fds, and closing it would close the process's file.
+//  3. open_late_fds() and then take_shared_late_fds() run in each forked process once the whole
+//     tree is forked: they make the pidfds the process holds (restore/pidfds.h).
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +30,12 @@ class OpenedFiles {
   virtual ~OpenedFiles() = default;
   // In the forked process whose pid in the container is `ns_pid`.
   virtual void install_fds(pid_t ns_pid) = 0;
+  // The fds that refer to other processes (pidfds), in the same process before its rlimits are
+  // set: open_late_fds() once every process of the tree is forked (those it holds first),
+  // take_shared_late_fds() once every process is through open_late_fds() (the others, from
+  // their first holder).
+  virtual void open_late_fds(pid_t /*ns_pid*/) {}
+  virtual void take_shared_late_fds(pid_t /*ns_pid*/) {}
 };
 
 struct FilesRestoreContext {

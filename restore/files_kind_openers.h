@@ -1,7 +1,7 @@
 // Openers of the file kinds whose descriptions need state of their own (ptys, memfds, sockets,
 // TCP connections): the restore of each such resource adds one opener for its kinds, and
-// open_files() hands each description of those kinds to it. Every other kind (paths, devices,
-// the console, pipes, deleted files, event files) is opened by restore/files_open.cc itself.
+// open_files() hands each description of those kinds to it. Every other kind is opened by its
+// row of the table in restore/fd_kinds.cc.
 #pragma once
 
 #include <functional>

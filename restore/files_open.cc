@@ -14,8 +14,8 @@
 #include "restore/fd_kinds.h"
 #include "restore/files_fd_room.h"
 #include "restore/files_locks.h"
+#include "restore/pidfds.h"
 #include "restore/pipes.h"
-#include "restore/files_removed_dirs.h"
 
 namespace ckpt::restore {
 
@@ -39,6 +39,7 @@ class InheritedFiles : public OpenedFiles {
   InheritedFiles(records::FilesState state, std::vector<int> keep_fds, EventFiles events,
                  records::FileLocksState locks)
       : state_(std::move(state)),
+        pidfds_(state_),
         keep_fds_(std::move(keep_fds)),
         events_(std::move(events)),
         locks_(std::move(locks)) {}
@@ -58,13 +59,18 @@ class InheritedFiles : public OpenedFiles {
         fail("restore files: pid {} fd {} is also a restorer fd to keep", ns_pid, entry.fd);
     }
     events_.open_late(process, high_);
-    for (const records::FdEntry& entry : process.fds) install_one(ns_pid, entry);
+    for (const records::FdEntry& entry : process.fds) {
+      if (description(entry.description).kind != FileKind::kPidfd) install_one(ns_pid, entry);
+    }
     events_.add_epoll_watches(process, high_);
     for (const records::FdEntry& entry : process.fds) keep.insert(entry.fd);
     close_all_but(keep);
     for (auto& [id, fd] : high_) fd.release();  // closed above
     take_process_locks(locks_, ns_pid);  // after the closes, which would drop them
   }
+
+  void open_late_fds(pid_t ns_pid) override { pidfds_.open_own(process_of(ns_pid)); }
+  void take_shared_late_fds(pid_t ns_pid) override { pidfds_.take_shared(process_of(ns_pid)); }
 
  private:
   const records::ProcessFiles& process_of(pid_t ns_pid) const {
@@ -101,21 +107,12 @@ class InheritedFiles : public OpenedFiles {
   }
 
   records::FilesState state_;
+  RestoredPidfds pidfds_;
   std::vector<int> keep_fds_;
   EventFiles events_;
   records::FileLocksState locks_;
   std::map<uint64_t, UniqueFd> high_;  // description id -> fd above every target fd
 };
-
-UniqueFd open_description(const FileDescription& d, RestoredPipes& pipes, DeletedFiles& deleted,
-                          const FilesRestoreContext& context, const EventFiles& events) {
-  if (const OpenDescription* open = context.openers.find(d)) return (*open)(d);
-  if (EventFiles::handles(d.kind)) return events.open(d);
-  if (d.kind == FileKind::kPipe || d.kind == FileKind::kFifo) return pipes.open_description(d);
-  if (d.deleted && d.kind == FileKind::kDirectory) return open_removed_directory(d);
-  if (d.deleted && d.kind == FileKind::kRegular) return deleted.open_description(d);
-  return open_by_kind(d, context);
-}
 
 // Opening order: TCP connections last, as they bind to ports their listeners hold.
 std::vector<const FileDescription*> opening_order(const records::FilesState& state) {
@@ -139,9 +136,10 @@ std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                        context.locks);
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
+  OpenSources sources{pipes, deleted, opened->events(), context};
   for (const FileDescription* d : opening_order(state)) {
-    UniqueFd fd = open_description(*d, pipes, deleted, context, opened->events());
-    if (!fd) continue;  // a /proc/<pid> file: opened by its holders (EventFiles::open_late)
+    UniqueFd fd = open_description(*d, sources);
+    if (!fd) continue;  // opened by its holders: /proc/<pid> files (EventFiles::open_late), pidfds
     UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));
     if (!high) throw_errno("restore files: move description {} above fd {}", d->id, base);
     opened->add(d->id, std::move(high));

@@ -194,13 +194,26 @@ void ForkPlan::become(size_t slot, OpenedFiles* files) {
       die(e.pid, "installing its files", err.what());
     }
   }
-  set_own_state(slot);
   pass(shared_->forked, kJoin);
+  // Every process exists now: the fds that refer to others (in two steps, the second once every
+  // process is through the first), then the rlimits (which may lower RLIMIT_NOFILE below them).
+  late_fds(e.pid, files, &OpenedFiles::open_late_fds);
   join_group(e);
   pass(shared_->joined, kExit);
+  late_fds(e.pid, files, &OpenedFiles::take_shared_late_fds);
+  set_own_state(slot);
   settle_children(e.pid);
   count(shared_->settled);
   for (;;) ::pause();  // the tracer takes over from here
+}
+
+void ForkPlan::late_fds(pid_t pid, OpenedFiles* files, void (OpenedFiles::*step)(pid_t)) const {
+  if (!files) return;
+  try {
+    (files->*step)(pid);
+  } catch (const std::exception& err) {
+    die(pid, "installing its pidfds", err.what());
+  }
 }
 
 // Stands in for a gone session or group leader until every process joined its group.

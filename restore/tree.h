@@ -6,11 +6,14 @@
 // and reaps). The tree is made in three steps, each ended by the tracer once every process is
 // through the one before (common/fork_order says who forks whom):
 //   1. fork   every process forks its own children (and helpers standing in for gone session or
-//             group leaders) with clone3(set_tid), makes its session or own group, installs its
-//             fds and sets what it can set itself (cwd, umask, rlimits, personality, subreaper)
-//   2. join   every process joins its process group (all groups exist now); zombies then exit
+//             group leaders) with clone3(set_tid), makes its session or own group (subreaper
+//             too) and installs its fds
+//   2. join   every process (all exist now) opens the pidfds it holds first and joins its
+//             process group (all groups exist now); zombies then exit
 //   3. exit   helpers exit and are reaped by their parents, whose children they forked are
-//             reparented as they were; each process waits for its zombie children to be zombies
+//             reparented as they were; each process takes the pidfds it shares from their first
+//             holder, sets what it can set itself (cwd, umask, rlimits, personality) and waits
+//             for its zombie children to be zombies
 // then sleeps until the tracer takes it over. A process that cannot be made fails the wait at
 // once, naming it.
 #pragma once
@@ -74,6 +77,8 @@ class ForkPlan {
   [[noreturn]] void die(pid_t pid, const char* what, const char* why) const;
   [[noreturn]] void die(pid_t pid, const char* what) const;
   void set_own_state(size_t index);
+  // One step of OpenedFiles' late fds (pidfds) for process `pid`; a failure fails the process.
+  void late_fds(pid_t pid, OpenedFiles* files, void (OpenedFiles::*step)(pid_t)) const;
   void wait_for_start() const;
   void wait_count(const std::atomic<int32_t>& counter, int32_t want,
                   std::chrono::steady_clock::time_point deadline,

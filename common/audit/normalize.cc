@@ -49,15 +49,17 @@ std::string without_identity_words(const std::string& value) {
 std::string squeeze_blanks(std::string_view text) { return join(words(text)); }
 
 std::string normalize_fd_target(const std::string& target) {
-  for (std::string_view kind : {"pipe:[", "socket:[", "net:[", "mnt:[", "pid:[", "ipc:[", "uts:["})
+  for (std::string_view kind : {"pipe:[", "socket:[", "net:[", "mnt:[", "pid:[", "ipc:[", "uts:[",
+                                "time:[", "cgroup:[", "user:["})
     if (target.starts_with(kind)) return std::string(kind.substr(0, kind.size() - 2));
   return target;  // paths, anon_inode:[eventfd], anon_inode:inotify ...
 }
 
 std::optional<std::string> normalize_fdinfo_value(const std::string& key,
                                                   const std::string& value) {
-  if (key == "mnt_id" || key == "ino" || key == "eventfd-id" || key == "Pid" || key == "NSpid")
-    return std::nullopt;
+  if (key == "mnt_id" || key == "ino" || key == "eventfd-id" || key == "Pid") return std::nullopt;
+  // A pidfd's process: the host's pid differs, its pid in the container (the last) must not.
+  if (key == "NSpid") return words(value).empty() ? value : words(value).back();
   if (key == "it_value") return value == "(0, 0)" ? "disarmed" : "armed";
   if (key == "ticks") return value == "0" ? "0" : "some";  // a periodic timer runs on meanwhile
   if (key == "lock") {

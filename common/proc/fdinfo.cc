@@ -37,6 +37,8 @@ void apply_field(FdInfo& info, std::string_view key, std::string_view value, boo
     info.eventfd_count = parse_number<uint64_t>(key, value, 16);
   } else if (key == "eventfd-semaphore") {
     info.eventfd_semaphore = parse_number<int>(key, value, 10) != 0;
+  } else if (key == "Pid") {
+    info.pid = parse_number<int32_t>(key, value, 10);
   } else if (key == "lock") {
     info.locks.push_back(parse_lock_line(value));
   }

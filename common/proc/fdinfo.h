@@ -20,6 +20,8 @@ struct FdInfo {
   uint64_t ino = 0;
   std::optional<uint64_t> eventfd_count;  // eventfd only ("eventfd-count", hexadecimal)
   bool eventfd_semaphore = false;
+  // pidfd only ("Pid"): the process it refers to, in the reader's pid namespace; -1 once reaped
+  std::optional<int32_t> pid;
   std::vector<LockLine> locks;  // "lock:" lines: the locks held through this fd
 };
 

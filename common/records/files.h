@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/file_kinds.h"
 #include "common/records/socket_options.h"
 
 #include <sys/stat.h>
@@ -16,33 +17,6 @@
 #include <vector>
 
 namespace ckpt::records {
-
-enum class FileKind : uint32_t {
-  kRegular = 1,    // a regular file reopened by path (or recreated from data when deleted)
-  kDirectory = 2,  // a directory reopened by path
-  kPipe = 3,       // one end of an unnamed pipe (PipeObject)
-  kFifo = 4,       // a named pipe opened by path (PipeObject)
-  kDevice = 5,     // /dev/null, /dev/zero, /dev/random, /dev/urandom
-  kConsole = 6,    // the container's console log (its stdout/stderr)
-  kEventfd = 7,    // an eventfd with its counter
-  kMqueue = 8,     // a POSIX message queue, reopened by name (the IPC restore recreates it)
-  kTcpListen = 9,  // a listening TCP socket (IPv4/IPv6): bound and listening again on restore
-  // Reserved for the kinds being built; each keeps its state in its own section.
-  kUnixSocket = 10,     // AF_UNIX stream/dgram/seqpacket (section kUnixSockets)
-  kUdpSocket = 11,      // AF_INET/AF_INET6 datagram (section kInetSockets)
-  kTcpConnection = 12,  // an established TCP connection (section kTcpConnections)
-  kEpoll = 13,          // epoll instance with its watches (section kEventFiles)
-  kTimerfd = 14,        // (section kEventFiles)
-  kSignalfd = 15,       // (section kEventFiles)
-  kInotify = 16,        // (section kEventFiles)
-  kNetlinkSocket = 17,  // (section kEventFiles)
-  kMemfd = 18,          // memfd with contents and seals (section kSharedMemObjects)
-  kPtyMaster = 19,      // /dev/ptmx of the container's devpts (section kTtys)
-  kPtySlave = 20,       // /dev/pts/N of the container's devpts (section kTtys)
-  kProcFile = 21,       // a /proc or /sys file held open, reopened by path
-  kTcpSocket = 22,      // a TCP socket neither listening nor connected (ListeningSocket without
-                        // backlog; address empty when unbound): made, optioned and bound again
-};
 
 // A listening TCP socket (or, for kTcpSocket, a closed one). Connections waiting in its accept
 // queue at dump time are not kept.
@@ -86,6 +60,7 @@ struct FileDescription {
   // the times of the restore (UTIME_OMIT).
   int64_t atime_sec = 0, atime_nsec = UTIME_OMIT, mtime_sec = 0, mtime_nsec = UTIME_OMIT;
   std::vector<uint64_t> extents;
+  int32_t target_pid = 0;  // kPidfd (version 4): the process it refers to, its pid in the container
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -93,6 +68,7 @@ struct FileDescription {
            eventfd_count, eventfd_semaphore);
     if (version >= 2) fields(ar, socket);
     if (version >= 3) fields(ar, atime_sec, atime_nsec, mtime_sec, mtime_nsec, extents);
+    if (version >= 4) fields(ar, target_pid);
   }
 };
 
@@ -147,7 +123,7 @@ struct FilesState {
 }  // namespace ckpt::records
 
 BOOST_CLASS_VERSION(ckpt::records::ListeningSocket, 2)
-BOOST_CLASS_VERSION(ckpt::records::FileDescription, 3)
+BOOST_CLASS_VERSION(ckpt::records::FileDescription, 4)
 BOOST_CLASS_VERSION(ckpt::records::PipeObject, 1)
 BOOST_CLASS_VERSION(ckpt::records::FdEntry, 1)
 BOOST_CLASS_VERSION(ckpt::records::ProcessFiles, 1)

@@ -91,6 +91,9 @@ json description_json(const FileDescription& d) {
       j["address"] = describe_sockaddr(d.socket.address);
       j["backlog"] = d.socket.backlog;
       break;
+    case FileKind::kPidfd:
+      j["pid"] = d.target_pid;
+      break;
     default:
       break;
   }
@@ -98,56 +101,6 @@ json description_json(const FileDescription& d) {
 }
 
 }  // namespace
-
-std::string_view file_kind_name(FileKind kind) {
-  switch (kind) {
-    case FileKind::kRegular:
-      return "regular";
-    case FileKind::kDirectory:
-      return "directory";
-    case FileKind::kPipe:
-      return "pipe";
-    case FileKind::kFifo:
-      return "fifo";
-    case FileKind::kDevice:
-      return "device";
-    case FileKind::kConsole:
-      return "console";
-    case FileKind::kEventfd:
-      return "eventfd";
-    case FileKind::kMqueue:
-      return "mqueue";
-    case FileKind::kTcpListen:
-      return "tcp-listen";
-    case FileKind::kUnixSocket:
-      return "unix-socket";
-    case FileKind::kUdpSocket:
-      return "udp-socket";
-    case FileKind::kTcpConnection:
-      return "tcp-connection";
-    case FileKind::kEpoll:
-      return "epoll";
-    case FileKind::kTimerfd:
-      return "timerfd";
-    case FileKind::kSignalfd:
-      return "signalfd";
-    case FileKind::kInotify:
-      return "inotify";
-    case FileKind::kNetlinkSocket:
-      return "netlink-socket";
-    case FileKind::kMemfd:
-      return "memfd";
-    case FileKind::kPtyMaster:
-      return "pty-master";
-    case FileKind::kPtySlave:
-      return "pty-slave";
-    case FileKind::kProcFile:
-      return "proc-file";
-    case FileKind::kTcpSocket:
-      return "tcp-socket";
-  }
-  return "unknown";
-}
 
 void to_json(json& j, const FilesState& files) {
   json descriptions = json::array();

@@ -11,8 +11,6 @@
 
 namespace ckpt::records {
 
-std::string_view file_kind_name(FileKind kind);
-
 void to_json(nlohmann::json& j, const FilesState& files);
 void to_json(nlohmann::json& j, const UnixSocketsState& sockets);
 void to_json(nlohmann::json& j, const UdpSocketsState& sockets);

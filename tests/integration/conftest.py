@@ -151,6 +151,22 @@ def containers():
         c.cleanup()
 
 
+@pytest.fixture
+def strict_audit(monkeypatch):
+    """The test's restores fail on any difference their audit finds (--check), known ones aside."""
+    monkeypatch.setenv("CKPT_TEST_CHECK", "--check")
+
+
+def refused_dump(cid, image):
+    """Dumps `cid` expecting a refusal: returns its one line, once sure no image was written."""
+    dump = run_ckpt("dump", cid, "-o", image, check=False)
+    assert dump.returncode != 0, "the dump was not refused"
+    lines = dump.stderr.strip().splitlines()
+    assert len(lines) == 1, dump.stderr
+    assert not image.exists()
+    return lines[0]
+
+
 COUNTER = ["sh", "-c", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done"]
 
 

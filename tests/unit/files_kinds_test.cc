@@ -100,8 +100,9 @@ TEST_CASE("pipes are identified by inode, FIFOs by path and inode") {
 }
 
 TEST_CASE("the console is recognised by identity, devices by number") {
-  ConsoleId console{true, 3, 555};
-  CHECK(describe_fd(facts("/var/log/c1.log", S_IFREG | 0644, O_WRONLY), "/", console).kind ==
+  ckpt::dump::FdScope scope;
+  scope.console = ConsoleId{true, 3, 555};
+  CHECK(describe_fd(facts("/var/log/c1.log", S_IFREG | 0644, O_WRONLY), "/", scope).kind ==
         FileKind::kConsole);
   auto null = facts("/dev/null", S_IFCHR | 0666, O_RDWR);
   null.st.st_rdev = makedev(1, 3);
