@@ -66,6 +66,16 @@ std::set<int32_t> subreapers_of(const records::ProcessTree& tree,
   return out;
 }
 
+// Every action back to SIG_DFL by the raw system call: glibc's signal() refuses its own
+// signals 32 and 33 (SIGCANCEL, SIGSETXID), whose handlers of the restoring ckpt would stay.
+void reset_signal_actions() {
+  struct {
+    uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
+  } dfl;  // struct kernel_sigaction: SIG_DFL, nothing blocked
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+}
+
 void futex_wake(std::atomic<int32_t>& word) {
   ::syscall(SYS_futex, &word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
@@ -268,7 +278,7 @@ void ForkPlan::set_own_state(size_t index) {
     std::fprintf(stderr, "ckpt restore: process %d: chdir %s: %m\n", pid, state.cwd.c_str());
   }
   ::umask(state.umask);
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // the tracer sets the dumped ones
+  reset_signal_actions();  // the tracer sets the dumped ones
   ::prctl(PR_SET_NAME, state.comm.c_str());
   for (size_t r = 0; r < state.rlimits.size(); ++r) {
     rlimit limit{state.rlimits[r].soft, state.rlimits[r].hard};
