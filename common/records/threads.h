@@ -53,12 +53,14 @@ struct ThreadState {
   std::optional<Sched> sched;        // version 2
   uint64_t robust_list = 0;          // set_robust_list(2) head (version 3), 0: none
   uint64_t robust_list_size = 0;
+  std::string comm;                  // the thread's name (version 4), "": not read
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, tid, regs, xstate, fxsave_only, sigmask, rseq_addr, rseq_size, rseq_signature, altstack, pending, clear_child_tid);
     if (version >= 2) fields(ar, sched);
     if (version >= 3) fields(ar, robust_list, robust_list_size);
+    if (version >= 4) fields(ar, comm);
   }
 };
 
@@ -75,5 +77,5 @@ struct ThreadsState {
 
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
 BOOST_CLASS_VERSION(ckpt::records::Sched, 1)
-BOOST_CLASS_VERSION(ckpt::records::ThreadState, 3)
+BOOST_CLASS_VERSION(ckpt::records::ThreadState, 4)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)
