@@ -37,7 +37,7 @@ struct Vma {
   uint64_t start = 0;
   uint64_t end = 0;
   uint32_t prot = 0;    // PROT_*
-  uint32_t flags = 0;   // MAP_PRIVATE or MAP_SHARED, plus MAP_GROWSDOWN
+  uint32_t flags = 0;   // MAP_PRIVATE or MAP_SHARED, plus MAP_GROWSDOWN, MAP_LOCKED, MAP_NORESERVE
   uint64_t offset = 0;  // in the file, bytes
   VmaKind kind = VmaKind::kAnonymous;
   std::string name;  // path for files, "[heap]", "[stack]", "[vdso]" ...
