@@ -1,5 +1,7 @@
 #include "common/sched_attr.h"
 
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,12 +24,24 @@ struct SchedAttr {
 };
 static_assert(sizeof(SchedAttr) == 48);
 
+// Realtime and deadline policies leave the nice value out of sched_getattr and sched_setattr,
+// yet a thread keeps one (shown in /proc, taken back when it leaves the policy).
+bool nice_apart(uint32_t policy) {
+  return policy == SCHED_FIFO || policy == SCHED_RR || policy == SCHED_DEADLINE;
+}
+
 }  // namespace
 
 records::Sched read_sched(pid_t tid) {
   SchedAttr attr;
   if (::syscall(SYS_sched_getattr, tid, &attr, sizeof attr, 0) != 0)
     throw_errno("sched_getattr of thread {}", tid);
+  if (nice_apart(attr.policy)) {
+    errno = 0;
+    int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    if (errno != 0) throw_errno("getpriority of thread {}", tid);
+    attr.nice = nice;
+  }
   return {attr.policy, attr.flags, attr.nice, attr.priority, attr.runtime, attr.deadline,
           attr.period};
 }
@@ -44,6 +58,8 @@ void write_sched(pid_t tid, const records::Sched& s) {
   if (::syscall(SYS_sched_setattr, tid, &attr, 0) != 0)
     throw_errno("sched_setattr of thread {} (policy {}, nice {}, priority {})", tid, s.policy,
                 s.nice, s.priority);
+  if (nice_apart(s.policy) && ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), s.nice) != 0)
+    throw_errno("setpriority of thread {} (nice {})", tid, s.nice);
 }
 
 }  // namespace ckpt
