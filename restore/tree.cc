@@ -165,7 +165,7 @@ void ForkPlan::fork_child(size_t slot, OpenedFiles* files) {
     errno = err.err();
     die(e.pid, "clone3 with set_tid");
   }
-  if (pid == 0) is_helper(slot) ? become_helper(slot) : become(slot, files);
+  if (pid == 0) is_helper(slot) ? become_helper(slot, files) : become(slot, files);
 }
 
 void ForkPlan::fork_children(size_t slot, OpenedFiles* files) {
@@ -213,12 +213,13 @@ void ForkPlan::become(size_t slot, OpenedFiles* files) {
   for (;;) ::pause();  // the tracer takes over from here
 }
 
-// Stands in for a gone session or group leader until every process joined its group.
-void ForkPlan::become_helper(size_t slot) {
+// Stands in for a gone session or group leader until every process joined its group. The
+// processes it forks install their files as any other (they held the tracer's otherwise).
+void ForkPlan::become_helper(size_t slot, OpenedFiles* files) {
   const auto& e = entry(slot);
   ::prctl(PR_SET_NAME, e.comm.c_str());
   make_own_group(e);
-  fork_children(slot, nullptr);
+  fork_children(slot, files);
   pass(shared_->forked, kJoin);
   pass(shared_->joined, kExit);
   settle_children(e.pid);
