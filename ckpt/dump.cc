@@ -12,6 +12,7 @@
 #include "ckpt/ipc.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
+#include "ckpt/pages_index.h"
 #include "ckpt/pages_deferred.h"
 #include "ckpt/shared_tables.h"
 #include "ckpt/processes.h"
@@ -46,11 +47,13 @@ struct Dump {
   ContainerState state;
   std::unique_ptr<cgroup::ContainerCgroup> cgroup;
   std::unique_ptr<cgroup::Freezer> freezer;
+  std::unique_ptr<PageIndex> index;  // the parent image's pages and files; this image's index
   std::unique_ptr<image::ImageWriter> image;
   std::unique_ptr<DumpMarks> marks;  // for the next command, should this one be killed
   // Declared in the reverse order of their undoing: on a failure the processes are detached,
   // then the write tracking ends, then the container is thawed.
   std::unique_ptr<DeferredPages> deferred;      // --leave-running: the pre-copied pages
+  DeferredPages* pages = nullptr;               // those, or the migration's (options.precopied)
   std::unique_ptr<cgroup::FreezeGuard> frozen;  // thaws unless released
   std::unique_ptr<TrackingGuard> untrack;       // ends the write tracking on any way out
   std::unique_ptr<SeizedProcesses> seized;      // stopped under ptrace until released or killed
@@ -87,6 +90,7 @@ void preflight(Dump& d, const DumpOptions& options) {
   writer_options.sign_key = image::pick_signing_key(options.sign_key).value_or("");
   // The marks first: a kill right after the temp image is made must find it named.
   d.marks = std::make_unique<DumpMarks>(d.state.id, options.output);
+  d.index = std::make_unique<PageIndex>(options.parent);  // an incremental dump's parent, checked
   d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
                                                  writer_options);
   // A container its user froze stays frozen, also when the dump fails.
@@ -99,7 +103,8 @@ void preflight(Dump& d, const DumpOptions& options) {
 void precopy(Dump& d, const DumpOptions& options) {
   if (options.leave_running && !d.report.was_frozen &&
       DeferredPages::fits_in_memory(d.cgroup->all_procs()))
-    d.deferred = std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true);
+    d.deferred = std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true, d.index.get());
+  d.pages = options.precopied ? options.precopied : d.deferred.get();
 }
 
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
@@ -113,11 +118,12 @@ void freeze(Dump& d) {
   d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer, d.report.was_frozen);
   if (d.report.was_frozen) d.marks->set_frozen(false);  // its user's freeze: kept
   spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
-  d.untrack = std::make_unique<TrackingGuard>(d.deferred.get());
+  d.untrack = std::make_unique<TrackingGuard>(d.pages);
 }
 
 void collect_namespaces(Dump& d, const DumpOptions& options) {
   d.tree = collect_process_tree(d.state.init_pid);
+  d.index->bind(d.tree);
   check_tree_matches_cgroup(d.tree, d.cgroup->all_procs());
   refuse_nested_namespaces(d.tree);
   auto& image = *d.image;
@@ -126,7 +132,8 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   image.put(image::SectionType::kUts, 0, collect_uts(d.state.init_pid));
   image.put(image::SectionType::kTime, 0, collect_time(d.state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, d.tree);
-  dump_mounts(d.state.init_pid, !d.state.config.rootfs.empty(), options.with_rootfs, image);
+  dump_mounts(d.state.init_pid, !d.state.config.rootfs.empty(), options.with_rootfs, image,
+              d.index.get());
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(*d.cgroup, d.tree));
   d.net = netns::dump_netns(d.state.init_pid);
   image.put(image::SectionType::kNetNs, 0, d.net);
@@ -148,17 +155,26 @@ void collect_files(Dump& d, const DumpOptions& options) {
   d.files = dump_files(
       {d.live_pids, d.state.console_path().string(), d.shared_memory->deleted_file_inodes()},
       *d.image);
-  d.tcp = dump_tcp_connections(d.files, {options.tcp_established, netns::host_veth_ends(d.net)},
-                               *d.image);
+  check_tcp_connections(d.files, options.tcp_established);  // refused before any injection
   dump_ttys({d.state.init_pid, &d.tree, d.state.dir()}, d.files, *d.image);
 }
 
 void collect_processes(Dump& d) {
-  dump_processes(d.tree, *d.seized, *d.image, d.deferred.get());
+  dump_processes(d.tree, *d.seized, *d.image, d.pages, d.index.get());
   dump_sem_undo(d.tree, *d.seized, d.ipc, *d.image);
   d.shared_memory->write(d.files, *d.image);
   spdlog::info("collected {} processes", d.tree.processes.size());
   d.report.processes = d.tree.processes.size();
+}
+
+// With the v1 freezer the container ran only ptrace stops since the seize: should ckpt die,
+// the processes would run on with sockets in repair mode, which fail every call. Frozen again
+// (v1 counts ptrace-stopped tasks as frozen), they stay frozen when the tracer is gone.
+void lock_network(Dump& d, const DumpOptions& options) {
+  if (!has_tcp_connections(d.files)) return;
+  if (!d.freezer->is_v2()) d.frozen->refreeze();
+  d.tcp = dump_tcp_connections(
+      d.files, {options.tcp_established, netns::host_veth_ends(d.net), d.marks.get()}, *d.image);
 }
 
 void release(Dump& d) {
@@ -175,8 +191,9 @@ void release(Dump& d) {
   if (d.deferred) d.deferred->stop_tracking();
 }
 
-void write(Dump& d) {
-  if (d.deferred) d.deferred->write(*d.image);
+void write(Dump& d, const DumpOptions& options) {
+  if (d.pages) d.pages->write(*d.image, d.index.get());  // after the release, or (migration) the final round's
+  d.image->put(image::SectionType::kLineage, 0, d.index->lineage(options.output));
   stage_done(d, Stage::kWrite);  // before the commit: a failure here leaves no image
   d.image->finish();
   d.clock.lap("commit");
@@ -209,6 +226,7 @@ std::string_view stage_name(Stage stage) {
     case Stage::kSeize: return "seize";
     case Stage::kFiles: return "files";
     case Stage::kProcesses: return "processes";
+    case Stage::kTcp: return "tcp";
     case Stage::kRelease: return "release";
     case Stage::kWrite: return "write";
     case Stage::kKill: return "kill";
@@ -235,11 +253,14 @@ DumpReport dump_container(const DumpOptions& options) {
   stage_done(d, Stage::kFiles);
   collect_processes(d);
   stage_done(d, Stage::kProcesses);
+  lock_network(d, options);
+  stage_done(d, Stage::kTcp);
   if (options.leave_running) {
     release(d);
     stage_done(d, Stage::kRelease);
   }
-  write(d);  // checks its point itself, before the commit
+  write(d, options);  // checks its point itself, before the commit
+  if (options.handover) options.handover();  // migration: throws to thaw the container instead
   if (!options.leave_running) kill(d);
   return d.report;
 }

@@ -4,6 +4,7 @@
 // deletes the temp image: the container never notices a failed dump.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -11,14 +12,24 @@
 
 namespace ckpt::dump {
 
+class DeferredPages;
+
 struct DumpOptions {
   std::string container_id;
   std::string output;  // path, or "-" for stdout
   bool leave_running = false;
   bool tcp_established = false;  // dump established TCP connections (else they fail the dump)
   bool with_rootfs = false;  // store the rootfs contents too
+  std::string parent;  // an earlier image of the container: store only what changed since
   int zstd_level = 1;
   std::string sign_key;  // --sign-key FILE ("" = /etc/ckpt/image.key when it exists, else none)
+  // Migration: memory pre-copied by the caller in rounds while the container ran; the final
+  // round reads only what changed since the last one (see DeferredPages::leave_unchanged_out).
+  DeferredPages* precopied = nullptr;
+  // Migration's two-phase handover: called once the image is finished, the container still
+  // frozen, seized and its TCP connections in repair mode. Returning lets the dump kill it;
+  // throwing thaws it as any failed dump does (connections repaired, links up).
+  std::function<void()> handover;
 };
 
 // The stages, in the order dump_container() runs them (one function each in ckpt/dump.cc).
@@ -31,8 +42,12 @@ enum class Stage {
   kFreeze,      // processes in a group stop seized first, then the freezer quiesces the subtree
   kNamespaces,  // config, uts, time, process tree, mounts, cgroup subtree, network, ipc
   kSeize,       // every thread of every live process stopped under ptrace
-  kFiles,       // fds and open file descriptions, TCP connections put in repair mode, ptys
+  kFiles,       // fds and open file descriptions, ptys; TCP connections checked (not touched)
   kProcesses,   // per process: memory, threads, signals, credentials; SEM_UNDO; shared memory
+  kTcp,         // established TCP connections (--tcp-established): the container frozen again
+                // (the v1 freezer was thawed for the injections), its host links down, each
+                // connection in repair mode and read. A ckpt killed from here on leaves it frozen,
+                // for the next ckpt command to release (runtime/dump_recovery).
   kRelease,     // --leave-running only: repair off, processes detached, the container thawed
   kWrite,       // the pages copied before the release, the trailer; its point comes before the
                 // image is committed (fsync and rename into place)

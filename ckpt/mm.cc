@@ -99,8 +99,8 @@ std::vector<uint64_t> read_auxv(pid_t pid) {
 // Reads batches of page runs into one pre-faulted buffer and writes the pages worth keeping.
 class PageCollector {
  public:
-  PageCollector(pid_t pid, image::ImageWriter::Stream& out)
-      : pid_(pid), writer_(out), pool_(kBatchPages * kPageSize) {
+  PageCollector(pid_t pid, image::ImageWriter::Stream& out, const ParentPages* parent)
+      : pid_(pid), writer_(out, parent), pool_(kBatchPages * kPageSize) {
     uint64_t got = 0;
     buffer_ = pool_.take(kBatchPages, got);
   }
@@ -242,8 +242,8 @@ std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
 }
 
 records::Pagemap dump_pages(pid_t pid, const records::MmState& mm,
-                            image::ImageWriter::Stream& out) {
-  PageCollector collector(pid, out);
+                            image::ImageWriter::Stream& out, const ParentPages* parent) {
+  PageCollector collector(pid, out, parent);
   for (const auto& run : saved_runs(pid, mm)) collector.add(run);
   return collector.finish();
 }

@@ -30,7 +30,11 @@ struct SavedRun {
 };
 std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm);
 
-// Writes the page stream (kPages, id) and returns the pagemap describing it.
-records::Pagemap dump_pages(pid_t pid, const records::MmState& mm, image::ImageWriter::Stream& out);
+class ParentPages;
+
+// Writes the page stream (kPages, id) and returns the pagemap describing it; pages `parent`
+// has unchanged are only marked in the pagemap.
+records::Pagemap dump_pages(pid_t pid, const records::MmState& mm, image::ImageWriter::Stream& out,
+                            const ParentPages* parent = nullptr);
 
 }  // namespace ckpt::dump

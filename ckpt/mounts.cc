@@ -52,15 +52,17 @@ std::string contents_top(pid_t init_pid, MountRecord& m) {
 }
 
 // The files below `top` of mount `m` (not those under other mount points), as kMountData / m.id.
-void pack_files(const std::string& top, const MountRecord& m,
-                const std::set<std::string>& mount_points, image::ImageWriter& image) {
+void pack_files(const std::string& top, MountRecord& m, const std::set<std::string>& mount_points,
+                image::ImageWriter& image, PageIndex* index) {
   std::string prefix = m.mount_point == "/" ? "/" : m.mount_point + "/";
   auto skip = [&](const std::string& rel) { return mount_points.count(prefix + rel) > 0; };
   auto stream = image.open_stream(image::SectionType::kMountData, m.id);
-  auto stats = tree::pack_tree(top, skip, *stream);
+  auto stats = tree::pack_tree(top, skip, *stream, index ? index->parent_files(m) : nullptr);
   stream->close();
-  spdlog::debug("mounts: {} ({}, from {}): {} entries, {} bytes of data", m.mount_point,
-                records::mount_kind_name(m.kind), top, stats.entries, stats.data_bytes);
+  spdlog::debug("mounts: {} ({}, from {}): {} entries, {} bytes of data, {} files unchanged "
+                "since the parent image",
+                m.mount_point, records::mount_kind_name(m.kind), top, stats.entries,
+                stats.data_bytes, stats.files_in_parent);
 }
 
 // The mounts that hide m's files from its mount point: mounted later on it or on a directory
@@ -112,20 +114,22 @@ void with_hidden_mount_shown(pid_t init_pid, const MountRecord& m, dev_t dev,
 // Packs the files of mount `m`; those of a mount hidden by others are read in a copy of the
 // namespace without them.
 void pack_contents(pid_t init_pid, MountRecord& m, const std::set<std::string>& mount_points,
-                   const std::vector<MountRecord>& mounts, dev_t dev, image::ImageWriter& image) {
+                   const std::vector<MountRecord>& mounts, dev_t dev, image::ImageWriter& image,
+                   PageIndex* index) {
   auto hiders = hiders_of(m, mounts);
   if (!hiders.empty() && m.kind != MountKind::kRootfs) {
     with_hidden_mount_shown(init_pid, m, dev, hiders, [&](const std::string& top) {
-      pack_files(top, m, mount_points, image);
+      pack_files(top, m, mount_points, image, index);
     });
     return;
   }
-  pack_files(contents_top(init_pid, m), m, mount_points, image);
+  pack_files(contents_top(init_pid, m), m, mount_points, image, index);
 }
 
 }  // namespace
 
-void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image) {
+void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image,
+                 PageIndex* index) {
   if (with_rootfs && !has_rootfs) fail("--with-rootfs: the container has no rootfs");
   auto mountinfo = proc::read_mountinfo(init_pid);
   auto ns = classify_mounts(mountinfo, proc::read_mountinfo(), has_rootfs);
@@ -138,7 +142,8 @@ void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::Image
     if (m.kind == MountKind::kHost) continue;
     m.directory = is_directory_mount(init_pid, m.mount_point);
     if (m.kind == MountKind::kRootfs) m.has_contents = with_rootfs;
-    if (m.has_contents) pack_contents(init_pid, m, mount_points, ns.mounts, dev_of[m.id], image);
+    if (m.has_contents)
+      pack_contents(init_pid, m, mount_points, ns.mounts, dev_of[m.id], image, index);
   }
   image.put(image::SectionType::kMounts, 0, ns);
 }

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "ckpt/pages_index.h"
 #include "common/image/image.h"
 #include "common/proc/mountinfo.h"
 #include "common/records/mounts.h"
@@ -20,8 +21,10 @@ records::MountNamespace classify_mounts(const std::vector<proc::MountInfo>& cont
                                         const std::vector<proc::MountInfo>& host, bool has_rootfs);
 
 // classify_mounts() for the container whose init is `init_pid`, its tmpfs contents (and rootfs
-// contents when `with_rootfs`) packed into the image, the record written last.
-void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image);
+// contents when `with_rootfs`) packed into the image, the record written last. With `index` (an
+// incremental dump), files unchanged since its parent image are stored without their data.
+void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image,
+                 PageIndex* index = nullptr);
 
 // Per-mount flags (MS_RDONLY, ...) of mountinfo's mount options; filesystem options without
 // rw/ro as a mount(2) data string.

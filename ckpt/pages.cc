@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstring>
 
+#include "ckpt/pages_index.h"
+#include "common/chain/page_hash.h"
 #include "common/error.h"
 #include "common/proc/pagemap.h"
 #include "common/unique_fd.h"
@@ -87,9 +89,23 @@ size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_o
   return done;
 }
 
-void PageStreamWriter::keep(uint64_t address, const char* page) {
+void PageStreamWriter::mark_in_parent(uint64_t address) {
   auto& runs = map_.runs;
-  bool follows = !runs.empty() && runs.back().start + runs.back().pages * kPageSize == address;
+  if (!runs.empty() && runs.back().in_parent && runs.back().end() == address)
+    ++runs.back().pages;
+  else
+    runs.push_back({address, 1, true});
+}
+
+void PageStreamWriter::keep(uint64_t address, const char* page) {
+  uint64_t hash = chain::page_hash(page);
+  map_.hashes.push_back(hash);
+  if (parent_ && parent_->has(address, hash)) {
+    mark_in_parent(address);
+    return;
+  }
+  auto& runs = map_.runs;
+  bool follows = !runs.empty() && !runs.back().in_parent && runs.back().end() == address;
   if (follows && pending_ + pending_size_ == page) {
     ++runs.back().pages;
     pending_size_ += kPageSize;
@@ -105,6 +121,16 @@ void PageStreamWriter::keep(uint64_t address, const char* page) {
 }
 
 void PageStreamWriter::keep_extent(const PageCopy& extent) {
+  if (extent.in_parent) {
+    for (uint64_t i = 0; i < extent.pages; ++i) {
+      uint64_t address = extent.address + i * kPageSize;
+      auto hash = parent_ ? parent_->hash_at(address) : std::nullopt;
+      if (!hash) fail("page {:#x} is not in the parent image", address);
+      map_.hashes.push_back(*hash);
+      mark_in_parent(address);
+    }
+    return;
+  }
   for (uint64_t i = 0; i < extent.pages; ++i) {
     const char* page = extent.data + i * kPageSize;
     if (!extent.skip_zero || !all_zero(page)) keep(extent.address + i * kPageSize, page);

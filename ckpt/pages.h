@@ -20,6 +20,9 @@ struct PageCopy {
   uint64_t pages = 0;
   char* data = nullptr;
   bool skip_zero = false;  // all-zero pages need not be stored (anonymous memory)
+  // Unchanged since the parent image (found by the pre-copy of an incremental dump): no data,
+  // the pages are only marked in the pagemap.
+  bool in_parent = false;
 };
 
 // Reads every extent with process_vm_readv in large batches. Returns the number of leading
@@ -28,11 +31,16 @@ struct PageCopy {
 // read (no PROT_READ) is read through /proc/PID/mem, and a failure there throws.
 size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_ok);
 
-// Appends pages to a kPages stream and builds the pagemap describing it: consecutive pages that
-// are consecutive in memory too go out in one write.
+class ParentPages;
+
+// Appends pages to a kPages stream and builds the pagemap describing it, with each page's hash:
+// consecutive pages that are consecutive in memory too go out in one write. With `parent`
+// (an incremental dump), a page the parent has unchanged at its address is only marked
+// `in_parent`.
 class PageStreamWriter {
  public:
-  explicit PageStreamWriter(image::ImageWriter::Stream& out) : out_(out) {}
+  explicit PageStreamWriter(image::ImageWriter::Stream& out, const ParentPages* parent = nullptr)
+      : out_(out), parent_(parent) {}
   void keep(uint64_t address, const char* page);
   // Keeps the pages of `extent` (all-zero ones dropped where allowed).
   void keep_extent(const PageCopy& extent);
@@ -41,7 +49,10 @@ class PageStreamWriter {
   records::Pagemap finish();
 
  private:
+  void mark_in_parent(uint64_t address);
+
   image::ImageWriter::Stream& out_;
+  const ParentPages* parent_;
   const char* pending_ = nullptr;
   size_t pending_size_ = 0;
   records::Pagemap map_;

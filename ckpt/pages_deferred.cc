@@ -35,10 +35,16 @@ bool DeferredPages::fits_in_memory(const std::vector<pid_t>& pids) {
   return anonymous_bytes(pids) < kib_field("/proc/meminfo", "MemAvailable:") / 2;
 }
 
-DeferredPages::DeferredPages(const std::vector<pid_t>& pids, bool precopy) {
-  pool_.reserve(anonymous_bytes(pids) + (4u << 20) * pids.size());
+DeferredPages::DeferredPages(const std::vector<pid_t>& pids, bool precopy,
+                             const PageIndex* index) {
+  bool incremental = precopy && index && index->has_parent();
+  // An incremental dump copies the pages that changed: few, usually; more come as needed.
+  uint64_t anonymous = anonymous_bytes(pids);
+  pool_.reserve((incremental ? anonymous / 16 : anonymous) + (4u << 20) * pids.size());
   if (!precopy) return;
-  for (pid_t pid : pids) precopies_[pid] = std::make_unique<Precopy>(pid);
+  for (pid_t pid : pids)
+    precopies_[pid] =
+        std::make_unique<Precopy>(pid, incremental ? index->parent_pages_of_running(pid) : nullptr);
   for (auto& [pid, precopy] : precopies_) {
     throw_if_cancelled();
     precopy->copy(pool_);
@@ -58,8 +64,55 @@ void DeferredPages::take(pid_t pid, const records::MmState& mm) {
   auto runs = saved_runs(pid, mm);
   spdlog::debug("process {}: pages listed in {:.1f} ms", pid, ms_since(start));
   auto it = precopies_.find(pid);
-  taken_[pid] = it != precopies_.end() ? it->second->finish(runs, pool_, final_read_)
-                                       : copy_pages(pid, runs, pool_, final_read_);
+  if (it == precopies_.end()) {
+    taken_[pid] = copy_pages(pid, runs, pool_, final_read_);
+    return;
+  }
+  FinalPlan plan = it->second->finish(runs, pool_, final_read_);
+  if (!changed_only_) {
+    taken_[pid] = std::move(plan.extents);
+    return;
+  }
+  taken_[pid] = std::move(plan.to_read);
+  kept_[pid] = std::move(plan.kept);
+}
+
+void DeferredPages::for_each_copied(
+    const std::function<void(pid_t, const PageCopy&)>& consume) const {
+  for (const auto& [pid, precopy] : precopies_)
+    for (const auto& extent : precopy->copied()) consume(pid, extent);
+}
+
+uint64_t DeferredPages::recopy_written(
+    const std::function<void(pid_t, const PageCopy&)>& consume) {
+  uint64_t pages = 0;
+  for (auto& [pid, precopy] : precopies_) {
+    throw_if_cancelled();
+    for (const auto& extent : precopy->recopy()) {
+      consume(pid, extent);
+      pages += extent.pages;
+    }
+  }
+  return pages;
+}
+
+std::vector<records::PageRun> DeferredPages::kept(pid_t pid) const {
+  std::vector<records::PageRun> runs;
+  auto it = kept_.find(pid);
+  if (it == kept_.end()) return runs;
+  for (const auto& e : it->second) {
+    if (!runs.empty() && runs.back().start + runs.back().pages * proc::kPageSize == e.address)
+      runs.back().pages += e.pages;
+    else
+      runs.push_back({e.address, e.pages});
+  }
+  return runs;
+}
+
+std::vector<pid_t> DeferredPages::pids_taken() const {
+  std::vector<pid_t> pids;
+  for (const auto& [pid, extents] : taken_) pids.push_back(pid);
+  return pids;
 }
 
 void DeferredPages::stop_tracking() {
@@ -68,14 +121,15 @@ void DeferredPages::stop_tracking() {
   spdlog::debug("write tracking ended in {:.1f} ms", ms_since(start));
 }
 
-void DeferredPages::write(image::ImageWriter& image) {
+void DeferredPages::write(image::ImageWriter& image, PageIndex* index) {
   for (auto& [pid, extents] : taken_) {
     throw_if_cancelled();
     auto stream = image.open_stream(image::SectionType::kPages, pid);
-    PageStreamWriter writer(*stream);
+    PageStreamWriter writer(*stream, index ? index->parent_pages(pid) : nullptr);
     for (const auto& extent : extents) writer.keep_extent(extent);
     records::Pagemap pagemap = writer.finish();
     stream->close();
+    if (index) index->add(pid, pagemap);
     image.put(image::SectionType::kPagemap, pid, pagemap);
   }
 }

@@ -5,10 +5,12 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
 
+#include "ckpt/pages_index.h"
 #include "ckpt/pages.h"
 #include "ckpt/pages_pool.h"
 #include "ckpt/pages_precopy.h"
@@ -25,8 +27,9 @@ class DeferredPages {
   static bool fits_in_memory(const std::vector<pid_t>& pids);
 
   // Faults in memory for the copies of `pids`' anonymous memory. With `precopy`, seizes them
-  // for a moment to set up write tracking, then copies their memory while they run.
-  DeferredPages(const std::vector<pid_t>& pids, bool precopy);
+  // for a moment to set up write tracking, then copies their memory while they run; with an
+  // `index` that has a parent image, only the pages that differ from it are copied.
+  DeferredPages(const std::vector<pid_t>& pids, bool precopy, const PageIndex* index = nullptr);
   ~DeferredPages();
   DeferredPages(const DeferredPages&) = delete;
   DeferredPages& operator=(const DeferredPages&) = delete;
@@ -37,8 +40,20 @@ class DeferredPages {
   void take(pid_t pid, const records::MmState& mm);
   // Ends write tracking: every range unregistered, write-protection dropped.
   void stop_tracking();
-  // Writes each process's kPages stream and kPagemap record (id = pid).
-  void write(image::ImageWriter& image);
+  // Writes each process's kPages stream and kPagemap record (id = pid); with `index`, pages
+  // unchanged since its parent are left out.
+  void write(image::ImageWriter& image, PageIndex* index = nullptr);
+
+  // Migration: the pages copied so far, process by process (the first round's copies).
+  void for_each_copied(const std::function<void(pid_t, const PageCopy&)>& consume) const;
+  // Migration: another round, the processes running: the pages written since the last one are
+  // copied again and handed to `consume`; returns their number.
+  uint64_t recopy_written(const std::function<void(pid_t, const PageCopy&)>& consume);
+  // Migration: write() then stores only the pages read in the final round; the pages whose
+  // copies it reused (the receiver holds them already) are listed by kept(pid).
+  void leave_unchanged_out() { changed_only_ = true; }
+  std::vector<records::PageRun> kept(pid_t pid) const;
+  std::vector<pid_t> pids_taken() const;
 
   // Pages copied before the final round, and read in it.
   uint64_t pages_precopied() const { return precopied_; }
@@ -48,6 +63,8 @@ class DeferredPages {
   PagePool pool_;
   std::map<pid_t, std::unique_ptr<Precopy>> precopies_;
   std::map<pid_t, std::vector<PageCopy>> taken_;
+  std::map<pid_t, std::vector<PageCopy>> kept_;
+  bool changed_only_ = false;
   uint64_t precopied_ = 0;
   uint64_t final_read_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/chain/page_hash.h"
 #include "ckpt/seccomp.h"
 #include "common/ptrace/injection.h"
 #include "common/error.h"
@@ -117,13 +118,14 @@ class FinalRound {
         start = c.address;
       }
       uint64_t stop = std::min(end, end_of(c));
-      reuse_clean(start, stop, c.data + (start - c.address));
+      reuse_clean(start, stop, c.in_parent ? nullptr : c.data + (start - c.address));
       start = stop;
     }
   }
 
   std::vector<PageCopy> extents;
   std::vector<PageCopy> to_read;
+  std::vector<PageCopy> kept;
 
  private:
   void fresh(uint64_t start, uint64_t end) {
@@ -135,7 +137,8 @@ class FinalRound {
     }
   }
 
-  // [start, stop) was pre-copied to `data`: clean pages are kept, written ones read again.
+  // [start, stop) was pre-copied to `data` (null: found unchanged since the parent image):
+  // clean pages are kept (or stay in the parent), written ones read again.
   void reuse_clean(uint64_t start, uint64_t stop, char* data) {
     while (start < stop) {
       while (ki_ < clean_.size() && clean_[ki_].end <= start) ++ki_;
@@ -145,8 +148,13 @@ class FinalRound {
         until = std::min(stop, clean_[ki_].end);
       else if (ki_ < clean_.size())
         until = std::min(stop, clean_[ki_].start);
-      emit(start, (until - start) / kPageSize, data, !clean);
-      data += until - start;
+      if (data)
+        emit(start, (until - start) / kPageSize, data, !clean);
+      else if (clean)
+        extents.push_back({start, (until - start) / kPageSize, nullptr, skip_zero_, true});
+      else
+        fresh(start, until);
+      if (data) data += until - start;
       start = until;
     }
   }
@@ -154,7 +162,7 @@ class FinalRound {
   void emit(uint64_t address, uint64_t pages, char* data, bool read) {
     PageCopy e{address, pages, data, skip_zero_};
     extents.push_back(e);
-    if (read) to_read.push_back(e);
+    (read ? to_read : kept).push_back(e);
   }
 
   const std::vector<PageCopy>& copied_;
@@ -170,10 +178,10 @@ FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<Pag
                            const std::vector<proc::PageRange>& clean, PagePool& pool) {
   FinalRound round(copied, clean, pool);
   for (const auto& run : runs) round.add(run);
-  return {std::move(round.extents), std::move(round.to_read)};
+  return {std::move(round.extents), std::move(round.to_read), std::move(round.kept)};
 }
 
-Precopy::Precopy(pid_t pid) : pid_(pid) {
+Precopy::Precopy(pid_t pid, const ParentPages* parent) : pid_(pid), parent_(parent) {
   try {
     std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
     pagemap_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -207,6 +215,7 @@ void Precopy::copy(PagePool& pool) {
     mm_ = collect_mm(pid_);
     track(mm_);
     auto runs = saved_runs(pid_, mm_);
+    if (parent_) return copy_changed(runs, pool);
     for (const auto& run : runs)
       for (uint64_t done = 0; done < run.pages;) {
         uint64_t got = 0;
@@ -222,8 +231,84 @@ void Precopy::copy(PagePool& pool) {
   }
 }
 
-std::vector<PageCopy> Precopy::finish(std::span<const SavedRun> runs, PagePool& pool,
-                                        uint64_t& pages_read) {
+namespace {
+
+// The parts of `copied` (ascending) inside `ranges` (ascending), pointing into the copies.
+std::vector<PageCopy> parts_in(const std::vector<PageCopy>& copied,
+                                 const std::vector<proc::PageRange>& ranges) {
+  std::vector<PageCopy> parts;
+  size_t first = 0;
+  for (const auto& range : ranges) {
+    while (first < copied.size() && end_of(copied[first]) <= range.start) ++first;
+    for (size_t i = first; i < copied.size() && copied[i].address < range.end; ++i) {
+      const PageCopy& c = copied[i];
+      uint64_t start = std::max(range.start, c.address), end = std::min(range.end, end_of(c));
+      parts.push_back({start, (end - start) / kPageSize, c.data + (start - c.address), c.skip_zero});
+    }
+  }
+  return parts;
+}
+
+// Appends a page to `extents`, joined to the last extent when it continues it.
+void append_page(std::vector<PageCopy>& extents, uint64_t address, char* data, bool skip_zero,
+                 bool in_parent) {
+  if (!extents.empty()) {
+    PageCopy& last = extents.back();
+    bool follows = end_of(last) == address && last.in_parent == in_parent &&
+                   (in_parent || last.data + last.pages * kPageSize == data);
+    if (follows) {
+      ++last.pages;
+      return;
+    }
+  }
+  extents.push_back({address, 1, data, skip_zero, in_parent});
+}
+
+}  // namespace
+
+std::vector<PageCopy> Precopy::recopy() {
+  if (copied_.empty()) return {};
+  try {
+    auto written = proc::scan_pages(
+        pagemap_.get(), copied_.front().address, end_of(copied_.back()),
+        {.required = proc::kPageWpAllowed | proc::kPageWritten, .write_protect = true});
+    auto parts = parts_in(copied_, written);
+    read_while_running(pid_, parts);
+    return parts;
+  } catch (const Error& e) {  // gone, or untrackable now: read whole in the final round
+    spdlog::debug("process {}: pre-copy round abandoned: {}", pid_, e.what());
+    copied_.clear();
+    return {};
+  }
+}
+
+void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
+  constexpr uint64_t kBatchPages = (4u << 20) / kPageSize;
+  PagePool scratch(kBatchPages * kPageSize);
+  uint64_t got = 0;
+  char* buffer = scratch.take(kBatchPages, got);
+  for (const auto& run : runs)
+    for (uint64_t done = 0; done < run.pages; done += got) {
+      got = std::min(kBatchPages, run.pages - done);
+      PageCopy batch{run.start + done * kPageSize, got, buffer, run.skip_zero};
+      if (read_extents(pid_, {&batch, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
+      for (uint64_t i = 0; i < got; ++i) {
+        uint64_t address = batch.address + i * kPageSize;
+        const char* page = buffer + i * kPageSize;
+        if (parent_->has(address, chain::page_hash(page))) {
+          append_page(copied_, address, nullptr, run.skip_zero, true);
+          continue;
+        }
+        uint64_t one = 0;
+        char* slot = pool.take(1, one);
+        std::memcpy(slot, page, kPageSize);
+        append_page(copied_, address, slot, run.skip_zero, false);
+      }
+      pages_copied_ += got;
+    }
+}
+
+FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64_t& pages_read) {
   std::vector<proc::PageRange> clean;
   if (!copied_.empty() && !runs.empty()) {
     uint64_t end = runs.back().start + runs.back().pages * kPageSize;
@@ -237,7 +322,7 @@ std::vector<PageCopy> Precopy::finish(std::span<const SavedRun> runs, PagePool& 
   pages_read += read;
   spdlog::debug("process {}: {} pages pre-copied, {} read in the final round", pid_, pages_copied_,
                 read);
-  return std::move(plan.extents);
+  return plan;
 }
 
 std::vector<PageCopy> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,

@@ -86,7 +86,8 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
 
 // `stop_signal`: what stopped it (a group stop) or 0. Returns whether it is a child subreaper.
 bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids,
-                  int stop_signal, image::ImageWriter& image, DeferredPages* deferred) {
+                  int stop_signal, image::ImageWriter& image, DeferredPages* deferred,
+                  PageIndex* index) {
   pid_t pid = entry.host_pid;
   records::ThreadsState threads;
   for (size_t i = 0; i < tids.size(); ++i) {
@@ -120,8 +121,10 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
     deferred->take(pid, mm);
   } else {
     auto stream = image.open_stream(SectionType::kPages, pid);
-    records::Pagemap pagemap = dump_pages(pid, mm, *stream);
+    records::Pagemap pagemap =
+        dump_pages(pid, mm, *stream, index ? index->parent_pages(pid) : nullptr);
     stream->close();
+    if (index) index->add(pid, pagemap);
     image.put(SectionType::kPagemap, pid, pagemap);
   }
   spdlog::debug("process {}: {} threads, {} vmas", pid, tids.size(), mm.vmas.size());
@@ -145,7 +148,7 @@ void dump_zombie(const records::ProcessEntry& entry, image::ImageWriter& image) 
 }  // namespace
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
-                    image::ImageWriter& image, DeferredPages* deferred) {
+                    image::ImageWriter& image, DeferredPages* deferred, PageIndex* index) {
   std::set<int32_t> subreapers;
   for (const auto& entry : tree.processes) {
     throw_if_cancelled();
@@ -154,7 +157,7 @@ void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& sei
       continue;
     }
     if (dump_process(entry, seized.threads(entry.host_pid), seized.stop_signal(entry.host_pid),
-                     image, deferred))
+                     image, deferred, index))
       subreapers.insert(entry.pid);
   }
   plan_fork_order(tree, subreapers);  // refuses sessions and groups a restore could not make

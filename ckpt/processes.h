@@ -3,6 +3,7 @@
 //   kThreads, kProcess, kMm, kPagemap (records) and kPages (stream), all with id = host pid.
 #pragma once
 
+#include "ckpt/pages_index.h"
 #include "ckpt/pages_deferred.h"
 #include "ckpt/seize.h"
 #include "common/image/image.h"
@@ -11,8 +12,10 @@
 namespace ckpt::dump {
 
 // With `deferred`, page contents are only copied into it (kPages and kPagemap are written by
-// deferred->write() once the processes run again).
+// deferred->write() once the processes run again). With `index`, pages unchanged since its
+// parent image are left out, and the pagemaps are counted into its checksum.
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
-                    image::ImageWriter& image, DeferredPages* deferred = nullptr);
+                    image::ImageWriter& image, DeferredPages* deferred = nullptr,
+                    PageIndex* index = nullptr);
 
 }  // namespace ckpt::dump

@@ -137,12 +137,26 @@ void DumpedTcpConnections::keep_for_kill() {
   lock_.keep_down();
 }
 
+bool has_tcp_connections(const records::FilesState& files) {
+  return std::any_of(files.descriptions.begin(), files.descriptions.end(),
+                     [](const auto& d) { return d.kind == FileKind::kTcpConnection; });
+}
+
+void check_tcp_connections(const records::FilesState& files, bool established) {
+  check_dumpable(find_connections(files), {established, {}, nullptr});
+}
+
 std::unique_ptr<DumpedTcpConnections> dump_tcp_connections(const records::FilesState& files,
                                                            const TcpDumpOptions& options,
                                                            image::ImageWriter& image) {
   std::vector<FoundConnection> found = find_connections(files);
   if (found.empty()) return nullptr;
   check_dumpable(found, options);
+  if (options.marks) {
+    std::vector<std::pair<pid_t, int>> sockets;
+    for (const auto& c : found) sockets.emplace_back(c.pid, c.fd);
+    options.marks->note_tcp_lock(options.lock_links, sockets);
+  }
   auto dumped = std::make_unique<DumpedTcpConnections>(options.lock_links);
   for (auto& c : found) dumped->add(std::make_unique<RepairMode>(std::move(c.sock)));
   std::vector<TcpSnapshot> snapshots = read_until_settled(found, dumped->repairs());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ckpt/tcp_repair.h"
+#include "common/dump_marks.h"
 #include "common/image/image.h"
 #include "common/records/files.h"
 #include "netns/host_link_lock.h"
@@ -24,6 +25,7 @@ bool is_tcp_connection(pid_t pid, int fd);
 struct TcpDumpOptions {
   bool established = false;             // --tcp-established
   std::vector<std::string> lock_links;  // host links to hold down while connections are read
+  DumpMarks* marks = nullptr;           // told of the lock before it is taken
 };
 
 // The dumped connections, still in repair mode, and the network lock. Destroying it releases
@@ -42,8 +44,15 @@ class DumpedTcpConnections {
   std::vector<std::unique_ptr<RepairMode>> repairs_;
 };
 
-// Writes the connections among `files` (refusing them without options.established). Returns
-// null when there are none.
+// Whether `files` hold a TCP connection.
+bool has_tcp_connections(const records::FilesState& files);
+
+// Refuses, naming it, a connection among `files` that cannot be dumped: any without
+// `established` (--tcp-established), one not in the ESTABLISHED state. Changes nothing.
+void check_tcp_connections(const records::FilesState& files, bool established);
+
+// Writes the connections among `files` (refusing them as check_tcp_connections). Returns null
+// when there are none.
 std::unique_ptr<DumpedTcpConnections> dump_tcp_connections(const records::FilesState& files,
                                                            const TcpDumpOptions& options,
                                                            image::ImageWriter& image);

@@ -19,10 +19,14 @@ void add_dump(CLI::App& app);
 void add_restore(CLI::App& app);
 void add_inspect(CLI::App& app);
 void add_verify(CLI::App& app);
+void add_backup(CLI::App& app);
+void add_flatten(CLI::App& app);
 void add_check(CLI::App& app);
 void add_attach(CLI::App& app);
 void add_version(CLI::App& app);
 void add_console_keeper(CLI::App& app);
+void add_migrate(CLI::App& app);
+void add_receive(CLI::App& app);
 
 // "ckpt 0.1.0 (image format 1)", for --version and `ckpt version`.
 std::string version_text();

@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <ctime>
+
+#include "backup/naming.h"
 #include "ckpt/dump.h"
 #include "cli/commands.h"
 #include "cli/global_options.h"
@@ -30,8 +33,8 @@ void report(const dump::DumpOptions& options, const dump::DumpReport& r) {
     return;
   }
   print_summary(fmt::format(
-      "dumped {}: {} of memory -> {} image in {}, frozen {}{}", options.container_id,
-      format_size(r.memory_bytes), format_size(r.image_bytes),
+      "dumped {}: {} of memory -> {} ({}) in {}, frozen {}{}", options.container_id,
+      format_size(r.memory_bytes), options.output, format_size(r.image_bytes),
       format_seconds(total_seconds(r.stage_seconds)), format_seconds(r.frozen_ms / 1000),
       r.was_frozen && options.leave_running ? " (left frozen)" : ""));
 }
@@ -43,20 +46,28 @@ void add_dump(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "dump", "Checkpoint a container into one image; it is stopped unless --leave-running");
   cmd->add_option("id", opts->container_id, "Container id")->required();
-  cmd->add_option("-o,--output", opts->output, "Image path, or - for stdout")->required();
+  auto force = std::make_shared<bool>(false);
+  auto* output = cmd->add_option("-o,--output", opts->output,
+                  "Image path, or - for stdout (default: ID-YYYYmmddTHHMMSSZ.ckpt here, UTC)");
+  cmd->add_flag("-f,--force", *force, "Replace an existing image file");
   cmd->add_flag("--leave-running", opts->leave_running, "Thaw the container after the dump");
   cmd->add_flag(
       "--tcp-established", opts->tcp_established,
       "Checkpoint established TCP connections (TCP_REPAIR); without it they fail the dump");
   cmd->add_flag("--with-rootfs", opts->with_rootfs,
                 "Store the rootfs contents too, so that restore does not need the directory");
+  cmd->add_option("--parent", opts->parent,
+                  "An earlier image of this container: store only what changed since (an "
+                  "incremental image; restore needs the parent next to it)");
   cmd->add_option("--sign-key", opts->sign_key,
                   "Sign the image with HMAC-SHA256 under this key file (default: "
                   "/etc/ckpt/image.key when it exists)");
   cmd->add_option("--compress-level", opts->zstd_level, "zstd level, 0 = store (default 1)")
       ->check(CLI::Range(0, 19));
-  cmd->callback([opts] {
+  cmd->callback([opts, force, output] {
+    if (output->count() == 0) opts->output = backup::image_name(opts->container_id, std::time(nullptr));
     check_output_path(opts->output);
+    if (!*force) refuse_existing_output(opts->output);
     ContainerLock lock(opts->container_id, "dump");
     dump::DumpReport r;
     {

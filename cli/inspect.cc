@@ -8,6 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/global_options.h"
+#include "common/chain/image_chain.h"
+#include "common/chain/summary.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/image/describe.h"
@@ -116,8 +118,38 @@ void print_mounts(const json& ns) {
   }
 }
 
+// The image's place in a chain of incremental images, newest first, with what each holds.
+void print_chain(const json& doc) {
+  if (!doc.contains("chain")) return;
+  fmt::print("\nchain ({} images, newest first){}:\n", doc["chain"].size(),
+             doc.contains("chain_error") ? "; BROKEN: " + doc["chain_error"].get<std::string>()
+                                         : "");
+  fmt::print("  {:<44} {:<23} {:>11} {:>11} {:>11}  {}\n", "IMAGE", "CREATED", "FILE",
+             "PAGES HELD", "MEMORY", "PARENT");
+  for (const json& l : doc["chain"])
+    fmt::print("  {:<44} {:<23} {:>11} {:>11} {:>11}  {}\n", l["path"].get<std::string>(),
+               utc_time(l["created_unix"].get<int64_t>()), format_size(l["file_size"].get<uint64_t>()),
+               format_size(l["stored_bytes"].get<uint64_t>()),
+               format_size(l["memory_bytes"].get<uint64_t>()),
+               l["parent"].is_null() ? "(full)" : l["parent"].get<std::string>());
+}
+
+// The chain of `path`: every image it can open, and why it stops where it does.
+void add_chain(json& doc, const std::string& path, const image::ImageReader& reader) {
+  try {
+    chain::ImageChain chain(path);
+    doc["chain"] = json::array();
+    for (size_t i = 0; i < chain.size(); ++i)
+      doc["chain"].push_back(chain::summarize(chain.image(i), chain.path(i)));
+  } catch (const Error& e) {
+    doc["chain"] = json::array({chain::summarize(reader, path)});
+    doc["chain_error"] = e.what();
+  }
+}
+
 void print_text(const json& doc, const std::string& path) {
   print_header(doc, path);
+  print_chain(doc);
   print_sections(doc["sections"]);
   if (doc.contains("config")) print_config(doc["config"]);
   if (doc.contains("uts")) print_uts(doc["uts"]);
@@ -135,6 +167,7 @@ void add_inspect(CLI::App& app) {
   cmd->callback([path] {
     image::ImageReader reader(*path);
     json doc = classify_errors(ErrorKind::kImage, [&] { return image::describe_image(reader); });
+    if (*path != "-") add_chain(doc, *path, reader);
     if (global_options().json) {
       std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {

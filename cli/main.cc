@@ -83,10 +83,14 @@ int main(int argc, char** argv) {
   ckpt::cli::add_restore(app);
   ckpt::cli::add_inspect(app);
   ckpt::cli::add_verify(app);
+  ckpt::cli::add_backup(app);
+  ckpt::cli::add_flatten(app);
   ckpt::cli::add_check(app);
   ckpt::cli::add_attach(app);
   ckpt::cli::add_version(app);
   ckpt::cli::add_console_keeper(app);
+  ckpt::cli::add_migrate(app);
+  ckpt::cli::add_receive(app);
 
   if (int code = refuse_unknown_verb(app, argc, argv)) return code;
   app.parse_complete_callback([&] {

@@ -61,6 +61,8 @@ void add_restore(CLI::App& app) {
   cmd->add_option("--mount-map", opts->mount_map,
                   "Bind mounts: take host path OLD (or below it) from NEW instead (repeatable)")
       ->allow_extra_args(false);
+  cmd->add_option("--parent-dir", opts->parent_dir,
+                  "Where the parent images of an incremental image are (default: next to it)");
   cmd->add_option("--verify-key", opts->verify_key,
                   "Refuse an image not signed with this key file (default: /etc/ckpt/image.key "
                   "when it exists)");

@@ -33,4 +33,12 @@ void DumpMarks::set_frozen(bool frozen) {
     ::unlink((dir_ / "frozen").c_str());
 }
 
+void DumpMarks::note_tcp_lock(const std::vector<std::string>& links,
+                              const std::vector<std::pair<pid_t, int>>& sockets) {
+  std::string text;
+  for (const auto& link : links) text += "link " + link + "\n";
+  for (auto [pid, fd] : sockets) text += "socket " + std::to_string(pid) + " " + std::to_string(fd) + "\n";
+  fs::write_file_atomic(dir_ / "tcp_lock", text, 0600);
+}
+
 }  // namespace ckpt

@@ -4,11 +4,17 @@
 //                 (common/ptrace/injection_journal.h)
 //   frozen        present while the dump holds the container frozen
 //   output        the image path, whose temp file (PATH.tmp.XXXXXX) is to be removed
+//   tcp_lock      `--tcp-established`: "link NAME" for each host link held down and "socket PID
+//                 FD" for each TCP socket put in repair mode (written before either happens)
 // A dump that ends, by success or failure, removes them all.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ckpt {
 
@@ -23,6 +29,10 @@ class DumpMarks {
 
   // Before freezing (true) and after thawing or killing the container (false).
   void set_frozen(bool frozen);
+  // Before the network lock of TCP connections is taken: what the next command releases if this
+  // dump is killed holding it.
+  void note_tcp_lock(const std::vector<std::string>& links,
+                     const std::vector<std::pair<pid_t, int>>& sockets);
 
  private:
   std::filesystem::path dir_;

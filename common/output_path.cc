@@ -36,4 +36,10 @@ void check_output_path(const std::string& output) {
     fail(ErrorKind::kUsage, "-o {}: directory {} does not exist", output, parent.string());
 }
 
+void refuse_existing_output(const std::string& output) {
+  struct stat st {};
+  if (output != "-" && ::lstat(output.c_str(), &st) == 0)
+    fail(ErrorKind::kRefused, "-o {}: exists; remove it or give --force to replace it", output);
+}
+
 }  // namespace ckpt

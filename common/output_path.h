@@ -9,4 +9,7 @@ namespace ckpt {
 // terminal, an existing directory, or a path whose directory does not exist.
 void check_output_path(const std::string& output);
 
+// Throws ErrorKind::kRefused when `output` exists (an image is not replaced without --force).
+void refuse_existing_output(const std::string& output);
+
 }  // namespace ckpt

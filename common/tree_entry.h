@@ -1,5 +1,6 @@
 // One file of a packed directory tree (see common/tree_pack.h). The stream of a packed tree is
-//   ( u32 header size | header: TreeEntry (Boost binary) | data of its extents, in order )*
+//   ( u32 header size | header: TreeEntry (Boost binary) | data of its extents, in order,
+//     unless data_in_parent )*
 //   | u32 0
 #pragma once
 
@@ -33,6 +34,13 @@ struct TreeEntry {
   // Last access (version 3); older images: atime_nsec UTIME_OMIT (the unpacking time).
   int64_t atime_sec = 0, atime_nsec = UTIME_OMIT;
 
+  // Version 4: a regular file whose data is not in this stream but in the parent image's tree
+  // (an incremental image): the parent has the same path with the same size, mtime and extents.
+  bool data_in_parent = false;
+
+  // The bytes of data that follow the header in the stream.
+  uint64_t stored_data_size() const { return data_in_parent ? 0 : data_size(); }
+
   uint64_t data_size() const {
     uint64_t total = 0;
     for (size_t i = 1; i < extents.size(); i += 2) total += extents[i];
@@ -45,9 +53,10 @@ struct TreeEntry {
                     hardlink_to, extents);
     if (version >= 2) records::fields(ar, xattrs);
     if (version >= 3) records::fields(ar, atime_sec, atime_nsec);
+    if (version >= 4) records::fields(ar, data_in_parent);
   }
 };
 
 }  // namespace ckpt::tree
 
-BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 3)
+BOOST_CLASS_VERSION(ckpt::tree::TreeEntry, 4)

@@ -23,8 +23,9 @@ constexpr size_t kCopyChunk = 1 << 20;
 
 class Packer {
  public:
-  Packer(const std::function<bool(const std::string&)>& skip, image::ImageWriter::Stream& out)
-      : skip_(skip), out_(out) {}
+  Packer(const std::function<bool(const std::string&)>& skip, image::ImageWriter::Stream& out,
+         const FileIndex* parent)
+      : skip_(skip), out_(out), parent_(parent) {}
 
   void pack_top(const std::string& top) {
     UniqueFd dir(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC));
@@ -105,7 +106,23 @@ class Packer {
     if (!file) throw_errno("open({}/{})", top_, rel);
     e.size = static_cast<uint64_t>(st.st_size);
     e.extents = fs::data_extents(file.get(), e.size);
+    if (in_parent(e)) {
+      e.data_in_parent = true;
+      ++stats.files_in_parent;
+      return emit(e, nullptr);
+    }
     emit(e, &file);
+  }
+
+  // Whether the parent image has this file with the same data, as far as size, mtime and
+  // layout tell (as rsync and restic judge).
+  bool in_parent(const TreeEntry& e) const {
+    if (!parent_) return false;
+    auto it = parent_->find(e.path);
+    if (it == parent_->end()) return false;
+    const TreeEntry& p = it->second;
+    return p.size == e.size && p.mtime_sec == e.mtime_sec && p.mtime_nsec == e.mtime_nsec &&
+           p.extents == e.extents;
   }
 
   void emit(const TreeEntry& e, const UniqueFd* file) {
@@ -136,6 +153,7 @@ class Packer {
 
   const std::function<bool(const std::string&)>& skip_;
   image::ImageWriter::Stream& out_;
+  const FileIndex* parent_;
   std::string top_;
   dev_t dev_ = 0;
   std::map<ino_t, std::string> links_;
@@ -144,8 +162,8 @@ class Packer {
 }  // namespace
 
 PackStats pack_tree(const std::string& top, const std::function<bool(const std::string&)>& skip,
-                    image::ImageWriter::Stream& out) {
-  Packer packer(skip, out);
+                    image::ImageWriter::Stream& out, const FileIndex* parent) {
+  Packer packer(skip, out, parent);
   packer.pack_top(top);
   return packer.stats;
 }

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <limits>
+#include <set>
 #include <vector>
 
 #include "common/error.h"
@@ -30,15 +31,12 @@ timespec atime_of(const TreeEntry& e) {
   return {static_cast<time_t>(e.atime_sec), static_cast<long>(e.atime_nsec)};
 }
 
-}  // namespace
-
-// A push parser: the stream arrives in chunks that cut headers and data anywhere.
-class TreeUnpacker::Impl {
+// A push parser of a packed tree: the stream arrives in chunks that cut headers and data
+// anywhere; each header goes to entry(), the data after it to data().
+class StreamParser {
  public:
-  explicit Impl(const std::string& top)
-      : top_(top), dir_(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-    if (!dir_) throw_errno("open({})", top);
-  }
+  explicit StreamParser(std::string top) : top_(std::move(top)) {}
+  virtual ~StreamParser() = default;
 
   void feed(std::span<const std::byte> chunk) {
     const char* p = reinterpret_cast<const char*>(chunk.data());
@@ -50,12 +48,40 @@ class TreeUnpacker::Impl {
       left -= used;
     }
   }
-
-  void finish() {
+  void check_done() const {
     if (!done_) fail("{}: packed tree is truncated", top_);
-    // Deepest first, so that a read-only directory is closed only after its contents.
-    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) set_directory_attributes(*it);
   }
+
+ protected:
+  virtual void entry(const TreeEntry& e) = 0;
+  virtual void data(const char* p, size_t size) = 0;
+
+  // A damaged or forged entry is refused by name before anything is made for it.
+  void check_entry(const TreeEntry& e) const {
+    std::string what = top_ + ": packed tree entry";
+    if (e.path != ".") fs::check_relative_path(e.path, what);
+    if (!e.hardlink_to.empty()) fs::check_relative_path(e.hardlink_to, what + " link source");
+    switch (e.mode & S_IFMT) {
+      case S_IFDIR: case S_IFREG: case S_IFLNK: case S_IFCHR: case S_IFBLK: case S_IFIFO:
+      case S_IFSOCK:
+        break;
+      default:
+        fail("{} '{}' has no file type (mode {:o})", what, e.path, e.mode);
+    }
+    if (e.path == "." && !S_ISDIR(e.mode)) fail("{} '.' is not a directory", what);
+    if (e.extents.size() % 2 != 0 || (!e.extents.empty() && !S_ISREG(e.mode)))
+      fail("{} '{}' has a damaged extent list", what, e.path);
+    uint64_t end = 0;  // extents in order, apart, within the size: their sum cannot overflow
+    for (size_t i = 0; i < e.extents.size(); i += 2) {
+      if (e.extents[i] < end || e.extents[i] > e.size || e.extents[i + 1] > e.size - e.extents[i])
+        fail("{} '{}' has an extent out of order or past its size {}", what, e.path, e.size);
+      end = e.extents[i] + e.extents[i + 1];
+    }
+    if (e.size > static_cast<uint64_t>(std::numeric_limits<off_t>::max()))
+      fail("{} '{}' has a size of {}", what, e.path, e.size);
+  }
+
+  std::string top_;
 
  private:
   size_t take_header(const char* p, size_t left) {
@@ -71,35 +97,149 @@ class TreeUnpacker::Impl {
       if (header_size_ == 0) done_ = true;
       return used;
     }
-    auto entry = image::from_bytes<TreeEntry>(pending_, "tree entry");
+    auto e = image::from_bytes<TreeEntry>(pending_, "tree entry");
     pending_.clear();
     header_size_ = 0;
-    create(entry);
+    check_entry(e);
+    data_left_ = S_ISREG(e.mode) && e.hardlink_to.empty() ? e.stored_data_size() : 0;
+    entry(e);
     return used;
   }
 
   size_t take_data(const char* p, size_t left) {
-    size_t used = static_cast<size_t>(std::min<uint64_t>(left, extent_left_));
-    if (::pwrite(file_.get(), p, used, static_cast<off_t>(offset_)) != static_cast<ssize_t>(used))
-      throw_errno("write {}/{}", top_, entry_.path);
-    offset_ += used;
-    extent_left_ -= used;
+    size_t used = static_cast<size_t>(std::min<uint64_t>(left, data_left_));
     data_left_ -= used;
-    while (extent_left_ == 0 && data_left_ > 0) next_extent();
-    if (data_left_ == 0) close_file();
+    data(p, used);
     return used;
   }
 
+  std::string pending_;
+  uint32_t header_size_ = 0;
+  bool done_ = false;
+  uint64_t data_left_ = 0;
+};
+
+// Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), times last.
+// Through an fd of the file itself (directories, regular files).
+void set_attributes(int fd, const std::string& top, const TreeEntry& e) {
+  if (::fchown(fd, e.uid, e.gid) != 0) throw_errno("chown {}/{}", top, e.path);
+  if (::fchmod(fd, e.mode & 07777) != 0) throw_errno("chmod {}/{}", top, e.path);
+  fs::write_xattrs(fd, top + "/" + e.path, e.xattrs);
+  timespec times[2] = {atime_of(e), mtime_of(e)};
+  if (::futimens(fd, times) != 0) throw_errno("set mtime of {}/{}", top, e.path);
+}
+
+// Writes the data of one regular file's extents as it arrives, then its attributes.
+class ExtentWriter {
+ public:
+  // Starts on `e`, whose file is open as `file`; without data the file is done at once.
+  void start(const TreeEntry& e, UniqueFd file, const std::string& top) {
+    entry_ = e;
+    top_ = top;
+    file_ = std::move(file);
+    data_left_ = e.data_size();
+    if (data_left_ == 0) return close_file();
+    extent_ = static_cast<size_t>(-2);
+    next_extent();
+    while (extent_left_ == 0) next_extent();
+  }
+  bool active() const { return data_left_ > 0; }
+
+  void write(const char* p, size_t size) {
+    while (size > 0) {
+      size_t used = static_cast<size_t>(std::min<uint64_t>(size, extent_left_));
+      if (::pwrite(file_.get(), p, used, static_cast<off_t>(offset_)) !=
+          static_cast<ssize_t>(used))
+        throw_errno("write {}/{}", top_, entry_.path);
+      offset_ += used;
+      extent_left_ -= used;
+      data_left_ -= used;
+      p += used;
+      size -= used;
+      while (extent_left_ == 0 && data_left_ > 0) next_extent();
+    }
+    if (data_left_ == 0) close_file();
+  }
+
+ private:
   void next_extent() {
     extent_ += 2;
     offset_ = entry_.extents[extent_];
     extent_left_ = entry_.extents[extent_ + 1];
   }
+  void close_file() {
+    set_attributes(file_.get(), top_, entry_);
+    file_.reset();
+  }
 
-  // Every path of the stream is relative and is reached below top_ through directories only
-  // (common/untrusted_path.h): no entry can name, link or write anything outside top_.
-  void create(const TreeEntry& e) {
-    check_entry(e);
+  TreeEntry entry_;
+  std::string top_;
+  UniqueFd file_;
+  uint64_t data_left_ = 0, extent_left_ = 0, offset_ = 0;
+  size_t extent_ = 0;
+};
+
+UniqueFd open_dir(const std::string& top) {
+  UniqueFd dir(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_errno("open({})", top);
+  return dir;
+}
+
+// The regular files of a stream, data skipped.
+class FileIndexer : public StreamParser {
+ public:
+  using StreamParser::StreamParser;
+  FileIndex index;
+
+ private:
+  void entry(const TreeEntry& e) override {
+    if (S_ISREG(e.mode) && e.hardlink_to.empty()) index[e.path] = e;
+  }
+  void data(const char*, size_t) override {}
+};
+
+// Data of the files an incremental image's tree left to its parents, written into the files
+// unpack_tree made (reached beneath top, never through a symlink).
+class DataFiller : public StreamParser {
+ public:
+  DataFiller(const std::string& top, const std::vector<std::string>& needed)
+      : StreamParser(top), needed_(needed.begin(), needed.end()), dir_(open_dir(top)) {}
+  std::set<std::string> needed_;
+
+ private:
+  void entry(const TreeEntry& e) override {
+    if (!S_ISREG(e.mode) || !e.hardlink_to.empty() || e.data_in_parent ||
+        !needed_.erase(e.path))
+      return;
+    writer_.start(e, fs::open_beneath(dir_.get(), e.path, O_WRONLY | O_NOFOLLOW), top_);
+  }
+  void data(const char* p, size_t size) override {
+    if (writer_.active()) writer_.write(p, size);
+  }
+
+  UniqueFd dir_;
+  ExtentWriter writer_;
+};
+
+}  // namespace
+
+// Recreates the entries below `top`. Every path of the stream is relative and is reached below
+// top_ through directories only (common/untrusted_path.h): no entry can name, link or write
+// anything outside top_.
+class TreeUnpacker::Impl : public StreamParser {
+ public:
+  explicit Impl(const std::string& top) : StreamParser(top), dir_(open_dir(top)) {}
+
+  void finish() {
+    check_done();
+    // Deepest first, so that a read-only directory is closed only after its contents.
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) set_directory_attributes(*it);
+  }
+
+  std::vector<std::string> data_in_parent;
+
+ private:
+  void entry(const TreeEntry& e) override {
     if (e.path == ".") return dirs_.push_back(e);
     auto parent = fs::open_parent_beneath(dir_.get(), e.path);
     const char* name = parent.name.c_str();
@@ -127,30 +267,7 @@ class TreeUnpacker::Impl {
     set_attributes_at(parent, e);
   }
 
-  // A damaged or forged entry is refused by name before anything is made for it.
-  void check_entry(const TreeEntry& e) const {
-    std::string what = top_ + ": packed tree entry";
-    if (e.path != ".") fs::check_relative_path(e.path, what);
-    if (!e.hardlink_to.empty()) fs::check_relative_path(e.hardlink_to, what + " link source");
-    switch (e.mode & S_IFMT) {
-      case S_IFDIR: case S_IFREG: case S_IFLNK: case S_IFCHR: case S_IFBLK: case S_IFIFO:
-      case S_IFSOCK:
-        break;
-      default:
-        fail("{} '{}' has no file type (mode {:o})", what, e.path, e.mode);
-    }
-    if (e.path == "." && !S_ISDIR(e.mode)) fail("{} '.' is not a directory", what);
-    if (e.extents.size() % 2 != 0 || (!e.extents.empty() && !S_ISREG(e.mode)))
-      fail("{} '{}' has a damaged extent list", what, e.path);
-    uint64_t end = 0;  // extents in order, apart, within the size: their sum cannot overflow
-    for (size_t i = 0; i < e.extents.size(); i += 2) {
-      if (e.extents[i] < end || e.extents[i] > e.size || e.extents[i + 1] > e.size - e.extents[i])
-        fail("{} '{}' has an extent out of order or past its size {}", what, e.path, e.size);
-      end = e.extents[i] + e.extents[i + 1];
-    }
-    if (e.size > static_cast<uint64_t>(std::numeric_limits<off_t>::max()))
-      fail("{} '{}' has a size of {}", what, e.path, e.size);
-  }
+  void data(const char* p, size_t size) override { writer_.write(p, size); }
 
   static bool is_directory_at(int dir, const char* name) {
     struct stat st {};
@@ -165,39 +282,25 @@ class TreeUnpacker::Impl {
     if (::unlinkat(parent.fd.get(), name, 0) != 0) throw_errno("unlink {}/{}", top_, rel);
   }
 
+  // A file whose data is in the parent image is made at its size with its attributes; its data
+  // comes later (fill_tree_data), and its attributes again after it.
   void open_file(const fs::ParentDir& parent, const TreeEntry& e) {
-    entry_ = e;
-    file_.reset(::openat(parent.fd.get(), parent.name.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!file_) throw_errno("create {}/{}", top_, e.path);
-    if (::ftruncate(file_.get(), static_cast<off_t>(e.size)) != 0)
+    UniqueFd file(::openat(parent.fd.get(), parent.name.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file) throw_errno("create {}/{}", top_, e.path);
+    if (::ftruncate(file.get(), static_cast<off_t>(e.size)) != 0)
       throw_errno("truncate {}/{}", top_, e.path);
-    data_left_ = e.data_size();
-    if (data_left_ == 0) return close_file();
-    extent_ = static_cast<size_t>(-2);
-    next_extent();
-    while (extent_left_ == 0) next_extent();
-  }
-
-  void close_file() {
-    set_attributes(file_.get(), entry_);
-    file_.reset();
+    if (e.data_in_parent) {
+      if (e.data_size() > 0) data_in_parent.push_back(e.path);
+      return set_attributes(file.get(), top_, e);
+    }
+    writer_.start(e, std::move(file), top_);
   }
 
   void set_directory_attributes(const TreeEntry& e) {
     auto dir = fs::open_beneath(dir_.get(), e.path == "." ? "" : e.path,
                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    set_attributes(dir.get(), e);
-  }
-
-  // Owner before mode (chown clears set-id bits) and xattrs (and file capabilities), times last.
-  // Through an fd of the file itself (directories, regular files).
-  void set_attributes(int fd, const TreeEntry& e) {
-    if (::fchown(fd, e.uid, e.gid) != 0) throw_errno("chown {}/{}", top_, e.path);
-    if (::fchmod(fd, e.mode & 07777) != 0) throw_errno("chmod {}/{}", top_, e.path);
-    fs::write_xattrs(fd, top_ + "/" + e.path, e.xattrs);
-    timespec times[2] = {atime_of(e), mtime_of(e)};
-    if (::futimens(fd, times) != 0) throw_errno("set mtime of {}/{}", top_, e.path);
+    set_attributes(dir.get(), top_, e);
   }
 
   // The same by name in a directory reached beneath top_ (symlinks, device nodes, fifos, which
@@ -216,16 +319,9 @@ class TreeUnpacker::Impl {
       throw_errno("set mtime of {}/{}", top_, e.path);
   }
 
-  std::string top_;
   UniqueFd dir_;
-  std::string pending_;
-  uint32_t header_size_ = 0;
-  bool done_ = false;
   std::vector<TreeEntry> dirs_;
-  TreeEntry entry_;  // the regular file being written
-  UniqueFd file_;
-  uint64_t data_left_ = 0, extent_left_ = 0, offset_ = 0;
-  size_t extent_ = 0;
+  ExtentWriter writer_;
 };
 
 TreeUnpacker::TreeUnpacker(const std::string& top) : impl_(std::make_unique<Impl>(top)) {}
@@ -236,12 +332,32 @@ void TreeUnpacker::feed(std::span<const std::byte> chunk) {
 void TreeUnpacker::finish() {
   impl_->finish();
 }
+const std::vector<std::string>& TreeUnpacker::data_in_parent() const {
+  return impl_->data_in_parent;
+}
 
-void unpack_tree(const image::ImageReader& image, image::SectionType type, uint64_t id,
-                 const std::string& top) {
+std::vector<std::string> unpack_tree(const image::ImageReader& image, image::SectionType type,
+                                     uint64_t id, const std::string& top) {
   TreeUnpacker unpacker(top);
   image.read_stream(type, id, [&](std::span<const std::byte> chunk) { unpacker.feed(chunk); });
   unpacker.finish();
+  return unpacker.data_in_parent();
+}
+
+std::vector<std::string> fill_tree_data(const image::ImageReader& image, image::SectionType type,
+                                        uint64_t id, const std::string& top,
+                                        const std::vector<std::string>& needed) {
+  DataFiller filler(top, needed);
+  image.read_stream(type, id, [&](std::span<const std::byte> chunk) { filler.feed(chunk); });
+  filler.check_done();
+  return {filler.needed_.begin(), filler.needed_.end()};
+}
+
+FileIndex read_file_index(const image::ImageReader& image, image::SectionType type, uint64_t id) {
+  FileIndexer indexer("");
+  image.read_stream(type, id, [&](std::span<const std::byte> chunk) { indexer.feed(chunk); });
+  indexer.check_done();
+  return std::move(indexer.index);
 }
 
 }  // namespace ckpt::tree

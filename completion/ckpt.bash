@@ -1,6 +1,6 @@
 # bash completion for ckpt: verbs, each verb's options (read from `ckpt VERB --help`, so they
 # stay in step with the binary), container ids (from /run/ckpt) and image files.
-_ckpt_verbs="run list ls stop kill rm logs freeze thaw dump restore inspect verify check attach version"
+_ckpt_verbs="run list ls stop kill rm logs freeze thaw dump restore inspect verify flatten backup migrate receive check attach version"
 
 _ckpt_ids() {
   local d
@@ -21,7 +21,7 @@ _ckpt() {
     esac
   done
   case $prev in
-    --log-file|-o|--output|--image|--rootfs) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --log-file|-o|--output|--image|--rootfs|--parent|--parent-dir|--dir|--list|--sign-key|--verify-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --log-level) COMPREPLY=($(compgen -W "trace debug info warn error" -- "$cur")); return ;;
   esac
   if [ -z "$verb" ]; then
@@ -35,8 +35,8 @@ _ckpt() {
     return
   fi
   case $verb in
-    restore|inspect|verify) COMPREPLY=($(compgen -f -- "$cur")) ;;
-    run|list|ls|check|version) ;;
+    restore|inspect|verify|flatten) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    run|list|ls|check|version|receive) ;;
     *) COMPREPLY=($(compgen -W "$(_ckpt_ids)" -- "$cur")) ;;
   esac
 }

@@ -3,8 +3,12 @@
 // decompresses, then protections, the vdso and the mm fields are set as dumped.
 #pragma once
 
+#include <vector>
+
+#include "common/chain/page_sources.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
+#include "restore/pages.h"
 #include "restore/seize.h"
 
 namespace ckpt::restore {
@@ -13,7 +17,9 @@ namespace ckpt::restore {
 // (restore_mm puts the dumped protection back), shared ones as dumped.
 uint32_t initial_prot(const records::Vma& vma);
 
+// `pages`: where the pages of `pagemap` are (chain/page_sources.h).
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id);
+                const image::ImageReader& image, const std::vector<chain::PageSource>& pages,
+                const HeldPages* held, uint64_t image_id);
 
 }  // namespace ckpt::restore

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/chain/trees.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/log.h"
@@ -61,7 +62,9 @@ void check_mount_record(const MountRecord& m) {
 
 }  // namespace
 
-MountsRestore::MountsRestore(const image::ImageReader& image, const MountMap& map) : image_(image) {
+MountsRestore::MountsRestore(const image::ImageReader& image, const MountMap& map,
+                             const chain::ImageChain* chain)
+    : image_(image), chain_(chain) {
   if (!image.has(SectionType::kMounts, 0)) return;
   ns_ = image.get<records::MountNamespace>(SectionType::kMounts, 0);
   for (const auto& m : ns_.mounts) check_mount_record(m);
@@ -113,7 +116,7 @@ void make_empty_rootfs_dir(const std::string& dir) {
 void MountsRestore::unpack_rootfs(const std::string& dir) const {
   make_empty_rootfs_dir(dir);
   for (const auto& m : ns_.mounts)
-    if (m.kind == MountKind::kRootfs) tree::unpack_tree(image_, SectionType::kMountData, m.id, dir);
+    if (m.kind == MountKind::kRootfs) chain::unpack_mount_tree(image_, chain_, m, dir);
   spdlog::debug("mounts: rootfs unpacked into {}", dir);
 }
 
@@ -141,7 +144,7 @@ void MountsRestore::rebuild(bool pivoted) const {
     if (m.kind == MountKind::kHost || m.kind == MountKind::kRootfs) continue;
     // Made by the standard set-up (/proc, /dev, /dev/shm, ...): only the contents are missing.
     if (!present.insert(m.mount_point).second && (!m.has_contents || made_by_setup(m, pivoted))) {
-      if (m.has_contents) tree::unpack_tree(image_, SectionType::kMountData, m.id, m.mount_point);
+      if (m.has_contents) chain::unpack_mount_tree(image_, chain_, m, m.mount_point);
       continue;
     }
     make_mount(m);
@@ -162,7 +165,7 @@ void MountsRestore::make_mount(const MountRecord& m) const {
       break;
     case MountKind::kTmpfs:
       ns::mount_or_throw("tmpfs", target, "tmpfs", m.flags & ~MS_RDONLY, m.options.c_str());
-      if (m.has_contents) tree::unpack_tree(image_, SectionType::kMountData, m.id, target);
+      if (m.has_contents) chain::unpack_mount_tree(image_, chain_, m, target);
       if (m.flags & MS_RDONLY) ns::mount_or_throw(nullptr, target, nullptr, MS_REMOUNT | m.flags);
       break;
     case MountKind::kPseudo:

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/chain/image_chain.h"
 #include "common/image/image.h"
 #include "common/records/mounts.h"
 #include "common/rootfs_store.h"
@@ -36,8 +37,10 @@ class MountsRestore {
  public:
   // Reads kMounts (none: nothing to do) and refuses, naming each, host paths that are missing,
   // and any record whose paths are not plain absolute paths (no "..") or whose kind, type or
-  // contents do not go together (see check_mount_record).
-  MountsRestore(const image::ImageReader& image, const MountMap& map);
+  // contents do not go together (see check_mount_record). With `chain` (whose newest image is
+  // `image`), files an incremental image keeps in its parents are taken from there.
+  MountsRestore(const image::ImageReader& image, const MountMap& map,
+                const chain::ImageChain* chain = nullptr);
 
   // Whether the image holds the rootfs contents (dump --with-rootfs).
   bool has_rootfs_contents() const;
@@ -59,6 +62,7 @@ class MountsRestore {
   void find_overlay_lower(const MountMap& map);
 
   const image::ImageReader& image_;
+  const chain::ImageChain* chain_;
   records::MountNamespace ns_;
   std::map<uint64_t, std::string> host_sources_;  // kHostBind record id -> path on this host
   std::map<uint64_t, UniqueFd> trees_;            // kHostBind record id -> detached tree

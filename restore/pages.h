@@ -8,7 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
 
+#include "common/chain/page_sources.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
 #include "restore/seize.h"
@@ -19,9 +23,25 @@ namespace ckpt::restore {
 // beyond the user address space (such a run made the fill loop for ever).
 void check_pagemap(const records::Pagemap& pagemap, pid_t pid);
 
-// The VMAs of `mm` exist (writable, no pages yet) in the process; stream (kPages, image_id)
-// holds the pages of `pagemap`.
-void fill_pages(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
-                const image::ImageReader& image, uint64_t image_id);
+// Pages held in memory outside the image, by image process id: a migration's pre-copied pages,
+// which the final image does not carry again.
+class HeldPages {
+ public:
+  virtual ~HeldPages() = default;
+  // The runs held for process `image_id` (ascending, none in its pagemap).
+  virtual std::vector<records::PageRun> runs(uint64_t image_id) const = 0;
+  // Hands every held page of those runs to `consume`, in contiguous pieces.
+  virtual void for_each(
+      uint64_t image_id,
+      const std::function<void(uint64_t address, std::span<const std::byte>)>& consume) const = 0;
+};
+
+// The VMAs of `mm` exist (writable, no pages yet) in the process; `sources` hold the pages of
+// `pagemap`: the process's own page stream, and for an incremental image its parents' streams
+// (chain/page_sources.h); `held` (if any) the others, a migration's pre-copied pages of image
+// process `image_id`.
+void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
+                const std::vector<chain::PageSource>& sources, const HeldPages* held = nullptr,
+                uint64_t image_id = 0);
 
 }  // namespace ckpt::restore

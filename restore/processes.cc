@@ -66,7 +66,9 @@ uint64_t exit_signals_of_children(const records::ProcessTree& tree, pid_t pid,
 
 }  // namespace
 
-ProcessesRestore::ProcessesRestore(const image::ImageReader& image) : image_(image) {
+ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
+                                   const chain::ImageChain* chain, const HeldPages* held)
+    : image_(image), held_(held), chain_(chain) {
   auto tree = image.get<records::ProcessTree>(SectionType::kProcessTree, 0);
   std::vector<records::ProcessState> states;
   for (const auto& entry : tree.processes)
@@ -109,7 +111,12 @@ void ProcessesRestore::restore_process(size_t index) {
 
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
-  restore_mm(r, mm, pagemap, image_, id);
+  std::vector<chain::PageSource> pages;
+  if (chain_)
+    pages = chain::page_sources(*chain_, entry.pid, id, pagemap);
+  else
+    pages.push_back(chain::own_pages(image_, id, pagemap));
+  restore_mm(r, mm, pagemap, image_, pages, held_, id);
   restore_root(r, process.root, container_root_);
   stage_done(Stage::kMemory);
   drop_pending(r, exit_signals_of_children(plan_->tree(), entry.pid, image_));

@@ -16,15 +16,21 @@
 #include <string>
 #include <vector>
 
+#include "common/chain/image_chain.h"
 #include "common/image/image.h"
 #include "restore/files.h"
+#include "restore/pages.h"
 #include "restore/tree.h"
 
 namespace ckpt::restore {
 
 class ProcessesRestore {
  public:
-  explicit ProcessesRestore(const image::ImageReader& image);
+  // With `chain` (whose newest image is `image`), pages of an incremental image are taken from
+  // its parents; `held`: pages outside the image (a migration's), used with the image's.
+  explicit ProcessesRestore(const image::ImageReader& image,
+                            const chain::ImageChain* chain = nullptr,
+                            const HeldPages* held = nullptr);
   ~ProcessesRestore();
   ProcessesRestore(const ProcessesRestore&) = delete;
   ProcessesRestore& operator=(const ProcessesRestore&) = delete;
@@ -47,6 +53,8 @@ class ProcessesRestore {
   void restore_process(size_t index);
 
   const image::ImageReader& image_;
+  const HeldPages* held_;
+  const chain::ImageChain* chain_;
   std::unique_ptr<ForkPlan> plan_;
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace

@@ -7,6 +7,7 @@
 
 #include "common/cancel.h"
 #include "common/cgroup/container_cgroup.h"
+#include "common/chain/image_chain.h"
 #include "common/container_lock.h"
 #include "common/container_state.h"
 #include "common/error.h"
@@ -65,8 +66,9 @@ int64_t now_unix() {
 // order, so that a failure undoes it in reverse: the processes are killed, the root task, the
 // network, the cgroups and the state directory removed.
 struct Restore {
-  // open
-  std::unique_ptr<image::ImageReader> image;
+  // open: an incremental image with its parents, each checked to be the one it was made against
+  std::unique_ptr<chain::ImageChain> chain;
+  const image::ImageReader* image = nullptr;
   records::ContainerConfig config;
   records::UtsState uts;
   records::CgroupTree cgroups;
@@ -90,10 +92,10 @@ struct Restore {
 };
 
 void open(Restore& r, const RestoreOptions& options) {
-  r.image = std::make_unique<image::ImageReader>(options.input);
-  if (auto key = image::pick_signing_key(options.verify_key))
-    image::verify_signature(*r.image, *key);  // before any record is decoded
-  r.image->verify();
+  r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
+                                                image::pick_signing_key(options.verify_key));
+  r.chain->verify();
+  r.image = &r.chain->image();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
   classify_errors(ErrorKind::kImage, [&] {  // a record that does not decode: a damaged image
     r.config = r.image->get<records::ContainerConfig>(SectionType::kConfig, 0);
@@ -119,11 +121,17 @@ void preflight(Restore& r, const RestoreOptions& options) {
   state.cgroup_path = cgroup::container_cgroup_path(state.id);
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
   if (cgroup.exists()) fail(ErrorKind::kRefused, "cgroup {} already exists", cgroup.path());
-  if (r.net)
-    resolve_net_conflicts(*r.net, r.net_map, running_containers_on_bridges(),
+  if (r.net) {
+    auto users = running_containers_on_bridges();
+    // A migration on one host: the source it replaces shares its addresses until the handover.
+    if (options.migration)
+      for (auto& [bridge, containers] : users) containers.erase(r.config.id);
+    resolve_net_conflicts(*r.net, r.net_map, users,
                           {options.ignore_static_ip, options.ignore_static_mac});
+  }
   if (r.net) netns::preflight_netns(*r.net, state.id, r.net_map);
-  r.mounts = std::make_unique<MountsRestore>(*r.image, MountMap(options.mount_map));
+  r.mounts =
+      std::make_unique<MountsRestore>(*r.image, MountMap(options.mount_map), r.chain.get());
   state.config = r.config;
   state.config.id = state.id;
   state.restored_from = options.input;
@@ -147,7 +155,7 @@ void rebuild_network(Restore& r, const RestoreOptions& options) {
 // every open file description of the image, for the tree to be forked from it.
 void start_root_task(Restore& r, const RestoreOptions& options) {
   auto& image = *r.image;
-  r.processes = std::make_unique<ProcessesRestore>(image);
+  r.processes = std::make_unique<ProcessesRestore>(image, r.chain.get(), options.held_pages);
   r.rootfs = std::make_unique<RestoredRootfs>(*r.mounts, r.config.rootfs, options.rootfs,
                                               r.state.id);
   r.state.config.rootfs = r.rootfs->path();
@@ -274,6 +282,7 @@ RestoreReport restore_container(const RestoreOptions& options) {
   });
   done(Stage::kProcesses);
   check_restored(*r.image, r.processes->host_pids(), r.state, options);
+  if (options.before_resume) options.before_resume();  // migration: throws to undo instead
   resume(r);
   clock.lap(stage_name(Stage::kResume));
   return report_of(r, std::move(report));

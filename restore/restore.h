@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,15 +13,26 @@
 
 namespace ckpt::restore {
 
+class HeldPages;
+
 struct RestoreOptions {
   std::string input;                 // path, or "-" for stdin
   std::string name;                  // new container id; empty: the id in the image
   std::vector<std::string> net_map;  // --net-map KIND:OLD=NEW (see netns::parse_net_map)
   bool tcp_close = false;            // --tcp-close: established TCP connections come back closed
   std::vector<std::string> mount_map;  // --mount-map OLD=NEW: host paths of bind mounts
+  std::string parent_dir;  // where the parents of an incremental image are (default: next to it)
   std::string verify_key;  // --verify-key FILE ("" = /etc/ckpt/image.key when it exists)
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  // Migration (ckpt receive): the source container, the image's id, runs until the handover;
+  // its addresses and MACs on a bridge of this host are not a clash.
+  bool migration = false;
+  // Migration: pages held outside the image (pre-copied), filled with the image's.
+  const HeldPages* held_pages = nullptr;
+  // Migration's two-phase handover: called once every process is rebuilt (stopped, host links
+  // down). Returning resumes the container; throwing undoes the restore as any failure does.
+  std::function<void()> before_resume;
   bool check = false;         // --check: a difference from the dump-time audit fails the restore
   bool check_report = false;  // --check-report: differences are only reported
   std::vector<std::string> check_ignore;  // --check-ignore NAME: facts whose name contains NAME

@@ -1,11 +1,15 @@
 #include "runtime/dump_recovery.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <vector>
 
 #include "common/cgroup/container_cgroup.h"
@@ -14,8 +18,10 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/pidfd.h"
 #include "common/ptrace/injection_journal.h"
 #include "common/ptrace/tracee.h"
+#include "netns/host_link_lock.h"
 
 namespace ckpt::runtime {
 
@@ -50,6 +56,47 @@ void put_back(const ptrace::JournalEntry& entry) {
   }
 }
 
+// Repair mode off on each socket still in it, then the host links up: what the release of a
+// --leave-running dump does, so that the connections carry on.
+void release_tcp_lock(const fsys::path& dir) {
+  auto text = fs::try_read_file(dir / "tcp_lock");
+  if (!text) return;
+  std::istringstream lines(*text);
+  std::vector<std::string> links;
+  std::string what;
+  while (lines >> what) {
+    if (what == "link") {
+      links.emplace_back();
+      lines >> links.back();
+      continue;
+    }
+    pid_t pid = 0;
+    int fd = -1;
+    if (what != "socket" || !(lines >> pid >> fd)) break;
+    try {
+      UniqueFd sock = proc::take_fd(pid, fd);
+      int repair = 0;
+      socklen_t len = sizeof repair;
+      if (::getsockopt(sock.get(), IPPROTO_TCP, TCP_REPAIR, &repair, &len) != 0 || !repair)
+        continue;
+      int off = TCP_REPAIR_OFF;
+      if (::setsockopt(sock.get(), IPPROTO_TCP, TCP_REPAIR, &off, sizeof off) != 0)
+        throw_errno("TCP_REPAIR off");
+      spdlog::warn("pid {} fd {}: TCP repair mode left on by a killed dump: off", pid, fd);
+    } catch (const Error& e) {
+      spdlog::debug("pid {} fd {} of a killed dump: {}", pid, fd, e.what());  // gone
+    }
+  }
+  for (const auto& link : links) {
+    try {
+      netns::set_host_link_up(link, true);
+      spdlog::warn("host link {} left down by a killed dump: up", link);
+    } catch (const Error& e) {
+      spdlog::debug("host link {} of a killed dump: {}", link, e.what());  // removed since
+    }
+  }
+}
+
 void thaw(const std::string& id) {
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), "ckpt/" + id);
   if (!cgroup.exists()) return;
@@ -79,6 +126,7 @@ void recover_after_killed_dump(const std::string& id) {
   std::error_code ec;
   if (!fsys::exists(dir, ec)) return;
   auto seized = seize_journaled(dir);
+  release_tcp_lock(dir);
   if (fsys::exists(dir / "frozen", ec) || !seized.empty()) thaw(id);
   for (const auto& entry : seized) put_back(entry);
   remove_temp_images(dir);

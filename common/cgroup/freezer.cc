@@ -155,6 +155,11 @@ void FreezeGuard::thaw() {
   freezer_.thaw();
 }
 
+void FreezeGuard::refreeze() {
+  freezer_.freeze();
+  active_ = true;
+}
+
 void FreezeGuard::end() {
   if (!active_) return;
   active_ = false;

@@ -48,6 +48,8 @@ class FreezeGuard {
   void release() { active_ = false; }
   // Thaws now (with keep_frozen, end() or the destructor freezes it again).
   void thaw();
+  // Freezes again after thaw(); end() or the destructor thaw it as before.
+  void refreeze();
   // Leaves the cgroup as its user had it (thawed, or frozen with keep_frozen); the guard is done.
   void end();
 

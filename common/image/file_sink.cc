@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/writev_all.h"
 #include "common/output_path.h"
 
 namespace ckpt::image {
@@ -29,6 +30,10 @@ FileSink::FileSink(const std::string& path) : path_(path) {
     fd_ = STDOUT_FILENO;
     return;
   }
+  if (path.starts_with(kFdPrefix)) {  // an open file or pipe of ours, written as it is
+    fd_ = std::stoi(path.substr(kFdPrefix.size()));
+    return;
+  }
   check_output_path(path);  // a regular file or a new name only (common/output_path.h)
   std::string pattern = path + ".tmp.XXXXXX";
   int fd = ::mkostemp(pattern.data(), O_CLOEXEC);  // mode 0600
@@ -45,26 +50,10 @@ FileSink::~FileSink() {
 void FileSink::write(std::span<const std::byte> head, std::span<const std::byte> body) {
   iovec iov[2] = {{const_cast<std::byte*>(head.data()), head.size()},
                   {const_cast<std::byte*>(body.data()), body.size()}};
-  iovec* next = iov;
-  int count = body.empty() ? 1 : 2;
-  while (count > 0) {
-    ssize_t n = ::writev(fd_, next, count);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("write {}", path_ == "-" ? "image to stdout" : temp_path_);
-    }
-    offset_ += static_cast<uint64_t>(n);
-    auto left = static_cast<size_t>(n);
-    while (count > 0 && left >= next->iov_len) {
-      left -= next->iov_len;
-      ++next;
-      --count;
-    }
-    if (count > 0) {
-      next->iov_base = static_cast<char*>(next->iov_base) + left;
-      next->iov_len -= left;
-    }
-  }
+  std::string_view what = path_ == "-"              ? std::string_view("image to stdout")
+                          : temp_path_.empty() ? std::string_view(path_)
+                                               : std::string_view(temp_path_);
+  offset_ += writev_all(fd_, iov, what);
   start_writeback();
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/unique_fd.h"
 
@@ -12,8 +13,9 @@ namespace ckpt::image {
 
 class FileSink {
  public:
-  // "-" = stdout.
+  // "-" = stdout; "/dev/fd/N" = our fd N, written from where it is (no temp file, no fsync).
   explicit FileSink(const std::string& path);
+  static constexpr std::string_view kFdPrefix = "/dev/fd/";
   ~FileSink();
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;

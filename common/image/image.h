@@ -32,7 +32,9 @@
 
 namespace ckpt::image {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: a kLineage section, page hashes in each pagemap, and incremental images whose pagemaps
+// have runs `in_parent` (records/mm.h). Version 1 images are read as full images.
+inline constexpr uint32_t kFormatVersion = 2;
 
 // What the preamble says about the image.
 struct Header {

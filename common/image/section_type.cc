@@ -16,6 +16,8 @@ std::string_view section_name(SectionType type) {
       return "process-tree";
     case SectionType::kCgroups:
       return "cgroups";
+    case SectionType::kLineage:
+      return "lineage";
     case SectionType::kAudit:
       return "audit";
     case SectionType::kMm:

@@ -12,6 +12,7 @@ enum class SectionType : uint32_t {
   kUts = 2,          // records/uts.h UtsState
   kProcessTree = 3,  // records/tree.h ProcessTree
   kCgroups = 4,      // records/cgroup.h CgroupTree
+  kLineage = 5,      // records/lineage.h Lineage: the image's identity and parent (format 2)
   kAudit = 15,       // records/audit.h AuditFacts: what /proc showed of each process (id 0)
 
   // 16-63: processes (id = pid on the host at dump time unless said otherwise)

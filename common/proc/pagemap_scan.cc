@@ -13,6 +13,7 @@ std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end,
   for (uint64_t at = start; at < end;) {
     uapi::pm_scan_arg arg{};
     arg.size = sizeof arg;
+    if (query.write_protect) arg.flags = uapi::kScanWpMatching;  // untracked VMAs skipped
     arg.start = at;
     arg.end = end;
     arg.vec = reinterpret_cast<uint64_t>(regions.data());

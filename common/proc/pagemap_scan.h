@@ -58,6 +58,7 @@ struct PageQuery {
   uint64_t required = 0;
   uint64_t excluded = 0;
   uint64_t any_of = 0;
+  bool write_protect = false;  // also write-protects the pages selected (PM_SCAN_WP_MATCHING)
 };
 
 // Runs of the pages of [start, end) that `query` selects, in ascending order, adjacent runs

@@ -101,13 +101,26 @@ struct MmState {
   }
 };
 
-// The page stream (section kPages, same id) holds these runs' contents back to back.
+// Every page with data of the process. The page stream (section kPages, same id) holds the
+// contents of the runs not `in_parent`, back to back.
 struct Pagemap {
   std::vector<PageRun> runs;  // ascending addresses
+  // Version 2: xxh3-64 of each page of `runs`, in order (also of pages in the parent), so that
+  // any image can be the parent of the next. Empty in version 1 images.
+  std::vector<uint64_t> hashes;
+
+  // The runs whose contents are in this image's page stream, in stream order.
+  std::vector<PageRun> stored_runs() const {
+    std::vector<PageRun> stored;
+    for (const auto& run : runs)
+      if (!run.in_parent) stored.push_back(run);
+    return stored;
+  }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, runs);
+    if (version >= 2) fields(ar, hashes);
   }
 };
 
@@ -116,4 +129,4 @@ struct Pagemap {
 BOOST_CLASS_VERSION(ckpt::records::Vma, 3)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmState, 2)
-BOOST_CLASS_VERSION(ckpt::records::Pagemap, 1)
+BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)

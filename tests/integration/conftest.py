@@ -52,13 +52,14 @@ def log_check_lines(args, stderr):
             f.writelines(f"{test}\t{l}\n" for l in lines)
 
 
-def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None, check_ignore=()):
+def run_ckpt(*args, check=True, input=None, timeout=120, env_extra=None, check_ignore=(),
+             cwd=None):
     """Runs ckpt (with `env_extra` added to the environment); returns the CompletedProcess
     (text mode). A restore is audited (see `audited`), skipping also `check_ignore`."""
     env = {**os.environ, **env_extra} if env_extra else None
     args = audited(args, check_ignore)
     proc = subprocess.run([str(CKPT), *args], capture_output=True, text=True,
-                          input=input, timeout=timeout, env=env)
+                          input=input, timeout=timeout, env=env, cwd=cwd)
     log_check_lines(args, proc.stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"ckpt {' '.join(map(str, args))} failed ({proc.returncode}):\n"

@@ -188,6 +188,20 @@ def test_early_checks(containers, work):
     assert proc.returncode == USAGE and "terminal" in proc.stderr
     assert container_info(cid)["state"] == "running" and advances(cid)
 
+    # An existing image is not replaced without --force; the container runs on untouched.
+    image = work / "kept.ckpt"
+    image.write_bytes(b"an earlier image")
+    code, err = code_of("dump", cid, "-o", image, "--leave-running")
+    assert code == REFUSED and "--force" in err
+    assert image.read_bytes() == b"an earlier image"
+    run_ckpt("dump", cid, "-o", image, "--leave-running", "--force")
+    assert run_ckpt("verify", image).returncode == 0
+    # Without -o the image is ID-<UTC time>.ckpt in the current directory, named in --json.
+    named = json.loads(run_ckpt("dump", cid, "--leave-running", "--json", cwd=work).stdout)
+    default = work / named["image"]
+    assert default.name.startswith(cid + "-") and default.suffix == ".ckpt" and default.exists()
+    assert container_info(cid)["state"] == "running" and advances(cid)
+
     # A foreground run leaves no lock file behind.
     name = containers.track(unique("fg"))
     run_ckpt("run", "--name", name, "--", "true")

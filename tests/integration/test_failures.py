@@ -74,9 +74,11 @@ DUMP_FAULTS = [
     ("dump:freeze", False),
     ("dump:namespaces", False),  # namespaces read from helper threads inside them
     ("dump:seize", False),       # every thread in a ptrace stop
-    ("dump:files", False),       # host link down, the connection in repair mode
+    ("dump:files", False),       # fds read, the connection checked
     ("dump:processes", False),   # syscalls injected, pages read
     ("dump:processes", True),
+    ("dump:tcp", False),         # frozen again, host link down, the connection in repair mode
+    ("dump:tcp", True),
     ("dump:release", True),      # thawed again, pages not written yet
     ("dump:write", False),       # the image written but not committed
 ]
@@ -111,6 +113,7 @@ def assert_as_it_was(cid, init, maps, tmp_path, client):
 @pytest.mark.parametrize("point,sig", [
     ("dump:seize", signal.SIGTERM),       # traced with PTRACE_O_EXITKILL: dying would kill it
     ("dump:files", signal.SIGINT),
+    ("dump:tcp", signal.SIGTERM),
     ("dump:processes", signal.SIGHUP),
 ])
 def test_signalled_dump_leaves_the_container_as_it_was(containers, env, tmp_path, point, sig):
@@ -119,6 +122,33 @@ def test_signalled_dump_leaves_the_container_as_it_was(containers, env, tmp_path
     maps = Path(f"/proc/{init}/maps").read_text()
     cancelled(point, sig, "dump", cid, "-o", tmp_path / "image.ckpt", "--tcp-established")
     assert_as_it_was(cid, init, maps, tmp_path, client)
+
+
+@pytest.mark.parametrize("leave_running", [False, True])
+def test_a_killed_dump_holding_the_network_lock_is_undone_by_the_next_command(
+        containers, env, tmp_path, leave_running):
+    """kill -9 of a dump while its TCP connection is in repair mode and its host link is down
+    (no handler runs): the next ckpt command on the container turns repair off and brings the
+    link up, and the client's connection carries on."""
+    cid, _, _, client = counting_pair(containers, env)
+    proc = subprocess.Popen([str(CKPT), "dump", cid, "-o", str(tmp_path / "image.ckpt"),
+                             "--tcp-established", *(["--leave-running"] if leave_running else [])],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "CKPT_FAULT": "dump:tcp:wait"})
+    try:
+        first = proc.stderr.readline()
+        assert "waiting at dump:tcp" in first, first
+        assert not host_link_up(cid), "the dump holds the link down"
+        proc.kill()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert container_info(cid)["state"] == "running"  # `ckpt list` takes the lock: undone
+    assert freezer_state(cid) == "THAWED"
+    assert host_link_up(cid), "the network lock is released"
+    assert client.exchange("b") == "got 2:b", "the server answers on the same connection"
+    assert not list(tmp_path.glob("image.ckpt*")), "no image, no temporary"
 
 
 def test_other_verbs_wait_their_turn_while_a_dump_works(containers, env, tmp_path):

@@ -38,6 +38,7 @@ TEST_CASE("final round reuses clean pre-copied pages and reads written and new o
   CHECK(shape(plan.extents) ==
         std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {2, 2}, {4, 4}, {8, 2}});
   CHECK(shape(plan.to_read) == std::vector<std::pair<uint64_t, uint64_t>>{{2, 2}, {8, 2}});
+  CHECK(shape(plan.kept) == std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {4, 4}});
   CHECK(plan.extents[0].data == copied_bytes + P);      // page 1 kept from the pre-copy
   CHECK(plan.extents[1].data == copied_bytes + 2 * P);  // pages 2-3 read again in place
   CHECK(plan.extents[2].data == copied_bytes + 4 * P);
@@ -65,4 +66,23 @@ TEST_CASE("pre-copied pages that are no longer mapped are not saved") {
   CHECK(shape(plan.extents) == std::vector<std::pair<uint64_t, uint64_t>>{{3, 1}});
   CHECK(plan.extents[0].data == copied_bytes + 3 * P);
   CHECK(plan.to_read.empty());
+}
+
+TEST_CASE("final round of an incremental dump: pages found unchanged stay in the parent unless "
+          "written since") {
+  static char copied_bytes[2 * P];
+  // Pages 0-3 equal the parent's (not copied), 4-5 differ (copied); page 1 and 5 written since.
+  std::vector<PageCopy> copied{{page(0), 4, nullptr, true, true}, {page(4), 2, copied_bytes, true}};
+  std::vector<PageRange> clean{{page(0), page(1)}, {page(2), page(5)}};
+  std::vector<SavedRun> runs{{page(0), 6, true}};
+  PagePool pool;
+  auto plan = plan_final_round(runs, copied, clean, pool);
+  CHECK(shape(plan.extents) ==
+        std::vector<std::pair<uint64_t, uint64_t>>{{0, 1}, {1, 1}, {2, 2}, {4, 1}, {5, 1}});
+  CHECK(plan.extents[0].in_parent);
+  CHECK_FALSE(plan.extents[1].in_parent);  // written since: read now into a slot of its own
+  CHECK(plan.extents[1].data != nullptr);
+  CHECK(plan.extents[2].in_parent);
+  CHECK(plan.extents[3].data == copied_bytes);
+  CHECK(shape(plan.to_read) == std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {5, 1}});
 }

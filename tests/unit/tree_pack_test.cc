@@ -133,3 +133,55 @@ TEST_CASE("extended attributes of files and directories come back") {
   CHECK(::getxattr((out / "file").c_str(), "user.ckpt.note", got, sizeof got) == 5);
   CHECK(std::string(got, 5) == "hello");
 }
+
+namespace {
+
+// Packs `top` into image `path` (stream kMountData 1), incremental on `parent` if given.
+void pack_into(const std::string& path, const fsys::path& top,
+               const tree::FileIndex* parent = nullptr) {
+  image::ImageWriter writer(path, image::make_header("t"));
+  auto stream = writer.open_stream(image::SectionType::kMountData, 1);
+  tree::pack_tree(top, [](auto&) { return false; }, *stream, parent);
+  stream->close();
+  writer.finish();
+}
+
+}  // namespace
+
+TEST_CASE("an incremental tree stores changed files and takes the others from its parent",
+          "[tree][chain]") {
+  TempDir tmp;
+  auto top = tmp.path() / "top";
+  fsys::create_directories(top / "sub");
+  write(top / "same", std::string(100000, 's'));
+  write(top / "sub" / "changed", "old contents");
+  write(top / "empty", "");
+  fsys::create_hard_link(top / "same", top / "same-link");
+  pack_into(tmp.file("a.ckpt"), top);
+  image::ImageReader a(tmp.file("a.ckpt"));
+  auto index = tree::read_file_index(a, image::SectionType::kMountData, 1);
+  CHECK(index.count("same") + index.count("same-link") == 1);
+  CHECK(index.count("sub/changed"));
+
+  write(top / "sub" / "changed", "new contents, longer");
+  write(top / "added", "added");
+  pack_into(tmp.file("b.ckpt"), top, &index);
+  image::ImageReader b(tmp.file("b.ckpt"));
+  auto b_index = tree::read_file_index(b, image::SectionType::kMountData, 1);
+  // "same" and "same-link" are one file: whichever name comes first carries it.
+  CHECK((b_index.count("same") ? b_index.at("same") : b_index.at("same-link")).data_in_parent);
+  CHECK_FALSE(b_index.at("sub/changed").data_in_parent);
+  CHECK_FALSE(b_index.at("added").data_in_parent);
+
+  auto out = tmp.path() / "out";
+  fsys::create_directory(out);
+  auto needed = tree::unpack_tree(b, image::SectionType::kMountData, 1, out);
+  CHECK(needed.size() == 1);
+  CHECK(tree::fill_tree_data(a, image::SectionType::kMountData, 1, out, needed).empty());
+  CHECK(read(out / "same") == std::string(100000, 's'));
+  CHECK(read(out / "same-link") == std::string(100000, 's'));
+  CHECK(read(out / "sub" / "changed") == "new contents, longer");
+  CHECK(read(out / "added") == "added");
+  CHECK(stat_of(out / "same").st_mtim.tv_nsec == stat_of(top / "same").st_mtim.tv_nsec);
+  CHECK(stat_of(out / "same").st_mtim.tv_sec == stat_of(top / "same").st_mtim.tv_sec);
+}

@@ -1,0 +1,139 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/global_options.h"
+#include "common/container_lock.h"
+#include "common/error.h"
+#include "migrate/sender.h"
+#include "migrate/transport.h"
+#include "runtime/remove.h"
+
+namespace ckpt::cli {
+namespace {
+
+struct MigrateCli {
+  migrate::MigrateOptions migrate;
+  std::string destination;
+  std::string via;
+  std::vector<std::string> ssh_options;
+  std::string remote_ckpt = "ckpt";
+  // Passed to `ckpt receive` on the target.
+  std::string name;
+  std::vector<std::string> net_map;
+  std::vector<std::string> mount_map;
+  std::string rootfs;
+  int timeout = 30;
+};
+
+std::vector<std::string> receive_args(const MigrateCli& o) {
+  std::vector<std::string> args = {"receive", "--timeout", std::to_string(o.timeout)};
+  if (!o.name.empty()) args.insert(args.end(), {"--name", o.name});
+  for (const auto& m : o.net_map) args.insert(args.end(), {"--net-map", m});
+  for (const auto& m : o.mount_map) args.insert(args.end(), {"--mount-map", m});
+  if (!o.rootfs.empty()) args.insert(args.end(), {"--rootfs", o.rootfs});
+  return args;
+}
+
+// The transport's command: --via CMD (the receive options appended), else ssh to DEST.
+std::vector<std::string> transport_argv(const MigrateCli& o) {
+  auto args = receive_args(o);
+  if (!o.via.empty()) {
+    args.erase(args.begin());  // CMD names the verb itself
+    return {"/bin/sh", "-c", o.via + " " + migrate::shell_line(args)};
+  }
+  if (o.destination.empty()) fail("migrate needs a destination or --via");
+  args.insert(args.begin(), o.remote_ckpt);
+  return migrate::ssh_command(migrate::parse_destination(o.destination), o.ssh_options,
+                              migrate::shell_line(args));
+}
+
+void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
+  nlohmann::json rounds = nlohmann::json::array();
+  for (const auto& round : r.rounds)
+    rounds.push_back({{"round", round.round}, {"bytes", round.bytes}, {"seconds", round.seconds}});
+  nlohmann::json out = {{"container", o.migrate.container_id},
+                        {"destination", o.via.empty() ? o.destination : o.via},
+                        {"rounds", rounds},
+                        {"final_bytes", r.final_bytes},
+                        {"downtime_ms", r.downtime_ms},
+                        {"total_seconds", r.total_seconds},
+                        {"bytes_sent", r.bytes_sent}};
+  std::cout << out.dump() << std::endl;
+}
+
+void run(const MigrateCli& o) {
+  ContainerLock lock(o.migrate.container_id, "migrate");
+  migrate::Transport transport(transport_argv(o));
+  migrate::Channel channel(transport.read_fd(), transport.write_fd(), "the target",
+                           std::chrono::seconds(o.timeout));
+  migrate::MigrationReport report;
+  try {
+    report = migrate::migrate_container(o.migrate, channel);
+  } catch (const Error& e) {
+    transport.finish();  // the target has removed what it made
+    fail("{} stays here and runs on: {}", o.migrate.container_id, e.what());
+  }
+  // The dump killed the processes; what is left of the container goes too, under the lock.
+  runtime::remove_container(o.migrate.container_id, /*force=*/true);
+  transport.finish();
+  if (global_options().json) {
+    print_json(o, report);
+  } else {
+    std::fprintf(stderr, "migrated %s: downtime %.0f ms, %d rounds, %.1f MiB sent in %.2f s\n",
+                 o.migrate.container_id.c_str(), report.downtime_ms,
+                 static_cast<int>(report.rounds.size()),
+                 static_cast<double>(report.bytes_sent) / (1 << 20), report.total_seconds);
+  }
+}
+
+}  // namespace
+
+void add_migrate(CLI::App& app) {
+  auto o = std::make_shared<MigrateCli>();
+  auto* cmd = app.add_subcommand(
+      "migrate", "Move a running container to another host (pre-copy, then a short freeze)");
+  cmd->add_option("id", o->migrate.container_id, "Container id")->required();
+  cmd->add_option("destination", o->destination,
+                  "[ssh://][user@]host[:port]: `ckpt receive` runs there through ssh");
+  cmd->add_option("--via", o->via,
+                  "Instead of ssh: a shell command whose stdin/stdout reach `ckpt receive` "
+                  "(the receive options are appended)");
+  cmd->add_option("--ssh-option", o->ssh_options, "An ssh -o option (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--remote-ckpt", o->remote_ckpt, "The ckpt command on the target (default ckpt)");
+  cmd->add_option("--name", o->name, "Id of the container on the target (default: the same)");
+  cmd->add_flag("--tcp-established", o->migrate.tcp_established,
+                "Move established TCP connections too (TCP_REPAIR): their peers keep them");
+  cmd->add_option("--net-map", o->net_map, "As for restore, on the target (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--mount-map", o->mount_map, "As for restore, on the target (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--with-rootfs", o->migrate.with_rootfs, "Send the rootfs contents too");
+  cmd->add_option("--rootfs", o->rootfs, "As for restore, on the target");
+  cmd->add_option("--max-rounds", o->migrate.max_rounds, "Pre-copy rounds at most (default 8)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--max-downtime", o->migrate.max_downtime_ms,
+                  "Downtime budget in ms for the last pages (default 100)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sign-key", o->migrate.sign_key,
+                  "Sign the final image with HMAC-SHA256 under this key file (default: "
+                  "/etc/ckpt/image.key when it exists); the target checks it with its own key");
+  cmd->add_option("--compress-level", o->migrate.zstd_level,
+                  "zstd level of the final image, 0 = store (default 1)")
+      ->check(CLI::Range(0, 19));
+  cmd->add_option("--timeout", o->timeout,
+                  "Seconds either side may stay silent before the channel counts as broken "
+                  "(default 30)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([o] {
+    o->migrate.progress = show_progress();
+    run(*o);
+  });
+}
+
+}  // namespace ckpt::cli

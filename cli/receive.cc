@@ -1,0 +1,34 @@
+#include <unistd.h>
+
+#include <chrono>
+
+#include "cli/commands.h"
+#include "migrate/receiver.h"
+
+namespace ckpt::cli {
+
+void add_receive(CLI::App& app) {
+  auto opts = std::make_shared<restore::RestoreOptions>();
+  auto timeout = std::make_shared<int>(30);
+  auto* cmd = app.add_subcommand(
+      "receive", "The target of `ckpt migrate`: speaks the migration protocol on stdin/stdout");
+  cmd->add_option("--name", opts->name, "Id of the restored container (default: the dumped id)");
+  cmd->add_option("--net-map", opts->net_map, "As for restore (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--tcp-close", opts->tcp_close, "As for restore");
+  cmd->add_option("--mount-map", opts->mount_map, "As for restore (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--rootfs", opts->rootfs, "As for restore");
+  cmd->add_option("--verify-key", opts->verify_key,
+                  "Refuse a final image not signed with this key file (default: "
+                  "/etc/ckpt/image.key when it exists)");
+  cmd->add_option("--timeout", *timeout, "Seconds the source may stay silent (default 30)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([opts, timeout] {
+    migrate::Channel channel(STDIN_FILENO, STDOUT_FILENO, "the source",
+                             std::chrono::seconds(*timeout));
+    migrate::receive_container(*opts, channel);
+  });
+}
+
+}  // namespace ckpt::cli

@@ -1,0 +1,94 @@
+#include "common/chain/image_chain.h"
+
+#include <filesystem>
+#include <set>
+
+#include "common/chain/identity.h"
+#include "common/error.h"
+#include "common/error_kind.h"
+#include "common/image/signing.h"
+
+namespace ckpt::chain {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Generous: a chain this long costs more to restore than a full dump.
+constexpr size_t kMaxChain = 1000;
+
+// Where the parent named `name` by image `child` is: relative to the child's directory, or by
+// its file name in `parent_dir`.
+std::string parent_path(const std::string& child, const std::string& name,
+                        const std::string& parent_dir) {
+  fs::path relative(name);
+  if (name.empty() || relative.is_absolute() || !relative.has_filename())
+    fail(ErrorKind::kImage, "{}: invalid parent name '{}'", child, name);
+  if (!parent_dir.empty()) return (fs::path(parent_dir) / relative.filename()).string();
+  fs::path dir = child == "-" ? fs::path(".") : fs::path(child).parent_path();
+  return (dir / relative).lexically_normal().string();
+}
+
+}  // namespace
+
+ImageChain::ImageChain(const std::string& path, const std::string& parent_dir,
+                       std::optional<std::string> key)
+    : key_(std::move(key)) {
+  auto reader = open_link(path);
+  auto lineage = lineage_of(*reader);
+  auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
+  links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree)});
+  std::set<std::string> seen{links_.back().lineage.self.uuid};
+  while (links_.back().lineage.parent) {
+    if (links_.size() >= kMaxChain) fail(ErrorKind::kImage, "{}: a chain of more than {} images", path, kMaxChain);
+    open_parent(*links_.back().lineage.parent, parent_dir);
+    if (!seen.insert(links_.back().lineage.self.uuid).second)
+      fail(ErrorKind::kImage, "{}: the chain of parents loops at {}", path, links_.back().path);
+  }
+}
+
+ImageChain::~ImageChain() = default;
+
+void ImageChain::open_parent(const records::ParentRef& ref, const std::string& parent_dir) {
+  const std::string& child = links_.back().path;
+  std::string path = parent_path(child, ref.name, parent_dir);
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    fail(ErrorKind::kNotFound, "{}: parent image {} is missing (looked for {}); restore it next to the image or give "
+         "--parent-dir",
+         child, ref.name, path);
+  auto reader = open_link(path);
+  auto lineage = lineage_of(*reader);
+  if (lineage.self.uuid != ref.identity.uuid)
+    fail(ErrorKind::kImage, "{}: parent image {} is a different image (uuid {}, expected {})", child, path,
+         lineage.self.uuid.empty() ? "none" : lineage.self.uuid, ref.identity.uuid);
+  uint64_t sum = index_checksum(*reader);
+  if (sum != ref.identity.index_checksum || sum != lineage.self.index_checksum)
+    fail(ErrorKind::kImage, "{}: parent image {} does not hold the pages it was made against (index checksum "
+         "{:016x}, expected {:016x})",
+         child, path, sum, ref.identity.index_checksum);
+  auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
+  links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree)});
+}
+
+std::unique_ptr<image::ImageReader> ImageChain::open_link(const std::string& path) const {
+  auto reader = std::make_unique<image::ImageReader>(path);
+  if (key_) image::verify_signature(*reader, *key_);
+  return reader;
+}
+
+std::optional<uint64_t> ImageChain::process_id(size_t link, pid_t ns_pid) const {
+  for (const auto& process : links_.at(link).tree.processes)
+    if (process.pid == ns_pid && !process.zombie) return static_cast<uint64_t>(process.host_pid);
+  return std::nullopt;
+}
+
+void ImageChain::verify() const {
+  for (const auto& link : links_) link.reader->verify();
+  // The parents' index checksums were checked on opening; the newest image's now.
+  const Link& newest = links_.front();
+  if (newest.reader->has(image::SectionType::kLineage, 0) &&
+      index_checksum(*newest.reader) != newest.lineage.self.index_checksum)
+    fail(ErrorKind::kImage, "{}: the page index does not match the checksum in its lineage", newest.path);
+}
+
+}  // namespace ckpt::chain

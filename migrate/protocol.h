@@ -1,0 +1,89 @@
+// The migration protocol between `ckpt migrate` (the source) and `ckpt receive` (the target),
+// spoken over any byte channel (ssh, a pipe): a sequence of frames, each typed, sized and
+// checksummed like the image's sections:
+//
+//   frame := u32 magic "CKMF" | u32 type | u64 payload size | u64 xxh3(payload)
+//            | u64 xxh3(the 24 bytes before) | payload
+//
+// All integers little-endian. A conversation:
+//
+//   source                               target
+//   kHello (version) ->                  <- kHello (version)          either side refuses another
+//   kPages* kRoundEnd (round 1: every page, later rounds: pages written since), ...
+//   kImage* (the final image: all other state, pages written since the last round)
+//   kKeep* (per process: the pre-copied pages the target keeps), kStateEnd
+//                                        <- kRebuilt (every process rebuilt, not running)
+//                                                or kFailed (message): it removed what it made
+//   kCommit ->                           <- kResumed                  the source is removed
+//   (or kAbort, or a closed or silent channel: the target removes what it made, the source runs)
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ckpt::migrate {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+
+enum class FrameType : uint32_t {
+  kHello = 1,      // u64 protocol version
+  kPages = 2,      // u64 pid | u64 address | u64 pages | the pages
+  kRoundEnd = 3,   // u32 round
+  kImage = 4,      // bytes of the final image, in order
+  kKeep = 5,       // u64 pid | (u64 start | u64 pages)*: pre-copied pages that are current
+  kStateEnd = 6,   // nothing more comes before the target's answer
+  kRebuilt = 7,    // target: every process rebuilt, waiting for kCommit
+  kFailed = 8,     // target: a message; it removed everything it made
+  kCommit = 9,     // source: resume there
+  kAbort = 10,     // source: remove everything made there
+  kResumed = 11,   // target: the container runs there
+};
+
+const char* frame_name(FrameType type);
+
+struct Frame {
+  FrameType type{};
+  std::span<const std::byte> payload;  // valid until the next receive()
+};
+
+// One end of a conversation: frames written to `out_fd`, read from `in_fd` (not owned).
+class Channel {
+ public:
+  // `peer` names the other side in errors; `timeout`: how long the peer may stay silent.
+  Channel(int in_fd, int out_fd, std::string peer, std::chrono::milliseconds timeout);
+
+  // Sends `head` and `body` as one frame's payload.
+  void send(FrameType type, std::span<const std::byte> head = {},
+            std::span<const std::byte> body = {});
+  // The next frame; throws on end of channel, silence past the timeout, damage.
+  Frame receive();
+  // Receives a frame that must be of `type` (kFailed from the target becomes its message).
+  Frame expect(FrameType type);
+
+  // Hellos in both directions; refuses a peer of another protocol version in one line.
+  void handshake();
+
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  const std::string& peer() const { return peer_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }
+
+ private:
+  void read_exact(std::byte* data, size_t size);
+
+  int in_fd_;
+  int out_fd_;
+  std::string peer_;
+  std::chrono::milliseconds timeout_;
+  std::vector<std::byte> buffer_;  // the last frame's payload
+  uint64_t bytes_sent_ = 0;
+};
+
+// Little-endian fields of payloads.
+void put_u64(std::vector<std::byte>& out, uint64_t value);
+uint64_t get_u64(std::span<const std::byte> in, size_t offset);  // throws past the end
+
+}  // namespace ckpt::migrate

@@ -1,0 +1,16 @@
+// The target side of a live migration (`ckpt receive`), speaking the protocol on a Channel
+// (its stdin/stdout): pre-copied pages kept in memory (PageStore), the final image in a memfd
+// (no disk spool), then the restore engine rebuilds every process and waits for the source's
+// kCommit before it resumes them. A failure, kAbort, or a closed or silent channel before that
+// undoes the restore: nothing is left here, and the source carries on.
+#pragma once
+
+#include "migrate/protocol.h"
+#include "restore/restore.h"
+
+namespace ckpt::migrate {
+
+// `options`: as for restore, without input (the channel is the input).
+void receive_container(restore::RestoreOptions options, Channel& channel);
+
+}  // namespace ckpt::migrate

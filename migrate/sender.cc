@@ -1,0 +1,208 @@
+#include "migrate/sender.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "ckpt/pages_deferred.h"
+#include "ckpt/dump.h"
+#include "common/cancel.h"
+#include "common/cgroup/container_cgroup.h"
+#include "common/cgroup/hierarchy.h"
+#include "common/container_state.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/proc/pagemap.h"
+#include "common/unique_fd.h"
+
+namespace ckpt::migrate {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using proc::kPageSize;
+
+constexpr uint64_t kFrameBytes = 4u << 20;  // pages or image bytes per frame
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double mib(double bytes) {
+  return bytes / (1 << 20);
+}
+
+// Sends pages and measures the link while doing it.
+class PageSender {
+ public:
+  explicit PageSender(Channel& channel) : channel_(channel) {}
+
+  void send(pid_t pid, const dump::PageCopy& extent) {
+    throw_if_cancelled();
+    auto start = Clock::now();
+    const auto* data = reinterpret_cast<const std::byte*>(extent.data);
+    for (uint64_t done = 0; done < extent.pages * kPageSize; done += kFrameBytes) {
+      uint64_t size = std::min(kFrameBytes, extent.pages * kPageSize - done);
+      std::vector<std::byte> head;
+      put_u64(head, static_cast<uint64_t>(pid));
+      put_u64(head, extent.address + done);
+      put_u64(head, size / kPageSize);
+      channel_.send(FrameType::kPages, head, std::span(data + done, size));
+      bytes_ += size;
+    }
+    seconds_ += seconds_since(start);
+  }
+  // Bytes per second measured so far (0 before anything was sent).
+  double link_rate() const { return seconds_ > 0 ? bytes_ / seconds_ : 0; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  Channel& channel_;
+  uint64_t bytes_ = 0;
+  double seconds_ = 0;
+};
+
+void end_round(Channel& channel, int round) {
+  std::vector<std::byte> payload;
+  put_u64(payload, static_cast<uint64_t>(round));
+  channel.send(FrameType::kRoundEnd, payload);
+}
+
+void print_round(const RoundFigures& r, double dirty_rate, double link_rate, double est_ms) {
+  std::fprintf(stderr,
+               "round %d: %.1f MiB in %.2f s, dirty %.1f MiB/s, link %.0f MiB/s, est. downtime "
+               "%.0f ms\n",
+               r.round, mib(static_cast<double>(r.bytes)), r.seconds, mib(dirty_rate),
+               mib(link_rate), est_ms);
+}
+
+// The pre-copy rounds, the container running; `pages` tracks its writes from the first one on.
+std::vector<RoundFigures> precopy_rounds(const MigrateOptions& options, dump::DeferredPages& pages,
+                                         Channel& channel, Clock::time_point start) {
+  PageSender sender(channel);
+  auto send = [&](pid_t pid, const dump::PageCopy& e) { sender.send(pid, e); };
+  std::vector<RoundFigures> rounds;
+  pages.for_each_copied(send);  // the first round copied everything already
+  end_round(channel, 1);
+  rounds.push_back({1, sender.bytes(), seconds_since(start)});
+  if (options.progress) print_round(rounds.back(), 0, sender.link_rate(), 0);
+  for (int round = 2; round <= options.max_rounds; ++round) {
+    auto round_start = Clock::now();
+    uint64_t before = sender.bytes();
+    pages.recopy_written(send);
+    end_round(channel, round);
+    RoundFigures figures{round, sender.bytes() - before, seconds_since(round_start)};
+    RoundFigures previous = rounds.back();
+    rounds.push_back(figures);
+    // What the next round (or the final one) sends is about what this one did, or less.
+    double rate = sender.link_rate();
+    double est_ms = rate > 0 ? 1000.0 * static_cast<double>(figures.bytes) / rate : 0;
+    double dirty_rate = static_cast<double>(figures.bytes) / std::max(previous.seconds, 1e-6);
+    if (options.progress) print_round(figures, dirty_rate, rate, est_ms);
+    if (est_ms <= options.max_downtime_ms) break;
+    if (round > 2 && figures.bytes >= previous.bytes) break;  // no longer shrinking
+  }
+  return rounds;
+}
+
+// The final image, from the memfd it was written to.
+void send_image(Channel& channel, int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno("stat the final image");
+  std::vector<std::byte> buffer(kFrameBytes);
+  for (uint64_t at = 0; at < static_cast<uint64_t>(st.st_size);) {
+    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(at));
+    if (n < 0) throw_errno("read the final image");
+    if (n == 0) fail("the final image ended at {} of {} bytes", at, st.st_size);
+    channel.send(FrameType::kImage, std::span(buffer.data(), static_cast<size_t>(n)));
+    at += static_cast<uint64_t>(n);
+  }
+}
+
+// For each process, the pre-copied pages the target holds current.
+void send_keeps(Channel& channel, const dump::DeferredPages& pages) {
+  for (pid_t pid : pages.pids_taken()) {
+    auto runs = pages.kept(pid);
+    if (runs.empty()) continue;
+    std::vector<std::byte> payload;
+    put_u64(payload, static_cast<uint64_t>(pid));
+    for (const auto& run : runs) {
+      put_u64(payload, run.start);
+      put_u64(payload, run.pages);
+    }
+    channel.send(FrameType::kKeep, payload);
+  }
+}
+
+std::vector<pid_t> container_pids(const std::string& id) {
+  auto state = ContainerState::load(id);
+  if (!state.init_alive())
+    fail("container {} is not running (init pid {} is gone)", id, state.init_pid);
+  cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
+  if (!cgroup.exists()) fail("container {} has no cgroup {}", id, state.cgroup_path);
+  auto pids = cgroup.all_procs();
+  if (!dump::DeferredPages::fits_in_memory(pids))
+    fail("container {}: its memory does not fit twice in this host's available memory, which "
+         "the pre-copy needs",
+         id);
+  return pids;
+}
+
+MigrationReport migrate(const MigrateOptions& options, Channel& channel) {
+  auto start = Clock::now();
+  MigrationReport report;
+  channel.handshake();
+  auto pids = container_pids(options.container_id);
+  dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
+  report.rounds = precopy_rounds(options, pages, channel, start);
+  pages.leave_unchanged_out();
+
+  UniqueFd image(::memfd_create("ckpt-migration-image", MFD_CLOEXEC));
+  if (!image) throw_errno("memfd_create");
+  dump::DumpOptions dump;
+  dump.container_id = options.container_id;
+  dump.output = "/dev/fd/" + std::to_string(image.get());
+  dump.tcp_established = options.tcp_established;
+  dump.with_rootfs = options.with_rootfs;
+  dump.zstd_level = options.zstd_level;
+  dump.sign_key = options.sign_key;
+  dump.precopied = &pages;
+  auto frozen = Clock::now();  // the dump freezes the container at once
+  dump.handover = [&] {
+    uint64_t before = channel.bytes_sent();
+    send_image(channel, image.get());
+    send_keeps(channel, pages);
+    channel.send(FrameType::kStateEnd);
+    report.final_bytes = channel.bytes_sent() - before;
+    spdlog::info("final round: {:.1f} MiB in {:.0f} ms; waiting for the target", mib(report.final_bytes),
+                 1000 * seconds_since(frozen));
+    channel.expect(FrameType::kRebuilt);
+    channel.send(FrameType::kCommit);
+    channel.expect(FrameType::kResumed);
+    report.downtime_ms = 1000 * seconds_since(frozen);
+  };
+  dump::dump_container(dump);
+  report.total_seconds = seconds_since(start);
+  report.bytes_sent = channel.bytes_sent();
+  return report;
+}
+
+}  // namespace
+
+MigrationReport migrate_container(const MigrateOptions& options, Channel& channel) {
+  CancelOnSignals cancel_on_signals;  // the rounds stop at the next batch; tracking is undone
+  try {
+    return migrate(options, channel);
+  } catch (const Error&) {
+    try {
+      channel.send(FrameType::kAbort);  // the target removes what it made (or is gone already)
+    } catch (const Error&) {
+    }
+    throw;
+  }
+}
+
+}  // namespace ckpt::migrate

@@ -1,0 +1,53 @@
+// The source side of a live migration (`ckpt migrate`), over a Channel to `ckpt receive`:
+//   1. handshake   protocol versions agree
+//   2. rounds      pre-copy while the container runs: round 1 sends every page, each later one
+//                  the pages written since the previous one (userfaultfd write-protection and
+//                  PAGEMAP_SCAN, kept armed across rounds), until the dirty set fits the
+//                  downtime budget at the link rate measured so far, stops shrinking, or
+//                  max_rounds
+//   3. final       the dump engine freezes the container and sends the image: every other state
+//                  and the pages written since the last round; kKeep lists the rest
+//   4. handover    the source stays frozen (seized, host links down, TCP in repair) until the
+//                  target reports every process rebuilt; then kCommit, and once the target
+//                  says it resumed, the dump kills the source. Any failure before that (the
+//                  target's, a broken or silent channel) thaws the source: it carries on.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "migrate/protocol.h"
+
+namespace ckpt::migrate {
+
+struct MigrateOptions {
+  std::string container_id;
+  bool tcp_established = false;
+  bool with_rootfs = false;
+  int zstd_level = 1;
+  std::string sign_key;  // as dump's --sign-key: the final image is signed
+  int max_rounds = 8;
+  double max_downtime_ms = 100;
+  bool progress = false;  // a line per round on stderr
+};
+
+struct RoundFigures {
+  int round = 0;
+  uint64_t bytes = 0;  // of pages sent
+  double seconds = 0;
+};
+
+struct MigrationReport {
+  std::vector<RoundFigures> rounds;   // pre-copy rounds
+  uint64_t final_bytes = 0;           // the final image's
+  double downtime_ms = 0;             // from the freeze to the target's kResumed
+  double total_seconds = 0;
+  uint64_t bytes_sent = 0;            // everything on the channel
+};
+
+// Migrates the container over `channel`; returns once the target runs it (the source's
+// processes are killed; the caller removes what is left of it). Throws with the source running.
+MigrationReport migrate_container(const MigrateOptions& options, Channel& channel);
+
+}  // namespace ckpt::migrate

@@ -1,0 +1,283 @@
+"""Live migration (`ckpt migrate`, `ckpt receive`) on one host: a container on a test bridge runs
+a python3 TCP server with a client connected and a memory area a thread keeps writing; the
+migration moves it under a new name (--via 'ckpt receive --name B'): the client keeps its
+connection, the memory checks out page by page, the source is gone. Faults at every step leave
+the source running with its connection and nothing on the target."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CKPT, CGROUP_ROOT, container_info, run_ckpt, unique, wait_until
+from netns_helpers import env, ip, link_exists  # noqa: F401
+from test_net_e2e import bridge_with_client, host_veth_name, subnet
+
+pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
+
+PROXY = Path(__file__).resolve().parent / "migrate_proxy.py"
+
+# argv: MiB of memory. Fills the area page by page with (index, generation), then listens on
+# port 7000; a thread rewrites the pages in order, generation after generation, at ~10 MiB/s.
+# "ping" -> "pong N"; "check" -> "ok GEN CURSOR" when pages before the cursor hold the current
+# generation and the others the previous one, else "bad COUNT".
+SERVER = r"""
+import mmap, socket, struct, sys, threading, time
+N = int(sys.argv[1]) * 256
+area = mmap.mmap(-1, N * 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+def page(i, g): return struct.pack('<QQ', i, g) * 256
+for i in range(N): area[i * 4096:(i + 1) * 4096] = page(i, 0)
+lock = threading.Lock()
+state = {'gen': 1, 'cursor': 0}
+def writer():
+    while True:
+        with lock:
+            for _ in range(256):
+                i, g = state['cursor'], state['gen']
+                area[i * 4096:(i + 1) * 4096] = page(i, g)
+                state['cursor'] = i + 1
+                if state['cursor'] == N: state['cursor'], state['gen'] = 0, g + 1
+        time.sleep(0.1)
+def check():
+    with lock:
+        g, c = state['gen'], state['cursor']
+        bad = sum(area[i * 4096:(i + 1) * 4096] != page(i, g if i < c else g - 1) for i in range(N))
+    return 'ok %d %d' % (g, c) if bad == 0 else 'bad %d' % bad
+threading.Thread(target=writer, daemon=True).start()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7000)); s.listen()
+n = 0
+while True:
+    c, _ = s.accept(); f = c.makefile('rwb', buffering=0)
+    for line in f:
+        n += 1
+        f.write(((check() if line.strip() == b'check' else 'pong %d' % n) + '\n').encode())
+"""
+
+# Connects, then pings every 10 ms in a thread and keeps the longest gap between two answers.
+# stdin: "stats" -> "answers COUNT gap MS"; "check" -> the server's answer to check.
+CLIENT = r"""
+import socket, sys, threading, time
+c = socket.create_connection((sys.argv[1], 7000), timeout=120)
+f = c.makefile('rwb', buffering=0)
+print('connected', flush=True)
+lock = threading.Lock()
+st = {'count': 0, 'gap': 0.0, 'last': time.monotonic(), 'error': ''}
+def ask(q):
+    f.write(q + b'\n'); return f.readline().decode().strip()
+def pinger():
+    while True:
+        with lock:
+            try:
+                assert ask(b'ping').startswith('pong')
+            except Exception as e:
+                st['error'] = repr(e); return
+            now = time.monotonic()
+            st['gap'] = max(st['gap'], now - st['last']); st['last'] = now; st['count'] += 1
+        time.sleep(0.01)
+threading.Thread(target=pinger, daemon=True).start()
+for line in sys.stdin:
+    if line.strip() == 'stats':
+        print('answers %d gap %.0f %s' % (st['count'], st['gap'] * 1000, st['error']), flush=True)
+    else:
+        with lock:
+            print(ask(b'check'), flush=True)
+"""
+
+
+class PingClient:
+    def __init__(self, env, netns, address):
+        def listening():
+            probe = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c",
+                                    f"import socket; socket.create_connection(('{address}', 7000), 2)"],
+                                   capture_output=True)
+            return probe.returncode == 0
+        wait_until(listening, what="the server to listen", timeout=120)
+        self.proc = subprocess.Popen(["ip", "netns", "exec", netns, sys.executable, "-c", CLIENT,
+                                      address], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        env.procs.append(self.proc)
+        assert self.proc.stdout.readline().strip() == "connected"
+
+    def ask(self, request):
+        self.proc.stdin.write(request + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def stats(self):
+        """(answers so far, longest gap in ms, error or '')."""
+        fields = self.ask("stats").split(" ", 4)
+        return int(fields[1]), int(fields[3]), fields[4] if len(fields) > 4 else ""
+
+    def answers_grow(self):
+        before = self.stats()[0]
+        wait_until(lambda: self.stats()[0] > before + 5, what="the client to get answers")
+
+
+def serving_container(containers, env, mib):
+    net = subnet()
+    bridge, client_ns = bridge_with_client(env, "m", net)
+    cid = containers.track(unique("mig"))
+    env.expect_host_link(host_veth_name(cid, 0))
+    run_ckpt("run", "--name", cid, "--detach", "--net", f"bridge={bridge},ip={net}.2/24,gw={net}.1",
+             "--", sys.executable, "-c", SERVER, str(mib))
+    client = PingClient(env, client_ns, f"{net}.2")
+    client.answers_grow()
+    return cid, client
+
+
+def target_name(containers, env):
+    name = containers.track(unique("mig"))
+    env.expect_host_link(host_veth_name(name, 0))
+    return name
+
+
+def nothing_of(name):
+    """What is left of container `name` on this host (empty when nothing)."""
+    left = []
+    if container_info(name) is not None or Path("/run/ckpt", name).exists():
+        left.append("state")
+    left += [str(p) for p in CGROUP_ROOT.glob(f"*/ckpt/{name}")]
+    if link_exists(host_veth_name(name, 0)):
+        left.append("host veth")
+    return left
+
+
+def source_carries_on(cid, client):
+    info = container_info(cid)
+    assert info is not None and info["state"] == "running", info
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok"), "the source's memory is intact"
+
+
+def test_migration_keeps_the_client_connection_and_the_memory(containers, env):
+    cid, client = serving_container(containers, env, 1024)
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--tcp-established", "--json",
+                    "--via", f"{CKPT} receive --name {target}", timeout=600)
+    report = json.loads(proc.stdout)
+
+    assert container_info(cid) is None and nothing_of(cid) == [], "the source is gone"
+    assert container_info(target)["state"] == "running"
+    client.answers_grow()
+    answers, gap, error = client.stats()
+    assert error == "", error
+    assert client.ask("check").startswith("ok"), "every page as the writer left it"
+    assert report["rounds"][0]["bytes"] >= 1 << 30
+    print(f"\nmigration of 1 GiB written at ~10 MiB/s: {len(report['rounds'])} rounds, "
+          f"downtime {report['downtime_ms']:.0f} ms, total {report['total_seconds']:.1f} s, "
+          f"{report['bytes_sent'] >> 20} MiB sent; longest gap between answers {gap} ms")
+
+
+def failed_migration(containers, env, via, expected, mib=64, options=("--tcp-established",)):
+    """Migrates a serving container through `via` (TARGET replaced by the target's name), which
+    must fail with `expected` in its message; then the source runs on with its client and
+    nothing of the target is left."""
+    cid, client = serving_container(containers, env, mib)
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, *options, "--via", via.replace("TARGET", target), check=False,
+                    timeout=300)
+    assert proc.returncode != 0
+    assert expected in proc.stderr and f"{cid} stays here and runs on" in proc.stderr, proc.stderr
+    source_carries_on(cid, client)
+    assert nothing_of(target) == []
+
+
+@pytest.mark.parametrize("moment", ["round1", "final", "rebuilt"])
+def test_a_broken_transport_leaves_the_source_running(containers, env, moment):
+    failed_migration(containers, env,
+                     f"{sys.executable} {PROXY} {moment} -- {CKPT} receive --name TARGET",
+                     "the target")  # closed the channel, or a write to it failed
+
+
+@pytest.mark.parametrize("point", ["restore:preflight", "restore:cgroups", "restore:netns",
+                                   "restore:root-task", "restore:tree", "restore:memory",
+                                   "restore:processes"])
+def test_a_target_failing_leaves_the_source_running(containers, env, point):
+    failed_migration(containers, env, f"env CKPT_FAULT={point} {CKPT} receive --name TARGET",
+                     f"injected fault at {point}")
+
+
+def test_a_peer_of_another_protocol_version_is_refused(containers, env):
+    failed_migration(containers, env,
+                     f"env CKPT_MIGRATE_PROTOCOL=2 {CKPT} receive --name TARGET",
+                     "speaks migration protocol version 2, this ckpt speaks 1", mib=16,
+                     options=())
+
+
+def signing_key(path, byte):
+    path.write_bytes(bytes([byte]) * 32)
+    path.chmod(0o600)
+    return path
+
+
+def test_a_final_image_signed_with_another_key_is_refused(containers, env, tmp_path):
+    """The source signs the final image (--sign-key), the target checks it with its own key
+    (--verify-key): another key refuses the migration, the source runs on."""
+    ours, theirs = signing_key(tmp_path / "ours.key", 7), signing_key(tmp_path / "theirs.key", 9)
+    failed_migration(containers, env, f"{CKPT} receive --name TARGET --verify-key {theirs}",
+                     "signature", mib=16, options=("--tcp-established", "--sign-key", str(ours)))
+
+
+def test_a_signed_migration_goes_through(containers, env, tmp_path):
+    key = signing_key(tmp_path / "image.key", 5)
+    cid, client = serving_container(containers, env, 16)
+    target = target_name(containers, env)
+    run_ckpt("migrate", cid, "--tcp-established", "--sign-key", key,
+             "--via", f"{CKPT} receive --name {target} --verify-key {key}", timeout=300)
+    assert container_info(cid) is None and container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.ask("check").startswith("ok")
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """An sshd of our own on 127.0.0.1 at a free unprivileged port, with a throwaway host key
+    and a key for root in a temp dir; yields (port, ssh options for ckpt migrate)."""
+    if not Path("/usr/sbin/sshd").exists():
+        pytest.skip("openssh-server is not installed (tools/setup installs it)")
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for key in ("host_key", "id"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", tmp_path / key],
+                       check=True)
+    (tmp_path / "authorized_keys").write_text((tmp_path / "id.pub").read_text())
+    config = tmp_path / "sshd_config"
+    config.write_text(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path}/host_key\n"
+                      f"AuthorizedKeysFile {tmp_path}/authorized_keys\nPidFile {tmp_path}/pid\n"
+                      "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+                      "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n")
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # its privilege separation directory
+    daemon = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", config],
+                              stderr=open(tmp_path / "sshd.log", "w"))
+    try:
+        def accepting():
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+        wait_until(accepting, what="sshd to listen")
+        yield port, [f"IdentityFile={tmp_path}/id", "StrictHostKeyChecking=no",
+                     f"UserKnownHostsFile={tmp_path}/known_hosts"]
+    finally:
+        daemon.terminate()
+        daemon.wait()
+
+
+def test_migration_over_a_real_sshd(containers, env, sshd):
+    port, options = sshd
+    cid, client = serving_container(containers, env, 64)
+    target = target_name(containers, env)
+    ssh_options = [arg for option in options for arg in ("--ssh-option", option)]
+    run_ckpt("migrate", cid, f"ssh://root@127.0.0.1:{port}", "--name", target,
+             "--tcp-established", "--remote-ckpt", CKPT, *ssh_options, timeout=300)
+    assert nothing_of(cid) == [], "the source is gone"
+    assert container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok")

@@ -1,0 +1,156 @@
+// Incremental images without root: images written the way the dump writes them (PageIndex,
+// PageStreamWriter), a chain of three resolved page by page, flattened, and parents that are
+// missing or different refused by name.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <map>
+
+#include "backup/flatten.h"
+#include "ckpt/pages_index.h"
+#include "ckpt/pages.h"
+#include "common/chain/identity.h"
+#include "common/chain/image_chain.h"
+#include "common/chain/page_sources.h"
+#include "common/error.h"
+#include "common/records/tree.h"
+#include "image_test_support.h"
+
+using namespace ckpt;
+using image::SectionType;
+
+namespace {
+
+constexpr pid_t kHostPid = 4242, kNsPid = 1;
+constexpr uint64_t kPage = 4096;
+using Memory = std::map<uint64_t, std::string>;  // address -> page
+
+std::string page_of(int seed) {
+  std::string page(kPage, '\0');
+  for (size_t i = 0; i < kPage; i += 8) std::memcpy(&page[i], &seed, sizeof seed), seed = seed * 31 + 7;
+  return page;
+}
+
+records::ProcessTree tree_of(pid_t host_pid) {
+  records::ProcessTree tree;
+  records::ProcessEntry init;
+  init.host_pid = host_pid;
+  init.pid = kNsPid;
+  tree.processes.push_back(init);
+  return tree;
+}
+
+// An image of one process holding `memory`, incremental on `parent` if given; returns the number
+// of pages its stream stores. The host pid changes between dumps, the pid in the container not.
+uint64_t write_image(const std::string& path, const Memory& memory, const std::string& parent,
+                     pid_t host_pid = kHostPid) {
+  dump::PageIndex index(parent);
+  auto tree = tree_of(host_pid);
+  index.bind(tree);
+  image::ImageWriter w(path, image::make_header("chain"));
+  w.put(SectionType::kProcessTree, 0, tree);
+  auto stream = w.open_stream(SectionType::kPages, host_pid);
+  dump::PageStreamWriter writer(*stream, index.parent_pages(host_pid));
+  for (const auto& [address, page] : memory) writer.keep(address, page.data());
+  auto pagemap = writer.finish();
+  stream->close();
+  index.add(host_pid, pagemap);
+  w.put(SectionType::kPagemap, host_pid, pagemap);
+  w.put(SectionType::kLineage, 0, index.lineage(path));
+  w.finish();
+  uint64_t stored = 0;
+  for (const auto& run : pagemap.stored_runs()) stored += run.pages;
+  return stored;
+}
+
+// The memory of the newest image of the chain at `path`, gathered from every link.
+Memory read_memory(const std::string& path) {
+  chain::ImageChain chain(path);
+  auto id = chain.process_id(0, kNsPid);
+  REQUIRE(id);
+  auto pagemap = chain.image().get<records::Pagemap>(SectionType::kPagemap, *id);
+  Memory memory;
+  std::mutex mutex;
+  for (const auto& source : chain::page_sources(chain, kNsPid, *id, pagemap))
+    chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
+      std::lock_guard lock(mutex);
+      for (uint64_t at = 0; at < bytes.size(); at += kPage)
+        memory[address + at].assign(reinterpret_cast<const char*>(bytes.data()) + at, kPage);
+    });
+  return memory;
+}
+
+Memory base_memory() {
+  Memory m;
+  for (int i = 0; i < 64; ++i) m[0x10000000 + i * kPage] = page_of(i);
+  for (int i = 0; i < 16; ++i) m[0x7f0000000000 + i * kPage] = page_of(1000 + i);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("an incremental image stores only changed pages and restores the same memory",
+          "[chain]") {
+  image::testing::TempDir dir;
+  Memory v1 = base_memory();
+  CHECK(write_image(dir.file("a.ckpt"), v1, "") == 80);
+
+  Memory v2 = v1;
+  v2[0x10000000 + 5 * kPage] = page_of(5000);     // changed
+  v2[0x10000000 + 64 * kPage] = page_of(5001);    // grown
+  v2.erase(0x7f0000000000 + 3 * kPage);           // gone (zeroed or unmapped)
+  CHECK(write_image(dir.file("b.ckpt"), v2, dir.file("a.ckpt"), kHostPid + 1) == 2);
+
+  Memory v3 = v2;
+  v3[0x10000000 + 5 * kPage] = page_of(6000);     // changed again
+  v3[0x10000000 + 6 * kPage] = page_of(6001);
+  CHECK(write_image(dir.file("c.ckpt"), v3, dir.file("b.ckpt"), kHostPid + 2) == 2);
+
+  CHECK(read_memory(dir.file("c.ckpt")) == v3);
+  CHECK(read_memory(dir.file("b.ckpt")) == v2);
+  CHECK(read_memory(dir.file("a.ckpt")) == v1);
+  chain::ImageChain chain(dir.file("c.ckpt"));
+  CHECK(chain.size() == 3);
+  chain.verify();
+
+  SECTION("flatten gives a full image of the same memory and identity") {
+    backup::flatten({dir.file("c.ckpt"), dir.file("full.ckpt"), {}, 1, {}, {}});
+    chain::ImageChain flat(dir.file("full.ckpt"));
+    CHECK(flat.size() == 1);
+    CHECK(flat.lineage().self == chain.lineage().self);
+    CHECK(read_memory(dir.file("full.ckpt")) == v3);
+    // Flattened in place, a parent still serves its children.
+    backup::flatten({dir.file("b.ckpt"), dir.file("b.ckpt"), {}, 1, {}, {}});
+    std::filesystem::remove(dir.file("a.ckpt"));
+    CHECK(read_memory(dir.file("c.ckpt")) == v3);
+  }
+  SECTION("a missing parent is refused by name") {
+    std::filesystem::remove(dir.file("a.ckpt"));
+    CHECK_THROWS_WITH(chain::ImageChain(dir.file("c.ckpt")),
+                      Catch::Contains("parent image a.ckpt is missing"));
+  }
+  SECTION("another image under the parent's name is refused") {
+    write_image(dir.file("b.ckpt"), v2, "");
+    CHECK_THROWS_WITH(chain::ImageChain(dir.file("c.ckpt")),
+                      Catch::Contains("b.ckpt is a different image"));
+  }
+  SECTION("--parent-dir finds parents elsewhere") {
+    auto other = dir.path() / "moved";
+    std::filesystem::create_directory(other);
+    std::filesystem::rename(dir.file("a.ckpt"), other / "a.ckpt");
+    std::filesystem::rename(dir.file("b.ckpt"), other / "b.ckpt");
+    chain::ImageChain moved(dir.file("c.ckpt"), other.string());
+    CHECK(moved.size() == 3);
+  }
+}
+
+TEST_CASE("a format 1 image cannot be a parent", "[chain]") {
+  image::testing::TempDir dir;
+  {
+    image::ImageWriter w(dir.file("old.ckpt"), image::make_header("old"));
+    w.put(SectionType::kProcessTree, 0, tree_of(kHostPid));
+    w.finish();
+  }
+  CHECK_THROWS_WITH(dump::PageIndex(dir.file("old.ckpt")), Catch::Contains("no page hashes"));
+  CHECK(chain::ImageChain(dir.file("old.ckpt")).size() == 1);
+}
