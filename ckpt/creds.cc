@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 
 namespace ckpt::dump {
@@ -42,7 +43,8 @@ void check_thread_creds(pid_t pid, const std::string& status, const std::vector<
                              "/status");
     for (const char* key : kKeys)
       if (status_field(theirs, key) != status_field(status, key))
-        fail("pid {}: thread {} has credentials of its own ({} {}, the process {}): cannot "
+        fail(ErrorKind::kRefused,
+             "pid {}: thread {} has credentials of its own ({} {}, the process {}): cannot "
              "restore them",
              pid, tid, key, status_field(theirs, key), status_field(status, key));
   }

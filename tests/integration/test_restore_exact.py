@@ -18,7 +18,8 @@ Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 """
 import pytest
 
-from conftest import outcomes, run_ckpt, start_in_tmpfs, unique, wait_until
+from conftest import (container_info, outcomes, run_ckpt, start_in_tmpfs, unique, verdict,
+                      wait_until)
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd"]
@@ -38,3 +39,18 @@ def test_original_and_copy_keep_the_state_and_the_audit_finds_no_difference(
         run_ckpt("kill", c, "TERM")
         wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
     assert outcomes(result) == ["PASS", "PASS"]
+
+
+def test_a_thread_with_credentials_of_its_own_is_refused_by_name_and_runs_on(containers, work):
+    """Credentials are set in every thread on restore, all as the process's: a thread that changed
+    its own (raw setresuid) cannot come back so, and the dump says which."""
+    cid = start_in_tmpfs(containers, work, "thread_own_uid")
+    pid = container_info(cid)["init_pid"]
+    for extra in ([], ["--leave-running"]):
+        proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", *extra, check=False)
+        assert proc.returncode != 0
+        line = proc.stderr.strip().splitlines()[-1]
+        assert "has credentials of its own (Uid" in line and "thread" in line, line
+        assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == pid
+    assert verdict(cid, work / "result") == "PASS"
