@@ -2,8 +2,10 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 
 namespace ckpt::dump {
@@ -29,11 +31,31 @@ uint64_t hex(const std::string& text) {
   return text.empty() ? 0 : std::stoull(text, nullptr, 16);
 }
 
+// A restore gives every thread the credentials of the process: a thread that changed its own
+// with the raw system calls (glibc's setuid() changes all of them) cannot come back so.
+void check_thread_creds(pid_t pid, const std::string& status, const std::vector<pid_t>& tids) {
+  static const char* const kKeys[] = {"Uid",    "Gid",    "Groups", "CapInh",    "CapPrm",
+                                      "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"};
+  for (pid_t tid : tids) {
+    if (tid == pid) continue;
+    std::string theirs =
+        "\n" + fs::read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) +
+                             "/status");
+    for (const char* key : kKeys)
+      if (status_field(theirs, key) != status_field(status, key))
+        fail(ErrorKind::kRefused,
+             "pid {}: thread {} has credentials of its own ({} {}, the process {}): cannot "
+             "restore them",
+             pid, tid, key, status_field(theirs, key), status_field(status, key));
+  }
+}
+
 }  // namespace
 
-void dump_creds(pid_t pid, records::ProcessState& state) {
+void dump_creds(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& state) {
   std::string dir = "/proc/" + std::to_string(pid);
   std::string status = "\n" + fs::read_file(dir + "/status");
+  check_thread_creds(pid, status, tids);
   auto& creds = state.creds;
   creds.uids = numbers(status_field(status, "Uid"));
   creds.gids = numbers(status_field(status, "Gid"));

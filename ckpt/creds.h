@@ -4,11 +4,14 @@
 
 #include <sys/types.h>
 
+#include <vector>
+
 #include "common/records/process.h"
 
 namespace ckpt::dump {
 
-// Fills creds, umask and oom_score_adj of `state` from /proc/PID.
-void dump_creds(pid_t pid, records::ProcessState& state);
+// Fills creds, umask and oom_score_adj of `state` from /proc/PID; refuses a thread of `tids`
+// whose credentials differ from the process's.
+void dump_creds(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& state);
 
 }  // namespace ckpt::dump

@@ -73,8 +73,9 @@ records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
   vma.end = map.end;
   vma.prot = (map.read ? PROT_READ : 0) | (map.write ? PROT_WRITE : 0) | (map.exec ? PROT_EXEC : 0);
   vma.flags = (map.shared ? MAP_SHARED : MAP_PRIVATE) | (map.has_flag("gd") ? MAP_GROWSDOWN : 0) |
-              (map.has_flag("lo") ? MAP_LOCKED : 0);
+              (map.has_flag("lo") ? MAP_LOCKED : 0) | (map.has_flag("nr") ? MAP_NORESERVE : 0);
   vma.offset = map.offset;
+  vma.may_write = map.has_flag("mw");
   vma.kind = is_shared_object_mapping(map) ? records::VmaKind::kSharedObject : kind_of(map);
   vma.name = map.name;
   if (vma.kind != records::VmaKind::kVdso && vma.kind != records::VmaKind::kVvar &&
@@ -161,6 +162,8 @@ std::vector<proc::MapEntry> read_vmas(pid_t pid, const records::MmState* earlier
       return proc::read_smaps(pid);
     if (earlier->vmas[at].flags & MAP_GROWSDOWN) map.vm_flags.push_back("gd");
     if (earlier->vmas[at].flags & MAP_LOCKED) map.vm_flags.push_back("lo");
+    if (earlier->vmas[at].flags & MAP_NORESERVE) map.vm_flags.push_back("nr");
+    if (earlier->vmas[at].may_write) map.vm_flags.push_back("mw");
     for (const auto& [word, bit] : kAdviceWords)
       if (earlier->vmas[at].advice & bit) map.vm_flags.push_back(word);
   }

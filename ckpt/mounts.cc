@@ -1,11 +1,20 @@
 #include "ckpt/mounts.h"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <map>
 
 #include <set>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/ns/in_thread.h"
+#include "common/unique_fd.h"
 #include "common/overlay.h"
 #include "common/tree_pack.h"
 
@@ -42,10 +51,9 @@ std::string contents_top(pid_t init_pid, MountRecord& m) {
   return layers.upper;
 }
 
-// Packs the files of mount `m` (not those under other mount points) as kMountData / m.id.
-void pack_contents(pid_t init_pid, MountRecord& m, const std::set<std::string>& mount_points,
-                   image::ImageWriter& image, PageIndex* index) {
-  std::string top = contents_top(init_pid, m);
+// The files below `top` of mount `m` (not those under other mount points), as kMountData / m.id.
+void pack_files(const std::string& top, MountRecord& m, const std::set<std::string>& mount_points,
+                image::ImageWriter& image, PageIndex* index) {
   std::string prefix = m.mount_point == "/" ? "/" : m.mount_point + "/";
   auto skip = [&](const std::string& rel) { return mount_points.count(prefix + rel) > 0; };
   auto stream = image.open_stream(image::SectionType::kMountData, m.id);
@@ -57,19 +65,85 @@ void pack_contents(pid_t init_pid, MountRecord& m, const std::set<std::string>& 
                 stats.data_bytes, stats.files_in_parent);
 }
 
+// The mounts that hide m's files from its mount point: mounted later on it or on a directory
+// above it, not being one of the mounts m sits on. Latest first.
+std::vector<const MountRecord*> hiders_of(const MountRecord& m,
+                                          const std::vector<MountRecord>& mounts) {
+  std::map<uint64_t, const MountRecord*> by_id;
+  for (const auto& x : mounts) by_id[x.id] = &x;
+  std::set<uint64_t> below_m;  // m and the mounts it sits on
+  for (auto at = by_id.find(m.id); at != by_id.end() && below_m.insert(at->first).second;)
+    at = by_id.find(at->second->parent_id);
+  std::vector<const MountRecord*> out;
+  for (const auto& x : mounts)
+    if (!below_m.count(x.id) && proc::is_below(m.mount_point, x.mount_point)) out.push_back(&x);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id > b->id; });
+  return out;
+}
+
+// Reads the files of a hidden mount where they can be seen: in a copy of the container's mount
+// namespace (made by a helper thread with a filesystem context of its own, every mount private
+// so nothing propagates back) with the mounts that hide it detached. The container's own mounts
+// are not touched.
+template <class Fn>
+void with_hidden_mount_shown(pid_t init_pid, const MountRecord& m, dev_t dev,
+                             const std::vector<const MountRecord*>& hiders, Fn&& fn) {
+  ns::in_helper_thread(
+      [init_pid] {
+        UniqueFd mnt(::open(("/proc/" + std::to_string(init_pid) + "/ns/mnt").c_str(),
+                            O_RDONLY | O_CLOEXEC));
+        if (!mnt) throw_errno("open the mount namespace of {}", init_pid);
+        if (::unshare(CLONE_FS) != 0 || ::setns(mnt.get(), CLONE_NEWNS) != 0 ||
+            ::unshare(CLONE_NEWNS) != 0)
+          throw_errno("copy the container's mount namespace");
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+          throw_errno("make the copied mounts private");
+      },
+      [&] {
+        for (const MountRecord* x : hiders)
+          if (::umount2(x->mount_point.c_str(), MNT_DETACH) != 0)
+            throw_errno("mount {}: detach {} above it in a copy", m.mount_point, x->mount_point);
+        struct stat st {};
+        if (::stat(m.mount_point.c_str(), &st) != 0 || st.st_dev != dev)
+          fail("mount {} ({}): hidden by other mounts, its files cannot be reached",
+               m.mount_point, m.fstype);
+        fn(m.mount_point);
+      });
+}
+
+// Packs the files of mount `m`; those of a mount hidden by others are read in a copy of the
+// namespace without them.
+void pack_contents(pid_t init_pid, MountRecord& m, const std::set<std::string>& mount_points,
+                   const std::vector<MountRecord>& mounts, dev_t dev, image::ImageWriter& image,
+                   PageIndex* index) {
+  auto hiders = hiders_of(m, mounts);
+  if (!hiders.empty() && m.kind != MountKind::kRootfs) {
+    with_hidden_mount_shown(init_pid, m, dev, hiders, [&](const std::string& top) {
+      pack_files(top, m, mount_points, image, index);
+    });
+    return;
+  }
+  pack_files(contents_top(init_pid, m), m, mount_points, image, index);
+}
+
 }  // namespace
 
 void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image,
                  PageIndex* index) {
   if (with_rootfs && !has_rootfs) fail("--with-rootfs: the container has no rootfs");
-  auto ns = classify_mounts(proc::read_mountinfo(init_pid), proc::read_mountinfo(), has_rootfs);
+  auto mountinfo = proc::read_mountinfo(init_pid);
+  auto ns = classify_mounts(mountinfo, proc::read_mountinfo(), has_rootfs);
+  std::map<uint64_t, dev_t> dev_of;
+  for (const auto& info : mountinfo)
+    dev_of[static_cast<uint64_t>(info.id)] = makedev(info.major, info.minor);
   std::set<std::string> mount_points;
   for (const auto& m : ns.mounts) mount_points.insert(m.mount_point);
   for (auto& m : ns.mounts) {
     if (m.kind == MountKind::kHost) continue;
     m.directory = is_directory_mount(init_pid, m.mount_point);
     if (m.kind == MountKind::kRootfs) m.has_contents = with_rootfs;
-    if (m.has_contents) pack_contents(init_pid, m, mount_points, image, index);
+    if (m.has_contents)
+      pack_contents(init_pid, m, mount_points, ns.mounts, dev_of[m.id], image, index);
   }
   image.put(image::SectionType::kMounts, 0, ns);
 }

@@ -104,7 +104,7 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   dump_injected(pid, tids, process, threads, mm, timers);
   process.shared_pending = dump_pending(pid, true);
   process.rlimits = dump_rlimits(pid);
-  dump_creds(pid, process);
+  dump_creds(pid, tids, process);
   process.cwd = link_of(pid, "cwd");
   check_removed_cwd(pid, process.cwd);
   process.root = link_of(pid, "root");

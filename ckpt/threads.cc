@@ -6,6 +6,7 @@
 
 #include "ckpt/signals.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
@@ -30,6 +31,7 @@ records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid) {
     throw_errno("get_robust_list of thread {}", host_tid);
   thread.robust_list = reinterpret_cast<uint64_t>(head);
   thread.robust_list_size = size;
+  thread.comm = fs::read_line("/proc/" + std::to_string(host_tid) + "/comm");
   return thread;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <cstddef>
+#include <filesystem>
 #include <map>
 
 #include "ckpt/sockets_holders.h"
@@ -13,6 +14,7 @@
 #include "ckpt/sockets.h"
 #include "common/error.h"
 #include "common/error_kind.h"
+#include "common/proc/mountinfo.h"
 #include "common/proc/pidfd.h"
 
 namespace ckpt::dump {
@@ -34,10 +36,26 @@ std::string bound_name(int fd, const std::string& who) {
   return name;
 }
 
-// The socket file of an absolute path name, as the holder sees it; mode 0 when it is gone.
+std::string proc_link(pid_t pid, const char* name) {
+  return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/" + name).string();
+}
+
+// A relative path name was bound in the holder's working directory at the time: taken to be
+// its working directory now, which link() checks holds this very socket's file.
+void find_relative_name(UnixSocketFacts& facts, pid_t pid) {
+  UnixSocket& r = facts.record;
+  r.directory = proc::path_in_root(proc_link(pid, "cwd"), proc_link(pid, "root"));
+  struct stat st {};
+  std::string path = "/proc/" + std::to_string(pid) + "/cwd/" + r.name;
+  if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+    facts.file_inode = static_cast<uint32_t>(st.st_ino);  // as unix_diag shows it
+}
+
+// The socket file of a path name, as the holder sees it; mode 0 when it is gone.
 void read_socket_file(UnixSocket& record, pid_t pid) {
   if (record.name.empty() || record.name[0] == '\0') return;
-  std::string path = "/proc/" + std::to_string(pid) + "/root" + record.name;
+  std::string path = "/proc/" + std::to_string(pid) + "/root" +
+                     (record.directory.empty() ? "" : record.directory + "/") + record.name;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
   record.file_mode = st.st_mode;
@@ -57,8 +75,7 @@ UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder) {
   r.type = socket_int_option(sock.get(), SOL_SOCKET, SO_TYPE);
   r.name = bound_name(sock.get(), facts.who);
   if (!r.name.empty() && r.name[0] != '\0' && r.name[0] != '/')
-    fail(ErrorKind::kRefused, "{}: unix socket bound to the relative path {}; not supported",
-         facts.who, r.name);
+    find_relative_name(facts, holder.pid);
   r.send_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_SNDBUF);
   r.receive_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_RCVBUF);
   r.peek_offset = socket_int_option(sock.get(), SOL_SOCKET, SO_PEEK_OFF);
@@ -93,6 +110,11 @@ class Linker {
       fail(ErrorKind::kRefused, "{} is not in the container's network namespace; not supported",
            describe(s));
     const UnixDiagSocket& entry = it->second;
+    if (!s.record.directory.empty() && (entry.file_inode == 0 || entry.file_inode != s.file_inode))
+      fail(ErrorKind::kRefused,
+           "{}: unix socket bound to the relative path {}, whose directory is not found (not "
+           "its process's working directory); not supported",
+           describe(s), s.record.name);
     s.record.shutdown = entry.shutdown;
     if (entry.state == TCP_LISTEN) return link_listener(s, entry);
     if (listener_of_client_.count(s.record.inode)) return link_pending(s, entry);

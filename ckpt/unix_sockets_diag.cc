@@ -17,7 +17,8 @@ namespace ckpt::dump {
 
 namespace {
 
-constexpr uint32_t kShow = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
+constexpr uint32_t kShow =
+    UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
 
 struct DumpRequest {
   nlmsghdr header;
@@ -50,6 +51,9 @@ void apply_attribute(const rtattr* attr, UnixDiagSocket& socket) {
   switch (attr->rta_type) {
     case UNIX_DIAG_NAME:
       socket.name.assign(reinterpret_cast<const char*>(data), size);
+      break;
+    case UNIX_DIAG_VFS:
+      if (size >= sizeof(unix_diag_vfs)) socket.file_inode = u32_at(0);
       break;
     case UNIX_DIAG_PEER:
       if (size >= 4) socket.peer = u32_at(0);

@@ -24,6 +24,7 @@ struct UnixDiagSocket {
   uint32_t receive_queue = 0;  // bytes queued (listeners: pending connections)
   uint32_t send_queue = 0;     // bytes sent and not yet read by the peer (listeners: backlog)
   uint32_t shutdown = 0;       // RCV_SHUTDOWN | SEND_SHUTDOWN
+  uint64_t file_inode = 0;     // a path name's socket file (UNIX_DIAG_VFS), 0: none
 };
 
 using UnixDiagTable = std::map<uint64_t, UnixDiagSocket>;  // by inode

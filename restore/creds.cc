@@ -20,10 +20,10 @@ struct CapSets {
 constexpr uint64_t kHeaderAt = Restorer::kDataOffset;
 constexpr uint64_t kDataAt = Restorer::kDataOffset + 64;
 
-CapSets get_caps(Restorer& r) {
+CapSets get_caps(Restorer& r, ptrace::RemoteSyscall& call) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   r.write(kHeaderAt, &header, sizeof header);
-  r.main().checked("capget", SYS_capget, r.scratch() + kHeaderAt, r.scratch() + kDataAt);
+  call.checked("capget", SYS_capget, r.scratch() + kHeaderAt, r.scratch() + kDataAt);
   __user_cap_data_struct data[2]{};
   r.read(kDataAt, data, sizeof data);
   auto both = [](uint32_t low, uint32_t high) { return uint64_t{high} << 32 | low; };
@@ -31,7 +31,7 @@ CapSets get_caps(Restorer& r) {
           both(data[0].inheritable, data[1].inheritable)};
 }
 
-void set_caps(Restorer& r, const CapSets& caps) {
+void set_caps(Restorer& r, ptrace::RemoteSyscall& call, const CapSets& caps) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {
       {static_cast<uint32_t>(caps.effective), static_cast<uint32_t>(caps.permitted),
@@ -40,12 +40,11 @@ void set_caps(Restorer& r, const CapSets& caps) {
        static_cast<uint32_t>(caps.inheritable >> 32)}};
   r.write(kHeaderAt, &header, sizeof header);
   r.write(kDataAt, data, sizeof data);
-  r.main().checked("capset", SYS_capset, r.scratch() + kHeaderAt, r.scratch() + kDataAt);
+  call.checked("capset", SYS_capset, r.scratch() + kHeaderAt, r.scratch() + kDataAt);
 }
 
 // Ids and groups; the capabilities are left whole (no setuid fixup) for what follows.
-void set_ids(Restorer& r, const records::Creds& c) {
-  auto& call = r.main();
+void set_ids(Restorer& r, ptrace::RemoteSyscall& call, const records::Creds& c) {
   if (!c.groups.empty())
     r.write(Restorer::kDataOffset, c.groups.data(), c.groups.size() * sizeof(uint32_t));
   call.checked("setgroups", SYS_setgroups, c.groups.size(), r.scratch() + Restorer::kDataOffset);
@@ -58,10 +57,9 @@ void set_ids(Restorer& r, const records::Creds& c) {
 
 // Every set exactly: inheritable first (ambient needs it), ambient, bounding and securebits
 // while CAP_SETPCAP is still there, then effective and permitted.
-void set_capabilities(Restorer& r, const records::Creds& c) {
-  auto& call = r.main();
-  CapSets now = get_caps(r);
-  set_caps(r, {now.effective, now.permitted, c.cap_inheritable});
+void set_capabilities(Restorer& r, ptrace::RemoteSyscall& call, const records::Creds& c) {
+  CapSets now = get_caps(r, call);
+  set_caps(r, call, {now.effective, now.permitted, c.cap_inheritable});
   call.checked("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", SYS_prctl, PR_CAP_AMBIENT,
                PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   for (int cap = 0; cap < 64; ++cap)
@@ -72,22 +70,29 @@ void set_capabilities(Restorer& r, const records::Creds& c) {
     if (!(c.cap_bounding & (1ull << cap)) && call.call(SYS_prctl, PR_CAPBSET_READ, cap) == 1)
       call.checked("prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, cap);
   call.checked("prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS, c.securebits);
-  set_caps(r, {c.cap_effective, c.cap_permitted, c.cap_inheritable});
+  set_caps(r, call, {c.cap_effective, c.cap_permitted, c.cap_inheritable});
+}
+
+// Credentials belong to each thread (the raw system calls change the caller's only).
+void set_thread_creds(Restorer& r, ptrace::RemoteSyscall& call, const records::Creds& c) {
+  set_ids(r, call, c);
+  set_capabilities(r, call, c);
+  if (c.no_new_privs)
+    call.checked("prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 }  // namespace
 
-void restore_creds(Restorer& r, const records::ProcessState& process) {
+void restore_creds(Restorer& r, const records::ProcessState& process,
+                   const std::vector<pid_t>& host_tids) {
   auto& call = r.main();
   if (process.pdeath_signal)
     call.checked("prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG, process.pdeath_signal);
   fs::write_file("/proc/" + std::to_string(r.host_pid()) + "/oom_score_adj",
                  std::to_string(process.oom_score_adj));
-  const auto& c = process.creds;
-  set_ids(r, c);
-  set_capabilities(r, c);
-  if (c.no_new_privs)
-    call.checked("prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  for (size_t i = 1; i < host_tids.size(); ++i)
+    set_thread_creds(r, *r.on_thread(host_tids[i]), process.creds);
+  set_thread_creds(r, call, process.creds);
 }
 
 }  // namespace ckpt::restore

@@ -1,13 +1,17 @@
 // Credentials and process settings of a restored process, injected once nothing privileged is
 // left to do in it: pdeath signal, oom_score_adj, ids, groups, securebits, every capability set
-// (effective, permitted, inheritable, bounding, ambient), no_new_privs.
+// (effective, permitted, inheritable, bounding, ambient), no_new_privs; the credentials in every
+// thread (`host_tids`, the main thread first).
 #pragma once
+
+#include <vector>
 
 #include "common/records/process.h"
 #include "restore/seize.h"
 
 namespace ckpt::restore {
 
-void restore_creds(Restorer& r, const records::ProcessState& process);
+void restore_creds(Restorer& r, const records::ProcessState& process,
+                   const std::vector<pid_t>& host_tids);
 
 }  // namespace ckpt::restore

@@ -47,6 +47,15 @@ bool enter_removed_cwd(const std::string& cwd) {
   return ::rmdir(path.c_str()) == 0;
 }
 
+std::string make_removed_node(const std::string& path, const std::string& suffix,
+                              const char* what, const std::function<int(const char*)>& make) {
+  if (make(path.c_str()) == 0) return path;
+  if (errno != EEXIST) throw_errno("restore files: make removed {} {}", what, path);
+  std::string name = path + suffix;
+  if (make(name.c_str()) != 0) throw_errno("restore files: make removed {} {}", what, name);
+  return name;
+}
+
 UniqueFd open_removed_directory(const records::FileDescription& d) {
   std::string path = make_placeholder(d.path, d.mode & 07777);
   if (path.empty()) throw_errno("restore files: make removed directory {} again", d.path);

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "restore/fd_kinds.h"
+#include "restore/files_removed_dirs.h"
 
 namespace ckpt::restore {
 
@@ -57,12 +58,10 @@ bool already_holds_data(int read_fd, const PipeObject& pipe) {
 // A FIFO removed while open: made again (at a fresh name next to its path when that is taken),
 // opened and removed; its descriptions are opened through /proc/self/fd like unnamed pipes.
 UniqueFd open_removed_fifo(const records::FileDescription& d) {
-  std::string name = d.path;
-  if (::mkfifo(name.c_str(), d.mode & 07777) != 0) {
-    if (errno != EEXIST) throw_errno("restore files: mkfifo({})", d.path);
-    name += ".ckpt-removed-" + std::to_string(d.pipe_id);
-    if (::mkfifo(name.c_str(), d.mode & 07777) != 0) throw_errno("restore files: mkfifo({})", name);
-  }
+  std::string name = make_removed_node(d.path, ".ckpt-removed-" + std::to_string(d.pipe_id),
+                                       "FIFO", [&](const char* at) {
+                                         return ::mkfifo(at, d.mode & 07777);
+                                       });
   UniqueFd fd(::open(name.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
   int saved = errno;
   ::unlink(name.c_str());

@@ -50,6 +50,20 @@ void collect_descendants(pid_t root, std::map<pid_t, pid_t>& ns_to_host) {
   for (pid_t child : proc::list_children(root)) collect_descendants(child, ns_to_host);
 }
 
+// The signals the restore's own exits queued to `pid`: a helper's SIGCHLD, and the exit signal
+// of each of its children restored as a zombie.
+uint64_t exit_signals_of_children(const records::ProcessTree& tree, pid_t pid,
+                                  const image::ImageReader& image) {
+  uint64_t mask = 1ull << (SIGCHLD - 1);
+  for (const auto& child : tree.processes) {
+    if (child.ppid != pid || !child.zombie) continue;
+    uint64_t id = static_cast<uint64_t>(child.host_pid);
+    int sig = image.get<records::ProcessState>(SectionType::kProcess, id).exit_signal;
+    if (sig > 0 && sig <= 64) mask |= 1ull << (sig - 1);
+  }
+  return mask;
+}
+
 }  // namespace
 
 ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
@@ -105,6 +119,7 @@ void ProcessesRestore::restore_process(size_t index) {
   restore_mm(r, mm, pagemap, image_, pages, held_, id);
   restore_root(r, process.root, container_root_);
   stage_done(Stage::kMemory);
+  drop_pending(r, exit_signals_of_children(plan_->tree(), entry.pid, image_));
   restore_sigactions(r, process.sigactions);
   std::vector<pid_t> host_tids = create_threads(r, threads);
   stopped_threads_[host->second] = host_tids;
@@ -118,7 +133,7 @@ void ProcessesRestore::restore_process(size_t index) {
   // Filters a process could install only while privileged go in before its credentials.
   bool filters_first = seccomp_filters_need_privilege(process);
   if (filters_first) install_seccomp_filters(r, process.seccomp, host_tids.size());
-  restore_creds(r, process);
+  restore_creds(r, process, host_tids);
   restore_itimers(r, process.itimers);
   if (image_.has(SectionType::kPosixTimers, id))
     restore_posix_timers(r, image_.get<records::PosixTimers>(SectionType::kPosixTimers, id));

@@ -171,13 +171,15 @@ void start_root_task(Restore& r, const RestoreOptions& options) {
                               [&ttys = *r.ttys](const auto& d) { return ttys.open_description(d); });
 
   RootTaskSteps steps;
+  // IPC objects and sysctls before the mounts: the container may have made /proc/sys read-only
+  // (writes through any proc reach the root task's own ipc namespace).
   steps.before_mounts = [&] {
     restore_uts(r.uts);
+    restore_ipc();
     r.mounts->take_host_binds();
   };
   steps.in_namespaces = [&] {
     r.mounts->rebuild(!r.rootfs->path().empty());
-    restore_ipc();
     if (!r.ttys->empty()) r.ttys->create_in_namespaces();
   };
   steps.body = [&] {

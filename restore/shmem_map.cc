@@ -45,7 +45,10 @@ void SharedMappings::map(Restorer& r, const records::Vma& vma) const {
 
 void SharedMappings::attach_segment(Restorer& r, const records::Vma& vma,
                                     const records::SharedObject& object) const {
-  uint64_t flags = (vma.prot & PROT_WRITE ? 0 : SHM_RDONLY) | (vma.prot & PROT_EXEC ? SHM_EXEC : 0);
+  // Attached writable when it was (and mprotect()ed as it was below): a read-only attach has
+  // neither VM_SHARED nor VM_MAYWRITE, and could never be made writable again.
+  bool writable = (vma.prot & PROT_WRITE) || vma.may_write;
+  uint64_t flags = (writable ? 0 : SHM_RDONLY) | (vma.prot & PROT_EXEC ? SHM_EXEC : 0);
   uint64_t whole = (object.size + 4095) / 4096 * 4096;
   bool in_part = vma.offset != 0 || vma.size() != whole;
   // A part (the rest unmapped, or split off by mprotect): attached whole where the kernel finds

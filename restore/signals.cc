@@ -38,6 +38,16 @@ void restore_altstack(Restorer& r, ptrace::RemoteSyscall& thread, const records:
   thread.checked("sigaltstack", SYS_sigaltstack, r.scratch() + Restorer::kDataOffset, 0);
 }
 
+void drop_pending(Restorer& r, uint64_t signals) {
+  const timespec now{0, 0};
+  r.write(Restorer::kDataOffset, &signals, sizeof signals);
+  r.write(Restorer::kDataOffset + 64, &now, sizeof now);
+  uint64_t set = r.scratch() + Restorer::kDataOffset, timeout = set + 64;
+  // One signal a call; the queue holds at most one of each standard signal, a few realtime ones.
+  for (int taken = 0; taken < 64; ++taken)
+    if (r.main().call(SYS_rt_sigtimedwait, set, 0, timeout, 8) < 0) break;  // EAGAIN: none left
+}
+
 void requeue_signals(Restorer& r, ptrace::RemoteSyscall& thread, pid_t ns_tid,
                      const std::vector<std::string>& siginfos) {
   for (const auto& info : siginfos) {

@@ -66,6 +66,25 @@ std::set<int32_t> subreapers_of(const records::ProcessTree& tree,
   return out;
 }
 
+// No alternate signal stack: one the restoring ckpt set up (a sanitizer's, for its SIGSEGV
+// handler) would point into memory the restored process no longer has, and every handler
+// installed with SA_ONSTACK would fault on delivery. The tracer sets the dumped one.
+void disable_signal_stack() {
+  stack_t none{};
+  none.ss_flags = SS_DISABLE;
+  ::syscall(SYS_sigaltstack, &none, nullptr);
+}
+
+// Every action back to SIG_DFL by the raw system call: glibc's signal() refuses its own
+// signals 32 and 33 (SIGCANCEL, SIGSETXID), whose handlers of the restoring ckpt would stay.
+void reset_signal_actions() {
+  struct {
+    uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
+  } dfl;  // struct kernel_sigaction: SIG_DFL, nothing blocked
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+}
+
 void futex_wake(std::atomic<int32_t>& word) {
   ::syscall(SYS_futex, &word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
@@ -155,7 +174,7 @@ void ForkPlan::fork_child(size_t slot, OpenedFiles* files) {
     errno = err.err();
     die(e.pid, "clone3 with set_tid");
   }
-  if (pid == 0) is_helper(slot) ? become_helper(slot) : become(slot, files);
+  if (pid == 0) is_helper(slot) ? become_helper(slot, files) : become(slot, files);
 }
 
 void ForkPlan::fork_children(size_t slot, OpenedFiles* files) {
@@ -216,12 +235,13 @@ void ForkPlan::late_fds(pid_t pid, OpenedFiles* files, void (OpenedFiles::*step)
   }
 }
 
-// Stands in for a gone session or group leader until every process joined its group.
-void ForkPlan::become_helper(size_t slot) {
+// Stands in for a gone session or group leader until every process joined its group. The
+// processes it forks install their files as any other (they held the tracer's otherwise).
+void ForkPlan::become_helper(size_t slot, OpenedFiles* files) {
   const auto& e = entry(slot);
   ::prctl(PR_SET_NAME, e.comm.c_str());
   make_own_group(e);
-  fork_children(slot, nullptr);
+  fork_children(slot, files);
   pass(shared_->forked, kJoin);
   pass(shared_->joined, kExit);
   settle_children(e.pid);
@@ -281,7 +301,8 @@ void ForkPlan::set_own_state(size_t index) {
     std::fprintf(stderr, "ckpt restore: process %d: chdir %s: %m\n", pid, state.cwd.c_str());
   }
   ::umask(state.umask);
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // the tracer sets the dumped ones
+  reset_signal_actions();  // the tracer sets the dumped ones
+  disable_signal_stack();
   ::prctl(PR_SET_NAME, state.comm.c_str());
   for (size_t r = 0; r < state.rlimits.size(); ++r) {
     rlimit limit{state.rlimits[r].soft, state.rlimits[r].hard};

@@ -62,7 +62,7 @@ class ForkPlan {
   const records::ProcessEntry& entry(size_t slot) const;
   bool is_helper(size_t slot) const { return slot >= tree_.processes.size(); }
   [[noreturn]] void become(size_t slot, OpenedFiles* files);
-  [[noreturn]] void become_helper(size_t slot);
+  [[noreturn]] void become_helper(size_t slot, OpenedFiles* files);
   [[noreturn]] void exit_as_zombie(const records::ProcessEntry& entry);
   void fork_children(size_t slot, OpenedFiles* files);
   void fork_child(size_t slot, OpenedFiles* files);

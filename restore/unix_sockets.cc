@@ -84,7 +84,7 @@ class UnixSocketBuilder {
     if (r.name.empty() || r.type == SOCK_DGRAM) return nullptr;
     for (const auto& [id, other] : records_) {
       if (other->state == UnixSocketState::kListening && other->type == r.type &&
-          other->name == r.name)
+          other->name == r.name && other->directory == r.directory)
         return other;
     }
     return nullptr;
@@ -92,7 +92,9 @@ class UnixSocketBuilder {
 
   bool name_is_unique(const UnixSocket& r) const {
     return std::count_if(records_.begin(), records_.end(),
-                         [&](const auto& e) { return e.second->name == r.name; }) == 1;
+                         [&](const auto& e) {
+                           return e.second->name == r.name && e.second->directory == r.directory;
+                         }) == 1;
   }
 
   void make_connected_pair(const UnixSocket& a) {
@@ -110,7 +112,7 @@ class UnixSocketBuilder {
                    const UnixSocket& accepted) {
     UniqueFd fd = make_unix_socket(client.type);
     bind_unix_name(fd.get(), client);
-    connect_unix_name(fd.get(), listener.name);
+    connect_unix_name(fd.get(), reachable_name(listener));
     made_[client.id] = std::move(fd);
     made_[accepted.id] = accept_one(fd_of(listener.id), listener.name);
   }
@@ -129,7 +131,7 @@ class UnixSocketBuilder {
       spdlog::warn("restore unix socket {}: its peer has no name; left unconnected", r.id);
       return;
     }
-    connect_unix_name(fd_of(r.id), peer.name);
+    connect_unix_name(fd_of(r.id), reachable_name(peer));
   }
 
   // Clients that waited in the accept queue connect again, in their order, and wait again.
@@ -138,7 +140,7 @@ class UnixSocketBuilder {
       const UnixSocket& client = record(client_id);
       UniqueFd fd = make_unix_socket(client.type);
       bind_unix_name(fd.get(), client);
-      connect_unix_name(fd.get(), listener.name);
+      connect_unix_name(fd.get(), reachable_name(listener));
       made_[client_id] = std::move(fd);
     }
     if (::listen(fd_of(listener.id), listener.backlog) != 0)
@@ -175,7 +177,7 @@ class UnixSocketBuilder {
     if (sender >= 0) return send_messages(sender, {}, r.type, r.message_sizes, data);
     if (r.type == SOCK_DGRAM && !r.name.empty()) {
       UniqueFd unnamed = make_unix_socket(SOCK_DGRAM);
-      return send_messages(unnamed.get(), r.name, r.type, r.message_sizes, data);
+      return send_messages(unnamed.get(), reachable_name(r), r.type, r.message_sizes, data);
     }
     spdlog::warn("restore unix socket {}: nothing can send to it; {} queued bytes dropped", r.id,
                  data.size());

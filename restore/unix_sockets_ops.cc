@@ -1,5 +1,6 @@
 #include "restore/unix_sockets_ops.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -8,6 +9,7 @@
 #include <cstddef>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "restore/sockets_options.h"
 
 namespace ckpt::restore {
@@ -44,6 +46,25 @@ void remove_stale_socket_file(const std::string& path) {
   if (::unlink(path.c_str()) != 0) throw_errno("unlink stale socket file {}", path);
 }
 
+// In `dir` while it lives (nothing when empty): a relative name is bound where it was.
+class InDirectory {
+ public:
+  explicit InDirectory(const std::string& dir) {
+    if (dir.empty()) return;
+    back_.reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!back_) throw_errno("restore unix socket: open the working directory");
+    if (::chdir(dir.c_str()) != 0) throw_errno("restore unix socket: chdir({})", dir);
+  }
+  ~InDirectory() {
+    if (back_ && ::fchdir(back_.get()) != 0) spdlog::warn("cannot go back to the working directory");
+  }
+  InDirectory(const InDirectory&) = delete;
+  InDirectory& operator=(const InDirectory&) = delete;
+
+ private:
+  UniqueFd back_;
+};
+
 void set_socket_file(const records::UnixSocket& r) {
   if (r.file_mode == 0) {
     ::unlink(r.name.c_str());  // unlinked at dump time: unreachable by name again
@@ -78,8 +99,13 @@ std::pair<UniqueFd, UniqueFd> make_unix_socketpair(int type) {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+std::string reachable_name(const records::UnixSocket& record) {
+  return record.directory.empty() ? record.name : record.directory + "/" + record.name;
+}
+
 void bind_unix_name(int fd, const records::UnixSocket& record) {
   if (record.name.empty()) return;
+  InDirectory in(record.directory);
   UnixAddress a = address_of(record.name);
   if (is_path(record.name)) remove_stale_socket_file(record.name);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0)

@@ -17,6 +17,10 @@ std::pair<UniqueFd, UniqueFd> make_unix_socketpair(int type);
 // "/run/x.sock" or "@name" for messages.
 std::string printable_name(const std::string& name);
 
+// The record's name as this process reaches it: a relative one from the directory it was bound
+// in.
+std::string reachable_name(const records::UnixSocket& record);
+
 // Binds `fd` to the record's name (nothing when unbound). A socket file left at a path name
 // is replaced; the new file gets the recorded mode and owner, or is removed again when the
 // socket's file was gone at dump time.

@@ -1,5 +1,7 @@
 // Facts each thread has of its own: credentials, capabilities, seccomp, signal mask and
-// pending signals, affinity, scheduling.
+// pending signals, affinity, scheduling, name.
+#include <sys/ptrace.h>
+
 #include <set>
 
 #include "common/audit/process_view.h"
@@ -11,6 +13,16 @@
 namespace ckpt::audit {
 
 namespace {
+
+// The signal mask the thread goes back to: what PTRACE_GETSIGMASK tells its tracer (us, at dump
+// and before the restored copy resumes), which /proc does not show of a thread inside
+// sigsuspend, ppoll, pselect or epoll_pwait (those show their temporary mask, a restored thread
+// takes again only once it runs). The status line when we do not trace it.
+std::string blocked_signals(pid_t host_tid, const std::string& status_line) {
+  uint64_t mask = 0;
+  if (::ptrace(PTRACE_GETSIGMASK, host_tid, sizeof mask, &mask) != 0) return status_line;
+  return fmt::format("{:016x}", mask);
+}
 
 const std::set<std::string> kThreadStatus = {
     "Uid",     "Gid",     "Groups",  "CapInh",  "CapPrm",  "CapEff",
@@ -26,6 +38,8 @@ void add_thread(const ProcessView& p, pid_t host_tid, records::AuditFactMap& fac
     if (kThreadStatus.count(key)) mine["status." + key] = squeeze_blanks(value);
     if (key == "NSpid") tid = value.substr(value.find_last_of(" \t") + 1);
   }
+  if (mine.count("status.SigBlk"))
+    mine["status.SigBlk"] = blocked_signals(host_tid, mine["status.SigBlk"]);
   mine["comm"] = read_line_fact(dir + "comm");
   auto stat = stat_fields_after_comm(read_text_or_empty(dir + "stat"));
   mine["stat.priority"] = stat_field(stat, 18);

@@ -28,6 +28,7 @@ Stat parse_stat(const std::string& text) {
   stat.session = static_cast<pid_t>(num(6));
   stat.tty_nr = static_cast<uint32_t>(num(7));
   stat.tpgid = static_cast<pid_t>(std::stoll(f[8]));
+  stat.priority = static_cast<int>(std::stoll(f[18]));
   stat.start_code = num(26);
   stat.end_code = num(27);
   stat.start_stack = num(28);

@@ -15,6 +15,7 @@ struct Stat {
   uint32_t tty_nr = 0;  // the controlling terminal's device (major()/minor() decode it), 0: none
   pid_t tpgid = -1;     // its foreground process group, -1: none
   int exit_signal = 0;
+  int priority = 0;  // field 18: the kernel's prio less 100 (nice + 20 for most threads)
   uint64_t start_code = 0, end_code = 0, start_stack = 0;
   uint64_t start_data = 0, end_data = 0, start_brk = 0;
   uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;

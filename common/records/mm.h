@@ -37,7 +37,7 @@ struct Vma {
   uint64_t start = 0;
   uint64_t end = 0;
   uint32_t prot = 0;    // PROT_*
-  uint32_t flags = 0;   // MAP_PRIVATE or MAP_SHARED, plus MAP_GROWSDOWN
+  uint32_t flags = 0;   // MAP_PRIVATE or MAP_SHARED, plus MAP_GROWSDOWN, MAP_LOCKED, MAP_NORESERVE
   uint64_t offset = 0;  // in the file, bytes
   VmaKind kind = VmaKind::kAnonymous;
   std::string name;  // path for files, "[heap]", "[stack]", "[vdso]" ...
@@ -47,6 +47,9 @@ struct Vma {
   uint64_t file_size = 0;
   int64_t mtime_ns = 0;
   uint32_t advice = 0;  // VmaAdvice bits (version 2)
+  // VM_MAYWRITE (VmFlags mw): a shared mapping that may be made writable, e.g. a SysV segment
+  // attached writable and mprotect()ed read-only (version 3; older images: prot has PROT_WRITE).
+  bool may_write = false;
 
   uint64_t size() const { return end - start; }
 
@@ -54,6 +57,10 @@ struct Vma {
   void serialize(Ar& ar, unsigned version) {
     fields(ar, start, end, prot, flags, offset, kind, name, dev, inode, file_size, mtime_ns);
     if (version >= 2) fields(ar, advice);
+    if (version >= 3)
+      fields(ar, may_write);
+    else
+      may_write = (prot & 0x2) != 0;  // PROT_WRITE
   }
 };
 
@@ -119,7 +126,7 @@ struct Pagemap {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::Vma, 2)
+BOOST_CLASS_VERSION(ckpt::records::Vma, 3)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmState, 2)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)

@@ -44,12 +44,16 @@ struct UnixSocket {
   uint32_t file_mode = 0, file_uid = 0, file_gid = 0;
   // Queued for reading: each message's size (one entry for all of a stream's bytes).
   std::vector<uint32_t> message_sizes;
+  // A relative path name: the directory (from the container's root) it was bound in, where
+  // the restore binds it again by the same relative name (version 2).
+  std::string directory;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, id, inode, type, state, name, peer, backlog, pending, shutdown, send_buffer,
            receive_buffer, peek_offset, pass_credentials, file_mode, file_uid, file_gid,
            message_sizes);
+    if (version >= 2) fields(ar, directory);
   }
 };
 
@@ -92,7 +96,7 @@ struct UdpSocketsState {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 1)
+BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 2)
 BOOST_CLASS_VERSION(ckpt::records::UnixSocketsState, 1)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocket, 2)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocketsState, 1)

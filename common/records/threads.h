@@ -31,10 +31,17 @@ struct Sched {
   int32_t nice = 0;
   uint32_t priority = 0;
   uint64_t runtime = 0, deadline = 0, period = 0;
+  // SCHED_IDLE: the nice its priority was set with, which the thread's nice (kept apart) need
+  // not be (version 2).
+  int32_t idle_nice = 0;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, policy, flags, nice, priority, runtime, deadline, period);
+    if (version >= 2)
+      fields(ar, idle_nice);
+    else
+      idle_nice = nice;
   }
 };
 
@@ -53,12 +60,14 @@ struct ThreadState {
   std::optional<Sched> sched;        // version 2
   uint64_t robust_list = 0;          // set_robust_list(2) head (version 3), 0: none
   uint64_t robust_list_size = 0;
+  std::string comm;                  // the thread's name (version 4), "": not read
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, tid, regs, xstate, fxsave_only, sigmask, rseq_addr, rseq_size, rseq_signature, altstack, pending, clear_child_tid);
     if (version >= 2) fields(ar, sched);
     if (version >= 3) fields(ar, robust_list, robust_list_size);
+    if (version >= 4) fields(ar, comm);
   }
 };
 
@@ -74,6 +83,6 @@ struct ThreadsState {
 }  // namespace ckpt::records
 
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
-BOOST_CLASS_VERSION(ckpt::records::Sched, 1)
-BOOST_CLASS_VERSION(ckpt::records::ThreadState, 3)
+BOOST_CLASS_VERSION(ckpt::records::Sched, 2)
+BOOST_CLASS_VERSION(ckpt::records::ThreadState, 4)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)

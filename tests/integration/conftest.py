@@ -26,20 +26,6 @@ def pytest_collection_modifyitems(config, items):
 # Facts `restore --check` finds different today in some restores, each a loss another piece
 # of work fixes: the name given to --check-ignore (a part of the fact's name) and why.
 KNOWN_DIFFERENCES = {
-    # Signal 33 (glibc's SIGSETXID) is caught in every restored process: the forked restore
-    # resets handlers with signal(), which glibc refuses for 32 and 33, so ckpt's own handler
-    # (an address in ckpt, not in the restored program) stays installed (restore/tree.cc).
-    "status.SigCgt": "SIGSETXID handler of ckpt inherited",
-    # MADV_NOHUGEPAGE (VmFlags nh, glibc thread stacks) and MAP_NORESERVE (nr) are lost;
-    # mappings the original kept apart by them come back merged.
-    "map ": "VmFlags nh and nr lost",
-    # A process restored in a group stop has every signal blocked; nginx's worker thread mask
-    # differs (status.SigBlk of a thread).
-    "status.SigBlk": "signal mask of stopped / nginx processes",
-    # nginx workers lose their supplementary groups (setgroups) on restore.
-    "status.Groups": "supplementary groups lost",
-    # A zombie restored by exiting queues a new SIGCHLD to its parent.
-    "status.ShdPnd": "extra SIGCHLD for a restored zombie's parent",
 }
 
 

@@ -62,50 +62,16 @@ static void worker(int verdict_fd) {
   if (setgroups(2, groups) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
       setresuid(NOBODY, NOBODY, NOBODY) != 0)
     _exit(4);
-  const char* why = check(buf);
-  if (write(verdict_fd, why ? why : "ok", strlen(why ? why : "ok") + 1) < 0) _exit(5);
+  zdtm_tell(verdict_fd, check(buf));
   while (!zdtm_stop) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  why = check(buf);
-  if (write(verdict_fd, why ? why : "ok", strlen(why ? why : "ok") + 1) < 0) _exit(5);
+  zdtm_tell(verdict_fd, check(buf));
   _exit(0);
-}
-
-static void read_verdict(int fd, const char* when) {
-  char buf[256];
-  size_t got = 0;
-  while (got < sizeof buf - 1) {
-    ssize_t n = read(fd, buf + got, 1);
-    if (n != 1) zdtm_fail("%s: no verdict from the worker", when);
-    if (buf[got++] == 0) break;
-  }
-  buf[got] = 0;
-  if (strcmp(buf, "ok") != 0) zdtm_fail("%s: worker: %s", when, buf);
 }
 
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
-  int verdict[2];
-  if (pipe(verdict) != 0) zdtm_fail("pipe: %s", strerror(errno));
-  pid_t child = fork();
-  if (child == 0) {
-    close(verdict[0]);
-    worker(verdict[1]);
-  }
-  close(verdict[1]);
-  read_verdict(verdict[0], "before the checkpoint");
-  zdtm_report("worker %d", child);
-  zdtm_ready();
-  while (!zdtm_stop) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
-  kill(child, SIGTERM);
-  read_verdict(verdict[0], "after the checkpoint");
-  int status = 0;
-  if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    zdtm_fail("worker ended with status %#x", status);
-  zdtm_pass();
+  zdtm_run_worker(worker);
 }

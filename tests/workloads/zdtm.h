@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char* zdtm_out = "/dev/stdout";
@@ -73,4 +74,48 @@ static inline int zdtm_page_file(const char* path, size_t pages) {
     if (write(fd, page, sizeof page) != (ssize_t)sizeof page) zdtm_fail("write %s", path);
   }
   return fd;
+}
+
+// A worker that cannot write the result file (it dropped its privileges) tells its verdict to
+// its parent through a pipe: "ok" or why it failed, NUL-terminated.
+static inline void zdtm_tell(int fd, const char* why) {
+  if (write(fd, why ? why : "ok", strlen(why ? why : "ok") + 1) < 0) _exit(5);
+}
+
+// Reads one verdict of zdtm_tell and fails the workload unless it is "ok".
+static inline void zdtm_read_verdict(int fd, const char* when) {
+  char buf[256];
+  size_t got = 0;
+  while (got < sizeof buf - 1) {
+    ssize_t n = read(fd, buf + got, 1);
+    if (n != 1) zdtm_fail("%s: no verdict from the worker", when);
+    if (buf[got++] == 0) break;
+  }
+  buf[got] = 0;
+  if (strcmp(buf, "ok") != 0) zdtm_fail("%s: worker: %s", when, buf);
+}
+
+// The parent of a worker that tells its verdicts (zdtm_tell) once before the checkpoint and
+// once after SIGTERM: forks `worker(verdict_fd)`, reports "worker PID" and ready in between, and
+// passes when both verdicts were "ok" and the worker exited 0.
+static inline void zdtm_run_worker(void (*worker)(int verdict_fd)) {
+  int verdict[2];
+  if (pipe(verdict) != 0) zdtm_fail("pipe: %s", strerror(errno));
+  pid_t child = fork();
+  if (child == 0) {
+    close(verdict[0]);
+    worker(verdict[1]);
+    _exit(0);
+  }
+  close(verdict[1]);
+  zdtm_read_verdict(verdict[0], "before the checkpoint");
+  zdtm_report("worker %d", child);
+  zdtm_ready();
+  while (!zdtm_stop) pause();
+  kill(child, SIGTERM);
+  zdtm_read_verdict(verdict[0], "after the checkpoint");
+  int status = 0;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    zdtm_fail("worker ended with status %#x", status);
+  zdtm_pass();
 }
