@@ -27,7 +27,11 @@ using Memory = std::map<uint64_t, std::string>;  // address -> page
 
 std::string page_of(int seed) {
   std::string page(kPage, '\0');
-  for (size_t i = 0; i < kPage; i += 8) std::memcpy(&page[i], &seed, sizeof seed), seed = seed * 31 + 7;
+  auto value = static_cast<uint32_t>(seed);  // wraps, as a pattern should (int would overflow)
+  for (size_t i = 0; i < kPage; i += 8) {
+    std::memcpy(&page[i], &value, sizeof value);
+    value = value * 31 + 7;
+  }
   return page;
 }
 
