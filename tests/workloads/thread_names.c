@@ -36,14 +36,9 @@ static void* thread_main(void* arg) {
 
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
-  sigset_t term;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &term, NULL);  // only the main thread takes SIGTERM
   prctl(PR_SET_NAME, "names-main");
   pthread_t threads[THREADS];
-  for (long i = 0; i < THREADS; ++i) pthread_create(&threads[i], NULL, thread_main, (void*)i);
-  pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+  for (long i = 0; i < THREADS; ++i) zdtm_start_thread(&threads[i], thread_main, (void*)i);
   while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < THREADS) usleep(1000);
   zdtm_ready();
   while (!zdtm_stop) pause();

@@ -18,13 +18,8 @@ static void* thread_main(void* arg) {
 
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
-  sigset_t term;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &term, NULL);  // SIGTERM goes to the main thread
   pthread_t thread;
-  pthread_create(&thread, NULL, thread_main, NULL);
-  pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+  zdtm_start_thread(&thread, thread_main, NULL);
   while (!changed) usleep(1000);
   zdtm_ready();
   while (!zdtm_stop) pause();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -62,6 +63,16 @@ static void zdtm_pass(void) {
     zdtm_report("FAIL %s", why_);             \
     exit(1);                                  \
   } while (0)
+
+// Starts a thread that never takes SIGTERM: the signal goes to the main thread's handler.
+static inline void zdtm_start_thread(pthread_t* thread, void* (*fn)(void*), void* arg) {
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, &old);
+  if (pthread_create(thread, NULL, fn, arg) != 0) zdtm_fail("pthread_create");
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
 
 // Creates `path` (truncated) with `pages` pages of 4 KiB, page i filled with byte (i + 1) mod
 // 256, and returns it open read-write (close-on-exec); fails the workload on error.
