@@ -1,5 +1,6 @@
 #include "common/audit/normalize.h"
 
+#include <signal.h>
 #include <sys/sysmacros.h>
 
 #include <fmt/format.h>
@@ -109,6 +110,14 @@ std::string kept_vm_flags(const std::vector<std::string>& flags) {
   for (const auto& f : flags)
     if (std::find(kDropped.begin(), kDropped.end(), f) == kDropped.end()) kept.push_back(f);
   return join(kept);
+}
+
+std::string pending_without_timer_signals(const std::string& set) {
+  if (set.empty() || set.size() > 16 || set.find_first_not_of("0123456789abcdef") != set.npos)
+    return set;
+  uint64_t bits = std::stoull(set, nullptr, 16);
+  for (int sig : {SIGALRM, SIGVTALRM, SIGPROF}) bits &= ~(uint64_t{1} << (sig - 1));
+  return fmt::format("{:0{}x}", bits, set.size());
 }
 
 }  // namespace ckpt::audit

@@ -40,6 +40,12 @@ std::string lock_dev_ino(dev_t dev, ino_t ino);
 // A /proc/PID/cgroup path with the container's cgroup ("/ckpt/ID") replaced by "<container>".
 std::string normalize_cgroup_path(const std::string& path, const std::string& container_cgroup);
 
+// A pending-signal set of /proc/PID/status ("0000000000002800") without SIGALRM, SIGVTALRM and
+// SIGPROF: the interval timers run on through a --leave-running dump and after a restore, so
+// whether their signal is pending at the moment the facts are read is timing (as a timerfd's
+// ticks). Anything that is not such a hex set is returned as it is.
+std::string pending_without_timer_signals(const std::string& set);
+
 // The VmFlags words compared: userfaultfd registrations (a dump's write tracking), soft-dirty
 // and "ac" (VM_ACCOUNT: commit charge; a restore maps private file mappings writable to fill
 // them, which charges them all, where the original was charged only for the parts it wrote)

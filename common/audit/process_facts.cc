@@ -27,6 +27,7 @@ std::string innermost(const std::string& ids) {
 void add_status(const ProcessView& p, records::AuditFactMap& facts) {
   for (const auto& [key, value] : proc::key_value_lines(read_text_or_empty(p.path("status")))) {
     if (kProcessStatus.count(key)) facts["status." + key] = squeeze_blanks(value);
+    if (key == "ShdPnd") facts["status.ShdPnd"] = pending_without_timer_signals(squeeze_blanks(value));
     if (key == "NSpgid") facts["pgid"] = innermost(value);
     if (key == "NSsid") facts["sid"] = innermost(value);
   }

@@ -38,6 +38,8 @@ void add_thread(const ProcessView& p, pid_t host_tid, records::AuditFactMap& fac
     if (kThreadStatus.count(key)) mine["status." + key] = squeeze_blanks(value);
     if (key == "NSpid") tid = value.substr(value.find_last_of(" \t") + 1);
   }
+  if (mine.count("status.SigPnd"))
+    mine["status.SigPnd"] = pending_without_timer_signals(mine["status.SigPnd"]);
   if (mine.count("status.SigBlk"))
     mine["status.SigBlk"] = blocked_signals(host_tid, mine["status.SigBlk"]);
   mine["comm"] = read_line_fact(dir + "comm");

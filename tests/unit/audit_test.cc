@@ -41,6 +41,17 @@ TEST_CASE("audit: fdinfo lines lose what any restore changes, keep the state", "
         "FLOCK ADVISORY WRITE 0 EOF");
 }
 
+TEST_CASE("audit: pending sets lose the interval timers' signals, keep the others", "[audit]") {
+  using audit::pending_without_timer_signals;
+  // SIGUSR2 (12) and SIGALRM (14) pending: only SIGUSR2 is compared.
+  CHECK(pending_without_timer_signals("0000000000002800") == "0000000000000800");
+  CHECK(pending_without_timer_signals("0000000000000800") == "0000000000000800");
+  // SIGVTALRM (26) and SIGPROF (27) go too; SIGCHLD (17) stays.
+  CHECK(pending_without_timer_signals("0000000006010000") == "0000000000010000");
+  CHECK(pending_without_timer_signals("") == "");
+  CHECK(pending_without_timer_signals("not hex") == "not hex");
+}
+
 TEST_CASE("audit: /proc/locks lines give owner, file and the lock without them", "[audit]") {
   auto lock = audit::parse_lock_line("2: POSIX  ADVISORY  READ  812 fe:01:393219 100 199");
   REQUIRE(lock);
