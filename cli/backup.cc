@@ -14,6 +14,7 @@
 #include "backup/lock.h"
 #include "cli/commands.h"
 #include "cli/global_options.h"
+#include "common/clock.h"
 #include "common/units.h"
 
 namespace ckpt::cli {
@@ -23,15 +24,6 @@ struct BackupArgs {
   backup::BackupOptions options;
   std::string list_dir;
 };
-
-std::string utc(int64_t unix_time) {
-  std::time_t t = unix_time;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
 
 void print_result(const backup::BackupResult& r, bool json) {
   if (json) {
@@ -69,7 +61,7 @@ void print_list(const std::vector<backup::ListedImage>& images, bool json) {
   fmt::print("{:<40} {:<19} {:>5} {:>12} {:>12}  {}\n", "IMAGE", "TIME (UTC)", "CHAIN", "OWN",
              "TOTAL", "PARENT");
   for (const auto& i : images)
-    fmt::print("{:<40} {:<19} {:>5} {:>12} {:>12}  {}\n", i.image.name, utc(i.image.time),
+    fmt::print("{:<40} {:<19} {:>5} {:>12} {:>12}  {}\n", i.image.name, format_utc(i.image.time),
                i.chain_length, format_size(i.own_bytes), format_size(i.total_bytes),
                !i.problem.empty() ? "BROKEN: " + i.problem
                : i.parent.empty() ? std::string("(full)")

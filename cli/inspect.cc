@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/global_options.h"
+#include "common/clock.h"
 #include "common/chain/image_chain.h"
 #include "common/chain/summary.h"
 #include "common/error.h"
@@ -20,15 +21,6 @@ namespace ckpt::cli {
 namespace {
 
 using nlohmann::json;
-
-std::string utc_time(int64_t unix_seconds) {
-  std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
 
 std::string joined(const json& strings) {
   std::string out;
@@ -52,7 +44,7 @@ void print_header(const json& doc, const std::string& path) {
   fmt::print("image:          {} ({})\n", path, format_size(doc["file_size"].get<uint64_t>()));
   fmt::print("format version: {}\n", h["format_version"].get<uint32_t>());
   fmt::print("container:      {}\n", h["container_id"].get<std::string>());
-  fmt::print("created:        {}\n", utc_time(h["created_unix"].get<int64_t>()));
+  fmt::print("created:        {}\n", format_utc(h["created_unix"].get<int64_t>()) + " UTC");
   fmt::print("dumped on:      {} {}, ckpt {}\n", h["arch"].get<std::string>(),
              h["kernel"].get<std::string>(), h["ckpt_version"].get<std::string>());
 }
@@ -128,7 +120,7 @@ void print_chain(const json& doc) {
              "PAGES HELD", "MEMORY", "PARENT");
   for (const json& l : doc["chain"])
     fmt::print("  {:<44} {:<23} {:>11} {:>11} {:>11}  {}\n", l["path"].get<std::string>(),
-               utc_time(l["created_unix"].get<int64_t>()), format_size(l["file_size"].get<uint64_t>()),
+               format_utc(l["created_unix"].get<int64_t>()) + " UTC", format_size(l["file_size"].get<uint64_t>()),
                format_size(l["stored_bytes"].get<uint64_t>()),
                format_size(l["memory_bytes"].get<uint64_t>()),
                l["parent"].is_null() ? "(full)" : l["parent"].get<std::string>());

@@ -1,5 +1,7 @@
 #include "common/clock.h"
 
+#include <ctime>
+
 #include "common/error.h"
 
 namespace ckpt {
@@ -18,6 +20,15 @@ int64_t clock_now_ns(clockid_t clock) {
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
+}
+
+std::string format_utc(int64_t unix_seconds) {
+  std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
 }
 
 }  // namespace ckpt

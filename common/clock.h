@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "common/records/time.h"
 
@@ -17,5 +18,7 @@ records::ClockValue read_clock(clockid_t clock);
 int64_t clock_now_ns(clockid_t clock);
 // Milliseconds from `start` to now, for the log.
 double ms_since(std::chrono::steady_clock::time_point start);
+// "2026-12-06 23:21:25" for seconds since the epoch, in UTC.
+std::string format_utc(int64_t unix_seconds);
 
 }  // namespace ckpt
