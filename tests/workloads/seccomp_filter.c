@@ -43,20 +43,6 @@ static const char* filtered(void) {
   return NULL;
 }
 
-// "Seccomp_filters:" of /proc/self/task/TID/status.
-static int filter_count(pid_t tid) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = 0;
-  char* at = strstr(buf, "Seccomp_filters:");
-  return at ? atoi(at + 16) : -1;
-}
-
 static volatile int thread_done = 0;
 static const char* thread_verdict = NULL;
 static int per_thread = 0;
@@ -118,7 +104,7 @@ int main(int argc, char** argv) {
   install_filter(SYS_uname, EACCES);
   const char* why = filtered();
   if (why) zdtm_fail("before the checkpoint: %s", why);
-  int filters = filter_count(getpid());
+  int filters = zdtm_status_number(getpid(), "Seccomp_filters");
   pthread_t thread;
   sigset_t term;
   sigemptyset(&term);
@@ -134,7 +120,7 @@ int main(int argc, char** argv) {
   pthread_join(thread, NULL);
   if ((why = filtered())) zdtm_fail("main thread: %s", why);
   if (thread_verdict) zdtm_fail("second thread: %s", thread_verdict);
-  if (filter_count(getpid()) != filters)
-    zdtm_fail("%d filters, %d before", filter_count(getpid()), filters);
+  if (zdtm_status_number(getpid(), "Seccomp_filters") != filters)
+    zdtm_fail("%d filters, %d before", zdtm_status_number(getpid(), "Seccomp_filters"), filters);
   zdtm_pass();
 }

@@ -20,20 +20,6 @@ static void strict_child(int wake_fd, int answer_fd) {
   syscall(SYS_exit, 0);
 }
 
-// "Seccomp:" of /proc/PID/status, or -1.
-static int seccomp_mode(pid_t pid) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = 0;
-  char* at = strstr(buf, "\nSeccomp:");
-  return at ? atoi(at + 9) : -1;
-}
-
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
   int wake[2], answer[2];
@@ -47,7 +33,7 @@ int main(int argc, char** argv) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  int mode = seccomp_mode(child);
+  int mode = zdtm_status_number(child, "Seccomp");
   if (mode != 1) zdtm_fail("child %d is in seccomp mode %d, not strict (1)", child, mode);
   if (write(wake[1], "w", 1) != 1) zdtm_fail("wake: %s", strerror(errno));
   unsigned long long value = 0;

@@ -64,6 +64,21 @@ static void zdtm_pass(void) {
     exit(1);                                  \
   } while (0)
 
+// The number after "FIELD:" in /proc/PID/status ("Seccomp", "Seccomp_filters"), or -1.
+static inline int zdtm_status_number(pid_t pid, const char* field) {
+  char path[64], key[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  snprintf(key, sizeof key, "\n%s:", field);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char* at = strstr(buf, key);
+  return at ? atoi(at + strlen(key)) : -1;
+}
+
 // Starts a thread that never takes SIGTERM: the signal goes to the main thread's handler.
 static inline void zdtm_start_thread(pthread_t* thread, void* (*fn)(void*), void* arg) {
   sigset_t term, old;
