@@ -45,14 +45,17 @@ uint64_t IndexChecksum::value() const {
   return XXH3_64bits(flat.data(), flat.size() * sizeof(uint64_t));
 }
 
-uint64_t index_checksum(const image::ImageReader& image) {
+uint64_t index_checksum(const image::ImageReader& image,
+                        std::map<pid_t, records::Pagemap>* pagemaps) {
   using image::SectionType;
   IndexChecksum sum;
   auto tree = image.get<records::ProcessTree>(SectionType::kProcessTree, 0);
   for (const auto& process : tree.processes) {
     auto id = static_cast<uint64_t>(process.host_pid);
-    if (image.has(SectionType::kPagemap, id))
-      sum.add(process.pid, image.get<records::Pagemap>(SectionType::kPagemap, id));
+    if (!image.has(SectionType::kPagemap, id)) continue;
+    auto pagemap = image.get<records::Pagemap>(SectionType::kPagemap, id);
+    sum.add(process.pid, pagemap);
+    if (pagemaps) (*pagemaps)[process.pid] = std::move(pagemap);
   }
   return sum.value();
 }

@@ -34,8 +34,10 @@ class IndexChecksum {
   std::map<pid_t, uint64_t> digests_;
 };
 
-// The checksum of `image`'s page index, computed from its pagemaps.
-uint64_t index_checksum(const image::ImageReader& image);
+// The checksum of `image`'s page index, computed from its pagemaps; with `pagemaps`, they are
+// kept there by pid in the container.
+uint64_t index_checksum(const image::ImageReader& image,
+                        std::map<pid_t, records::Pagemap>* pagemaps = nullptr);
 
 // The image's kLineage record; an image of format 1 has none: an empty uuid, no parent, and
 // the checksum computed.

@@ -1,6 +1,7 @@
 #include "common/chain/image_chain.h"
 
 #include <filesystem>
+#include <future>
 #include <set>
 
 #include "common/chain/identity.h"
@@ -36,7 +37,7 @@ ImageChain::ImageChain(const std::string& path, const std::string& parent_dir,
   auto reader = open_link(path);
   auto lineage = lineage_of(*reader);
   auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
-  links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree)});
+  links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree), {}});
   std::set<std::string> seen{links_.back().lineage.self.uuid};
   while (links_.back().lineage.parent) {
     if (links_.size() >= kMaxChain) fail(ErrorKind::kImage, "{}: a chain of more than {} images", path, kMaxChain);
@@ -61,13 +62,15 @@ void ImageChain::open_parent(const records::ParentRef& ref, const std::string& p
   if (lineage.self.uuid != ref.identity.uuid)
     fail(ErrorKind::kImage, "{}: parent image {} is a different image (uuid {}, expected {})", child, path,
          lineage.self.uuid.empty() ? "none" : lineage.self.uuid, ref.identity.uuid);
-  uint64_t sum = index_checksum(*reader);
+  std::map<pid_t, records::Pagemap> pagemaps;
+  uint64_t sum = index_checksum(*reader, &pagemaps);
   if (sum != ref.identity.index_checksum || sum != lineage.self.index_checksum)
     fail(ErrorKind::kImage, "{}: parent image {} does not hold the pages it was made against (index checksum "
          "{:016x}, expected {:016x})",
          child, path, sum, ref.identity.index_checksum);
   auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
-  links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree)});
+  links_.push_back(
+      {path, std::move(reader), std::move(lineage), std::move(tree), std::move(pagemaps)});
 }
 
 std::unique_ptr<image::ImageReader> ImageChain::open_link(const std::string& path) const {
@@ -82,8 +85,20 @@ std::optional<uint64_t> ImageChain::process_id(size_t link, pid_t ns_pid) const 
   return std::nullopt;
 }
 
+const records::Pagemap* ImageChain::parent_pagemap(size_t link, pid_t ns_pid) const {
+  const auto& pagemaps = links_.at(link).pagemaps;
+  auto it = pagemaps.find(ns_pid);
+  return it == pagemaps.end() ? nullptr : &it->second;
+}
+
 void ImageChain::verify() const {
-  for (const auto& link : links_) link.reader->verify();
+  // The parents on threads of their own (each decoding on its reader's pool), the newest here:
+  // a chain of small incremental links costs little more than its full ancestor.
+  std::vector<std::future<void>> parents;
+  for (size_t i = 1; i < links_.size(); ++i)
+    parents.push_back(std::async(std::launch::async, [&link = links_[i]] { link.reader->verify(); }));
+  links_.front().reader->verify();
+  for (auto& parent : parents) parent.get();  // the nearest parent's error first
   // The parents' index checksums were checked on opening; the newest image's now.
   const Link& newest = links_.front();
   if (newest.reader->has(image::SectionType::kLineage, 0) &&

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "common/image/image.h"
 #include "common/records/lineage.h"
+#include "common/records/mm.h"
 #include "common/records/tree.h"
 
 namespace ckpt::chain {
@@ -36,8 +38,11 @@ class ImageChain {
   const records::Lineage& lineage(size_t link = 0) const { return links_.at(link).lineage; }
   // The section id of process `ns_pid` in link `link` (its host pid then), if it was there.
   std::optional<uint64_t> process_id(size_t link, pid_t ns_pid) const;
+  // The pagemap of process `ns_pid` in parent link `link` (> 0), if it has one: decoded once,
+  // when the link's index checksum was checked.
+  const records::Pagemap* parent_pagemap(size_t link, pid_t ns_pid) const;
 
-  // Every checksum of every link.
+  // Every checksum of every link, the links checked at once.
   void verify() const;
 
  private:
@@ -46,6 +51,7 @@ class ImageChain {
     std::unique_ptr<image::ImageReader> reader;
     records::Lineage lineage;
     records::ProcessTree tree;
+    std::map<pid_t, records::Pagemap> pagemaps;  // by pid in the container; parents only
   };
   void open_parent(const records::ParentRef& ref, const std::string& dir);
   std::unique_ptr<image::ImageReader> open_link(const std::string& path) const;

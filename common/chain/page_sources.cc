@@ -15,25 +15,6 @@ void append(Ranges& ranges, uint64_t start, uint64_t end) {
     ranges.emplace_back(start, end);
 }
 
-Ranges ranges_of(const std::vector<records::PageRun>& runs) {
-  Ranges ranges;
-  for (const auto& run : runs) append(ranges, run.start, run.end());
-  return ranges;
-}
-
-Ranges intersection(const Ranges& a, const Ranges& b) {
-  Ranges out;
-  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
-    uint64_t start = std::max(a[i].first, b[j].first), end = std::min(a[i].second, b[j].second);
-    if (start < end) append(out, start, end);
-    if (a[i].second < b[j].second)
-      ++i;
-    else
-      ++j;
-  }
-  return out;
-}
-
 uint64_t bytes_of(const Ranges& ranges) {
   uint64_t total = 0;
   for (auto [start, end] : ranges) total += end - start;
@@ -138,23 +119,19 @@ std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint
       fail("{}: process {} has pages in a parent image, but the image has none", chain.path(0),
            ns_pid);
     auto parent_id = chain.process_id(link, ns_pid);
-    if (!parent_id || !chain.image(link).has(image::SectionType::kPagemap, *parent_id))
+    const records::Pagemap* parent_map = chain.parent_pagemap(link, ns_pid);
+    if (!parent_id || !parent_map)
       fail("{}: process {} is not in parent image {}", chain.path(0), ns_pid, chain.path(link));
-    auto parent_map =
-        chain.image(link).get<records::Pagemap>(image::SectionType::kPagemap, *parent_id);
     Ranges stored, further;
-    split(needed, parent_map, chain.path(link), ns_pid, stored, further);
+    split(needed, *parent_map, chain.path(link), ns_pid, stored, further);
     if (!stored.empty())
       sources.push_back(
-          {&chain.image(link), *parent_id, parent_map.stored_runs(), false, std::move(stored)});
+          {&chain.image(link), *parent_id, parent_map->stored_runs(), false, std::move(stored)});
     needed = std::move(further);
   }
-  // The oldest image holding pages gives every page of the process it has, not only those no
-  // later image replaced: placed first, in the long pieces its runs make, and overwritten by the
-  // later images' pages (a chain of 10 would otherwise cut it into pieces of a page or two).
-  if (sources.size() > 1)
-    sources.back().wanted =
-        intersection(ranges_of(pagemap.runs), ranges_of(sources.back().stored));
+  // Each page comes from the one link that owns it (the newest that stores it), so that each is
+  // written once: a page already there would make UFFDIO_COPY fail (EEXIST) and be written again
+  // by a process_vm_writev of its own.
   std::reverse(sources.begin(), sources.end());
   return sources;
 }

@@ -35,9 +35,9 @@ struct PageSource {
 };
 
 // The sources of process `ns_pid`, whose pagemap in the newest image (section id `id`) is
-// `pagemap`, in the order to place them: the oldest ancestor needed first, the newest image's
-// own stream last; a later source's pages replace an earlier one's. Throws, naming the image,
-// when a page marked in a parent is not found there.
+// `pagemap`: the oldest ancestor needed first, the newest image's own stream last. Their wanted
+// parts are disjoint: each page comes from the newest link that stores it. Throws, naming the
+// image, when a page marked in a parent is not found there.
 std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint64_t id,
                                      const records::Pagemap& pagemap);
 // Reads `source`'s stream on the reader's decoding threads, several chunks at once, and calls

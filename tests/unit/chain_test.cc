@@ -75,12 +75,18 @@ Memory read_memory(const std::string& path) {
   auto pagemap = chain.image().get<records::Pagemap>(SectionType::kPagemap, *id);
   Memory memory;
   std::mutex mutex;
+  uint64_t placed = 0;
   for (const auto& source : chain::page_sources(chain, kNsPid, *id, pagemap))
     chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
       std::lock_guard lock(mutex);
-      for (uint64_t at = 0; at < bytes.size(); at += kPage)
-        memory[address + at].assign(reinterpret_cast<const char*>(bytes.data()) + at, kPage);
+      for (uint64_t at = 0; at < bytes.size(); at += kPage) {
+        auto [page, fresh] = memory.try_emplace(address + at);
+        CHECK(fresh);  // each page from one link only (UFFDIO_COPY fills a page once)
+        page->second.assign(reinterpret_cast<const char*>(bytes.data()) + at, kPage);
+      }
+      placed += bytes.size();
     });
+  CHECK(placed == chain::pages_bytes(pagemap));
   return memory;
 }
 
@@ -110,6 +116,12 @@ TEST_CASE("an incremental image stores only changed pages and restores the same 
   v3[0x10000000 + 6 * kPage] = page_of(6001);
   CHECK(write_image(dir.file("c.ckpt"), v3, dir.file("b.ckpt"), kHostPid + 2) == 2);
 
+  Memory v4 = v3;
+  v4[0x10000000 + 5 * kPage] = page_of(7000);     // changed in every link: the newest wins
+  v4[0x10000000 + 7 * kPage] = page_of(7001);
+  CHECK(write_image(dir.file("d.ckpt"), v4, dir.file("c.ckpt"), kHostPid + 3) == 2);
+
+  CHECK(read_memory(dir.file("d.ckpt")) == v4);
   CHECK(read_memory(dir.file("c.ckpt")) == v3);
   CHECK(read_memory(dir.file("b.ckpt")) == v2);
   CHECK(read_memory(dir.file("a.ckpt")) == v1);
