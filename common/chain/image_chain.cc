@@ -1,7 +1,6 @@
 #include "common/chain/image_chain.h"
 
 #include <filesystem>
-#include <future>
 #include <set>
 
 #include "common/chain/identity.h"
@@ -92,13 +91,7 @@ const records::Pagemap* ImageChain::parent_pagemap(size_t link, pid_t ns_pid) co
 }
 
 void ImageChain::verify() const {
-  // The parents on threads of their own (each decoding on its reader's pool), the newest here:
-  // a chain of small incremental links costs little more than its full ancestor.
-  std::vector<std::future<void>> parents;
-  for (size_t i = 1; i < links_.size(); ++i)
-    parents.push_back(std::async(std::launch::async, [&link = links_[i]] { link.reader->verify(); }));
-  links_.front().reader->verify();
-  for (auto& parent : parents) parent.get();  // the nearest parent's error first
+  for (const auto& link : links_) link.reader->verify();
   // The parents' index checksums were checked on opening; the newest image's now.
   const Link& newest = links_.front();
   if (newest.reader->has(image::SectionType::kLineage, 0) &&

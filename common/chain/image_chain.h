@@ -42,7 +42,7 @@ class ImageChain {
   // when the link's index checksum was checked.
   const records::Pagemap* parent_pagemap(size_t link, pid_t ns_pid) const;
 
-  // Every checksum of every link, the links checked at once.
+  // Every checksum of every link.
   void verify() const;
 
  private:

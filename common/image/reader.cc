@@ -1,5 +1,7 @@
 #include <deque>
 #include <future>
+#include <mutex>
+#include <vector>
 
 #include <unistd.h>
 
@@ -70,12 +72,47 @@ struct Slot {
   std::future<void> loaded;
 };
 
-// Waits for every job still using the slots, also when the consumer throws.
+// Decoding buffers kept from one read to the next, of any reader of the process: a chain of
+// images reads a dozen streams, and each read would otherwise fault in its megabytes anew.
+class SpareBuffers {
+ public:
+  static SpareBuffers& instance() {
+    static SpareBuffers spares;
+    return spares;
+  }
+  Buffer take() {
+    std::lock_guard lock(mutex_);
+    if (buffers_.empty()) return {};
+    Buffer b = std::move(buffers_.back());
+    buffers_.pop_back();
+    return b;
+  }
+  void give(Buffer b) {
+    std::lock_guard lock(mutex_);
+    if (buffers_.size() < kKept) buffers_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kKept = 16;  // slots of a few reads at once, ~4 MiB each
+  std::mutex mutex_;
+  std::vector<Buffer> buffers_;
+};
+
+// Waits for every job still using the slots, also when the consumer throws; then their buffers
+// are kept for the next read.
 struct SlotsGuard {
   std::deque<Slot>& slots;
+  explicit SlotsGuard(std::deque<Slot>& s) : slots(s) {
+    for (Slot& slot : slots) {
+      slot.stored = SpareBuffers::instance().take();
+      slot.raw = SpareBuffers::instance().take();
+    }
+  }
   ~SlotsGuard() {
     for (Slot& s : slots) {
       if (s.loaded.valid()) s.loaded.wait();
+      SpareBuffers::instance().give(std::move(s.stored));
+      SpareBuffers::instance().give(std::move(s.raw));
     }
   }
 };
@@ -96,7 +133,7 @@ void ImageReader::Impl::for_each_payload(
   WorkerPool& workers = pool();
   size_t depth = std::min(list.size(), static_cast<size_t>(workers.size()) + 1);
   std::deque<Slot> slots(depth);
-  SlotsGuard guard{slots};
+  SlotsGuard guard(slots);
   auto start = [&](size_t i) {
     Slot& slot = slots[i % depth];
     slot.loaded =
@@ -127,7 +164,7 @@ void ImageReader::Impl::for_each_payload_parallel(
   WorkerPool& workers = pool();
   size_t depth = std::min(list.size(), static_cast<size_t>(workers.size()) + 1);
   std::deque<Slot> slots(depth);
-  SlotsGuard guard{slots};
+  SlotsGuard guard(slots);
   for (size_t i = 0; i < list.size(); ++i) {
     Slot& slot = slots[i % depth];
     if (slot.loaded.valid()) slot.loaded.get();  // its buffers are free again
