@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -204,12 +205,21 @@ void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pag
                 r.ns_pid(), pagemap.runs.size(), sources.size(), uffd.registered_bytes() >> 20);
   populate_unregistered(r, pagemap, &uffd);
   FillCounts counts;
-  for (const auto& source : sources) {  // each read_pages checks its stream has every page
-    throw_if_cancelled();
-    chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
-      place(r.host_pid(), &uffd, address, bytes, counts);
-    });
-  }
+  auto fill = [&](std::span<const chain::PageSource> part) {
+    for (const auto& source : part) {  // each read_pages checks its stream has every page
+      throw_if_cancelled();
+      chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
+        place(r.host_pid(), &uffd, address, bytes, counts);
+      });
+    }
+  };
+  // The sources hold disjoint pages: the small streams of the newer links are read while the
+  // oldest link's is, so that their few chunks each do not leave CPUs idle.
+  std::span<const chain::PageSource> all(sources);
+  auto newer = all.size() > 1 ? std::async(std::launch::async, fill, all.subspan(1))
+                              : std::future<void>();
+  fill(all.first(1));
+  if (newer.valid()) newer.get();
   spdlog::debug("process {}: {} MiB of pages by UFFDIO_COPY, {} MiB by process_vm_writev",
                 r.ns_pid(), counts.copied >> 20, counts.written >> 20);
 }
