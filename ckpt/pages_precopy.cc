@@ -10,11 +10,15 @@
 
 #include <chrono>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include "common/chain/page_hash.h"
 #include "ckpt/seccomp.h"
 #include "common/ptrace/injection.h"
 #include "common/error.h"
+#include "common/image/worker_pool.h"
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/proc/pagemap_scan.h"
@@ -292,30 +296,82 @@ std::vector<PageCopy> Precopy::recopy() {
   }
 }
 
-void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
-  constexpr uint64_t kBatchPages = (4u << 20) / kPageSize;
-  PagePool scratch(kBatchPages * kPageSize);
-  uint64_t got = 0;
-  char* buffer = scratch.take(kBatchPages, got);
+namespace {
+
+// A part of the saved runs that one thread reads, hashes and compares with the parent's pages.
+struct HashBatch {
+  uint64_t address = 0;
+  uint64_t pages = 0;
+  bool skip_zero = false;
+};
+
+// Small enough that a batch is hashed while it is still in the CPU's cache.
+constexpr uint64_t kHashBatchBytes = 512u << 10;
+
+// `runs` cut into batches of at most kHashBatchBytes.
+std::vector<HashBatch> hash_batches(std::span<const SavedRun> runs) {
+  constexpr uint64_t kBatchPages = kHashBatchBytes / kPageSize;
+  std::vector<HashBatch> batches;
   for (const auto& run : runs)
-    for (uint64_t done = 0; done < run.pages; done += got) {
-      got = std::min(kBatchPages, run.pages - done);
-      PageCopy batch{run.start + done * kPageSize, got, buffer, run.skip_zero};
-      if (read_extents(pid_, {&batch, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
-      for (uint64_t i = 0; i < got; ++i) {
-        uint64_t address = batch.address + i * kPageSize;
-        const char* page = buffer + i * kPageSize;
-        if (parent_->has(address, chain::page_hash(page))) {
-          append_page(copied_, address, nullptr, run.skip_zero, true);
-          continue;
+    for (uint64_t done = 0; done < run.pages; done += kBatchPages)
+      batches.push_back({run.start + done * kPageSize, std::min(kBatchPages, run.pages - done),
+                         run.skip_zero});
+  return batches;
+}
+
+}  // namespace
+
+void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
+  // Reading every page (process_vm_readv) is what an incremental dump costs: done on every CPU,
+  // each thread a contiguous share of the batches, so that their extents join in address order.
+  auto batches = hash_batches(runs);
+  size_t threads = std::min<size_t>(batches.size(), image::resolve_threads(0));
+  std::vector<std::vector<PageCopy>> parts(threads);
+  std::vector<uint64_t> pages(threads);
+  std::vector<std::exception_ptr> failures(threads);
+  std::mutex pool_mutex;
+  auto work = [&](size_t t) {
+    try {
+      PagePool scratch(kHashBatchBytes);
+      uint64_t got = 0;
+      char* buffer = scratch.take(kHashBatchBytes / kPageSize, got);
+      size_t first = batches.size() * t / threads, last = batches.size() * (t + 1) / threads;
+      for (size_t b = first; b < last; ++b) {
+        const HashBatch& batch = batches[b];
+        PageCopy read{batch.address, batch.pages, buffer, batch.skip_zero};
+        if (read_extents(pid_, {&read, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
+        for (uint64_t i = 0; i < batch.pages; ++i) {
+          uint64_t address = batch.address + i * kPageSize;
+          const char* page = buffer + i * kPageSize;
+          if (parent_->has(address, chain::page_hash(page))) {
+            append_page(parts[t], address, nullptr, batch.skip_zero, true);
+            continue;
+          }
+          char* slot = nullptr;
+          {
+            std::lock_guard lock(pool_mutex);
+            uint64_t one = 0;
+            slot = pool.take(1, one);
+          }
+          std::memcpy(slot, page, kPageSize);
+          append_page(parts[t], address, slot, batch.skip_zero, false);
         }
-        uint64_t one = 0;
-        char* slot = pool.take(1, one);
-        std::memcpy(slot, page, kPageSize);
-        append_page(copied_, address, slot, run.skip_zero, false);
+        pages[t] += batch.pages;
       }
-      pages_copied_ += got;
+    } catch (...) {
+      failures[t] = std::current_exception();
     }
+  };
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < threads; ++t) workers.emplace_back(work, t);
+  if (threads) work(0);
+  for (auto& worker : workers) worker.join();
+  for (auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  for (size_t t = 0; t < threads; ++t) {
+    copied_.insert(copied_.end(), parts[t].begin(), parts[t].end());
+    pages_copied_ += pages[t];
+  }
 }
 
 FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64_t& pages_read) {
