@@ -7,6 +7,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <sstream>
+#include <streambuf>
 #include <string>
 
 #include "common/error.h"
@@ -25,13 +26,23 @@ std::string to_bytes(const Record& record) {
   return std::move(out).str();
 }
 
+// An input stream buffer over bytes held elsewhere (std::istringstream copies them).
+class ViewBuf : public std::streambuf {
+ public:
+  explicit ViewBuf(const std::string& bytes) {
+    char* begin = const_cast<char*>(bytes.data());  // only ever read
+    setg(begin, begin, begin + bytes.size());
+  }
+};
+
 // Throws Error naming `what` when the bytes do not decode as Record (read by BoundedIArchive:
 // counts, lengths and bools are checked, so any bytes give a record or this one error).
 template <typename Record>
 Record from_bytes(const std::string& bytes, const char* what) {
   Record record{};
   try {
-    std::istringstream in(bytes, std::ios::binary);
+    ViewBuf view(bytes);  // read in place: a pagemap is megabytes, not worth a copy
+    std::istream in(&view);
     BoundedIArchive ar(in, boost::archive::no_header);
     ar >> record;
   } catch (const std::exception& e) {

@@ -98,6 +98,16 @@ class SpareBuffers {
   std::vector<Buffer> buffers_;
 };
 
+// Two spare buffers for a read on the caller's thread, given back when it ends.
+struct SparePair {
+  Buffer stored = SpareBuffers::instance().take();
+  Buffer raw = SpareBuffers::instance().take();
+  ~SparePair() {
+    SpareBuffers::instance().give(std::move(stored));
+    SpareBuffers::instance().give(std::move(raw));
+  }
+};
+
 // Waits for every job still using the slots, also when the consumer throws; then their buffers
 // are kept for the next read.
 struct SlotsGuard {
@@ -123,10 +133,10 @@ void ImageReader::Impl::for_each_payload(
     const std::vector<const SectionInfo*>& list,
     const std::function<void(std::span<const std::byte>)>& consume) const {
   if (!worth_the_pool(list)) {
-    Buffer stored, raw;
+    SparePair buffers;
     for (const SectionInfo* s : list) {
-      load_payload(*s, stored, raw);
-      consume(raw.span());
+      load_payload(*s, buffers.stored, buffers.raw);
+      consume(buffers.raw.span());
     }
     return;
   }
@@ -153,10 +163,10 @@ void ImageReader::Impl::for_each_payload_parallel(
     const std::function<void(uint64_t, std::span<const std::byte>)>& consume) const {
   uint64_t offset = 0;
   if (!worth_the_pool(list)) {
-    Buffer stored, raw;
+    SparePair buffers;
     for (const SectionInfo* s : list) {
-      load_payload(*s, stored, raw);
-      consume(offset, raw.span());
+      load_payload(*s, buffers.stored, buffers.raw);
+      consume(offset, buffers.raw.span());
       offset += s->raw_size;
     }
     return;
