@@ -46,10 +46,12 @@ std::vector<ptrace::JournalEntry> seize_journaled(const fsys::path& dir) {
   return seized;
 }
 
-// The scratch area of the injection the thread was parked in (common/ptrace/injection.h), unmapped
-// by a call from the vdso (unmapping an area a sibling thread unmapped already does nothing).
+// The scratch area of the injection the thread is parked in (common/ptrace/injection.h), unmapped
+// by a call from the vdso. Only while a thread runs there: the dump may have unmapped it, and the
+// process mapped something else at that address since.
 void unmap_scratch(const ptrace::JournalEntry& entry) {
-  if (!entry.scratch) return;
+  uint64_t rip = ptrace::get_regs(entry.tid).rip;
+  if (rip < entry.scratch || rip >= entry.scratch + entry.scratch_size) return;
   ptrace::RemoteSyscall call(entry.tid, ptrace::vdso_syscall_insn(entry.tid));
   call.checked("munmap the scratch area of a killed dump", SYS_munmap, entry.scratch,
                entry.scratch_size);

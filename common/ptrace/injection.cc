@@ -53,6 +53,7 @@ void Injection::unmap_scratch() {
   if (unmap_from_vdso_) main_->set_syscall_insn(vdso_insn_);
   main_->checked("munmap scratch", SYS_munmap, scratch_, size_);
   scratch_ = 0;
+  main_->set_scratch(0, 0);
 }
 
 std::unique_ptr<RemoteSyscall> Injection::on_thread(pid_t tid) const {
