@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
@@ -45,7 +46,7 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
             {d.id, proc::parse_signalfd_mask(proc::read_fdinfo_text(at.host_pid, at.fd))});
         break;
       case FileKind::kInotify:
-        out.inotifies.push_back(collect_inotify(d.id, at));
+        out.inotifies.push_back(collect_inotify(d.id, at, fds));
         break;
       case FileKind::kNetlinkSocket:
         out.netlink_sockets.push_back(collect_netlink(d.id, at));
@@ -54,7 +55,7 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
         break;
     }
   } catch (const Error& e) {
-    fail("pid {} fd {}: {}", at.host_pid, at.fd, e.what());
+    fail(kind_of(e), "pid {} fd {}: {}", at.host_pid, at.fd, e.what());
   }
 }
 

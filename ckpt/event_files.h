@@ -35,7 +35,8 @@ void write_event_files(const records::FilesState& state, image::ImageWriter& ima
 
 // Per kind (ckpt/epoll.cc, inotify.cc, netlink.cc), from one fd `at` of the description.
 records::EpollInstance collect_epoll(uint64_t id, const HeldFd& at, const std::vector<HeldFd>& fds);
-records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at);
+records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at,
+                                         const std::vector<HeldFd>& fds);
 records::NetlinkSocket collect_netlink(uint64_t id, const HeldFd& at);
 bool is_netlink_socket(pid_t pid, ino_t ino);
 

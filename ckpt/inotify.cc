@@ -11,6 +11,7 @@
 
 #include "ckpt/event_files.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
 #include "common/proc/mountinfo.h"
@@ -47,10 +48,9 @@ UniqueFd open_by_handle(pid_t pid, const proc::InotifyMark& mark) {
   return fd;
 }
 
-std::string watched_path(pid_t pid, const proc::InotifyMark& mark) {
-  if (mark.handle.empty()) fail("inotify wd {}: fdinfo shows no file handle", mark.wd);
-  UniqueFd fd = open_by_handle(pid, mark);
-  std::string link = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd.get()));
+// The watched inode's path as the process sees it (`fd`: the inode opened by its handle).
+std::string watched_path(pid_t pid, const proc::InotifyMark& mark, int fd) {
+  std::string link = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd));
   std::string root = std::filesystem::read_symlink(proc_dir(pid) + "/root");
   std::string path = proc::path_in_root(link, root);
   // The handle may give a dentry without a path; check the path names the watched inode.
@@ -61,14 +61,40 @@ std::string watched_path(pid_t pid, const proc::InotifyMark& mark) {
   return path;
 }
 
+// An open file of the container on the inode `mark` watches (its device and inode number).
+uint64_t holder_of(const proc::InotifyMark& mark, const std::vector<HeldFd>& fds) {
+  dev_t dev = makedev(static_cast<unsigned>(mark.sdev >> 20),
+                      static_cast<unsigned>(mark.sdev & 0xfffff));
+  for (const HeldFd& held : fds) {
+    struct stat st {};
+    std::string path = proc_dir(held.host_pid) + "/fd/" + std::to_string(held.fd);
+    if (::stat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == mark.ino)
+      return held.description;
+  }
+  fail(ErrorKind::kRefused,
+       "inotify wd {}: watches removed inode {} that no open file of the container holds (a "
+       "removed working directory or a mapping only)",
+       mark.wd, mark.ino);
+}
+
+records::InotifyWatch watch_of(pid_t pid, const proc::InotifyMark& mark,
+                               const std::vector<HeldFd>& fds) {
+  if (mark.handle.empty()) fail("inotify wd {}: fdinfo shows no file handle", mark.wd);
+  UniqueFd fd = open_by_handle(pid, mark);
+  struct stat own {};
+  if (::fstat(fd.get(), &own) != 0) throw_errno("inotify wd {}: fstat", mark.wd);
+  if (own.st_nlink == 0) return {mark.wd, mark.mask, {}, holder_of(mark, fds)};
+  return {mark.wd, mark.mask, watched_path(pid, mark, fd.get())};
+}
 }  // namespace
 
-records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at) {
+records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at,
+                                         const std::vector<HeldFd>& fds) {
   std::string fdinfo = proc::read_fdinfo_text(at.host_pid, at.fd);
   records::InotifyInstance inotify;
   inotify.id = id;
   for (const proc::InotifyMark& mark : proc::parse_inotify_marks(fdinfo))
-    inotify.watches.push_back({mark.wd, mark.mask, watched_path(at.host_pid, mark)});
+    inotify.watches.push_back(watch_of(at.host_pid, mark, fds));
   std::sort(inotify.watches.begin(), inotify.watches.end(),
             [](const auto& a, const auto& b) { return a.wd < b.wd; });
   return inotify;

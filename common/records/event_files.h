@@ -65,14 +65,21 @@ struct Signalfd {
   }
 };
 
+// A watch is added again by path. One on an inode whose name is gone (unlinked while watched,
+// which the kernel keeps only while something holds the inode: an open file) is added on the
+// restored file of an open file description on that inode (`target`, v2; path empty).
 struct InotifyWatch {
   int32_t wd = 0;
   uint32_t mask = 0;  // events and IN_ONESHOT/IN_EXCL_UNLINK/... as inotify_add_watch takes them
-  std::string path;   // the watched inode's path as the process sees it
+  std::string path;   // the watched inode's path as the process sees it; empty when removed
+  uint64_t target = 0;  // v2: removed inode: FileDescription::id of an open file on it
+
+  bool removed() const { return target != 0; }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, wd, mask, path);
+    if (version >= 2) fields(ar, target);
   }
 };
 
@@ -125,7 +132,7 @@ BOOST_CLASS_VERSION(ckpt::records::EpollWatch, 1)
 BOOST_CLASS_VERSION(ckpt::records::EpollInstance, 1)
 BOOST_CLASS_VERSION(ckpt::records::Timerfd, 1)
 BOOST_CLASS_VERSION(ckpt::records::Signalfd, 1)
-BOOST_CLASS_VERSION(ckpt::records::InotifyWatch, 1)
+BOOST_CLASS_VERSION(ckpt::records::InotifyWatch, 2)
 BOOST_CLASS_VERSION(ckpt::records::InotifyInstance, 1)
 BOOST_CLASS_VERSION(ckpt::records::NetlinkSocket, 1)
 BOOST_CLASS_VERSION(ckpt::records::EventFilesState, 1)

@@ -13,6 +13,8 @@ state.
 - netlink_kinds: netlink sockets of every protocol a network namespace offers.
 - mounts_odd: tmpfs mounts at paths with a space, a tab and a backslash, a tmpfs over another,
   /proc/sys remounted read-only, a file bound over /dev/console.
+- inotify_removed: inotify watches on a file and a directory removed while held open keep their
+  wd and stay on the files the process holds (events on write, chmod and last close).
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 """
@@ -22,7 +24,7 @@ from conftest import (container_info, outcomes, run_ckpt, start_in_tmpfs, unique
                       wait_until)
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
-             "unix_relative", "netlink_kinds", "mounts_odd"]
+             "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed"]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -52,5 +54,20 @@ def test_a_thread_with_credentials_of_its_own_is_refused_by_name_and_runs_on(con
         line = proc.stderr.strip().splitlines()[-1]
         assert "has credentials of its own (Uid" in line and "thread" in line, line
         assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == pid
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_an_inotify_watch_on_a_removed_directory_held_only_as_cwd_is_refused_by_name(
+        containers, work):
+    """A watch on a removed inode comes back on the restored file of an fd on it; one whose inode
+    only the working directory holds has none, and the dump says so."""
+    cid = start_in_tmpfs(containers, work, "inotify_removed", "cwd")
+    pid = container_info(cid)["init_pid"]
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
+    assert proc.returncode == 5, proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert "inotify wd 3: watches removed inode" in line and "no open file" in line, line
+    assert not (work / "image.ckpt").exists()
     assert container_info(cid)["init_pid"] == pid
     assert verdict(cid, work / "result") == "PASS"
