@@ -51,6 +51,9 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
       case FileKind::kNetlinkSocket:
         out.netlink_sockets.push_back(collect_netlink(d.id, at));
         break;
+      case FileKind::kFanotify:
+        out.fanotifies.push_back(collect_fanotify(d.id, at));
+        break;
       default:
         break;
     }
@@ -90,9 +93,9 @@ void write_event_files(const records::FilesState& state, image::ImageWriter& ima
   records::EventFilesState events = collect_event_files(state);
   if (events.empty()) return;
   image.put(image::SectionType::kEventFiles, 0, events);
-  spdlog::debug("event files: {} epoll, {} timerfd, {} signalfd, {} inotify, {} netlink",
+  spdlog::debug("event files: {} epoll, {} timerfd, {} signalfd, {} inotify, {} fanotify, {} netlink",
                 events.epolls.size(), events.timerfds.size(), events.signalfds.size(),
-                events.inotifies.size(), events.netlink_sockets.size());
+                events.inotifies.size(), events.fanotifies.size(), events.netlink_sockets.size());
 }
 
 }  // namespace ckpt::dump

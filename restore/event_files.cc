@@ -126,6 +126,7 @@ bool EventFiles::handles(FileKind kind) {
     case FileKind::kTimerfd:
     case FileKind::kSignalfd:
     case FileKind::kInotify:
+    case FileKind::kFanotify:
     case FileKind::kNetlinkSocket:
     case FileKind::kProcFile:
       return true;
@@ -151,6 +152,8 @@ UniqueFd EventFiles::open(const FileDescription& d,
       return open_signalfd(by_id(state_.signalfds, d.id, "signalfd"), d.flags);
     case FileKind::kInotify:
       return open_inotify(by_id(state_.inotifies, d.id, "inotify"), d.flags, opened);
+    case FileKind::kFanotify:
+      return open_fanotify(by_id(state_.fanotifies, d.id, "fanotify"), d.flags);
     case FileKind::kNetlinkSocket:
       return open_netlink(by_id(state_.netlink_sockets, d.id, "netlink socket"), d.flags);
     case FileKind::kProcFile:

@@ -46,6 +46,7 @@ class EventFiles {
 
 // Per kind (restore/epoll.cc, inotify.cc, netlink.cc).
 UniqueFd open_epoll(const records::FileDescription& d);
+UniqueFd open_fanotify(const records::FanotifyGroup& group, uint32_t flags);
 UniqueFd open_inotify(const records::InotifyInstance& inotify, uint32_t flags,
                       const std::map<uint64_t, UniqueFd>& opened);
 UniqueFd open_netlink(const records::NetlinkSocket& socket, uint32_t flags);

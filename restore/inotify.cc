@@ -27,7 +27,9 @@ void add_with_wd(int fd, const records::InotifyWatch& w,
                  const std::map<uint64_t, UniqueFd>& opened) {
   std::string path = watch_path(w, opened);
   for (;;) {
-    int wd = ::inotify_add_watch(fd, path.c_str(), w.mask);
+    // The path names the watched inode itself (a symlink too); /proc/self/fd/N must be followed.
+    uint32_t follow = w.removed() ? 0 : IN_DONT_FOLLOW;
+    int wd = ::inotify_add_watch(fd, path.c_str(), w.mask | follow);
     if (wd < 0) throw_errno("inotify_add_watch({}, {:x})", path, w.mask);
     if (wd == w.wd) return;
     if (wd > w.wd)

@@ -1,5 +1,5 @@
 // Event and special fds of a container: epoll instances with their watches, timerfds, signalfds,
-// inotify instances with their watches and netlink sockets. Section kEventFiles (id 0) holds one
+// inotify instances with their watches, fanotify groups with their marks and netlink sockets. Section kEventFiles (id 0) holds one
 // EventFilesState; each record is keyed by FileDescription::id of its description (files.h).
 // kProcFile descriptions need nothing beyond FileDescription (path, flags, pos).
 #pragma once
@@ -93,6 +93,36 @@ struct InotifyInstance {
   }
 };
 
+// A fanotify mark, added again by path: on the inode `path` names, on the mount at `path`, or on
+// the filesystem `path` is on (the restored container's own).
+struct FanotifyMark {
+  enum class On : uint8_t { kInode = 0, kMount = 1, kFilesystem = 2 };
+  On on = On::kInode;
+  std::string path;     // as the process sees it
+  uint32_t mflags = 0;  // FAN_MARK_EVICTABLE, FAN_MARK_IGNORED_SURV_MODIFY, FAN_MARK_IGNORE
+  uint64_t mask = 0;
+  uint64_t ignored_mask = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, on, path, mflags, mask, ignored_mask);
+  }
+};
+
+// A fanotify group of the notification class (permission classes and queued events refuse the
+// dump): made again with its fanotify_init flags and its marks.
+struct FanotifyGroup {
+  uint64_t id = 0;
+  uint32_t flags = 0;        // fanotify_init flags as fdinfo shows them
+  uint32_t event_flags = 0;  // fanotify_init event_f_flags
+  std::vector<FanotifyMark> marks;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, id, flags, event_flags, marks);
+  }
+};
+
 // A netlink socket: recreated in the restored network namespace and bound again. Messages
 // queued in it are not kept.
 struct NetlinkSocket {
@@ -114,15 +144,17 @@ struct EventFilesState {
   std::vector<Signalfd> signalfds;
   std::vector<InotifyInstance> inotifies;
   std::vector<NetlinkSocket> netlink_sockets;
+  std::vector<FanotifyGroup> fanotifies;  // v2
 
   bool empty() const {
     return epolls.empty() && timerfds.empty() && signalfds.empty() && inotifies.empty() &&
-           netlink_sockets.empty();
+           netlink_sockets.empty() && fanotifies.empty();
   }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, epolls, timerfds, signalfds, inotifies, netlink_sockets);
+    if (version >= 2) fields(ar, fanotifies);
   }
 };
 
@@ -135,4 +167,6 @@ BOOST_CLASS_VERSION(ckpt::records::Signalfd, 1)
 BOOST_CLASS_VERSION(ckpt::records::InotifyWatch, 2)
 BOOST_CLASS_VERSION(ckpt::records::InotifyInstance, 1)
 BOOST_CLASS_VERSION(ckpt::records::NetlinkSocket, 1)
-BOOST_CLASS_VERSION(ckpt::records::EventFilesState, 1)
+BOOST_CLASS_VERSION(ckpt::records::FanotifyMark, 1)
+BOOST_CLASS_VERSION(ckpt::records::FanotifyGroup, 1)
+BOOST_CLASS_VERSION(ckpt::records::EventFilesState, 2)

@@ -15,6 +15,8 @@ state.
   /proc/sys remounted read-only, a file bound over /dev/console.
 - inotify_removed: inotify watches on a file and a directory removed while held open keep their
   wd and stay on the files the process holds (events on write, chmod and last close).
+- fanotify_marks: fanotify groups with inode, mount and filesystem marks and ignored masks
+  report exactly the events their marks select.
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 """
@@ -24,7 +26,8 @@ from conftest import (container_info, outcomes, run_ckpt, start_in_tmpfs, unique
                       wait_until)
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
-             "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed"]
+             "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
+             "fanotify_marks"]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -68,6 +71,25 @@ def test_an_inotify_watch_on_a_removed_directory_held_only_as_cwd_is_refused_by_
     assert proc.returncode == 5, proc.stderr
     line = proc.stderr.strip().splitlines()[-1]
     assert "inotify wd 3: watches removed inode" in line and "no open file" in line, line
+    assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == pid
+    assert verdict(cid, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("mode,says", [
+    ("queued", "fanotify group has 24 bytes of events queued unread"),
+    ("permission", "fanotify group of a permission class (flags 5)"),
+])
+def test_fanotify_state_a_restore_cannot_bring_back_is_refused_by_name(containers, work, mode,
+                                                                     says):
+    """Events queued unread and a group whose permission events a process may wait on cannot be
+    made again: the dump names the fd and why, and the container runs on."""
+    cid = start_in_tmpfs(containers, work, "fanotify_marks", mode)
+    pid = container_info(cid)["init_pid"]
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
+    assert proc.returncode == 5, proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert says in line and "pid " in line and " fd " in line, line
     assert not (work / "image.ckpt").exists()
     assert container_info(cid)["init_pid"] == pid
     assert verdict(cid, work / "result") == "PASS"
