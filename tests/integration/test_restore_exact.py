@@ -27,7 +27,7 @@ from conftest import (container_info, outcomes, run_ckpt, start_in_tmpfs, unique
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
-             "fanotify_marks"]
+             "fanotify_marks", "aio_ring"]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
