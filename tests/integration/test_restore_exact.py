@@ -17,6 +17,10 @@ state.
   wd and stay on the files the process holds (events on write, chmod and last close).
 - fanotify_marks: fanotify groups with inode, mount and filesystem marks and ignored masks
   report exactly the events their marks select.
+- aio_ring: an io_setup context with completed events unread: same context id (the ring's
+  address), head and tail; the unread events come back, new requests complete.
+- pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
+  still names that thread, keeps its flags, and signals sent through it reach that thread.
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 """
@@ -27,7 +31,7 @@ from conftest import (container_info, outcomes, run_ckpt, start_in_tmpfs, unique
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
-             "fanotify_marks", "aio_ring"]
+             "fanotify_marks", "aio_ring", "pidfd_thread"]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
