@@ -145,8 +145,13 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
 void seize(Dump& d) {
   for (const auto& process : d.tree.processes)
     if (!process.zombie) d.live_pids.push_back(process.host_pid);
-  d.seized->seize(d.live_pids);
-  if (!d.freezer->is_v2()) d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
+  std::vector<pid_t> frozen_stopped = d.seized->seize(d.live_pids);
+  if (!d.freezer->is_v2()) {
+    d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
+    d.seized->seize_stopped(frozen_stopped);  // thawed, back in their group stop
+  } else if (!frozen_stopped.empty()) {
+    fail("process {} is stopped and frozen; thaw the container and dump again", frozen_stopped[0]);
+  }
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
   write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
