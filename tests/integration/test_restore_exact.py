@@ -97,3 +97,17 @@ def test_fanotify_state_a_restore_cannot_bring_back_is_refused_by_name(container
     assert not (work / "image.ckpt").exists()
     assert container_info(cid)["init_pid"] == pid
     assert verdict(cid, work / "result") == "PASS"
+
+
+def test_a_pidfd_on_a_thread_of_another_process_is_refused_by_name(containers, work):
+    """A pidfd on a thread is opened again by the thread's own process once its threads are
+    made; a child holding one on its parent's thread cannot be, and the dump says so."""
+    cid = start_in_tmpfs(containers, work, "pidfd_thread", "other")
+    pid = container_info(cid)["init_pid"]
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
+    assert proc.returncode == 5, proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert "pidfd of thread" in line and "of another process" in line, line
+    assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == pid
+    assert verdict(cid, work / "result") == "PASS"

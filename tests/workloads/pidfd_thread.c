@@ -1,6 +1,8 @@
 // A pidfd on a thread of its own process (pidfd_open with PIDFD_THREAD), at two fd numbers
 // sharing one description. After the checkpoint both fds still name that thread (fdinfo Pid),
 // keep PIDFD_THREAD and O_NONBLOCK, and a signal sent through the pidfd reaches that thread only.
+// argv[3] "other": a child process holds a pidfd on the worker thread instead, which the dump
+// refuses by name (argv[2] is not used).
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -54,6 +56,17 @@ int main(int argc, char** argv) {
   if (pidfd < 0) zdtm_fail("pidfd_open(PIDFD_THREAD): %m");
   copy_fd = dup(pidfd);
   check_fd(pidfd, "before");
+  if (argc > 3 && strcmp(argv[3], "other") == 0) {
+    pid_t child = fork();
+    if (child == 0) {
+      if (syscall(SYS_pidfd_open, worker_tid, PIDFD_THREAD) < 0) _exit(1);
+      for (;;) pause();
+    }
+    zdtm_ready();
+    while (!zdtm_stop) pause();
+    kill(child, SIGKILL);
+    zdtm_pass();
+  }
   zdtm_ready();
   while (!zdtm_stop) pause();
   check_fd(pidfd, "after");
