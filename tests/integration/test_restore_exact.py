@@ -65,19 +65,25 @@ def test_a_thread_with_credentials_of_its_own_is_refused_by_name_and_runs_on(con
     assert verdict(cid, work / "result") == "PASS"
 
 
+def refused_dump_line(containers, work, workload, *args):
+    """Starts `workload` (with `args`), checks a --leave-running dump of it is refused (exit 5,
+    no image) and the container runs on untouched to PASS; returns the dump's last line."""
+    cid = start_in_tmpfs(containers, work, workload, *args)
+    pid = container_info(cid)["init_pid"]
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
+    assert proc.returncode == 5, proc.stderr
+    assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == pid
+    assert verdict(cid, work / "result") == "PASS"
+    return proc.stderr.strip().splitlines()[-1]
+
+
 def test_an_inotify_watch_on_a_removed_directory_held_only_as_cwd_is_refused_by_name(
         containers, work):
     """A watch on a removed inode comes back on the restored file of an fd on it; one whose inode
     only the working directory holds has none, and the dump says so."""
-    cid = start_in_tmpfs(containers, work, "inotify_removed", "cwd")
-    pid = container_info(cid)["init_pid"]
-    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
-    assert proc.returncode == 5, proc.stderr
-    line = proc.stderr.strip().splitlines()[-1]
+    line = refused_dump_line(containers, work, "inotify_removed", "cwd")
     assert "inotify wd 3: watches removed inode" in line and "no open file" in line, line
-    assert not (work / "image.ckpt").exists()
-    assert container_info(cid)["init_pid"] == pid
-    assert verdict(cid, work / "result") == "PASS"
 
 
 @pytest.mark.parametrize("mode,says", [
@@ -88,26 +94,12 @@ def test_fanotify_state_a_restore_cannot_bring_back_is_refused_by_name(container
                                                                      says):
     """Events queued unread and a group whose permission events a process may wait on cannot be
     made again: the dump names the fd and why, and the container runs on."""
-    cid = start_in_tmpfs(containers, work, "fanotify_marks", mode)
-    pid = container_info(cid)["init_pid"]
-    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
-    assert proc.returncode == 5, proc.stderr
-    line = proc.stderr.strip().splitlines()[-1]
+    line = refused_dump_line(containers, work, "fanotify_marks", mode)
     assert says in line and "pid " in line and " fd " in line, line
-    assert not (work / "image.ckpt").exists()
-    assert container_info(cid)["init_pid"] == pid
-    assert verdict(cid, work / "result") == "PASS"
 
 
 def test_a_pidfd_on_a_thread_of_another_process_is_refused_by_name(containers, work):
     """A pidfd on a thread is opened again by the thread's own process once its threads are
     made; a child holding one on its parent's thread cannot be, and the dump says so."""
-    cid = start_in_tmpfs(containers, work, "pidfd_thread", "other")
-    pid = container_info(cid)["init_pid"]
-    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
-    assert proc.returncode == 5, proc.stderr
-    line = proc.stderr.strip().splitlines()[-1]
+    line = refused_dump_line(containers, work, "pidfd_thread", "other")
     assert "pidfd of thread" in line and "of another process" in line, line
-    assert not (work / "image.ckpt").exists()
-    assert container_info(cid)["init_pid"] == pid
-    assert verdict(cid, work / "result") == "PASS"
