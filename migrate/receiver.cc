@@ -74,8 +74,10 @@ void receive(restore::RestoreOptions& options, Channel& channel) {
     channel.send(FrameType::kRebuilt);
     channel.expect(FrameType::kCommit);
   };
-  restore::restore_container(options);
+  auto report = restore::restore_container(options);
   channel.send(FrameType::kResumed);
+  for (const auto& [stage, seconds] : report.stage_seconds)
+    spdlog::info("restore stage {}: {:.1f} ms", stage, 1000 * seconds);
 }
 
 }  // namespace
