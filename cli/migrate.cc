@@ -36,6 +36,7 @@ std::vector<std::string> receive_args(const MigrateCli& o) {
   for (const auto& m : o.net_map) args.insert(args.end(), {"--net-map", m});
   for (const auto& m : o.mount_map) args.insert(args.end(), {"--mount-map", m});
   if (!o.rootfs.empty()) args.insert(args.end(), {"--rootfs", o.rootfs});
+  if (o.migrate.lazy) args.push_back("--lazy");
   return args;
 }
 
@@ -60,7 +61,9 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"destination", o.via.empty() ? o.destination : o.via},
                         {"rounds", rounds},
                         {"final_bytes", r.final_bytes},
+                        {"lazy", o.migrate.lazy},
                         {"downtime_ms", r.downtime_ms},
+                        {"post_copy_seconds", r.post_copy_seconds},
                         {"total_seconds", r.total_seconds},
                         {"bytes_sent", r.bytes_sent}};
   std::cout << out.dump() << std::endl;
@@ -80,6 +83,15 @@ void run(const MigrateCli& o) {
   }
   // The dump killed the processes; what is left of the container goes too, under the lock.
   runtime::remove_container(o.migrate.container_id, /*force=*/true);
+  if (o.migrate.lazy) {
+    try {
+      migrate::await_post_copy(channel, report);
+    } catch (const Error& e) {
+      transport.finish();
+      fail("{} runs on the target, but its post-copy did not report every page in: {}",
+           o.migrate.container_id, e.what());
+    }
+  }
   transport.finish();
   if (global_options().json) {
     print_json(o, report);
@@ -115,6 +127,10 @@ void add_migrate(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_flag("--with-rootfs", o->migrate.with_rootfs, "Send the rootfs contents too");
   cmd->add_option("--rootfs", o->rootfs, "As for restore, on the target");
+  cmd->add_flag("--lazy", o->migrate.lazy,
+                "Post-copy: the target resumes before the pre-copied pages are in and fills them "
+                "while the container runs (if `ckpt receive` dies before that ends, the "
+                "container is lost)");
   cmd->add_option("--max-rounds", o->migrate.max_rounds, "Pre-copy rounds at most (default 8)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--max-downtime", o->migrate.max_downtime_ms,

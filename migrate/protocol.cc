@@ -63,6 +63,8 @@ const char* frame_name(FrameType type) {
     case FrameType::kCommit: return "commit";
     case FrameType::kAbort: return "abort";
     case FrameType::kResumed: return "resumed";
+    case FrameType::kFilling: return "filling";
+    case FrameType::kFilled: return "filled";
   }
   return "unknown";
 }

@@ -15,6 +15,7 @@
 //                                        <- kRebuilt (every process rebuilt, not running)
 //                                                or kFailed (message): it removed what it made
 //   kCommit ->                           <- kResumed                  the source is removed
+//                                        <- kFilling* kFilled         --lazy: the post-copy
 //   (or kAbort, or a closed or silent channel: the target removes what it made, the source runs)
 #pragma once
 
@@ -41,6 +42,8 @@ enum class FrameType : uint32_t {
   kCommit = 9,     // source: resume there
   kAbort = 10,     // source: remove everything made there
   kResumed = 11,   // target: the container runs there
+  kFilling = 12,   // target, --lazy: u64 bytes of held pages filled so far (each second)
+  kFilled = 13,    // target, --lazy: every page is in; the source may go
 };
 
 const char* frame_name(FrameType type);

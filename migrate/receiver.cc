@@ -2,12 +2,16 @@
 
 #include <sys/mman.h>
 
+#include <chrono>
+#include <memory>
+
 #include "common/cancel.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "migrate/page_store.h"
+#include "restore/pages_post_copy.h"
 
 namespace ckpt::migrate {
 namespace {
@@ -61,9 +65,34 @@ void receive_state(Channel& channel, PageStore& store, int image_fd) {
   }
 }
 
-void receive(restore::RestoreOptions& options, Channel& channel) {
+// The container runs here: its held pages go in while the source hears how far (kFilling each
+// second) and when they are all in (kFilled). A broken channel does not stop the fill.
+void finish_post_copy(restore::PostCopy& post_copy, Channel& channel) {
+  post_copy.start_filling();
+  bool channel_up = true;
+  auto tell = [&](FrameType type) {
+    if (!channel_up) return;
+    std::vector<std::byte> payload;
+    put_u64(payload, post_copy.bytes_filled());
+    try {
+      channel.send(type, payload);
+    } catch (const Error& e) {
+      channel_up = false;
+      spdlog::warn("the post-copy goes on without the source: {}", e.what());
+    }
+  };
+  while (!post_copy.wait_filled(std::chrono::seconds(1))) tell(FrameType::kFilling);
+  tell(FrameType::kFilled);
+}
+
+void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   channel.handshake();
   PageStore store;
+  std::unique_ptr<restore::PostCopy> post_copy;  // serves the processes while it lives
+  if (lazy) {
+    post_copy = std::make_unique<restore::PostCopy>(store);
+    options.post_copy = post_copy.get();
+  }
   UniqueFd image(::memfd_create("ckpt-migration-image", MFD_CLOEXEC));
   if (!image) throw_errno("memfd_create");
   receive_state(channel, store, image.get());
@@ -78,14 +107,15 @@ void receive(restore::RestoreOptions& options, Channel& channel) {
   channel.send(FrameType::kResumed);
   for (const auto& [stage, seconds] : report.stage_seconds)
     spdlog::info("restore stage {}: {:.1f} ms", stage, 1000 * seconds);
+  if (post_copy) finish_post_copy(*post_copy, channel);
 }
 
 }  // namespace
 
-void receive_container(restore::RestoreOptions options, Channel& channel) {
+void receive_container(restore::RestoreOptions options, Channel& channel, bool lazy) {
   CancelOnSignals cancel_on_signals;  // a hang-up of ssh undoes what was made
   try {
-    receive(options, channel);
+    receive(options, channel, lazy);
   } catch (const Error& e) {
     try {
       std::string what = e.what();

@@ -192,6 +192,19 @@ MigrationReport migrate(const MigrateOptions& options, Channel& channel) {
 
 }  // namespace
 
+void await_post_copy(Channel& channel, MigrationReport& report) {
+  auto start = Clock::now();
+  for (;;) {
+    Frame frame = channel.receive();
+    if (frame.type == FrameType::kFilled) break;
+    if (frame.type != FrameType::kFilling)
+      fail("{} sent an unexpected {} frame during the post-copy", channel.peer(),
+           frame_name(frame.type));
+  }
+  report.post_copy_seconds = seconds_since(start);
+  report.total_seconds += report.post_copy_seconds;
+}
+
 MigrationReport migrate_container(const MigrateOptions& options, Channel& channel) {
   CancelOnSignals cancel_on_signals;  // the rounds stop at the next batch; tracking is undone
   try {

@@ -30,6 +30,7 @@ struct MigrateOptions {
   int max_rounds = 8;
   double max_downtime_ms = 100;
   bool progress = false;  // a line per round on stderr
+  bool lazy = false;      // post-copy: the target resumes before the pre-copied pages are in
 };
 
 struct RoundFigures {
@@ -44,10 +45,15 @@ struct MigrationReport {
   double downtime_ms = 0;             // from the freeze to the target's kResumed
   double total_seconds = 0;
   uint64_t bytes_sent = 0;            // everything on the channel
+  double post_copy_seconds = 0;       // --lazy: from kResumed to the target's kFilled
 };
 
 // Migrates the container over `channel`; returns once the target runs it (the source's
 // processes are killed; the caller removes what is left of it). Throws with the source running.
 MigrationReport migrate_container(const MigrateOptions& options, Channel& channel);
+
+// --lazy, after migrate_container: waits until the target has every page in (kFilled). Throws
+// if the channel breaks first (the container runs there, whether it got every page is unknown).
+void await_post_copy(Channel& channel, MigrationReport& report);
 
 }  // namespace ckpt::migrate

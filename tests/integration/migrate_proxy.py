@@ -3,11 +3,13 @@ after `--` (a `ckpt receive`) with pipes, forwards the migration frames both way
 chosen moment closes both directions and exits (as a dropped ssh connection would), leaving the
 receiver to notice on its own.
 
-  migrate_proxy.py round1|final|rebuilt -- CMD ARGS...
+  migrate_proxy.py round1|final|rebuilt|term -- CMD ARGS...
 
 round1: at the first pages frame; final: at the first image frame (the source is frozen);
-rebuilt: when the target reports every process rebuilt (before it resumes)."""
+rebuilt: when the target reports every process rebuilt (before it resumes); term: then, and the
+receiver is sent SIGTERM first."""
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -49,12 +51,14 @@ def main():
     target = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     broken = threading.Event()
     down = {"round1": PAGES, "final": IMAGE}.get(moment, -1)
-    up = REBUILT if moment == "rebuilt" else -1
+    up = REBUILT if moment in ("rebuilt", "term") else -1
     threading.Thread(target=forward, args=(0, target.stdin.fileno(), down, broken),
                      daemon=True).start()
     threading.Thread(target=forward, args=(target.stdout.fileno(), 1, up, broken),
                      daemon=True).start()
     broken.wait()
+    if moment == "term":
+        target.send_signal(signal.SIGTERM)
     # The channel is gone both ways: the receiver reads end-of-file, the source too.
     target.stdin.close()
     os.close(0)

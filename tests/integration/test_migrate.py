@@ -21,12 +21,14 @@ pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built"
 
 PROXY = Path(__file__).resolve().parent / "migrate_proxy.py"
 
-# argv: MiB of memory. Fills the area page by page with (index, generation), then listens on
-# port 7000; a thread rewrites the pages in order, generation after generation, at ~10 MiB/s.
+# argv: MiB of memory [fork]. Fills the area page by page with (index, generation), then listens
+# on port 7000; a thread rewrites the pages in order, generation after generation, at ~10 MiB/s.
 # "ping" -> "pong N"; "check" -> "ok GEN CURSOR" when pages before the cursor hold the current
-# generation and the others the previous one, else "bad COUNT".
+# generation and the others the previous one, else "bad COUNT". With "fork", another thread
+# forks a child again and again that checks its copy of every page the same way and exits 1 if
+# one differs: "forks" -> "forks DONE BAD".
 SERVER = r"""
-import mmap, socket, struct, sys, threading, time
+import mmap, os, socket, struct, sys, threading, time
 N = int(sys.argv[1]) * 256
 area = mmap.mmap(-1, N * 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 def page(i, g): return struct.pack('<QQ', i, g) * 256
@@ -47,7 +49,21 @@ def check():
         g, c = state['gen'], state['cursor']
         bad = sum(area[i * 4096:(i + 1) * 4096] != page(i, g if i < c else g - 1) for i in range(N))
     return 'ok %d %d' % (g, c) if bad == 0 else 'bad %d' % bad
+forks = {'done': 0, 'bad': 0}
+def forker():
+    while True:
+        with lock:
+            g, c = state['gen'], state['cursor']
+            pid = os.fork()
+        if pid == 0:
+            bad = sum(area[i * 4096:(i + 1) * 4096] != page(i, g if i < c else g - 1) for i in range(N))
+            os._exit(1 if bad else 0)
+        status = os.waitpid(pid, 0)[1]
+        forks['done'] += 1
+        forks['bad'] += status != 0
+        time.sleep(0.05)
 threading.Thread(target=writer, daemon=True).start()
+if sys.argv[2:] == ['fork']: threading.Thread(target=forker, daemon=True).start()
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('0.0.0.0', 7000)); s.listen()
 n = 0
@@ -55,11 +71,13 @@ while True:
     c, _ = s.accept(); f = c.makefile('rwb', buffering=0)
     for line in f:
         n += 1
-        f.write(((check() if line.strip() == b'check' else 'pong %d' % n) + '\n').encode())
+        q = line.strip()
+        a = check() if q == b'check' else 'forks %(done)d %(bad)d' % forks if q == b'forks' else 'pong %d' % n
+        f.write((a + '\n').encode())
 """
 
 # Connects, then pings every 10 ms in a thread and keeps the longest gap between two answers.
-# stdin: "stats" -> "answers COUNT gap MS"; "check" -> the server's answer to check.
+# stdin: "stats" -> "answers COUNT gap MS"; another line -> the server's answer to it.
 CLIENT = r"""
 import socket, sys, threading, time
 c = socket.create_connection((sys.argv[1], 7000), timeout=120)
@@ -85,7 +103,7 @@ for line in sys.stdin:
         print('answers %d gap %.0f %s' % (st['count'], st['gap'] * 1000, st['error']), flush=True)
     else:
         with lock:
-            print(ask(b'check'), flush=True)
+            print(ask(line.strip().encode()), flush=True)
 """
 
 
@@ -118,13 +136,13 @@ class PingClient:
         wait_until(lambda: self.stats()[0] > before + 5, what="the client to get answers")
 
 
-def serving_container(containers, env, mib):
+def serving_container(containers, env, mib, *server_args):
     net = subnet()
     bridge, client_ns = bridge_with_client(env, "m", net)
     cid = containers.track(unique("mig"))
     env.expect_host_link(host_veth_name(cid, 0))
     run_ckpt("run", "--name", cid, "--detach", "--net", f"bridge={bridge},ip={net}.2/24,gw={net}.1",
-             "--", sys.executable, "-c", SERVER, str(mib))
+             "--", sys.executable, "-c", SERVER, str(mib), *server_args)
     client = PingClient(env, client_ns, f"{net}.2")
     client.answers_grow()
     return cid, client
@@ -172,6 +190,41 @@ def test_migration_keeps_the_client_connection_and_the_memory(containers, env):
     print(f"\nmigration of 1 GiB written at ~10 MiB/s: {len(report['rounds'])} rounds, "
           f"downtime {report['downtime_ms']:.0f} ms, total {report['total_seconds']:.1f} s, "
           f"{report['bytes_sent'] >> 20} MiB sent; longest gap between answers {gap} ms")
+
+
+def test_lazy_migration_fills_the_memory_after_the_resume(containers, env):
+    """--lazy (post-copy): the target resumes before the pre-copied pages are in and fills them
+    while the container runs, serving its faults first. A thread keeps writing, another keeps
+    forking children that check their copy of every page: the memory checks out, in the
+    process and in the children forked while it was being filled (UFFD_EVENT_FORK)."""
+    cid, client = serving_container(containers, env, 256, "fork")
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--lazy", "--tcp-established", "--json",
+                    "--via", f"{CKPT} receive --name {target}", timeout=600)
+    report = json.loads(proc.stdout)
+
+    assert container_info(cid) is None and nothing_of(cid) == [], "the source is gone"
+    assert container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok"), "every page as the writer left it"
+    forks_before = int(client.ask("forks").split()[1])
+    wait_until(lambda: int(client.ask("forks").split()[1]) > forks_before + 1,
+               what="children forked after the migration to check their memory", timeout=120)
+    assert client.ask("forks").split()[2] == "0", "every forked child saw every page"
+    assert report["lazy"] is True and report["downtime_ms"] > 0
+    assert report["post_copy_seconds"] > 0
+    print(f"\nlazy migration of 256 MiB: downtime {report['downtime_ms']:.0f} ms, post-copy "
+          f"{report['post_copy_seconds']:.2f} s")
+
+
+def test_a_lazy_migration_whose_receiver_is_stopped_before_the_resume_leaves_the_source_running(
+        containers, env):
+    """The receiver is terminated (SIGTERM) and the channel cut when it reports every process
+    rebuilt: the pages it was serving by post-copy go with its processes, the source runs on."""
+    failed_migration(containers, env,
+                     f"{sys.executable} {PROXY} term -- {CKPT} receive --name TARGET",
+                     "the target", options=("--tcp-established", "--lazy"))
 
 
 def failed_migration(containers, env, via, expected, mib=64, options=("--tcp-established",)):

@@ -1,0 +1,344 @@
+#include "restore/pages_post_copy.h"
+
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <list>
+#include <map>
+#include <mutex>
+#include <string>
+#include <span>
+#include <thread>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/proc/pagemap.h"
+#include "restore/pages.h"
+
+namespace ckpt::restore {
+namespace {
+
+using proc::kPageSize;
+
+constexpr uint64_t kSliceBytes = 256u << 10;  // copied between two looks at the faults
+constexpr size_t kMessagesPerRead = 64;
+
+// Pages still to copy, by their address in the process now: where they were dumped (the held
+// pages' address) and how many bytes. An mremap moves them; munmap or MADV_DONTNEED drops them.
+struct Piece {
+  uint64_t original = 0;
+  uint64_t size = 0;
+};
+using Pending = std::map<uint64_t, Piece>;
+
+// Splits the pieces so that none crosses `at`.
+void split_at(Pending& pending, uint64_t at) {
+  auto after = pending.upper_bound(at);
+  if (after == pending.begin()) return;
+  auto it = std::prev(after);
+  uint64_t start = it->first;
+  Piece& piece = it->second;
+  if (start >= at || start + piece.size <= at) return;
+  uint64_t head = at - start;
+  pending.emplace(at, Piece{piece.original + head, piece.size - head});
+  piece.size = head;
+}
+
+// The pieces inside [start, end), taken out of `pending`.
+Pending take_range(Pending& pending, uint64_t start, uint64_t end) {
+  split_at(pending, start);
+  split_at(pending, end);
+  Pending taken;
+  auto first = pending.lower_bound(start), last = pending.lower_bound(end);
+  taken.insert(first, last);
+  pending.erase(first, last);
+  return taken;
+}
+
+// One restored process's userfaultfd (or a forked child's) and what is left to copy into it.
+struct Served {
+  UniqueFd fd;
+  uint64_t image_id = 0;
+  Pending pending;
+  std::vector<uint64_t> retry;  // faults to answer again (the mm was changing)
+};
+
+// The errno of a userfaultfd ioctl, 0 on success; `copied` (for UFFDIO_COPY) the bytes done.
+int uffd_copy(int fd, uint64_t address, const std::byte* data, uint64_t size, uint64_t& copied) {
+  uffdio_copy request{};
+  request.dst = address;
+  request.src = reinterpret_cast<uint64_t>(data);
+  request.len = size;
+  if (::ioctl(fd, UFFDIO_COPY, &request) == 0) {
+    copied = size;
+    return 0;
+  }
+  int error = errno;
+  copied = request.copy > 0 ? static_cast<uint64_t>(request.copy) : 0;
+  return error;
+}
+
+int uffd_zeropage(int fd, uint64_t address) {
+  uffdio_zeropage request{};
+  request.range = {address, kPageSize};
+  return ::ioctl(fd, UFFDIO_ZEROPAGE, &request) == 0 ? 0 : errno;
+}
+
+void uffd_wake(int fd, uint64_t address) {
+  uffdio_range range{address, kPageSize};
+  if (::ioctl(fd, UFFDIO_WAKE, &range) != 0)
+    spdlog::debug("post-copy: UFFDIO_WAKE {:#x}: {}", address, strerror(errno));
+}
+
+}  // namespace
+
+struct PostCopy::State {
+  explicit State(const HeldPages& held) : held(held) {
+    wake = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake) throw_errno("eventfd");
+  }
+
+  const HeldPages& held;
+  UniqueFd wake;  // the thread looks at `incoming`, `filling` and `stop` when it is written
+  std::thread thread;
+  std::atomic<uint64_t> filled = 0;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<Served> incoming;
+  bool filling = false;
+  bool stop = false;
+  bool done = false;
+  std::string failure;
+
+  // The thread's own.
+  std::list<Served> served;
+
+  void notify() {
+    uint64_t one = 1;
+    (void)!::write(wake.get(), &one, sizeof one);
+  }
+
+  void run() {
+    try {
+      serve();
+    } catch (const std::exception& e) {
+      spdlog::error("post-copy: serving the restored processes' memory failed: {}", e.what());
+      std::lock_guard lock(mutex);
+      failure = e.what();
+    }
+    served.clear();  // closing the userfaultfds
+    {
+      std::lock_guard lock(mutex);
+      done = true;
+    }
+    changed.notify_all();
+  }
+
+  void serve() {
+    for (;;) {
+      bool fill = false;
+      {
+        std::lock_guard lock(mutex);
+        if (stop) return;
+        for (auto& s : incoming) served.push_back(std::move(s));
+        incoming.clear();
+        fill = filling;
+      }
+      wait_for_events(/*block=*/!fill && !has_retries());
+      for (auto& s : served) answer_retries(s);
+      if (!fill) continue;
+      if (!has_work()) {  // the events were read just now: no fork brings more
+        spdlog::info("post-copy: every page is in ({} MiB filled in the background)",
+                     filled.load() >> 20);
+        return;
+      }
+      fill_slice();
+    }
+  }
+
+  bool has_retries() const {
+    for (const auto& s : served)
+      if (!s.retry.empty()) return true;
+    return false;
+  }
+
+  bool has_work() const {
+    for (const auto& s : served)
+      if (!s.pending.empty() || !s.retry.empty()) return true;
+    return false;
+  }
+
+  // Polls the userfaultfds (and our eventfd) and handles what they report; with `block`, waits
+  // until something comes.
+  void wait_for_events(bool block) {
+    std::vector<pollfd> fds{{wake.get(), POLLIN, 0}};
+    std::vector<Served*> of_fd{nullptr};
+    for (auto& s : served) {
+      fds.push_back({s.fd.get(), POLLIN, 0});
+      of_fd.push_back(&s);
+    }
+    int ready = ::poll(fds.data(), fds.size(), block ? -1 : 0);
+    if (ready < 0) {
+      if (errno == EINTR) return;
+      throw_errno("poll the userfaultfds");
+    }
+    if (fds[0].revents) {
+      uint64_t count = 0;
+      (void)!::read(wake.get(), &count, sizeof count);
+    }
+    for (size_t i = 1; i < fds.size(); ++i)
+      if (fds[i].revents & POLLIN) read_messages(*of_fd[i]);
+  }
+
+  void read_messages(Served& s) {
+    uffd_msg messages[kMessagesPerRead];
+    for (;;) {
+      ssize_t n = ::read(s.fd.get(), messages, sizeof messages);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return;
+        throw_errno("read a userfaultfd");
+      }
+      for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(uffd_msg)); ++i)
+        handle(s, messages[i]);
+      if (n < static_cast<ssize_t>(sizeof messages)) return;
+    }
+  }
+
+  void handle(Served& s, const uffd_msg& m) {
+    switch (m.event) {
+      case UFFD_EVENT_PAGEFAULT:
+        answer_fault(s, m.arg.pagefault.address & ~(kPageSize - 1));
+        break;
+      case UFFD_EVENT_FORK: {
+        // The child has the parent's registered VMAs; what is missing in one is in the other.
+        Served child{UniqueFd(static_cast<int>(m.arg.fork.ufd)), s.image_id, s.pending, {}};
+        spdlog::debug("post-copy: a fork of process {}: its child is served too", s.image_id);
+        served.push_back(std::move(child));
+        break;
+      }
+      case UFFD_EVENT_REMAP: {
+        auto moved = take_range(s.pending, m.arg.remap.from, m.arg.remap.from + m.arg.remap.len);
+        for (auto& [at, piece] : moved) s.pending[at - m.arg.remap.from + m.arg.remap.to] = piece;
+        break;
+      }
+      case UFFD_EVENT_REMOVE:
+      case UFFD_EVENT_UNMAP:
+        take_range(s.pending, m.arg.remove.start, m.arg.remove.end);
+        break;
+      default:
+        spdlog::debug("post-copy: userfaultfd event {} ignored", static_cast<int>(m.event));
+    }
+  }
+
+  // The held bytes for what is at `address` now, at most `size`; empty where nothing is held.
+  std::span<const std::byte> held_at(const Served& s, uint64_t address, uint64_t size) const {
+    auto after = s.pending.upper_bound(address);
+    if (after == s.pending.begin()) return {};
+    const auto& [start, piece] = *std::prev(after);
+    if (start + piece.size <= address) return {};
+    size = std::min(size, start + piece.size - address);
+    return held.piece(s.image_id, piece.original + (address - start), size);
+  }
+
+  void answer_fault(Served& s, uint64_t address) {
+    auto page = held_at(s, address, kPageSize);
+    uint64_t copied = 0;
+    int error = page.empty() ? uffd_zeropage(s.fd.get(), address)
+                             : uffd_copy(s.fd.get(), address, page.data(), kPageSize, copied);
+    if (error == EAGAIN) {
+      s.retry.push_back(address);  // events of the mm are to be read first
+    } else if (error != 0) {
+      if (error != EEXIST)
+        spdlog::debug("post-copy: fault at {:#x}: {}", address, strerror(error));
+      uffd_wake(s.fd.get(), address);  // the page is there (the fill was quicker), or gone
+    }
+  }
+
+  void answer_retries(Served& s) {
+    auto retry = std::move(s.retry);
+    s.retry.clear();
+    for (uint64_t address : retry) answer_fault(s, address);
+  }
+
+  // Copies the next slice of pending pages (faulting threads in it are woken).
+  void fill_slice() {
+    for (auto& s : served) {
+      if (s.pending.empty()) continue;
+      auto it = s.pending.begin();
+      uint64_t address = it->first;
+      auto data = held_at(s, address, kSliceBytes);
+      uint64_t copied = 0, skip = 0;
+      int error = data.empty() ? ENODATA
+                               : uffd_copy(s.fd.get(), address, data.data(), data.size(), copied);
+      if (error == EAGAIN && copied == 0) return;  // the mm is changing: events first
+      if (error == ESRCH) {                         // the process is gone
+        s.pending.clear();
+        return;
+      }
+      if (error != 0 && error != EAGAIN) {
+        skip = kPageSize;  // already there (a fault was quicker), or no longer mapped
+        if (error != EEXIST)
+          spdlog::debug("post-copy: page {:#x}: {}", address + copied, strerror(error));
+      }
+      filled += copied;
+      take_range(s.pending, address, address + copied + skip);
+      return;
+    }
+  }
+};
+
+PostCopy::PostCopy(const HeldPages& held) : state_(std::make_unique<State>(held)) {
+  state_->thread = std::thread([s = state_.get()] { s->run(); });
+}
+
+PostCopy::~PostCopy() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stop = true;
+  }
+  state_->notify();
+  state_->thread.join();
+}
+
+void PostCopy::adopt(UniqueFd uffd, uint64_t image_id, std::vector<records::PageRun> pending) {
+  Served s{std::move(uffd), image_id, {}, {}};
+  for (const auto& run : pending)
+    s.pending.emplace(run.start, Piece{run.start, run.pages * kPageSize});
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->done) fail("post-copy: serving stopped: {}", state_->failure);
+    state_->incoming.push_back(std::move(s));
+  }
+  state_->notify();
+}
+
+void PostCopy::start_filling() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->filling = true;
+  }
+  state_->notify();
+}
+
+bool PostCopy::wait_filled(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state_->mutex);
+  if (!state_->changed.wait_for(lock, timeout, [&] { return state_->done; })) return false;
+  if (!state_->failure.empty()) fail("post-copy: {}", state_->failure);
+  return true;
+}
+
+uint64_t PostCopy::bytes_filled() const {
+  return state_->filled.load();
+}
+
+}  // namespace ckpt::restore

@@ -1,0 +1,54 @@
+// A migration's post-copy (`ckpt migrate --lazy`): the held (pre-copied) pages of a restored
+// process are not written before it runs. Its private anonymous VMAs stay registered with a
+// userfaultfd of its mm (missing mode, kernel-mode faults included), and one thread of ours
+// serves it from the moment it is registered, through the rest of the restore and after the
+// resume: a fault gets its page at once (UFFDIO_COPY from the held pages, UFFDIO_ZEROPAGE where
+// nothing is held, UFFDIO_WAKE when the page is there already), and once the processes run the
+// same thread copies every other held page in the background, a slice at a time between faults.
+// The process's events keep the plan right: a forked child's userfaultfd is served as its
+// parent's (UFFD_EVENT_FORK), moved pages are followed (UFFD_EVENT_REMAP), pages dropped by
+// MADV_DONTNEED or munmap are not filled any more (UFFD_EVENT_REMOVE, UFFD_EVENT_UNMAP). Once
+// every page is in, the userfaultfds are closed: the processes keep no trace of them.
+//
+// Until then the processes depend on this object: if it goes (the process holding it killed),
+// their unfilled pages read as zeros.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/records/mm.h"
+#include "common/unique_fd.h"
+
+namespace ckpt::restore {
+
+class HeldPages;
+
+class PostCopy {
+ public:
+  // The pages come from `held`, which must outlive this object.
+  explicit PostCopy(const HeldPages& held);
+  // Stops serving and closes the userfaultfds (a restore that failed: the processes go too).
+  ~PostCopy();
+  PostCopy(const PostCopy&) = delete;
+  PostCopy& operator=(const PostCopy&) = delete;
+
+  // Serves `uffd` from now on (its VMAs registered, missing mode): `pending` are the held pages
+  // of image process `image_id` that lie in them, ascending, none in the process yet.
+  void adopt(UniqueFd uffd, uint64_t image_id, std::vector<records::PageRun> pending);
+  // The processes run: the pending pages are copied in, between faults.
+  void start_filling();
+  // Waits up to `timeout` for every pending page to be in; true once it is (the userfaultfds
+  // are closed then). Throws if serving failed.
+  bool wait_filled(std::chrono::milliseconds timeout);
+  // Bytes the background fill has copied so far.
+  uint64_t bytes_filled() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ckpt::restore
