@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -30,6 +31,9 @@ using proc::kPageSize;
 
 constexpr uint64_t kSliceBytes = 256u << 10;  // copied between two looks at the faults
 constexpr size_t kMessagesPerRead = 64;
+// How long a pending page may fail to be copied (no VMA there) before it is given up: an mremap
+// or munmap may have taken its VMA with the event that tells us not yet queued.
+constexpr auto kGraceForEvents = std::chrono::milliseconds(200);
 
 // Pages still to copy, by their address in the process now: where they were dumped (the held
 // pages' address) and how many bytes. An mremap moves them; munmap or MADV_DONTNEED drops them.
@@ -69,6 +73,8 @@ struct Served {
   uint64_t image_id = 0;
   Pending pending;
   std::vector<uint64_t> retry;  // faults to answer again (the mm was changing)
+  uint64_t failing = UINT64_MAX;  // the pending page the fill cannot copy, since `failing_since`
+  std::chrono::steady_clock::time_point failing_since;
 };
 
 // The errno of a userfaultfd ioctl, 0 on success; `copied` (for UFFDIO_COPY) the bytes done.
@@ -221,18 +227,28 @@ struct PostCopy::State {
         break;
       case UFFD_EVENT_FORK: {
         // The child has the parent's registered VMAs; what is missing in one is in the other.
-        Served child{UniqueFd(static_cast<int>(m.arg.fork.ufd)), s.image_id, s.pending, {}};
+        Served child;
+        child.fd = UniqueFd(static_cast<int>(m.arg.fork.ufd));
+        child.image_id = s.image_id;
+        child.pending = s.pending;
         spdlog::debug("post-copy: a fork of process {}: its child is served too", s.image_id);
         served.push_back(std::move(child));
         break;
       }
       case UFFD_EVENT_REMAP: {
+        spdlog::debug("post-copy: process {}: {:#x} moved to {:#x} ({} KiB)", s.image_id,
+                      static_cast<uint64_t>(m.arg.remap.from), static_cast<uint64_t>(m.arg.remap.to),
+                      m.arg.remap.len >> 10);
         auto moved = take_range(s.pending, m.arg.remap.from, m.arg.remap.from + m.arg.remap.len);
         for (auto& [at, piece] : moved) s.pending[at - m.arg.remap.from + m.arg.remap.to] = piece;
         break;
       }
       case UFFD_EVENT_REMOVE:
       case UFFD_EVENT_UNMAP:
+        spdlog::debug("post-copy: process {}: {:#x}-{:#x} {}", s.image_id,
+                      static_cast<uint64_t>(m.arg.remove.start),
+                      static_cast<uint64_t>(m.arg.remove.end),
+                      m.event == UFFD_EVENT_REMOVE ? "removed" : "unmapped");
         take_range(s.pending, m.arg.remove.start, m.arg.remove.end);
         break;
       default:
@@ -277,18 +293,29 @@ struct PostCopy::State {
       auto it = s.pending.begin();
       uint64_t address = it->first;
       auto data = held_at(s, address, kSliceBytes);
+      if (data.empty()) {  // not held after all: nothing to copy
+        take_range(s.pending, address, address + kPageSize);
+        return;
+      }
       uint64_t copied = 0, skip = 0;
-      int error = data.empty() ? ENODATA
-                               : uffd_copy(s.fd.get(), address, data.data(), data.size(), copied);
+      int error = uffd_copy(s.fd.get(), address, data.data(), data.size(), copied);
       if (error == EAGAIN && copied == 0) return;  // the mm is changing: events first
       if (error == ESRCH) {                         // the process is gone
         s.pending.clear();
         return;
       }
-      if (error != 0 && error != EAGAIN) {
-        skip = kPageSize;  // already there (a fault was quicker), or no longer mapped
-        if (error != EEXIST)
-          spdlog::debug("post-copy: page {:#x}: {}", address + copied, strerror(error));
+      if (error == EEXIST) {
+        skip = kPageSize;  // already there: a fault was quicker
+      } else if (error != 0 && error != EAGAIN) {  // no VMA there: an event may be on its way
+        auto now = std::chrono::steady_clock::now();
+        if (s.failing != address) {
+          s.failing = address;
+          s.failing_since = now;
+          return;
+        }
+        if (now - s.failing_since < kGraceForEvents) return;
+        spdlog::debug("post-copy: page {:#x} given up: {}", address, strerror(error));
+        skip = kPageSize;
       }
       filled += copied;
       take_range(s.pending, address, address + copied + skip);
@@ -311,7 +338,9 @@ PostCopy::~PostCopy() {
 }
 
 void PostCopy::adopt(UniqueFd uffd, uint64_t image_id, std::vector<records::PageRun> pending) {
-  Served s{std::move(uffd), image_id, {}, {}};
+  Served s;
+  s.fd = std::move(uffd);
+  s.image_id = image_id;
   for (const auto& run : pending)
     s.pending.emplace(run.start, Piece{run.start, run.pages * kPageSize});
   {

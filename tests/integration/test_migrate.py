@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CKPT, CGROUP_ROOT, container_info, run_ckpt, unique, wait_until
+from conftest import CKPT, CGROUP_ROOT, console_text, container_info, run_ckpt, unique, wait_until
 from netns_helpers import env, ip, link_exists  # noqa: F401
 from test_net_e2e import bridge_with_client, host_veth_name, subnet
 
@@ -216,6 +216,76 @@ def test_lazy_migration_fills_the_memory_after_the_resume(containers, env):
     assert report["post_copy_seconds"] > 0
     print(f"\nlazy migration of 256 MiB: downtime {report['downtime_ms']:.0f} ms, post-copy "
           f"{report['post_copy_seconds']:.2f} s")
+
+
+# 256 MiB of pages, each (index, 7); once it runs restored (its start time in /proc/self/stat
+# changes), at once, while the post-copy fills its memory: write(2) from pages and read(2) into
+# them (kernel-mode faults), an mremap of 16 MiB (the pages follow it), MADV_DONTNEED of 16 MiB
+# (zeros there), then every other page; prints PASS or FAIL with what differed.
+MEMORY_OPS = r"""
+import ctypes, mmap, os, struct, sys, time
+N = 256 * 256
+P = 4096
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mremap.restype = ctypes.c_void_p
+libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
+libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+base = libc.mmap(None, N * P, 3, 0x22, -1, 0)
+def page(i): return struct.pack('<QQ', i, 7) * 256
+buf = (ctypes.c_char * (N * P)).from_address(base)
+for i in range(N): ctypes.memmove(base + i * P, page(i), P)
+print("ready", flush=True)
+def at(addr, i): return ctypes.string_at(addr + i * P, P)
+def ops():
+    bad = []
+    # kernel-mode reads of pages not yet filled: write(2) from the area into a pipe
+    r, w = os.pipe()
+    lo = N // 2
+    for i in range(lo, lo + 64):
+        n = libc.write(w, ctypes.c_void_p(base + i * P), P)
+        if n != P or os.read(r, P) != page(i): bad.append(("write", i))
+    # kernel-mode writes: read(2) into pages not yet filled, then the neighbours intact
+    for i in range(lo + 64, lo + 128, 2):
+        os.write(w, b"k" * 16)
+        libc.read(r, ctypes.c_void_p(base + i * P), 16)
+        if at(base, i)[:16] != b"k" * 16 or at(base, i)[16:] != page(i)[16:]: bad.append(("read", i))
+    # mremap 16 MiB away: the pages follow
+    m0 = lo + 1024
+    new = libc.mmap(None, 4096 * P, 0, 0x22, -1, 0)
+    moved = libc.mremap(base + m0 * P, 4096 * P, 4096 * P, 3, new)  # MAYMOVE|FIXED
+    if moved != new: bad.append(("mremap", ctypes.get_errno()))
+    for j in range(4096):
+        if at(new, j) != page(m0 + j): bad.append(("moved", m0 + j)); break
+    # MADV_DONTNEED: zeros there, not the old pages
+    d0 = lo + 8192
+    libc.madvise(base + d0 * P, 4096 * P, 4)
+    for j in range(4096):
+        if at(base, d0 + j) != bytes(P): bad.append(("dontneed", d0 + j)); break
+    # every other page
+    for i in range(N):
+        if lo <= i < lo + 128 or m0 <= i < m0 + 4096 or d0 <= i < d0 + 4096: continue
+        if at(base, i) != page(i): bad.append(("page", i)); break
+    print("PASS" if not bad else "FAIL %s" % bad[:5], flush=True)
+def started(): return open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]
+first = started()
+while started() == first: time.sleep(0.002)  # a restored process is a new task
+ops()
+while True: time.sleep(1)
+"""
+
+
+def test_lazy_migration_follows_kernel_faults_mremap_and_madvise(containers):
+    cid = containers.track(unique("mig"))
+    run_ckpt("run", "--name", cid, "--detach", "--", sys.executable, "-c", MEMORY_OPS)
+    wait_until(lambda: "ready" in console_text(cid), what="the area to be written", timeout=120)
+    target = containers.track(unique("mig"))
+    run_ckpt("migrate", cid, "--lazy", "--via", f"{CKPT} receive --name {target}", timeout=300)
+    assert nothing_of(cid) == [], "the source is gone"
+    wait_until(lambda: "PASS" in console_text(target) or "FAIL" in console_text(target),
+               what="the restored program to check its memory", timeout=120)
+    assert "PASS" in console_text(target), console_text(target)
 
 
 def test_a_lazy_migration_whose_receiver_is_stopped_before_the_resume_leaves_the_source_running(
