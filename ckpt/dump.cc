@@ -109,7 +109,7 @@ void precopy(Dump& d, const DumpOptions& options) {
 
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
 // are dumped as they are, their parents reap them after the restore.
-void freeze(Dump& d) {
+void freeze(Dump& d, const DumpOptions& options) {
   d.audit_smaps = read_smaps_before_freeze(d.cgroup->all_procs());  // out of the window
   d.seized = std::make_unique<SeizedProcesses>();
   d.seized->seize_stopped(d.cgroup->all_procs());
@@ -118,6 +118,7 @@ void freeze(Dump& d) {
   d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer, d.report.was_frozen);
   if (d.report.was_frozen) d.marks->set_frozen(false);  // its user's freeze: kept
   spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
+  if (options.on_frozen) options.on_frozen();
   d.untrack = std::make_unique<TrackingGuard>(d.pages);
 }
 
@@ -243,7 +244,7 @@ DumpReport dump_container(const DumpOptions& options) {
   stage_done(d, Stage::kPreflight);
   precopy(d, options);
   stage_done(d, Stage::kPrecopy);
-  freeze(d);
+  freeze(d, options);
   stage_done(d, Stage::kFreeze);
   collect_namespaces(d, options);
   stage_done(d, Stage::kNamespaces);

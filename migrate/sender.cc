@@ -170,7 +170,8 @@ MigrationReport migrate(const MigrateOptions& options, Channel& channel) {
   dump.zstd_level = options.zstd_level;
   dump.sign_key = options.sign_key;
   dump.precopied = &pages;
-  auto frozen = Clock::now();  // the dump freezes the container at once
+  auto frozen = Clock::now();
+  dump.on_frozen = [&frozen] { frozen = Clock::now(); };
   dump.handover = [&] {
     uint64_t before = channel.bytes_sent();
     send_image(channel, image.get());
