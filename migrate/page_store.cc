@@ -20,6 +20,9 @@ std::byte* populated(uint64_t size) {
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw_errno("mmap {} bytes for pre-copied pages", size);
   (void)::madvise(p, size, kMadvPopulateWrite);  // a hint: writes fault it in otherwise
+  // Not copied into the root task and the tree the restore forks (inside the downtime): a fork
+  // would copy the page tables of every held page, and the restored processes unmap them.
+  (void)::madvise(p, size, MADV_DONTFORK);
   return static_cast<std::byte*>(p);
 }
 
