@@ -110,7 +110,8 @@ void precopy(Dump& d, const DumpOptions& options) {
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
 // are dumped as they are, their parents reap them after the restore.
 void freeze(Dump& d, const DumpOptions& options) {
-  d.audit_smaps = read_smaps_before_freeze(d.cgroup->all_procs());  // out of the window
+  if (options.audit)
+    d.audit_smaps = read_smaps_before_freeze(d.cgroup->all_procs());  // out of the window
   d.seized = std::make_unique<SeizedProcesses>();
   d.seized->seize_stopped(d.cgroup->all_procs());
   d.freeze_start = std::chrono::steady_clock::now();
@@ -141,14 +142,14 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   d.ipc = write_ipc(d.state.init_pid, image);
 }
 
-void seize(Dump& d) {
+void seize(Dump& d, const DumpOptions& options) {
   for (const auto& process : d.tree.processes)
     if (!process.zombie) d.live_pids.push_back(process.host_pid);
   d.seized->seize(d.live_pids);
   if (!d.freezer->is_v2()) d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
-  write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
+  if (options.audit) write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
 }
 
 void collect_files(Dump& d, const DumpOptions& options) {
@@ -248,7 +249,7 @@ DumpReport dump_container(const DumpOptions& options) {
   stage_done(d, Stage::kFreeze);
   collect_namespaces(d, options);
   stage_done(d, Stage::kNamespaces);
-  seize(d);
+  seize(d, options);
   stage_done(d, Stage::kSeize);
   collect_files(d, options);
   stage_done(d, Stage::kFiles);
