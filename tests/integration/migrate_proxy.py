@@ -3,11 +3,12 @@ after `--` (a `ckpt receive`) with pipes, forwards the migration frames both way
 chosen moment closes both directions and exits (as a dropped ssh connection would), leaving the
 receiver to notice on its own.
 
-  migrate_proxy.py round1|final|rebuilt|term -- CMD ARGS...
+  migrate_proxy.py round1|final|rebuilt|term|resumed -- CMD ARGS...
 
 round1: at the first pages frame; final: at the first image frame (the source is frozen);
 rebuilt: when the target reports every process rebuilt (before it resumes); term: then, and the
-receiver is sent SIGTERM first."""
+receiver is sent SIGTERM first; resumed: after the target resumed, at its first post-copy
+frame (--lazy)."""
 import os
 import signal
 import struct
@@ -16,7 +17,7 @@ import sys
 import threading
 
 HEADER = 32
-PAGES, IMAGE, REBUILT = 2, 4, 7
+PAGES, IMAGE, REBUILT, FILLING, FILLED = 2, 4, 7, 12, 13
 
 
 def read_exact(fd, size):
@@ -36,7 +37,7 @@ def forward(src, dst, trigger, broken):
         if header is None:
             break
         _, kind, size = struct.unpack_from("<IIQ", header)
-        if kind == trigger:
+        if kind in trigger:
             break
         payload = read_exact(src, size)
         if payload is None:
@@ -50,8 +51,8 @@ def main():
     moment, command = sys.argv[1], sys.argv[sys.argv.index("--") + 1:]
     target = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     broken = threading.Event()
-    down = {"round1": PAGES, "final": IMAGE}.get(moment, -1)
-    up = REBUILT if moment in ("rebuilt", "term") else -1
+    down = {"round1": {PAGES}, "final": {IMAGE}}.get(moment, set())
+    up = {"rebuilt": {REBUILT}, "term": {REBUILT}, "resumed": {FILLING, FILLED}}.get(moment, set())
     threading.Thread(target=forward, args=(0, target.stdin.fileno(), down, broken),
                      daemon=True).start()
     threading.Thread(target=forward, args=(target.stdout.fileno(), 1, up, broken),

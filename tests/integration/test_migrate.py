@@ -297,6 +297,26 @@ def test_a_lazy_migration_whose_receiver_is_stopped_before_the_resume_leaves_the
                      "the target", options=("--tcp-established", "--lazy"))
 
 
+def test_a_lazy_migration_whose_channel_breaks_after_the_resume_fills_the_memory_anyway(
+        containers, env):
+    """Every page is on the target at the resume: the channel cut then (at the target's first
+    post-copy frame) does not stop the fill. The source, already removed, says it could not
+    hear the end; the container runs on the target with its client and every page."""
+    cid, client = serving_container(containers, env, 256)
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--lazy", "--tcp-established", "--via",
+                    f"{sys.executable} {PROXY} resumed -- {CKPT} receive --name {target}",
+                    check=False, timeout=300)
+    assert proc.returncode != 0
+    assert f"{cid} runs on the target, but its post-copy did not report" in proc.stderr, \
+        proc.stderr
+    assert nothing_of(cid) == [], "the source is gone"
+    assert container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok"), "every page as the writer left it"
+
+
 def failed_migration(containers, env, via, expected, mib=64, options=("--tcp-established",)):
     """Migrates a serving container through `via` (TARGET replaced by the target's name), which
     must fail with `expected` in its message; then the source runs on with its client and
