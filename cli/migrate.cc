@@ -64,6 +64,7 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"lazy", o.migrate.lazy},
                         {"downtime_ms", r.downtime_ms},
                         {"post_copy_seconds", r.post_copy_seconds},
+                        {"post_copied_bytes", r.post_copied_bytes},
                         {"total_seconds", r.total_seconds},
                         {"bytes_sent", r.bytes_sent}};
   std::cout << out.dump() << std::endl;
@@ -76,21 +77,18 @@ void run(const MigrateCli& o) {
                            std::chrono::seconds(o.timeout));
   migrate::MigrationReport report;
   try {
-    report = migrate::migrate_container(o.migrate, channel);
+    // Once the target runs it, the dump has killed the processes; what is left of the
+    // container goes too, under the lock.
+    migrate::migrate_container(o.migrate, channel, report, [&] {
+      runtime::remove_container(o.migrate.container_id, /*force=*/true);
+    });
   } catch (const Error& e) {
-    transport.finish();  // the target has removed what it made
-    fail("{} stays here and runs on: {}", o.migrate.container_id, e.what());
-  }
-  // The dump killed the processes; what is left of the container goes too, under the lock.
-  runtime::remove_container(o.migrate.container_id, /*force=*/true);
-  if (o.migrate.lazy) {
-    try {
-      migrate::await_post_copy(channel, report);
-    } catch (const Error& e) {
-      transport.finish();
-      fail("{} runs on the target, but its post-copy did not report every page in: {}",
+    transport.finish();  // the target has removed what it made, unless it runs the container
+    if (report.resumed)
+      fail("{} runs on the target, but its post-copy did not report every page in (if the "
+           "target lacks pages, the container is lost there): {}",
            o.migrate.container_id, e.what());
-    }
+    fail("{} stays here and runs on: {}", o.migrate.container_id, e.what());
   }
   transport.finish();
   if (global_options().json) {

@@ -66,6 +66,16 @@ void PageStore::keep(uint64_t pid, std::vector<records::PageRun> runs) {
   kept.insert(kept.end(), runs.begin(), runs.end());
 }
 
+void PageStore::post_copy(uint64_t pid, std::vector<records::PageRun> runs) {
+  auto& post_copied = post_copied_[pid];
+  post_copied.insert(post_copied.end(), runs.begin(), runs.end());
+}
+
+std::vector<records::PageRun> PageStore::post_copied_runs(uint64_t image_id) const {
+  auto it = post_copied_.find(image_id);
+  return it == post_copied_.end() ? std::vector<records::PageRun>{} : it->second;
+}
+
 std::vector<records::PageRun> PageStore::runs(uint64_t image_id) const {
   auto it = kept_.find(image_id);
   return it == kept_.end() ? std::vector<records::PageRun>{} : it->second;

@@ -26,6 +26,8 @@ class PageStore : public restore::HeldPages {
   void add(uint64_t pid, uint64_t address, std::span<const std::byte> pages);
   // The pages of `pid` that are current (a kKeep frame).
   void keep(uint64_t pid, std::vector<records::PageRun> runs);
+  // The pages of `pid` that come after the resume (a kLazy frame).
+  void post_copy(uint64_t pid, std::vector<records::PageRun> runs);
 
   std::vector<records::PageRun> runs(uint64_t image_id) const override;
   void for_each(uint64_t image_id,
@@ -33,6 +35,7 @@ class PageStore : public restore::HeldPages {
       const override;
   std::span<const std::byte> piece(uint64_t image_id, uint64_t address,
                                    uint64_t size) const override;
+  std::vector<records::PageRun> post_copied_runs(uint64_t image_id) const override;
 
   uint64_t bytes() const { return bytes_; }
 
@@ -46,6 +49,7 @@ class PageStore : public restore::HeldPages {
   std::span<const std::byte> held_from(uint64_t pid, uint64_t address) const;
   std::map<uint64_t, Blocks> blocks_;        // by source pid
   std::map<uint64_t, std::vector<records::PageRun>> kept_;
+  std::map<uint64_t, std::vector<records::PageRun>> post_copied_;
   uint64_t bytes_ = 0;
 };
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,14 +47,16 @@ struct MigrationReport {
   double total_seconds = 0;
   uint64_t bytes_sent = 0;            // everything on the channel
   double post_copy_seconds = 0;       // --lazy: from kResumed to the target's kFilled
+  uint64_t post_copied_bytes = 0;     // --lazy: pages sent after the resume
+  bool resumed = false;               // the target runs the container (the source is killed)
 };
 
-// Migrates the container over `channel`; returns once the target runs it (the source's
-// processes are killed; the caller removes what is left of it). Throws with the source running.
-MigrationReport migrate_container(const MigrateOptions& options, Channel& channel);
-
-// --lazy, after migrate_container: waits until the target has every page in (kFilled). Throws
-// if the channel breaks first (the container runs there, whether it got every page is unknown).
-void await_post_copy(Channel& channel, MigrationReport& report);
+// Migrates the container over `channel`, filling `report`. Once the target runs it (the
+// source's processes are killed), `on_resumed` removes what is left of the source; with --lazy
+// the pages the target does not have yet are then sent, and this returns once the target has
+// every page in. Throws with the source running, unless report.resumed: then the container
+// runs on the target, and without every page (--lazy) it is lost.
+void migrate_container(const MigrateOptions& options, Channel& channel, MigrationReport& report,
+                       const std::function<void()>& on_resumed);
 
 }  // namespace ckpt::migrate

@@ -270,9 +270,11 @@ void fill_post_copy(Restorer& r, const records::MmState& mm, const records::Page
     fail("process {}: a post-copy (--lazy) needs a userfaultfd that takes kernel-mode faults, "
          "which this kernel refuses the process (vm.unprivileged_userfaultfd?)",
          r.ns_pid());
-  records::Pagemap all;  // the image's and the held pages: their VMAs are registered
+  auto remote = held.post_copied_runs(image_id);
+  records::Pagemap all;  // the image's, the held and the post-copied pages: their VMAs
   all.runs = held.runs(image_id);
   all.runs.insert(all.runs.end(), pagemap.runs.begin(), pagemap.runs.end());
+  all.runs.insert(all.runs.end(), remote.begin(), remote.end());
   std::sort(all.runs.begin(), all.runs.end(),
             [](const auto& a, const auto& b) { return a.start < b.start; });
   uffd->register_vmas(mm, all);
@@ -288,11 +290,20 @@ void fill_post_copy(Restorer& r, const records::MmState& mm, const records::Page
                           counts.written += size;
                         });
   });
+  for (const auto& run : remote)
+    for_each_uffd_piece(uffd.get(), run.start, run.pages * kPageSize,
+                        [&](uint64_t at, uint64_t, bool registered) {
+                          if (!registered)
+                            fail("process {}: pages at {:#x} are to come after the resume, "
+                                 "but their VMA could not be registered for it",
+                                 r.ns_pid(), at);
+                        });
   uint64_t pending_bytes = 0;
   for (const auto& run : pending) pending_bytes += run.pages * kPageSize;
-  spdlog::debug("process {}: {} MiB of held pages left to the post-copy, {} MiB written",
-                r.ns_pid(), pending_bytes >> 20, counts.written >> 20);
-  post_copy.adopt(uffd->take_fd(), image_id, std::move(pending));
+  spdlog::debug("process {}: {} MiB of held pages left to the post-copy, {} runs to come, {} "
+                "MiB written",
+                r.ns_pid(), pending_bytes >> 20, remote.size(), counts.written >> 20);
+  post_copy.adopt(uffd->take_fd(), image_id, std::move(pending), std::move(remote));
 }
 
 }  // namespace
@@ -312,7 +323,8 @@ void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap&
                 const std::vector<chain::PageSource>& sources, const HeldPages* held,
                 uint64_t image_id, PostCopy* post_copy) {
   check_pagemap(pagemap, r.ns_pid());
-  if (held && post_copy && !held->runs(image_id).empty())
+  if (held && post_copy &&
+      (!held->runs(image_id).empty() || !held->post_copied_runs(image_id).empty()))
     return fill_post_copy(r, mm, pagemap, sources, *held, image_id, *post_copy);
   if (held && !held->runs(image_id).empty()) {  // a migration: most pages are held
     fill_held(r, *held, image_id);

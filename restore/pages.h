@@ -38,6 +38,11 @@ class HeldPages {
   // nothing is held. Safe to call from several threads once every page is received.
   virtual std::span<const std::byte> piece(uint64_t image_id, uint64_t address,
                                            uint64_t size) const = 0;
+  // A post-copy's (--lazy) pages of process `image_id` that come after the resume (ascending,
+  // in private anonymous VMAs, none held nor in its pagemap).
+  virtual std::vector<records::PageRun> post_copied_runs(uint64_t /*image_id*/) const {
+    return {};
+  }
 };
 
 class PostCopy;

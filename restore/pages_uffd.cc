@@ -34,10 +34,6 @@ UniqueFd take_userfaultfd(Restorer& r, uint64_t flags) {
   return ptrace::take_injected_fd(r.main(), r.host_pid(), static_cast<int>(fd));
 }
 
-bool is_private_anonymous(const records::Vma& vma) {
-  return vma.kind == records::VmaKind::kAnonymous && !(vma.flags & MAP_SHARED);
-}
-
 bool holds_pages(const records::Vma& vma, const records::Pagemap& pagemap) {
   auto after = std::upper_bound(
       pagemap.runs.begin(), pagemap.runs.end(), vma.start,
@@ -75,7 +71,7 @@ std::unique_ptr<UffdFill> UffdFill::open(Restorer& r, uint64_t flags, uint64_t f
 
 void UffdFill::register_vmas(const records::MmState& mm, const records::Pagemap& pagemap) {
   for (const auto& vma : mm.vmas) {
-    if (!is_private_anonymous(vma) || !holds_pages(vma, pagemap)) continue;
+    if (!vma.private_anonymous() || !holds_pages(vma, pagemap)) continue;
     uffdio_register reg{};
     reg.range = {vma.start, vma.size()};
     reg.mode = UFFDIO_REGISTER_MODE_MISSING;

@@ -52,6 +52,9 @@ struct Vma {
   bool may_write = false;
 
   uint64_t size() const { return end - start; }
+  bool private_anonymous() const {
+    return kind == VmaKind::kAnonymous && !(flags & 0x01);  // MAP_SHARED
+  }
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {

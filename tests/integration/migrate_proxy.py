@@ -3,12 +3,12 @@ after `--` (a `ckpt receive`) with pipes, forwards the migration frames both way
 chosen moment closes both directions and exits (as a dropped ssh connection would), leaving the
 receiver to notice on its own.
 
-  migrate_proxy.py round1|final|rebuilt|term|resumed -- CMD ARGS...
+  migrate_proxy.py round1|final|rebuilt|term|resumed|lazyend -- CMD ARGS...
 
 round1: at the first pages frame; final: at the first image frame (the source is frozen);
 rebuilt: when the target reports every process rebuilt (before it resumes); term: then, and the
 receiver is sent SIGTERM first; resumed: after the target resumed, at its first post-copy
-frame (--lazy)."""
+frame (--lazy); lazyend: at the source's word that it sent every post-copied page (--lazy)."""
 import os
 import signal
 import struct
@@ -17,7 +17,7 @@ import sys
 import threading
 
 HEADER = 32
-PAGES, IMAGE, REBUILT, FILLING, FILLED = 2, 4, 7, 12, 13
+PAGES, IMAGE, REBUILT, FILLING, FILLED, LAZY_END = 2, 4, 7, 12, 13, 16
 
 
 def read_exact(fd, size):
@@ -51,7 +51,7 @@ def main():
     moment, command = sys.argv[1], sys.argv[sys.argv.index("--") + 1:]
     target = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     broken = threading.Event()
-    down = {"round1": {PAGES}, "final": {IMAGE}}.get(moment, set())
+    down = {"round1": {PAGES}, "final": {IMAGE}, "lazyend": {LAZY_END}}.get(moment, set())
     up = {"rebuilt": {REBUILT}, "term": {REBUILT}, "resumed": {FILLING, FILLED}}.get(moment, set())
     threading.Thread(target=forward, args=(0, target.stdin.fileno(), down, broken),
                      daemon=True).start()

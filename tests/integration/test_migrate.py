@@ -297,24 +297,43 @@ def test_a_lazy_migration_whose_receiver_is_stopped_before_the_resume_leaves_the
                      "the target", options=("--tcp-established", "--lazy"))
 
 
-def test_a_lazy_migration_whose_channel_breaks_after_the_resume_fills_the_memory_anyway(
-        containers, env):
-    """Every page is on the target at the resume: the channel cut then (at the target's first
-    post-copy frame) does not stop the fill. The source, already removed, says it could not
-    hear the end; the container runs on the target with its client and every page."""
-    cid, client = serving_container(containers, env, 256)
+def lazy_migration_cut(containers, env, moment, mib):
+    """A lazy migration of a serving container through the proxy cutting the channel at
+    `moment` (after the resume): it fails, the source is gone and says the container runs on
+    the target. Returns (the client, the target's name, the migrate stderr)."""
+    cid, client = serving_container(containers, env, mib)
     target = target_name(containers, env)
     proc = run_ckpt("migrate", cid, "--lazy", "--tcp-established", "--via",
-                    f"{sys.executable} {PROXY} resumed -- {CKPT} receive --name {target}",
+                    f"{sys.executable} {PROXY} {moment} -- {CKPT} receive --name {target}",
                     check=False, timeout=300)
     assert proc.returncode != 0
     assert f"{cid} runs on the target, but its post-copy did not report" in proc.stderr, \
         proc.stderr
     assert nothing_of(cid) == [], "the source is gone"
-    assert container_info(target)["state"] == "running"
+    return client, target, proc.stderr
+
+
+def test_a_lazy_migration_whose_channel_breaks_after_every_page_came_fills_the_memory_anyway(
+        containers, env):
+    """The channel cut at the target's first post-copy frame (every page has come): the fill
+    goes on. The source, already removed, could not hear the end; the container runs on the
+    target with its client and every page."""
+    client, target, stderr = lazy_migration_cut(containers, env, "resumed", 256)
+    assert container_info(target)["state"] == "running", stderr
     client.answers_grow()
     assert client.stats()[2] == ""
-    assert client.ask("check").startswith("ok"), "every page as the writer left it"
+    assert client.ask("check").startswith("ok"), stderr
+
+
+def test_a_lazy_migration_whose_channel_breaks_before_every_page_came_loses_the_container(
+        containers, env):
+    """The channel cut before the source's word that it sent every post-copied page: the target
+    cannot complete the memory, kills the container rather than let it wait on its faults or
+    read zeros, and the source (already removed) says so."""
+    client, target, stderr = lazy_migration_cut(containers, env, "lazyend", 64)
+    assert f"container {target} is lost (killed)" in stderr, stderr
+    wait_until(lambda: (container_info(target) or {}).get("state") != "running",
+               what="the lost container's processes to be killed")
 
 
 def failed_migration(containers, env, via, expected, mib=64, options=("--tcp-established",)):
