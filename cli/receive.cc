@@ -29,9 +29,11 @@ void add_receive(CLI::App& app) {
                 "Post-copy (the source's --lazy): resume before the pre-copied pages are in, "
                 "fill them after; this runs until every page is in");
   cmd->callback([opts, timeout, lazy] {
-    migrate::Channel channel(STDIN_FILENO, STDOUT_FILENO, "the source",
-                             std::chrono::seconds(*timeout));
-    migrate::receive_container(*opts, channel, *lazy);
+    // Never destroyed: a post-copy's reader thread may still wait on it when a receive fails
+    // (the process ends right after).
+    static auto* channel = new migrate::Channel(STDIN_FILENO, STDOUT_FILENO, "the source",
+                                                std::chrono::seconds(*timeout));
+    migrate::receive_container(*opts, *channel, *lazy);
   });
 }
 
