@@ -10,6 +10,7 @@
 #include "ckpt/cpu.h"
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
+#include "ckpt/event_files.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
 #include "ckpt/pages_index.h"
@@ -128,6 +129,7 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   d.index->bind(d.tree);
   check_tree_matches_cgroup(d.tree, d.cgroup->all_procs());
   refuse_nested_namespaces(d.tree);
+  refuse_queued_fanotify_events(d.tree);  // before dump_mounts reads files
   auto& image = *d.image;
   image.put(image::SectionType::kConfig, 0, d.state.config);
   dump_cpu_features(image);
@@ -145,8 +147,13 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
 void seize(Dump& d, const DumpOptions& options) {
   for (const auto& process : d.tree.processes)
     if (!process.zombie) d.live_pids.push_back(process.host_pid);
-  d.seized->seize(d.live_pids);
-  if (!d.freezer->is_v2()) d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
+  std::vector<pid_t> frozen_stopped = d.seized->seize(d.live_pids);
+  if (!d.freezer->is_v2()) {
+    d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
+    d.seized->seize_stopped(frozen_stopped);  // thawed, back in their group stop
+  } else if (!frozen_stopped.empty()) {
+    fail("process {} is stopped and frozen; thaw the container and dump again", frozen_stopped[0]);
+  }
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
   if (options.audit) write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
@@ -45,16 +46,19 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
             {d.id, proc::parse_signalfd_mask(proc::read_fdinfo_text(at.host_pid, at.fd))});
         break;
       case FileKind::kInotify:
-        out.inotifies.push_back(collect_inotify(d.id, at));
+        out.inotifies.push_back(collect_inotify(d.id, at, fds));
         break;
       case FileKind::kNetlinkSocket:
         out.netlink_sockets.push_back(collect_netlink(d.id, at));
+        break;
+      case FileKind::kFanotify:
+        out.fanotifies.push_back(collect_fanotify(d.id, at));
         break;
       default:
         break;
     }
   } catch (const Error& e) {
-    fail("pid {} fd {}: {}", at.host_pid, at.fd, e.what());
+    fail(kind_of(e), "pid {} fd {}: {}", at.host_pid, at.fd, e.what());
   }
 }
 
@@ -89,9 +93,9 @@ void write_event_files(const records::FilesState& state, image::ImageWriter& ima
   records::EventFilesState events = collect_event_files(state);
   if (events.empty()) return;
   image.put(image::SectionType::kEventFiles, 0, events);
-  spdlog::debug("event files: {} epoll, {} timerfd, {} signalfd, {} inotify, {} netlink",
+  spdlog::debug("event files: {} epoll, {} timerfd, {} signalfd, {} inotify, {} fanotify, {} netlink",
                 events.epolls.size(), events.timerfds.size(), events.signalfds.size(),
-                events.inotifies.size(), events.netlink_sockets.size());
+                events.inotifies.size(), events.fanotifies.size(), events.netlink_sockets.size());
 }
 
 }  // namespace ckpt::dump

@@ -1,4 +1,4 @@
-// Dump of event and special fds: epoll, timerfd, signalfd, inotify, netlink sockets and /proc or
+// Dump of event and special fds: epoll, timerfd, signalfd, inotify, fanotify, netlink sockets and /proc or
 // /sys files held open. Their descriptions are in the files record like every other; their
 // state goes into section kEventFiles (records/event_files.h), keyed by description id.
 #pragma once
@@ -13,6 +13,7 @@
 #include "common/image/image.h"
 #include "common/records/event_files.h"
 #include "common/records/files.h"
+#include "common/records/tree.h"
 
 namespace ckpt::dump {
 
@@ -33,10 +34,17 @@ records::EventFilesState collect_event_files(const records::FilesState& state);
 // Writes section kEventFiles (id 0) when the container holds any event fd.
 void write_event_files(const records::FilesState& state, image::ImageWriter& image);
 
-// Per kind (ckpt/epoll.cc, inotify.cc, netlink.cc), from one fd `at` of the description.
+// Per kind (ckpt/epoll.cc, inotify.cc, fanotify.cc, netlink.cc), from one fd `at` of the
+// description.
 records::EpollInstance collect_epoll(uint64_t id, const HeldFd& at, const std::vector<HeldFd>& fds);
-records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at);
+records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at,
+                                         const std::vector<HeldFd>& fds);
 records::NetlinkSocket collect_netlink(uint64_t id, const HeldFd& at);
+records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at);
+// Refuses the dump, naming pid and fd, when a fanotify group of the frozen container has events
+// queued unread. Called before the dump reads the container's files (its own opens would queue
+// events in groups marking them).
+void refuse_queued_fanotify_events(const records::ProcessTree& tree);
 bool is_netlink_socket(pid_t pid, ino_t ino);
 
 }  // namespace ckpt::dump

@@ -154,6 +154,8 @@ const KindRow kKinds[] = {
      describe_by_path},
     {FileKind::kInotify, [](F f, S) { return is_event_file(f, "anon_inode:inotify"); },
      describe_by_path},
+    {FileKind::kFanotify, [](F f, S) { return is_event_file(f, "anon_inode:[fanotify]"); },
+     describe_by_path},
     {FileKind::kNetlinkSocket,
      [](F f, S) {
        return f.link.starts_with("socket:[") && is_netlink_socket(f.pid, f.st.st_ino);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "ckpt/aio.h"
 #include "ckpt/pages.h"
 #include "ckpt/pages_pool.h"
 #include "ckpt/shmem.h"
@@ -76,12 +77,15 @@ records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
               (map.has_flag("lo") ? MAP_LOCKED : 0) | (map.has_flag("nr") ? MAP_NORESERVE : 0);
   vma.offset = map.offset;
   vma.may_write = map.has_flag("mw");
-  vma.kind = is_shared_object_mapping(map) ? records::VmaKind::kSharedObject : kind_of(map);
+  vma.kind = is_aio_ring(map)                   ? records::VmaKind::kAioRing
+              : is_shared_object_mapping(map) ? records::VmaKind::kSharedObject
+                                              : kind_of(map);
   vma.name = map.name;
   if (vma.kind != records::VmaKind::kVdso && vma.kind != records::VmaKind::kVvar &&
       vma.kind != records::VmaKind::kVvarVclock && vma.kind != records::VmaKind::kVsyscall)
     vma.advice = advice_of(map);
   if (vma.kind == records::VmaKind::kFile) describe_file(pid, map, vma);
+  if (vma.kind == records::VmaKind::kAioRing) describe_aio_ring(pid, vma);
   if (vma.kind == records::VmaKind::kAnonymous && map.shared)
     fail(ErrorKind::kRefused,
          "process {}: shared anonymous memory at {:#x}-{:#x} is not supported yet", pid, map.start,

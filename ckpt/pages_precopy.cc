@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/proc/pagemap_scan.h"
+#include "common/proc/stat.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
@@ -31,10 +32,12 @@ uint64_t end_of(const PageCopy& e) {
 
 // The main thread of a running process held in a ptrace stop for as long as the object lives;
 // the other threads run on. Seized without PTRACE_O_EXITKILL: should we die holding it, the
-// process is let go, not killed. A signal that arrives first is delivered as usual.
+// process is let go, not killed. A signal that arrives first is delivered as usual. A process
+// in a group stop (SIGSTOP, Ctrl-Z) is back in it when the object is gone: the freeze that
+// follows must find it there (ckpt/seize.h, seize_stopped).
 class MainThreadStop {
  public:
-  explicit MainThreadStop(pid_t pid) : pid_(pid) {
+  explicit MainThreadStop(pid_t pid) : pid_(pid), group_stopped_(proc::state_of(pid) == 'T') {
     refuse_unsuspendable_seccomp(pid, pid);
     if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
       fail("process {} is gone", pid);
@@ -46,6 +49,7 @@ class MainThreadStop {
     try {
       if (!stopped_) wait();
       ptrace::detach(pid_);
+      if (group_stopped_) wait_back_in_group_stop();
     } catch (const Error& e) {  // exited, or stuck: the kernel lets it go when we exit
       spdlog::debug("{}", e.what());
     }
@@ -63,7 +67,13 @@ class MainThreadStop {
     stopped_ = true;
   }
 
+  // Detached, it runs a moment before it stops again.
+  void wait_back_in_group_stop() const {
+    for (int i = 0; i < 1000 && proc::state_of(pid_) != 'T'; ++i) ::usleep(1000);
+  }
+
   pid_t pid_;
+  bool group_stopped_;
   bool seized_ = false;
   bool stopped_ = false;
 };

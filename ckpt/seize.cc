@@ -44,26 +44,30 @@ int wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout 
   }
 }
 
+// The kernel function `tid` sleeps in ("" when it runs or is gone).
+std::string wchan_of(pid_t tid) {
+  std::ifstream wchan("/proc/" + std::to_string(tid) + "/wchan");
+  std::string where;
+  wchan >> where;
+  return where;
+}
+
 // A thread blocked in vfork() until its child execs or exits: it cannot reach its interrupt stop
 // while that child is held in one.
 bool waits_for_vfork_child(pid_t tid) {
-  std::ifstream wchan("/proc/" + std::to_string(tid) + "/wchan");
-  std::string where;
-  return wchan >> where && where == "kernel_clone";
-}
-
-// The state letter of /proc/TID/stat ('?' when gone: the seize says so).
-char state_of(pid_t tid) {
-  try {
-    return proc::read_stat(tid).state;
-  } catch (const Error&) {
-    return '?';
-  }
+  return wchan_of(tid) == "kernel_clone";
 }
 
 // In a group stop ("T"; a traced stop is "t", a frozen task "D" or "S").
 bool in_group_stop(pid_t tid) {
-  return state_of(tid) == 'T';
+  return proc::state_of(tid) == 'T';
+}
+
+// In a group stop and frozen there by the v1 freezer (shown "D", not "T"): PTRACE_SEIZE would
+// make it re-trap and wait for that, which a frozen task never does: the seize would hang for
+// good, unkillable.
+bool frozen_in_group_stop(pid_t tid) {
+  return proc::state_of(tid) != 'T' && wchan_of(tid) == "do_signal_stop";
 }
 
 pid_t parent_of(pid_t pid) {
@@ -98,10 +102,17 @@ void SeizedProcesses::seize_stopped(const std::vector<pid_t>& pids) {
   }
 }
 
-void SeizedProcesses::seize(const std::vector<pid_t>& pids) {
+std::vector<pid_t> SeizedProcesses::seize(const std::vector<pid_t>& pids) {
+  std::vector<pid_t> frozen_stopped;
   try {
-    for (pid_t pid : pids)
-      if (!threads_.count(pid)) seize_process(pid, /*only_if_stopped=*/false);
+    for (pid_t pid : pids) {
+      if (threads_.count(pid)) continue;
+      if (frozen_in_group_stop(pid))
+        frozen_stopped.push_back(pid);
+      else
+        seize_process(pid, /*only_if_stopped=*/false);
+    }
+    return frozen_stopped;
   } catch (...) {
     detach_all(spdlog::level::debug);  // a thread not stopped yet is let go when we exit
     threads_.clear();
@@ -117,12 +128,13 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
     for (pid_t tid : proc::list_threads(pid)) {
       if (done.count(tid)) continue;
       done.insert(tid);
-      char state = state_of(tid);
+      char state = proc::state_of(tid);  // '?' when gone: the seize says so
       // Zombie processes are never seized: this is a thread that exited before the others.
       if (state == 'Z')
         fail(ErrorKind::kRefused,
              "process {}: its thread {} has exited while others run; not supported yet", pid, tid);
-      if ((state == 'T') != only_if_stopped) {
+      bool stopped = state == 'T' || frozen_in_group_stop(tid);
+      if (stopped != only_if_stopped) {
         if (only_if_stopped)
           fail("thread {} of {} left its group stop while being seized", tid, pid);
         fail(

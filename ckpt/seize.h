@@ -22,14 +22,17 @@ class SeizedProcesses {
   explicit SeizedProcesses(const std::vector<pid_t>& pids);
   ~SeizedProcesses();
 
-  // Before the freeze: seizes every thread of the processes of `pids` that are in a group stop
-  // (SIGSTOP, a job stopped with Ctrl-Z). PTRACE_SEIZE makes a stopped task re-trap and waits
-  // for it, which a frozen one never does: seizing it frozen would hang for good. They report
-  // their stop like the others, and stay stopped when detached.
+  // Before the freeze (or after a v1 thaw): seizes every thread of the processes of `pids` that
+  // are in a group stop (SIGSTOP, a job stopped with Ctrl-Z). PTRACE_SEIZE makes a stopped task
+  // re-trap and waits for it, which a frozen one never does: seizing it frozen would hang for
+  // good. They report their stop like the others, and stay stopped when detached.
   void seize_stopped(const std::vector<pid_t>& pids);
   // PTRACE_SEIZE + PTRACE_INTERRUPT of every thread of `pids` (host pids) not seized yet. A
   // thread found in a group stop now (stopped after seize_stopped) fails the dump by name.
-  void seize(const std::vector<pid_t>& pids);
+  // Returns the processes found frozen in a group stop by the v1 freezer (a container its user
+  // froze, or one that stopped as the freeze came), not seized: call seize_stopped() with them
+  // once the cgroup is thawed.
+  std::vector<pid_t> seize(const std::vector<pid_t>& pids);
   // Whether `pid` was in a group stop when seized.
   bool was_stopped(pid_t pid) const { return stopped_pids_.count(pid) != 0; }
   // The signal that stopped it (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), 0 when not stopped.

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "ckpt/shmem_contents.h"
+#include "common/aio_ring.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/log.h"
@@ -193,6 +194,7 @@ void write_object(SharedObject& object, const std::string& source, image::ImageW
 
 bool is_shared_object_mapping(const proc::MapEntry& map) {
   if (map.name.empty() || map.name[0] != '/') return false;  // SysV shm id 0 has inode 0
+  if (map.name == kAioRingName) return false;  // an AIO ring: ckpt/aio.h
   return map.name.ends_with(kDeletedSuffix) || map.name.starts_with(kMemfdPrefix) ||
          map.name.starts_with(kSysvPrefix);
 }

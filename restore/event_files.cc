@@ -126,6 +126,7 @@ bool EventFiles::handles(FileKind kind) {
     case FileKind::kTimerfd:
     case FileKind::kSignalfd:
     case FileKind::kInotify:
+    case FileKind::kFanotify:
     case FileKind::kNetlinkSocket:
     case FileKind::kProcFile:
       return true;
@@ -140,7 +141,8 @@ const FileDescription& EventFiles::description(uint64_t id) const {
   return it->second;
 }
 
-UniqueFd EventFiles::open(const FileDescription& d) const {
+UniqueFd EventFiles::open(const FileDescription& d,
+                          const std::map<uint64_t, UniqueFd>& opened) const {
   switch (d.kind) {
     case FileKind::kEpoll:
       return open_epoll(d);
@@ -149,7 +151,9 @@ UniqueFd EventFiles::open(const FileDescription& d) const {
     case FileKind::kSignalfd:
       return open_signalfd(by_id(state_.signalfds, d.id, "signalfd"), d.flags);
     case FileKind::kInotify:
-      return open_inotify(by_id(state_.inotifies, d.id, "inotify"), d.flags);
+      return open_inotify(by_id(state_.inotifies, d.id, "inotify"), d.flags, opened);
+    case FileKind::kFanotify:
+      return open_fanotify(by_id(state_.fanotifies, d.id, "fanotify"), d.flags);
     case FileKind::kNetlinkSocket:
       return open_netlink(by_id(state_.netlink_sockets, d.id, "netlink socket"), d.flags);
     case FileKind::kProcFile:

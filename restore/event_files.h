@@ -25,7 +25,10 @@ class EventFiles {
 
   static bool handles(records::FileKind kind);
   // The description, or no fd when open_late() opens it in the processes that hold it.
-  UniqueFd open(const records::FileDescription& d) const;
+  // `opened`: the descriptions opened so far, whose files inotify watches of removed inodes are
+  // added on.
+  UniqueFd open(const records::FileDescription& d,
+                const std::map<uint64_t, UniqueFd>& opened = {}) const;
   // In the forked process `process`, before its fds are installed: adds to `high` (description
   // id -> fd) the descriptions open() left, at fd numbers above every fd the process uses.
   void open_late(const records::ProcessFiles& process, std::map<uint64_t, UniqueFd>& high) const;
@@ -43,7 +46,9 @@ class EventFiles {
 
 // Per kind (restore/epoll.cc, inotify.cc, netlink.cc).
 UniqueFd open_epoll(const records::FileDescription& d);
-UniqueFd open_inotify(const records::InotifyInstance& inotify, uint32_t flags);
+UniqueFd open_fanotify(const records::FanotifyGroup& group, uint32_t flags);
+UniqueFd open_inotify(const records::InotifyInstance& inotify, uint32_t flags,
+                      const std::map<uint64_t, UniqueFd>& opened);
 UniqueFd open_netlink(const records::NetlinkSocket& socket, uint32_t flags);
 // A /proc/<pid>/... path: opened by the processes that hold it.
 bool is_pid_proc_path(const std::string& path);

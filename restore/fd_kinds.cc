@@ -174,7 +174,8 @@ const KindOpener kOpeners[] = {
     {FileKind::kEpoll, [](D d, S s) { return s.events.open(d); }},
     {FileKind::kTimerfd, [](D d, S s) { return s.events.open(d); }},
     {FileKind::kSignalfd, [](D d, S s) { return s.events.open(d); }},
-    {FileKind::kInotify, [](D d, S s) { return s.events.open(d); }},
+    {FileKind::kInotify, [](D d, S s) { return s.events.open(d, s.opened); }},
+    {FileKind::kFanotify, [](D d, S s) { return s.events.open(d); }},
     {FileKind::kNetlinkSocket, [](D d, S s) { return s.events.open(d); }},
     {FileKind::kMemfd, open_by_added_opener},      // restore/shmem.h
     {FileKind::kPtyMaster, open_by_added_opener},  // restore/ttys.h

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 
 #include "common/records/files.h"
 #include "common/unique_fd.h"
@@ -35,6 +36,9 @@ struct OpenSources {
   DeletedFiles& deleted;
   const EventFiles& events;
   const FilesRestoreContext& context;
+  // The descriptions opened so far (id -> fd): inotify instances, opened after every other
+  // kind, watch removed inodes through them.
+  const std::map<uint64_t, UniqueFd>& opened;
 };
 
 // Description `d` opened again by the opener of its kind; no fd for a kind that the processes

@@ -45,6 +45,7 @@ class InheritedFiles : public OpenedFiles {
         locks_(std::move(locks)) {}
 
   const EventFiles& events() const { return events_; }
+  const std::map<uint64_t, UniqueFd>& opened() const { return high_; }
 
   void add(uint64_t description, UniqueFd fd) { high_.emplace(description, std::move(fd)); }
 
@@ -114,12 +115,16 @@ class InheritedFiles : public OpenedFiles {
   std::map<uint64_t, UniqueFd> high_;  // description id -> fd above every target fd
 };
 
-// Opening order: TCP connections last, as they bind to ports their listeners hold.
+// Opening order: inotify instances after the files their watches of removed inodes are added
+// on; TCP connections last, as they bind to ports their listeners hold.
 std::vector<const FileDescription*> opening_order(const records::FilesState& state) {
   std::vector<const FileDescription*> order;
   for (const auto& d : state.descriptions) order.push_back(&d);
-  std::stable_partition(order.begin(), order.end(), [](const FileDescription* d) {
-    return d->kind != FileKind::kTcpConnection;
+  auto later = std::stable_partition(order.begin(), order.end(), [](const FileDescription* d) {
+    return d->kind != FileKind::kTcpConnection && d->kind != FileKind::kInotify;
+  });
+  std::stable_partition(later, order.end(), [](const FileDescription* d) {
+    return d->kind == FileKind::kInotify;
   });
   return order;
 }
@@ -136,7 +141,7 @@ std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
                                        context.locks);
   RestoredPipes pipes(state, read_data);
   DeletedFiles deleted(read_data);
-  OpenSources sources{pipes, deleted, opened->events(), context};
+  OpenSources sources{pipes, deleted, opened->events(), context, opened->opened()};
   for (const FileDescription* d : opening_order(state)) {
     UniqueFd fd = open_description(*d, sources);
     if (!fd) continue;  // opened by its holders: /proc/<pid> files (EventFiles::open_late), pidfds

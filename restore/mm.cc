@@ -14,6 +14,7 @@
 #include "common/proc/maps.h"
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
+#include "restore/aio.h"
 #include "restore/mounts.h"
 #include "restore/pages.h"
 #include "restore/shmem.h"
@@ -92,6 +93,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
   std::map<std::string, int> files;
   for (const auto& vma : mm.vmas) {
     if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall) continue;
+    if (vma.kind == VmaKind::kAioRing) continue;  // restore_aio_rings
     if (vma.kind == VmaKind::kSharedObject) {
       shared.map(r, vma);
       continue;
@@ -223,6 +225,7 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
   replace_layout(restorer, mm);
   set_mm_prctls(restorer, mm);
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
+  restore_aio_rings(restorer, mm);
   fill_pages(restorer, mm, pagemap, pages, held, image_id, post_copy);
   set_advice(restorer, mm);
   set_protections(restorer, mm);

@@ -48,9 +48,46 @@ void place(UniqueFd fd, const records::FdEntry& entry) {
 
 }  // namespace
 
+bool is_thread_pidfd(const FileDescription& d, const records::FilesState& files) {
+  if (d.kind != records::FileKind::kPidfd || !(d.flags & kPidfdThread)) return false;
+  for (const auto& process : files.processes)
+    if (process.ns_pid == d.target_pid) return false;
+  return true;
+}
+
+void open_thread_pidfds(Restorer& r, const records::FilesState& files) {
+  std::map<uint64_t, const FileDescription*> threads;
+  for (const auto& d : files.descriptions)
+    if (is_thread_pidfd(d, files)) threads.emplace(d.id, &d);
+  if (threads.empty()) return;
+  std::map<uint64_t, int> placed;  // description id -> its first fd number here
+  for (const auto& process : files.processes) {
+    if (process.ns_pid != r.ns_pid()) continue;
+    for (const records::FdEntry& entry : process.fds) {
+      auto d = threads.find(entry.description);
+      if (d == threads.end()) continue;
+      uint64_t cloexec = entry.cloexec ? O_CLOEXEC : 0;
+      auto first = placed.find(entry.description);
+      if (first != placed.end()) {
+        r.main().checked("dup3 thread pidfd", SYS_dup3, first->second, entry.fd, cloexec);
+        continue;
+      }
+      long fd = r.main().checked("pidfd_open(thread)", SYS_pidfd_open, d->second->target_pid,
+                                 d->second->flags & (O_NONBLOCK | kPidfdThread));
+      if (fd != entry.fd) {
+        r.main().checked("dup3 thread pidfd", SYS_dup3, fd, entry.fd, cloexec);
+        r.main().checked("close", SYS_close, fd);
+      } else if (!cloexec) {
+        r.main().checked("fcntl thread pidfd", SYS_fcntl, fd, F_SETFD, 0);
+      }
+      placed.emplace(entry.description, entry.fd);
+    }
+  }
+}
+
 RestoredPidfds::RestoredPidfds(const records::FilesState& state) {
   for (const auto& d : state.descriptions)
-    if (d.kind == records::FileKind::kPidfd) pidfds_.emplace(d.id, d);
+    if (d.kind == records::FileKind::kPidfd && !is_thread_pidfd(d, state)) pidfds_.emplace(d.id, d);
   for (const auto& process : state.processes)
     for (const auto& entry : process.fds)
       if (pidfds_.count(entry.description))

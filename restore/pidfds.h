@@ -6,6 +6,8 @@
 //     PIDFD_THREAD), and puts it at each of its fd numbers of that description;
 //  2. take_shared(), once every process is through step 1: each other holder takes it from the
 //     first one with pidfd_getfd(), so that they share one description as they did.
+// A pidfd on a thread that leads no process (PIDFD_THREAD; held only by that thread's process)
+// waits for the threads: open_thread_pidfds() injects it into the process once they are made.
 #pragma once
 
 #include <sys/types.h>
@@ -15,6 +17,7 @@
 #include <utility>
 
 #include "common/records/files.h"
+#include "restore/seize.h"
 
 namespace ckpt::restore {
 
@@ -36,5 +39,12 @@ class RestoredPidfds {
   std::map<uint64_t, records::FileDescription> pidfds_;  // description id -> its record
   std::map<uint64_t, Holder> first_;                      // description id -> its first holder
 };
+
+// Whether description `d` is a pidfd on a thread that leads no process of `files`.
+bool is_thread_pidfd(const records::FileDescription& d, const records::FilesState& files);
+
+// In the restored process `r` (its threads made): opens its pidfds on threads (pidfd_open of
+// the thread's id with the recorded flags) at their fd numbers, one description per record.
+void open_thread_pidfds(Restorer& r, const records::FilesState& files);
 
 }  // namespace ckpt::restore

@@ -22,6 +22,7 @@
 #include "common/records/threads.h"
 #include "restore/creds.h"
 #include "restore/mm.h"
+#include "restore/pidfds.h"
 #include "restore/posix_timers.h"
 #include "restore/restore.h"
 #include "restore/sched.h"
@@ -76,6 +77,8 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
     states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
   if (!states.empty()) container_root_ = states.front().root;
   plan_ = std::make_unique<ForkPlan>(std::move(tree), std::move(states));
+  if (image.has(SectionType::kFiles, 0))
+    files_ = image.get<records::FilesState>(SectionType::kFiles, 0);
 }
 
 ProcessesRestore::~ProcessesRestore() {
@@ -125,6 +128,7 @@ void ProcessesRestore::restore_process(size_t index) {
   std::vector<pid_t> host_tids = create_threads(r, threads);
   stopped_threads_[host->second] = host_tids;
   restore_secondary_threads(r, threads, host_tids);
+  open_thread_pidfds(r, files_);
   restore_main_thread(r, threads.threads[0]);
   requeue_signals(r, r.main(), 0, process.shared_pending);
   if (process.stopped)

@@ -60,6 +60,7 @@ class ProcessesRestore {
   std::unique_ptr<ForkPlan> plan_;
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace
+  records::FilesState files_;  // for the pidfds on threads, opened once the threads are made
   std::map<pid_t, int> group_stopped_;  // host pid -> the signal that stopped it when dumped
   std::string container_root_;     // the dumped init's root, as the dump host saw it
 };

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "common/proc/pidfd.h"
 #include "common/ptrace/injection_journal.h"
+#include "common/ptrace/remote_syscall.h"
 #include "common/ptrace/tracee.h"
 #include "netns/host_link_lock.h"
 
@@ -44,9 +46,21 @@ std::vector<ptrace::JournalEntry> seize_journaled(const fsys::path& dir) {
   return seized;
 }
 
+// The scratch area of the injection the thread is parked in (common/ptrace/injection.h), unmapped
+// by a call from the vdso. Only while a thread runs there: the dump may have unmapped it, and the
+// process mapped something else at that address since.
+void unmap_scratch(const ptrace::JournalEntry& entry) {
+  uint64_t rip = ptrace::get_regs(entry.tid).rip;
+  if (rip < entry.scratch || rip >= entry.scratch + entry.scratch_size) return;
+  ptrace::RemoteSyscall call(entry.tid, ptrace::vdso_syscall_insn(entry.tid));
+  call.checked("munmap the scratch area of a killed dump", SYS_munmap, entry.scratch,
+               entry.scratch_size);
+}
+
 void put_back(const ptrace::JournalEntry& entry) {
   try {
     ptrace::wait_stop(entry.tid, std::chrono::seconds(5));
+    unmap_scratch(entry);
     ptrace::set_regs(entry.tid, entry.regs);
     ptrace::set_sigmask(entry.tid, entry.sigmask);
     ptrace::detach(entry.tid);

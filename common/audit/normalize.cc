@@ -67,8 +67,15 @@ std::optional<std::string> normalize_fdinfo_value(const std::string& key,
     auto lock = parse_lock_line(value);
     return lock ? lock->text : value;
   }
-  if (key == "tfd" || key == "inotify" || key == "fanotify" || key == "fanotify flags")
-    return without_identity_words(value);
+  // "inotify wd:N ino:..." is read as key "inotify wd"; a fanotify mark's key names what it is
+  // on ("fanotify ino", "fanotify mnt_id", "fanotify sdev") and its first word is that object's
+  // number, which a restore changes.
+  if (key == "tfd" || key == "inotify wd") return without_identity_words(value);
+  if (key == "fanotify ino" || key == "fanotify mnt_id" || key == "fanotify sdev") {
+    auto w = words(value);
+    if (!w.empty()) w.erase(w.begin());
+    return without_identity_words(join(w));
+  }
   return squeeze_blanks(value);
 }
 

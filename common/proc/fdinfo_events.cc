@@ -120,25 +120,73 @@ uint64_t parse_signalfd_mask(std::string_view fdinfo) {
   fail("fdinfo: signalfd without sigmask");
 }
 
+namespace {
+
+// The ino, sdev and handle words of an inotify or fanotify inode mark.
+WatchedInode watched_inode(std::string_view line,
+                           const std::map<std::string_view, std::string_view>& kv) {
+  WatchedInode w;
+  w.ino = number<uint64_t>(line, required(kv, "ino", line), 16);
+  w.sdev = number<uint64_t>(line, required(kv, "sdev", line), 16);
+  auto type = kv.find("fhandle-type");
+  auto handle = kv.find("f_handle");
+  if (type != kv.end() && handle != kv.end()) {
+    w.handle_type = number<int>(line, type->second, 16);
+    w.handle = hex_bytes(line, handle->second);
+  }
+  return w;
+}
+
+FanotifyMarkInfo fanotify_mark(std::string_view line,
+                               const std::map<std::string_view, std::string_view>& kv) {
+  FanotifyMarkInfo m;
+  if (kv.count("ino")) {
+    m.inode = watched_inode(line, kv);
+  } else if (kv.count("mnt_id")) {
+    m.on = FanotifyMarkInfo::On::kMount;
+    m.mnt_id = number<int>(line, kv.at("mnt_id"), 16);
+  } else {
+    m.on = FanotifyMarkInfo::On::kFilesystem;
+    m.inode.sdev = number<uint64_t>(line, required(kv, "sdev", line), 16);
+  }
+  m.mflags = number<uint32_t>(line, required(kv, "mflags", line), 16);
+  m.mask = number<uint64_t>(line, required(kv, "mask", line), 16);
+  m.ignored_mask = number<uint64_t>(line, required(kv, "ignored_mask", line), 16);
+  return m;
+}
+
+}  // namespace
+
 std::vector<InotifyMark> parse_inotify_marks(std::string_view fdinfo) {
   std::vector<InotifyMark> marks;
   for (std::string_view line : lines_of(fdinfo)) {
     if (!line.starts_with("inotify ")) continue;
     auto kv = key_values(line.substr(8));
     InotifyMark m;
+    static_cast<WatchedInode&>(m) = watched_inode(line, kv);
     m.wd = number<int>(line, required(kv, "wd", line), 10);
     m.mask = number<uint32_t>(line, required(kv, "mask", line), 16);
-    m.ino = number<uint64_t>(line, required(kv, "ino", line), 16);
-    m.sdev = number<uint64_t>(line, required(kv, "sdev", line), 16);
-    auto type = kv.find("fhandle-type");
-    auto handle = kv.find("f_handle");
-    if (type != kv.end() && handle != kv.end()) {
-      m.handle_type = number<int>(line, type->second, 16);
-      m.handle = hex_bytes(line, handle->second);
-    }
     marks.push_back(std::move(m));
   }
   return marks;
+}
+
+FanotifyInfo parse_fanotify(std::string_view fdinfo) {
+  FanotifyInfo info;
+  bool seen = false;
+  for (std::string_view line : lines_of(fdinfo)) {
+    if (!line.starts_with("fanotify ")) continue;
+    auto kv = key_values(line.substr(9));
+    if (kv.count("flags")) {
+      info.flags = number<uint32_t>(line, kv.at("flags"), 16);
+      info.event_flags = number<uint32_t>(line, required(kv, "event-flags", line), 16);
+      seen = true;
+    } else {
+      info.marks.push_back(fanotify_mark(line, kv));
+    }
+  }
+  if (!seen) fail("fdinfo: fanotify without flags");
+  return info;
 }
 
 }  // namespace ckpt::proc

@@ -25,13 +25,35 @@ struct TimerfdInfo {
   int64_t interval_ns = 0;
 };
 
-struct InotifyMark {
-  int wd = 0;
-  uint32_t mask = 0;
+// The inode an inotify watch or fanotify inode mark is on.
+struct WatchedInode {
   uint64_t ino = 0;
   uint64_t sdev = 0;  // kernel dev_t (major << 20 | minor)
   int handle_type = 0;
   std::string handle;  // f_handle bytes
+};
+
+struct InotifyMark : WatchedInode {
+  int wd = 0;
+  uint32_t mask = 0;
+};
+
+// A fanotify mark: on an inode ("fanotify ino:"), a mount ("fanotify mnt_id:") or a filesystem
+// ("fanotify sdev:").
+struct FanotifyMarkInfo {
+  enum class On { kInode, kMount, kFilesystem };
+  On on = On::kInode;
+  WatchedInode inode;  // kInode (and sdev for kFilesystem)
+  int mnt_id = 0;      // kMount
+  uint32_t mflags = 0;  // FAN_MARK_EVICTABLE, FAN_MARK_IGNORED_SURV_MODIFY, FAN_MARK_IGNORE
+  uint64_t mask = 0;
+  uint64_t ignored_mask = 0;
+};
+
+struct FanotifyInfo {
+  uint32_t flags = 0;        // fanotify_init flags (class, FAN_REPORT_*, FAN_NONBLOCK, ...)
+  uint32_t event_flags = 0;  // fanotify_init event_f_flags
+  std::vector<FanotifyMarkInfo> marks;
 };
 
 // Each parser throws Error naming the malformed line.
@@ -39,5 +61,6 @@ std::vector<EpollTarget> parse_epoll_targets(std::string_view fdinfo);
 TimerfdInfo parse_timerfd(std::string_view fdinfo);
 uint64_t parse_signalfd_mask(std::string_view fdinfo);
 std::vector<InotifyMark> parse_inotify_marks(std::string_view fdinfo);
+FanotifyInfo parse_fanotify(std::string_view fdinfo);
 
 }  // namespace ckpt::proc

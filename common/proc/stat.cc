@@ -48,4 +48,12 @@ Stat read_stat(pid_t pid) {
   return parse_stat(fs::read_file("/proc/" + std::to_string(pid) + "/stat"));
 }
 
+char state_of(pid_t pid) {
+  try {
+    return read_stat(pid).state;
+  } catch (const Error&) {
+    return '?';
+  }
+}
+
 }  // namespace ckpt::proc

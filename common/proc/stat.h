@@ -24,5 +24,7 @@ struct Stat {
 
 Stat parse_stat(const std::string& text);
 Stat read_stat(pid_t pid);
+// The state letter of /proc/PID/stat ('T' in a group stop, 't' in a ptrace stop), '?' when gone.
+char state_of(pid_t pid);
 
 }  // namespace ckpt::proc

@@ -11,41 +11,55 @@
 namespace ckpt::ptrace {
 namespace {
 
-uint64_t vdso_syscall_insn(pid_t pid) {
-  for (const auto& map : proc::read_maps(pid))
-    if (map.name == "[vdso]") return find_syscall_insn(pid, map.start, map.end);
-  fail("process {} has no [vdso] to run system calls from", pid);
-}
-
 }  // namespace
 
-Injection::Injection(pid_t pid, pid_t tid, const ScratchSpec& spec) : pid_(pid), size_(spec.size) {
-  syscall_insn_ = vdso_syscall_insn(pid);
-  main_ = std::make_unique<RemoteSyscall>(tid, syscall_insn_);
-  uint64_t prot = PROT_READ | PROT_WRITE | (spec.own_syscall_insn ? PROT_EXEC : 0);
+// Where the injected calls run: the call, then (tracer gone) pause() for good.
+constexpr unsigned char kTrampoline[] = {
+    0x0f, 0x05,                    // +0 syscall
+    0xb8, 0x22, 0x00, 0x00, 0x00,  // +2 mov eax, 34 (SYS_pause)
+    0x0f, 0x05,                    // +7 syscall
+    0xeb, 0xf7,                    // +9 jmp +2
+};
+
+// A process being rebuilt keeps the trampoline at the start of its area (restore/seize.h leaves
+// room for it); a dumped one has it in a page after its `spec.size` bytes of data.
+Injection::Injection(pid_t pid, pid_t tid, const ScratchSpec& spec)
+    : pid_(pid),
+      size_(spec.own_syscall_insn ? spec.size : spec.size + 4096),
+      unmap_from_vdso_(!spec.own_syscall_insn) {
+  vdso_insn_ = vdso_syscall_insn(pid);
+  main_ = std::make_unique<RemoteSyscall>(tid, vdso_insn_);
+  uint64_t prot = PROT_READ | PROT_WRITE | PROT_EXEC;
   uint64_t flags = MAP_PRIVATE | MAP_ANONYMOUS | (spec.address ? MAP_FIXED_NOREPLACE : 0);
   scratch_ = main_->checked("mmap scratch", SYS_mmap, spec.address, size_, prot, flags,
                             static_cast<uint64_t>(-1), 0);
-  if (spec.own_syscall_insn) {
-    const unsigned char code[] = {0x0f, 0x05, 0xcc};  // syscall; int3
-    write(0, code, sizeof code);
-    syscall_insn_ = scratch_;
-    main_->set_syscall_insn(syscall_insn_);
-  }
+  main_->set_scratch(scratch_, size_);
+  uint64_t code_offset = spec.own_syscall_insn ? 0 : spec.size;
+  write(code_offset, kTrampoline, sizeof kTrampoline);
+  syscall_insn_ = scratch_ + code_offset;
+  main_->set_syscall_insn(syscall_insn_);
 }
 
 Injection::~Injection() {
   if (!scratch_) return;
   try {
-    if (main_->call(SYS_munmap, scratch_, size_) != 0)
-      spdlog::warn("cannot unmap the scratch area of {}", pid_);
+    unmap_scratch();
   } catch (const std::exception& e) {  // the process died (a failed restore killed it)
     spdlog::debug("scratch area of {} not unmapped: {}", pid_, e.what());
   }
 }
 
+void Injection::unmap_scratch() {
+  if (unmap_from_vdso_) main_->set_syscall_insn(vdso_insn_);
+  main_->checked("munmap scratch", SYS_munmap, scratch_, size_);
+  scratch_ = 0;
+  main_->set_scratch(0, 0);
+}
+
 std::unique_ptr<RemoteSyscall> Injection::on_thread(pid_t tid) const {
-  return std::make_unique<RemoteSyscall>(tid, syscall_insn_);
+  auto thread = std::make_unique<RemoteSyscall>(tid, syscall_insn_);
+  thread->set_scratch(scratch_, size_);
+  return thread;
 }
 
 void Injection::read(uint64_t offset, void* out, size_t size) const {
@@ -57,8 +71,7 @@ void Injection::write(uint64_t offset, const void* data, size_t size) const {
 }
 
 void Injection::finish(const user_regs_struct& regs, uint64_t sigmask) {
-  main_->checked("munmap scratch", SYS_munmap, scratch_, size_);
-  scratch_ = 0;
+  unmap_scratch();
   main_->finish(regs, sigmask);
 }
 

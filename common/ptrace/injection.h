@@ -1,9 +1,13 @@
 // System calls injected into a stopped process, with a scratch area mapped in it for their
 // arguments and results. The one wrapper both engines use over RemoteSyscall: the dump injects
-// into the process as it is (calls run from a `syscall` of its vdso, scratch anywhere), the
-// restore into a process being rebuilt (scratch at an address free in both layouts, calls run
-// from a `syscall` written into it, as the vdso moves). Every register is put back, and the
-// scratch area unmapped, when the object goes away, unless finish() left other registers.
+// into the process as it is (scratch anywhere), the restore into a process being rebuilt
+// (scratch at an address free in both layouts). The calls run from a trampoline written at the
+// start of the scratch area: `syscall`, then a loop of pause() — with every signal blocked, a
+// thread whose tracer died (`kill -9` of ckpt) while a call ran is parked there for good,
+// instead of running on with the call's registers, until the next ckpt command gives it back
+// its own (common/ptrace/injection_journal.h). Only the mmap of the area and (in the dump) its
+// munmap run from a `syscall` of the vdso. Every register is put back, and the scratch area
+// unmapped, when the object goes away, unless finish() left other registers.
 #pragma once
 
 #include <sys/types.h>
@@ -19,7 +23,8 @@ namespace ckpt::ptrace {
 struct ScratchSpec {
   uint64_t address = 0;  // 0: wherever the kernel puts it
   size_t size = 4096;
-  // Write `syscall; int3` at its start and run the calls there, instead of from the vdso.
+  // A process being rebuilt: its vdso may move, so the area is also unmapped from its own
+  // `syscall` (the dump unmaps it from the vdso's, so that no call runs from unmapped code).
   bool own_syscall_insn = false;
 };
 
@@ -36,7 +41,6 @@ class Injection {
   std::unique_ptr<RemoteSyscall> on_thread(pid_t tid) const;
 
   uint64_t scratch() const { return scratch_; }
-  size_t scratch_size() const { return size_; }
   void read(uint64_t offset, void* out, size_t size) const;
   void write(uint64_t offset, const void* data, size_t size) const;
 
@@ -44,8 +48,12 @@ class Injection {
   void finish(const user_regs_struct& regs, uint64_t sigmask);
 
  private:
+  void unmap_scratch();
+
   pid_t pid_;
   size_t size_;
+  uint64_t vdso_insn_ = 0;
+  bool unmap_from_vdso_ = true;
   uint64_t syscall_insn_ = 0;
   std::unique_ptr<RemoteSyscall> main_;
   uint64_t scratch_ = 0;

@@ -1,9 +1,12 @@
 // A dump no longer traces a container with PTRACE_O_EXITKILL (a `kill -9` of ckpt dump killed
 // the container every time). What EXITKILL protected: a thread left with the registers and
 // signal mask of a system call injected into it, had ckpt died mid-injection, would run on
-// with them. So while a RemoteSyscall holds a thread, its original registers and signal mask
-// are kept in a file (one per thread) of a journal directory, and the next ckpt command on the
-// container puts them back before it thaws it (runtime/dump_recovery).
+// with them. So the calls run from a trampoline in the injection's scratch area that parks the
+// thread in pause() (every signal blocked) should the tracer be gone when the call returns
+// (common/ptrace/injection.h), and while a RemoteSyscall holds a thread, its original registers
+// and signal mask, and the scratch area, are kept in a file (one per thread) of a journal
+// directory: the next ckpt command on the container unmaps the area and puts the registers
+// back, then thaws it (runtime/dump_recovery).
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +25,7 @@ struct JournalEntry {
   pid_t tid = 0;
   user_regs_struct regs{};  // as the thread must go on
   uint64_t sigmask = 0;
+  uint64_t scratch = 0, scratch_size = 0;  // the area mapped for the injection, 0: none yet
 };
 
 // Called by RemoteSyscall.

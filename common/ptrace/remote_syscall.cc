@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/proc/maps.h"
 #include "common/proc/pidfd.h"
 #include "common/ptrace/injection_journal.h"
 #include "common/ptrace/remote_memory.h"
@@ -19,6 +20,12 @@ RemoteSyscall::RemoteSyscall(pid_t tid, uint64_t syscall_insn) : tid_(tid), insn
   saved_mask_ = get_sigmask(tid);
   journal_held({tid, with_syscall_restarted(saved_, true), saved_mask_});
   set_sigmask(tid, ~0ull);
+}
+
+void RemoteSyscall::set_scratch(uint64_t address, uint64_t size) {
+  scratch_ = address;
+  scratch_size_ = size;
+  journal_held({tid_, with_syscall_restarted(saved_, true), saved_mask_, address, size});
 }
 
 RemoteSyscall::~RemoteSyscall() {
@@ -88,6 +95,12 @@ uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end) {
   for (size_t i = 0; i + 1 < code.size(); ++i)
     if (code[i] == '\x0f' && code[i + 1] == '\x05') return start + i;
   fail("no syscall instruction in {:#x}-{:#x} of {}", start, end, pid);
+}
+
+uint64_t vdso_syscall_insn(pid_t pid) {
+  for (const auto& map : proc::read_maps(pid))
+    if (map.name == "[vdso]") return find_syscall_insn(pid, map.start, map.end);
+  fail("process {} has no [vdso] to run system calls from", pid);
 }
 
 UniqueFd take_injected_fd(RemoteSyscall& sys, pid_t pid, int fd) {

@@ -31,6 +31,8 @@ class RemoteSyscall {
                uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
 
   void set_syscall_insn(uint64_t address) { insn_ = address; }
+  // The injection's scratch area, recorded in the journal with the registers.
+  void set_scratch(uint64_t address, uint64_t size);
   pid_t tid() const { return tid_; }
   const user_regs_struct& saved_regs() const { return saved_; }
 
@@ -44,11 +46,14 @@ class RemoteSyscall {
   uint64_t insn_;
   user_regs_struct saved_{};
   uint64_t saved_mask_ = 0;
+  uint64_t scratch_ = 0, scratch_size_ = 0;
   bool done_ = false;
 };
 
 // Finds a `syscall` instruction in [start, end) of the tracee's memory (e.g. its [vdso]).
 uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end);
+// A `syscall` instruction of the [vdso] of `pid` (a process or thread).
+uint64_t vdso_syscall_insn(pid_t pid);
 
 // Fd `fd`, just made in process `pid` by a call through `sys`, as our own (pidfd_getfd); it is
 // closed in the process, also when taking it fails, so the process is left without it.

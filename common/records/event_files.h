@@ -1,5 +1,5 @@
 // Event and special fds of a container: epoll instances with their watches, timerfds, signalfds,
-// inotify instances with their watches and netlink sockets. Section kEventFiles (id 0) holds one
+// inotify instances with their watches, fanotify groups with their marks and netlink sockets. Section kEventFiles (id 0) holds one
 // EventFilesState; each record is keyed by FileDescription::id of its description (files.h).
 // kProcFile descriptions need nothing beyond FileDescription (path, flags, pos).
 #pragma once
@@ -65,14 +65,21 @@ struct Signalfd {
   }
 };
 
+// A watch is added again by path. One on an inode whose name is gone (unlinked while watched,
+// which the kernel keeps only while something holds the inode: an open file) is added on the
+// restored file of an open file description on that inode (`target`, v2; path empty).
 struct InotifyWatch {
   int32_t wd = 0;
   uint32_t mask = 0;  // events and IN_ONESHOT/IN_EXCL_UNLINK/... as inotify_add_watch takes them
-  std::string path;   // the watched inode's path as the process sees it
+  std::string path;   // the watched inode's path as the process sees it; empty when removed
+  uint64_t target = 0;  // v2: removed inode: FileDescription::id of an open file on it
+
+  bool removed() const { return target != 0; }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, wd, mask, path);
+    if (version >= 2) fields(ar, target);
   }
 };
 
@@ -83,6 +90,36 @@ struct InotifyInstance {
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
     fields(ar, id, watches);
+  }
+};
+
+// A fanotify mark, added again by path: on the inode `path` names, on the mount at `path`, or on
+// the filesystem `path` is on (the restored container's own).
+struct FanotifyMark {
+  enum class On : uint8_t { kInode = 0, kMount = 1, kFilesystem = 2 };
+  On on = On::kInode;
+  std::string path;     // as the process sees it
+  uint32_t mflags = 0;  // FAN_MARK_EVICTABLE, FAN_MARK_IGNORED_SURV_MODIFY, FAN_MARK_IGNORE
+  uint64_t mask = 0;
+  uint64_t ignored_mask = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, on, path, mflags, mask, ignored_mask);
+  }
+};
+
+// A fanotify group of the notification class (permission classes and queued events refuse the
+// dump): made again with its fanotify_init flags and its marks.
+struct FanotifyGroup {
+  uint64_t id = 0;
+  uint32_t flags = 0;        // fanotify_init flags as fdinfo shows them
+  uint32_t event_flags = 0;  // fanotify_init event_f_flags
+  std::vector<FanotifyMark> marks;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, id, flags, event_flags, marks);
   }
 };
 
@@ -107,15 +144,17 @@ struct EventFilesState {
   std::vector<Signalfd> signalfds;
   std::vector<InotifyInstance> inotifies;
   std::vector<NetlinkSocket> netlink_sockets;
+  std::vector<FanotifyGroup> fanotifies;  // v2
 
   bool empty() const {
     return epolls.empty() && timerfds.empty() && signalfds.empty() && inotifies.empty() &&
-           netlink_sockets.empty();
+           netlink_sockets.empty() && fanotifies.empty();
   }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, epolls, timerfds, signalfds, inotifies, netlink_sockets);
+    if (version >= 2) fields(ar, fanotifies);
   }
 };
 
@@ -125,7 +164,9 @@ BOOST_CLASS_VERSION(ckpt::records::EpollWatch, 1)
 BOOST_CLASS_VERSION(ckpt::records::EpollInstance, 1)
 BOOST_CLASS_VERSION(ckpt::records::Timerfd, 1)
 BOOST_CLASS_VERSION(ckpt::records::Signalfd, 1)
-BOOST_CLASS_VERSION(ckpt::records::InotifyWatch, 1)
+BOOST_CLASS_VERSION(ckpt::records::InotifyWatch, 2)
 BOOST_CLASS_VERSION(ckpt::records::InotifyInstance, 1)
 BOOST_CLASS_VERSION(ckpt::records::NetlinkSocket, 1)
-BOOST_CLASS_VERSION(ckpt::records::EventFilesState, 1)
+BOOST_CLASS_VERSION(ckpt::records::FanotifyMark, 1)
+BOOST_CLASS_VERSION(ckpt::records::FanotifyGroup, 1)
+BOOST_CLASS_VERSION(ckpt::records::EventFilesState, 2)

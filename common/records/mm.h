@@ -21,6 +21,7 @@ enum class VmaKind : uint32_t {
   kVvarVclock = 4,
   kVsyscall = 5,  // fixed by the kernel; never recreated
   kSharedObject = 6,  // shared anonymous, memfd, SysV shm or deleted file: records/shmem.h
+  kAioRing = 7,       // the ring of an io_setup context ("/[aio] (deleted)"): Vma::aio_ring
 };
 
 // madvise(2) advice a VMA carries (smaps VmFlags), put back once its pages are in.
@@ -50,6 +51,9 @@ struct Vma {
   // VM_MAYWRITE (VmFlags mw): a shared mapping that may be made writable, e.g. a SysV segment
   // attached writable and mprotect()ed read-only (version 3; older images: prot has PROT_WRITE).
   bool may_write = false;
+  // kAioRing (version 4): the ring's bytes at dump time, header and event slots
+  // (common/aio_ring.h); made again by io_setup, moved here, its head, tail and events set.
+  std::string aio_ring;
 
   uint64_t size() const { return end - start; }
   bool private_anonymous() const {
@@ -64,6 +68,7 @@ struct Vma {
       fields(ar, may_write);
     else
       may_write = (prot & 0x2) != 0;  // PROT_WRITE
+    if (version >= 4) fields(ar, aio_ring);
   }
 };
 
@@ -129,7 +134,7 @@ struct Pagemap {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::Vma, 3)
+BOOST_CLASS_VERSION(ckpt::records::Vma, 4)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmState, 2)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)

@@ -182,6 +182,19 @@ def outcomes(result):
     return [l for l in text(result).splitlines() if l.startswith(("PASS", "FAIL"))]
 
 
+def dump_remove_restore(containers, work, cid, *dump_args, prefix="r", check_ignore=(),
+                        timeout=120):
+    """Dumps `cid` (with `dump_args`) into work/image.ckpt, which removes it, and restores the
+    image under a new tracked name; returns that name. `check_ignore`: restore --check lines
+    that are known losses of the test's workload."""
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, *dump_args, timeout=timeout)
+    assert container_info(cid) is None, "dump without --leave-running removes the container"
+    restored = containers.track(unique(prefix))
+    run_ckpt("restore", image, "--name", restored, check_ignore=check_ignore, timeout=timeout)
+    return restored
+
+
 def leave_running_and_two_restores(containers, work, cid):
     """Dumps `cid` with --leave-running, restores the image twice under new names, tells the
     original and both copies to check their state (in that order); returns their verdicts."""

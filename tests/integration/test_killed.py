@@ -86,8 +86,9 @@ def start_counter(containers, work, name=None):
     return cid, result, value
 
 
-@pytest.mark.xfail(strict=False, reason="known defect (issue 16): a kill -9 at some moments still "
-                   "leaves the container stopped; the held-point cases below pass")
+@pytest.mark.xfail(strict=False, reason="known defect (issue 16): a kill -9 during the two calls an "
+                   "injection runs from the vdso (the mmap and munmap of its scratch area) kills "
+                   "the thread; the held-point cases below pass")
 def test_kill9_of_dump_at_random_moments_never_harms_the_container(containers, work):
     cid, result, value = start_counter(containers, work)
     took = timed("dump", cid, "-o", work / "probe.ckpt", "--leave-running")

@@ -8,22 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CKPT, container_info, leave_running_and_two_restores, run_ckpt,
-                      start_workload, unique, verdict, wait_until, text)
+from conftest import (CKPT, container_info, dump_remove_restore,
+                      leave_running_and_two_restores, run_ckpt, start_workload, unique, verdict)
 from netns_helpers import env, ip, sh  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
 
 RESTORE_TIMEOUT = 60  # a restore that hangs fails the test instead of the whole run
-
-
-def dump_remove_restore(containers, work, cid):
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image, timeout=RESTORE_TIMEOUT)
-    assert container_info(cid) is None
-    restored = containers.track(unique("mem"))
-    run_ckpt("restore", image, "--name", restored, timeout=RESTORE_TIMEOUT)
-    return restored
 
 
 # (workload, extra arguments relative to the work dir ("{work}/..."), what it holds)
@@ -45,7 +36,7 @@ def args_of(work, args):
 @pytest.mark.parametrize("name,args", WORKLOADS, ids=[w[0] for w in WORKLOADS])
 def test_workload_passes_after_dump_removal_and_restore(containers, work, name, args):
     cid = start_workload(containers, work, name, *args_of(work, args))
-    restored = dump_remove_restore(containers, work, cid)
+    restored = dump_remove_restore(containers, work, cid, prefix="mem", timeout=RESTORE_TIMEOUT)
     assert verdict(restored, work / "result") == "PASS"
 
 
@@ -85,7 +76,7 @@ def pss_kib(cid):
 def test_pages_shared_copy_on_write_stay_shared(containers, work):
     cid = start_workload(containers, work, "cow_shared", "64")
     before = pss_kib(cid)
-    restored = dump_remove_restore(containers, work, cid)
+    restored = dump_remove_restore(containers, work, cid, prefix="mem", timeout=RESTORE_TIMEOUT)
     after = pss_kib(restored)
     print(f"Pss of parent + child: {before} KiB before, {after} KiB after restore")
     assert after < before * 1.25

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (container_info, leave_running_and_two_restores, run_ckpt, start_workload,
-                      text, unique, verdict)
+from conftest import (container_info, dump_remove_restore, leave_running_and_two_restores,
+                      outcomes, run_ckpt, start_workload, text, unique, verdict, wait_until)
 
 WORKLOADS = [
     "seccomp_filter",  # two filters under no_new_privs, shared by two threads
@@ -23,11 +23,7 @@ WORKLOADS = [
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_process_state_after_dump_removal_and_restore(containers, work, name):
     cid = start_workload(containers, work, name)
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image)
-    assert container_info(cid) is None
-    restored = containers.track(unique("ps"))
-    run_ckpt("restore", image, "--name", restored)
+    restored = dump_remove_restore(containers, work, cid, prefix="ps")
     assert verdict(restored, work / "result") == "PASS"
 
 
@@ -118,3 +114,22 @@ def test_threads_with_different_seccomp_filters_are_refused(containers, work):
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (work / "image.ckpt").exists()
     assert verdict(cid, work / "result") == "PASS"
+
+
+def test_a_stopped_process_of_a_container_its_user_froze_is_dumped_and_stays_stopped(
+        containers, work):
+    # Frozen by the v1 freezer while in its group stop, the process cannot be seized as it is
+    # (PTRACE_SEIZE would wait for good for it to re-trap): the dump seizes it after the thaw.
+    cid = start_workload(containers, work, "tstp")
+    run_ckpt("freeze", cid)
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running", timeout=60)
+    assert container_info(cid)["state"] == "frozen", "its user's freeze is kept"
+    run_ckpt("thaw", cid)
+    restored = containers.track(unique("ps"))
+    run_ckpt("restore", image, "--name", restored)
+    result = work / "result"
+    for count, c in enumerate((cid, restored), start=1):
+        run_ckpt("kill", c, "TERM")
+        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
+    assert outcomes(result) == ["PASS", "PASS"]

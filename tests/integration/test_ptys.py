@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 
-from conftest import CKPT, WORKLOADS, console_text, run_ckpt, unique, wait_until
+from conftest import (CKPT, WORKLOADS, console_text, dump_remove_restore, run_ckpt, unique,
+                      wait_until)
 from test_foundation import make_busybox_rootfs
 
 
@@ -51,16 +52,14 @@ def shell_ready(cid):
     assert "ready" in ask(cid, "echo re''ady", "UP")
 
 
-def dump_remove_restore(containers, work, cid):
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image)
-    sections = json.loads(run_ckpt("inspect", "--json", image).stdout)["sections"]
-    assert "ttys" in {s["type"] for s in sections}
-    assert not (Path("/run/ckpt") / cid).exists()
-    restored = containers.track(unique("pty-r"))
+def dump_remove_restore_ptys(containers, work, cid):
     # Known losses (restore --check): a /dev/tty fd comes back as the pty itself, and pty fds
     # opened without O_LARGEFILE (TIOCGPTPEER, posix_openpt) come back with it.
-    run_ckpt("restore", image, "--name", restored, check_ignore=("fd 10", " flags"))
+    restored = dump_remove_restore(containers, work, cid, prefix="pty-r",
+                                   check_ignore=("fd 10", " flags"))
+    sections = json.loads(run_ckpt("inspect", "--json", work / "image.ckpt").stdout)["sections"]
+    assert "ttys" in {s["type"] for s in sections}
+    assert not (Path("/run/ckpt") / cid).exists()
     return restored
 
 
@@ -135,7 +134,7 @@ def check_shell_survives(containers, work, cid):
     sessions_before = ask(cid, SESSIONS, "SESS").split()
     attach(cid, "cat\n")  # a foreground job in a process group of its own, reading the terminal
 
-    restored = dump_remove_restore(containers, work, cid)
+    restored = dump_remove_restore_ptys(containers, work, cid)
 
     # cat still owns the terminal: it gets the line (a background job would be stopped).
     out = attach(restored, "meow-meow\n")
@@ -175,7 +174,7 @@ def test_rootfs_container_console_survives_dump_and_restore(containers, work):
     assert ask(cid, "readlink /dev/ptmx", "LINK").strip() == "pts/ptmx"
     ask(cid, "stty cols 77 rows 11", "SET")
     before = stty_settings(cid)
-    restored = dump_remove_restore(containers, work, cid)
+    restored = dump_remove_restore_ptys(containers, work, cid)
     assert stty_settings(restored) == before
     assert ask(restored, "tty", "TTY").strip() == "/dev/pts/0"
 

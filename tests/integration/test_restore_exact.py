@@ -13,6 +13,14 @@ state.
 - netlink_kinds: netlink sockets of every protocol a network namespace offers.
 - mounts_odd: tmpfs mounts at paths with a space, a tab and a backslash, a tmpfs over another,
   /proc/sys remounted read-only, a file bound over /dev/console.
+- inotify_removed: inotify watches on a file and a directory removed while held open keep their
+  wd and stay on the files the process holds (events on write, chmod and last close).
+- fanotify_marks: fanotify groups with inode, mount and filesystem marks and ignored masks
+  report exactly the events their marks select.
+- aio_ring: an io_setup context with completed events unread: same context id (the ring's
+  address), head and tail; the unread events come back, new requests complete.
+- pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
+  still names that thread, keeps its flags, and signals sent through it reach that thread.
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 """
@@ -22,7 +30,8 @@ from conftest import (container_info, outcomes, run_ckpt, start_in_tmpfs, unique
                       wait_until)
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
-             "unix_relative", "netlink_kinds", "mounts_odd"]
+             "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
+             "fanotify_marks", "aio_ring", "pidfd_thread"]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -54,3 +63,43 @@ def test_a_thread_with_credentials_of_its_own_is_refused_by_name_and_runs_on(con
         assert not (work / "image.ckpt").exists()
     assert container_info(cid)["init_pid"] == pid
     assert verdict(cid, work / "result") == "PASS"
+
+
+def refused_dump_line(containers, work, workload, *args):
+    """Starts `workload` (with `args`), checks a --leave-running dump of it is refused (exit 5,
+    no image) and the container runs on untouched to PASS; returns the dump's last line."""
+    cid = start_in_tmpfs(containers, work, workload, *args)
+    pid = container_info(cid)["init_pid"]
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
+    assert proc.returncode == 5, proc.stderr
+    assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == pid
+    assert verdict(cid, work / "result") == "PASS"
+    return proc.stderr.strip().splitlines()[-1]
+
+
+def test_an_inotify_watch_on_a_removed_directory_held_only_as_cwd_is_refused_by_name(
+        containers, work):
+    """A watch on a removed inode comes back on the restored file of an fd on it; one whose inode
+    only the working directory holds has none, and the dump says so."""
+    line = refused_dump_line(containers, work, "inotify_removed", "cwd")
+    assert "inotify wd 3: watches removed inode" in line and "no open file" in line, line
+
+
+@pytest.mark.parametrize("mode,says", [
+    ("queued", "fanotify group has 24 bytes of events queued unread"),
+    ("permission", "fanotify group of a permission class (flags 5)"),
+])
+def test_fanotify_state_a_restore_cannot_bring_back_is_refused_by_name(containers, work, mode,
+                                                                     says):
+    """Events queued unread and a group whose permission events a process may wait on cannot be
+    made again: the dump names the fd and why, and the container runs on."""
+    line = refused_dump_line(containers, work, "fanotify_marks", mode)
+    assert says in line and "pid " in line and " fd " in line, line
+
+
+def test_a_pidfd_on_a_thread_of_another_process_is_refused_by_name(containers, work):
+    """A pidfd on a thread is opened again by the thread's own process once its threads are
+    made; a child holding one on its parent's thread cannot be, and the dump says so."""
+    line = refused_dump_line(containers, work, "pidfd_thread", "other")
+    assert "pidfd of thread" in line and "of another process" in line, line

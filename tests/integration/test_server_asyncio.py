@@ -5,7 +5,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import container_info, run_ckpt, text, unique, wait_until
+from conftest import container_info, dump_remove_restore, text, wait_until
 
 SERVER = Path(__file__).resolve().parent / "asyncio_server.py"
 PORT = 7311
@@ -29,11 +29,7 @@ def test_asyncio_server_keeps_serving_after_restore(containers, work):
     time.sleep(0.3)
     before = counts(cid)
     assert before[0] > 0
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image)
-    assert container_info(cid) is None
-    restored = containers.track(unique("aio"))
-    run_ckpt("restore", image, "--name", restored)
+    restored = dump_remove_restore(containers, work, cid, prefix="aio")
     after = counts(restored)
     assert after[0] >= before[0], "the counters went back"
     time.sleep(0.5)

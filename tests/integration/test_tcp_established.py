@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import (CKPT, console_text, container_info, run_ckpt, start_workload, text, unique,
-                      verdict, wait_until)
+from conftest import (CKPT, console_text, container_info, dump_remove_restore, run_ckpt,
+                      start_workload, text, unique, verdict, wait_until)
 from netns_helpers import env, ip  # noqa: F401
 from tcp_client import LineClient
 from test_net_e2e import bridge_with_client, host_veth_name, subnet
@@ -87,11 +87,7 @@ def connected_client(env, client_ns, net):
 
 def test_loopback_connections_with_queued_bytes_survive(containers, work):
     cid = start_workload(containers, work, "tcp_loopback")
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image, "--tcp-established")
-    assert container_info(cid) is None
-    restored = containers.track(unique("tcp"))
-    run_ckpt("restore", image, "--name", restored)
+    restored = dump_remove_restore(containers, work, cid, "--tcp-established", prefix="tcp")
     assert verdict(restored, work / "result") == "PASS", text(work / "result")
 
 

@@ -3,8 +3,8 @@ killed and its cgroups removed), restored under a new name, then told to check t
 (SIGTERM through `ckpt kill`); each must report PASS."""
 import pytest
 
-from conftest import (cgroup_dir, container_info, leave_running_and_two_restores, run_ckpt,
-                      start_workload, unique, verdict)
+from conftest import (cgroup_dir, dump_remove_restore, leave_running_and_two_restores,
+                      start_workload, verdict)
 
 WORKLOADS = [
     ("threads", []),      # four threads, own counters and a shared mutex
@@ -25,11 +25,8 @@ LEAVE_RUNNING = WORKLOADS[:3] + [w for w in WORKLOADS if w[0] in ("shared_memory
 @pytest.mark.parametrize("name,args", WORKLOADS, ids=[w[0] for w in WORKLOADS])
 def test_workload_passes_after_dump_removal_and_restore(containers, work, name, args):
     cid = start_workload(containers, work, name, *args)
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image)
-    assert container_info(cid) is None and not cgroup_dir("memory", cid).exists()
-    restored = containers.track(unique("wl"))
-    run_ckpt("restore", image, "--name", restored)
+    restored = dump_remove_restore(containers, work, cid, prefix="wl")
+    assert not cgroup_dir("memory", cid).exists()
     assert verdict(restored, work / "result") == "PASS"
 
 

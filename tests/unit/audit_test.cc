@@ -31,9 +31,16 @@ TEST_CASE("audit: fdinfo lines lose what any restore changes, keep the state", "
   CHECK(normalize_fdinfo_value("eventfd-count", "               7") == "7");
   CHECK(normalize_fdinfo_value("tfd", "5 events:       19 data:                5  pos:0 ino:1a2b "
                                       "sdev:f") == "5 events: 19 data: 5 pos:0");
-  CHECK(normalize_fdinfo_value("inotify", "wd:1 ino:9 sdev:800001 mask:fce ignored_mask:0 "
-                                          "fhandle-bytes:8 fhandle-type:1 f_handle:0900") ==
-        "wd:1 mask:fce ignored_mask:0");
+  CHECK(normalize_fdinfo_value("inotify wd", "1 ino:9 sdev:800001 mask:fce ignored_mask:0 "
+                                             "fhandle-bytes:8 fhandle-type:1 f_handle:0900") ==
+        "1 mask:fce ignored_mask:0");
+  CHECK(normalize_fdinfo_value("fanotify ino", "9 sdev:800001 mflags:0 mask:3b ignored_mask:0 "
+                                               "fhandle-bytes:8 fhandle-type:1 f_handle:0900") ==
+        "mflags:0 mask:3b ignored_mask:0");
+  CHECK(normalize_fdinfo_value("fanotify mnt_id", "2a mflags:0 mask:1 ignored_mask:0") ==
+        "mflags:0 mask:1 ignored_mask:0");
+  CHECK(normalize_fdinfo_value("fanotify flags", "10 event-flags:8002") ==
+        "10 event-flags:8002");
   CHECK(normalize_fdinfo_value("it_value", "(0, 0)") == "disarmed");
   CHECK(normalize_fdinfo_value("it_value", "(0, 4999)") == "armed");
   CHECK(normalize_fdinfo_value("ticks", "3") == "some");

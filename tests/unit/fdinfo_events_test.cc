@@ -60,3 +60,29 @@ TEST_CASE("inotify marks: wd, mask with flags, inode, device and file handle byt
   CHECK(marks[1].wd == 1);
   CHECK(marks[1].handle.empty());
 }
+
+TEST_CASE("fanotify: init flags, and inode, mount and filesystem marks with both masks") {
+  auto info = parse_fanotify(
+      "pos:\t0\nflags:\t02004002\nmnt_id:\t17\nino:\t1038\n"
+      "fanotify flags:213 event-flags:88000\n"
+      "fanotify sdev:fe00000 mflags:0 mask:100 ignored_mask:0\n"
+      "fanotify ino:a86914 sdev:fe00000 mflags:440 mask:0 ignored_mask:20 fhandle-bytes:8 "
+      "fhandle-type:1 f_handle:1469a8000e05a1a9\n"
+      "fanotify mnt_id:16 mflags:0 mask:38 ignored_mask:0\n");
+  CHECK(info.flags == 0x213);
+  CHECK(info.event_flags == 0x88000);
+  REQUIRE(info.marks.size() == 3);
+  using On = ckpt::proc::FanotifyMarkInfo::On;
+  CHECK(info.marks[0].on == On::kFilesystem);
+  CHECK(info.marks[0].inode.sdev == 0xfe00000);
+  CHECK(info.marks[0].mask == 0x100);
+  CHECK(info.marks[1].on == On::kInode);
+  CHECK(info.marks[1].inode.ino == 0xa86914);
+  CHECK(info.marks[1].inode.handle.size() == 8);
+  CHECK(info.marks[1].mflags == 0x440);
+  CHECK(info.marks[1].ignored_mask == 0x20);
+  CHECK(info.marks[2].on == On::kMount);
+  CHECK(info.marks[2].mnt_id == 0x16);
+  CHECK(info.marks[2].mask == 0x38);
+  CHECK_THROWS_AS(parse_fanotify("pos:\t0\n"), ckpt::Error);
+}

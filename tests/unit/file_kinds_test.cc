@@ -93,7 +93,8 @@ TEST_CASE("a pidfd outside the container or of a reaped process is refused", "[f
   auto f = fd_facts("anon_inode:[pidfd]");
   f.info.pid = 6000;
   CHECK_THROWS_WITH(describe_fd(f, "/", scope),
-                    "pid 4242 fd 9: pidfd of pid 6000, which is not a process of the container");
+                    "pid 4242 fd 9: pidfd of pid 6000, which is not a process or thread of "
+                    "the container");
   f.info.pid = -1;
   CHECK_THROWS_WITH(describe_fd(f, "/", scope), Catch::Contains("pid 4242 fd 9: pidfd of a process "
                                                                 "that has exited"));

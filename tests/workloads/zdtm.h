@@ -47,6 +47,14 @@ static void zdtm_init(int argc, char** argv) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
+// Sets `handler` for `sig` (no flags, empty mask).
+static inline void zdtm_handle(int sig, void (*handler)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sigaction(sig, &sa, NULL);
+}
+
 static void zdtm_ready(void) {
   zdtm_report("ready %d", getpid());
 }

@@ -16,10 +16,7 @@ static void on_chld(int sig) {
 
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_chld;
-  sigaction(SIGCHLD, &sa, NULL);
+  zdtm_handle(SIGCHLD, on_chld);
   pid_t child = fork();
   if (child == 0) _exit(7);
   while (sigchlds == 0) pause();
