@@ -110,8 +110,9 @@ void precopy(Dump& d, const DumpOptions& options) {
 
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
 // are dumped as they are, their parents reap them after the restore.
-void freeze(Dump& d) {
-  d.audit_smaps = read_smaps_before_freeze(d.cgroup->all_procs());  // out of the window
+void freeze(Dump& d, const DumpOptions& options) {
+  if (options.audit)
+    d.audit_smaps = read_smaps_before_freeze(d.cgroup->all_procs());  // out of the window
   d.seized = std::make_unique<SeizedProcesses>();
   d.seized->seize_stopped(d.cgroup->all_procs());
   d.freeze_start = std::chrono::steady_clock::now();
@@ -119,6 +120,7 @@ void freeze(Dump& d) {
   d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer, d.report.was_frozen);
   if (d.report.was_frozen) d.marks->set_frozen(false);  // its user's freeze: kept
   spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
+  if (options.on_frozen) options.on_frozen();
   d.untrack = std::make_unique<TrackingGuard>(d.pages);
 }
 
@@ -142,7 +144,7 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   d.ipc = write_ipc(d.state.init_pid, image);
 }
 
-void seize(Dump& d) {
+void seize(Dump& d, const DumpOptions& options) {
   for (const auto& process : d.tree.processes)
     if (!process.zombie) d.live_pids.push_back(process.host_pid);
   std::vector<pid_t> frozen_stopped = d.seized->seize(d.live_pids);
@@ -154,7 +156,7 @@ void seize(Dump& d) {
   }
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
-  write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
+  if (options.audit) write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
 }
 
 void collect_files(Dump& d, const DumpOptions& options) {
@@ -250,11 +252,11 @@ DumpReport dump_container(const DumpOptions& options) {
   stage_done(d, Stage::kPreflight);
   precopy(d, options);
   stage_done(d, Stage::kPrecopy);
-  freeze(d);
+  freeze(d, options);
   stage_done(d, Stage::kFreeze);
   collect_namespaces(d, options);
   stage_done(d, Stage::kNamespaces);
-  seize(d);
+  seize(d, options);
   stage_done(d, Stage::kSeize);
   collect_files(d, options);
   stage_done(d, Stage::kFiles);

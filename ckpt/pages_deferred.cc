@@ -1,5 +1,6 @@
 #include "ckpt/pages_deferred.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -36,6 +37,31 @@ bool is_incremental(bool precopy, const PageIndex* index) {
 // An incremental dump copies the pages that changed: few, usually (1% of 1 GiB is 10 MiB), so
 // its pool grows in small blocks rather than in 64 MiB ones faulted in whole.
 constexpr uint64_t kIncrementalBlockBytes = 4u << 20;
+
+// Hands `extent` to `consume` in pieces that each lie in one VMA of `mm` (or in none: nullptr),
+// in order.
+template <typename Consume>
+void split_by_vma(const PageCopy& extent, const records::MmState& mm, Consume consume) {
+  uint64_t at = extent.address, end = extent.address + extent.pages * proc::kPageSize;
+  while (at < end) {
+    auto after = std::upper_bound(mm.vmas.begin(), mm.vmas.end(), at,
+                                  [](uint64_t a, const records::Vma& v) { return a < v.start; });
+    const records::Vma* vma = nullptr;
+    uint64_t stop = end;
+    if (after != mm.vmas.begin() && std::prev(after)->end > at) {
+      vma = &*std::prev(after);
+      stop = std::min(end, vma->end);
+    } else if (after != mm.vmas.end()) {
+      stop = std::min(end, after->start);
+    }
+    PageCopy piece = extent;
+    piece.address = at;
+    piece.pages = (stop - at) / proc::kPageSize;
+    if (extent.data) piece.data = extent.data + (at - extent.address);
+    consume(piece, vma);
+    at = stop;
+  }
+}
 
 }  // namespace
 
@@ -82,8 +108,38 @@ void DeferredPages::take(pid_t pid, const records::MmState& mm) {
     taken_[pid] = std::move(plan.extents);
     return;
   }
-  taken_[pid] = std::move(plan.to_read);
   kept_[pid] = std::move(plan.kept);
+  if (!post_copy_) {
+    taken_[pid] = std::move(plan.to_read);
+    return;
+  }
+  auto& taken = taken_[pid];
+  auto& post_copied = post_copied_[pid];
+  for (const auto& extent : plan.to_read)
+    split_by_vma(extent, mm, [&](const PageCopy& piece, const records::Vma* vma) {
+      (vma && vma->private_anonymous() && !piece.in_parent ? post_copied : taken).push_back(piece);
+    });
+}
+
+const std::vector<PageCopy>& DeferredPages::post_copied(pid_t pid) const {
+  static const std::vector<PageCopy> none;
+  auto it = post_copied_.find(pid);
+  return it == post_copied_.end() ? none : it->second;
+}
+
+PageCopy DeferredPages::post_copied_at(pid_t pid, uint64_t address, uint64_t pages) const {
+  const auto& extents = post_copied(pid);
+  auto after = std::upper_bound(extents.begin(), extents.end(), address,
+                                [](uint64_t a, const PageCopy& e) { return a < e.address; });
+  if (after == extents.begin()) return {};
+  const PageCopy& e = *std::prev(after);
+  if (e.address + e.pages * proc::kPageSize <= address) return {};
+  uint64_t skip = (address - e.address) / proc::kPageSize;
+  PageCopy piece = e;
+  piece.address = address;
+  piece.data = e.data + skip * proc::kPageSize;
+  piece.pages = std::min(pages, e.pages - skip);
+  return piece;
 }
 
 void DeferredPages::for_each_copied(

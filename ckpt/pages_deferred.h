@@ -54,6 +54,13 @@ class DeferredPages {
   void leave_unchanged_out() { changed_only_ = true; }
   std::vector<records::PageRun> kept(pid_t pid) const;
   std::vector<pid_t> pids_taken() const;
+  // Migration's post-copy (--lazy), with leave_unchanged_out: the pages read in the final round
+  // that lie in private anonymous VMAs stay out of the image too; the source sends them once the
+  // target runs (post_copied), and any of them the target asks for first (post_copied_at).
+  void post_copy_changed() { post_copy_ = true; }
+  const std::vector<PageCopy>& post_copied(pid_t pid) const;
+  // The post-copied pages of `pid` from `address` on, contiguous, at most `pages` (none: empty).
+  PageCopy post_copied_at(pid_t pid, uint64_t address, uint64_t pages) const;
 
   // Pages copied before the final round, and read in it.
   uint64_t pages_precopied() const { return precopied_; }
@@ -64,7 +71,9 @@ class DeferredPages {
   std::map<pid_t, std::unique_ptr<Precopy>> precopies_;
   std::map<pid_t, std::vector<PageCopy>> taken_;
   std::map<pid_t, std::vector<PageCopy>> kept_;
+  std::map<pid_t, std::vector<PageCopy>> post_copied_;  // by address
   bool changed_only_ = false;
+  bool post_copy_ = false;
   uint64_t precopied_ = 0;
   uint64_t final_read_ = 0;
 };

@@ -36,6 +36,7 @@ std::vector<std::string> receive_args(const MigrateCli& o) {
   for (const auto& m : o.net_map) args.insert(args.end(), {"--net-map", m});
   for (const auto& m : o.mount_map) args.insert(args.end(), {"--mount-map", m});
   if (!o.rootfs.empty()) args.insert(args.end(), {"--rootfs", o.rootfs});
+  if (o.migrate.lazy) args.push_back("--lazy");
   return args;
 }
 
@@ -60,7 +61,10 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"destination", o.via.empty() ? o.destination : o.via},
                         {"rounds", rounds},
                         {"final_bytes", r.final_bytes},
+                        {"lazy", o.migrate.lazy},
                         {"downtime_ms", r.downtime_ms},
+                        {"post_copy_seconds", r.post_copy_seconds},
+                        {"post_copied_bytes", r.post_copied_bytes},
                         {"total_seconds", r.total_seconds},
                         {"bytes_sent", r.bytes_sent}};
   std::cout << out.dump() << std::endl;
@@ -73,13 +77,19 @@ void run(const MigrateCli& o) {
                            std::chrono::seconds(o.timeout));
   migrate::MigrationReport report;
   try {
-    report = migrate::migrate_container(o.migrate, channel);
+    // Once the target runs it, the dump has killed the processes; what is left of the
+    // container goes too, under the lock.
+    migrate::migrate_container(o.migrate, channel, report, [&] {
+      runtime::remove_container(o.migrate.container_id, /*force=*/true);
+    });
   } catch (const Error& e) {
-    transport.finish();  // the target has removed what it made
+    transport.finish();  // the target has removed what it made, unless it runs the container
+    if (report.resumed)
+      fail("{} runs on the target, but its post-copy did not report every page in (if the "
+           "target lacks pages, the container is lost there): {}",
+           o.migrate.container_id, e.what());
     fail("{} stays here and runs on: {}", o.migrate.container_id, e.what());
   }
-  // The dump killed the processes; what is left of the container goes too, under the lock.
-  runtime::remove_container(o.migrate.container_id, /*force=*/true);
   transport.finish();
   if (global_options().json) {
     print_json(o, report);
@@ -115,6 +125,10 @@ void add_migrate(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_flag("--with-rootfs", o->migrate.with_rootfs, "Send the rootfs contents too");
   cmd->add_option("--rootfs", o->rootfs, "As for restore, on the target");
+  cmd->add_flag("--lazy", o->migrate.lazy,
+                "Post-copy: the target resumes before the pre-copied pages are in and fills them "
+                "while the container runs (if `ckpt receive` dies before that ends, the "
+                "container is lost)");
   cmd->add_option("--max-rounds", o->migrate.max_rounds, "Pre-copy rounds at most (default 8)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--max-downtime", o->migrate.max_downtime_ms,

@@ -10,6 +10,7 @@ namespace ckpt::cli {
 void add_receive(CLI::App& app) {
   auto opts = std::make_shared<restore::RestoreOptions>();
   auto timeout = std::make_shared<int>(30);
+  auto lazy = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand(
       "receive", "The target of `ckpt migrate`: speaks the migration protocol on stdin/stdout");
   cmd->add_option("--name", opts->name, "Id of the restored container (default: the dumped id)");
@@ -24,10 +25,15 @@ void add_receive(CLI::App& app) {
                   "/etc/ckpt/image.key when it exists)");
   cmd->add_option("--timeout", *timeout, "Seconds the source may stay silent (default 30)")
       ->check(CLI::PositiveNumber);
-  cmd->callback([opts, timeout] {
-    migrate::Channel channel(STDIN_FILENO, STDOUT_FILENO, "the source",
-                             std::chrono::seconds(*timeout));
-    migrate::receive_container(*opts, channel);
+  cmd->add_flag("--lazy", *lazy,
+                "Post-copy (the source's --lazy): resume before the pre-copied pages are in, "
+                "fill them after; this runs until every page is in");
+  cmd->callback([opts, timeout, lazy] {
+    // Never destroyed: a post-copy's reader thread may still wait on it when a receive fails
+    // (the process ends right after).
+    static auto* channel = new migrate::Channel(STDIN_FILENO, STDOUT_FILENO, "the source",
+                                                std::chrono::seconds(*timeout));
+    migrate::receive_container(*opts, *channel, *lazy);
   });
 }
 

@@ -26,11 +26,16 @@ class PageStore : public restore::HeldPages {
   void add(uint64_t pid, uint64_t address, std::span<const std::byte> pages);
   // The pages of `pid` that are current (a kKeep frame).
   void keep(uint64_t pid, std::vector<records::PageRun> runs);
+  // The pages of `pid` that come after the resume (a kLazy frame).
+  void post_copy(uint64_t pid, std::vector<records::PageRun> runs);
 
   std::vector<records::PageRun> runs(uint64_t image_id) const override;
   void for_each(uint64_t image_id,
                 const std::function<void(uint64_t, std::span<const std::byte>)>& consume)
       const override;
+  std::span<const std::byte> piece(uint64_t image_id, uint64_t address,
+                                   uint64_t size) const override;
+  std::vector<records::PageRun> post_copied_runs(uint64_t image_id) const override;
 
   uint64_t bytes() const { return bytes_; }
 
@@ -40,8 +45,11 @@ class PageStore : public restore::HeldPages {
     uint64_t size = 0;
   };
   using Blocks = std::map<uint64_t, Block>;  // by address
+  // The held bytes from `address` on, to the end of the block holding it (empty: none does).
+  std::span<const std::byte> held_from(uint64_t pid, uint64_t address) const;
   std::map<uint64_t, Blocks> blocks_;        // by source pid
   std::map<uint64_t, std::vector<records::PageRun>> kept_;
+  std::map<uint64_t, std::vector<records::PageRun>> post_copied_;
   uint64_t bytes_ = 0;
 };
 

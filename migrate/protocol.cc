@@ -63,6 +63,11 @@ const char* frame_name(FrameType type) {
     case FrameType::kCommit: return "commit";
     case FrameType::kAbort: return "abort";
     case FrameType::kResumed: return "resumed";
+    case FrameType::kFilling: return "filling";
+    case FrameType::kFilled: return "filled";
+    case FrameType::kLazy: return "lazy";
+    case FrameType::kFetch: return "fetch";
+    case FrameType::kLazyEnd: return "lazy-end";
   }
   return "unknown";
 }
@@ -70,8 +75,14 @@ const char* frame_name(FrameType type) {
 Channel::Channel(int in_fd, int out_fd, std::string peer, std::chrono::milliseconds timeout)
     : in_fd_(in_fd), out_fd_(out_fd), peer_(std::move(peer)), timeout_(timeout) {}
 
+bool Channel::readable() const {
+  pollfd p{in_fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
 void Channel::send(FrameType type, std::span<const std::byte> head,
                    std::span<const std::byte> body) {
+  std::lock_guard lock(send_mutex_);
   std::array<std::byte, kFrameHeaderSize> header{};
   store<uint32_t>(header.data(), kFrameMagic);
   store<uint32_t>(header.data() + 4, static_cast<uint32_t>(type));
@@ -125,7 +136,10 @@ Frame Channel::receive() {
 }
 
 Frame Channel::expect(FrameType type) {
-  Frame frame = receive();
+  return expect(receive(), type);
+}
+
+Frame Channel::expect(Frame frame, FrameType type) {
   if (frame.type == type) return frame;
   std::string said(reinterpret_cast<const char*>(frame.payload.data()), frame.payload.size());
   if (frame.type == FrameType::kFailed) fail("{}: {}", peer_, said);

@@ -15,12 +15,16 @@
 //                                        <- kRebuilt (every process rebuilt, not running)
 //                                                or kFailed (message): it removed what it made
 //   kCommit ->                           <- kResumed                  the source is removed
+//   --lazy: kLazy* before kStateEnd; from then on the target may send kFetch at any time, the
+//   source answers with kPages. After kResumed the source sends every kLazy page (kPages*,
+//   kLazyEnd):                           <- kFilling* kFilled         the source may go
 //   (or kAbort, or a closed or silent channel: the target removes what it made, the source runs)
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,6 +45,11 @@ enum class FrameType : uint32_t {
   kCommit = 9,     // source: resume there
   kAbort = 10,     // source: remove everything made there
   kResumed = 11,   // target: the container runs there
+  kFilling = 12,   // target, --lazy: u64 bytes of held pages filled so far (each second)
+  kFilled = 13,    // target, --lazy: every page is in; the source may go
+  kLazy = 14,      // --lazy: u64 pid | (u64 start | u64 pages)*: pages sent after the resume
+  kFetch = 15,     // target, --lazy: u64 pid | u64 address: that page of kLazy, now please
+  kLazyEnd = 16,   // --lazy: every page of kLazy was sent (as kPages)
 };
 
 const char* frame_name(FrameType type);
@@ -56,16 +65,20 @@ class Channel {
   // `peer` names the other side in errors; `timeout`: how long the peer may stay silent.
   Channel(int in_fd, int out_fd, std::string peer, std::chrono::milliseconds timeout);
 
-  // Sends `head` and `body` as one frame's payload.
+  // Sends `head` and `body` as one frame's payload (from any thread).
   void send(FrameType type, std::span<const std::byte> head = {},
             std::span<const std::byte> body = {});
   // The next frame; throws on end of channel, silence past the timeout, damage.
   Frame receive();
   // Receives a frame that must be of `type` (kFailed from the target becomes its message).
   Frame expect(FrameType type);
+  // `frame` (received) if it is of `type`; else as expect(type) throws.
+  Frame expect(Frame frame, FrameType type);
 
   // Hellos in both directions; refuses a peer of another protocol version in one line.
   void handshake();
+  // Whether a frame (or the end of the channel) is there to receive now.
+  bool readable() const;
 
   uint64_t bytes_sent() const { return bytes_sent_; }
   const std::string& peer() const { return peer_; }
@@ -80,6 +93,7 @@ class Channel {
   std::chrono::milliseconds timeout_;
   std::vector<std::byte> buffer_;  // the last frame's payload
   uint64_t bytes_sent_ = 0;
+  std::mutex send_mutex_;
 };
 
 // Little-endian fields of payloads.

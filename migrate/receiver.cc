@@ -2,12 +2,25 @@
 
 #include <sys/mman.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
 #include "common/cancel.h"
+#include "common/cgroup/container_cgroup.h"
+#include "common/cgroup/hierarchy.h"
+#include "common/container_state.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "migrate/page_store.h"
+#include "restore/pages_post_copy.h"
 
 namespace ckpt::migrate {
 namespace {
@@ -20,13 +33,97 @@ void add_pages(PageStore& store, std::span<const std::byte> payload) {
   store.add(pid, address, data);
 }
 
-void add_keep(PageStore& store, std::span<const std::byte> payload) {
+// A kKeep or kLazy frame: a process and runs of its pages.
+std::pair<uint64_t, std::vector<records::PageRun>> runs_of(std::span<const std::byte> payload) {
   uint64_t pid = get_u64(payload, 0);
-  if ((payload.size() - 8) % 16) fail("keep frame of process {}: {} bytes", pid, payload.size());
+  if ((payload.size() - 8) % 16) fail("runs frame of process {}: {} bytes", pid, payload.size());
   std::vector<records::PageRun> runs;
   for (size_t at = 8; at < payload.size(); at += 16)
     runs.push_back({get_u64(payload, at), get_u64(payload, at + 8)});
-  store.keep(pid, std::move(runs));
+  return {pid, std::move(runs)};
+}
+
+// Pages that were to come after the resume (--lazy), to the post-copy.
+void feed(restore::PostCopy& post_copy, std::span<const std::byte> payload) {
+  uint64_t pid = get_u64(payload, 0), address = get_u64(payload, 8), pages = get_u64(payload, 16);
+  auto data = payload.subspan(24);
+  if (data.size() != pages * 4096)
+    fail("pages frame of process {} says {} pages and holds {} bytes", pid, pages, data.size());
+  post_copy.arrived(pid, address, data);
+}
+
+// With --lazy, from the final state on: the channel read on a thread of its own, so that the
+// pages the post-copy asks for arrive while the restore runs (a process may fault on one while
+// it is rebuilt); the other frames wait for expect().
+class FeedingReader {
+ public:
+  FeedingReader(Channel& channel, restore::PostCopy& post_copy)
+      : shared_(std::make_shared<Shared>()) {
+    shared_->post_copy = &post_copy;
+    std::thread([&channel, shared = shared_] { read(channel, *shared); }).detach();
+  }
+  // The thread may stay in a read of the channel until the source closes it; it feeds nothing
+  // any more.
+  ~FeedingReader() {
+    std::lock_guard lock(shared_->mutex);
+    shared_->post_copy = nullptr;
+  }
+  FeedingReader(const FeedingReader&) = delete;
+  FeedingReader& operator=(const FeedingReader&) = delete;
+
+  // The next frame other than pages, which must be of `type` (as Channel::expect).
+  void expect(Channel& channel, FrameType type) {
+    std::unique_lock lock(shared_->mutex);
+    shared_->changed.wait(lock, [&] { return !shared_->frames.empty() || !shared_->error.empty(); });
+    if (shared_->frames.empty()) fail("{}", shared_->error);
+    auto [got, payload] = std::move(shared_->frames.front());
+    shared_->frames.pop_front();
+    channel.expect(Frame{got, payload}, type);
+  }
+
+ private:
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable changed;
+    restore::PostCopy* post_copy = nullptr;
+    std::deque<std::pair<FrameType, std::vector<std::byte>>> frames;
+    std::string error;
+  };
+
+  static void read(Channel& channel, Shared& shared) {
+    try {
+      for (;;) {
+        Frame frame = channel.receive();
+        std::lock_guard lock(shared.mutex);
+        if (frame.type == FrameType::kPages) {
+          if (shared.post_copy) feed(*shared.post_copy, frame.payload);
+          continue;
+        }
+        shared.frames.emplace_back(frame.type, std::vector<std::byte>(frame.payload.begin(),
+                                                                      frame.payload.end()));
+        shared.changed.notify_all();
+        if (frame.type == FrameType::kLazyEnd) return;
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard lock(shared.mutex);
+      shared.error = e.what();
+      shared.changed.notify_all();
+    }
+  }
+
+  std::shared_ptr<Shared> shared_;
+};
+
+// A container whose memory cannot be completed: its processes are killed rather than left to
+// wait on their faults for ever (or to read zeros).
+void kill_lost_container(const std::string& id) {
+  try {
+    auto state = ContainerState::load(id);
+    cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
+    for (pid_t pid : cgroup.all_procs()) ::kill(pid, SIGKILL);
+  } catch (const Error& e) {
+    spdlog::error("killing the processes of {}: {}", id, e.what());
+  }
 }
 
 // Reads the rounds and the final state, up to kStateEnd.
@@ -47,9 +144,16 @@ void receive_state(Channel& channel, PageStore& store, int image_fd) {
         fs::write_all(image_fd, frame.payload, "the final image to memory");
         image_bytes += frame.payload.size();
         break;
-      case FrameType::kKeep:
-        add_keep(store, frame.payload);
+      case FrameType::kKeep: {
+        auto [pid, runs] = runs_of(frame.payload);
+        store.keep(pid, std::move(runs));
         break;
+      }
+      case FrameType::kLazy: {
+        auto [pid, runs] = runs_of(frame.payload);
+        store.post_copy(pid, std::move(runs));
+        break;
+      }
       case FrameType::kStateEnd:
         spdlog::info("final state: {} KiB of image", image_bytes >> 10);
         return;
@@ -61,29 +165,87 @@ void receive_state(Channel& channel, PageStore& store, int image_fd) {
   }
 }
 
-void receive(restore::RestoreOptions& options, Channel& channel) {
+// The container runs here: the pages still on the source come (up to kLazyEnd); a channel that
+// breaks before loses the container. Its held pages go in meanwhile, and the source hears how
+// far (kFilling each second) and when they are all in (kFilled); a channel that breaks then
+// does not stop the fill.
+void finish_post_copy(restore::PostCopy& post_copy, FeedingReader& reader, Channel& channel,
+                      const std::string& id) {
+  post_copy.start_filling();
+  try {
+    reader.expect(channel, FrameType::kLazyEnd);
+  } catch (const Error& e) {
+    kill_lost_container(id);
+    fail("container {} is lost (killed): the source's channel broke before it sent every page "
+         "the container had not got: {}",
+         id, e.what());
+  }
+  bool channel_up = true;
+  auto tell = [&](FrameType type) {
+    if (!channel_up) return;
+    std::vector<std::byte> payload;
+    put_u64(payload, post_copy.bytes_filled());
+    try {
+      channel.send(type, payload);
+    } catch (const Error& e) {
+      channel_up = false;
+      spdlog::warn("the post-copy goes on without the source: {}", e.what());
+    }
+  };
+  try {
+    while (!post_copy.wait_filled(std::chrono::seconds(1))) tell(FrameType::kFilling);
+  } catch (const Error& e) {
+    kill_lost_container(id);
+    fail("container {} is lost (killed): {}", id, e.what());
+  }
+  tell(FrameType::kFilled);
+}
+
+void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   channel.handshake();
   PageStore store;
+  std::unique_ptr<restore::PostCopy> post_copy;  // serves the processes while it lives
+  if (lazy) {
+    post_copy = std::make_unique<restore::PostCopy>(store, [&channel](uint64_t pid, uint64_t at) {
+      std::vector<std::byte> payload;
+      put_u64(payload, pid);
+      put_u64(payload, at);
+      try {
+        channel.send(FrameType::kFetch, payload);
+      } catch (const Error& e) {  // the main thread hears of it too
+        spdlog::warn("post-copy: asking {} for page {:#x}: {}", channel.peer(), at, e.what());
+      }
+    });
+    options.post_copy = post_copy.get();
+  }
   UniqueFd image(::memfd_create("ckpt-migration-image", MFD_CLOEXEC));
   if (!image) throw_errno("memfd_create");
   receive_state(channel, store, image.get());
+  std::unique_ptr<FeedingReader> reader;  // with --lazy: reads the channel from now on
+  if (post_copy) reader = std::make_unique<FeedingReader>(channel, *post_copy);
   options.input = "/proc/self/fd/" + std::to_string(image.get());
   options.held_pages = &store;
   options.migration = true;
-  options.before_resume = [&channel] {
+  options.before_resume = [&] {
     channel.send(FrameType::kRebuilt);
-    channel.expect(FrameType::kCommit);
+    if (reader)
+      reader->expect(channel, FrameType::kCommit);  // fetched pages fed meanwhile
+    else
+      channel.expect(FrameType::kCommit);
   };
-  restore::restore_container(options);
+  auto report = restore::restore_container(options);
   channel.send(FrameType::kResumed);
+  for (const auto& [stage, seconds] : report.stage_seconds)
+    spdlog::info("restore stage {}: {:.1f} ms", stage, 1000 * seconds);
+  if (post_copy) finish_post_copy(*post_copy, *reader, channel, report.id);
 }
 
 }  // namespace
 
-void receive_container(restore::RestoreOptions options, Channel& channel) {
+void receive_container(restore::RestoreOptions options, Channel& channel, bool lazy) {
   CancelOnSignals cancel_on_signals;  // a hang-up of ssh undoes what was made
   try {
-    receive(options, channel);
+    receive(options, channel, lazy);
   } catch (const Error& e) {
     try {
       std::string what = e.what();

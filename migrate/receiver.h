@@ -10,7 +10,9 @@
 
 namespace ckpt::migrate {
 
-// `options`: as for restore, without input (the channel is the input).
-void receive_container(restore::RestoreOptions options, Channel& channel);
+// `options`: as for restore, without input (the channel is the input). With `lazy` (the
+// source's --lazy), the held pages are filled after the resume (restore/pages_post_copy.h):
+// this returns once every page is in.
+void receive_container(restore::RestoreOptions options, Channel& channel, bool lazy = false);
 
 }  // namespace ckpt::migrate

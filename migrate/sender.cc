@@ -122,19 +122,76 @@ void send_image(Channel& channel, int fd) {
   }
 }
 
-// For each process, the pre-copied pages the target holds current.
+void send_runs(Channel& channel, FrameType type, pid_t pid,
+               const std::vector<records::PageRun>& runs) {
+  if (runs.empty()) return;
+  std::vector<std::byte> payload;
+  put_u64(payload, static_cast<uint64_t>(pid));
+  for (const auto& run : runs) {
+    put_u64(payload, run.start);
+    put_u64(payload, run.pages);
+  }
+  channel.send(type, payload);
+}
+
+// For each process, the pre-copied pages the target holds current (kKeep) and, with --lazy,
+// those it gets after the resume (kLazy).
 void send_keeps(Channel& channel, const dump::DeferredPages& pages) {
   for (pid_t pid : pages.pids_taken()) {
-    auto runs = pages.kept(pid);
-    if (runs.empty()) continue;
-    std::vector<std::byte> payload;
-    put_u64(payload, static_cast<uint64_t>(pid));
-    for (const auto& run : runs) {
-      put_u64(payload, run.start);
-      put_u64(payload, run.pages);
-    }
-    channel.send(FrameType::kKeep, payload);
+    send_runs(channel, FrameType::kKeep, pid, pages.kept(pid));
+    std::vector<records::PageRun> lazy;
+    for (const auto& e : pages.post_copied(pid)) lazy.push_back({e.address, e.pages});
+    send_runs(channel, FrameType::kLazy, pid, lazy);
   }
+}
+
+// A kFetch answered: the page asked for, from the final round's copies.
+void answer_fetch(Channel& channel, const dump::DeferredPages& pages,
+                  std::span<const std::byte> payload) {
+  auto pid = static_cast<pid_t>(get_u64(payload, 0));
+  uint64_t address = get_u64(payload, 8);
+  auto page = pages.post_copied_at(pid, address, 1);
+  if (page.pages == 0)
+    fail("{} asked for page {:#x} of process {}, which is not post-copied", channel.peer(),
+         address, pid);
+  PageSender(channel).send(pid, page);
+}
+
+// The next frame but kFetch ones (answered meanwhile), which must be of `type`.
+Frame expect_answering(Channel& channel, FrameType type, const dump::DeferredPages& pages) {
+  for (;;) {
+    Frame frame = channel.receive();
+    if (frame.type != FrameType::kFetch) return channel.expect(frame, type);
+    answer_fetch(channel, pages, frame.payload);
+  }
+}
+
+// --lazy, the container running on the target: every post-copied page goes, the target's
+// fetches answered between frames; then the target's word that every page is in.
+void post_copy(Channel& channel, const dump::DeferredPages& pages, MigrationReport& report) {
+  auto start = Clock::now();
+  PageSender sender(channel);
+  for (pid_t pid : pages.pids_taken())
+    for (const auto& extent : pages.post_copied(pid)) {
+      for (uint64_t done = 0; done < extent.pages;) {
+        while (channel.readable())
+          answer_fetch(channel, pages, channel.expect(FrameType::kFetch).payload);
+        auto piece = pages.post_copied_at(pid, extent.address + done * kPageSize,
+                                          kFrameBytes / kPageSize);
+        sender.send(pid, piece);
+        done += piece.pages;
+      }
+    }
+  channel.send(FrameType::kLazyEnd);
+  report.post_copied_bytes = sender.bytes();
+  for (;;) {
+    Frame frame = channel.receive();
+    if (frame.type == FrameType::kFilled) break;
+    if (frame.type != FrameType::kFilling && frame.type != FrameType::kFetch)
+      channel.expect(frame, FrameType::kFilled);  // throws
+  }
+  report.post_copy_seconds = seconds_since(start);
+  report.total_seconds += report.post_copy_seconds;
 }
 
 std::vector<pid_t> container_pids(const std::string& id) {
@@ -151,14 +208,15 @@ std::vector<pid_t> container_pids(const std::string& id) {
   return pids;
 }
 
-MigrationReport migrate(const MigrateOptions& options, Channel& channel) {
+void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& report,
+             const std::function<void()>& on_resumed) {
   auto start = Clock::now();
-  MigrationReport report;
   channel.handshake();
   auto pids = container_pids(options.container_id);
   dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
   report.rounds = precopy_rounds(options, pages, channel, start);
   pages.leave_unchanged_out();
+  if (options.lazy) pages.post_copy_changed();
 
   UniqueFd image(::memfd_create("ckpt-migration-image", MFD_CLOEXEC));
   if (!image) throw_errno("memfd_create");
@@ -170,7 +228,9 @@ MigrationReport migrate(const MigrateOptions& options, Channel& channel) {
   dump.zstd_level = options.zstd_level;
   dump.sign_key = options.sign_key;
   dump.precopied = &pages;
-  auto frozen = Clock::now();  // the dump freezes the container at once
+  dump.audit = false;  // the target does not check: not worth its time in the freeze
+  auto frozen = Clock::now();
+  dump.on_frozen = [&frozen] { frozen = Clock::now(); };
   dump.handover = [&] {
     uint64_t before = channel.bytes_sent();
     send_image(channel, image.get());
@@ -179,24 +239,28 @@ MigrationReport migrate(const MigrateOptions& options, Channel& channel) {
     report.final_bytes = channel.bytes_sent() - before;
     spdlog::info("final round: {:.1f} MiB in {:.0f} ms; waiting for the target", mib(report.final_bytes),
                  1000 * seconds_since(frozen));
-    channel.expect(FrameType::kRebuilt);
+    expect_answering(channel, FrameType::kRebuilt, pages);
     channel.send(FrameType::kCommit);
-    channel.expect(FrameType::kResumed);
+    expect_answering(channel, FrameType::kResumed, pages);
     report.downtime_ms = 1000 * seconds_since(frozen);
   };
   dump::dump_container(dump);
+  report.resumed = true;
   report.total_seconds = seconds_since(start);
+  on_resumed();
+  if (options.lazy) post_copy(channel, pages, report);
   report.bytes_sent = channel.bytes_sent();
-  return report;
 }
 
 }  // namespace
 
-MigrationReport migrate_container(const MigrateOptions& options, Channel& channel) {
+void migrate_container(const MigrateOptions& options, Channel& channel, MigrationReport& report,
+                       const std::function<void()>& on_resumed) {
   CancelOnSignals cancel_on_signals;  // the rounds stop at the next batch; tracking is undone
   try {
-    return migrate(options, channel);
+    migrate(options, channel, report, on_resumed);
   } catch (const Error&) {
+    if (report.resumed) throw;  // nothing to abort: the container runs there
     try {
       channel.send(FrameType::kAbort);  // the target removes what it made (or is gone already)
     } catch (const Error&) {

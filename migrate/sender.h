@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct MigrateOptions {
   int max_rounds = 8;
   double max_downtime_ms = 100;
   bool progress = false;  // a line per round on stderr
+  bool lazy = false;      // post-copy: the target resumes before the pre-copied pages are in
 };
 
 struct RoundFigures {
@@ -44,10 +46,17 @@ struct MigrationReport {
   double downtime_ms = 0;             // from the freeze to the target's kResumed
   double total_seconds = 0;
   uint64_t bytes_sent = 0;            // everything on the channel
+  double post_copy_seconds = 0;       // --lazy: from kResumed to the target's kFilled
+  uint64_t post_copied_bytes = 0;     // --lazy: pages sent after the resume
+  bool resumed = false;               // the target runs the container (the source is killed)
 };
 
-// Migrates the container over `channel`; returns once the target runs it (the source's
-// processes are killed; the caller removes what is left of it). Throws with the source running.
-MigrationReport migrate_container(const MigrateOptions& options, Channel& channel);
+// Migrates the container over `channel`, filling `report`. Once the target runs it (the
+// source's processes are killed), `on_resumed` removes what is left of the source; with --lazy
+// the pages the target does not have yet are then sent, and this returns once the target has
+// every page in. Throws with the source running, unless report.resumed: then the container
+// runs on the target, and without every page (--lazy) it is lost.
+void migrate_container(const MigrateOptions& options, Channel& channel, MigrationReport& report,
+                       const std::function<void()>& on_resumed);
 
 }  // namespace ckpt::migrate

@@ -221,12 +221,12 @@ uint32_t initial_prot(const records::Vma& vma) {
 
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, const std::vector<chain::PageSource>& pages,
-                const HeldPages* held, uint64_t image_id) {
+                const HeldPages* held, uint64_t image_id, PostCopy* post_copy) {
   replace_layout(restorer, mm);
   set_mm_prctls(restorer, mm);
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
   restore_aio_rings(restorer, mm);
-  fill_pages(restorer, mm, pagemap, pages, held, image_id);
+  fill_pages(restorer, mm, pagemap, pages, held, image_id, post_copy);
   set_advice(restorer, mm);
   set_protections(restorer, mm);
   lock_vmas(restorer, mm);

@@ -20,6 +20,6 @@ uint32_t initial_prot(const records::Vma& vma);
 // `pages`: where the pages of `pagemap` are (chain/page_sources.h).
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, const std::vector<chain::PageSource>& pages,
-                const HeldPages* held, uint64_t image_id);
+                const HeldPages* held, uint64_t image_id, PostCopy* post_copy);
 
 }  // namespace ckpt::restore

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
+#include "restore/pages_post_copy.h"
 #include "restore/pages_uffd.h"
 
 namespace ckpt::restore {
@@ -260,6 +261,61 @@ void fill_held(Restorer& r, const HeldPages& held, uint64_t image_id) {
   spdlog::debug("process {}: {} MiB of held pages written", r.ns_pid(), counts.written >> 20);
 }
 
+// Appends [address, address + size) to `runs`, joined to the last run where it continues it.
+void append_run(std::vector<records::PageRun>& runs, uint64_t address, uint64_t size) {
+  if (!runs.empty() && runs.back().start + runs.back().pages * kPageSize == address)
+    runs.back().pages += size / kPageSize;
+  else
+    runs.push_back({address, size / kPageSize});
+}
+
+// A migration's post-copy: the image's pages (the final round's) go in now, by UFFDIO_COPY; the
+// held ones in registered VMAs are left to `post_copy`, which serves the process's faults from
+// here on and copies the rest once it runs; held ones elsewhere are written now.
+void fill_post_copy(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
+                    const std::vector<chain::PageSource>& sources, const HeldPages& held,
+                    uint64_t image_id, PostCopy& post_copy) {
+  auto uffd = UffdFill::open_for_post_copy(r);
+  if (!uffd)
+    fail("process {}: a post-copy (--lazy) needs a userfaultfd that takes kernel-mode faults, "
+         "which this kernel refuses the process (vm.unprivileged_userfaultfd?)",
+         r.ns_pid());
+  auto remote = held.post_copied_runs(image_id);
+  records::Pagemap all;  // the image's, the held and the post-copied pages: their VMAs
+  all.runs = held.runs(image_id);
+  all.runs.insert(all.runs.end(), pagemap.runs.begin(), pagemap.runs.end());
+  all.runs.insert(all.runs.end(), remote.begin(), remote.end());
+  std::sort(all.runs.begin(), all.runs.end(),
+            [](const auto& a, const auto& b) { return a.start < b.start; });
+  uffd->register_vmas(mm, all);
+  if (!pagemap.runs.empty()) fill_by_uffd(r, *uffd, pagemap, sources);
+  std::vector<records::PageRun> pending;
+  FillCounts counts;
+  held.for_each(image_id, [&](uint64_t address, std::span<const std::byte> bytes) {
+    for_each_uffd_piece(uffd.get(), address, bytes.size(),
+                        [&](uint64_t at, uint64_t size, bool registered) {
+                          if (registered) return append_run(pending, at, size);
+                          ptrace::write_memory(r.host_pid(), at, bytes.data() + (at - address),
+                                               size);
+                          counts.written += size;
+                        });
+  });
+  for (const auto& run : remote)
+    for_each_uffd_piece(uffd.get(), run.start, run.pages * kPageSize,
+                        [&](uint64_t at, uint64_t, bool registered) {
+                          if (!registered)
+                            fail("process {}: pages at {:#x} are to come after the resume, "
+                                 "but their VMA could not be registered for it",
+                                 r.ns_pid(), at);
+                        });
+  uint64_t pending_bytes = 0;
+  for (const auto& run : pending) pending_bytes += run.pages * kPageSize;
+  spdlog::debug("process {}: {} MiB of held pages left to the post-copy, {} runs to come, {} "
+                "MiB written",
+                r.ns_pid(), pending_bytes >> 20, remote.size(), counts.written >> 20);
+  post_copy.adopt(uffd->take_fd(), image_id, std::move(pending), std::move(remote));
+}
+
 }  // namespace
 
 void check_pagemap(const records::Pagemap& pagemap, pid_t pid) {
@@ -275,8 +331,11 @@ void check_pagemap(const records::Pagemap& pagemap, pid_t pid) {
 
 void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
                 const std::vector<chain::PageSource>& sources, const HeldPages* held,
-                uint64_t image_id) {
+                uint64_t image_id, PostCopy* post_copy) {
   check_pagemap(pagemap, r.ns_pid());
+  if (held && post_copy &&
+      (!held->runs(image_id).empty() || !held->post_copied_runs(image_id).empty()))
+    return fill_post_copy(r, mm, pagemap, sources, *held, image_id, *post_copy);
   if (held && !held->runs(image_id).empty()) {  // a migration: most pages are held
     fill_held(r, *held, image_id);
     if (!pagemap.runs.empty()) fill_by_writev(r, sources);  // the final round's, disjoint

@@ -34,14 +34,26 @@ class HeldPages {
   virtual void for_each(
       uint64_t image_id,
       const std::function<void(uint64_t address, std::span<const std::byte>)>& consume) const = 0;
+  // The held bytes at `address` of process `image_id`, contiguous, at most `size`; empty where
+  // nothing is held. Safe to call from several threads once every page is received.
+  virtual std::span<const std::byte> piece(uint64_t image_id, uint64_t address,
+                                           uint64_t size) const = 0;
+  // A post-copy's (--lazy) pages of process `image_id` that come after the resume (ascending,
+  // in private anonymous VMAs, none held nor in its pagemap).
+  virtual std::vector<records::PageRun> post_copied_runs(uint64_t /*image_id*/) const {
+    return {};
+  }
 };
+
+class PostCopy;
 
 // The VMAs of `mm` exist (writable, no pages yet) in the process; `sources` hold the pages of
 // `pagemap`: the process's own page stream, and for an incremental image its parents' streams
 // (chain/page_sources.h); `held` (if any) the others, a migration's pre-copied pages of image
-// process `image_id`.
+// process `image_id`. With `post_copy` (a migration's --lazy), the held pages are left to it
+// (restore/pages_post_copy.h): the process gets them once it runs.
 void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
                 const std::vector<chain::PageSource>& sources, const HeldPages* held = nullptr,
-                uint64_t image_id = 0);
+                uint64_t image_id = 0, PostCopy* post_copy = nullptr);
 
 }  // namespace ckpt::restore

@@ -25,17 +25,13 @@ constexpr uint64_t kUffdFlags = O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY;
 
 // A userfaultfd of the process's mm as our fd; none is left in the process. Empty when the
 // kernel refuses to make one.
-UniqueFd take_userfaultfd(Restorer& r) {
-  long fd = r.main().call(SYS_userfaultfd, kUffdFlags);
+UniqueFd take_userfaultfd(Restorer& r, uint64_t flags) {
+  long fd = r.main().call(SYS_userfaultfd, flags);
   if (fd < 0) {
     spdlog::debug("process {}: no userfaultfd ({})", r.ns_pid(), strerror(static_cast<int>(-fd)));
     return {};
   }
   return ptrace::take_injected_fd(r.main(), r.host_pid(), static_cast<int>(fd));
-}
-
-bool is_private_anonymous(const records::Vma& vma) {
-  return vma.kind == records::VmaKind::kAnonymous && !(vma.flags & MAP_SHARED);
 }
 
 bool holds_pages(const records::Vma& vma, const records::Pagemap& pagemap) {
@@ -51,10 +47,21 @@ bool holds_pages(const records::Vma& vma, const records::Pagemap& pagemap) {
 }  // namespace
 
 std::unique_ptr<UffdFill> UffdFill::open(Restorer& r) {
-  UniqueFd fd = take_userfaultfd(r);
+  return open(r, kUffdFlags, 0);
+}
+
+std::unique_ptr<UffdFill> UffdFill::open_for_post_copy(Restorer& r) {
+  return open(r, O_CLOEXEC | O_NONBLOCK,
+              UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
+                  UFFD_FEATURE_EVENT_UNMAP);
+}
+
+std::unique_ptr<UffdFill> UffdFill::open(Restorer& r, uint64_t flags, uint64_t features) {
+  UniqueFd fd = take_userfaultfd(r, flags);
   if (!fd) return nullptr;
   uffdio_api api{};
   api.api = UFFD_API;
+  api.features = features;
   if (::ioctl(fd.get(), UFFDIO_API, &api) != 0) {
     spdlog::debug("process {}: UFFDIO_API: {}", r.ns_pid(), strerror(errno));
     return nullptr;
@@ -64,7 +71,7 @@ std::unique_ptr<UffdFill> UffdFill::open(Restorer& r) {
 
 void UffdFill::register_vmas(const records::MmState& mm, const records::Pagemap& pagemap) {
   for (const auto& vma : mm.vmas) {
-    if (!is_private_anonymous(vma) || !holds_pages(vma, pagemap)) continue;
+    if (!vma.private_anonymous() || !holds_pages(vma, pagemap)) continue;
     uffdio_register reg{};
     reg.range = {vma.start, vma.size()};
     reg.mode = UFFDIO_REGISTER_MODE_MISSING;

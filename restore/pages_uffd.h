@@ -23,6 +23,10 @@ class UffdFill {
  public:
   // Null when the process cannot have a userfaultfd here (no kernel support, refused).
   static std::unique_ptr<UffdFill> open(Restorer& restorer);
+  // For a migration's post-copy (restore/pages_lazy.h): kernel-mode faults wait for the handler
+  // too (the process runs before every page is in), and the fork, mremap, madvise-remove and
+  // munmap events of the process are reported.
+  static std::unique_ptr<UffdFill> open_for_post_copy(Restorer& restorer);
 
   // Registers the private anonymous VMAs of `mm` that hold pages of `pagemap`; a VMA the
   // kernel refuses stays unregistered (its pages are written another way).
@@ -38,8 +42,13 @@ class UffdFill {
   void copy(uint64_t address, std::span<const std::byte> data) const;
 
   uint64_t registered_bytes() const;
+  // The VMAs registered, [start, end), ascending.
+  const std::vector<std::pair<uint64_t, uint64_t>>& registered() const { return registered_; }
+  // The userfaultfd, handed on (the object is of no use after).
+  UniqueFd take_fd() { return std::move(fd_); }
 
  private:
+  static std::unique_ptr<UffdFill> open(Restorer& restorer, uint64_t flags, uint64_t features);
   UffdFill(UniqueFd fd, pid_t host_pid, pid_t ns_pid)
       : fd_(std::move(fd)), host_pid_(host_pid), ns_pid_(ns_pid) {}
 

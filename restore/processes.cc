@@ -68,8 +68,9 @@ uint64_t exit_signals_of_children(const records::ProcessTree& tree, pid_t pid,
 }  // namespace
 
 ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
-                                   const chain::ImageChain* chain, const HeldPages* held)
-    : image_(image), held_(held), chain_(chain) {
+                                   const chain::ImageChain* chain, const HeldPages* held,
+                                   PostCopy* post_copy)
+    : image_(image), held_(held), post_copy_(post_copy), chain_(chain) {
   auto tree = image.get<records::ProcessTree>(SectionType::kProcessTree, 0);
   std::vector<records::ProcessState> states;
   for (const auto& entry : tree.processes)
@@ -119,7 +120,7 @@ void ProcessesRestore::restore_process(size_t index) {
     pages = chain::page_sources(*chain_, entry.pid, id, pagemap);
   else
     pages.push_back(chain::own_pages(image_, id, pagemap));
-  restore_mm(r, mm, pagemap, image_, pages, held_, id);
+  restore_mm(r, mm, pagemap, image_, pages, held_, id, post_copy_);
   restore_root(r, process.root, container_root_);
   stage_done(Stage::kMemory);
   drop_pending(r, exit_signals_of_children(plan_->tree(), entry.pid, image_));

@@ -27,10 +27,11 @@ namespace ckpt::restore {
 class ProcessesRestore {
  public:
   // With `chain` (whose newest image is `image`), pages of an incremental image are taken from
-  // its parents; `held`: pages outside the image (a migration's), used with the image's.
+  // its parents; `held`: pages outside the image (a migration's), used with the image's, or
+  // with `post_copy` left to it (restore/pages_post_copy.h).
   explicit ProcessesRestore(const image::ImageReader& image,
                             const chain::ImageChain* chain = nullptr,
-                            const HeldPages* held = nullptr);
+                            const HeldPages* held = nullptr, PostCopy* post_copy = nullptr);
   ~ProcessesRestore();
   ProcessesRestore(const ProcessesRestore&) = delete;
   ProcessesRestore& operator=(const ProcessesRestore&) = delete;
@@ -54,6 +55,7 @@ class ProcessesRestore {
 
   const image::ImageReader& image_;
   const HeldPages* held_;
+  PostCopy* post_copy_;
   const chain::ImageChain* chain_;
   std::unique_ptr<ForkPlan> plan_;
   std::map<pid_t, pid_t> host_pids_;

@@ -155,7 +155,8 @@ void rebuild_network(Restore& r, const RestoreOptions& options) {
 // every open file description of the image, for the tree to be forked from it.
 void start_root_task(Restore& r, const RestoreOptions& options) {
   auto& image = *r.image;
-  r.processes = std::make_unique<ProcessesRestore>(image, r.chain.get(), options.held_pages);
+  r.processes = std::make_unique<ProcessesRestore>(image, r.chain.get(), options.held_pages,
+                                                  options.post_copy);
   r.rootfs = std::make_unique<RestoredRootfs>(*r.mounts, r.config.rootfs, options.rootfs,
                                               r.state.id);
   r.state.config.rootfs = r.rootfs->path();

@@ -14,6 +14,7 @@
 namespace ckpt::restore {
 
 class HeldPages;
+class PostCopy;
 
 struct RestoreOptions {
   std::string input;                 // path, or "-" for stdin
@@ -30,6 +31,9 @@ struct RestoreOptions {
   bool migration = false;
   // Migration: pages held outside the image (pre-copied), filled with the image's.
   const HeldPages* held_pages = nullptr;
+  // Migration's --lazy: the held pages are left to it, the processes get them once they run
+  // (restore/pages_post_copy.h).
+  PostCopy* post_copy = nullptr;
   // Migration's two-phase handover: called once every process is rebuilt (stopped, host links
   // down). Returning resumes the container; throwing undoes the restore as any failure does.
   std::function<void()> before_resume;

@@ -56,6 +56,9 @@ struct Vma {
   std::string aio_ring;
 
   uint64_t size() const { return end - start; }
+  bool private_anonymous() const {
+    return kind == VmaKind::kAnonymous && !(flags & 0x01);  // MAP_SHARED
+  }
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {

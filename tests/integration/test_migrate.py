@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CKPT, CGROUP_ROOT, container_info, run_ckpt, unique, wait_until
+from conftest import CKPT, CGROUP_ROOT, console_text, container_info, run_ckpt, unique, wait_until
 from netns_helpers import env, ip, link_exists  # noqa: F401
 from test_net_e2e import bridge_with_client, host_veth_name, subnet
 
@@ -21,12 +21,14 @@ pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built"
 
 PROXY = Path(__file__).resolve().parent / "migrate_proxy.py"
 
-# argv: MiB of memory. Fills the area page by page with (index, generation), then listens on
-# port 7000; a thread rewrites the pages in order, generation after generation, at ~10 MiB/s.
+# argv: MiB of memory [fork]. Fills the area page by page with (index, generation), then listens
+# on port 7000; a thread rewrites the pages in order, generation after generation, at ~10 MiB/s.
 # "ping" -> "pong N"; "check" -> "ok GEN CURSOR" when pages before the cursor hold the current
-# generation and the others the previous one, else "bad COUNT".
+# generation and the others the previous one, else "bad COUNT". With "fork", another thread
+# forks a child again and again that checks its copy of every page the same way and exits 1 if
+# one differs: "forks" -> "forks DONE BAD".
 SERVER = r"""
-import mmap, socket, struct, sys, threading, time
+import mmap, os, socket, struct, sys, threading, time
 N = int(sys.argv[1]) * 256
 area = mmap.mmap(-1, N * 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 def page(i, g): return struct.pack('<QQ', i, g) * 256
@@ -47,7 +49,21 @@ def check():
         g, c = state['gen'], state['cursor']
         bad = sum(area[i * 4096:(i + 1) * 4096] != page(i, g if i < c else g - 1) for i in range(N))
     return 'ok %d %d' % (g, c) if bad == 0 else 'bad %d' % bad
+forks = {'done': 0, 'bad': 0}
+def forker():
+    while True:
+        with lock:
+            g, c = state['gen'], state['cursor']
+            pid = os.fork()
+        if pid == 0:
+            bad = sum(area[i * 4096:(i + 1) * 4096] != page(i, g if i < c else g - 1) for i in range(N))
+            os._exit(1 if bad else 0)
+        status = os.waitpid(pid, 0)[1]
+        forks['done'] += 1
+        forks['bad'] += status != 0
+        time.sleep(0.05)
 threading.Thread(target=writer, daemon=True).start()
+if sys.argv[2:] == ['fork']: threading.Thread(target=forker, daemon=True).start()
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('0.0.0.0', 7000)); s.listen()
 n = 0
@@ -55,11 +71,13 @@ while True:
     c, _ = s.accept(); f = c.makefile('rwb', buffering=0)
     for line in f:
         n += 1
-        f.write(((check() if line.strip() == b'check' else 'pong %d' % n) + '\n').encode())
+        q = line.strip()
+        a = check() if q == b'check' else 'forks %(done)d %(bad)d' % forks if q == b'forks' else 'pong %d' % n
+        f.write((a + '\n').encode())
 """
 
 # Connects, then pings every 10 ms in a thread and keeps the longest gap between two answers.
-# stdin: "stats" -> "answers COUNT gap MS"; "check" -> the server's answer to check.
+# stdin: "stats" -> "answers COUNT gap MS"; another line -> the server's answer to it.
 CLIENT = r"""
 import socket, sys, threading, time
 c = socket.create_connection((sys.argv[1], 7000), timeout=120)
@@ -85,7 +103,7 @@ for line in sys.stdin:
         print('answers %d gap %.0f %s' % (st['count'], st['gap'] * 1000, st['error']), flush=True)
     else:
         with lock:
-            print(ask(b'check'), flush=True)
+            print(ask(line.strip().encode()), flush=True)
 """
 
 
@@ -118,13 +136,13 @@ class PingClient:
         wait_until(lambda: self.stats()[0] > before + 5, what="the client to get answers")
 
 
-def serving_container(containers, env, mib):
+def serving_container(containers, env, mib, *server_args):
     net = subnet()
     bridge, client_ns = bridge_with_client(env, "m", net)
     cid = containers.track(unique("mig"))
     env.expect_host_link(host_veth_name(cid, 0))
     run_ckpt("run", "--name", cid, "--detach", "--net", f"bridge={bridge},ip={net}.2/24,gw={net}.1",
-             "--", sys.executable, "-c", SERVER, str(mib))
+             "--", sys.executable, "-c", SERVER, str(mib), *server_args)
     client = PingClient(env, client_ns, f"{net}.2")
     client.answers_grow()
     return cid, client
@@ -172,6 +190,150 @@ def test_migration_keeps_the_client_connection_and_the_memory(containers, env):
     print(f"\nmigration of 1 GiB written at ~10 MiB/s: {len(report['rounds'])} rounds, "
           f"downtime {report['downtime_ms']:.0f} ms, total {report['total_seconds']:.1f} s, "
           f"{report['bytes_sent'] >> 20} MiB sent; longest gap between answers {gap} ms")
+
+
+def test_lazy_migration_fills_the_memory_after_the_resume(containers, env):
+    """--lazy (post-copy): the target resumes before the pre-copied pages are in and fills them
+    while the container runs, serving its faults first. A thread keeps writing, another keeps
+    forking children that check their copy of every page: the memory checks out, in the
+    process and in the children forked while it was being filled (UFFD_EVENT_FORK)."""
+    cid, client = serving_container(containers, env, 256, "fork")
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--lazy", "--tcp-established", "--json",
+                    "--via", f"{CKPT} receive --name {target}", timeout=600)
+    report = json.loads(proc.stdout)
+
+    assert container_info(cid) is None and nothing_of(cid) == [], "the source is gone"
+    assert container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok"), "every page as the writer left it"
+    forks_before = int(client.ask("forks").split()[1])
+    wait_until(lambda: int(client.ask("forks").split()[1]) > forks_before + 1,
+               what="children forked after the migration to check their memory", timeout=120)
+    assert client.ask("forks").split()[2] == "0", "every forked child saw every page"
+    assert report["lazy"] is True and report["downtime_ms"] > 0
+    assert report["post_copy_seconds"] > 0
+    print(f"\nlazy migration of 256 MiB: downtime {report['downtime_ms']:.0f} ms, post-copy "
+          f"{report['post_copy_seconds']:.2f} s")
+
+
+# 256 MiB of pages, each (index, 7); once it runs restored (its start time in /proc/self/stat
+# changes), at once, while the post-copy fills its memory: write(2) from pages and read(2) into
+# them (kernel-mode faults), an mremap of 16 MiB (the pages follow it), MADV_DONTNEED of 16 MiB
+# (zeros there), then every other page; prints PASS or FAIL with what differed.
+MEMORY_OPS = r"""
+import ctypes, mmap, os, struct, sys, time
+N = 256 * 256
+P = 4096
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mremap.restype = ctypes.c_void_p
+libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
+libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+base = libc.mmap(None, N * P, 3, 0x22, -1, 0)
+def page(i): return struct.pack('<QQ', i, 7) * 256
+buf = (ctypes.c_char * (N * P)).from_address(base)
+for i in range(N): ctypes.memmove(base + i * P, page(i), P)
+print("ready", flush=True)
+def at(addr, i): return ctypes.string_at(addr + i * P, P)
+def ops():
+    bad = []
+    # kernel-mode reads of pages not yet filled: write(2) from the area into a pipe
+    r, w = os.pipe()
+    lo = N // 2
+    for i in range(lo, lo + 64):
+        n = libc.write(w, ctypes.c_void_p(base + i * P), P)
+        if n != P or os.read(r, P) != page(i): bad.append(("write", i))
+    # kernel-mode writes: read(2) into pages not yet filled, then the neighbours intact
+    for i in range(lo + 64, lo + 128, 2):
+        os.write(w, b"k" * 16)
+        libc.read(r, ctypes.c_void_p(base + i * P), 16)
+        if at(base, i)[:16] != b"k" * 16 or at(base, i)[16:] != page(i)[16:]: bad.append(("read", i))
+    # mremap 16 MiB away: the pages follow
+    m0 = lo + 1024
+    new = libc.mmap(None, 4096 * P, 0, 0x22, -1, 0)
+    moved = libc.mremap(base + m0 * P, 4096 * P, 4096 * P, 3, new)  # MAYMOVE|FIXED
+    if moved != new: bad.append(("mremap", ctypes.get_errno()))
+    for j in range(4096):
+        if at(new, j) != page(m0 + j): bad.append(("moved", m0 + j)); break
+    # MADV_DONTNEED: zeros there, not the old pages
+    d0 = lo + 8192
+    libc.madvise(base + d0 * P, 4096 * P, 4)
+    for j in range(4096):
+        if at(base, d0 + j) != bytes(P): bad.append(("dontneed", d0 + j)); break
+    # every other page
+    for i in range(N):
+        if lo <= i < lo + 128 or m0 <= i < m0 + 4096 or d0 <= i < d0 + 4096: continue
+        if at(base, i) != page(i): bad.append(("page", i)); break
+    print("PASS" if not bad else "FAIL %s" % bad[:5], flush=True)
+def started(): return open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]
+first = started()
+while started() == first: time.sleep(0.002)  # a restored process is a new task
+ops()
+while True: time.sleep(1)
+"""
+
+
+def test_lazy_migration_follows_kernel_faults_mremap_and_madvise(containers):
+    cid = containers.track(unique("mig"))
+    run_ckpt("run", "--name", cid, "--detach", "--", sys.executable, "-c", MEMORY_OPS)
+    wait_until(lambda: "ready" in console_text(cid), what="the area to be written", timeout=120)
+    target = containers.track(unique("mig"))
+    run_ckpt("migrate", cid, "--lazy", "--via", f"{CKPT} receive --name {target}", timeout=300)
+    assert nothing_of(cid) == [], "the source is gone"
+    wait_until(lambda: "PASS" in console_text(target) or "FAIL" in console_text(target),
+               what="the restored program to check its memory", timeout=120)
+    assert "PASS" in console_text(target), console_text(target)
+
+
+def test_a_lazy_migration_whose_receiver_is_stopped_before_the_resume_leaves_the_source_running(
+        containers, env):
+    """The receiver is terminated (SIGTERM) and the channel cut when it reports every process
+    rebuilt: the pages it was serving by post-copy go with its processes, the source runs on."""
+    failed_migration(containers, env,
+                     f"{sys.executable} {PROXY} term -- {CKPT} receive --name TARGET",
+                     "the target", options=("--tcp-established", "--lazy"))
+
+
+def lazy_migration_cut(containers, env, moment, mib):
+    """A lazy migration of a serving container through the proxy cutting the channel at
+    `moment` (after the resume): it fails, the source is gone and says the container runs on
+    the target. Returns (the client, the target's name, the migrate stderr)."""
+    cid, client = serving_container(containers, env, mib)
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--lazy", "--tcp-established", "--via",
+                    f"{sys.executable} {PROXY} {moment} -- {CKPT} receive --name {target}",
+                    check=False, timeout=300)
+    assert proc.returncode != 0
+    assert f"{cid} runs on the target, but its post-copy did not report" in proc.stderr, \
+        proc.stderr
+    assert nothing_of(cid) == [], "the source is gone"
+    return client, target, proc.stderr
+
+
+def test_a_lazy_migration_whose_channel_breaks_after_every_page_came_fills_the_memory_anyway(
+        containers, env):
+    """The channel cut at the target's first post-copy frame (every page has come): the fill
+    goes on. The source, already removed, could not hear the end; the container runs on the
+    target with its client and every page."""
+    client, target, stderr = lazy_migration_cut(containers, env, "resumed", 256)
+    assert container_info(target)["state"] == "running", stderr
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok"), stderr
+
+
+def test_a_lazy_migration_whose_channel_breaks_before_every_page_came_loses_the_container(
+        containers, env):
+    """The channel cut before the source's word that it sent every post-copied page: the target
+    cannot complete the memory, kills the container rather than let it wait on its faults or
+    read zeros, and the source (already removed) says so."""
+    client, target, stderr = lazy_migration_cut(containers, env, "lazyend", 64)
+    assert f"container {target} is lost (killed)" in stderr, stderr
+    wait_until(lambda: (container_info(target) or {}).get("state") != "running",
+               what="the lost container's processes to be killed")
 
 
 def failed_migration(containers, env, via, expected, mib=64, options=("--tcp-established",)):

@@ -120,6 +120,11 @@ TEST_CASE("held pages: later rounds overwrite, keep lists choose, gaps are refus
       seen.push_back({(address + i - kBase) / P, static_cast<int>(bytes[i])});
   });
   CHECK(seen == std::vector<std::pair<uint64_t, int>>{{1, 1}, {2, 2}});
+  // A post-copy's look-ups: contiguous bytes up to a block's end, none where nothing is held.
+  CHECK(store.piece(9, kBase + P, 16 * P).size() == 3 * P);
+  CHECK(static_cast<int>(store.piece(9, kBase + 3 * P, P)[0]) == 2);
+  CHECK(store.piece(9, kBase + 5 * P, P).empty());
+  CHECK(store.piece(8, kBase, P).empty());
   store.keep(9, {{kBase + 8 * P, 1}});  // never sent
   CHECK_THROWS_WITH(store.for_each(9, [](uint64_t, std::span<const std::byte>) {}),
                     Catch::Contains("never received"));
