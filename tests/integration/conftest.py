@@ -195,6 +195,20 @@ def dump_remove_restore(containers, work, cid, *dump_args, prefix="r", check_ign
     return restored
 
 
+def refused_dump_lines(cid, work):
+    """Dumps `cid` plainly and with --leave-running: each must fail without writing an image and
+    leave the container's init as it was. Returns the last line each printed."""
+    pid = container_info(cid)["init_pid"]
+    lines = []
+    for extra in ([], ["--leave-running"]):
+        proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", *extra, check=False)
+        assert proc.returncode != 0
+        lines.append(proc.stderr.strip().splitlines()[-1])
+        assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == pid
+    return lines
+
+
 def leave_running_and_two_restores(containers, work, cid):
     """Dumps `cid` with --leave-running, restores the image twice under new names, tells the
     original and both copies to check their state (in that order); returns their verdicts."""
