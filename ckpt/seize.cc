@@ -133,7 +133,7 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
       if (state == 'Z')
         fail(ErrorKind::kRefused,
              "process {}: its thread {} has exited while others run; not supported yet", pid, tid);
-      bool stopped = state == 'T' || frozen_in_group_stop(tid);
+      bool stopped = state == 'T' || wchan_of(tid) == "do_signal_stop";  // frozen in its stop
       if (stopped != only_if_stopped) {
         if (only_if_stopped)
           fail("thread {} of {} left its group stop while being seized", tid, pid);
