@@ -169,7 +169,8 @@ void collect_files(Dump& d, const DumpOptions& options) {
 }
 
 void collect_processes(Dump& d) {
-  dump_processes(d.tree, *d.seized, *d.image, d.pages, d.index.get());
+  bool migration = d.pages && d.pages != d.deferred.get();  // its pages travelled already
+  dump_processes(d.tree, *d.seized, *d.image, d.pages, d.index.get(), !migration);
   dump_sem_undo(d.tree, *d.seized, d.ipc, *d.image);
   d.shared_memory->write(d.files, *d.image);
   spdlog::info("collected {} processes", d.tree.processes.size());

@@ -223,6 +223,27 @@ void collect_mm_settings(ptrace::RemoteSyscall& call, records::MmState& mm) {
       mm.membarrier |= bit;
 }
 
+namespace {
+
+// `runs` without the pages in `shared` (both ascending).
+std::vector<SavedRun> without_shared(const std::vector<SavedRun>& runs,
+                                     const std::vector<records::AddressRange>& shared) {
+  std::vector<SavedRun> out;
+  auto next = shared.begin();
+  for (const auto& run : runs) {
+    uint64_t at = run.start, end = run.start + run.pages * kPageSize;
+    while (next != shared.end() && next->end <= at) ++next;
+    for (auto s = next; s != shared.end() && s->start < end && at < end; ++s) {
+      if (s->start > at) out.push_back({at, (s->start - at) / kPageSize, run.skip_zero});
+      at = std::max(at, s->end);
+    }
+    if (at < end) out.push_back({at, (end - at) / kPageSize, run.skip_zero});
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
   std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
   UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -242,7 +263,7 @@ std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
                                runs.push_back({start, pages, anonymous});
                              });
   }
-  return runs;
+  return mm.shared_with_parent.empty() ? runs : without_shared(runs, mm.shared_with_parent);
 }
 
 records::Pagemap dump_pages(pid_t pid, const records::MmState& mm,

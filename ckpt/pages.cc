@@ -26,67 +26,117 @@ namespace {
 
 constexpr size_t kBatchBytes = 64u << 20;
 
-// One process_vm_readv of extents [first, first + count): local and remote iovecs pair up.
-ssize_t read_batch(pid_t pid, std::span<const PageCopy> batch, size_t& bytes) {
+// A part of an extent, read by one of two means.
+struct Part {
+  PageCopy copy;
+  size_t extent = 0;    // which extent it is part of
+  bool shared = false;  // mapped by other processes too: read through /proc/PID/mem
+};
+
+// Splits `extents` where their pages are mapped by other processes too (shared copy-on-write
+// after a fork, merged by KSM): process_vm_readv pins the pages it reads, and the kernel gives a
+// process its own copy of an anonymous page pinned while shared, so that a --leave-running dump
+// would leave the container holding a copy per process. /proc/PID/mem reads without pinning.
+std::vector<Part> parts_by_sharing(pid_t pid, std::span<const PageCopy> extents) {
+  std::vector<Part> parts;
+  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
+  UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  for (size_t i = 0; i < extents.size(); ++i) {
+    const PageCopy& e = extents[i];
+    std::vector<bool> shared = pagemap ? proc::mapped_by_others(pagemap.get(), e.address, e.pages)
+                                       : std::vector<bool>(e.pages, false);
+    for (uint64_t at = 0; at < e.pages;) {
+      uint64_t end = at;
+      while (end < e.pages && shared[end] == shared[at]) ++end;
+      PageCopy piece = e;
+      piece.address = e.address + at * kPageSize;
+      piece.pages = end - at;
+      piece.data = e.data + at * kPageSize;
+      parts.push_back({piece, i, shared[at]});
+      at = end;
+    }
+  }
+  return parts;
+}
+
+// One process_vm_readv of `batch`: local and remote iovecs pair up.
+ssize_t read_batch(pid_t pid, std::span<const Part> batch, size_t& bytes) {
   iovec local[IOV_MAX], remote[IOV_MAX];
   bytes = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    size_t size = batch[i].pages * kPageSize;
-    local[i] = {batch[i].data, size};
-    remote[i] = {reinterpret_cast<void*>(batch[i].address), size};
+    size_t size = batch[i].copy.pages * kPageSize;
+    local[i] = {batch[i].copy.data, size};
+    remote[i] = {reinterpret_cast<void*>(batch[i].copy.address), size};
     bytes += size;
   }
   return ::process_vm_readv(pid, local, batch.size(), remote, batch.size(), 0);
 }
 
 // The pages of `extent` through /proc/PID/mem, which reads them also where the process may not
-// (a VMA without PROT_READ), as a debugger does.
-void read_forced(pid_t pid, const PageCopy& extent) {
-  std::string path = "/proc/" + std::to_string(pid) + "/mem";
-  UniqueFd mem(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!mem) throw_errno("open {}", path);
+// (a VMA without PROT_READ), as a debugger does, and without pinning them. False where they
+// are gone.
+bool read_through_mem(int mem, const PageCopy& extent) {
   size_t size = extent.pages * kPageSize;
   for (size_t done = 0; done < size;) {
-    ssize_t got = ::pread(mem.get(), extent.data + done, size - done,
+    ssize_t got = ::pread(mem, extent.data + done, size - done,
                           static_cast<off_t>(extent.address + done));
-    if (got <= 0) {
-      if (got == 0) errno = EFAULT;
-      throw_errno("read the memory of {} at {:#x}", pid, extent.address + done);
-    }
+    if (got <= 0) return false;
     done += static_cast<size_t>(got);
   }
+  return true;
 }
 
-// How many of `extents` a short read of `got` bytes filled completely.
-size_t whole_extents(std::span<const PageCopy> extents, ssize_t got) {
+// How many of `parts` a short read of `got` bytes filled completely.
+size_t whole_parts(std::span<const Part> parts, ssize_t got) {
   size_t count = 0;
   for (size_t left = got > 0 ? static_cast<size_t>(got) : 0;
-       count < extents.size() && left >= extents[count].pages * kPageSize; ++count)
-    left -= extents[count].pages * kPageSize;
+       count < parts.size() && left >= parts[count].copy.pages * kPageSize; ++count)
+    left -= parts[count].copy.pages * kPageSize;
   return count;
 }
 
 }  // namespace
 
 size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_ok) {
+  std::vector<Part> parts = parts_by_sharing(pid, extents);
+  UniqueFd mem;
+  // Reads part `at` through /proc/PID/mem; false (with `partial_ok`) where it is gone.
+  auto read_one = [&](const Part& part) {
+    if (!mem) {
+      std::string path = "/proc/" + std::to_string(pid) + "/mem";
+      mem = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!mem) throw_errno("open {}", path);
+    }
+    if (read_through_mem(mem.get(), part.copy)) return true;
+    if (partial_ok) return false;
+    if (errno == 0) errno = EFAULT;
+    throw_errno("read the memory of {} at {:#x}", pid, part.copy.address);
+  };
   size_t done = 0;
-  while (done < extents.size()) {
+  while (done < parts.size()) {
+    if (parts[done].shared) {
+      if (!read_one(parts[done])) return parts[done].extent;
+      ++done;
+      continue;
+    }
     size_t count = 0, bytes = 0;
-    for (size_t i = done; i < extents.size() && count < IOV_MAX && bytes < kBatchBytes; ++i) {
-      bytes += extents[i].pages * kPageSize;
+    for (size_t i = done; i < parts.size() && !parts[i].shared && count < IOV_MAX &&
+                          bytes < kBatchBytes; ++i) {
+      bytes += parts[i].copy.pages * kPageSize;
       ++count;
     }
-    ssize_t got = read_batch(pid, extents.subspan(done, count), bytes);
+    std::span<const Part> batch(parts.data() + done, count);
+    ssize_t got = read_batch(pid, batch, bytes);
     if (got == static_cast<ssize_t>(bytes)) {
       done += count;
       continue;
     }
-    done += whole_extents(extents.subspan(done, count), got);
-    if (partial_ok) return done;
-    // Stopped, so nothing went away: the extent is in memory the process may not read.
-    read_forced(pid, extents[done++]);
+    done += whole_parts(batch, got);
+    // Stopped, so nothing went away: the part is in memory the process may not read.
+    if (partial_ok || !read_one(parts[done])) return parts[done].extent;
+    ++done;
   }
-  return done;
+  return extents.size();
 }
 
 void PageStreamWriter::mark_in_parent(uint64_t address) {

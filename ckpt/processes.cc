@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "ckpt/cow_shared.h"
 #include "ckpt/creds.h"
 #include "common/ptrace/injection.h"
 #include "ckpt/mm.h"
@@ -85,9 +86,10 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
 }
 
 // `stop_signal`: what stopped it (a group stop) or 0. Returns whether it is a child subreaper.
+// `cow`: finds the pages it shares copy-on-write with its parent (null: none are looked for).
 bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids,
                   int stop_signal, image::ImageWriter& image, DeferredPages* deferred,
-                  PageIndex* index) {
+                  PageIndex* index, CowSharing* cow) {
   pid_t pid = entry.host_pid;
   records::ThreadsState threads;
   for (size_t i = 0; i < tids.size(); ++i) {
@@ -116,6 +118,7 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   process.stopped = stop_signal != 0;
   process.stop_signal = stop_signal;
   process.seccomp = dump_seccomp(pid, tids);
+  if (cow) cow->find(entry, mm);  // those pages are left out of its own
 
   if (deferred) {
     deferred->take(pid, mm);
@@ -148,8 +151,10 @@ void dump_zombie(const records::ProcessEntry& entry, image::ImageWriter& image) 
 }  // namespace
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
-                    image::ImageWriter& image, DeferredPages* deferred, PageIndex* index) {
+                    image::ImageWriter& image, DeferredPages* deferred, PageIndex* index,
+                    bool keep_cow_sharing) {
   std::set<int32_t> subreapers;
+  CowSharing cow(tree);
   for (const auto& entry : tree.processes) {
     throw_if_cancelled();
     if (entry.zombie) {
@@ -157,7 +162,7 @@ void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& sei
       continue;
     }
     if (dump_process(entry, seized.threads(entry.host_pid), seized.stop_signal(entry.host_pid),
-                     image, deferred, index))
+                     image, deferred, index, keep_cow_sharing ? &cow : nullptr))
       subreapers.insert(entry.pid);
   }
   plan_fork_order(tree, subreapers);  // refuses sessions and groups a restore could not make

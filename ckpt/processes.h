@@ -13,9 +13,12 @@ namespace ckpt::dump {
 
 // With `deferred`, page contents are only copied into it (kPages and kPagemap are written by
 // deferred->write() once the processes run again). With `index`, pages unchanged since its
-// parent image are left out, and the pagemaps are counted into its checksum.
+// parent image are left out, and the pagemaps are counted into its checksum. With
+// `keep_cow_sharing`, pages a child shares copy-on-write with its parent are recorded as such
+// instead of stored (ckpt/cow_shared); a migration, whose pages travel before the freeze, stores
+// them.
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
                     image::ImageWriter& image, DeferredPages* deferred = nullptr,
-                    PageIndex* index = nullptr);
+                    PageIndex* index = nullptr, bool keep_cow_sharing = true);
 
 }  // namespace ckpt::dump

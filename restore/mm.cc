@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/error.h"
@@ -35,9 +36,24 @@ VmaKind vdso_kind_of(const std::string& name) {
   return VmaKind::kAnonymous;
 }
 
-// Drops every inherited mapping but the scratch area and the vdso, then moves the vdso parts to
-// their dumped addresses (through a parking spot, as old and new places may overlap).
-void replace_layout(Restorer& r, const records::MmState& mm) {
+// Unmaps [start, end) but the regions of shared pages the process uses.
+void unmap_outside(Restorer& r, uint64_t start, uint64_t end,
+                   const std::vector<CowRegionUse>& cow) {
+  std::vector<std::pair<uint64_t, uint64_t>> kept;
+  for (const auto& use : cow) kept.emplace_back(use.region, use.region + use.size);
+  std::sort(kept.begin(), kept.end());
+  for (const auto& [from, to] : kept) {
+    if (to <= start || from >= end) continue;
+    if (from > start) r.main().checked("munmap inherited mapping", SYS_munmap, start, from - start);
+    start = std::max(start, to);
+  }
+  if (start < end) r.main().checked("munmap inherited mapping", SYS_munmap, start, end - start);
+}
+
+// Drops every inherited mapping but the scratch area, the vdso and the regions of shared pages
+// it uses, then moves the vdso parts to their dumped addresses (through a parking spot, as old
+// and new places may overlap).
+void replace_layout(Restorer& r, const records::MmState& mm, const std::vector<CowRegionUse>& cow) {
   std::vector<proc::MapEntry> vdso;
   for (const auto& map : proc::read_maps(r.host_pid())) {
     if (map.start == r.scratch() || map.name == "[vsyscall]") continue;
@@ -45,7 +61,7 @@ void replace_layout(Restorer& r, const records::MmState& mm) {
       vdso.push_back(map);
       continue;
     }
-    r.main().checked("munmap inherited mapping", SYS_munmap, map.start, map.end - map.start);
+    unmap_outside(r, map.start, map.end, cow);
   }
   uint64_t park = r.scratch() + Restorer::kParkOffset;
   std::vector<uint64_t> parked;
@@ -88,14 +104,42 @@ int open_mapped_file(Restorer& r, const records::Vma& vma, const image::ImageRea
   return static_cast<int>(fd);
 }
 
+// Moves the region of shared pages onto `vma` (mremap keeps its frames). A child then drops the
+// pages it does not share: its own come by the fill, the others it did not have.
+void adopt_cow_region(Restorer& r, const records::Vma& vma, const CowRegionUse& use,
+                      const std::vector<records::AddressRange>& shared) {
+  r.main().checked("mremap region of shared pages", SYS_mremap, use.region, use.size, use.size,
+                   MREMAP_MAYMOVE | MREMAP_FIXED, vma.start);
+  if (use.owner) return;
+  uint64_t at = vma.start;
+  for (const auto& range : shared) {
+    if (range.end <= vma.start || range.start >= vma.end) continue;
+    if (range.start > at)
+      r.main().checked("madvise(MADV_DONTNEED)", SYS_madvise, at, range.start - at, MADV_DONTNEED);
+    at = std::max(at, range.end);
+  }
+  if (at < vma.end)
+    r.main().checked("madvise(MADV_DONTNEED)", SYS_madvise, at, vma.end - at, MADV_DONTNEED);
+}
+
+const CowRegionUse* region_for(const records::Vma& vma, const std::vector<CowRegionUse>& cow) {
+  for (const auto& use : cow)
+    if (use.vma_start == vma.start && use.size == vma.size()) return &use;
+  return nullptr;
+}
+
 void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& shared,
-                 const image::ImageReader& image) {
+                 const image::ImageReader& image, const std::vector<CowRegionUse>& cow) {
   std::map<std::string, int> files;
   for (const auto& vma : mm.vmas) {
     if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall) continue;
     if (vma.kind == VmaKind::kAioRing) continue;  // restore_aio_rings
     if (vma.kind == VmaKind::kSharedObject) {
       shared.map(r, vma);
+      continue;
+    }
+    if (const CowRegionUse* use = region_for(vma, cow)) {
+      adopt_cow_region(r, vma, *use, mm.shared_with_parent);
       continue;
     }
     uint64_t flags = (vma.flags & ~MAP_LOCKED) | MAP_FIXED;  // locked once filled
@@ -221,12 +265,17 @@ uint32_t initial_prot(const records::Vma& vma) {
 
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, const std::vector<chain::PageSource>& pages,
-                const HeldPages* held, uint64_t image_id, PostCopy* post_copy) {
-  replace_layout(restorer, mm);
+                const HeldPages* held, uint64_t image_id, PostCopy* post_copy,
+                const std::vector<CowRegionUse>& cow) {
+  replace_layout(restorer, mm, cow);
   set_mm_prctls(restorer, mm);
-  create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image);
+  create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image, cow);
   restore_aio_rings(restorer, mm);
-  fill_pages(restorer, mm, pagemap, pages, held, image_id, post_copy);
+  chain::Ranges in_regions;  // the parent's pages its region brought
+  for (const auto& use : cow)
+    if (use.owner) in_regions.emplace_back(use.vma_start, use.vma_start + use.size);
+  std::sort(in_regions.begin(), in_regions.end());
+  fill_pages(restorer, mm, pagemap, pages, held, image_id, post_copy, in_regions);
   set_advice(restorer, mm);
   set_protections(restorer, mm);
   lock_vmas(restorer, mm);

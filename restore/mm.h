@@ -8,6 +8,7 @@
 #include "common/chain/page_sources.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
+#include "restore/cow_shared.h"
 #include "restore/pages.h"
 #include "restore/seize.h"
 
@@ -17,9 +18,11 @@ namespace ckpt::restore {
 // (restore_mm puts the dumped protection back), shared ones as dumped.
 uint32_t initial_prot(const records::Vma& vma);
 
-// `pages`: where the pages of `pagemap` are (chain/page_sources.h).
+// `pages`: where the pages of `pagemap` are (chain/page_sources.h). `cow`: the regions of pages
+// shared copy-on-write the process moves onto its VMAs (restore/cow_shared.h).
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, const std::vector<chain::PageSource>& pages,
-                const HeldPages* held, uint64_t image_id, PostCopy* post_copy);
+                const HeldPages* held, uint64_t image_id, PostCopy* post_copy,
+                const std::vector<CowRegionUse>& cow = {});
 
 }  // namespace ckpt::restore

@@ -197,10 +197,26 @@ void place(pid_t host_pid, const UffdFill* uffd, uint64_t address, std::span<con
                       });
 }
 
+// Calls `place(address, part)` for the parts of `bytes` (at `address`) outside `skip`
+// (ascending, not overlapping).
+template <typename Place>
+void for_each_outside(const chain::Ranges& skip, uint64_t address, std::span<const std::byte> bytes,
+                      Place place) {
+  uint64_t at = address, end = address + bytes.size();
+  auto next = std::upper_bound(skip.begin(), skip.end(), std::make_pair(at, UINT64_MAX));
+  if (next != skip.begin() && std::prev(next)->second > at) --next;
+  for (; next != skip.end() && next->first < end && at < end; ++next) {
+    if (next->first > at) place(at, bytes.subspan(at - address, next->first - at));
+    at = std::max(at, next->second);
+  }
+  if (at < end) place(at, bytes.subspan(at - address, end - at));
+}
+
 // Decompressed chunks go straight into the process, on the reader's decoding threads, several
-// chunks at once; stream after stream along a chain of images.
+// chunks at once; stream after stream along a chain of images. Pages in `prefilled` are there
+// already (a region of pages shared copy-on-write) and stay as they are.
 void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pagemap,
-                  const std::vector<chain::PageSource>& sources) {
+                  const std::vector<chain::PageSource>& sources, const chain::Ranges& prefilled) {
   spdlog::debug("process {}: filling {} page runs from {} images, {} MiB of VMAs registered for "
                 "UFFDIO_COPY",
                 r.ns_pid(), pagemap.runs.size(), sources.size(), uffd.registered_bytes() >> 20);
@@ -210,7 +226,9 @@ void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pag
     for (const auto& source : part) {  // each read_pages checks its stream has every page
       throw_if_cancelled();
       chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
-        place(r.host_pid(), &uffd, address, bytes, counts);
+        for_each_outside(prefilled, address, bytes, [&](uint64_t at, auto part) {
+          place(r.host_pid(), &uffd, at, part, counts);
+        });
       });
     }
   };
@@ -288,7 +306,7 @@ void fill_post_copy(Restorer& r, const records::MmState& mm, const records::Page
   std::sort(all.runs.begin(), all.runs.end(),
             [](const auto& a, const auto& b) { return a.start < b.start; });
   uffd->register_vmas(mm, all);
-  if (!pagemap.runs.empty()) fill_by_uffd(r, *uffd, pagemap, sources);
+  if (!pagemap.runs.empty()) fill_by_uffd(r, *uffd, pagemap, sources, {});
   std::vector<records::PageRun> pending;
   FillCounts counts;
   held.for_each(image_id, [&](uint64_t address, std::span<const std::byte> bytes) {
@@ -331,7 +349,7 @@ void check_pagemap(const records::Pagemap& pagemap, pid_t pid) {
 
 void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
                 const std::vector<chain::PageSource>& sources, const HeldPages* held,
-                uint64_t image_id, PostCopy* post_copy) {
+                uint64_t image_id, PostCopy* post_copy, const chain::Ranges& prefilled) {
   check_pagemap(pagemap, r.ns_pid());
   if (held && post_copy &&
       (!held->runs(image_id).empty() || !held->post_copied_runs(image_id).empty()))
@@ -344,7 +362,7 @@ void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap&
   std::unique_ptr<UffdFill> uffd = uffd_fill_disabled() ? nullptr : UffdFill::open(r);
   if (uffd) uffd->register_vmas(mm, pagemap);
   if (uffd && uffd->registered_bytes())
-    fill_by_uffd(r, *uffd, pagemap, sources);
+    fill_by_uffd(r, *uffd, pagemap, sources, prefilled);
   else if (!pagemap.runs.empty())
     fill_by_writev(r, sources);
 }  // closing the userfaultfd unregisters its ranges

@@ -51,9 +51,12 @@ class PostCopy;
 // `pagemap`: the process's own page stream, and for an incremental image its parents' streams
 // (chain/page_sources.h); `held` (if any) the others, a migration's pre-copied pages of image
 // process `image_id`. With `post_copy` (a migration's --lazy), the held pages are left to it
-// (restore/pages_post_copy.h): the process gets them once it runs.
+// (restore/pages_post_copy.h): the process gets them once it runs. Pages in `prefilled` are in
+// the process already (shared copy-on-write, restore/cow_shared.h) and are left alone where
+// userfaultfd fills (elsewhere they are written again: the same bytes, no longer shared).
 void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
                 const std::vector<chain::PageSource>& sources, const HeldPages* held = nullptr,
-                uint64_t image_id = 0, PostCopy* post_copy = nullptr);
+                uint64_t image_id = 0, PostCopy* post_copy = nullptr,
+                const chain::Ranges& prefilled = {});
 
 }  // namespace ckpt::restore

@@ -76,6 +76,14 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
   for (const auto& entry : tree.processes)
     states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
   if (!states.empty()) container_root_ = states.front().root;
+  std::map<int32_t, records::MmState> mms;
+  for (const auto& entry : tree.processes)
+    if (!entry.zombie)
+      mms[entry.pid] = image.get<records::MmState>(SectionType::kMm, entry.host_pid);
+  cow_regions_ = std::make_unique<CowRegions>(tree, mms, [&](const records::ProcessEntry& entry) {
+    uint64_t id = static_cast<uint64_t>(entry.host_pid);
+    return page_sources_of(entry, image_.get<records::Pagemap>(SectionType::kPagemap, id));
+  });
   plan_ = std::make_unique<ForkPlan>(std::move(tree), std::move(states));
   if (image.has(SectionType::kFiles, 0))
     files_ = image.get<records::FilesState>(SectionType::kFiles, 0);
@@ -86,6 +94,7 @@ ProcessesRestore::~ProcessesRestore() {
 }
 
 void ProcessesRestore::fork_tree(pid_t root_host_pid) {
+  cow_regions_->release();  // the root task holds them now
   plan_->start();
   plan_->wait_ready(kReadyTimeoutMs, [root_host_pid] {
     siginfo_t info{};
@@ -115,12 +124,8 @@ void ProcessesRestore::restore_process(size_t index) {
 
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
-  std::vector<chain::PageSource> pages;
-  if (chain_)
-    pages = chain::page_sources(*chain_, entry.pid, id, pagemap);
-  else
-    pages.push_back(chain::own_pages(image_, id, pagemap));
-  restore_mm(r, mm, pagemap, image_, pages, held_, id, post_copy_);
+  restore_mm(r, mm, pagemap, image_, page_sources_of(entry, pagemap), held_, id, post_copy_,
+             cow_regions_->uses_of(entry.pid));
   restore_root(r, process.root, container_root_);
   stage_done(Stage::kMemory);
   drop_pending(r, exit_signals_of_children(plan_->tree(), entry.pid, image_));
@@ -148,6 +153,13 @@ void ProcessesRestore::restore_process(size_t index) {
   r.finish(resume_regs(threads.threads[0]), threads.threads[0].sigmask);
   spdlog::debug("process {} restored (host pid {}, {} threads)", entry.pid, host->second,
                 host_tids.size());
+}
+
+std::vector<chain::PageSource> ProcessesRestore::page_sources_of(
+    const records::ProcessEntry& entry, const records::Pagemap& pagemap) const {
+  uint64_t id = static_cast<uint64_t>(entry.host_pid);
+  if (chain_) return chain::page_sources(*chain_, entry.pid, id, pagemap);
+  return {chain::own_pages(image_, id, pagemap)};
 }
 
 void ProcessesRestore::resume() {

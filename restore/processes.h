@@ -18,6 +18,7 @@
 
 #include "common/chain/image_chain.h"
 #include "common/image/image.h"
+#include "restore/cow_shared.h"
 #include "restore/files.h"
 #include "restore/pages.h"
 #include "restore/tree.h"
@@ -52,12 +53,15 @@ class ProcessesRestore {
 
  private:
   void restore_process(size_t index);
+  std::vector<chain::PageSource> page_sources_of(const records::ProcessEntry& entry,
+                                                 const records::Pagemap& pagemap) const;
 
   const image::ImageReader& image_;
   const HeldPages* held_;
   PostCopy* post_copy_;
   const chain::ImageChain* chain_;
   std::unique_ptr<ForkPlan> plan_;
+  std::unique_ptr<CowRegions> cow_regions_;  // mapped before the root task is cloned
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace
   records::FilesState files_;  // for the pidfds on threads, opened once the threads are made

@@ -14,6 +14,7 @@ namespace {
 constexpr uint64_t kPresent = 1ull << 63;
 constexpr uint64_t kSwapped = 1ull << 62;
 constexpr uint64_t kFileOrSharedAnon = 1ull << 61;
+constexpr uint64_t kExclusive = 1ull << 56;  // mapped by this process only
 
 bool must_save(uint64_t entry, PageKind kind) {
   if (entry & kSwapped) return true;
@@ -73,6 +74,41 @@ void read_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind
     at += n * kPageSize;
   }
   if (run_pages) run(run_start, run_pages);
+}
+
+namespace {
+
+// The raw entries of [start, start + pages * kPageSize).
+std::vector<uint64_t> read_entries(int pagemap_fd, uint64_t start, uint64_t pages) {
+  std::vector<uint64_t> entries(pages);
+  uint64_t want = pages * 8, done = 0;
+  auto* bytes = reinterpret_cast<char*>(entries.data());
+  while (done < want) {
+    ssize_t got = ::pread(pagemap_fd, bytes + done, want - done,
+                          static_cast<off_t>((start / kPageSize) * 8 + done));
+    if (got < 0) throw_errno("read pagemap at {:#x}", start + done / 8 * kPageSize);
+    if (got == 0) fail("pagemap ended at {:#x}", start + done / 8 * kPageSize);
+    done += static_cast<uint64_t>(got);
+  }
+  return entries;
+}
+
+}  // namespace
+
+std::vector<uint64_t> read_frames(int pagemap_fd, uint64_t start, uint64_t pages) {
+  constexpr uint64_t kFrameBits = (1ull << 55) - 1;
+  auto entries = read_entries(pagemap_fd, start, pages);
+  for (auto& entry : entries) entry = (entry & kPresent) ? entry & kFrameBits : 0;
+  return entries;
+}
+
+std::vector<bool> mapped_by_others(int pagemap_fd, uint64_t start, uint64_t pages) {
+  std::vector<bool> shared(pages);
+  auto entries = read_entries(pagemap_fd, start, pages);
+  for (uint64_t i = 0; i < pages; ++i)
+    shared[i] = (entries[i] & kPresent) && !(entries[i] & kFileOrSharedAnon) &&
+                !(entries[i] & kExclusive);
+  return shared;
 }
 
 void for_each_saved_run(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace ckpt::proc {
 
@@ -31,5 +32,13 @@ bool scan_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind
                      const SavedRunFn& run);
 void read_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
                      const SavedRunFn& run);
+
+// The page frame number of each page of [start, start + pages * kPageSize), 0 where no page is
+// present. The kernel shows frames only to a reader with CAP_SYS_ADMIN (0 to others).
+std::vector<uint64_t> read_frames(int pagemap_fd, uint64_t start, uint64_t pages);
+
+// For each page of [start, start + pages * kPageSize): whether it is an anonymous page present
+// and mapped by other processes too (shared copy-on-write since a fork, or merged by KSM).
+std::vector<bool> mapped_by_others(int pagemap_fd, uint64_t start, uint64_t pages);
 
 }  // namespace ckpt::proc

@@ -72,6 +72,16 @@ struct Vma {
   }
 };
 
+// Whether a child's `vma` can hold pages shared copy-on-write with its parent's `parent` VMA
+// (ckpt/cow_shared, restore/cow_shared): the same private anonymous mapping in both, not one
+// growing down (a region moved onto it would not grow).
+inline bool can_share_copy_on_write(const Vma& vma, const Vma& parent) {
+  constexpr uint32_t kGrowsDown = 0x0100;  // MAP_GROWSDOWN
+  return vma.private_anonymous() && parent.private_anonymous() && !(vma.flags & kGrowsDown) &&
+         vma.start == parent.start && vma.end == parent.end && vma.prot == parent.prot &&
+         vma.flags == parent.flags && vma.name == parent.name;
+}
+
 // What prctl(PR_SET_MM_MAP) sets back.
 struct MmFields {
   uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
@@ -93,6 +103,17 @@ enum MembarrierRegistration : uint32_t {
   kMembarrierPrivateExpeditedRseq = 1u << 2,
 };
 
+// Pages [start, end) of a process's address space.
+struct AddressRange {
+  uint64_t start = 0;
+  uint64_t end = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, start, end);
+  }
+};
+
 struct MmState {
   std::vector<Vma> vmas;  // sorted by address
   MmFields fields;
@@ -101,11 +122,17 @@ struct MmState {
   int32_t thp_disable = 0;
   bool memory_merge = false;
   uint32_t membarrier = 0;
+  // Version 3: the pages this process still shares copy-on-write with its parent process (the
+  // same frames at the same addresses of an identical private anonymous VMA that the parent
+  // holds as its own), ascending. Not in its page stream: the restore gives them to it from the
+  // parent's (ckpt/cow_shared, restore/cow_shared).
+  std::vector<AddressRange> shared_with_parent;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     records::fields(ar, vmas, fields);
     if (version >= 2) records::fields(ar, thp_disable, memory_merge, membarrier);
+    if (version >= 3) records::fields(ar, shared_with_parent);
   }
 };
 
@@ -136,5 +163,6 @@ struct Pagemap {
 
 BOOST_CLASS_VERSION(ckpt::records::Vma, 4)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
-BOOST_CLASS_VERSION(ckpt::records::MmState, 2)
+BOOST_CLASS_VERSION(ckpt::records::AddressRange, 1)
+BOOST_CLASS_VERSION(ckpt::records::MmState, 3)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)
