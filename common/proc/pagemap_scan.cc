@@ -42,14 +42,10 @@ std::vector<PageRange> scan_pages(int pagemap_fd, uint64_t start, uint64_t end,
 }
 
 void write_protect_present(int pagemap_fd, uint64_t start, uint64_t end) {
-  uapi::pm_scan_arg arg{};
-  arg.size = sizeof arg;
-  arg.flags = uapi::kScanWpMatching | uapi::kScanCheckWpAsync;
-  arg.start = start;
-  arg.end = end;
-  arg.category_anyof_mask = kPagePresent | kPageSwapped;
-  if (::ioctl(pagemap_fd, uapi::kPagemapScan, &arg) < 0)
-    throw_errno("PAGEMAP_SCAN write-protect {:#x}-{:#x}", start, end);
+  // Through scan_pages, with an output vector: without one the kernel takes a fast path that
+  // write-protects every PTE of the walk, holes too (uffd-wp markers, which later scans report
+  // as swapped pages: the pre-copy read them, which mapped pages into the running process).
+  scan_pages(pagemap_fd, start, end, {.any_of = kPagePresent | kPageSwapped, .write_protect = true});
 }
 
 }  // namespace ckpt::proc

@@ -4,6 +4,7 @@ compared with its copies), restored, and must report PASS. State ckpt cannot res
 is refused at dump in one line naming the process, and the container runs on."""
 import os
 import secrets
+import struct
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,31 @@ def test_pages_shared_copy_on_write_stay_shared_along_a_chain(containers, work):
         run_ckpt("kill", c, "TERM")
         wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
     assert outcomes(result) == ["PASS", "PASS"]
+
+
+def present_pages_of_largest_mapping(pid):
+    """Pages present in the largest mapping of `pid` (its /proc/PID/pagemap entries)."""
+    largest = max((int(b, 16) - int(a, 16), int(a, 16))
+                  for a, b in (line.split()[0].split("-")
+                               for line in Path(f"/proc/{pid}/maps").read_text().splitlines()))
+    size, start = largest
+    with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        pagemap.seek(start // 4096 * 8)
+        entries = struct.unpack(f"{size // 4096}Q", pagemap.read(size // 4096 * 8))
+    return sum(1 for e in entries if e >> 63)
+
+
+def test_a_leave_running_dump_maps_no_page_into_the_original(containers, work):
+    """The child of cow_shared dropped 16 pages of its mapping (MADV_DONTNEED): after a
+    --leave-running dump (pre-copied while it runs) they are still absent, not mapped by the
+    dump's reads (on a host that never maps the zero page, each would take memory)."""
+    cid = start_workload(containers, work, "cow_shared", "16")
+    init = container_info(cid)["init_pid"]
+    child = int(Path(f"/proc/{init}/task/{init}/children").read_text().split()[0])
+    before = present_pages_of_largest_mapping(child)
+    run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running")
+    assert present_pages_of_largest_mapping(child) == before
+    assert verdict(cid, work / "result") == "PASS"
 
 
 # --- network namespace sysctls ---
