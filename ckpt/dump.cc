@@ -31,6 +31,7 @@
 #include "common/container_state.h"
 #include "common/dump_marks.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/image/signing.h"
 #include "common/image/image.h"
 #include "common/image/progress.h"
@@ -152,7 +153,7 @@ void seize(Dump& d, const DumpOptions& options) {
     d.frozen->thaw();  // v1 reports the ptrace stops only once thawed
     d.seized->seize_stopped(frozen_stopped);  // thawed, back in their group stop
   } else if (!frozen_stopped.empty()) {
-    fail("process {} is stopped and frozen; thaw the container and dump again", frozen_stopped[0]);
+    fail(ErrorKind::kRefused, "process {} is stopped and frozen; thaw the container and dump again", frozen_stopped[0]);
   }
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory

@@ -6,6 +6,7 @@
 #include <sys/ptrace.h>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/pid_status.h"
 #include "common/ptrace/tracee.h"
 
@@ -79,10 +80,10 @@ records::Seccomp dump_seccomp(pid_t pid, const std::vector<pid_t>& tids) {
   for (size_t i = 1; i < tids.size(); ++i) {
     int mode = mode_of(tids[i]);
     if (static_cast<uint32_t>(mode) != seccomp.mode)
-      fail("process {}: threads {} and {} have different seccomp modes ({} and {}); not supported",
+      fail(ErrorKind::kRefused, "process {}: threads {} and {} have different seccomp modes ({} and {}); not supported",
            pid, tids[0], tids[i], seccomp.mode, mode);
     if (mode == SECCOMP_MODE_FILTER && !same_chain(filters_of(tids[i]), seccomp.filters))
-      fail("process {}: threads {} and {} have different seccomp filters; not supported", pid,
+      fail(ErrorKind::kRefused, "process {}: threads {} and {} have different seccomp filters; not supported", pid,
            tids[0], tids[i]);
   }
   return seccomp;

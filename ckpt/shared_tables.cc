@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 
 namespace ckpt::dump {
 namespace {
@@ -45,7 +46,7 @@ void refuse_shared_tables(const records::ProcessTree& tree) {
     });
     for (size_t i = 1; i < live.size(); ++i)
       if (compare(live[i - 1]->host_pid, live[i]->host_pid, table.kind) == 0)
-        fail("process {} shares its {} with process {} ({}): a restore would give each its own",
+        fail(ErrorKind::kRefused, "process {} shares its {} with process {} ({}): a restore would give each its own",
              live[i]->pid, table.what, live[i - 1]->pid, table.flag);
   }
 }

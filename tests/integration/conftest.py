@@ -196,13 +196,14 @@ def dump_remove_restore(containers, work, cid, *dump_args, prefix="r", check_ign
 
 
 def refused_dump_lines(cid, work):
-    """Dumps `cid` plainly and with --leave-running: each must fail without writing an image and
-    leave the container's init as it was. Returns the last line each printed."""
+    """Dumps `cid` plainly and with --leave-running: each must be refused (exit code 5) without
+    writing an image and leave the container's init as it was. Returns the last line each
+    printed."""
     pid = container_info(cid)["init_pid"]
     lines = []
     for extra in ([], ["--leave-running"]):
         proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", *extra, check=False)
-        assert proc.returncode != 0
+        assert proc.returncode == 5, proc.stderr
         lines.append(proc.stderr.strip().splitlines()[-1])
         assert not (work / "image.ckpt").exists()
     assert container_info(cid)["init_pid"] == pid
