@@ -109,7 +109,7 @@ def test_threads_with_different_seccomp_filters_are_refused(containers, work):
     cid = start_workload(containers, work, "seccomp_filter", "per_thread")
     init = container_info(cid)["init_pid"]
     proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running", check=False)
-    assert proc.returncode != 0
+    assert proc.returncode == 5, proc.stderr  # refused
     assert f"process {init}" in proc.stderr and "different seccomp" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (work / "image.ckpt").exists()
