@@ -1,5 +1,6 @@
 #include "restore/groundwork.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/cgroup/hierarchy.h"
@@ -7,6 +8,7 @@
 #include "common/error_kind.h"
 #include "common/image/archive.h"
 #include "netns/net_map_use.h"
+#include "netns/plan.h"
 #include "restore/net_conflicts.h"
 
 namespace ckpt::restore {
@@ -26,10 +28,44 @@ void map_network(Groundwork& g, const RestoreOptions& options) {
   g.net_map = netns::parse_net_map(specs);
 }
 
-// The records as groundwork is made from them: the cgroup nodes without their members.
-std::string groundwork_bytes(records::GroundworkRecords records) {
-  for (auto& node : records.cgroups.nodes) node.members.clear();
-  return image::to_bytes(records);
+template <typename Record>
+bool differ(const Record& a, const Record& b) {
+  return image::to_bytes(a) != image::to_bytes(b);
+}
+
+// The cgroup tree as groundwork is made from it: without the nodes' members.
+records::CgroupTree without_members(records::CgroupTree tree) {
+  for (auto& node : tree.nodes) node.members.clear();
+  return tree;
+}
+
+// The first element of `now` that `was` lacks, described by `describe` ("" when none).
+template <typename Item, typename Describe>
+std::string first_new(const std::vector<Item>& was, const std::vector<Item>& now,
+                      Describe describe) {
+  for (const auto& item : now)
+    if (std::find(was.begin(), was.end(), item) == was.end()) return describe(item);
+  return "";
+}
+
+std::string network_change(const records::NetNamespace& was, const records::NetNamespace& now) {
+  if (was.links != now.links) return "its network links";
+  if (was.addresses != now.addresses) {
+    auto one = first_new(was.addresses, now.addresses, [](const auto& a) {
+      return fmt::format(" ({}/{} on {}, flags {:#x})", a.local, a.prefix, a.link, a.flags);
+    });
+    return "its network addresses" + one;
+  }
+  if (was.routes != now.routes) return "its routes";
+  if (was.rules != now.rules) return "its routing rules";
+  if (was.neighbours != now.neighbours) return "its permanent neighbours";
+  if (was.sysctls != now.sysctls) {
+    auto one = first_new(was.sysctls, now.sysctls, [](const auto& s) {
+      return fmt::format(" (net/{} = {})", s.path, s.value);
+    });
+    return "its network sysctls" + one;
+  }
+  return "";
 }
 
 }  // namespace
@@ -100,9 +136,15 @@ std::unique_ptr<Groundwork> prebuild_groundwork(records::GroundworkRecords recor
   return g;
 }
 
-bool same_groundwork(const records::GroundworkRecords& made_from,
-                     const records::GroundworkRecords& now) {
-  return groundwork_bytes(made_from) == groundwork_bytes(now);
+std::string groundwork_change(const records::GroundworkRecords& made_from,
+                              const records::GroundworkRecords& now) {
+  if (differ(made_from.config, now.config)) return "its configuration";
+  if (differ(without_members(made_from.cgroups), without_members(now.cgroups)))
+    return "its cgroups";
+  if (made_from.net.has_value() != now.net.has_value()) return "its network";
+  if (!made_from.net) return "";
+  return network_change(netns::without_kernel_made(*made_from.net),
+                        netns::without_kernel_made(*now.net));
 }
 
 }  // namespace ckpt::restore

@@ -6,13 +6,14 @@
 //
 // restore_container() makes it in those stages. A migration's target makes it while the
 // pre-copy rounds run (prebuild_groundwork) and hands it to restore_container(), which keeps it
-// when the final image's records are the same (same_groundwork: nothing it was made from changed
+// when the final image's records are the same (groundwork_change: nothing it was made from changed
 // while the container ran) and otherwise tears it down and makes it anew, inside the downtime.
 #pragma once
 
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "common/cgroup/container_cgroup.h"
 #include "common/container_lock.h"
@@ -72,13 +73,14 @@ void rebuild_network(Groundwork& g, bool hold_host_links_down);
 std::unique_ptr<Groundwork> prebuild_groundwork(records::GroundworkRecords records,
                                                 const RestoreOptions& options);
 
-// Whether groundwork made from `made_from` is what `now` needs: the same configuration, cgroup
-// nodes and limits (their members aside: they are the processes'), network namespace.
-bool same_groundwork(const records::GroundworkRecords& made_from,
-                     const records::GroundworkRecords& now);
+// What keeps groundwork made from `made_from` from being what `now` needs ("its cgroups", "its
+// network addresses (...)"), "" when nothing does: the same configuration, cgroup nodes and
+// limits (their members aside: they are the processes'), network namespace.
+std::string groundwork_change(const records::GroundworkRecords& made_from,
+                              const records::GroundworkRecords& now);
 
 // restore_container(), its groundwork `prebuilt` already made (null: made as usual). Used when
-// the image's records are the same (same_groundwork), else torn down and made anew.
+// the image's records are the same (groundwork_change), else torn down and made anew.
 RestoreReport restore_container(const RestoreOptions& options,
                                 std::unique_ptr<Groundwork> prebuilt);
 

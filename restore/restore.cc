@@ -77,9 +77,9 @@ void open(Restore& r, const RestoreOptions& options) {
 // stages make it anew. Whether it is kept.
 bool take_prebuilt(Restore& r, std::unique_ptr<Groundwork> prebuilt) {
   if (!prebuilt) return false;
-  if (!same_groundwork(prebuilt->records, r.records)) {
-    spdlog::info("the container's configuration, cgroups or network changed since they were "
-                 "prebuilt: made again");
+  if (auto change = groundwork_change(prebuilt->records, r.records); !change.empty()) {
+    spdlog::info("the container changed {} while the groundwork was prebuilt: made again",
+                 change);
     return false;  // `prebuilt` torn down here, before it is made anew
   }
   r.groundwork = std::move(prebuilt);

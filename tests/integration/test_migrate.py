@@ -383,7 +383,7 @@ class PausedMigration:
         self.pause = tmp_path
         self.proc = subprocess.Popen(
             [str(CKPT), "migrate", self.cid, "--tcp-established", "--json", "--via",
-             f"{sys.executable} {PROXY} pause:{tmp_path} -- {CKPT} receive --name {self.target}"],
+             f"{sys.executable} {PROXY} pause:{tmp_path} -- {CKPT} -v receive --name {self.target}"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         env.procs.append(self.proc)
         wait_until(lambda: (tmp_path / "paused").exists() or self.proc.poll() is not None,
@@ -417,7 +417,7 @@ def test_the_target_builds_cgroups_and_network_while_the_source_runs(containers,
     code, out, err = m.finish("go")
     assert code == 0, err
     report = json.loads(out)
-    assert report["target"]["groundwork_prebuilt"] is True, report
+    assert report["target"]["groundwork_prebuilt"] is True, err
     assert report["target_prebuild_ms"] > 0
     assert container_info(m.cid) is None and nothing_of(m.cid) == [], "the source is gone"
     assert container_info(m.target)["state"] == "running"
