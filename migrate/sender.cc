@@ -260,7 +260,12 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   PrebuiltAnswer prebuilt(channel);
   auto pids = container_pids(state);
   dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
-  report.rounds = precopy_rounds(options, pages, channel, prebuilt, start);
+  try {
+    report.rounds = precopy_rounds(options, pages, channel, prebuilt, start);
+  } catch (const Error&) {
+    prebuilt.take_if_there();  // a target whose groundwork failed: its message instead
+    throw;
+  }
   report.target_prebuild_ms = prebuilt.wait_ms();  // before the freeze: it is not in the downtime
   pages.leave_unchanged_out();
   if (options.lazy) pages.post_copy_changed();

@@ -14,7 +14,6 @@
 #include "common/image/progress.h"
 #include "common/image/signing.h"
 #include "common/records/tree.h"
-#include "netns/netns.h"
 #include "restore/audit.h"
 #include "restore/cgroups.h"
 #include "restore/cpu.h"

@@ -362,8 +362,10 @@ def test_a_broken_transport_leaves_the_source_running(containers, env, moment):
                                    "restore:root-task", "restore:tree", "restore:memory",
                                    "restore:processes"])
 def test_a_target_failing_leaves_the_source_running(containers, env, point):
+    """The source says why the target failed (at preflight, cgroups and netns the target fails
+    while it makes its groundwork, during the rounds, before any freeze)."""
     failed_migration(containers, env, f"env CKPT_FAULT={point} {CKPT} receive --name TARGET",
-                     f"injected fault at {point}")
+                     f"stays here and runs on: the target: injected fault at {point}")
 
 
 def test_a_peer_of_another_protocol_version_is_refused(containers, env):
