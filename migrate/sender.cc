@@ -97,9 +97,9 @@ class PrebuiltAnswer {
 
  private:
   void take() {
+    heard_ = true;  // once, whatever the answer: a kFailed is not read over by the end after it
     Frame frame = channel_.expect(FrameType::kPrebuilt);
     ms_ = static_cast<double>(get_u64(frame.payload, 0)) / 1000;
-    heard_ = true;
     spdlog::info("the target prebuilt the cgroups and network in {:.1f} ms", ms_);
   }
   Channel& channel_;
