@@ -53,11 +53,18 @@ std::vector<std::string> transport_argv(const MigrateCli& o) {
                               migrate::shell_line(args));
 }
 
+// The target's restore figures (whether its prebuilt groundwork was used, each stage's time).
+nlohmann::ordered_json target_figures(const migrate::MigrationReport& r) {
+  auto figures =
+      nlohmann::ordered_json::parse(r.target_restore, nullptr, /*allow_exceptions=*/false);
+  return figures.is_object() ? figures : nlohmann::ordered_json::object();
+}
+
 void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
-  nlohmann::json rounds = nlohmann::json::array();
+  nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
   for (const auto& round : r.rounds)
     rounds.push_back({{"round", round.round}, {"bytes", round.bytes}, {"seconds", round.seconds}});
-  nlohmann::json out = {{"container", o.migrate.container_id},
+  nlohmann::ordered_json out = {{"container", o.migrate.container_id},
                         {"destination", o.via.empty() ? o.destination : o.via},
                         {"rounds", rounds},
                         {"final_bytes", r.final_bytes},
@@ -66,7 +73,9 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"post_copy_seconds", r.post_copy_seconds},
                         {"post_copied_bytes", r.post_copied_bytes},
                         {"total_seconds", r.total_seconds},
-                        {"bytes_sent", r.bytes_sent}};
+                        {"bytes_sent", r.bytes_sent},
+                        {"target_prebuild_ms", r.target_prebuild_ms},
+                        {"target", target_figures(r)}};
   std::cout << out.dump() << std::endl;
 }
 

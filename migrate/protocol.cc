@@ -68,6 +68,8 @@ const char* frame_name(FrameType type) {
     case FrameType::kLazy: return "lazy";
     case FrameType::kFetch: return "fetch";
     case FrameType::kLazyEnd: return "lazy-end";
+    case FrameType::kPrebuild: return "prebuild";
+    case FrameType::kPrebuilt: return "prebuilt";
   }
   return "unknown";
 }

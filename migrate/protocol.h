@@ -9,12 +9,15 @@
 //
 //   source                               target
 //   kHello (version) ->                  <- kHello (version)          either side refuses another
+//   kPrebuild (the groundwork's records) ->
+//                                        <- kPrebuilt (made while the rounds run) or kFailed
 //   kPages* kRoundEnd (round 1: every page, later rounds: pages written since), ...
 //   kImage* (the final image: all other state, pages written since the last round)
 //   kKeep* (per process: the pre-copied pages the target keeps), kStateEnd
 //                                        <- kRebuilt (every process rebuilt, not running)
 //                                                or kFailed (message): it removed what it made
-//   kCommit ->                           <- kResumed                  the source is removed
+//   kCommit ->                           <- kResumed (its restore's figures)
+//                                                                     the source is removed
 //   --lazy: kLazy* before kStateEnd; from then on the target may send kFetch at any time, the
 //   source answers with kPages. After kResumed the source sends every kLazy page (kPages*,
 //   kLazyEnd):                           <- kFilling* kFilled         the source may go
@@ -31,7 +34,7 @@
 
 namespace ckpt::migrate {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;  // 2: kPrebuild, kPrebuilt
 
 enum class FrameType : uint32_t {
   kHello = 1,      // u64 protocol version
@@ -44,12 +47,14 @@ enum class FrameType : uint32_t {
   kFailed = 8,     // target: a message; it removed everything it made
   kCommit = 9,     // source: resume there
   kAbort = 10,     // source: remove everything made there
-  kResumed = 11,   // target: the container runs there
+  kResumed = 11,   // target: the container runs there; JSON of its restore's figures
   kFilling = 12,   // target, --lazy: u64 bytes of held pages filled so far (each second)
   kFilled = 13,    // target, --lazy: every page is in; the source may go
   kLazy = 14,      // --lazy: u64 pid | (u64 start | u64 pages)*: pages sent after the resume
   kFetch = 15,     // target, --lazy: u64 pid | u64 address: that page of kLazy, now please
   kLazyEnd = 16,   // --lazy: every page of kLazy was sent (as kPages)
+  kPrebuild = 17,  // records::GroundworkRecords read from the running container (boost binary)
+  kPrebuilt = 18,  // target: u64 microseconds it took to make the groundwork of kPrebuild
 };
 
 const char* frame_name(FrameType type);

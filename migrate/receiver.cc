@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -17,9 +18,11 @@
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/image/archive.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "migrate/page_store.h"
+#include "restore/groundwork.h"
 #include "restore/pages_post_copy.h"
 
 namespace ckpt::migrate {
@@ -126,13 +129,37 @@ void kill_lost_container(const std::string& id) {
   }
 }
 
-// Reads the rounds and the final state, up to kStateEnd.
-void receive_state(Channel& channel, PageStore& store, int image_fd) {
+// The groundwork of a kPrebuild frame (the container's cgroups and network), made while the
+// source runs its rounds; kPrebuilt tells it how long that took.
+std::unique_ptr<restore::Groundwork> prebuild(Channel& channel, std::span<const std::byte> payload,
+                                              const restore::RestoreOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  auto records = image::from_bytes<records::GroundworkRecords>(
+      std::string(reinterpret_cast<const char*>(payload.data()), payload.size()), "groundwork");
+  auto groundwork = restore::prebuild_groundwork(std::move(records), options);
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  spdlog::info("groundwork (cgroups, network) prebuilt in {:.1f} ms", took.count() / 1000.0);
+  std::vector<std::byte> answer;
+  put_u64(answer, static_cast<uint64_t>(took.count()));
+  channel.send(FrameType::kPrebuilt, answer);
+  return groundwork;
+}
+
+// Reads the groundwork's records, the rounds and the final state, up to kStateEnd; makes the
+// groundwork (`groundwork`) as soon as its records come.
+void receive_state(Channel& channel, PageStore& store, int image_fd,
+                   const restore::RestoreOptions& options,
+                   std::unique_ptr<restore::Groundwork>& groundwork) {
   uint64_t image_bytes = 0;
   for (;;) {
     throw_if_cancelled();
     Frame frame = channel.receive();
     switch (frame.type) {
+      case FrameType::kPrebuild:
+        if (groundwork) fail("{} sent a second prebuild frame", channel.peer());
+        groundwork = prebuild(channel, frame.payload, options);
+        break;
       case FrameType::kPages:
         add_pages(store, frame.payload);
         break;
@@ -201,6 +228,15 @@ void finish_post_copy(restore::PostCopy& post_copy, FeedingReader& reader, Chann
   tell(FrameType::kFilled);
 }
 
+// kResumed's payload: whether the prebuilt groundwork was used, the time of each stage.
+std::string restore_figures(const restore::RestoreReport& report) {
+  nlohmann::ordered_json stages = nlohmann::ordered_json::object();
+  for (const auto& [stage, seconds] : report.stage_seconds) stages[stage] = 1000 * seconds;
+  nlohmann::ordered_json figures = {{"groundwork_prebuilt", report.groundwork_prebuilt},
+                                    {"stage_ms", stages}};
+  return figures.dump();
+}
+
 void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   channel.handshake();
   PageStore store;
@@ -220,12 +256,13 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   }
   UniqueFd image(::memfd_create("ckpt-migration-image", MFD_CLOEXEC));
   if (!image) throw_errno("memfd_create");
-  receive_state(channel, store, image.get());
-  std::unique_ptr<FeedingReader> reader;  // with --lazy: reads the channel from now on
-  if (post_copy) reader = std::make_unique<FeedingReader>(channel, *post_copy);
   options.input = "/proc/self/fd/" + std::to_string(image.get());
   options.held_pages = &store;
   options.migration = true;
+  std::unique_ptr<restore::Groundwork> groundwork;  // removed on any failure
+  receive_state(channel, store, image.get(), options, groundwork);
+  std::unique_ptr<FeedingReader> reader;  // with --lazy: reads the channel from now on
+  if (post_copy) reader = std::make_unique<FeedingReader>(channel, *post_copy);
   options.before_resume = [&] {
     channel.send(FrameType::kRebuilt);
     if (reader)
@@ -233,8 +270,9 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
     else
       channel.expect(FrameType::kCommit);
   };
-  auto report = restore::restore_container(options);
-  channel.send(FrameType::kResumed);
+  auto report = restore::restore_container(options, std::move(groundwork));
+  std::string figures = restore_figures(report);
+  channel.send(FrameType::kResumed, std::as_bytes(std::span(figures.data(), figures.size())));
   for (const auto& [stage, seconds] : report.stage_seconds)
     spdlog::info("restore stage {}: {:.1f} ms", stage, 1000 * seconds);
   if (post_copy) finish_post_copy(*post_copy, *reader, channel, report.id);

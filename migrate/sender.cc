@@ -10,11 +10,13 @@
 
 #include "ckpt/pages_deferred.h"
 #include "ckpt/dump.h"
+#include "ckpt/groundwork.h"
 #include "common/cancel.h"
 #include "common/cgroup/container_cgroup.h"
 #include "common/cgroup/hierarchy.h"
 #include "common/container_state.h"
 #include "common/error.h"
+#include "common/image/archive.h"
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/unique_fd.h"
@@ -79,14 +81,42 @@ void print_round(const RoundFigures& r, double dirty_rate, double link_rate, dou
                mib(link_rate), est_ms);
 }
 
+// The target's answer to kPrebuild: kPrebuilt, with how long its groundwork took, or kFailed,
+// thrown with its message (or the end of the channel). Taken between rounds once it is there (a
+// failed target stops the rounds), waited for before the freeze.
+class PrebuiltAnswer {
+ public:
+  explicit PrebuiltAnswer(Channel& channel) : channel_(channel) {}
+  void take_if_there() {
+    if (!heard_ && channel_.readable()) take();
+  }
+  double wait_ms() {
+    if (!heard_) take();
+    return ms_;
+  }
+
+ private:
+  void take() {
+    heard_ = true;  // once, whatever the answer: a kFailed is not read over by the end after it
+    Frame frame = channel_.expect(FrameType::kPrebuilt);
+    ms_ = static_cast<double>(get_u64(frame.payload, 0)) / 1000;
+    spdlog::info("the target prebuilt the cgroups and network in {:.1f} ms", ms_);
+  }
+  Channel& channel_;
+  bool heard_ = false;
+  double ms_ = 0;
+};
+
 // The pre-copy rounds, the container running; `pages` tracks its writes from the first one on.
 std::vector<RoundFigures> precopy_rounds(const MigrateOptions& options, dump::DeferredPages& pages,
-                                         Channel& channel, Clock::time_point start) {
+                                         Channel& channel, PrebuiltAnswer& prebuilt,
+                                         Clock::time_point start) {
   PageSender sender(channel);
   auto send = [&](pid_t pid, const dump::PageCopy& e) { sender.send(pid, e); };
   std::vector<RoundFigures> rounds;
   pages.for_each_copied(send);  // the first round copied everything already
   end_round(channel, 1);
+  prebuilt.take_if_there();
   rounds.push_back({1, sender.bytes(), seconds_since(start)});
   if (options.progress) print_round(rounds.back(), 0, sender.link_rate(), 0);
   for (int round = 2; round <= options.max_rounds; ++round) {
@@ -94,6 +124,7 @@ std::vector<RoundFigures> precopy_rounds(const MigrateOptions& options, dump::De
     uint64_t before = sender.bytes();
     pages.recopy_written(send);
     end_round(channel, round);
+    prebuilt.take_if_there();
     RoundFigures figures{round, sender.bytes() - before, seconds_since(round_start)};
     RoundFigures previous = rounds.back();
     rounds.push_back(figures);
@@ -194,10 +225,22 @@ void post_copy(Channel& channel, const dump::DeferredPages& pages, MigrationRepo
   report.total_seconds += report.post_copy_seconds;
 }
 
-std::vector<pid_t> container_pids(const std::string& id) {
+ContainerState running_container(const std::string& id) {
   auto state = ContainerState::load(id);
   if (!state.init_alive())
     fail("container {} is not running (init pid {} is gone)", id, state.init_pid);
+  return state;
+}
+
+// What the target's groundwork is made from (its cgroups and network), read while the
+// container runs: the target makes it while the rounds run.
+void send_groundwork(Channel& channel, const ContainerState& state) {
+  std::string bytes = image::to_bytes(dump::read_groundwork_records(state));
+  channel.send(FrameType::kPrebuild, std::as_bytes(std::span(bytes.data(), bytes.size())));
+}
+
+std::vector<pid_t> container_pids(const ContainerState& state) {
+  const auto& id = state.id;
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
   if (!cgroup.exists()) fail("container {} has no cgroup {}", id, state.cgroup_path);
   auto pids = cgroup.all_procs();
@@ -212,9 +255,18 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
              const std::function<void()>& on_resumed) {
   auto start = Clock::now();
   channel.handshake();
-  auto pids = container_pids(options.container_id);
+  auto state = running_container(options.container_id);
+  send_groundwork(channel, state);
+  PrebuiltAnswer prebuilt(channel);
+  auto pids = container_pids(state);
   dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
-  report.rounds = precopy_rounds(options, pages, channel, start);
+  try {
+    report.rounds = precopy_rounds(options, pages, channel, prebuilt, start);
+  } catch (const Error&) {
+    prebuilt.take_if_there();  // a target whose groundwork failed: its message instead
+    throw;
+  }
+  report.target_prebuild_ms = prebuilt.wait_ms();  // before the freeze: it is not in the downtime
   pages.leave_unchanged_out();
   if (options.lazy) pages.post_copy_changed();
 
@@ -241,7 +293,9 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
                  1000 * seconds_since(frozen));
     expect_answering(channel, FrameType::kRebuilt, pages);
     channel.send(FrameType::kCommit);
-    expect_answering(channel, FrameType::kResumed, pages);
+    Frame resumed = expect_answering(channel, FrameType::kResumed, pages);
+    report.target_restore.assign(reinterpret_cast<const char*>(resumed.payload.data()),
+                                 resumed.payload.size());
     report.downtime_ms = 1000 * seconds_since(frozen);
   };
   dump::dump_container(dump);

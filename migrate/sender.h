@@ -1,5 +1,8 @@
 // The source side of a live migration (`ckpt migrate`), over a Channel to `ckpt receive`:
 //   1. handshake   protocol versions agree
+//      groundwork  the container's configuration, cgroups and network (read while it runs) go
+//                  first: the target builds its cgroup subtree and network namespace while the
+//                  rounds run; the source waits for its word that it did before the freeze
 //   2. rounds      pre-copy while the container runs: round 1 sends every page, each later one
 //                  the pages written since the previous one (userfaultfd write-protection and
 //                  PAGEMAP_SCAN, kept armed across rounds), until the dirty set fits the
@@ -49,6 +52,8 @@ struct MigrationReport {
   double post_copy_seconds = 0;       // --lazy: from kResumed to the target's kFilled
   uint64_t post_copied_bytes = 0;     // --lazy: pages sent after the resume
   bool resumed = false;               // the target runs the container (the source is killed)
+  double target_prebuild_ms = 0;      // the target made its groundwork in, during the rounds
+  std::string target_restore;         // JSON object: the target's restore figures (kResumed)
 };
 
 // Migrates the container over `channel`, filling `report`. Once the target runs it (the

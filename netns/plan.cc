@@ -184,6 +184,11 @@ std::vector<std::string> host_problems(const records::NetNamespace& net, Netlink
   return problems;
 }
 
+records::NetNamespace without_kernel_made(records::NetNamespace net) {
+  std::erase_if(net.addresses, [&net](const auto& a) { return is_kernel_made(a, net); });
+  return net;
+}
+
 Plan build_plan(const records::NetNamespace& net) {
   Plan plan;
   add_sysctl_steps(net, true, plan);

@@ -64,6 +64,10 @@ std::vector<std::string> host_problems(const records::NetNamespace& net, Netlink
 
 Plan build_plan(const records::NetNamespace& net);
 
+// `net` without the addresses the kernel gives a link by itself (lo's, EUI-64 link-local ones,
+// whose flags change while DAD runs): what a plan of it adds is the same.
+records::NetNamespace without_kernel_made(records::NetNamespace net);
+
 // Removes the steps that bring host links up from `plan`; returns those links' names in order.
 std::vector<std::string> take_host_up_steps(Plan& plan);
 

@@ -55,6 +55,9 @@ struct RestoreReport {
   uint64_t memory_bytes = 0;  // memory pages restored
   size_t processes = 0;
   StageSeconds stage_seconds;  // seconds per stage, by stage_name, in order
+  // A migration's target: the groundwork (preflight, cgroups, netns) made while the rounds ran
+  // was used; those stages only checked it (restore/groundwork.h).
+  bool groundwork_prebuilt = false;
 };
 
 // The stages, in the order restore_container() runs them (one function each in
@@ -65,6 +68,8 @@ enum class Stage {
   kPreflight,   // the id and its cgroup are free; bridges, link parents, bind sources present
   kCgroups,     // the cgroup subtree with its limits
   kNetns,       // the network namespace rebuilt, its host links held down
+                // (these three: the groundwork, restore/groundwork.h; a migration's target
+                // makes it while the pre-copy rounds run, the stages then only check it)
   kRootTask,    // the container's init in fresh pid/mnt/uts/ipc/time namespaces: uts, mounts,
                 // ipc objects, ptys, shared memory objects and open files, then waiting as pid 1
   kTree,        // every process forked with its pid, session and group, threads stopped

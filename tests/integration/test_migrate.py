@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CKPT, CGROUP_ROOT, console_text, container_info, run_ckpt, unique, wait_until
-from netns_helpers import env, ip, link_exists  # noqa: F401
+from conftest import (CKPT, CGROUP_ROOT, cgroup_dir, console_text, container_info, read_cgroup,
+                      run_ckpt, unique, wait_until)
+from netns_helpers import env, ip, ip_json, link_exists  # noqa: F401
 from test_net_e2e import bridge_with_client, host_veth_name, subnet
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
@@ -361,15 +362,103 @@ def test_a_broken_transport_leaves_the_source_running(containers, env, moment):
                                    "restore:root-task", "restore:tree", "restore:memory",
                                    "restore:processes"])
 def test_a_target_failing_leaves_the_source_running(containers, env, point):
+    """The source says why the target failed (at preflight, cgroups and netns the target fails
+    while it makes its groundwork, during the rounds, before any freeze)."""
     failed_migration(containers, env, f"env CKPT_FAULT={point} {CKPT} receive --name TARGET",
-                     f"injected fault at {point}")
+                     f"stays here and runs on: the target: injected fault at {point}")
 
 
 def test_a_peer_of_another_protocol_version_is_refused(containers, env):
     failed_migration(containers, env,
-                     f"env CKPT_MIGRATE_PROTOCOL=2 {CKPT} receive --name TARGET",
-                     "speaks migration protocol version 2, this ckpt speaks 1", mib=16,
+                     f"env CKPT_MIGRATE_PROTOCOL=1 {CKPT} receive --name TARGET",
+                     "speaks migration protocol version 1, this ckpt speaks 2", mib=16,
                      options=())
+
+
+class PausedMigration:
+    """A migration of a serving container through the proxy holding the channel at the first
+    pages frame (round 1), the groundwork's records passed: the source runs, not yet frozen."""
+
+    def __init__(self, containers, env, tmp_path):
+        self.cid, self.client = serving_container(containers, env, 64)
+        self.target = target_name(containers, env)
+        self.pause = tmp_path
+        self.proc = subprocess.Popen(
+            [str(CKPT), "migrate", self.cid, "--tcp-established", "--json", "--via",
+             f"{sys.executable} {PROXY} pause:{tmp_path} -- {CKPT} -v receive --name {self.target}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env.procs.append(self.proc)
+        wait_until(lambda: (tmp_path / "paused").exists() or self.proc.poll() is not None,
+                   what="the proxy to hold round 1", timeout=120)
+        assert self.proc.poll() is None, self.proc.communicate()
+
+    def target_made(self):
+        return (cgroup_dir("pids", self.target).exists()
+                and link_exists(host_veth_name(self.target, 0)))
+
+    def source_runs_unfrozen(self):
+        assert container_info(self.cid)["state"] == "running"
+        assert read_cgroup("freezer", self.cid, "freezer.state") == "THAWED"
+        self.client.answers_grow()
+
+    def finish(self, word):
+        (self.pause / word).touch()
+        out, err = self.proc.communicate(timeout=300)
+        return self.proc.returncode, out, err
+
+
+def test_the_target_builds_cgroups_and_network_while_the_source_runs(containers, env, tmp_path):
+    """The groundwork (cgroup subtree, network namespace with its host links down) is made on
+    the target during round 1, the source running and thawed; the final restore uses it."""
+    m = PausedMigration(containers, env, tmp_path)
+    wait_until(m.target_made, what="the target's cgroup and host veth during the rounds",
+               timeout=60)
+    m.source_runs_unfrozen()
+    host_end = ip_json("link", "show", "dev", host_veth_name(m.target, 0))[0]
+    assert "UP" not in host_end["flags"], "the target's host link is held down until the resume"
+    code, out, err = m.finish("go")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["target"]["groundwork_prebuilt"] is True, err
+    assert report["target_prebuild_ms"] > 0
+    assert container_info(m.cid) is None and nothing_of(m.cid) == [], "the source is gone"
+    assert container_info(m.target)["state"] == "running"
+    m.client.answers_grow()
+    assert m.client.stats()[2] == ""
+    assert m.client.ask("check").startswith("ok")
+    print(f"\ndowntime {report['downtime_ms']:.0f} ms, prebuild {report['target_prebuild_ms']:.1f}"
+          f" ms before the freeze, target stages {report['target']['stage_ms']}")
+
+
+def test_a_limit_changed_during_the_rounds_is_rebuilt_at_the_freeze(containers, env, tmp_path):
+    """The source's pids limit changes after the target prebuilt its cgroups: the final image's
+    records differ, the target tears its groundwork down and makes it anew with the new limit."""
+    m = PausedMigration(containers, env, tmp_path)
+    wait_until(m.target_made, what="the target's groundwork", timeout=60)
+    before = read_cgroup("pids", m.target, "pids.max")
+    new_limit = "4321"
+    assert before != new_limit
+    (cgroup_dir("pids", m.cid) / "pids.max").write_text(new_limit)
+    code, out, err = m.finish("go")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["target"]["groundwork_prebuilt"] is False, report
+    assert read_cgroup("pids", m.target, "pids.max") == new_limit
+    assert container_info(m.target)["state"] == "running"
+    m.client.answers_grow()
+    assert m.client.ask("check").startswith("ok")
+
+
+def test_a_migration_broken_after_the_prebuild_removes_the_groundwork(containers, env, tmp_path):
+    """The channel cut during round 1, after the target made its cgroups and network: it removes
+    them, the source runs on with its client."""
+    m = PausedMigration(containers, env, tmp_path)
+    wait_until(m.target_made, what="the target's groundwork", timeout=60)
+    code, out, err = m.finish("cut")
+    assert code != 0
+    assert f"{m.cid} stays here and runs on" in err, err
+    source_carries_on(m.cid, m.client)
+    assert nothing_of(m.target) == []
 
 
 def signing_key(path, byte):

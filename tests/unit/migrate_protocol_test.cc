@@ -93,7 +93,7 @@ TEST_CASE("the handshake refuses a peer of another protocol version") {
   ckpt::migrate::put_u64(hello, 7);
   a.send(FrameType::kHello, hello);
   CHECK_THROWS_WITH(b.handshake(),
-                    Catch::StartsWith("a speaks migration protocol version 7, this ckpt speaks 1"));
+                    Catch::StartsWith("a speaks migration protocol version 7, this ckpt speaks 2"));
 }
 
 TEST_CASE("a target failure arrives as its message") {
