@@ -222,14 +222,22 @@ void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pag
                 r.ns_pid(), pagemap.runs.size(), sources.size(), uffd.registered_bytes() >> 20);
   populate_unregistered(r, pagemap, &uffd);
   FillCounts counts;
+  auto place_here = [&](uint64_t address, std::span<const std::byte> bytes) {
+    for_each_outside(prefilled, address, bytes, [&](uint64_t at, auto part) {
+      place(r.host_pid(), &uffd, at, part, counts);
+    });
+  };
+  if (chain::overlay_applies(sources)) {  // the newer links' pages kept from the open stage
+    chain::read_overlaid(sources, place_here);
+    spdlog::debug("process {}: {} MiB of pages by UFFDIO_COPY, {} MiB by process_vm_writev, "
+                  "the newer links' pages laid over the oldest's",
+                  r.ns_pid(), counts.copied >> 20, counts.written >> 20);
+    return;
+  }
   auto fill = [&](std::span<const chain::PageSource> part) {
     for (const auto& source : part) {  // each read_pages checks its stream has every page
       throw_if_cancelled();
-      chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
-        for_each_outside(prefilled, address, bytes, [&](uint64_t at, auto part) {
-          place(r.host_pid(), &uffd, at, part, counts);
-        });
-      });
+      chain::read_pages(source, place_here);
     }
   };
   // The sources hold disjoint pages: the small streams of the newer links are read while the

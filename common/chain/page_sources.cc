@@ -1,6 +1,7 @@
 #include "common/chain/page_sources.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "common/chain/page_hash.h"
 #include "common/error.h"
@@ -79,24 +80,123 @@ class RunIndex {
   uint64_t total_ = 0;
 };
 
-}  // namespace
+using Place = std::function<void(uint64_t, std::span<const std::byte>)>;
 
-uint64_t read_pages(const PageSource& source,
-                    const std::function<void(uint64_t, std::span<const std::byte>)>& place) {
+// Pages at `address`, in memory.
+struct Piece {
+  uint64_t address;
+  std::span<const std::byte> bytes;
+  uint64_t end() const { return address + bytes.size(); }
+};
+
+Ranges ranges_of(const std::vector<records::PageRun>& runs) {
+  Ranges ranges;
+  for (const auto& run : runs) append(ranges, run.start, run.end());
+  return ranges;
+}
+
+// The addresses `source` places.
+Ranges placed_ranges(const PageSource& source) {
+  return source.whole ? ranges_of(source.stored) : source.wanted;
+}
+
+// `ranges` with the addresses of `pieces` (disjoint from them) added.
+Ranges merged(Ranges ranges, const std::vector<Piece>& pieces) {
+  for (const auto& piece : pieces) ranges.emplace_back(piece.address, piece.end());
+  std::sort(ranges.begin(), ranges.end());
+  Ranges out;
+  for (auto [start, end] : ranges) append(out, start, end);
+  return out;
+}
+
+// Cuts `piece` at the edges of `ranges`: the parts inside them go to `inside`, the others to
+// `outside`.
+void cut(Piece piece, const Ranges& ranges, std::vector<Piece>& inside,
+         std::vector<Piece>& outside) {
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), piece.address,
+                             [](uint64_t a, const auto& range) { return a < range.second; });
+  while (!piece.bytes.empty()) {
+    bool in = it != ranges.end() && it->first <= piece.address;
+    uint64_t limit = it == ranges.end() ? piece.end() : in ? it->second : it->first;
+    uint64_t take = std::min(piece.end(), limit) - piece.address;
+    (in ? inside : outside).push_back({piece.address, piece.bytes.first(take)});
+    piece = {piece.address + take, piece.bytes.subspan(take)};
+    if (in && piece.address == it->second) ++it;
+  }
+}
+
+// Copies the parts of `over` (ascending, disjoint) in [address, address + size) into `to`, which
+// holds the pages of that range.
+void lay_over(const std::vector<Piece>& over, uint64_t address, std::byte* to, uint64_t size) {
+  uint64_t end = address + size;
+  auto it = std::upper_bound(over.begin(), over.end(), address,
+                             [](uint64_t a, const Piece& piece) { return a < piece.end(); });
+  for (; it != over.end() && it->address < end; ++it) {
+    uint64_t from = std::max(address, it->address), until = std::min(end, it->end());
+    std::memcpy(to + (from - address), it->bytes.data() + (from - it->address), until - from);
+  }
+}
+
+// The chunks of `source`'s stream with their offsets: from memory when kept, else decoded on the
+// reader's threads.
+void for_each_chunk(const PageSource& source, const Place& consume) {
+  if (source.kept) return consume(0, source.kept->span());
+  source.image->read_stream_parallel(image::SectionType::kPages, source.id, consume);
+}
+
+// read_pages(), with the pages of `over` copied into the chunks read from the image first.
+uint64_t read_pages_over(const PageSource& source, const std::vector<Piece>& over,
+                         const Place& place) {
+  if (!over.empty() && source.kept) fail("kept pages are not laid over");
   RunIndex index(source.stored);
   std::atomic<uint64_t> placed = 0;
-  source.image->read_stream_parallel(
-      image::SectionType::kPages, source.id, [&](uint64_t offset, std::span<const std::byte> chunk) {
-        index.for_each_piece(offset, chunk, [&](uint64_t address, std::span<const std::byte> bytes) {
-          source.for_each_wanted(address, bytes, [&](uint64_t at, std::span<const std::byte> part) {
-            place(at, part);
-            placed += part.size();
-          });
-        });
+  for_each_chunk(source, [&](uint64_t offset, std::span<const std::byte> chunk) {
+    index.for_each_piece(offset, chunk, [&](uint64_t address, std::span<const std::byte> bytes) {
+      // The chunk is the reader's decoding buffer, ours to change (read_stream_parallel).
+      if (!over.empty())
+        lay_over(over, address, const_cast<std::byte*>(bytes.data()), bytes.size());
+      source.for_each_wanted(address, bytes, [&](uint64_t at, std::span<const std::byte> part) {
+        place(at, part);
+        placed += part.size();
       });
+    });
+  });
   if (placed != (source.whole ? index.total() : bytes_of(source.wanted)))
     fail("page stream of process {} shorter than its pagemap", source.id);
   return placed;
+}
+
+}  // namespace
+
+uint64_t read_pages(const PageSource& source, const Place& place) {
+  return read_pages_over(source, {}, place);
+}
+
+bool overlay_applies(std::span<const PageSource> sources) {
+  return sources.size() > 1 && !sources.front().kept &&
+         std::all_of(sources.begin() + 1, sources.end(),
+                     [](const PageSource& source) { return source.kept; });
+}
+
+uint64_t read_overlaid(std::span<const PageSource> sources, const Place& place) {
+  if (!overlay_applies(sources)) fail("the newer page sources are not all kept");
+  PageSource oldest = sources.front();
+  Ranges in_oldest = ranges_of(oldest.stored);
+  std::vector<Piece> over, apart;
+  for (const auto& newer : sources.subspan(1))  // from memory, on this thread
+    read_pages(newer, [&](uint64_t address, std::span<const std::byte> bytes) {
+      cut({address, bytes}, in_oldest, over, apart);
+    });
+  std::sort(over.begin(), over.end(),
+            [](const Piece& a, const Piece& b) { return a.address < b.address; });
+  oldest.wanted = merged(placed_ranges(oldest), over);
+  oldest.whole = false;
+  uint64_t placed = 0;
+  for (const auto& piece : apart) {
+    place(piece.address, piece.bytes);
+    placed += piece.bytes.size();
+  }
+  return placed + read_pages_over(oldest, over, place);
 }
 
 uint64_t pages_bytes(const records::Pagemap& pagemap) {
@@ -107,12 +207,13 @@ uint64_t pages_bytes(const records::Pagemap& pagemap) {
 
 PageSource own_pages(const image::ImageReader& image, uint64_t id,
                      const records::Pagemap& pagemap) {
-  return {&image, id, pagemap.stored_runs(), true, {}};
+  return {&image, id, pagemap.stored_runs(), true, {}, nullptr};
 }
 
 std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint64_t id,
                                      const records::Pagemap& pagemap) {
   std::vector<PageSource> sources{own_pages(chain.image(0), id, pagemap)};
+  sources.front().kept = chain.kept_pages(0, id);
   Ranges needed = in_parent_ranges(pagemap);
   for (size_t link = 1; !needed.empty(); ++link) {
     if (link == chain.size())
@@ -125,8 +226,8 @@ std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint
     Ranges stored, further;
     split(needed, *parent_map, chain.path(link), ns_pid, stored, further);
     if (!stored.empty())
-      sources.push_back(
-          {&chain.image(link), *parent_id, parent_map->stored_runs(), false, std::move(stored)});
+      sources.push_back({&chain.image(link), *parent_id, parent_map->stored_runs(), false,
+                         std::move(stored), chain.kept_pages(link, *parent_id)});
     needed = std::move(further);
   }
   // Each page comes from the one link that owns it (the newest that stores it), so that each is

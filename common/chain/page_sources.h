@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/chain/image_chain.h"
+#include "common/image/buffer.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
 
@@ -28,6 +29,7 @@ struct PageSource {
   std::vector<records::PageRun> stored;  // that stream's runs, back to back
   bool whole = true;                     // every page of the stream is wanted
   Ranges wanted;                         // else these parts of `stored`
+  const image::Buffer* kept = nullptr;   // the stream decoded in memory, if the chain kept it
 
   // Calls `place(address, bytes)` for the wanted parts of [address, address + bytes.size()).
   template <typename Place>
@@ -40,10 +42,23 @@ struct PageSource {
 // image, when a page marked in a parent is not found there.
 std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint64_t id,
                                      const records::Pagemap& pagemap);
-// Reads `source`'s stream on the reader's decoding threads, several chunks at once, and calls
-// `place(address, bytes)` (thread-safe) for each wanted part. Returns the bytes placed.
+// Reads `source`'s stream on the reader's decoding threads, several chunks at once (from memory
+// when it is kept), and calls `place(address, bytes)` (thread-safe) for each wanted part. Returns
+// the bytes placed.
 uint64_t read_pages(const PageSource& source,
                     const std::function<void(uint64_t, std::span<const std::byte>)>& place);
+
+// Whether read_overlaid() takes `sources` (page_sources' order): more than one, the oldest read
+// from its image, every newer one kept in memory (ImageChain::verify_keeping_pages).
+bool overlay_applies(std::span<const PageSource> sources);
+// The pages of all `sources` with the oldest's stream read as a full image's: the kept pages of
+// the newer ones are copied into its chunks where it stores the same addresses, so that each
+// chunk is placed in one piece, not in the pieces between the newer pages (each of those, and
+// each newer page, a UFFDIO_COPY of its own); the kept pages it does not store are placed
+// apart. Calls `place` (thread-safe) for disjoint pieces, every page once; returns the bytes
+// placed.
+uint64_t read_overlaid(std::span<const PageSource> sources,
+                       const std::function<void(uint64_t, std::span<const std::byte>)>& place);
 
 // The bytes of memory `pagemap` describes (its pages in the image and in its parents).
 uint64_t pages_bytes(const records::Pagemap& pagemap);

@@ -150,10 +150,10 @@ class ImageReader {
   // The payload of (type, id) chunk by chunk, decompressed and checked, in order.
   void read_stream(SectionType type, uint64_t id,
                    const std::function<void(std::span<const std::byte>)>& consume) const;
-  // The same chunks handed to `consume` on the reader's decoding threads, several at once and
-  // in no particular order, each with its offset in the payload (`consume` must be thread-safe).
-  // Returns when every call has returned; the first exception (a chunk's or consume's) is
-  // rethrown and no further chunk is started.
+  // The same chunks handed to `consume` on the reader's decoding threads, several at once, in no
+  // particular order, with their offsets in the payload (`consume` must be thread-safe); each is
+  // the reader's own decoding buffer, which `consume` may change. Returns when every call has
+  // returned; the first exception (a chunk's or consume's) is rethrown, no further chunk started.
   void read_stream_parallel(
       SectionType type, uint64_t id,
       const std::function<void(uint64_t offset, std::span<const std::byte>)>& consume) const;

@@ -183,6 +183,33 @@ def test_missing_parent_is_refused_by_name_and_nothing_is_made(containers, work)
     assert not any(Path("/sys/fs/cgroup").glob(f"*/ckpt/{copy}"))
 
 
+def flip_first_page_byte(image):
+    """Flips a bit in the payload of the image's first page section (README: The image)."""
+    data = bytearray(Path(image).read_bytes())
+    at = data.find(b"SECT" + (18).to_bytes(4, "little"))  # section type 18: pages
+    assert at > 0, f"no page section in {image}"
+    data[at + 56] ^= 1  # the first byte after the 56-byte section header
+    Path(image).write_bytes(bytes(data))
+
+
+def test_damaged_link_fails_the_restore_by_name_and_nothing_is_made(containers, work):
+    writer = Writer(containers, work, 16)
+    directory = work / "backups"
+    images = []
+    for _ in range(3):
+        images.append(backup(writer.cid, directory)["image"])
+        time.sleep(1)
+    flip_first_page_byte(images[1])  # a link whose pages the restore keeps from its checks
+    copy = containers.track(unique("bk"))
+    proc = run_ckpt("restore", images[2], "--name", copy, check=False)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and Path(images[1]).name in lines[0] and "checksum" in lines[0], lines
+    assert container_info(copy) is None
+    assert not Path(f"/run/ckpt/{copy}").exists()
+    assert not any(Path("/sys/fs/cgroup").glob(f"*/ckpt/{copy}"))
+
+
 def test_second_backup_at_once_gives_up_and_a_killed_one_harms_nothing(containers, work):
     writer = Writer(containers, work, 64)
     directory = work / "backups"

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <fstream>
 #include <map>
 
 #include "backup/flatten.h"
@@ -13,6 +14,7 @@
 #include "common/chain/image_chain.h"
 #include "common/chain/page_sources.h"
 #include "common/error.h"
+#include "common/image/format.h"
 #include "common/records/tree.h"
 #include "image_test_support.h"
 
@@ -67,27 +69,53 @@ uint64_t write_image(const std::string& path, const Memory& memory, const std::s
   return stored;
 }
 
-// The memory of the newest image of the chain at `path`, gathered from every link.
-Memory read_memory(const std::string& path) {
+// The memory of the newest image of the chain at `path`, gathered from every link. With
+// `kept_bytes`, as a restore gathers it: the page streams of the newest links up to that many
+// bytes kept from the checks, and laid over the oldest link's when every newer one is kept.
+Memory read_memory(const std::string& path, uint64_t kept_bytes = 0) {
   chain::ImageChain chain(path);
+  if (kept_bytes) chain.verify_keeping_pages(kept_bytes);
   auto id = chain.process_id(0, kNsPid);
   REQUIRE(id);
   auto pagemap = chain.image().get<records::Pagemap>(SectionType::kPagemap, *id);
   Memory memory;
   std::mutex mutex;
   uint64_t placed = 0;
-  for (const auto& source : chain::page_sources(chain, kNsPid, *id, pagemap))
-    chain::read_pages(source, [&](uint64_t address, std::span<const std::byte> bytes) {
-      std::lock_guard lock(mutex);
-      for (uint64_t at = 0; at < bytes.size(); at += kPage) {
-        auto [page, fresh] = memory.try_emplace(address + at);
-        CHECK(fresh);  // each page from one link only (UFFDIO_COPY fills a page once)
-        page->second.assign(reinterpret_cast<const char*>(bytes.data()) + at, kPage);
-      }
-      placed += bytes.size();
-    });
+  auto place = [&](uint64_t address, std::span<const std::byte> bytes) {
+    std::lock_guard lock(mutex);
+    for (uint64_t at = 0; at < bytes.size(); at += kPage) {
+      auto [page, fresh] = memory.try_emplace(address + at);
+      CHECK(fresh);  // each page from one link only (UFFDIO_COPY fills a page once)
+      page->second.assign(reinterpret_cast<const char*>(bytes.data()) + at, kPage);
+    }
+    placed += bytes.size();
+  };
+  auto sources = chain::page_sources(chain, kNsPid, *id, pagemap);
+  if (chain::overlay_applies(sources))
+    CHECK(chain::read_overlaid(sources, place) == chain::pages_bytes(pagemap));
+  else
+    for (const auto& source : sources) chain::read_pages(source, place);
   CHECK(placed == chain::pages_bytes(pagemap));
   return memory;
+}
+
+// Flips a bit in the first page payload of the image at `path`.
+void damage_pages(const std::string& path) {
+  uint64_t offset = 0;
+  {
+    image::ImageReader reader(path);
+    for (const auto& section : reader.sections())
+      if (section.type == SectionType::kPages && !offset)
+        offset = section.offset + image::format::kSectionHeaderSize;
+  }
+  REQUIRE(offset);
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  file.read(&byte, 1);
+  byte ^= 1;
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(&byte, 1);
 }
 
 Memory base_memory() {
@@ -128,6 +156,22 @@ TEST_CASE("an incremental image stores only changed pages and restores the same 
   chain::ImageChain chain(dir.file("c.ckpt"));
   CHECK(chain.size() == 3);
   chain.verify();
+
+  SECTION("pages kept from the checks give the same memory, laid over the oldest link's or not") {
+    CHECK(read_memory(dir.file("d.ckpt"), 1 << 20) == v4);    // d, c and b kept: laid over a's
+    CHECK(read_memory(dir.file("d.ckpt"), 2 * kPage) == v4);  // d kept alone
+    CHECK(read_memory(dir.file("b.ckpt"), 1 << 20) == v2);
+    CHECK(read_memory(dir.file("a.ckpt"), 1 << 20) == v1);  // a full image is never kept
+    chain::ImageChain kept(dir.file("d.ckpt"));
+    kept.verify_keeping_pages(1 << 20);
+    CHECK(kept.kept_pages(1, *kept.process_id(1, kNsPid)));
+    CHECK_FALSE(kept.kept_pages(3, *kept.process_id(3, kNsPid)));
+  }
+  SECTION("a damaged page in a kept link fails the checks, naming the link") {
+    damage_pages(dir.file("b.ckpt"));
+    chain::ImageChain damaged(dir.file("d.ckpt"));
+    CHECK_THROWS_WITH(damaged.verify_keeping_pages(1 << 20), Catch::Contains("b.ckpt"));
+  }
 
   SECTION("flatten gives a full image of the same memory and identity") {
     backup::flatten({dir.file("c.ckpt"), dir.file("full.ckpt"), {}, 1, {}, {}});
