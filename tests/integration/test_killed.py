@@ -1,9 +1,9 @@
 """A killed ckpt (kill -9, which no handler sees) must neither kill the container nor leave it
 frozen, traced or with a temp image, and a killed restore must leave nothing that the next `ckpt
 rm` or restore cannot remove. Each test kills at random moments (CKPT_KILL_RUNS times, 50 by
-default; the seed is printed) and at held fault points; the counter workload checks at the end
-that its count only ever went up by one and its memory is intact (a thread left with the
-registers of an injected system call would break either)."""
+default; the seed is printed, CKPT_KILL_SEED replays it) and at held fault points; the counter
+workload checks at the end that its count only ever went up by one and its memory is intact (a
+thread left with the registers of an injected system call would break either)."""
 import os
 import random
 import signal
@@ -19,6 +19,12 @@ from conftest import (CGROUP_ROOT, CKPT, WORKLOADS, container_info, run_ckpt, te
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
 
 KILL_RUNS = int(os.environ.get("CKPT_KILL_RUNS", "50"))
+# CKPT_KILL_SEED=N replays the kill moments of a run that printed "seed N".
+KILL_SEED = os.environ.get("CKPT_KILL_SEED")
+
+
+def kill_seed():
+    return int(KILL_SEED) if KILL_SEED else random.randrange(1 << 30)
 CONTROLLERS = ("freezer", "memory", "cpu", "cpuset", "pids", "blkio", "unified")
 
 
@@ -92,7 +98,7 @@ def start_counter(containers, work, name=None):
 def test_kill9_of_dump_at_random_moments_never_harms_the_container(containers, work):
     cid, result, value = start_counter(containers, work)
     took = timed("dump", cid, "-o", work / "probe.ckpt", "--leave-running")
-    seed = random.randrange(1 << 30)
+    seed = kill_seed()
     print(f"seed {seed}, one dump {took:.3f} s")
     rng = random.Random(seed)
     finished = 0
@@ -155,7 +161,7 @@ def test_kill9_of_restore_at_random_moments_leaves_nothing(containers, work):
     probe = containers.track(unique("probe"))
     took = timed("restore", image, "--name", probe)
     remove_leftovers(probe)
-    seed = random.randrange(1 << 30)
+    seed = kill_seed()
     print(f"seed {seed}, one restore {took:.3f} s")
     rng = random.Random(seed)
     for run in range(KILL_RUNS):
