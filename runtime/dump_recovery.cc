@@ -58,14 +58,20 @@ const ptrace::PatchEntry* patch_of(pid_t tid, const std::vector<ptrace::PatchEnt
   return nullptr;
 }
 
-// The scratch area a thread parked in a trampoline leaves behind: the one the journal names if
-// it is parked in it; if it is parked in the vdso patch, what the last call from there mapped,
-// kept in rdi (0 after the munmap; the journal may not have the address yet).
+// The scratch area a thread stopped in a trampoline leaves behind: the one the journal names if
+// it is in the area. In the vdso patch, it is what the mmap run from there mapped, or what the
+// munmap is about to unmap: about to run the call (rip on the `syscall`, its number in rax, its
+// address in rdi: a thread the freezer held since the tracer died), just after it (the result
+// in rax: stopped before its next instruction) or parked (the result moved to rdi; 0 after the
+// munmap). The journal may not have the address yet.
 uint64_t scratch_left(const ptrace::JournalEntry& entry, const user_regs_struct& regs,
-                      bool in_patch) {
+                      uint64_t patch, bool in_patch) {
   if (!in_patch) return entry.scratch;
-  bool mapped = regs.rdi != 0 && regs.rdi % 4096 == 0 && regs.rdi < (1ull << 47);
-  return mapped && entry.scratch_size ? regs.rdi : 0;
+  uint64_t area = regs.rip == patch       ? (regs.rax == SYS_munmap ? regs.rdi : 0)
+                  : regs.rip == patch + 2 ? regs.rax
+                                          : regs.rdi;
+  bool mapped = area != 0 && area % 4096 == 0 && area < (1ull << 47);
+  return mapped && entry.scratch_size ? area : 0;
 }
 
 // A thread parked in a trampoline (in the scratch area, or the vdso patch for its mmap and
@@ -82,7 +88,7 @@ bool put_back(const ptrace::JournalEntry& entry, const std::vector<ptrace::Patch
     bool in_scratch = entry.scratch && regs.rip >= entry.scratch &&
                       regs.rip < entry.scratch + entry.scratch_size;
     if (in_patch || in_scratch) {
-      if (uint64_t scratch = scratch_left(entry, regs, in_patch)) {
+      if (uint64_t scratch = scratch_left(entry, regs, patch ? patch->address : 0, in_patch)) {
         ptrace::RemoteSyscall call(entry.tid, patch ? patch->address
                                                     : ptrace::vdso_syscall_insn(entry.tid));
         call.checked("munmap the scratch area of a killed dump", SYS_munmap, scratch,
