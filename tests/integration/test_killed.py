@@ -108,7 +108,7 @@ def counter_value(value_file):
 def check_recovered(cid, work):
     info = container_info(cid)  # `ckpt list` undoes what a killed dump left
     assert info is not None, f"{cid} is gone"
-    assert info["state"] in ("running", "THAWED"), info
+    assert info["state"] in ("running", "THAWED"), f"{cid} is {info['state']}"
     assert not traced(cid), f"threads of {cid} still traced: {traced(cid)}"
     assert not injection_leftovers(cid), injection_leftovers(cid)
     assert not list(work.glob("*.tmp.*")), list(work.glob("*.tmp.*"))
