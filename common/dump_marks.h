@@ -1,7 +1,9 @@
 // What a dump in progress leaves on disk so that a `kill -9` of it can be undone by the next
 // ckpt command on the container (runtime/dump_recovery), under <state root>/.recovery/ID:
-//   threads/TID   the registers and signal mask of a thread holding an injected system call
-//                 (common/ptrace/injection_journal.h)
+//   threads/TID   the registers and signal mask of a thread holding an injected system call,
+//                 and its scratch area (common/ptrace/injection_journal.h)
+//   threads/vdso-PID  the bytes of the vdso of PID that a trampoline replaced
+//                 (common/ptrace/vdso_patch.h)
 //   frozen        present while the dump holds the container frozen
 //   output        the image path, whose temp file (PATH.tmp.XXXXXX) is to be removed
 //   tcp_lock      `--tcp-established`: "link NAME" for each host link held down and "socket PID

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -19,10 +20,13 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/pid_status.h"
 #include "common/proc/pidfd.h"
 #include "common/ptrace/injection_journal.h"
 #include "common/ptrace/remote_syscall.h"
 #include "common/ptrace/tracee.h"
+#include "common/ptrace/trampoline.h"
+#include "common/ptrace/vdso_patch.h"
 #include "netns/host_link_lock.h"
 
 namespace ckpt::runtime {
@@ -33,9 +37,9 @@ namespace {
 
 // Threads seized again, to be given back their registers once they report their stop (a thread
 // of a v1-frozen cgroup reports it only after the thaw, before it runs any code of its own).
-std::vector<ptrace::JournalEntry> seize_journaled(const fsys::path& dir) {
+std::vector<ptrace::JournalEntry> seize_journaled(const std::vector<ptrace::JournalEntry>& threads) {
   std::vector<ptrace::JournalEntry> seized;
-  for (const auto& entry : ptrace::read_injection_journal((dir / "threads").string())) {
+  for (const auto& entry : threads) {
     try {
       if (!ptrace::seize(entry.tid, PTRACE_O_TRACESYSGOOD)) continue;  // gone
       if (ptrace::interrupt(entry.tid)) seized.push_back(entry);
@@ -46,27 +50,86 @@ std::vector<ptrace::JournalEntry> seize_journaled(const fsys::path& dir) {
   return seized;
 }
 
-// The scratch area of the injection the thread is parked in (common/ptrace/injection.h), unmapped
-// by a call from the vdso. Only while a thread runs there: the dump may have unmapped it, and the
-// process mapped something else at that address since.
-void unmap_scratch(const ptrace::JournalEntry& entry) {
-  uint64_t rip = ptrace::get_regs(entry.tid).rip;
-  if (rip < entry.scratch || rip >= entry.scratch + entry.scratch_size) return;
-  ptrace::RemoteSyscall call(entry.tid, ptrace::vdso_syscall_insn(entry.tid));
-  call.checked("munmap the scratch area of a killed dump", SYS_munmap, entry.scratch,
-               entry.scratch_size);
+// The vdso patch of the process of `tid`, if the dump left one there.
+const ptrace::PatchEntry* patch_of(pid_t tid, const std::vector<ptrace::PatchEntry>& patches) {
+  pid_t pid = proc::read_pid_status(tid).tgid;
+  for (const auto& patch : patches)
+    if (patch.pid == pid && ptrace::patch_in_place(patch)) return &patch;
+  return nullptr;
 }
 
-void put_back(const ptrace::JournalEntry& entry) {
+// The scratch area a thread stopped in a trampoline leaves behind: the one the journal names if
+// it is in the area. In the vdso patch, it is what the mmap run from there mapped, or what the
+// munmap is about to unmap: about to run the call (rip on the `syscall`, its number in rax, its
+// address in rdi: a thread the freezer held since the tracer died), just after it (the result
+// in rax: stopped before its next instruction) or parked (the result moved to rdi; 0 after the
+// munmap). The journal may not have the address yet.
+uint64_t scratch_left(const ptrace::JournalEntry& entry, const user_regs_struct& regs,
+                      uint64_t patch, bool in_patch) {
+  if (!in_patch) return entry.scratch;
+  uint64_t area = regs.rip == patch       ? (regs.rax == SYS_munmap ? regs.rdi : 0)
+                  : regs.rip == patch + 2 ? regs.rax
+                                          : regs.rdi;
+  bool mapped = area != 0 && area % 4096 == 0 && area < (1ull << 47);
+  return mapped && entry.scratch_size ? area : 0;
+}
+
+// A thread parked in a trampoline (in the scratch area, or the vdso patch for its mmap and
+// munmap) gets its registers back, after the area is unmapped by a call from the patch (or the
+// vdso's own `syscall` when there is none). A thread elsewhere was never moved, or was already
+// put back: its registers are its own. Its signal mask is put back only while it is the one of
+// an injection. Returns false for a thread that may still be parked.
+bool put_back(const ptrace::JournalEntry& entry, const std::vector<ptrace::PatchEntry>& patches) {
   try {
     ptrace::wait_stop(entry.tid, std::chrono::seconds(5));
-    unmap_scratch(entry);
-    ptrace::set_regs(entry.tid, entry.regs);
-    ptrace::set_sigmask(entry.tid, entry.sigmask);
+    user_regs_struct regs = ptrace::get_regs(entry.tid);
+    const ptrace::PatchEntry* patch = patch_of(entry.tid, patches);
+    bool in_patch = patch && ptrace::in_trampoline(regs.rip, patch->address);
+    bool in_scratch = entry.scratch && regs.rip >= entry.scratch &&
+                      regs.rip < entry.scratch + entry.scratch_size;
+    if (in_patch || in_scratch) {
+      if (uint64_t scratch = scratch_left(entry, regs, patch ? patch->address : 0, in_patch)) {
+        ptrace::RemoteSyscall call(entry.tid, patch ? patch->address
+                                                    : ptrace::vdso_syscall_insn(entry.tid));
+        call.checked("munmap the scratch area of a killed dump", SYS_munmap, scratch,
+                     entry.scratch_size);
+      }
+      ptrace::set_regs(entry.tid, entry.regs);
+    }
+    if (ptrace::get_sigmask(entry.tid) == ptrace::kInjectionSigmask)
+      ptrace::set_sigmask(entry.tid, entry.sigmask);
     ptrace::detach(entry.tid);
-    spdlog::info("thread {}: registers put back after a killed dump", entry.tid);
+    if (in_patch || in_scratch)
+      spdlog::info("thread {}: registers put back after a killed dump", entry.tid);
+    return true;
   } catch (const Error& e) {
     spdlog::warn("thread {} left by a killed dump: {}", entry.tid, e.what());
+    return false;
+  }
+}
+
+// The process of a thread that could not be put back (0: gone).
+pid_t process_of(pid_t tid) {
+  try {
+    return proc::read_pid_status(tid).tgid;
+  } catch (const Error&) {
+    return 0;
+  }
+}
+
+// The vdso bytes a patch replaced, once no thread of its process can be parked in it.
+void revert_patches(const std::vector<ptrace::PatchEntry>& patches,
+                    const std::vector<pid_t>& still_held) {
+  for (const auto& patch : patches) {
+    try {
+      if (std::find(still_held.begin(), still_held.end(), patch.pid) != still_held.end()) {
+        spdlog::warn("vdso of {} left patched: a thread of it was not put back", patch.pid);
+      } else if (ptrace::revert_patch(patch)) {
+        spdlog::info("vdso of {}: bytes put back after a killed dump", patch.pid);
+      }
+    } catch (const Error& e) {
+      spdlog::debug("vdso of {} of a killed dump: {}", patch.pid, e.what());  // gone
+    }
   }
 }
 
@@ -139,10 +202,14 @@ void recover_after_killed_dump(const std::string& id) {
   fsys::path dir = recovery_dir(id);
   std::error_code ec;
   if (!fsys::exists(dir, ec)) return;
-  auto seized = seize_journaled(dir);
+  auto journal = ptrace::read_injection_journal((dir / "threads").string());
+  auto seized = seize_journaled(journal.threads);
   release_tcp_lock(dir);
   if (fsys::exists(dir / "frozen", ec) || !seized.empty()) thaw(id);
-  for (const auto& entry : seized) put_back(entry);
+  std::vector<pid_t> still_held;
+  for (const auto& entry : seized)
+    if (!put_back(entry, journal.patches)) still_held.push_back(process_of(entry.tid));
+  revert_patches(journal.patches, still_held);
   remove_temp_images(dir);
   fsys::remove_all(dir, ec);
 }

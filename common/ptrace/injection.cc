@@ -7,19 +7,9 @@
 #include "common/log.h"
 #include "common/proc/maps.h"
 #include "common/ptrace/remote_memory.h"
+#include "common/ptrace/trampoline.h"
 
 namespace ckpt::ptrace {
-namespace {
-
-}  // namespace
-
-// Where the injected calls run: the call, then (tracer gone) pause() for good.
-constexpr unsigned char kTrampoline[] = {
-    0x0f, 0x05,                    // +0 syscall
-    0xb8, 0x22, 0x00, 0x00, 0x00,  // +2 mov eax, 34 (SYS_pause)
-    0x0f, 0x05,                    // +7 syscall
-    0xeb, 0xf7,                    // +9 jmp +2
-};
 
 // A process being rebuilt keeps the trampoline at the start of its area (restore/seize.h leaves
 // room for it); a dumped one has it in a page after its `spec.size` bytes of data.
@@ -27,15 +17,21 @@ Injection::Injection(pid_t pid, pid_t tid, const ScratchSpec& spec)
     : pid_(pid),
       size_(spec.own_syscall_insn ? spec.size : spec.size + 4096),
       unmap_from_vdso_(!spec.own_syscall_insn) {
-  vdso_insn_ = vdso_syscall_insn(pid);
-  main_ = std::make_unique<RemoteSyscall>(tid, vdso_insn_);
+  area_insn_ = vdso_syscall_insn(pid);
+  main_ = std::make_unique<RemoteSyscall>(tid, area_insn_);
+  if (unmap_from_vdso_) {
+    patch_ = VdsoPatch::write(pid);
+    if (patch_) area_insn_ = patch_->syscall_insn();
+    main_->set_syscall_insn(area_insn_);
+  }
   uint64_t prot = PROT_READ | PROT_WRITE | PROT_EXEC;
   uint64_t flags = MAP_PRIVATE | MAP_ANONYMOUS | (spec.address ? MAP_FIXED_NOREPLACE : 0);
+  main_->set_scratch(0, size_);
   scratch_ = main_->checked("mmap scratch", SYS_mmap, spec.address, size_, prot, flags,
                             static_cast<uint64_t>(-1), 0);
   main_->set_scratch(scratch_, size_);
   uint64_t code_offset = spec.own_syscall_insn ? 0 : spec.size;
-  write(code_offset, kTrampoline, sizeof kTrampoline);
+  write(code_offset, kParkingTrampoline, kParkingTrampolineSize);
   syscall_insn_ = scratch_ + code_offset;
   main_->set_syscall_insn(syscall_insn_);
 }
@@ -50,7 +46,7 @@ Injection::~Injection() {
 }
 
 void Injection::unmap_scratch() {
-  if (unmap_from_vdso_) main_->set_syscall_insn(vdso_insn_);
+  if (unmap_from_vdso_) main_->set_syscall_insn(area_insn_);
   main_->checked("munmap scratch", SYS_munmap, scratch_, size_);
   scratch_ = 0;
   main_->set_scratch(0, 0);

@@ -1,12 +1,14 @@
 // System calls injected into a stopped process, with a scratch area mapped in it for their
 // arguments and results. The one wrapper both engines use over RemoteSyscall: the dump injects
 // into the process as it is (scratch anywhere), the restore into a process being rebuilt
-// (scratch at an address free in both layouts). The calls run from a trampoline written at the
-// start of the scratch area: `syscall`, then a loop of pause() — with every signal blocked, a
-// thread whose tracer died (`kill -9` of ckpt) while a call ran is parked there for good,
-// instead of running on with the call's registers, until the next ckpt command gives it back
-// its own (common/ptrace/injection_journal.h). Only the mmap of the area and (in the dump) its
-// munmap run from a `syscall` of the vdso. Every register is put back, and the scratch area
+// (scratch at an address free in both layouts). The calls run from a trampoline
+// (common/ptrace/trampoline.h) written at the start of the scratch area: `syscall`, then a loop
+// of pause() — with every signal blocked, a thread whose tracer died (`kill -9` of ckpt) while a
+// call ran is parked there for good, instead of running on with the call's registers, until the
+// next ckpt command gives it back its own (common/ptrace/injection_journal.h). In the dump, the
+// mmap and munmap of the area run from the same trampoline written into the process's vdso
+// (common/ptrace/vdso_patch.h), put back once the thread has its registers again; the restore
+// runs them from a `syscall` of the vdso. Every register is put back, and the scratch area
 // unmapped, when the object goes away, unless finish() left other registers.
 #pragma once
 
@@ -17,6 +19,7 @@
 #include <memory>
 
 #include "common/ptrace/remote_syscall.h"
+#include "common/ptrace/vdso_patch.h"
 
 namespace ckpt::ptrace {
 
@@ -52,9 +55,11 @@ class Injection {
 
   pid_t pid_;
   size_t size_;
-  uint64_t vdso_insn_ = 0;
+  uint64_t area_insn_ = 0;  // where the mmap and munmap of the area run
   bool unmap_from_vdso_ = true;
   uint64_t syscall_insn_ = 0;
+  // Declared before main_: reverted after main_ gave the thread its registers back.
+  std::unique_ptr<VdsoPatch> patch_;
   std::unique_ptr<RemoteSyscall> main_;
   uint64_t scratch_ = 0;
 };

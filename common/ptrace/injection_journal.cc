@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <string_view>
 
 #include "common/fs.h"
 #include "common/log.h"
@@ -14,11 +16,43 @@ namespace ckpt::ptrace {
 
 namespace {
 
+constexpr std::string_view kPatchPrefix = "vdso-";
+
 std::mutex g_mutex;
 std::string g_dir;
+std::map<pid_t, int> g_holders;  // how many RemoteSyscalls hold each thread
 
-std::string entry_path(pid_t tid) {
+std::string thread_path(pid_t tid) {
   return g_dir + "/" + std::to_string(tid);
+}
+
+std::string patch_path(pid_t pid) {
+  return g_dir + "/" + std::string(kPatchPrefix) + std::to_string(pid);
+}
+
+constexpr std::string_view kPartSuffix = ".part";
+
+// Written whole or not at all (a kill -9 may come between any two calls): a part file renamed
+// over the entry. The caller holds g_mutex.
+template <typename Entry>
+void write_entry(const std::string& path, const Entry& entry) {
+  if (g_dir.empty()) return;
+  std::string part = path + std::string(kPartSuffix);
+  int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool written = fd >= 0 && fs::try_write_all(fd, std::string_view(
+                                                      reinterpret_cast<const char*>(&entry),
+                                                      sizeof entry));
+  if (fd >= 0) ::close(fd);
+  if (!written || ::rename(part.c_str(), path.c_str()) != 0)
+    spdlog::warn("injection journal: cannot write {}", path);
+}
+
+template <typename Entry>
+bool read_entry(const std::filesystem::path& path, Entry& entry) {
+  auto bytes = fs::try_read_file(path);
+  if (!bytes || bytes->size() != sizeof entry) return false;
+  std::memcpy(&entry, bytes->data(), sizeof entry);
+  return true;
 }
 
 }  // namespace
@@ -29,30 +63,49 @@ void set_injection_journal(const std::string& dir) {
   if (!dir.empty()) std::filesystem::create_directories(dir);
 }
 
-void journal_held(const JournalEntry& entry) {
+bool journal_hold(const JournalEntry& entry) {
   std::lock_guard lock(g_mutex);
-  if (g_dir.empty()) return;
-  int fd = ::open(entry_path(entry.tid).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || !fs::try_write_all(fd, std::string_view(reinterpret_cast<const char*>(&entry),
-                                                        sizeof entry)))
-    spdlog::warn("injection journal: cannot record thread {}", entry.tid);
-  if (fd >= 0) ::close(fd);
+  if (++g_holders[entry.tid] > 1) return false;
+  write_entry(thread_path(entry.tid), entry);
+  return true;
 }
 
-void journal_released(pid_t tid) {
+void journal_update(const JournalEntry& entry) {
   std::lock_guard lock(g_mutex);
-  if (!g_dir.empty()) ::unlink(entry_path(tid).c_str());
+  write_entry(thread_path(entry.tid), entry);
 }
 
-std::vector<JournalEntry> read_injection_journal(const std::string& dir) {
-  std::vector<JournalEntry> out;
+void journal_release(pid_t tid) {
+  std::lock_guard lock(g_mutex);
+  auto holders = g_holders.find(tid);
+  if (holders != g_holders.end() && --holders->second > 0) return;
+  if (holders != g_holders.end()) g_holders.erase(holders);
+  if (!g_dir.empty()) ::unlink(thread_path(tid).c_str());
+}
+
+void journal_patched(const PatchEntry& entry) {
+  std::lock_guard lock(g_mutex);
+  write_entry(patch_path(entry.pid), entry);
+}
+
+void journal_unpatched(pid_t pid) {
+  std::lock_guard lock(g_mutex);
+  if (!g_dir.empty()) ::unlink(patch_path(pid).c_str());
+}
+
+InjectionJournal read_injection_journal(const std::string& dir) {
+  InjectionJournal out;
   std::error_code ec;
   for (const auto& file : std::filesystem::directory_iterator(dir, ec)) {
-    auto bytes = fs::try_read_file(file.path());
-    JournalEntry entry;
-    if (!bytes || bytes->size() != sizeof entry) continue;
-    std::memcpy(&entry, bytes->data(), sizeof entry);
-    out.push_back(entry);
+    std::string name = file.path().filename().string();
+    if (name.ends_with(kPartSuffix)) continue;  // never renamed: the entry before it holds
+    if (name.starts_with(kPatchPrefix)) {
+      PatchEntry patch;
+      if (read_entry(file.path(), patch)) out.patches.push_back(patch);
+    } else {
+      JournalEntry thread;
+      if (read_entry(file.path(), thread)) out.threads.push_back(thread);
+    }
   }
   return out;
 }

@@ -1,12 +1,14 @@
 // A dump no longer traces a container with PTRACE_O_EXITKILL (a `kill -9` of ckpt dump killed
 // the container every time). What EXITKILL protected: a thread left with the registers and
 // signal mask of a system call injected into it, had ckpt died mid-injection, would run on
-// with them. So the calls run from a trampoline in the injection's scratch area that parks the
-// thread in pause() (every signal blocked) should the tracer be gone when the call returns
-// (common/ptrace/injection.h), and while a RemoteSyscall holds a thread, its original registers
-// and signal mask, and the scratch area, are kept in a file (one per thread) of a journal
-// directory: the next ckpt command on the container unmaps the area and puts the registers
-// back, then thaws it (runtime/dump_recovery).
+// with them. So every injected call runs from a trampoline that parks the thread in pause()
+// (every signal blocked) should the tracer be gone when the call returns
+// (common/ptrace/trampoline.h): in the injection's scratch area, and for the mmap and munmap of
+// that area, in a patch written into the process's vdso (common/ptrace/vdso_patch.h). While a
+// RemoteSyscall holds a thread, its original registers and signal mask, and the scratch area,
+// are kept in a file (one per thread) of a journal directory, and while a vdso is patched, the
+// bytes it had (one file per process): the next ckpt command on the container unmaps the area,
+// puts the registers back and the vdso bytes, then thaws it (runtime/dump_recovery).
 #pragma once
 
 #include <sys/types.h>
@@ -25,14 +27,35 @@ struct JournalEntry {
   pid_t tid = 0;
   user_regs_struct regs{};  // as the thread must go on
   uint64_t sigmask = 0;
-  uint64_t scratch = 0, scratch_size = 0;  // the area mapped for the injection, 0: none yet
+  // The area mapped for the injection; its size is recorded before the mmap, its address
+  // (0 until then) once the mmap returned.
+  uint64_t scratch = 0, scratch_size = 0;
 };
 
-// Called by RemoteSyscall.
-void journal_held(const JournalEntry& entry);
-void journal_released(pid_t tid);
+// A trampoline written into a process's vdso, and the bytes it replaced.
+struct PatchEntry {
+  pid_t pid = 0;
+  uint64_t address = 0;
+  uint32_t size = 0;
+  unsigned char original[32] = {};
+};
 
-// The entries left in `dir` by a ckpt that was killed.
-std::vector<JournalEntry> read_injection_journal(const std::string& dir);
+// Called by RemoteSyscall. A thread is recorded by its outermost holder only (a call on a
+// thread an Injection already holds saw the injected registers, not the thread's own):
+// journal_hold() says whether the caller is that one, and only it updates the entry.
+[[nodiscard]] bool journal_hold(const JournalEntry& entry);
+void journal_update(const JournalEntry& entry);
+void journal_release(pid_t tid);
+
+// Called by VdsoPatch: before the patch is written, and once its bytes are back.
+void journal_patched(const PatchEntry& entry);
+void journal_unpatched(pid_t pid);
+
+// What a ckpt that was killed left in `dir`.
+struct InjectionJournal {
+  std::vector<JournalEntry> threads;
+  std::vector<PatchEntry> patches;
+};
+InjectionJournal read_injection_journal(const std::string& dir);
 
 }  // namespace ckpt::ptrace

@@ -1,8 +1,13 @@
 #include "common/ptrace/remote_memory.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <climits>
+#include <string>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::ptrace {
 namespace {
@@ -45,6 +50,17 @@ void read_memory(pid_t pid, uint64_t address, void* out, size_t size) {
 void write_memory(pid_t pid, uint64_t address, const void* data, size_t size) {
   iovec remote{reinterpret_cast<void*>(address), size};
   write_ranges(pid, {&remote, 1}, data);
+}
+
+void write_code(pid_t pid, uint64_t address, const void* data, size_t size) {
+  std::string path = "/proc/" + std::to_string(pid) + "/mem";
+  UniqueFd mem(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!mem) throw_errno("open {}", path);
+  ssize_t done = ::pwrite(mem.get(), data, size, static_cast<off_t>(address));
+  if (done != static_cast<ssize_t>(size)) {
+    if (done >= 0) errno = EFAULT;
+    throw_errno("write of {} bytes of code at {:#x} of {}", size, address, pid);
+  }
 }
 
 void read_ranges(pid_t pid, std::span<const iovec> remote, void* out) {

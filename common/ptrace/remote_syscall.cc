@@ -7,9 +7,9 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/proc/maps.h"
 #include "common/proc/pidfd.h"
-#include "common/ptrace/injection_journal.h"
 #include "common/ptrace/remote_memory.h"
 #include "common/ptrace/tracee.h"
 
@@ -18,14 +18,20 @@ namespace ckpt::ptrace {
 RemoteSyscall::RemoteSyscall(pid_t tid, uint64_t syscall_insn) : tid_(tid), insn_(syscall_insn) {
   saved_ = get_regs(tid);
   saved_mask_ = get_sigmask(tid);
-  journal_held({tid, with_syscall_restarted(saved_, true), saved_mask_});
-  set_sigmask(tid, ~0ull);
+  journal_ = {tid, with_syscall_restarted(saved_, true), saved_mask_};
+  journaled_ = journal_hold(journal_);
+  try {
+    set_sigmask(tid, ~0ull);
+  } catch (...) {
+    journal_release(tid);
+    throw;
+  }
 }
 
 void RemoteSyscall::set_scratch(uint64_t address, uint64_t size) {
-  scratch_ = address;
-  scratch_size_ = size;
-  journal_held({tid_, with_syscall_restarted(saved_, true), saved_mask_, address, size});
+  journal_.scratch = address;
+  journal_.scratch_size = size;
+  if (journaled_) journal_update(journal_);
 }
 
 RemoteSyscall::~RemoteSyscall() {
@@ -33,17 +39,17 @@ RemoteSyscall::~RemoteSyscall() {
   try {
     set_regs(tid_, with_syscall_restarted(saved_, true));
     set_sigmask(tid_, saved_mask_);
-    journal_released(tid_);
   } catch (const Error& e) {
     spdlog::warn("cannot put back the registers of {}: {}", tid_, e.what());
   }
+  journal_release(tid_);
 }
 
 void RemoteSyscall::finish(const user_regs_struct& regs, uint64_t sigmask) {
   set_regs(tid_, regs);
   set_sigmask(tid_, sigmask);
   done_ = true;
-  journal_released(tid_);
+  journal_release(tid_);
 }
 
 long RemoteSyscall::call(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,

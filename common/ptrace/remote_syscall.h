@@ -4,15 +4,22 @@
 // (or replaced by what finish() is given).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
 #include <cstdint>
 #include <string>
 
+#include "common/ptrace/injection_journal.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::ptrace {
+
+// The signal mask of a thread held for injected calls, as the kernel reports it: every signal
+// blocked but SIGKILL and SIGSTOP, which cannot be.
+inline constexpr uint64_t kInjectionSigmask =
+    ~0ull & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 
 class RemoteSyscall {
  public:
@@ -31,7 +38,8 @@ class RemoteSyscall {
                uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
 
   void set_syscall_insn(uint64_t address) { insn_ = address; }
-  // The injection's scratch area, recorded in the journal with the registers.
+  // The injection's scratch area, recorded in the journal with the registers (address 0: its
+  // size, before the mmap).
   void set_scratch(uint64_t address, uint64_t size);
   pid_t tid() const { return tid_; }
   const user_regs_struct& saved_regs() const { return saved_; }
@@ -46,7 +54,8 @@ class RemoteSyscall {
   uint64_t insn_;
   user_regs_struct saved_{};
   uint64_t saved_mask_ = 0;
-  uint64_t scratch_ = 0, scratch_size_ = 0;
+  JournalEntry journal_;
+  bool journaled_ = false;  // the outermost holder of the thread: its entry is ours
   bool done_ = false;
 };
 

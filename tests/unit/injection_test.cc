@@ -1,0 +1,102 @@
+// Injected system calls in a dump: the vdso patch they map their scratch area from, and the
+// journal a killed dump leaves for the next command (common/ptrace/injection_journal.h).
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
+
+#include "common/proc/maps.h"
+#include "common/ptrace/injection.h"
+#include "common/ptrace/injection_journal.h"
+#include "common/ptrace/remote_memory.h"
+#include "common/ptrace/tracee.h"
+#include "common/ptrace/trampoline.h"
+#include "files_test_support.h"
+
+using namespace ckpt;
+
+namespace {
+
+// A child waiting in pause(), seized and stopped; killed at the end.
+struct StoppedChild {
+  pid_t pid = ::fork();
+  StoppedChild() {
+    if (pid == 0) {
+      for (;;) ::pause();
+    }
+    REQUIRE(ptrace::seize(pid, PTRACE_O_TRACESYSGOOD));
+    REQUIRE(ptrace::interrupt(pid));
+    ptrace::wait_stop(pid);
+  }
+  ~StoppedChild() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+std::string vdso_tail(pid_t pid) {
+  for (const auto& map : proc::read_maps(pid))
+    if (map.name == "[vdso]") {
+      std::string bytes(ptrace::kParkingTrampolineSize, '\0');
+      ptrace::read_memory(pid, map.end - 16, bytes.data(), bytes.size());
+      return bytes;
+    }
+  FAIL("no vdso");
+  return "";
+}
+
+std::string trampoline() {
+  return {reinterpret_cast<const char*>(ptrace::kParkingTrampoline),
+          ptrace::kParkingTrampolineSize};
+}
+
+}  // namespace
+
+TEST_CASE("a dump's injection maps its scratch area from a vdso patch, put back after it") {
+  if (files_test::skip_unless_root()) return;
+  files_test::TempDir dir("ckpt-injection-journal");
+  StoppedChild child;
+  std::string tail = vdso_tail(child.pid);
+  if (tail != std::string(tail.size(), '\0')) {
+    WARN("skipped: this kernel's vdso has no free tail");
+    return;
+  }
+  auto regs = ptrace::get_regs(child.pid);
+  auto mask = ptrace::get_sigmask(child.pid);
+  ptrace::set_injection_journal(dir.path);
+  {
+    ptrace::Injection injection(child.pid, child.pid);
+    CHECK(vdso_tail(child.pid) == trampoline());
+    auto journal = ptrace::read_injection_journal(dir.path);
+    REQUIRE(journal.patches.size() == 1);
+    CHECK(journal.patches[0].pid == child.pid);
+    CHECK(std::string(reinterpret_cast<const char*>(journal.patches[0].original),
+                      journal.patches[0].size) == tail);
+    REQUIRE(journal.threads.size() == 1);
+    CHECK(journal.threads[0].scratch == injection.scratch());
+    CHECK(journal.threads[0].regs.rip == ptrace::with_syscall_restarted(regs, true).rip);
+    CHECK(journal.threads[0].sigmask == mask);
+    CHECK(ptrace::get_sigmask(child.pid) == ptrace::kInjectionSigmask);
+    {
+      // A call on the thread the injection holds: the journal keeps the thread's own registers.
+      auto again = injection.on_thread(child.pid);
+      CHECK(again->call(SYS_getpid) == child.pid);
+    }
+    journal = ptrace::read_injection_journal(dir.path);
+    REQUIRE(journal.threads.size() == 1);
+    CHECK(journal.threads[0].regs.rip == ptrace::with_syscall_restarted(regs, true).rip);
+    CHECK(journal.threads[0].sigmask == mask);
+  }
+  ptrace::set_injection_journal("");
+  CHECK(vdso_tail(child.pid) == tail);
+  auto journal = ptrace::read_injection_journal(dir.path);
+  CHECK(journal.threads.empty());
+  CHECK(journal.patches.empty());
+  CHECK(ptrace::get_regs(child.pid).rip == ptrace::with_syscall_restarted(regs, true).rip);
+  CHECK(ptrace::get_sigmask(child.pid) == mask);
+}
