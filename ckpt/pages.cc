@@ -100,7 +100,7 @@ size_t whole_parts(std::span<const Part> parts, ssize_t got) {
 size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_ok) {
   std::vector<Part> parts = parts_by_sharing(pid, extents);
   UniqueFd mem;
-  // Reads part `at` through /proc/PID/mem; false (with `partial_ok`) where it is gone.
+  // Reads `part` through /proc/PID/mem; false (with `partial_ok`) where it is gone.
   auto read_one = [&](const Part& part) {
     if (!mem) {
       std::string path = "/proc/" + std::to_string(pid) + "/mem";
