@@ -43,6 +43,8 @@ class MainThreadStop {
  public:
   explicit MainThreadStop(pid_t pid) : pid_(pid), group_stopped_(proc::state_of(pid) == 'T') {
     refuse_unsuspendable_seccomp(pid, pid);
+    // It would never stop, and the dump could not seize it again: no pre-copy for it.
+    if (proc::waits_for_vfork_child(pid)) fail("process {} waits in vfork()", pid);
     if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
       fail("process {} is gone", pid);
     seized_ = true;
