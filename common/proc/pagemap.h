@@ -3,6 +3,8 @@
 // one 8-byte entry per page.
 #pragma once
 
+#include "common/proc/pagemap_scan.h"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -32,6 +34,10 @@ bool scan_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind
                      const SavedRunFn& run);
 void read_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
                      const SavedRunFn& run);
+
+// The runs of [start, end) that are guard regions (MADV_GUARD_INSTALL): no pages, a fault on
+// any access. Empty where the kernel cannot tell them (PAGEMAP_SCAN without PAGE_IS_GUARD).
+std::vector<PageRange> guard_regions(int pagemap_fd, uint64_t start, uint64_t end);
 
 // The page frame number of each page of [start, start + pages * kPageSize), 0 where no page is
 // present. The kernel shows frames only to a reader with CAP_SYS_ADMIN (0 to others).
