@@ -37,7 +37,7 @@ records::UdpSocket read_udp_socket(uint64_t id, SocketHolder holder) {
   r.v6_only = r.family == AF_INET6 && socket_int_option(s, IPPROTO_IPV6, IPV6_V6ONLY);
   r.send_buffer = socket_int_option(s, SOL_SOCKET, SO_SNDBUF);
   r.receive_buffer = socket_int_option(s, SOL_SOCKET, SO_RCVBUF);
-  r.options = read_socket_options(s);
+  r.options = read_socket_options(s, holder.pid, holder.fd);
   return r;
 }
 
