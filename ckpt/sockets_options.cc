@@ -165,7 +165,7 @@ void read_interface_ints(int sock, const Options& options, records::SocketOption
 template <class Options>
 void read_bytes(int sock, const Options& options, records::SocketOptions& out) {
   for (auto [level, name] : options) {
-    char value[256];
+    char value[4096];  // IPv6 extension headers take 2048 bytes at most
     socklen_t len = sizeof value;
     if (::getsockopt(sock, level, name, value, &len) == 0 && len > 0)
       out.bytes.push_back({level, name, std::string(value, len)});

@@ -38,7 +38,7 @@ void apply_ints(int fd, const std::vector<records::IntSocketOption>& ints) {
 
 void apply_bytes(int fd, const std::vector<records::BytesSocketOption>& bytes) {
   for (const auto& o : bytes) {
-    char now[256];
+    char now[4096];
     socklen_t len = sizeof now;
     if (::getsockopt(fd, o.level, o.name, now, &len) == 0 && o.value == std::string(now, len))
       continue;
