@@ -24,22 +24,7 @@
 #include <sys/syscall.h>
 
 #include "zdtm.h"
-
-struct option {
-  int fd, level, name, value;
-  const char* what;
-};
-static struct option options[96];
-static int option_count;
-
-// Sets an int option and records what the kernel reads back (the value checked later).
-static void set_int(int fd, int level, int name, int value, const char* what) {
-  if (setsockopt(fd, level, name, &value, sizeof value) != 0) zdtm_fail("set %s: %m", what);
-  struct option* o = &options[option_count++];
-  socklen_t len = sizeof o->value;
-  if (getsockopt(fd, level, name, &o->value, &len) != 0) zdtm_fail("get %s: %m", what);
-  o->fd = fd, o->level = level, o->name = name, o->what = what;
-}
+#include "zdtm_sockopt.h"
 
 struct membership {
   int fd, family;
@@ -171,27 +156,27 @@ static void set_up_udp4(void) {
   udp4 = make(AF_INET, SOCK_DGRAM);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   if (bind(udp4, (struct sockaddr*)&a, sizeof a) != 0) zdtm_fail("bind: %m");
-  set_int(udp4, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
-  set_int(udp4, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL");
-  set_int(udp4, SOL_SOCKET, SO_SELECT_ERR_QUEUE, 1, "SO_SELECT_ERR_QUEUE");
-  set_int(udp4, SOL_SOCKET, SO_BUSY_POLL, 50, "SO_BUSY_POLL");
-  set_int(udp4, SOL_SOCKET, SO_MARK, 77, "SO_MARK");
-  set_int(udp4, SOL_SOCKET, SO_ZEROCOPY, 1, "udp SO_ZEROCOPY");
-  set_int(udp4, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
-  set_int(udp4, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL");
-  set_int(udp4, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS");
-  set_int(udp4, IPPROTO_IP, IP_RECVOPTS, 1, "IP_RECVOPTS");
-  set_int(udp4, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
-  set_int(udp4, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT");
-  set_int(udp4, IPPROTO_IP, IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR");
-  set_int(udp4, IPPROTO_IP, IP_UNICAST_IF, (int)htonl(if_nametoindex("lo")), "IP_UNICAST_IF");
-  set_int(udp4, IPPROTO_UDP, UDP_SEGMENT, 1000, "UDP_SEGMENT");
-  set_int(udp4, SOL_SOCKET, SO_PRIORITY, 5, "SO_PRIORITY");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_SELECT_ERR_QUEUE, 1, "SO_SELECT_ERR_QUEUE");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_BUSY_POLL, 50, "SO_BUSY_POLL");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_MARK, 77, "SO_MARK");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_ZEROCOPY, 1, "udp SO_ZEROCOPY");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_RECVOPTS, 1, "IP_RECVOPTS");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR");
+  zdtm_set_int(udp4, IPPROTO_IP, IP_UNICAST_IF, (int)htonl(if_nametoindex("lo")), "IP_UNICAST_IF");
+  zdtm_set_int(udp4, IPPROTO_UDP, UDP_SEGMENT, 1000, "UDP_SEGMENT");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_PRIORITY, 5, "SO_PRIORITY");
   set_timeout(udp4, SO_RCVTIMEO, 7, 500000, "SO_RCVTIMEO");
   set_timeout(udp4, SO_SNDTIMEO, 3, 0, "SO_SNDTIMEO");
   if (setsockopt(udp4, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) != 0) zdtm_fail("bind lo: %m");
   attach_filter(udp4, udp_filter, 4);
-  set_int(udp4, SOL_SOCKET, SO_LOCK_FILTER, 1, "SO_LOCK_FILTER");
+  zdtm_set_int(udp4, SOL_SOCKET, SO_LOCK_FILTER, 1, "SO_LOCK_FILTER");
   join(udp4, AF_INET, v4("239.1.2.3"), "239.1.2.3");
   record_membership(udp4, AF_INET, v4("239.1.2.3"), "group 239.1.2.3");
   join(udp4, AF_INET, v4("239.1.2.4"), "239.1.2.4");
@@ -203,35 +188,35 @@ static void set_up_udp4(void) {
 
 static void set_up_udp6(void) {
   udp6 = make(AF_INET6, SOCK_DGRAM);
-  set_int(udp6, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
-  set_int(udp6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
-  set_int(udp6, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS");
-  set_int(udp6, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, 1, "IPV6_RECVORIGDSTADDR");
-  set_int(udp6, IPPROTO_IPV6, IPV6_RECVPATHMTU, 1, "IPV6_RECVPATHMTU");
-  set_int(udp6, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, 0, "IPV6_AUTOFLOWLABEL");
-  set_int(udp6, IPPROTO_IPV6, IPV6_DONTFRAG, 1, "IPV6_DONTFRAG");
-  set_int(udp6, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
-  set_int(udp6, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)if_nametoindex("lo"), "IPV6_MULTICAST_IF");
-  set_int(udp6, IPPROTO_IP, IP_RECVTOS, 1, "IPv6 socket IP_RECVTOS");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, 1, "IPV6_RECVORIGDSTADDR");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_RECVPATHMTU, 1, "IPV6_RECVPATHMTU");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, 0, "IPV6_AUTOFLOWLABEL");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_DONTFRAG, 1, "IPV6_DONTFRAG");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
+  zdtm_set_int(udp6, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)if_nametoindex("lo"), "IPV6_MULTICAST_IF");
+  zdtm_set_int(udp6, IPPROTO_IP, IP_RECVTOS, 1, "IPv6 socket IP_RECVTOS");
   int stamps = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-  set_int(udp6, SOL_SOCKET, SO_TIMESTAMPING, stamps, "SO_TIMESTAMPING");
+  zdtm_set_int(udp6, SOL_SOCKET, SO_TIMESTAMPING, stamps, "SO_TIMESTAMPING");
   join(udp6, AF_INET6, v6("ff15::1234"), "ff15::1234");
   record_membership(udp6, AF_INET6, v6("ff15::1234"), "group ff15::1234");
 }
 
 static void set_up_tcp(void) {
   tcp = make(AF_INET, SOCK_STREAM);
-  set_int(tcp, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000, "TCP_WINDOW_CLAMP");
-  set_int(tcp, IPPROTO_TCP, TCP_SAVE_SYN, 1, "TCP_SAVE_SYN");
-  set_int(tcp, IPPROTO_TCP, TCP_INQ, 1, "TCP_INQ");
-  set_int(tcp, IPPROTO_TCP, TCP_TX_DELAY, 100, "TCP_TX_DELAY");
-  set_int(tcp, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1, "TCP_FASTOPEN_CONNECT");
-  set_int(tcp, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1, "TCP_FASTOPEN_NO_COOKIE");
-  set_int(tcp, SOL_SOCKET, SO_ZEROCOPY, 1, "tcp SO_ZEROCOPY");
-  set_int(tcp, SOL_SOCKET, SO_TIMESTAMP, 1, "SO_TIMESTAMP");
+  zdtm_set_int(tcp, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000, "TCP_WINDOW_CLAMP");
+  zdtm_set_int(tcp, IPPROTO_TCP, TCP_SAVE_SYN, 1, "TCP_SAVE_SYN");
+  zdtm_set_int(tcp, IPPROTO_TCP, TCP_INQ, 1, "TCP_INQ");
+  zdtm_set_int(tcp, IPPROTO_TCP, TCP_TX_DELAY, 100, "TCP_TX_DELAY");
+  zdtm_set_int(tcp, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1, "TCP_FASTOPEN_CONNECT");
+  zdtm_set_int(tcp, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1, "TCP_FASTOPEN_NO_COOKIE");
+  zdtm_set_int(tcp, SOL_SOCKET, SO_ZEROCOPY, 1, "tcp SO_ZEROCOPY");
+  zdtm_set_int(tcp, SOL_SOCKET, SO_TIMESTAMP, 1, "SO_TIMESTAMP");
   listener = make(AF_INET6, SOCK_STREAM);
-  set_int(listener, IPPROTO_TCP, TCP_FASTOPEN, 5, "TCP_FASTOPEN");
-  set_int(listener, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "listener IPV6_RECVTCLASS");
+  zdtm_set_int(listener, IPPROTO_TCP, TCP_FASTOPEN, 5, "TCP_FASTOPEN");
+  zdtm_set_int(listener, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "listener IPV6_RECVTCLASS");
   struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
   if (bind(listener, (struct sockaddr*)&a, sizeof a) != 0) zdtm_fail("bind6: %m");
   if (listen(listener, 4) != 0) zdtm_fail("listen: %m");
@@ -239,8 +224,8 @@ static void set_up_tcp(void) {
 
 static void set_up_unix(void) {
   if (socketpair(AF_UNIX, SOCK_DGRAM, 0, unix_pair) != 0) zdtm_fail("socketpair: %m");
-  set_int(unix_pair[0], SOL_SOCKET, SO_PASSSEC, 1, "unix SO_PASSSEC");
-  set_int(unix_pair[0], SOL_SOCKET, SO_TIMESTAMP, 1, "unix SO_TIMESTAMP");
+  zdtm_set_int(unix_pair[0], SOL_SOCKET, SO_PASSSEC, 1, "unix SO_PASSSEC");
+  zdtm_set_int(unix_pair[0], SOL_SOCKET, SO_TIMESTAMP, 1, "unix SO_TIMESTAMP");
   set_timeout(unix_pair[0], SO_RCVTIMEO, 2, 250000, "unix SO_RCVTIMEO");
   attach_filter(unix_pair[0], unix_filter, 1);
 }
@@ -281,13 +266,7 @@ static void check_memberships(void) {
 }
 
 static void check(void) {
-  for (int i = 0; i < option_count; ++i) {
-    const struct option* o = &options[i];
-    int value = 0;
-    socklen_t len = sizeof value;
-    if (getsockopt(o->fd, o->level, o->name, &value, &len) != 0) zdtm_fail("get %s: %m", o->what);
-    if (value != o->value) zdtm_fail("%s is %d, was %d", o->what, value, o->value);
-  }
+  zdtm_check_ints();
   check_timeouts();
   char device[IFNAMSIZ] = {0};
   socklen_t len = sizeof device;
