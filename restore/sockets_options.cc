@@ -95,13 +95,14 @@ void set_sockopt(int fd, int level, int name, int value, const char* what) {
 }
 
 void apply_socket_options(int fd, const records::SocketOptions& options) {
+  apply_filter(fd, options.filter);  // before the ints: SO_LOCK_FILTER is among them
+  apply_ints(fd, options.ints);
+  apply_bytes(fd, options.bytes);
+  // After the ints: IP_UNICAST_IF and IPV6_UNICAST_IF refuse another interface than the bound one.
   if (!options.bound_device.empty() &&
       ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, options.bound_device.data(),
                    static_cast<socklen_t>(options.bound_device.size())) != 0)
     throw_errno("setsockopt(SO_BINDTODEVICE, {})", options.bound_device);
-  apply_filter(fd, options.filter);  // before the ints: SO_LOCK_FILTER is among them
-  apply_ints(fd, options.ints);
-  apply_bytes(fd, options.bytes);
   apply_timeout(fd, SO_RCVTIMEO_OLD, options.receive_timeout_us, "SO_RCVTIMEO");
   apply_timeout(fd, SO_SNDTIMEO_OLD, options.send_timeout_us, "SO_SNDTIMEO");
   apply_linger(fd, options);
