@@ -66,8 +66,6 @@ constexpr std::array kIpv4 = {
     Option{IPPROTO_IP, IP_TOS},             Option{IPPROTO_IP, IP_TTL},
     Option{IPPROTO_IP, IP_FREEBIND},        Option{IPPROTO_IP, IP_TRANSPARENT},
     Option{IPPROTO_IP, IP_MTU_DISCOVER},    Option{IPPROTO_IP, IP_RECVERR},
-    Option{IPPROTO_IP, IP_MULTICAST_TTL},   Option{IPPROTO_IP, IP_MULTICAST_LOOP},
-    Option{IPPROTO_IP, IP_MULTICAST_ALL},   Option{IPPROTO_IP, IP_MULTICAST_IF},
     Option{IPPROTO_IP, IP_PKTINFO},         Option{IPPROTO_IP, IP_RECVTTL},
     Option{IPPROTO_IP, IP_RECVTOS},         Option{IPPROTO_IP, IP_RECVOPTS},
     Option{IPPROTO_IP, IP_RETOPTS},         Option{IPPROTO_IP, IP_RECVORIGDSTADDR},
@@ -77,11 +75,10 @@ constexpr std::array kIpv4 = {
     Option{IPPROTO_IP, kIpLocalPortRange},
 };
 constexpr std::array kIpv6 = {
-    Option{IPPROTO_IPV6, IPV6_V6ONLY},           Option{IPPROTO_IPV6, IPV6_TCLASS},
+    Option{IPPROTO_IPV6, IPV6_TCLASS},
     Option{IPPROTO_IPV6, IPV6_UNICAST_HOPS},     Option{IPPROTO_IPV6, IPV6_MTU_DISCOVER},
-    Option{IPPROTO_IPV6, IPV6_RECVERR},          Option{IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
-    Option{IPPROTO_IPV6, IPV6_MULTICAST_LOOP},   Option{IPPROTO_IPV6, IPV6_FREEBIND},
-    Option{IPPROTO_IPV6, IPV6_MULTICAST_ALL},    Option{IPPROTO_IPV6, IPV6_RECVPKTINFO},
+    Option{IPPROTO_IPV6, IPV6_RECVERR},          Option{IPPROTO_IPV6, IPV6_FREEBIND},
+    Option{IPPROTO_IPV6, IPV6_RECVPKTINFO},
     Option{IPPROTO_IPV6, IPV6_2292PKTINFO},      Option{IPPROTO_IPV6, IPV6_RECVHOPLIMIT},
     Option{IPPROTO_IPV6, IPV6_2292HOPLIMIT},     Option{IPPROTO_IPV6, IPV6_RECVRTHDR},
     Option{IPPROTO_IPV6, IPV6_2292RTHDR},        Option{IPPROTO_IPV6, IPV6_RECVHOPOPTS},
@@ -94,12 +91,21 @@ constexpr std::array kIpv6 = {
     Option{IPPROTO_IPV6, IPV6_TRANSPARENT},      Option{IPPROTO_IPV6, kIpv6FlowInfo},
     Option{IPPROTO_IPV6, kIpv6FlowInfoSend},    Option{IPPROTO_IPV6, IPV6_ROUTER_ALERT_ISOLATE},
 };
+// Multicast sending options: a stream socket refuses them (an accepted TCP connection reads the
+// TTL of its SYN as IP_MULTICAST_TTL), so they are read on the others only.
+constexpr std::array kMulticastIpv4 = {
+    Option{IPPROTO_IP, IP_MULTICAST_TTL}, Option{IPPROTO_IP, IP_MULTICAST_LOOP},
+    Option{IPPROTO_IP, IP_MULTICAST_ALL}, Option{IPPROTO_IP, IP_MULTICAST_IF},
+};
+constexpr std::array kMulticastIpv6 = {
+    Option{IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
+    Option{IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
+    Option{IPPROTO_IPV6, IPV6_MULTICAST_ALL},
+};
 // Options whose value is an ifindex, kept by the interface's name.
 constexpr std::array kInterfaceIpv4 = {Option{IPPROTO_IP, IP_UNICAST_IF}};
-constexpr std::array kInterfaceIpv6 = {
-    Option{IPPROTO_IPV6, IPV6_MULTICAST_IF},
-    Option{IPPROTO_IPV6, IPV6_UNICAST_IF},
-};
+constexpr std::array kInterfaceIpv6 = {Option{IPPROTO_IPV6, IPV6_UNICAST_IF}};
+constexpr std::array kMulticastInterfaceIpv6 = {Option{IPPROTO_IPV6, IPV6_MULTICAST_IF}};
 constexpr std::array kTcp = {
     Option{IPPROTO_TCP, TCP_NODELAY},          Option{IPPROTO_TCP, TCP_CORK},
     Option{IPPROTO_TCP, TCP_KEEPIDLE},         Option{IPPROTO_TCP, TCP_KEEPINTVL},
@@ -112,6 +118,9 @@ constexpr std::array kTcp = {
 };
 // Settings of a listening or closed TCP socket only: a connection's MSS and window clamp are
 // negotiated state (its MSS is kept by TCP_REPAIR), and the fast open ones cannot be set on it.
+// IPV6_V6ONLY cannot change once a socket is bound, and binding to an IPv6 address sets it: a
+// connection keeps its own (records::TcpConnection::v6_only).
+constexpr std::array kIpv6Unconnected = {Option{IPPROTO_IPV6, IPV6_V6ONLY}};
 constexpr std::array kTcpUnconnected = {
     Option{IPPROTO_TCP, TCP_MAXSEG},   Option{IPPROTO_TCP, TCP_WINDOW_CLAMP},
     Option{IPPROTO_TCP, TCP_FASTOPEN}, Option{IPPROTO_TCP, TCP_FASTOPEN_CONNECT},
@@ -250,13 +259,20 @@ records::SocketOptions read_socket_options(int sock, pid_t pid, int fd) {
   bool tcp = inet && protocol == IPPROTO_TCP;
   bool udp = inet && protocol == IPPROTO_UDP;
   read_ints(sock, kSocketLevel, options);
+  bool multicast = inet && socket_int_option(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM;
+  bool connection = tcp && is_connection(sock);
   if (inet) read_ints(sock, kIpv4, options);
+  if (multicast) read_ints(sock, kMulticastIpv4, options);
   if (inet) read_interface_ints(sock, kInterfaceIpv4, options, who);
+  if (family == AF_INET6 && !connection) read_ints(sock, kIpv6Unconnected, options);
   if (family == AF_INET6) read_ints(sock, kIpv6, options);
+  if (family == AF_INET6 && multicast) read_ints(sock, kMulticastIpv6, options);
   if (family == AF_INET6) read_interface_ints(sock, kInterfaceIpv6, options, who);
+  if (family == AF_INET6 && multicast)
+    read_interface_ints(sock, kMulticastInterfaceIpv6, options, who);
   if (tcp) refuse_upper_layer(sock, who);
   if (tcp) read_ints(sock, kTcp, options);
-  if (tcp && !is_connection(sock)) read_ints(sock, kTcpUnconnected, options);
+  if (tcp && !connection) read_ints(sock, kTcpUnconnected, options);
   if (udp) read_ints(sock, kUdp, options);
   // Last: setting IP_TOS or IPV6_TCLASS sets the priority too.
   read_ints(sock, std::array{Option{SOL_SOCKET, SO_PRIORITY}}, options);
