@@ -18,16 +18,6 @@ namespace {
 
 using proc::JoinedGroup;
 
-std::vector<JoinedGroup> namespace_groups(pid_t pid, bool ipv6) {
-  std::string net = "/proc/" + std::to_string(pid) + "/net/";
-  std::vector<JoinedGroup> groups = proc::parse_igmp(fs::try_read_file(net + "igmp").value_or(""));
-  if (ipv6) {
-    auto six = proc::parse_igmp6(fs::try_read_file(net + "igmp6").value_or(""));
-    groups.insert(groups.end(), six.begin(), six.end());
-  }
-  return groups;
-}
-
 // MCAST_MSFILTER of (group, interface) with room for `sources`; false when not a member.
 bool query_filter(int sock, const JoinedGroup& g, GroupFilter& buffer, uint32_t sources,
                   const std::string& who) {
@@ -64,14 +54,23 @@ std::optional<records::MulticastMembership> read_membership(int sock, const Join
 
 }  // namespace
 
-std::vector<records::MulticastMembership> read_memberships(int sock, pid_t pid,
-                                                           const std::string& who) {
+std::vector<JoinedGroup> namespace_groups(pid_t pid) {
+  std::string net = "/proc/" + std::to_string(pid) + "/net/";
+  std::vector<JoinedGroup> groups = proc::parse_igmp(fs::try_read_file(net + "igmp").value_or(""));
+  auto six = proc::parse_igmp6(fs::try_read_file(net + "igmp6").value_or(""));
+  groups.insert(groups.end(), six.begin(), six.end());
+  return groups;
+}
+
+std::vector<records::MulticastMembership> read_memberships(
+    int sock, const std::vector<JoinedGroup>& groups, const std::string& who) {
   int family = 0;
   socklen_t len = sizeof family;
   if (::getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0)
     throw_errno("{}: getsockopt(SO_DOMAIN)", who);
   std::vector<records::MulticastMembership> memberships;
-  for (const auto& g : namespace_groups(pid, family == AF_INET6)) {
+  for (const auto& g : groups) {
+    if (g.family == AF_INET6 && family != AF_INET6) continue;
     if (auto m = read_membership(sock, g, who)) memberships.push_back(std::move(*m));
   }
   return memberships;

@@ -9,13 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "common/proc/igmp.h"
 #include "common/records/socket_options.h"
 
 namespace ckpt::dump {
 
-// The memberships of `sock` (an IPv4/IPv6 datagram socket in the network namespace of `pid`);
-// errors name `who`.
-std::vector<records::MulticastMembership> read_memberships(int sock, pid_t pid,
-                                                           const std::string& who);
+// The groups joined in the network namespace of `pid`, IPv4 and IPv6 (read once per dump).
+std::vector<proc::JoinedGroup> namespace_groups(pid_t pid);
+
+// The memberships of `sock` (an IPv4/IPv6 datagram socket in the namespace `groups` were read
+// from); errors name `who`.
+std::vector<records::MulticastMembership> read_memberships(
+    int sock, const std::vector<proc::JoinedGroup>& groups, const std::string& who);
 
 }  // namespace ckpt::dump

@@ -13,7 +13,6 @@
 #include <utility>
 
 #include "ckpt/sockets.h"
-#include "ckpt/sockets_multicast.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/socket_interface.h"
@@ -285,7 +284,6 @@ records::SocketOptions read_socket_options(int sock, pid_t pid, int fd) {
   options.send_timeout_us = read_timeout(sock, SO_SNDTIMEO_OLD);
   options.bound_device = read_bound_device(sock);
   options.filter = read_filter(sock, who);
-  if (udp) options.memberships = read_memberships(sock, pid, who);
   return options;
 }
 

@@ -11,7 +11,8 @@
 
 namespace ckpt::dump {
 
-// `sock` is a copy of fd `fd` of `pid` (whose network namespace lists the multicast groups).
+// `sock` is a copy of fd `fd` of `pid`. The multicast groups of a UDP socket are read apart
+// (sockets_multicast.h), the namespace's groups once for all sockets.
 records::SocketOptions read_socket_options(int sock, pid_t pid, int fd);
 
 }  // namespace ckpt::dump
