@@ -3,9 +3,9 @@
 // SO_BINDTODEVICE lo, IP_UNICAST_IF, receive and send timeouts, a classic BPF filter locked with
 // SO_LOCK_FILTER, and three multicast groups on lo (a plain join, one with a source blocked, one
 // source-specific); an IPv6 UDP socket with the IPv6 counterparts (IPV6_RECVPKTINFO, ...,
-// IPV6_AUTOFLOWLABEL off, IPV6_MULTICAST_IF lo, SO_TIMESTAMPING) and an IPv6 group; an unbound
-// TCP socket with TCP_WINDOW_CLAMP, TCP_SAVE_SYN, TCP_INQ, TCP_TX_DELAY, SO_ZEROCOPY and the fast
-// open client options; a TCP listener with TCP_FASTOPEN; a unix datagram socketpair with
+// IPV6_AUTOFLOWLABEL off, IPV6_MULTICAST_IF lo, SO_TIMESTAMPING) and two IPv6 groups (a plain
+// join, one source-specific); an unbound TCP socket with TCP_WINDOW_CLAMP, TCP_SAVE_SYN, TCP_INQ,
+// TCP_TX_DELAY, SO_ZEROCOPY and the fast open client options; a TCP listener with TCP_FASTOPEN; a unix datagram socketpair with
 // SO_PASSSEC, SO_TIMESTAMP, a timeout and a filter. On SIGTERM every option, filter and group
 // (with its source filter) reads back as it did before. With "ebpf" as the second argument, a
 // UDP socket also holds an eBPF filter (SO_ATTACH_BPF), which a dump must refuse.
@@ -86,11 +86,11 @@ static void join(int fd, int family, struct sockaddr_storage group, const char* 
     zdtm_fail("join %s: %m", what);
 }
 
-static void source_option(int fd, int name, struct sockaddr_storage group,
+static void source_option(int fd, int family, int name, struct sockaddr_storage group,
                           struct sockaddr_storage source, const char* what) {
   struct group_source_req r = {
       .gsr_interface = if_nametoindex("lo"), .gsr_group = group, .gsr_source = source};
-  if (setsockopt(fd, IPPROTO_IP, name, &r, sizeof r) != 0) zdtm_fail("%s: %m", what);
+  if (setsockopt(fd, level_of(family), name, &r, sizeof r) != 0) zdtm_fail("%s: %m", what);
 }
 
 static struct sock_filter udp_filter[] = {
@@ -180,9 +180,9 @@ static void set_up_udp4(void) {
   join(udp4, AF_INET, v4("239.1.2.3"), "239.1.2.3");
   record_membership(udp4, AF_INET, v4("239.1.2.3"), "group 239.1.2.3");
   join(udp4, AF_INET, v4("239.1.2.4"), "239.1.2.4");
-  source_option(udp4, MCAST_BLOCK_SOURCE, v4("239.1.2.4"), v4("127.0.0.9"), "block a source");
+  source_option(udp4, AF_INET, MCAST_BLOCK_SOURCE, v4("239.1.2.4"), v4("127.0.0.9"), "block a source");
   record_membership(udp4, AF_INET, v4("239.1.2.4"), "group 239.1.2.4 (a source blocked)");
-  source_option(udp4, MCAST_JOIN_SOURCE_GROUP, v4("232.1.1.1"), v4("127.0.0.5"), "join a source");
+  source_option(udp4, AF_INET, MCAST_JOIN_SOURCE_GROUP, v4("232.1.1.1"), v4("127.0.0.5"), "join a source");
   record_membership(udp4, AF_INET, v4("232.1.1.1"), "group 232.1.1.1 (one source)");
 }
 
@@ -202,6 +202,9 @@ static void set_up_udp6(void) {
   zdtm_set_int(udp6, SOL_SOCKET, SO_TIMESTAMPING, stamps, "SO_TIMESTAMPING");
   join(udp6, AF_INET6, v6("ff15::1234"), "ff15::1234");
   record_membership(udp6, AF_INET6, v6("ff15::1234"), "group ff15::1234");
+  source_option(udp6, AF_INET6, MCAST_JOIN_SOURCE_GROUP, v6("ff35::5"), v6("::1"),
+                "join an IPv6 source");
+  record_membership(udp6, AF_INET6, v6("ff35::5"), "group ff35::5 (one source)");
 }
 
 static void set_up_tcp(void) {
