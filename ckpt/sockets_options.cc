@@ -36,8 +36,8 @@ constexpr int kSoPassRights = 83;    // SO_PASSRIGHTS
 // CPU that last handled the socket), SO_INCOMING_NAPI_ID, SO_COOKIE, SO_ERROR, SO_ACCEPTCONN,
 // TCP_QUICKACK (the current quick-ack mode, which the stack switches by itself), IP_MTU and
 // IPV6_MTU (the path's MTU), TCP_MAXSEG and TCP_WINDOW_CLAMP of a connection (negotiated).
-// SO_PEERPIDFD is not read either: reading it makes a pidfd. SO_BUSY_POLL_BUDGET cannot be read. SO_PEEK_OFF of a unix socket goes
-// with its queue (records::UnixSocket). Order matters where
+// SO_PEERPIDFD is not read either: reading it makes a pidfd. SO_BUSY_POLL_BUDGET cannot be read.
+// SO_PEEK_OFF of a unix socket goes with its queue (records::UnixSocket). Order matters where
 // options touch each other: timestamps old before new, buffers before SO_BUF_LOCK (setting a
 // buffer locks it), SO_LOCK_FILTER after the filter (applied first), SO_PRIORITY last.
 constexpr std::array kSocketLevel = {
@@ -55,8 +55,8 @@ constexpr std::array kSocketLevel = {
     Option{SOL_SOCKET, SO_TIMESTAMPNS_NEW},  Option{SOL_SOCKET, SO_RXQ_OVFL},
     Option{SOL_SOCKET, SO_WIFI_STATUS},      Option{SOL_SOCKET, SO_SELECT_ERR_QUEUE},
     Option{SOL_SOCKET, SO_BUSY_POLL},        Option{SOL_SOCKET, SO_PREFER_BUSY_POLL},
-    Option{SOL_SOCKET, SO_MAX_PACING_RATE},
-    Option{SOL_SOCKET, SO_ZEROCOPY},         Option{SOL_SOCKET, SO_TXREHASH},
+    Option{SOL_SOCKET, SO_MAX_PACING_RATE},  Option{SOL_SOCKET, SO_ZEROCOPY},
+    Option{SOL_SOCKET, SO_TXREHASH},
     Option{SOL_SOCKET, SO_RCVMARK},          Option{SOL_SOCKET, SO_RESERVE_MEM},
     Option{SOL_SOCKET, SO_LOCK_FILTER},
 };
@@ -247,6 +247,21 @@ std::string read_congestion(int sock) {
   return std::string(name, strnlen(name, len));
 }
 
+// The IPv4 and IPv6 int options of an inet socket.
+void read_ip_ints(int sock, int family, bool connection, records::SocketOptions& options,
+                  const std::string& who) {
+  bool multicast = socket_int_option(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM;
+  read_ints(sock, kIpv4, options);
+  if (multicast) read_ints(sock, kMulticastIpv4, options);
+  read_interface_ints(sock, kInterfaceIpv4, options, who);
+  if (family != AF_INET6) return;
+  if (!connection) read_ints(sock, kIpv6Unconnected, options);
+  read_ints(sock, kIpv6, options);
+  if (multicast) read_ints(sock, kMulticastIpv6, options);
+  read_interface_ints(sock, kInterfaceIpv6, options, who);
+  if (multicast) read_interface_ints(sock, kMulticastInterfaceIpv6, options, who);
+}
+
 }  // namespace
 
 records::SocketOptions read_socket_options(int sock, pid_t pid, int fd) {
@@ -257,18 +272,9 @@ records::SocketOptions read_socket_options(int sock, pid_t pid, int fd) {
   bool inet = family == AF_INET || family == AF_INET6;
   bool tcp = inet && protocol == IPPROTO_TCP;
   bool udp = inet && protocol == IPPROTO_UDP;
-  read_ints(sock, kSocketLevel, options);
-  bool multicast = inet && socket_int_option(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM;
   bool connection = tcp && is_connection(sock);
-  if (inet) read_ints(sock, kIpv4, options);
-  if (multicast) read_ints(sock, kMulticastIpv4, options);
-  if (inet) read_interface_ints(sock, kInterfaceIpv4, options, who);
-  if (family == AF_INET6 && !connection) read_ints(sock, kIpv6Unconnected, options);
-  if (family == AF_INET6) read_ints(sock, kIpv6, options);
-  if (family == AF_INET6 && multicast) read_ints(sock, kMulticastIpv6, options);
-  if (family == AF_INET6) read_interface_ints(sock, kInterfaceIpv6, options, who);
-  if (family == AF_INET6 && multicast)
-    read_interface_ints(sock, kMulticastInterfaceIpv6, options, who);
+  read_ints(sock, kSocketLevel, options);
+  if (inet) read_ip_ints(sock, family, connection, options, who);
   if (tcp) refuse_upper_layer(sock, who);
   if (tcp) read_ints(sock, kTcp, options);
   if (tcp && !connection) read_ints(sock, kTcpUnconnected, options);
