@@ -68,6 +68,9 @@ void ImageChain::open_parent(const records::ParentRef& ref, const std::string& p
     fail(ErrorKind::kImage, "{}: parent image {} does not hold the pages it was made against (index checksum "
          "{:016x}, expected {:016x})",
          child, path, sum, ref.identity.index_checksum);
+  // Only the runs are used from here on: the hashes (2 MiB per GiB of memory) are given back at
+  // once, so that the next link's decoding reuses their memory rather than faulting in more.
+  for (auto& [pid, pagemap] : pagemaps) std::vector<uint64_t>().swap(pagemap.hashes);
   auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
   links_.push_back(
       {path, std::move(reader), std::move(lineage), std::move(tree), std::move(pagemaps)});

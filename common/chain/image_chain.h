@@ -39,7 +39,7 @@ class ImageChain {
   // The section id of process `ns_pid` in link `link` (its host pid then), if it was there.
   std::optional<uint64_t> process_id(size_t link, pid_t ns_pid) const;
   // The pagemap of process `ns_pid` in parent link `link` (> 0), if it has one: decoded once,
-  // when the link's index checksum was checked.
+  // when the link's index checksum was checked; its runs only (no page hashes).
   const records::Pagemap* parent_pagemap(size_t link, pid_t ns_pid) const;
 
   // Every checksum of every link.
