@@ -81,7 +81,7 @@ class RunIndex {
 };
 
 using Place = std::function<void(uint64_t, std::span<const std::byte>)>;
-using PlaceOver = std::function<void(std::span<const Piece>)>;
+using PlacePieces = std::function<void(std::span<const Piece>)>;
 
 Ranges ranges_of(const std::vector<records::PageRun>& runs) {
   Ranges ranges;
@@ -133,7 +133,7 @@ void cut(Piece piece, const Ranges& ranges, std::vector<Piece>& inside,
 // Reads `source`'s stream on the reader's decoding threads, several chunks at once, and calls
 // `consume` with the wanted parts of each chunk, ascending. Returns their bytes; throws where the
 // stream does not hold every page of its runs.
-uint64_t read_wanted(const PageSource& source, const PlaceOver& consume) {
+uint64_t read_wanted(const PageSource& source, const PlacePieces& consume) {
   RunIndex index(source.stored);
   std::atomic<uint64_t> placed = 0;
   source.image->read_stream_parallel(
@@ -156,7 +156,7 @@ uint64_t read_wanted(const PageSource& source, const PlaceOver& consume) {
 // The wanted pages of `source`: those in `under` (placed already) go to `over`, the others to
 // `place`. Returns the bytes given to `place`.
 uint64_t read_split(const PageSource& source, const Ranges& under, const Place& place,
-                    const PlaceOver& over) {
+                    const PlacePieces& over) {
   std::atomic<uint64_t> apart = 0;
   read_wanted(source, [&](std::span<const Piece> parts) {
     std::vector<Piece> inside, outside;
@@ -179,7 +179,7 @@ uint64_t read_pages(const PageSource& source, const Place& place) {
 }
 
 uint64_t read_layered(std::span<const PageSource> sources, const Place& place,
-                      const PlaceOver& over) {
+                      const PlacePieces& over) {
   if (sources.size() < 2) fail("no newer page sources to lay over the oldest");
   PageSource oldest = sources.front();
   Ranges in_oldest = ranges_of(oldest.stored);
