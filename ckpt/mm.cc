@@ -109,7 +109,7 @@ std::vector<uint64_t> read_auxv(pid_t pid) {
 class PageCollector {
  public:
   PageCollector(pid_t pid, image::ImageWriter::Stream& out, const ParentPages* parent)
-      : pid_(pid), writer_(out, parent), pool_(kBatchPages * kPageSize) {
+      : reader_(pid), writer_(out, parent), pool_(kBatchPages * kPageSize) {
     uint64_t got = 0;
     buffer_ = pool_.take(kBatchPages, got);
   }
@@ -136,14 +136,14 @@ class PageCollector {
 
   void flush() {
     throw_if_cancelled();
-    read_extents(pid_, queue_, false);
+    reader_.read(queue_, false);
     for (const auto& extent : queue_) writer_.keep_extent(extent);
     writer_.flush();
     queue_.clear();
     queued_ = 0;
   }
 
-  pid_t pid_;
+  PageReader reader_;
   PageStreamWriter writer_;
   PagePool pool_;
   char* buffer_ = nullptr;
@@ -298,9 +298,7 @@ std::vector<SavedRun> without_shared(const std::vector<SavedRun>& runs,
 }  // namespace
 
 std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
-  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-  UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!pagemap) throw_errno("open {}", path);
+  UniqueFd pagemap = proc::open_pagemap(pid);
   std::vector<SavedRun> runs;
   for (const auto& vma : mm.vmas) {
     bool anonymous = vma.kind == records::VmaKind::kAnonymous;

@@ -102,9 +102,10 @@ UniqueFd userfaultfd_of(pid_t pid) {
 // Reads `extents` of a running process; those it cannot read (unmapped meanwhile) are dropped.
 void read_while_running(pid_t pid, std::vector<PageCopy>& extents) {
   std::vector<PageCopy> kept;
+  PageReader reader(pid);
   std::span<const PageCopy> left(extents);
   while (!left.empty()) {
-    size_t done = read_extents(pid, left, /*partial_ok=*/true);
+    size_t done = reader.read(left, /*partial_ok=*/true);
     kept.insert(kept.end(), left.begin(), left.begin() + static_cast<long>(done));
     left = left.subspan(std::min(done + 1, left.size()));
   }
@@ -199,9 +200,7 @@ FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<Pag
 
 Precopy::Precopy(pid_t pid, const ParentPages* parent) : pid_(pid), parent_(parent) {
   try {
-    std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-    pagemap_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!pagemap_) throw_errno("open {}", path);
+    pagemap_ = proc::open_pagemap(pid);
     uffd_ = userfaultfd_of(pid);
   } catch (const Error& e) {
     spdlog::debug("process {}: no pre-copy: {}", pid, e.what());
@@ -335,13 +334,14 @@ void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
   auto work = [&](size_t t) {
     try {
       PagePool scratch(kHashBatchBytes);
+      PageReader reader(pid_);
       uint64_t got = 0;
       char* buffer = scratch.take(kHashBatchBytes / kPageSize, got);
       size_t first = batches.size() * t / threads, last = batches.size() * (t + 1) / threads;
       for (size_t b = first; b < last; ++b) {
         const HashBatch& batch = batches[b];
         PageCopy read{batch.address, batch.pages, buffer, batch.skip_zero};
-        if (read_extents(pid_, {&read, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
+        if (reader.read({&read, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
         for (uint64_t i = 0; i < batch.pages; ++i) {
           uint64_t address = batch.address + i * kPageSize;
           const char* page = buffer + i * kPageSize;
@@ -384,7 +384,7 @@ FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64
                              {.required = proc::kPageWpAllowed, .excluded = proc::kPageWritten});
   }
   FinalPlan plan = plan_final_round(runs, copied_, clean, pool);
-  read_extents(pid_, plan.to_read, /*partial_ok=*/false);
+  PageReader(pid_).read(plan.to_read, /*partial_ok=*/false);
   uint64_t read = 0;
   for (const auto& e : plan.to_read) read += e.pages;
   pages_read += read;
@@ -396,7 +396,7 @@ FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64
 std::vector<PageCopy> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
                                    uint64_t& pages_read) {
   FinalPlan plan = plan_final_round(runs, {}, {}, pool);
-  read_extents(pid, plan.to_read, /*partial_ok=*/false);
+  PageReader(pid).read(plan.to_read, /*partial_ok=*/false);
   for (const auto& e : plan.to_read) pages_read += e.pages;
   return std::move(plan.extents);
 }

@@ -55,14 +55,10 @@ struct Restore {
   std::unique_ptr<RootTask> root;
 };
 
-// The decoded page streams of a chain's newer links, kept from the checks of the open stage for
-// the memory stage (which lays them over the oldest link's pages), are at most this many bytes.
-constexpr uint64_t kKeptPagesBudget = 256u << 20;
-
 void open(Restore& r, const RestoreOptions& options) {
   r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
                                                 image::pick_signing_key(options.verify_key));
-  r.chain->verify_keeping_pages(kKeptPagesBudget);
+  r.chain->verify();
   r.image = &r.chain->image();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
   classify_errors(ErrorKind::kImage, [&] {  // a record that does not decode: a damaged image

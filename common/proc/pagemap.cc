@@ -1,5 +1,6 @@
 #include "common/proc/pagemap.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,6 +51,13 @@ PageQuery saved_pages_query(int pagemap_fd, PageKind kind) {
 std::atomic<bool> scan_unavailable{false};
 
 }  // namespace
+
+UniqueFd open_pagemap(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open {}", path);
+  return fd;
+}
 
 bool scan_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
                      const SavedRunFn& run) {

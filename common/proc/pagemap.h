@@ -11,6 +11,8 @@
 #include <functional>
 #include <vector>
 
+#include "common/unique_fd.h"
+
 namespace ckpt::proc {
 
 inline constexpr uint64_t kPageSize = 4096;
@@ -19,6 +21,9 @@ enum class PageKind {
   kAnonymous,    // private anonymous memory: every present or swapped page but the zero page
   kPrivateFile,  // private file mapping: only pages written since (anonymous copies)
 };
+
+// /proc/PID/pagemap, opened for reading; throws naming it when it cannot be.
+UniqueFd open_pagemap(pid_t pid);
 
 using SavedRunFn = std::function<void(uint64_t start, uint64_t pages)>;
 
