@@ -196,15 +196,9 @@ uint64_t file_end(const records::Vma& vma) {
   return size <= vma.offset ? vma.start : vma.start + (size - vma.offset);
 }
 
-}  // namespace
-
-namespace {
-
 // The guard regions (MADV_GUARD_INSTALL) of the private VMAs: markers in page tables, no VMA.
 std::vector<records::AddressRange> find_guard_regions(pid_t pid, const records::MmState& mm) {
-  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-  UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!pagemap) throw_errno("open {}", path);
+  UniqueFd pagemap = proc::open_pagemap(pid);
   std::vector<records::AddressRange> guards;
   for (const auto& vma : mm.vmas) {
     if (vma.flags & MAP_SHARED) continue;
