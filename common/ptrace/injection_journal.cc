@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -22,12 +23,12 @@ std::mutex g_mutex;
 std::string g_dir;
 std::map<pid_t, int> g_holders;  // how many RemoteSyscalls hold each thread
 
-std::string thread_path(pid_t tid) {
-  return g_dir + "/" + std::to_string(tid);
+std::string thread_path(pid_t tid, const std::string& dir = g_dir) {
+  return dir + "/" + std::to_string(tid);
 }
 
-std::string patch_path(pid_t pid) {
-  return g_dir + "/" + std::string(kPatchPrefix) + std::to_string(pid);
+std::string patch_path(pid_t pid, const std::string& dir = g_dir) {
+  return dir + "/" + std::string(kPatchPrefix) + std::to_string(pid);
 }
 
 constexpr std::string_view kPartSuffix = ".part";
@@ -47,11 +48,13 @@ void write_entry(const std::string& path, const Entry& entry) {
     spdlog::warn("injection journal: cannot write {}", path);
 }
 
+// An entry as written by this build, or by an older one that wrote only its first `oldest`
+// bytes (the fields after them keep their defaults).
 template <typename Entry>
-bool read_entry(const std::filesystem::path& path, Entry& entry) {
+bool read_entry(const std::filesystem::path& path, Entry& entry, size_t oldest = sizeof(Entry)) {
   auto bytes = fs::try_read_file(path);
-  if (!bytes || bytes->size() != sizeof entry) return false;
-  std::memcpy(&entry, bytes->data(), sizeof entry);
+  if (!bytes || (bytes->size() != sizeof entry && bytes->size() != oldest)) return false;
+  std::memcpy(&entry, bytes->data(), bytes->size());
   return true;
 }
 
@@ -104,10 +107,19 @@ InjectionJournal read_injection_journal(const std::string& dir) {
       if (read_entry(file.path(), patch)) out.patches.push_back(patch);
     } else {
       JournalEntry thread;
-      if (read_entry(file.path(), thread)) out.threads.push_back(thread);
+      if (read_entry(file.path(), thread, offsetof(JournalEntry, made_fd)))
+        out.threads.push_back(thread);
     }
   }
   return out;
+}
+
+void remove_thread_entry(const std::string& dir, pid_t tid) {
+  ::unlink(thread_path(tid, dir).c_str());
+}
+
+void remove_patch_entry(const std::string& dir, pid_t pid) {
+  ::unlink(patch_path(pid, dir).c_str());
 }
 
 }  // namespace ckpt::ptrace

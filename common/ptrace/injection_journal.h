@@ -23,6 +23,10 @@ namespace ckpt::ptrace {
 // Where RemoteSyscall keeps the journal ("" = nowhere, the default: restore has none).
 void set_injection_journal(const std::string& dir);
 
+// JournalEntry::made_fd: no descriptor made; the call that makes one may have run (its number
+// is then in the thread's registers).
+inline constexpr int64_t kNoMadeFd = -2, kMadeFdUnknown = -1;
+
 struct JournalEntry {
   pid_t tid = 0;
   user_regs_struct regs{};  // as the thread must go on
@@ -30,6 +34,13 @@ struct JournalEntry {
   // The area mapped for the injection; its size is recorded before the mmap, its address
   // (0 until then) once the mmap returned.
   uint64_t scratch = 0, scratch_size = 0;
+  // A descriptor a call makes in the process for ckpt to take (take_made_fd in
+  // remote_syscall.h), from before that call until its close there returned: its number
+  // (kMadeFdUnknown until the call returned), the `syscall` the call runs from (a trampoline's)
+  // and the /proc/PID/fd link the descriptor has. Not in the entries of older builds.
+  int64_t made_fd = kNoMadeFd;
+  uint64_t made_fd_call = 0;
+  char made_fd_link[48] = {};
 };
 
 // A trampoline written into a process's vdso, and the bytes it replaced.
@@ -57,5 +68,8 @@ struct InjectionJournal {
   std::vector<PatchEntry> patches;
 };
 InjectionJournal read_injection_journal(const std::string& dir);
+// What a recovery undid, struck from `dir` (so that one killed midway leaves only what is left).
+void remove_thread_entry(const std::string& dir, pid_t tid);
+void remove_patch_entry(const std::string& dir, pid_t pid);
 
 }  // namespace ckpt::ptrace

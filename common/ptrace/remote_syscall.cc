@@ -4,6 +4,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -31,6 +32,14 @@ RemoteSyscall::RemoteSyscall(pid_t tid, uint64_t syscall_insn) : tid_(tid), insn
 void RemoteSyscall::set_scratch(uint64_t address, uint64_t size) {
   journal_.scratch = address;
   journal_.scratch_size = size;
+  if (journaled_) journal_update(journal_);
+}
+
+void RemoteSyscall::set_made_fd(int64_t fd, std::string_view link) {
+  journal_.made_fd = fd;
+  journal_.made_fd_call = fd == kNoMadeFd ? 0 : insn_;
+  std::memset(journal_.made_fd_link, 0, sizeof journal_.made_fd_link);
+  link.copy(journal_.made_fd_link, std::min(link.size(), sizeof journal_.made_fd_link - 1));
   if (journaled_) journal_update(journal_);
 }
 
@@ -109,15 +118,26 @@ uint64_t vdso_syscall_insn(pid_t pid) {
   fail("process {} has no [vdso] to run system calls from", pid);
 }
 
-UniqueFd take_injected_fd(RemoteSyscall& sys, pid_t pid, int fd) {
+UniqueFd take_made_fd(RemoteSyscall& sys, pid_t pid, std::string_view link, long nr,
+                      uint64_t flags, int& error) {
+  sys.set_made_fd(kMadeFdUnknown, link);
+  long fd = sys.call(nr, flags);
+  if (fd < 0) {
+    sys.set_made_fd(kNoMadeFd);
+    error = static_cast<int>(-fd);
+    return {};
+  }
+  sys.set_made_fd(fd, link);
   UniqueFd ours;
   try {
-    ours = proc::take_fd(pid, fd);
+    ours = proc::take_fd(pid, static_cast<int>(fd));
   } catch (...) {
     (void)sys.call(SYS_close, static_cast<uint64_t>(fd));
+    sys.set_made_fd(kNoMadeFd);
     throw;
   }
   sys.checked("close the fd taken", SYS_close, static_cast<uint64_t>(fd));
+  sys.set_made_fd(kNoMadeFd);
   return ours;
 }
 

@@ -6,14 +6,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <string_view>
 
 #include "common/proc/maps.h"
 #include "common/ptrace/injection.h"
 #include "common/ptrace/injection_journal.h"
 #include "common/ptrace/remote_memory.h"
+#include "common/ptrace/remote_syscall.h"
 #include "common/ptrace/tracee.h"
 #include "common/ptrace/trampoline.h"
 #include "files_test_support.h"
@@ -99,4 +106,76 @@ TEST_CASE("a dump's injection maps its scratch area from a vdso patch, put back 
   CHECK(journal.patches.empty());
   CHECK(ptrace::get_regs(child.pid).rip == ptrace::with_syscall_restarted(regs, true).rip);
   CHECK(ptrace::get_sigmask(child.pid) == mask);
+}
+
+namespace {
+
+// The descriptors of `pid` that /proc shows as `link`.
+int fds_shown_as(pid_t pid, std::string_view link) {
+  int count = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(fd.path(), ec).string() == link) ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("a descriptor made in the process for ckpt is journalled until it is closed there") {
+  if (files_test::skip_unless_root()) return;
+  files_test::TempDir dir("ckpt-injection-made-fd");
+  StoppedChild child;
+  ptrace::set_injection_journal(dir.path);
+  {
+    ptrace::Injection injection(child.pid, child.pid);
+    auto& main = injection.main();
+    int error = 0;
+    UniqueFd ours = ptrace::take_made_fd(main, child.pid, ptrace::kUserfaultfdLink,
+                                         SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, error);
+    if (!ours) {
+      WARN("skipped: no userfaultfd here: " << std::strerror(error));
+      ptrace::set_injection_journal("");
+      return;
+    }
+    CHECK(fds_shown_as(child.pid, ptrace::kUserfaultfdLink) == 0);
+    auto journal = ptrace::read_injection_journal(dir.path);
+    REQUIRE(journal.threads.size() == 1);
+    CHECK(journal.threads[0].made_fd == ptrace::kNoMadeFd);
+
+    // What a ckpt killed right after the call leaves: the number, the call's trampoline, the link.
+    main.set_made_fd(ptrace::kMadeFdUnknown, ptrace::kUserfaultfdLink);
+    journal = ptrace::read_injection_journal(dir.path);
+    CHECK(journal.threads[0].made_fd == ptrace::kMadeFdUnknown);
+    CHECK(ptrace::in_trampoline(journal.threads[0].made_fd_call + 2,
+                                journal.threads[0].made_fd_call));
+    long made = main.call(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    REQUIRE(made >= 0);
+    main.set_made_fd(made, ptrace::kUserfaultfdLink);
+    journal = ptrace::read_injection_journal(dir.path);
+    CHECK(journal.threads[0].made_fd == made);
+    CHECK(std::string(journal.threads[0].made_fd_link) == ptrace::kUserfaultfdLink);
+    CHECK(fds_shown_as(child.pid, ptrace::kUserfaultfdLink) == 1);
+    CHECK(main.call(SYS_close, static_cast<uint64_t>(made)) == 0);
+    main.set_made_fd(ptrace::kNoMadeFd);
+  }
+  ptrace::set_injection_journal("");
+  CHECK(ptrace::read_injection_journal(dir.path).threads.empty());
+}
+
+TEST_CASE("a journal entry of an older build, without the made descriptor, is read") {
+  files_test::TempDir dir("ckpt-injection-old-entry");
+  ptrace::JournalEntry entry;
+  entry.tid = 4242;
+  entry.scratch = 0x7000;
+  entry.made_fd = 99;  // not written: the older entry ends before it
+  std::string bytes(reinterpret_cast<const char*>(&entry), offsetof(ptrace::JournalEntry, made_fd));
+  {
+    std::ofstream(dir.path + "/4242", std::ios::binary) << bytes;
+  }
+  auto journal = ptrace::read_injection_journal(dir.path);
+  REQUIRE(journal.threads.size() == 1);
+  CHECK(journal.threads[0].tid == 4242);
+  CHECK(journal.threads[0].scratch == 0x7000);
+  CHECK(journal.threads[0].made_fd == ptrace::kNoMadeFd);
 }
