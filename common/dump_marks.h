@@ -4,6 +4,7 @@
 //                 and its scratch area (common/ptrace/injection_journal.h)
 //   threads/vdso-PID  the bytes of the vdso of PID that a trampoline replaced
 //                 (common/ptrace/vdso_patch.h)
+//   threads/made-TID  a descriptor a call injected into TID made for ckpt, until closed there
 //   frozen        present while the dump holds the container frozen
 //   output        the image path, whose temp file (PATH.tmp.XXXXXX) is to be removed
 //   tcp_lock      `--tcp-established`: "link NAME" for each host link held down and "socket PID

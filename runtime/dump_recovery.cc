@@ -95,30 +95,41 @@ uint64_t scratch_left(const ptrace::JournalEntry& entry, const user_regs_struct&
 // registers of a thread that ran it from its trampoline (rax right after it, rdi once parked;
 // none while rip is still on the call). Only while /proc shows it as the call made it: ckpt
 // may have closed it already, and the number been reused since.
-std::optional<int> made_fd_left(const ptrace::JournalEntry& entry, const user_regs_struct& regs) {
-  int64_t fd = entry.made_fd;
-  if (fd == ptrace::kNoMadeFd) return std::nullopt;
+std::optional<int> made_fd_left(const ptrace::MadeFdEntry& made, const user_regs_struct& regs) {
+  int64_t fd = made.fd;
   if (fd == ptrace::kMadeFdUnknown) {
-    uint64_t call = entry.made_fd_call;
-    if (!ptrace::in_trampoline(regs.rip, call) || regs.rip == call) return std::nullopt;
-    fd = static_cast<int64_t>(regs.rip == call + 2 ? regs.rax : regs.rdi);
+    if (!ptrace::in_trampoline(regs.rip, made.call) || regs.rip == made.call) return std::nullopt;
+    fd = static_cast<int64_t>(regs.rip == made.call + 2 ? regs.rax : regs.rdi);
   }
   if (fd < 0 || fd > std::numeric_limits<int>::max()) return std::nullopt;
-  std::string made(entry.made_fd_link, strnlen(entry.made_fd_link, sizeof entry.made_fd_link));
+  std::string link(made.link, strnlen(made.link, sizeof made.link));
   std::error_code ec;
-  auto link = fsys::read_symlink(fmt::format("/proc/{}/fd/{}", entry.tid, fd), ec);
-  if (ec || made.empty() || link.string() != made) return std::nullopt;
+  auto shown = fsys::read_symlink(fmt::format("/proc/{}/fd/{}", made.tid, fd), ec);
+  if (ec || link.empty() || shown.string() != link) return std::nullopt;
   return static_cast<int>(fd);
 }
 
+// The descriptor a killed dump made in the process of the thread, closed there by a call from
+// the trampoline the thread is in (so that a recovery killed meanwhile leaves it parked there,
+// the scratch area still to unmap), else from `outside`.
+void close_made_fd(const ptrace::MadeFdEntry& made, const user_regs_struct& regs,
+                   uint64_t outside) {
+  std::optional<int> fd = made_fd_left(made, regs);
+  if (!fd) return;
+  bool in_call = ptrace::in_trampoline(regs.rip, made.call);
+  ptrace::RemoteSyscall call(made.tid, in_call ? made.call : outside);
+  call.checked("close the descriptor a killed dump made", SYS_close, static_cast<uint64_t>(*fd));
+  spdlog::info("thread {}: fd {} a killed dump made closed", made.tid, *fd);
+}
+
 // A thread parked in a trampoline (in the scratch area, or the vdso patch for its mmap and
-// munmap) gets its registers back, after a descriptor made for the dump is closed (by a call
-// from the trampoline the thread is in, so that a recovery killed meanwhile leaves it parked
-// there, the area still to unmap) and then the area is unmapped by a call from the patch (or the
+// munmap) gets its registers back, after a descriptor made for the dump is closed and then
+// the area is unmapped by a call from the patch (or the
 // vdso's own `syscall` when there is none). A thread elsewhere was never moved, or was already
 // put back: its registers are its own. Its signal mask is put back only while it is the one of
 // an injection. Returns false for a thread that may still be parked.
-bool put_back(const ptrace::JournalEntry& entry, const std::vector<ptrace::PatchEntry>& patches) {
+bool put_back(const ptrace::JournalEntry& entry, const ptrace::InjectionJournal& journal) {
+  const auto& patches = journal.patches;
   try {
     ptrace::wait_stop(entry.tid, std::chrono::seconds(5));
     user_regs_struct regs = ptrace::get_regs(entry.tid);
@@ -128,13 +139,8 @@ bool put_back(const ptrace::JournalEntry& entry, const std::vector<ptrace::Patch
                       regs.rip < entry.scratch + entry.scratch_size;
     if (in_patch || in_scratch) {
       auto outside = [&] { return patch ? patch->address : ptrace::vdso_syscall_insn(entry.tid); };
-      if (std::optional<int> fd = made_fd_left(entry, regs)) {
-        bool in_call = ptrace::in_trampoline(regs.rip, entry.made_fd_call);
-        ptrace::RemoteSyscall call(entry.tid, in_call ? entry.made_fd_call : outside());
-        call.checked("close the descriptor a killed dump made", SYS_close,
-                     static_cast<uint64_t>(*fd));
-        spdlog::info("thread {}: fd {} a killed dump made closed", entry.tid, *fd);
-      }
+      for (const auto& made : journal.made_fds)
+        if (made.tid == entry.tid) close_made_fd(made, regs, outside());
       if (uint64_t scratch = scratch_left(entry, regs, patch ? patch->address : 0, in_patch)) {
         ptrace::RemoteSyscall call(entry.tid, outside());
         call.checked("munmap the scratch area of a killed dump", SYS_munmap, scratch,
@@ -255,7 +261,7 @@ void recover_after_killed_dump(const std::string& id) {
   if (fsys::exists(dir / "frozen", ec) || !seized.empty()) thaw(id);
   cancellation_point("recovery:thawed");
   for (const auto& entry : seized) {
-    if (put_back(entry, journal.patches))
+    if (put_back(entry, journal))
       ptrace::remove_thread_entry(journal_dir, entry.tid);
     else if (pid_t pid = process_of(entry.tid))
       still_held.push_back(pid);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -18,6 +17,7 @@ namespace ckpt::ptrace {
 namespace {
 
 constexpr std::string_view kPatchPrefix = "vdso-";
+constexpr std::string_view kMadeFdPrefix = "made-";
 
 std::mutex g_mutex;
 std::string g_dir;
@@ -29,6 +29,10 @@ std::string thread_path(pid_t tid, const std::string& dir = g_dir) {
 
 std::string patch_path(pid_t pid, const std::string& dir = g_dir) {
   return dir + "/" + std::string(kPatchPrefix) + std::to_string(pid);
+}
+
+std::string made_fd_path(pid_t tid, const std::string& dir = g_dir) {
+  return dir + "/" + std::string(kMadeFdPrefix) + std::to_string(tid);
 }
 
 constexpr std::string_view kPartSuffix = ".part";
@@ -48,13 +52,11 @@ void write_entry(const std::string& path, const Entry& entry) {
     spdlog::warn("injection journal: cannot write {}", path);
 }
 
-// An entry as written by this build, or by an older one that wrote only its first `oldest`
-// bytes (the fields after them keep their defaults).
 template <typename Entry>
-bool read_entry(const std::filesystem::path& path, Entry& entry, size_t oldest = sizeof(Entry)) {
+bool read_entry(const std::filesystem::path& path, Entry& entry) {
   auto bytes = fs::try_read_file(path);
-  if (!bytes || (bytes->size() != sizeof entry && bytes->size() != oldest)) return false;
-  std::memcpy(&entry, bytes->data(), bytes->size());
+  if (!bytes || bytes->size() != sizeof entry) return false;
+  std::memcpy(&entry, bytes->data(), sizeof entry);
   return true;
 }
 
@@ -86,6 +88,16 @@ void journal_release(pid_t tid) {
   if (!g_dir.empty()) ::unlink(thread_path(tid).c_str());
 }
 
+void journal_made_fd(const MadeFdEntry& entry) {
+  std::lock_guard lock(g_mutex);
+  write_entry(made_fd_path(entry.tid), entry);
+}
+
+void journal_made_fd_closed(pid_t tid) {
+  std::lock_guard lock(g_mutex);
+  if (!g_dir.empty()) ::unlink(made_fd_path(tid).c_str());
+}
+
 void journal_patched(const PatchEntry& entry) {
   std::lock_guard lock(g_mutex);
   write_entry(patch_path(entry.pid), entry);
@@ -105,16 +117,19 @@ InjectionJournal read_injection_journal(const std::string& dir) {
     if (name.starts_with(kPatchPrefix)) {
       PatchEntry patch;
       if (read_entry(file.path(), patch)) out.patches.push_back(patch);
+    } else if (name.starts_with(kMadeFdPrefix)) {
+      MadeFdEntry made;
+      if (read_entry(file.path(), made)) out.made_fds.push_back(made);
     } else {
       JournalEntry thread;
-      if (read_entry(file.path(), thread, offsetof(JournalEntry, made_fd)))
-        out.threads.push_back(thread);
+      if (read_entry(file.path(), thread)) out.threads.push_back(thread);
     }
   }
   return out;
 }
 
 void remove_thread_entry(const std::string& dir, pid_t tid) {
+  ::unlink(made_fd_path(tid, dir).c_str());
   ::unlink(thread_path(tid, dir).c_str());
 }
 

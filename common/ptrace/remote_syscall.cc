@@ -36,11 +36,14 @@ void RemoteSyscall::set_scratch(uint64_t address, uint64_t size) {
 }
 
 void RemoteSyscall::set_made_fd(int64_t fd, std::string_view link) {
-  journal_.made_fd = fd;
-  journal_.made_fd_call = fd == kNoMadeFd ? 0 : insn_;
-  std::memset(journal_.made_fd_link, 0, sizeof journal_.made_fd_link);
-  link.copy(journal_.made_fd_link, std::min(link.size(), sizeof journal_.made_fd_link - 1));
-  if (journaled_) journal_update(journal_);
+  if (!journaled_) return;
+  if (fd == kNoMadeFd) {
+    journal_made_fd_closed(tid_);
+    return;
+  }
+  MadeFdEntry made{tid_, fd, insn_};
+  link.copy(made.link, std::min(link.size(), sizeof made.link - 1));
+  journal_made_fd(made);
 }
 
 RemoteSyscall::~RemoteSyscall() {
