@@ -202,7 +202,9 @@ def kill_dumps_at_random(cid, work, runs, check, kill_recoveries=False):
         # the dump is done, what is left of the container goes and the image brings it back.
         if "--leave-running" not in args and image.exists() and not alive_after_kill(cid):
             finished += 1
-            run_ckpt("rm", "-f", cid, check=False)
+            # (another ckpt on this host, a `ckpt list`, may hold the container a moment: busy)
+            wait_until(lambda: run_ckpt("rm", "-f", cid, check=False).returncode != 4,
+                       what=f"ckpt rm -f {cid} to find it free")
             run_ckpt("restore", image, "--name", cid)
         check()
         image.unlink(missing_ok=True)
