@@ -89,9 +89,11 @@ class MainThreadStop {
 UniqueFd userfaultfd_of(pid_t pid) {
   MainThreadStop stop(pid);
   ptrace::Injection injection(pid, pid);
-  long fd = injection.main().call(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-  if (fd < 0) fail("userfaultfd in process {}: {}", pid, strerror(static_cast<int>(-fd)));
-  UniqueFd ours = ptrace::take_injected_fd(injection.main(), pid, static_cast<int>(fd));
+  int error = 0;
+  UniqueFd ours =
+      ptrace::take_made_fd(injection.main(), pid, ptrace::kUserfaultfdLink, SYS_userfaultfd,
+                           O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, error);
+  if (!ours) fail("userfaultfd in process {}: {}", pid, strerror(error));
   uffdio_api api{};
   api.api = UFFD_API;
   api.features = proc::uapi::kUffdFeatureWpAsync | proc::uapi::kUffdFeatureWpUnpopulated;
