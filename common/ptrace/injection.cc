@@ -4,19 +4,35 @@
 #include <sys/syscall.h>
 
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/proc/maps.h"
 #include "common/ptrace/remote_memory.h"
 #include "common/ptrace/trampoline.h"
+#include "common/ptrace/tracee.h"
 
 namespace ckpt::ptrace {
 
 // A process being rebuilt keeps the trampoline at the start of its area (restore/seize.h leaves
 // room for it); a dumped one has it in a page after its `spec.size` bytes of data.
+namespace {
+
+// Before any call is injected: each would raise SIGSYS in a thread dispatching its calls.
+void refuse_syscall_user_dispatch(pid_t pid, pid_t tid) {
+  if (dispatches_syscalls(tid))
+    fail(ErrorKind::kRefused,
+         "process {} (thread {}) has syscall user dispatch on (PR_SET_SYSCALL_USER_DISPATCH): "
+         "each call ckpt injects would raise SIGSYS in it; not supported",
+         pid, tid);
+}
+
+}  // namespace
+
 Injection::Injection(pid_t pid, pid_t tid, const ScratchSpec& spec)
     : pid_(pid),
       size_(spec.own_syscall_insn ? spec.size : spec.size + 4096),
       unmap_from_vdso_(!spec.own_syscall_insn) {
+  refuse_syscall_user_dispatch(pid, tid);
   area_insn_ = vdso_syscall_insn(pid);
   main_ = std::make_unique<RemoteSyscall>(tid, area_insn_);
   if (unmap_from_vdso_) {
@@ -64,6 +80,7 @@ void Injection::unmap_scratch() {
 }
 
 std::unique_ptr<RemoteSyscall> Injection::on_thread(pid_t tid) const {
+  refuse_syscall_user_dispatch(pid_, tid);
   auto thread = std::make_unique<RemoteSyscall>(tid, syscall_insn_);
   thread->set_scratch(scratch_, size_);
   return thread;

@@ -47,6 +47,16 @@ bool suspends_seccomp() {
   return suspends;
 }
 
+bool dispatches_syscalls(pid_t tid) {
+  constexpr int kPtraceGetSudConfig = 0x4210;  // PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG (6.0)
+  struct {
+    uint64_t mode, selector, offset, len;
+  } config{};
+  if (::ptrace(static_cast<__ptrace_request>(kPtraceGetSudConfig), tid, sizeof config, &config) != 0)
+    return false;
+  return config.mode != 0;
+}
+
 unsigned default_options() {
   unsigned options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
   return suspends_seccomp() ? options | PTRACE_O_SUSPEND_SECCOMP : options;

@@ -21,6 +21,10 @@ unsigned default_options();
 // a thread in strict mode survives them.
 bool suspends_seccomp();
 
+// Whether stopped thread `tid` has syscall user dispatch on (PR_SET_SYSCALL_USER_DISPATCH:
+// a system call from outside its allowed range raises SIGSYS); false on a kernel without it.
+bool dispatches_syscalls(pid_t tid);
+
 // PTRACE_SEIZE; false when the thread is already gone (ESRCH).
 [[nodiscard]] bool seize(pid_t tid, unsigned options);
 void set_options(pid_t tid, unsigned options);
