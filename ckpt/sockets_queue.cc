@@ -53,6 +53,18 @@ bool close_passed_fds(msghdr& msg) {
   return any;
 }
 
+// SO_PASSCRED (or SO_PASSPIDFD) on the socket: each message comes with its sender's pid, uid
+// and gid (or a pidfd), which a message sent again by the restore would not have.
+bool carries_credentials(msghdr& msg) {
+  constexpr int kScmPidfd = 0x04;  // SCM_PIDFD (6.5)
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET) continue;
+    if (c->cmsg_type == kScmPidfd) ::close(*reinterpret_cast<const int*>(CMSG_DATA(c)));
+    if (c->cmsg_type == SCM_CREDENTIALS || c->cmsg_type == kScmPidfd) return true;
+  }
+  return false;
+}
+
 // One peek at the current offset: the bytes read, or -1 when nothing more is queued.
 ssize_t peek_once(int sock, std::string& buffer, const std::string& who) {
   alignas(cmsghdr) char control[4096];
@@ -70,6 +82,11 @@ ssize_t peek_once(int sock, std::string& buffer, const std::string& who) {
   if (n < 0) throw_errno("peek at {}", who);
   if (close_passed_fds(msg) || (msg.msg_flags & MSG_CTRUNC))
     fail(ErrorKind::kRefused, "{}: file descriptors in flight (SCM_RIGHTS) are not supported", who);
+  if (carries_credentials(msg))
+    fail(ErrorKind::kRefused,
+         "{}: messages queued for a socket that receives their senders' credentials "
+         "(SO_PASSCRED): the restore would send them as another process; not supported",
+         who);
   if (msg.msg_flags & MSG_TRUNC)
     fail("{}: a queued message is larger than {} bytes", who, kLargestMessage);
   return n;

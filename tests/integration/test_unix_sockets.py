@@ -9,8 +9,8 @@ Run as root: /usr/bin/python3 -m pytest tests/integration/test_unix_sockets.py
 import json
 import socket
 
-from conftest import (leave_running_and_two_restores, run_ckpt, start_workload, text, unique,
-                      verdict, wait_until)
+from conftest import (leave_running_and_two_restores, refused_dump_lines, run_ckpt, start_workload,
+                      text, unique, verdict, wait_until)
 
 # Runs as a container's init: sets up `SETUP`, reports ready, passes on SIGTERM.
 HOLDER = """
@@ -95,3 +95,13 @@ def test_socket_connected_outside_fails_the_dump_in_one_line(containers, work):
     finally:
         outside.close()
 
+
+
+def test_messages_queued_with_sender_credentials_are_refused_by_name(containers, work):
+    """SO_PASSCRED: a queued datagram carries its sender's pid, which a restore sending it again
+    would change (it came back as sent by pid 1); both dumps refuse it in one line and the
+    container runs on."""
+    cid = start_workload(containers, work, "unix_passcred")
+    for line in refused_dump_lines(cid, work):
+        assert "SO_PASSCRED" in line, line
+    assert verdict(cid, work / "result") == "PASS"
