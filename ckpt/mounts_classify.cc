@@ -132,6 +132,16 @@ std::string filesystem_options(const std::string& super_options) {
   return out;
 }
 
+// "shared:N" and "unbindable" of mountinfo's optional fields ("master:N" is not kept).
+void set_propagation(const std::string& fields, MountRecord& r) {
+  std::istringstream in(fields);
+  std::string field;
+  while (in >> field) {
+    if (field.starts_with("shared:")) r.peer_group = static_cast<uint32_t>(std::stoul(field.substr(7)));
+    if (field == "unbindable") r.unbindable = true;
+  }
+}
+
 records::MountNamespace classify_mounts(const std::vector<proc::MountInfo>& container,
                                         const std::vector<proc::MountInfo>& host, bool has_rootfs) {
   records::MountNamespace ns;
@@ -145,6 +155,7 @@ records::MountNamespace classify_mounts(const std::vector<proc::MountInfo>& cont
     r.source = m.source;
     r.root = m.root;
     r.flags = mount_flags(m.mount_options);
+    set_propagation(m.propagation, r);
     r.options = filesystem_options(m.super_options);
     r.kind = kind_of(m, seen, host, has_rootfs, r);
     r.has_contents = r.kind == MountKind::kTmpfs;

@@ -145,10 +145,18 @@ void MountsRestore::rebuild(bool pivoted) const {
     // Made by the standard set-up (/proc, /dev, /dev/shm, ...): only the contents are missing.
     if (!present.insert(m.mount_point).second && (!m.has_contents || made_by_setup(m, pivoted))) {
       if (m.has_contents) chain::unpack_mount_tree(image_, chain_, m, m.mount_point);
-      continue;
+    } else {
+      make_mount(m);
     }
-    make_mount(m);
+    set_propagation(m);
   }
+}
+
+// Right after the mount is made: a bind made later of a shared mount joins its peer group, as
+// it did when the container made it.
+void MountsRestore::set_propagation(const MountRecord& m) const {
+  if (m.peer_group) ns::mount_or_throw(nullptr, m.mount_point, nullptr, MS_SHARED);
+  if (m.unbindable) ns::mount_or_throw(nullptr, m.mount_point, nullptr, MS_UNBINDABLE);
 }
 
 void MountsRestore::make_mount(const MountRecord& m) const {

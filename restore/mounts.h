@@ -59,6 +59,7 @@ class MountsRestore {
 
  private:
   void make_mount(const records::MountRecord& m) const;
+  void set_propagation(const records::MountRecord& m) const;
   void find_overlay_lower(const MountMap& map);
 
   const image::ImageReader& image_;

@@ -48,6 +48,8 @@ MountInfo parse_line(const std::string& line, const std::string& what) {
   m.root = unescape(f[3]);
   m.mount_point = unescape(f[4]);
   m.mount_options = f[5];
+  for (auto field = f.begin() + 6; field != dash; ++field)
+    m.propagation += (m.propagation.empty() ? "" : " ") + *field;
   m.fstype = *(dash + 1);
   m.source = unescape(*(dash + 2));
   m.super_options = *(dash + 3);

@@ -40,12 +40,17 @@ struct MountRecord {
   // An overlayfs rootfs stored with --with-rootfs: only its upper layer is in kMountData; these
   // are its lower layers (host paths, top first), mounted under it again on restore. Version 2.
   std::vector<std::string> overlay_lower;
+  // Version 3: its propagation: the peer group of a shared mount (0: not shared), unbindable.
+  // A slave's master (a host mount, or one of its peers) is not kept: it comes back private.
+  uint32_t peer_group = 0;
+  bool unbindable = false;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, id, parent_id, kind, mount_point, fstype, source, root, host_path, flags, options,
            directory, has_contents);
     if (version >= 2) fields(ar, overlay_lower);
+    if (version >= 3) fields(ar, peer_group, unbindable);
   }
 };
 
@@ -88,5 +93,5 @@ inline const char* mount_kind_name(MountKind kind) {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::MountRecord, 2)
+BOOST_CLASS_VERSION(ckpt::records::MountRecord, 3)
 BOOST_CLASS_VERSION(ckpt::records::MountNamespace, 1)

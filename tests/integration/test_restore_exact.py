@@ -19,6 +19,7 @@ state.
   report exactly the events their marks select.
 - aio_ring: an io_setup context with completed events unread: same context id (the ring's
   address), head and tail; the unread events come back, new requests complete.
+- mount_propagation: a shared tmpfs with a bind of it in its peer group, an unbindable tmpfs.
 - pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
   still names that thread, keeps its flags, and signals sent through it reach that thread.
 
@@ -31,7 +32,7 @@ from conftest import (container_info, outcomes, refused_dump_lines, run_ckpt, st
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
-             "fanotify_marks", "aio_ring", "pidfd_thread"]
+             "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation"]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
