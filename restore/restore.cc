@@ -61,7 +61,8 @@ constexpr uint64_t kKeptPagesBudget = 256u << 20;
 
 void open(Restore& r, const RestoreOptions& options) {
   r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
-                                                image::pick_signing_key(options.verify_key));
+                                                image::pick_signing_key(options.verify_key),
+                                                image::PipeMode::kStream);
   r.chain->verify_keeping_pages(kKeptPagesBudget);
   r.image = &r.chain->image();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
@@ -241,6 +242,7 @@ RestoreReport restore_container(const RestoreOptions& options,
     r.processes->restore();  // kMemory's point per process
     set_file_owners(*r.image, r.processes->host_pids());  // every thread exists now
   });
+  r.image->finish_reading();  // a streamed image: its end checked before anything runs
   done(Stage::kProcesses);
   check_restored(*r.image, r.processes->host_pids(), r.groundwork->state, options);
   if (options.before_resume) options.before_resume();  // migration: throws to undo instead

@@ -1,0 +1,120 @@
+"""`ckpt dump -o - | ckpt restore -` (and `restore FIFO`): the image is restored while it is read,
+with no copy on disk (TMPDIR names a directory that does not exist, so that a temp file could
+not be made), the restore starts before the stream has ended, and a truncated stream is refused
+in one line (exit code 6) with nothing left behind."""
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import (CKPT, cgroup_dir, container_info, run_ckpt, start_workload, unique,
+                      verdict, wait_until)
+
+pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
+
+TIMEOUT = 120
+NO_TMPDIR = {"TMPDIR": "/nonexistent-ckpt-tmpdir"}  # a spool would fail to open its temp file
+
+
+def streamed_pipeline(cid, new):
+    """`dump cid -o - | restore --name new -` through a shell, with no usable TMPDIR."""
+    pipeline = f"set -o pipefail; {CKPT} dump {cid} -o - | {CKPT} restore --name {new} -"
+    return subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True,
+                          timeout=TIMEOUT, env={**os.environ, **NO_TMPDIR})
+
+
+def assert_nothing_left(new):
+    assert container_info(new) is None, "state left behind"
+    assert not cgroup_dir("memory", new).exists(), "cgroup left behind"
+    assert not Path("/run/ckpt", new).exists(), "state directory left behind"
+
+
+def test_memory_heavy_container_streams_through_a_pipe(containers, work):
+    """256 MiB of half-random pages: restored from the pipe, no temp file possible, memory intact."""
+    cid = start_workload(containers, work, "halfrandom", "256")
+    new = containers.track(unique("stream"))
+    proc = streamed_pipeline(cid, new)
+    assert proc.returncode == 0, proc.stderr
+    assert container_info(cid) is None
+    assert verdict(new, work / "result") == "PASS"
+
+
+def test_processes_sharing_pages_copy_on_write_stream_through_a_pipe(containers, work):
+    """A parent and its forked child sharing 32 MiB copy-on-write: the parent's stream is read
+    for the shared region before the tree is forked and again for its memory."""
+    cid = start_workload(containers, work, "cow_shared", "32")
+    new = containers.track(unique("stream"))
+    proc = streamed_pipeline(cid, new)
+    assert proc.returncode == 0, proc.stderr
+    assert verdict(new, work / "result") == "PASS"
+
+
+def test_restore_from_a_fifo_streams_too(containers, work):
+    cid = start_workload(containers, work, "halfrandom", "32")
+    new = containers.track(unique("fifo"))
+    fifo = work / "image.fifo"
+    os.mkfifo(fifo)
+    dump = subprocess.Popen(["bash", "-c", f"exec {CKPT} dump {cid} -o - > {fifo}"],
+                            stderr=subprocess.PIPE, text=True)
+    proc = run_ckpt("restore", "--name", new, fifo, timeout=TIMEOUT, env_extra=NO_TMPDIR)
+    assert dump.wait(timeout=TIMEOUT) == 0, dump.stderr.read()
+    assert proc.returncode == 0
+    assert verdict(new, work / "result") == "PASS"
+
+
+def test_restore_starts_before_the_stream_ends(containers, work):
+    """The stream's last bytes are held back until the restored container's cgroup and state
+    exist: a restore that copied the stream first would wait for them for ever."""
+    cid = start_workload(containers, work, "halfrandom", "64")
+    dumped = subprocess.run([str(CKPT), "dump", cid, "-o", "-"], capture_output=True,
+                            timeout=TIMEOUT, check=True).stdout
+    new = containers.track(unique("early"))
+    restore = subprocess.Popen([str(CKPT), "restore", "--name", new, "-"], stdin=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, **NO_TMPDIR})
+    tail = 1 << 20  # pages and the trailer
+    writer = threading.Thread(target=restore.stdin.write, args=(dumped[:-tail],))
+    writer.start()
+    try:
+        wait_until(lambda: cgroup_dir("memory", new).exists(), timeout=60,
+                   what="the restore's cgroup while the stream's end is held back")
+        assert restore.poll() is None, "the restore ended before its stream did"
+    finally:
+        writer.join()
+        restore.stdin.write(dumped[-tail:])
+        restore.stdin.close()
+    assert restore.wait(timeout=TIMEOUT) == 0, restore.stderr.read()
+    assert verdict(new, work / "result") == "PASS"
+
+
+def test_truncated_stream_fails_in_one_line_and_leaves_nothing(containers, work):
+    cid = start_workload(containers, work, "halfrandom", "32")
+    image = work / "stream.ckpt"
+    with open(image, "wb") as out:  # as the pipe carries it: stream-ordered
+        subprocess.run([str(CKPT), "dump", cid, "-o", "-"], stdout=out, timeout=TIMEOUT,
+                       check=True)
+    size = image.stat().st_size
+    # in the records, in the page streams (the restore is under way), in the trailer
+    for keep in (4000, size // 2, size - 20):
+        new = unique("cut")
+        proc = subprocess.run(
+            ["bash", "-c", f"head -c {keep} {image} | {CKPT} restore --name {new} -"],
+            capture_output=True, text=True, timeout=TIMEOUT, env={**os.environ, **NO_TMPDIR})
+        assert proc.returncode == 6, (keep, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1, (keep, proc.stderr)
+        assert "truncated" in proc.stderr, (keep, proc.stderr)
+        assert_nothing_left(new)
+
+
+def test_image_written_to_a_file_still_restores_from_a_pipe(containers, work):
+    """An image not laid out for streaming (written to a path, or by an older ckpt) is copied to
+    a temp file first, as before."""
+    cid = start_workload(containers, work, "halfrandom", "16")
+    image = work / "file.ckpt"
+    run_ckpt("dump", cid, "-o", image, timeout=TIMEOUT)
+    new = containers.track(unique("old"))
+    proc = subprocess.run(["bash", "-c", f"cat {image} | {CKPT} restore --name {new} -"],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    assert verdict(new, work / "result") == "PASS"
