@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CKPT, cgroup_dir, container_info, run_ckpt, start_workload, unique,
-                      verdict, wait_until)
+from conftest import (CKPT, COUNTER, cgroup_dir, container_info, run_ckpt, start_workload,
+                      unique, verdict, wait_until)
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
 
@@ -18,9 +18,10 @@ TIMEOUT = 120
 NO_TMPDIR = {"TMPDIR": "/nonexistent-ckpt-tmpdir"}  # a spool would fail to open its temp file
 
 
-def streamed_pipeline(cid, new):
+def streamed_pipeline(cid, new, *dump_args):
     """`dump cid -o - | restore --name new -` through a shell, with no usable TMPDIR."""
-    pipeline = f"set -o pipefail; {CKPT} dump {cid} -o - | {CKPT} restore --name {new} -"
+    pipeline = (f"set -o pipefail; {CKPT} dump {cid} -o - {' '.join(dump_args)} | "
+                f"{CKPT} restore --name {new} -")
     return subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True,
                           timeout=TIMEOUT, env={**os.environ, **NO_TMPDIR})
 
@@ -49,6 +50,22 @@ def test_processes_sharing_pages_copy_on_write_stream_through_a_pipe(containers,
     proc = streamed_pipeline(cid, new)
     assert proc.returncode == 0, proc.stderr
     assert verdict(new, work / "result") == "PASS"
+
+
+def test_leave_running_dump_of_a_frozen_container_streams_too(containers):
+    """A container its user froze is not pre-copied: its page streams are read at the release,
+    its processes still stopped, after every record."""
+    cid = containers.run(*COUNTER)
+    run_ckpt("freeze", cid)
+    new = containers.track(unique("frozen"))
+    try:
+        proc = streamed_pipeline(cid, new, "--leave-running")
+    finally:
+        run_ckpt("thaw", cid)
+    assert proc.returncode == 0, proc.stderr
+    info = container_info(new)
+    assert info["state"] == "running", info
+    assert Path(f"/proc/{info['init_pid']}").exists()
 
 
 def test_restore_from_a_fifo_streams_too(containers, work):
