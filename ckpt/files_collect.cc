@@ -190,10 +190,14 @@ CollectedFiles collect_files(const FilesContext& context) {
   if (!context.pids.empty()) scope.namespaces = read_container_namespaces(context.pids.front());
   CollectedFiles collected = build_files_state(processes, scope, kcmp_files);
   for (auto& [pipe_id, ref] : collected.pipes) {
-    PipeContents contents = peek_pipe(ref.pid, ref.fd);
+    bool packet_writer = false;
+    for (const auto& d : collected.state.descriptions)
+      if (d.pipe_id == pipe_id && (d.flags & O_DIRECT)) packet_writer = true;
+    PipeContents contents = peek_pipe(ref.pid, ref.fd, packet_writer);
     records::PipeObject& pipe = pipe_by_id(collected.state, pipe_id);
     pipe.capacity = contents.capacity;
     pipe.data_size = contents.data.size();
+    pipe.packets = std::move(contents.packets);
     if (!contents.data.empty()) {
       pipe.data_id = first_description_of_pipe(collected.state, pipe_id);
       collected.pipe_data.emplace_back(pipe.data_id, std::move(contents.data));

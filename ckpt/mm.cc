@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/fs.h"
+#include "common/proc/key_value.h"
 #include "common/log.h"
 #include "common/proc/maps.h"
 #include "common/proc/pagemap.h"
@@ -205,7 +206,26 @@ records::MmState collect_mm(pid_t pid, const records::MmState* earlier) {
   return mm;
 }
 
+namespace {
+
+// With mlockall(MCL_FUTURE) in force the kernel locked the injection's scratch area as it mapped
+// it: the process has more locked memory (VmLck) than its locked VMAs (read before) hold.
+bool locks_future_mappings(pid_t pid, const records::MmState& mm) {
+  uint64_t locked_vmas = 0;
+  for (const auto& vma : mm.vmas)
+    if (vma.flags & MAP_LOCKED) locked_vmas += vma.size();
+  for (const auto& [key, value] :
+       proc::key_value_lines(fs::read_file("/proc/" + std::to_string(pid) + "/status")))
+    if (key == "VmLck") return std::stoull(value) * 1024 > locked_vmas;
+  return false;
+}
+
+}  // namespace
+
 void collect_mm_settings(ptrace::RemoteSyscall& call, records::MmState& mm) {
+  mm.lock_future = locks_future_mappings(call.tid(), mm);
+  constexpr int kPrGetMdwe = 66;
+  mm.mdwe = static_cast<uint32_t>(std::max(0L, call.call(SYS_prctl, kPrGetMdwe, 0, 0, 0, 0)));
   mm.thp_disable = static_cast<int32_t>(call.checked("prctl(PR_GET_THP_DISABLE)", SYS_prctl,
                                                      PR_GET_THP_DISABLE, 0, 0, 0, 0));
   constexpr int kPrGetMemoryMerge = 68;

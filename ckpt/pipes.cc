@@ -25,7 +25,9 @@ UniqueFd readable_end(UniqueFd taken, pid_t pid, int fd) {
   return reader;
 }
 
-std::string drain(int fd, size_t size) {
+// Reads `size` bytes of our copy; `packets` gets the size of each read: a read of a packet
+// (written in packet mode, O_DIRECT) ends with it.
+std::string drain(int fd, size_t size, std::vector<uint32_t>& packets) {
   std::string data(size, '\0');
   size_t done = 0;
   while (done < size) {
@@ -33,11 +35,14 @@ std::string drain(int fd, size_t size) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) throw_errno("read copy of pipe");
     done += static_cast<size_t>(n);
+    packets.push_back(static_cast<uint32_t>(n));
   }
   return data;
 }
 
-std::string copy_buffered(int source, uint32_t capacity, size_t size, pid_t pid, int fd) {
+// tee(2) copies the buffers with their packet marks.
+std::string copy_buffered(int source, uint32_t capacity, size_t size, pid_t pid, int fd,
+                          std::vector<uint32_t>& packets) {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno("pipe2");
   UniqueFd read_end(ends[0]);
@@ -48,12 +53,12 @@ std::string copy_buffered(int source, uint32_t capacity, size_t size, pid_t pid,
   if (copied < 0) throw_errno("tee from pid {} fd {}", pid, fd);
   if (static_cast<size_t>(copied) != size)
     fail("tee from pid {} fd {}: copied {} of {} bytes", pid, fd, copied, size);
-  return drain(read_end.get(), size);
+  return drain(read_end.get(), size, packets);
 }
 
 }  // namespace
 
-PipeContents peek_pipe(pid_t pid, int fd) {
+PipeContents peek_pipe(pid_t pid, int fd, bool packet_writer) {
   UniqueFd source = readable_end(proc::take_fd(pid, fd), pid, fd);
   PipeContents contents;
   int capacity = ::fcntl(source.get(), F_GETPIPE_SZ);
@@ -64,7 +69,10 @@ PipeContents peek_pipe(pid_t pid, int fd) {
     throw_errno("FIONREAD on pid {} fd {}", pid, fd);
   if (buffered > 0) {
     contents.data =
-        copy_buffered(source.get(), contents.capacity, static_cast<size_t>(buffered), pid, fd);
+        copy_buffered(source.get(), contents.capacity, static_cast<size_t>(buffered), pid, fd,
+                      contents.packets);
+    // A read of all that is buffered stops short only at a packet's end.
+    if (contents.packets.size() == 1 && !packet_writer) contents.packets.clear();
   }
   return contents;
 }

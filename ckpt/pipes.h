@@ -6,15 +6,20 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ckpt::dump {
 
 struct PipeContents {
   uint32_t capacity = 0;  // F_GETPIPE_SZ
   std::string data;       // the bytes buffered, in order
+  // A pipe in packet mode (O_DIRECT): the size of each packet, in order (a read takes one).
+  std::vector<uint32_t> packets;
 };
 
 // `fd` of `pid` is either end of a pipe or FIFO. The pipe is left exactly as it was.
-PipeContents peek_pipe(pid_t pid, int fd);
+// `packet_writer`: a description of it writes packets (O_DIRECT): one packet alone buffered is
+// kept as one (several tell themselves apart).
+PipeContents peek_pipe(pid_t pid, int fd, bool packet_writer);
 
 }  // namespace ckpt::dump

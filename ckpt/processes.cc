@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/proc/limits.h"
 #include "common/sched_attr.h"
+#include "common/task_tuning.h"
 #include "common/proc/stat.h"
 #include "common/records/mm.h"
 #include "common/records/process.h"
@@ -45,6 +46,22 @@ int32_t injected_prctl_int(ptrace::Injection& injection, int option) {
   int32_t value = 0;
   injection.read(0, &value, sizeof value);
   return value;
+}
+
+// prctl(PR_GET_TSC) of one thread: whether it may read the time stamp counter.
+int32_t dump_tsc_mode(ptrace::Injection& injection, pid_t tid) {
+  injection.on_thread(tid)->checked("prctl(PR_GET_TSC)", SYS_prctl, PR_GET_TSC,
+                                    injection.scratch());
+  int32_t mode = 0;
+  injection.read(0, &mode, sizeof mode);
+  return mode;
+}
+
+// The audit login uid; nullopt on a kernel without audit.
+std::optional<uint32_t> read_loginuid(pid_t pid) {
+  auto text = fs::try_read_file("/proc/" + std::to_string(pid) + "/loginuid");
+  if (!text) return std::nullopt;
+  return static_cast<uint32_t>(std::stoul(fs::trim(*text)));
 }
 
 std::string link_of(pid_t pid, const char* name) {
@@ -74,6 +91,8 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
   for (size_t i = 0; i < tids.size(); ++i) ns_tid_of[tids[i]] = threads.threads[i].tid;
   timers = dump_posix_timers(injection, pid, ns_tid_of);
   process.pdeath_signal = injected_prctl_int(injection, PR_GET_PDEATHSIG);
+  process.dumpable =
+      static_cast<int32_t>(injection.main().checked("prctl", SYS_prctl, PR_GET_DUMPABLE));
   process.child_subreaper = injected_prctl_int(injection, PR_GET_CHILD_SUBREAPER) != 0;
   process.creds.securebits =
       static_cast<uint32_t>(injection.main().checked("prctl", SYS_prctl, PR_GET_SECUREBITS));
@@ -82,6 +101,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
   for (size_t i = 0; i < tids.size(); ++i) {
     threads.threads[i].altstack = dump_altstack(injection, tids[i]);
     threads.threads[i].clear_child_tid = dump_clear_child_tid(injection, tids[i]);
+    threads.threads[i].tuning->tsc_mode = dump_tsc_mode(injection, tids[i]);
   }
 }
 
@@ -99,6 +119,7 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
     if (ns_tid == 0) fail("thread {} of {} is not in the process tree", tids[i], pid);
     threads.threads.push_back(dump_thread(tids[i], ns_tid));
     threads.threads.back().sched = read_sched(tids[i]);
+    threads.threads.back().tuning = read_task_tuning(tids[i]);
   }
   records::ProcessState process;
   records::MmState mm = collect_mm(pid, deferred ? deferred->earlier_mm(pid) : nullptr);
@@ -110,6 +131,7 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   process.cwd = link_of(pid, "cwd");
   check_removed_cwd(pid, process.cwd);
   process.root = link_of(pid, "root");
+  process.loginuid = read_loginuid(pid);
   process.personality =
       std::stoul(fs::read_line("/proc/" + std::to_string(pid) + "/personality"), nullptr, 16);
   proc::Stat stat = proc::read_stat(pid);

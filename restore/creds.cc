@@ -81,6 +81,19 @@ void set_thread_creds(Restorer& r, ptrace::RemoteSyscall& call, const records::C
     call.checked("prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+// After the credentials: changing them set it to fs.suid_dumpable. prctl sets 0 or 1 only.
+void set_dumpable(Restorer& r, int32_t dumpable) {
+  auto& call = r.main();
+  if (dumpable == 0 || dumpable == 1) {
+    call.checked("prctl(PR_SET_DUMPABLE)", SYS_prctl, PR_SET_DUMPABLE, dumpable);
+    return;
+  }
+  long now = call.checked("prctl(PR_GET_DUMPABLE)", SYS_prctl, PR_GET_DUMPABLE);
+  if (now != dumpable)
+    fail("process {}: dumpable {} (what fs.suid_dumpable gave it) cannot be set here, it got {}",
+         r.ns_pid(), dumpable, now);
+}
+
 }  // namespace
 
 void restore_creds(Restorer& r, const records::ProcessState& process,
@@ -93,6 +106,7 @@ void restore_creds(Restorer& r, const records::ProcessState& process,
   for (size_t i = 1; i < host_tids.size(); ++i)
     set_thread_creds(r, *r.on_thread(host_tids[i]), process.creds);
   set_thread_creds(r, call, process.creds);
+  if (process.dumpable) set_dumpable(r, *process.dumpable);
 }
 
 }  // namespace ckpt::restore

@@ -92,6 +92,7 @@ UniqueFd open_eventfd(const FileDescription& d) {
 int reopen_flags(uint32_t recorded_flags) {
   int flags = static_cast<int>(recorded_flags);
   flags &= ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC);
+  if ((flags & O_TMPFILE) == O_TMPFILE) flags &= ~O_TMPFILE;  // opened unnamed: a plain file now
   return flags | O_NOCTTY | O_CLOEXEC;
 }
 

@@ -88,17 +88,44 @@ const std::string& DeletedFiles::recreate(const records::FileDescription& d) {
   std::string name;
   UniqueFd fd = create_near(d.path, name, made_dirs_);
   const std::string& kept = names_.emplace(d.data_id, name).first->second;
-  write_extents(fd.get(), d, read_data_);
-  if (::ftruncate(fd.get(), static_cast<off_t>(d.size)) != 0) throw_errno("ftruncate({})", name);
-  if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("fchown({})", name);
-  if (::fchmod(fd.get(), d.mode & 07777) != 0) throw_errno("fchmod({})", name);
-  timespec times[2] = {{d.atime_sec, d.atime_nsec}, {d.mtime_sec, d.mtime_nsec}};
-  if (::futimens(fd.get(), times) != 0) throw_errno("futimens({})", name);
+  fill(fd.get(), d, name);
   return kept;
 }
 
+void DeletedFiles::fill(int fd, const records::FileDescription& d, const std::string& name) const {
+  write_extents(fd, d, read_data_);
+  if (::ftruncate(fd, static_cast<off_t>(d.size)) != 0) throw_errno("ftruncate({})", name);
+  if (::fchown(fd, d.uid, d.gid) != 0) throw_errno("fchown({})", name);
+  if (::fchmod(fd, d.mode & 07777) != 0) throw_errno("fchmod({})", name);
+  timespec times[2] = {{d.atime_sec, d.atime_nsec}, {d.mtime_sec, d.mtime_nsec}};
+  if (::futimens(fd, times) != 0) throw_errno("futimens({})", name);
+}
+
+UniqueFd DeletedFiles::create_unnamed(const records::FileDescription& d) {
+  std::string dir = std::filesystem::path(d.path).parent_path().string();
+  UniqueFd fd(::open(dir.c_str(), reopen_flags(d.flags) | O_TMPFILE, 0600));
+  if (!fd) throw_errno("restore files: O_TMPFILE in {} for {}", dir, d.path);
+  fill(fd.get(), d, d.path);
+  std::string proc_path = "/proc/self/fd/" + std::to_string(fd.get());
+  for (const std::string& name : {d.path, d.path + ".ckpt-unnamed-" + std::to_string(::getpid())})
+    if (::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      names_.emplace(d.data_id, name);
+      return fd;
+    }
+  unlinkable_.insert(d.data_id);  // O_TMPFILE | O_EXCL: it can have no other description
+  return fd;
+}
+
 UniqueFd DeletedFiles::open_description(const records::FileDescription& d) {
+  if (unlinkable_.count(d.data_id))
+    fail("restore files: {}: a second description of a file made with O_TMPFILE | O_EXCL",
+         d.path);
   auto it = names_.find(d.data_id);
+  if (it == names_.end() && (d.flags & O_TMPFILE) == O_TMPFILE) {
+    UniqueFd fd = create_unnamed(d);
+    restore_offset(fd.get(), d);
+    return fd;
+  }
   const std::string& name = it != names_.end() ? it->second : recreate(d);
   // By name, which exists until every description is open: no /proc needed.
   UniqueFd fd(::open(name.c_str(), reopen_flags(d.flags)));

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,16 @@ class DeletedFiles {
 
  private:
   const std::string& recreate(const records::FileDescription& d);
+  // A file opened with O_TMPFILE and never named is made the same way in its directory, so that
+  // its description has the same flags; it is linked to a name only while the restore opens its
+  // other descriptions (as a recreated deleted file is).
+  UniqueFd create_unnamed(const records::FileDescription& d);
+  // Its data, size, owner, mode and times as dumped.
+  void fill(int fd, const records::FileDescription& d, const std::string& name) const;
 
   ReadFileData read_data_;
   std::map<uint64_t, std::string> names_;  // by data_id; unlinked at the end
+  std::set<uint64_t> unlinkable_;           // by data_id: made with O_TMPFILE | O_EXCL
   std::vector<std::string> made_dirs_;     // removed directories made again for them; removed too
 };
 

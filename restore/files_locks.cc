@@ -123,7 +123,7 @@ void set_file_owners(const image::ImageReader& image, const std::map<pid_t, pid_
         }
     if (fd < 0) fail("restore files: no process holds description {}", owner.description);
     UniqueFd copy = proc::take_fd(holder, fd);
-    if (owner.owner_type != 0) {
+    if (owner.ns_owner != 0) {  // (F_OWNER_TID is 0: the type cannot tell)
       f_owner_ex ex{static_cast<__pid_type>(owner.owner_type),
                     host_owner(owner.owner_type, owner.ns_owner, host_pids)};
       if (::fcntl(copy.get(), F_SETOWN_EX, &ex) != 0)

@@ -167,10 +167,18 @@ void set_protections(Restorer& r, const records::MmState& mm) {
 }
 
 // mlock()ed memory locked again (the process is still root, so neither RLIMIT_MEMLOCK nor a
-// later change of uid stands in the way).
+// later change of uid stands in the way), then mlockall(MCL_FUTURE) if it was in force. A
+// PROT_NONE VMA (a thread stack's guard made under MCL_FUTURE) is locked but cannot be
+// populated: mlock sets VM_LOCKED, then answers ENOMEM for the pages it could not fault in.
 void lock_vmas(Restorer& r, const records::MmState& mm) {
-  for (const auto& vma : mm.vmas)
-    if (vma.flags & MAP_LOCKED) r.main().checked("mlock", SYS_mlock, vma.start, vma.size());
+  for (const auto& vma : mm.vmas) {
+    if (!(vma.flags & MAP_LOCKED)) continue;
+    long ret = r.main().call(SYS_mlock, vma.start, vma.size());
+    if (ret != 0 && !(ret == -ENOMEM && vma.prot == PROT_NONE))
+      fail("process {}: mlock of {:#x}-{:#x} {}: {}", r.ns_pid(), vma.start, vma.end, vma.name,
+           strerror(static_cast<int>(-ret)));
+  }
+  if (mm.lock_future) r.main().checked("mlockall(MCL_FUTURE)", SYS_mlockall, MCL_FUTURE);
 }
 
 // The madvise(2) advice of each VMA, once its pages are in (and after every fork of the restore:
@@ -281,6 +289,11 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
   lock_vmas(restorer, mm);
   set_mm_fields(restorer, mm.fields);
   register_membarrier(restorer, mm.membarrier);
+}
+
+void deny_write_execute(Restorer& r, const records::MmState& mm) {
+  constexpr int kPrSetMdwe = 65;
+  if (mm.mdwe) r.main().checked("prctl(PR_SET_MDWE)", SYS_prctl, kPrSetMdwe, mm.mdwe, 0, 0, 0);
 }
 
 }  // namespace ckpt::restore

@@ -25,4 +25,8 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
                 const HeldPages* held, uint64_t image_id, PostCopy* post_copy,
                 const std::vector<CowRegionUse>& cow = {});
 
+// prctl(PR_SET_MDWE) as dumped, late: from then on the process could map no writable
+// executable memory, as the restore's scratch area is.
+void deny_write_execute(Restorer& restorer, const records::MmState& mm);
+
 }  // namespace ckpt::restore

@@ -24,16 +24,43 @@ void set_capacity(int fd, const PipeObject& pipe) {
     throw_errno("restore pipe {}: F_SETPIPE_SZ({})", pipe.id, pipe.capacity);
 }
 
+// A pipe in packet mode gets each packet by its own write of a new O_DIRECT description.
+void write_packets(int write_fd, const PipeObject& pipe, const std::string& data) {
+  uint64_t total = 0;
+  for (uint32_t size : pipe.packets) total += size;
+  if (total != data.size())
+    fail("restore pipe {}: packets of {} bytes in all, data {}", pipe.id, total, data.size());
+  std::string path = "/proc/self/fd/" + std::to_string(write_fd);
+  UniqueFd writer(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  // (open refuses O_DIRECT on a pipe; F_SETFL takes it)
+  if (!writer || ::fcntl(writer.get(), F_SETFL, O_DIRECT | O_NONBLOCK) != 0)
+    throw_errno("restore pipe {}: open a packet writer", pipe.id);
+  size_t at = 0;
+  for (uint32_t size : pipe.packets) {
+    if (::write(writer.get(), data.data() + at, size) != static_cast<ssize_t>(size))
+      throw_errno("restore pipe {}: write a packet of {} bytes", pipe.id, size);
+    at += size;
+  }
+}
+
 void refill(int write_fd, const PipeObject& pipe, const ReadFileData& read_data) {
   if (pipe.data_size == 0) return;
+  std::string packet_data;
   uint64_t written = 0;
   read_data(pipe.data_id, [&](std::span<const std::byte> chunk) {
-    fs::write_all(write_fd, chunk, "pipe data");
+    constexpr uint64_t kMaxPacketData = 16 << 20;  // a pipe holds at most pipe-max-size
+    if (pipe.packets.empty())
+      fs::write_all(write_fd, chunk, "pipe data");
+    else if (written + chunk.size() > kMaxPacketData)
+      fail("restore pipe {}: more packet data than a pipe holds", pipe.id);
+    else
+      packet_data.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
     written += chunk.size();
   });
   if (written != pipe.data_size)
     fail("restore pipe {}: image holds {} bytes of data, expected {}", pipe.id, written,
          pipe.data_size);
+  if (!pipe.packets.empty()) write_packets(write_fd, pipe, packet_data);
 }
 
 UniqueFd open_fifo(const PipeObject& pipe) {

@@ -152,6 +152,7 @@ void ProcessesRestore::restore_process(size_t index) {
   if (image_.has(SectionType::kPosixTimers, id))
     restore_posix_timers(r, image_.get<records::PosixTimers>(SectionType::kPosixTimers, id));
   restore_sched(threads, host_tids);
+  deny_write_execute(r, mm);
   if (!filters_first) install_seccomp_filters(r, process.seccomp, host_tids.size());
   if (process.seccomp.mode == SECCOMP_MODE_STRICT) enter_seccomp_strict(r, threads, host_tids);
   r.finish(resume_regs(threads.threads[0]), threads.threads[0].sigmask);

@@ -1,5 +1,6 @@
 // Threads' scheduling set back by the tracer (sched_setattr on their host tids; root has
-// CAP_SYS_NICE for a lower nice or a realtime policy).
+// CAP_SYS_NICE for a lower nice or a realtime policy), with their CPU affinity, I/O priority
+// and timer slack.
 #pragma once
 
 #include <sys/types.h>

@@ -33,6 +33,8 @@ void restore_thread_common(Restorer& r, ptrace::RemoteSyscall& call, pid_t host_
   call.checked("set_robust_list", SYS_set_robust_list, thread.robust_list,
                thread.robust_list_size ? thread.robust_list_size : kRobustListHeadSize);
   requeue_signals(r, call, thread.tid, thread.pending);
+  if (thread.tuning && thread.tuning->tsc_mode == PR_TSC_SIGSEGV)
+    call.checked("prctl(PR_SET_TSC)", SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV);
   if (!thread.comm.empty())  // a thread starts with the name of the one that made it
     call.checked("prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, r.put_path(thread.comm));
   ptrace::set_fpu(host_tid, {thread.xstate, thread.fxsave_only});

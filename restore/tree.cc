@@ -1,5 +1,6 @@
 #include "restore/tree.h"
 
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/futex.h>
 #include <sched.h>
@@ -26,6 +27,22 @@
 
 namespace ckpt::restore {
 namespace {
+
+// A process writes its own audit login uid (root: CAP_AUDIT_CONTROL); it inherited its parent's.
+bool set_loginuid(uint32_t loginuid) {
+  char now[16] = {};
+  int fd = ::open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::read(fd, now, sizeof now - 1);
+  ::close(fd);
+  if (n > 0 && std::strtoul(now, nullptr, 10) == loginuid) return true;
+  std::string text = std::to_string(loginuid);
+  fd = ::open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return written;
+}
 
 // A tree from an image is untrusted: each pid once and in range, and every process reached by
 // the forks (its parent in the tree, no cycle, no children of a zombie, which exits at once), or
@@ -314,6 +331,7 @@ void ForkPlan::set_own_state(size_t index) {
     ::setrlimit(static_cast<__rlimit_resource>(r), &limit);
   }
   if (::personality(state.personality) < 0) die(pid, "personality");
+  if (state.loginuid && !set_loginuid(*state.loginuid)) die(pid, "writing its loginuid");
 }
 
 void ForkPlan::set_step(Step step) const {

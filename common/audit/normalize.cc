@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <regex>
 #include <sstream>
 
 #include "common/fs.h"
@@ -53,6 +54,10 @@ std::string normalize_fd_target(const std::string& target) {
   for (std::string_view kind : {"pipe:[", "socket:[", "net:[", "mnt:[", "pid:[", "ipc:[", "uts:[",
                                 "time:[", "cgroup:[", "user:["})
     if (target.starts_with(kind)) return std::string(kind.substr(0, kind.size() - 2));
+  // A file made with O_TMPFILE is named by its inode number: "/tmp/#1234 (deleted)".
+  static const std::regex kUnnamed(R"(^(.*/)#[0-9]+ \(deleted\)$)");
+  std::smatch m;
+  if (std::regex_match(target, m, kUnnamed)) return m[1].str() + "#<inode> (deleted)";
   return target;  // paths, anon_inode:[eventfd], anon_inode:inotify ...
 }
 

@@ -15,7 +15,8 @@ namespace ckpt::audit {
 // Words separated by blanks (spaces, tabs), joined by one space.
 std::string squeeze_blanks(std::string_view text);
 
-// An fd's link target: pipe:[N] -> pipe, socket:[N] -> socket, anything else unchanged.
+// An fd's link target: pipe:[N] -> pipe, socket:[N] -> socket, /dir/#N (deleted) (a file made
+// with O_TMPFILE) -> /dir/#<inode> (deleted), anything else unchanged.
 std::string normalize_fd_target(const std::string& target);
 
 // The value of one fdinfo line, or nullopt for lines that differ in any restore (pos and flags

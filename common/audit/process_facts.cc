@@ -85,7 +85,7 @@ void add_small_files(const ProcessView& p, records::AuditFactMap& facts) {
   facts["exe"] = p.container_path(read_link_fact(p.path("exe")));
   facts["cwd"] = p.container_path(read_link_fact(p.path("cwd")));
   facts["root"] = p.container_path(read_link_fact(p.path("root")));
-  for (const char* name : {"personality", "oom_score_adj", "coredump_filter", "timerslack_ns"})
+  for (const char* name : {"personality", "oom_score_adj", "coredump_filter", "loginuid"})
     facts[name] = read_line_fact(p.path(name));
 }
 

@@ -1,6 +1,8 @@
 // Facts each thread has of its own: credentials, capabilities, seccomp, signal mask and
-// pending signals, affinity, scheduling, name.
+// pending signals, affinity, scheduling, I/O priority, timer slack, name.
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -24,6 +26,8 @@ std::string blocked_signals(pid_t host_tid, const std::string& status_line) {
   return fmt::format("{:016x}", mask);
 }
 
+constexpr int kIoprioWhoProcess = 1;  // IOPRIO_WHO_PROCESS: one thread, by tid
+
 const std::set<std::string> kThreadStatus = {
     "Uid",     "Gid",     "Groups",  "CapInh",  "CapPrm",  "CapEff",
     "CapBnd",  "CapAmb",  "NoNewPrivs", "Seccomp", "Seccomp_filters", "SigPnd",
@@ -43,6 +47,8 @@ void add_thread(const ProcessView& p, pid_t host_tid, records::AuditFactMap& fac
   if (mine.count("status.SigBlk"))
     mine["status.SigBlk"] = blocked_signals(host_tid, mine["status.SigBlk"]);
   mine["comm"] = read_line_fact(dir + "comm");
+  mine["ioprio"] = std::to_string(::syscall(SYS_ioprio_get, kIoprioWhoProcess, host_tid));
+  mine["timerslack_ns"] = read_line_fact("/proc/" + std::to_string(host_tid) + "/timerslack_ns");
   auto stat = stat_fields_after_comm(read_text_or_empty(dir + "stat"));
   mine["stat.priority"] = stat_field(stat, 18);
   mine["stat.nice"] = stat_field(stat, 19);

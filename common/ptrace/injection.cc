@@ -24,14 +24,25 @@ Injection::Injection(pid_t pid, pid_t tid, const ScratchSpec& spec)
     if (patch_) area_insn_ = patch_->syscall_insn();
     main_->set_syscall_insn(area_insn_);
   }
-  uint64_t prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+  // A dumped process gets no writable executable page: under prctl(PR_SET_MDWE) it could not
+  // have one. Its data part is mapped read-write, then its code page afresh read-execute (a new
+  // mapping may be executable there, an mprotect may not), written through /proc/PID/mem.
+  bool own_code_page = !spec.own_syscall_insn;
+  uint64_t prot = PROT_READ | PROT_WRITE | (own_code_page ? 0 : PROT_EXEC);
   uint64_t flags = MAP_PRIVATE | MAP_ANONYMOUS | (spec.address ? MAP_FIXED_NOREPLACE : 0);
   main_->set_scratch(0, size_);
   scratch_ = main_->checked("mmap scratch", SYS_mmap, spec.address, size_, prot, flags,
                             static_cast<uint64_t>(-1), 0);
   main_->set_scratch(scratch_, size_);
-  uint64_t code_offset = spec.own_syscall_insn ? 0 : spec.size;
-  write(code_offset, kParkingTrampoline, kParkingTrampolineSize);
+  uint64_t code_offset = own_code_page ? spec.size : 0;
+  if (own_code_page) {
+    main_->checked("mmap scratch code", SYS_mmap, scratch_ + code_offset, size_ - code_offset,
+                   PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                   static_cast<uint64_t>(-1), 0);
+    write_code(pid_, scratch_ + code_offset, kParkingTrampoline, kParkingTrampolineSize);
+  } else {
+    write(code_offset, kParkingTrampoline, kParkingTrampolineSize);
+  }
   syscall_insn_ = scratch_ + code_offset;
   main_->set_syscall_insn(syscall_insn_);
 }

@@ -38,8 +38,8 @@ struct FileLock {
 // F_GETOWN_EX / F_GETSIG of one open file description, when either is set.
 struct FileOwner {
   uint64_t description = 0;
-  int32_t owner_type = 0;  // F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP (0: no owner)
-  int32_t ns_owner = 0;    // the thread, process or group in the container's pid namespace
+  int32_t owner_type = 0;  // F_OWNER_TID (0), F_OWNER_PID, F_OWNER_PGRP
+  int32_t ns_owner = 0;    // the thread, process or group in the container's pid namespace; 0: none
   int32_t signal = 0;      // F_SETSIG (0: SIGIO)
 
   template <class Ar>

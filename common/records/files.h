@@ -79,10 +79,13 @@ struct PipeObject {
   uint64_t data_size = 0;  // bytes buffered in it, stored in kFileData data_id
   uint64_t data_id = 0;    // 0 when empty
   std::string fifo_path;   // FIFOs: the path of the FIFO; empty for unnamed pipes
+  // Version 2: a pipe in packet mode (O_DIRECT): the size of each buffered packet, in order.
+  std::vector<uint32_t> packets;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, id, capacity, data_size, data_id, fifo_path);
+    if (version >= 2) fields(ar, packets);
   }
 };
 
@@ -124,7 +127,7 @@ struct FilesState {
 
 BOOST_CLASS_VERSION(ckpt::records::ListeningSocket, 2)
 BOOST_CLASS_VERSION(ckpt::records::FileDescription, 4)
-BOOST_CLASS_VERSION(ckpt::records::PipeObject, 1)
+BOOST_CLASS_VERSION(ckpt::records::PipeObject, 2)
 BOOST_CLASS_VERSION(ckpt::records::FdEntry, 1)
 BOOST_CLASS_VERSION(ckpt::records::ProcessFiles, 1)
 BOOST_CLASS_VERSION(ckpt::records::FilesState, 1)

@@ -127,12 +127,17 @@ struct MmState {
   // holds as its own), ascending. Not in its page stream: the restore gives them to it from the
   // parent's (ckpt/cow_shared, restore/cow_shared).
   std::vector<AddressRange> shared_with_parent;
+  // Version 4: mlockall(MCL_FUTURE) is in force: every mapping made from now on is locked; and
+  // prctl(PR_GET_MDWE): PR_MDWE_REFUSE_EXEC_GAIN (| PR_MDWE_NO_INHERIT), or 0.
+  bool lock_future = false;
+  uint32_t mdwe = 0;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     records::fields(ar, vmas, fields);
     if (version >= 2) records::fields(ar, thp_disable, memory_merge, membarrier);
     if (version >= 3) records::fields(ar, shared_with_parent);
+    if (version >= 4) records::fields(ar, lock_future, mdwe);
   }
 };
 
@@ -164,5 +169,5 @@ struct Pagemap {
 BOOST_CLASS_VERSION(ckpt::records::Vma, 4)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::AddressRange, 1)
-BOOST_CLASS_VERSION(ckpt::records::MmState, 3)
+BOOST_CLASS_VERSION(ckpt::records::MmState, 4)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)

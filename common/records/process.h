@@ -3,11 +3,13 @@
 
 #include "common/records/fields.h"
 #include "common/records/seccomp.h"
+#include "common/records/std_optional.h"
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,12 +83,17 @@ struct ProcessState {
   // Version 3: the signal that stopped it (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) and its seccomp.
   int32_t stop_signal = 0;
   Seccomp seccomp;
+  // Version 4: prctl(PR_GET_DUMPABLE) (0, 1, or 2 when a uid change found fs.suid_dumpable 2)
+  // and the audit login uid (/proc/PID/loginuid; unset: the kernel has no audit).
+  std::optional<int32_t> dumpable;
+  std::optional<uint32_t> loginuid;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, sigactions, shared_pending, itimers, rlimits, umask, cwd, root, personality, comm, exit_signal, pdeath_signal, child_subreaper, oom_score_adj, creds);
     if (version >= 2) fields(ar, stopped);
     if (version >= 3) fields(ar, stop_signal, seccomp);
+    if (version >= 4) fields(ar, dumpable, loginuid);
   }
 };
 
@@ -96,4 +103,4 @@ BOOST_CLASS_VERSION(ckpt::records::SigAction, 1)
 BOOST_CLASS_VERSION(ckpt::records::Itimer, 1)
 BOOST_CLASS_VERSION(ckpt::records::Rlimit, 1)
 BOOST_CLASS_VERSION(ckpt::records::Creds, 2)
-BOOST_CLASS_VERSION(ckpt::records::ProcessState, 3)
+BOOST_CLASS_VERSION(ckpt::records::ProcessState, 4)

@@ -45,6 +45,21 @@ struct Sched {
   }
 };
 
+// What else the kernel keeps of a thread's placement and timing (ThreadState version 5).
+struct TaskTuning {
+  // sched_getaffinity(2) mask, 64 CPUs a word; empty: every CPU its cpuset allows (so it keeps
+  // following the cpuset, also on a host with other CPUs).
+  std::vector<uint64_t> cpu_affinity;
+  int32_t io_priority = 0;      // ioprio_get(IOPRIO_WHO_PROCESS) of the thread
+  uint64_t timer_slack_ns = 0;  // /proc/TID/timerslack_ns; 0 under a realtime policy
+  int32_t tsc_mode = 0;         // prctl(PR_GET_TSC): PR_TSC_ENABLE or PR_TSC_SIGSEGV; 0: not read
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, cpu_affinity, io_priority, timer_slack_ns, tsc_mode);
+  }
+};
+
 struct ThreadState {
   int32_t tid = 0;     // inside the container
   std::string regs;    // struct user_regs_struct as the stop found it (syscall not restarted)
@@ -61,6 +76,7 @@ struct ThreadState {
   uint64_t robust_list = 0;          // set_robust_list(2) head (version 3), 0: none
   uint64_t robust_list_size = 0;
   std::string comm;                  // the thread's name (version 4), "": not read
+  std::optional<TaskTuning> tuning;  // version 5
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -68,6 +84,7 @@ struct ThreadState {
     if (version >= 2) fields(ar, sched);
     if (version >= 3) fields(ar, robust_list, robust_list_size);
     if (version >= 4) fields(ar, comm);
+    if (version >= 5) fields(ar, tuning);
   }
 };
 
@@ -84,5 +101,6 @@ struct ThreadsState {
 
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
 BOOST_CLASS_VERSION(ckpt::records::Sched, 2)
-BOOST_CLASS_VERSION(ckpt::records::ThreadState, 4)
+BOOST_CLASS_VERSION(ckpt::records::TaskTuning, 1)
+BOOST_CLASS_VERSION(ckpt::records::ThreadState, 5)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)

@@ -1,7 +1,8 @@
 """Open files across a checkpoint: the files_* workloads run as the init of a container
 started by `ckpt run`, which is dumped (the original goes away), restored, and must then pass
 its own checks (a deleted file read back, a token ring through pipes with a held pipe, a
-description shared between processes, devices, an eventfd, close-on-exec flags).
+description shared between processes, devices, an eventfd, close-on-exec flags, an O_TMPFILE
+file and a pipe in packet mode).
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_files.py
 """
@@ -11,7 +12,7 @@ import pytest
 
 from conftest import run_ckpt, start_workload as start, unique, verdict
 
-WORKLOAD_NAMES = ["files_deleted", "files_pipes", "files_shared"]
+WORKLOAD_NAMES = ["files_deleted", "files_pipes", "files_shared", "files_unnamed"]
 
 # Opens a raw socket (a kind ckpt does not dump) at fd 20, then execs the workload, which keeps
 # it open.

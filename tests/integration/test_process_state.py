@@ -1,6 +1,6 @@
 """Process-level state through `ckpt dump` -> `ckpt restore` of a container running a ZDTM-style
 workload: seccomp (filters and strict mode), credentials, scheduling, a job stopped by SIGTSTP,
-a worker that dropped root. Each workload checks itself after the restore (PASS/FAIL); with
+a worker that dropped root, per-thread tuning, memory-deny-write-execute. Each workload checks itself after the restore (PASS/FAIL); with
 --leave-running the original and two copies must all pass."""
 import re
 from pathlib import Path
@@ -17,6 +17,9 @@ WORKLOADS = [
     "sched",           # nice, SCHED_BATCH/IDLE (and FIFO where allowed) per thread
     "tstp",            # a child stopped by SIGTSTP stays stopped by SIGTSTP
     "unprivileged",    # a worker that became nobody: ids, groups, limits, mlock()ed memory
+    "task_tuning",     # per-thread affinity, ioprio, timer slack, TSC; dumpable, loginuid,
+                       # mlockall(MCL_FUTURE) with a locked PROT_NONE guard page
+    "mdwe",            # prctl(PR_SET_MDWE): dumped without a writable executable page, kept
 ]
 
 

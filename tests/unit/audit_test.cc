@@ -76,6 +76,8 @@ TEST_CASE("audit: /proc/locks lines give owner, file and the lock without them",
 TEST_CASE("audit: host paths of the container become the same names on both sides", "[audit]") {
   CHECK(audit::normalize_fd_target("pipe:[81234]") == "pipe");
   CHECK(audit::normalize_fd_target("socket:[5]") == "socket");
+  CHECK(audit::normalize_fd_target("/tmp/#10952768 (deleted)") == "/tmp/#<inode> (deleted)");
+  CHECK(audit::normalize_fd_target("/tmp/#notes (deleted)") == "/tmp/#notes (deleted)");
   CHECK(audit::normalize_fd_target("anon_inode:[eventfd]") == "anon_inode:[eventfd]");
   CHECK(audit::normalize_cgroup_path("/ckpt/web/sub", "ckpt/web") == "<container>/sub");
   CHECK(audit::normalize_cgroup_path("/ckpt/web", "ckpt/web") == "<container>");

@@ -80,7 +80,7 @@ TEST_CASE("a FIFO that no longer exists is refused naming it") {
   d.path = "/nonexistent-ckpt-fifo";
   d.pipe_id = 5;
   auto state = one_fd(d);
-  state.pipes.push_back({5, 65536, 0, 0, d.path});
+  state.pipes.push_back({5, 65536, 0, 0, d.path, {}});
   CHECK_THROWS_WITH(open_state(state), "restore files: /nonexistent-ckpt-fifo no longer exists");
 }
 

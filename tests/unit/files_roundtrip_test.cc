@@ -265,7 +265,7 @@ TEST_CASE("files of two stopped processes come back the same in two new processe
   CHECK(pipes[0].size() == 1 << 20);
   CHECK(pipes[1] == "fifo-data");
   CHECK(pipes[2] == "token-123");
-  CHECK(ckpt::dump::peek_pipe(original.parent, 10).data == "token-123");  // not consumed
+  CHECK(ckpt::dump::peek_pipe(original.parent, 10, false).data == "token-123");  // not consumed
 
   std::string new_console = dir.path + "/console2";
   ckpt::fs::write_file_atomic(new_console, "", 0644);
@@ -301,7 +301,7 @@ TEST_CASE("an unsupported fd fails the collection and leaves the process as it w
   std::string image = dir.path + "/image.ckpt";
   CHECK_THROWS_WITH(dump_to_image(original, dir.path + "/console", image), expected);
   CHECK_FALSE(std::filesystem::exists(image));
-  CHECK(ckpt::dump::peek_pipe(original.parent, 10).data == "token-123");
+  CHECK(ckpt::dump::peek_pipe(original.parent, 10, false).data == "token-123");
 }
 
 TEST_CASE("a file that no longer exists fails the restore naming it", "[root]") {

@@ -3,7 +3,8 @@
 // 200 to EOF, and a child's POSIX write lock on 100-149 (through the same inherited description,
 // fd 3); "ofd" with an OFD write lock on 10-19 (fd 4); "flock" under flock(LOCK_EX) (fd 5);
 // "lease" with a read lease (fd 6). A pipe's read end (fd 7) has O_ASYNC, its owner this process
-// (F_SETOWN_EX) and signal SIGRTMIN+1 (F_SETSIG). With argv[3] == "mapped", a file "mapped" is
+// (F_SETOWN_EX) and signal SIGRTMIN+1 (F_SETSIG); its write end (fd 8) is owned by the main
+// thread (F_OWNER_TID, whose type is 0: once lost on restore). With argv[3] == "mapped", a file "mapped" is
 // flock()ed, mapped and its fd closed: the lock is held by a mapping only (the dump must refuse).
 // On SIGTERM a checker process probes every lock (F_GETLK/F_OFD_GETLK/flock from outside the
 // owners: types, ranges, owner pids), the lease is still there, the owner and signal are set and a
@@ -70,6 +71,9 @@ static void check_owner(void) {
   if (owner.type != F_OWNER_PID || owner.pid != getpid())
     zdtm_fail("owner %d/%d, expected pid %d", owner.type, owner.pid, getpid());
   if (fcntl(7, F_GETSIG) != SIGRTMIN + 1) zdtm_fail("F_GETSIG %d", fcntl(7, F_GETSIG));
+  if (fcntl(8, F_GETOWN_EX, &owner) != 0) zdtm_fail("F_GETOWN_EX: %m");
+  if (owner.type != F_OWNER_TID || owner.pid != gettid())
+    zdtm_fail("fd 8 owner %d/%d, expected thread %d", owner.type, owner.pid, gettid());
   if (!(fcntl(7, F_GETFL) & O_ASYNC)) zdtm_fail("O_ASYNC is gone");
   if (write(8, "x", 1) != 1) zdtm_fail("write pipe: %m");
   sigset_t set;
@@ -112,6 +116,8 @@ int main(int argc, char** argv) {
   if (fcntl(7, F_SETOWN_EX, &me) != 0 || fcntl(7, F_SETSIG, SIGRTMIN + 1) != 0 ||
       fcntl(7, F_SETFL, fcntl(7, F_GETFL) | O_ASYNC | O_NONBLOCK) != 0)
     zdtm_fail("owner: %m");
+  struct f_owner_ex thread = {F_OWNER_TID, gettid()};
+  if (fcntl(8, F_SETOWN_EX, &thread) != 0) zdtm_fail("thread owner: %m");
   if (argc > 3 && strcmp(argv[3], "mapped") == 0) set_up_mapped_flock();
   int locked[2];
   if (pipe(locked) != 0) zdtm_fail("pipe: %m");
