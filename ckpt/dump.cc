@@ -36,6 +36,7 @@
 #include "common/image/signing.h"
 #include "common/image/image.h"
 #include "common/image/progress.h"
+#include "common/records/stream_order.h"
 #include "netns/host_link_lock.h"
 #include "netns/netns.h"
 
@@ -99,9 +100,13 @@ void preflight(Dump& d, const DumpOptions& options) {
   d.index = std::make_unique<PageIndex>(options.parent);  // an incremental dump's parent, checked
   d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
                                                  writer_options);
-  // A pipe's reader restores while it reads: it needs every record before the pages.
+  // A pipe's reader restores while it reads: it needs every record before the pages, and to
+  // know whether this container goes once the image is written (on one host it still exists,
+  // frozen, while that restore starts).
   d.stream_order = options.output == "-";
-  if (d.stream_order) d.image->put_bytes(image::SectionType::kStreamOrder, 0, std::string());
+  if (d.stream_order)
+    d.image->put(image::SectionType::kStreamOrder, 0,
+                 records::StreamOrder{.source_removed = !options.leave_running});
   // A container its user froze stays frozen, also when the dump fails.
   d.report.was_frozen = d.freezer->state() != cgroup::FreezerState::kThawed;
 }

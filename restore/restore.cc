@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "common/cancel.h"
 #include "common/cgroup/container_cgroup.h"
@@ -13,6 +14,7 @@
 #include "common/image/image.h"
 #include "common/image/progress.h"
 #include "common/image/signing.h"
+#include "common/records/stream_order.h"
 #include "common/records/tree.h"
 #include "restore/audit.h"
 #include "restore/cgroups.h"
@@ -44,6 +46,7 @@ struct Restore {
   std::unique_ptr<chain::ImageChain> chain;
   const image::ImageReader* image = nullptr;
   records::GroundworkRecords records;  // the configuration, cgroups and network of the image
+  bool source_goes_away = false;       // read from a pipe its dump removes the source after
   records::UtsState uts;
   // preflight, cgroups, netns (a migration's target made them while the rounds ran)
   std::unique_ptr<Groundwork> groundwork;
@@ -59,6 +62,18 @@ struct Restore {
 // the memory stage (which lays them over the oldest link's pages), are at most this many bytes.
 constexpr uint64_t kKeptPagesBudget = 256u << 20;
 
+// Whether `image` comes through a pipe (or FIFO) from a dump that removes its container once the
+// image is written (records/stream_order.h): on one host that source still exists, frozen, while
+// this restore runs. Not for a file: its dump ended long ago.
+bool source_goes_away(const image::ImageReader& image, const std::string& input) {
+  std::error_code ec;
+  bool piped = input == "-" || std::filesystem::is_fifo(input, ec);
+  if (!piped || !image.has(SectionType::kStreamOrder, 0)) return false;
+  auto bytes = image.get_bytes(SectionType::kStreamOrder, 0);
+  if (bytes.empty()) return false;  // an older ckpt's stream: it does not say
+  return image::from_bytes<records::StreamOrder>(bytes, "stream-order").source_removed;
+}
+
 void open(Restore& r, const RestoreOptions& options) {
   r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
                                                 image::pick_signing_key(options.verify_key),
@@ -72,6 +87,7 @@ void open(Restore& r, const RestoreOptions& options) {
     r.records.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
     if (r.image->has(SectionType::kNetNs, 0))
       r.records.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
+    r.source_goes_away = source_goes_away(*r.image, options.input);
   });
   check_cgroup_tree(r.records.cgroups);
 }
@@ -93,16 +109,18 @@ bool take_prebuilt(Restore& r, std::unique_ptr<Groundwork> prebuilt) {
 void preflight(Restore& r, const RestoreOptions& options, bool prebuilt) {
   if (!prebuilt) {
     r.groundwork = std::make_unique<Groundwork>(r.records);
+    r.groundwork->source_goes_away = r.source_goes_away;
     check_groundwork(*r.groundwork, options);
   }
   r.mounts =
       std::make_unique<MountsRestore>(*r.image, MountMap(options.mount_map), r.chain.get());
 }
 
-// Held down until the resume with TCP connections to repair, and in a migration (the source
-// runs on with the same addresses until the handover).
+// Held down until the resume with TCP connections to repair, in a migration (the source runs on
+// with the same addresses until the handover), and while a streamed image's source may be there.
 bool hold_host_links_down(const Restore& r, const RestoreOptions& options) {
-  return options.migration || (has_tcp_connections(*r.image) && !options.tcp_close);
+  return options.migration || r.source_goes_away ||
+         (has_tcp_connections(*r.image) && !options.tcp_close);
 }
 
 // The container's init: the steps below run in it, top to bottom; then it waits, as pid 1 with
@@ -166,6 +184,7 @@ void with_root_task_failure(Restore& r, Step step) {
 
 void resume(Restore& r) {
   auto& g = *r.groundwork;
+  wait_for_leaving_source(g);  // a streamed image's source: its dump has ended, it goes
   if (g.rebuilt_net) g.rebuilt_net->bring_host_links_up();  // the connections are repaired
   r.processes->resume();
   r.ttys->start_console(g.state.dir(), r.root->pid());

@@ -13,7 +13,8 @@ enum class SectionType : uint32_t {
   kProcessTree = 3,  // records/tree.h ProcessTree
   kCgroups = 4,      // records/cgroup.h CgroupTree
   kLineage = 5,      // records/lineage.h Lineage: the image's identity and parent (format 2)
-  // Empty, the first section of an image laid out to be restored while it is read (`dump -o -`):
+  // records/stream_order.h StreamOrder (empty from older ckpt versions), the first section of an
+  // image laid out to be restored while it is read (`dump -o -`):
   // every section but kPages, kSignature and kTrailer comes before the first kPages section, the
   // page streams in the order of the process tree.
   kStreamOrder = 6,
