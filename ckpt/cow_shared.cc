@@ -1,7 +1,5 @@
 #include "ckpt/cow_shared.h"
 
-#include <fcntl.h>
-
 #include <algorithm>
 
 #include "common/error.h"
@@ -13,13 +11,6 @@ namespace ckpt::dump {
 namespace {
 
 using proc::kPageSize;
-
-UniqueFd open_pagemap(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno("open {}", path);
-  return fd;
-}
 
 bool overlaps_any(const std::vector<records::AddressRange>& ranges, uint64_t start, uint64_t end) {
   return std::any_of(ranges.begin(), ranges.end(),
@@ -66,8 +57,8 @@ void CowSharing::find(const records::ProcessEntry& entry, records::MmState& mm) 
           overlaps_any(parent_mm.shared_with_parent, vma.start, vma.end))
         continue;
       if (!child_pagemap) {
-        child_pagemap = open_pagemap(entry.host_pid);
-        parent_pagemap = open_pagemap(host_pids_.at(entry.ppid));
+        child_pagemap = proc::open_pagemap(entry.host_pid);
+        parent_pagemap = proc::open_pagemap(host_pids_.at(entry.ppid));
       }
       proc::for_each_saved_run(child_pagemap.get(), vma.start, vma.end, proc::PageKind::kAnonymous,
                                [&](uint64_t start, uint64_t pages) {

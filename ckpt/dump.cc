@@ -51,9 +51,12 @@ struct Dump {
   ContainerState state;
   std::unique_ptr<cgroup::ContainerCgroup> cgroup;
   std::unique_ptr<cgroup::Freezer> freezer;
+  // For the next command, should this one be killed: made first and gone last, once all it
+  // names is undone (the temp image removed, the container thawed): a dump killed while a
+  // failure unwinds must leave nothing the marks no longer name.
+  std::unique_ptr<DumpMarks> marks;
   std::unique_ptr<PageIndex> index;  // the parent image's pages and files; this image's index
   std::unique_ptr<image::ImageWriter> image;
-  std::unique_ptr<DumpMarks> marks;  // for the next command, should this one be killed
   // Declared in the reverse order of their undoing: on a failure the processes are detached,
   // then the write tracking ends, then the container is thawed.
   std::unique_ptr<DeferredPages> deferred;      // --leave-running: the pre-copied pages
@@ -303,7 +306,13 @@ DumpReport dump_container(const DumpOptions& options) {
   }
   write(d, options);  // checks its point itself, before the commit
   if (options.handover) options.handover();  // migration: throws to thaw the container instead
-  if (!options.leave_running) kill(d);
+  if (!options.leave_running) {
+    kill(d);
+    if (options.after_kill) {
+      d.marks->set_frozen(true);  // the removal freezes the cgroup while it kills
+      options.after_kill();
+    }
+  }
   return d.report;
 }
 

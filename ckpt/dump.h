@@ -32,6 +32,10 @@ struct DumpOptions {
   std::function<void()> handover;
   // Migration: called the moment the container is frozen (its downtime starts there).
   std::function<void()> on_frozen;
+  // Without --leave-running: called once the processes are killed, with the dump's marks still
+  // standing (the command line removes what is left of the container, which freezes the cgroup
+  // while it kills): a ckpt killed meanwhile leaves marks by which the next command thaws it.
+  std::function<void()> after_kill;
   // The audit facts `restore --check` compares with (ckpt/audit.h). A migration leaves them
   // out: its target never checks, and taking them costs ~40 ms of the freeze.
   bool audit = true;

@@ -62,6 +62,8 @@ constexpr std::pair<const char*, uint32_t> kAdviceWords[] = {
     {"mg", records::kAdviceMergeable}, {"wf", records::kAdviceWipeOnFork},
 };
 
+constexpr uint32_t kMapDroppable = 0x08;  // MAP_DROPPABLE: pages dropped under memory pressure
+
 uint32_t advice_of(const proc::MapEntry& map) {
   uint32_t advice = 0;
   for (const auto& [word, bit] : kAdviceWords)
@@ -74,8 +76,10 @@ records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
   vma.start = map.start;
   vma.end = map.end;
   vma.prot = (map.read ? PROT_READ : 0) | (map.write ? PROT_WRITE : 0) | (map.exec ? PROT_EXEC : 0);
-  vma.flags = (map.shared ? MAP_SHARED : MAP_PRIVATE) | (map.has_flag("gd") ? MAP_GROWSDOWN : 0) |
+  uint32_t type = map.shared ? MAP_SHARED : map.has_flag("dp") ? kMapDroppable : MAP_PRIVATE;
+  vma.flags = type | (map.has_flag("gd") ? MAP_GROWSDOWN : 0) |
               (map.has_flag("lo") ? MAP_LOCKED : 0) | (map.has_flag("nr") ? MAP_NORESERVE : 0);
+  vma.sealed = map.has_flag("sl");
   vma.offset = map.offset;
   vma.may_write = map.has_flag("mw");
   vma.kind = is_aio_ring(map)                   ? records::VmaKind::kAioRing
@@ -105,7 +109,7 @@ std::vector<uint64_t> read_auxv(pid_t pid) {
 class PageCollector {
  public:
   PageCollector(pid_t pid, image::ImageWriter::Stream& out, const ParentPages* parent)
-      : pid_(pid), writer_(out, parent), pool_(kBatchPages * kPageSize) {
+      : reader_(pid), writer_(out, parent), pool_(kBatchPages * kPageSize) {
     uint64_t got = 0;
     buffer_ = pool_.take(kBatchPages, got);
   }
@@ -132,20 +136,34 @@ class PageCollector {
 
   void flush() {
     throw_if_cancelled();
-    read_extents(pid_, queue_, false);
+    reader_.read(queue_, false);
     for (const auto& extent : queue_) writer_.keep_extent(extent);
     writer_.flush();
     queue_.clear();
     queued_ = 0;
   }
 
-  pid_t pid_;
+  PageReader reader_;
   PageStreamWriter writer_;
   PagePool pool_;
   char* buffer_ = nullptr;
   std::vector<PageCopy> queue_;
   uint64_t queued_ = 0;
 };
+
+// The VmFlags words vma_of reads, as `vma` holds them.
+std::vector<std::string> vm_flag_words(const records::Vma& vma) {
+  std::vector<std::string> words;
+  if (vma.flags & MAP_GROWSDOWN) words.push_back("gd");
+  if (vma.flags & MAP_LOCKED) words.push_back("lo");
+  if (vma.flags & MAP_NORESERVE) words.push_back("nr");
+  if ((vma.flags & MAP_TYPE) == kMapDroppable) words.push_back("dp");
+  if (vma.may_write) words.push_back("mw");
+  if (vma.sealed) words.push_back("sl");
+  for (const auto& [word, bit] : kAdviceWords)
+    if (vma.advice & bit) words.push_back(word);
+  return words;
+}
 
 bool same_mapping(const proc::MapEntry& map, const records::Vma& vma) {
   int prot = (map.read ? PROT_READ : 0) | (map.write ? PROT_WRITE : 0) | (map.exec ? PROT_EXEC : 0);
@@ -165,12 +183,7 @@ std::vector<proc::MapEntry> read_vmas(pid_t pid, const records::MmState* earlier
     while (at < earlier->vmas.size() && earlier->vmas[at].end <= map.start) ++at;
     if (at == earlier->vmas.size() || !same_mapping(map, earlier->vmas[at]))
       return proc::read_smaps(pid);
-    if (earlier->vmas[at].flags & MAP_GROWSDOWN) map.vm_flags.push_back("gd");
-    if (earlier->vmas[at].flags & MAP_LOCKED) map.vm_flags.push_back("lo");
-    if (earlier->vmas[at].flags & MAP_NORESERVE) map.vm_flags.push_back("nr");
-    if (earlier->vmas[at].may_write) map.vm_flags.push_back("mw");
-    for (const auto& [word, bit] : kAdviceWords)
-      if (earlier->vmas[at].advice & bit) map.vm_flags.push_back(word);
+    map.vm_flags = vm_flag_words(earlier->vmas[at]);
   }
   return maps;
 }
@@ -181,6 +194,19 @@ std::vector<proc::MapEntry> read_vmas(pid_t pid, const records::MmState* earlier
 uint64_t file_end(const records::Vma& vma) {
   uint64_t size = (vma.file_size + kPageSize - 1) / kPageSize * kPageSize;
   return size <= vma.offset ? vma.start : vma.start + (size - vma.offset);
+}
+
+// The guard regions (MADV_GUARD_INSTALL) of the private VMAs: markers in page tables, no VMA.
+std::vector<records::AddressRange> find_guard_regions(pid_t pid, const records::MmState& mm) {
+  UniqueFd pagemap = proc::open_pagemap(pid);
+  std::vector<records::AddressRange> guards;
+  for (const auto& vma : mm.vmas) {
+    if (vma.flags & MAP_SHARED) continue;
+    if (vma.kind != records::VmaKind::kAnonymous && vma.kind != records::VmaKind::kFile) continue;
+    for (const auto& r : proc::guard_regions(pagemap.get(), vma.start, vma.end))
+      guards.push_back({r.start, r.end});
+  }
+  return guards;
 }
 
 }  // namespace
@@ -203,6 +229,7 @@ records::MmState collect_mm(pid_t pid, const records::MmState* earlier) {
   f.auxv = read_auxv(pid);
   std::error_code ec;
   f.exe_path = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  mm.guard_regions = find_guard_regions(pid, mm);
   return mm;
 }
 
@@ -265,9 +292,7 @@ std::vector<SavedRun> without_shared(const std::vector<SavedRun>& runs,
 }  // namespace
 
 std::vector<SavedRun> saved_runs(pid_t pid, const records::MmState& mm) {
-  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-  UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!pagemap) throw_errno("open {}", path);
+  UniqueFd pagemap = proc::open_pagemap(pid);
   std::vector<SavedRun> runs;
   for (const auto& vma : mm.vmas) {
     bool anonymous = vma.kind == records::VmaKind::kAnonymous;

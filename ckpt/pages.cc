@@ -10,6 +10,7 @@
 #include "ckpt/pages_index.h"
 #include "common/chain/page_hash.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/unique_fd.h"
 
@@ -37,10 +38,9 @@ struct Part {
 // after a fork, merged by KSM): process_vm_readv pins the pages it reads, and the kernel gives a
 // process its own copy of an anonymous page pinned while shared, so that a --leave-running dump
 // would leave the container holding a copy per process. /proc/PID/mem reads without pinning.
-std::vector<Part> parts_by_sharing(pid_t pid, std::span<const PageCopy> extents) {
+// `pagemap`: the process's, or none (no page taken for shared).
+std::vector<Part> parts_by_sharing(const UniqueFd& pagemap, std::span<const PageCopy> extents) {
   std::vector<Part> parts;
-  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-  UniqueFd pagemap(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   for (size_t i = 0; i < extents.size(); ++i) {
     const PageCopy& e = extents[i];
     std::vector<bool> shared = pagemap ? proc::mapped_by_others(pagemap.get(), e.address, e.pages)
@@ -97,25 +97,32 @@ size_t whole_parts(std::span<const Part> parts, ssize_t got) {
 
 }  // namespace
 
-size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_ok) {
-  std::vector<Part> parts = parts_by_sharing(pid, extents);
-  UniqueFd mem;
-  // Reads `part` through /proc/PID/mem; false (with `partial_ok`) where it is gone.
-  auto read_one = [&](const Part& part) {
-    if (!mem) {
-      std::string path = "/proc/" + std::to_string(pid) + "/mem";
-      mem = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!mem) throw_errno("open {}", path);
-    }
-    if (read_through_mem(mem.get(), part.copy)) return true;
-    if (partial_ok) return false;
-    if (errno == 0) errno = EFAULT;
-    throw_errno("read the memory of {} at {:#x}", pid, part.copy.address);
-  };
+PageReader::PageReader(pid_t pid) : pid_(pid) {
+  try {
+    pagemap_ = proc::open_pagemap(pid);
+  } catch (const Error& e) {
+    spdlog::debug("process {}: pages read without telling shared ones: {}", pid, e.what());
+  }
+}
+
+bool PageReader::read_one(const PageCopy& extent, bool partial_ok) {
+  if (!mem_) {
+    std::string path = "/proc/" + std::to_string(pid_) + "/mem";
+    mem_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!mem_) throw_errno("open {}", path);
+  }
+  if (read_through_mem(mem_.get(), extent)) return true;
+  if (partial_ok) return false;
+  if (errno == 0) errno = EFAULT;
+  throw_errno("read the memory of {} at {:#x}", pid_, extent.address);
+}
+
+size_t PageReader::read(std::span<const PageCopy> extents, bool partial_ok) {
+  std::vector<Part> parts = parts_by_sharing(pagemap_, extents);
   size_t done = 0;
   while (done < parts.size()) {
     if (parts[done].shared) {
-      if (!read_one(parts[done])) return parts[done].extent;
+      if (!read_one(parts[done].copy, partial_ok)) return parts[done].extent;
       ++done;
       continue;
     }
@@ -126,14 +133,14 @@ size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_o
       ++count;
     }
     std::span<const Part> batch(parts.data() + done, count);
-    ssize_t got = read_batch(pid, batch, bytes);
+    ssize_t got = read_batch(pid_, batch, bytes);
     if (got == static_cast<ssize_t>(bytes)) {
       done += count;
       continue;
     }
     done += whole_parts(batch, got);
     // Stopped, so nothing went away: the part is in memory the process may not read.
-    if (partial_ok || !read_one(parts[done])) return parts[done].extent;
+    if (partial_ok || !read_one(parts[done].copy, partial_ok)) return parts[done].extent;
     ++done;
   }
   return extents.size();

@@ -11,6 +11,7 @@
 
 #include "common/image/image.h"
 #include "common/records/mm.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::dump {
 
@@ -25,11 +26,26 @@ struct PageCopy {
   bool in_parent = false;
 };
 
-// Reads every extent with process_vm_readv in large batches. Returns the number of leading
-// extents read completely: all of them, unless `partial_ok` (memory of a running process may go
-// away under us) lets it stop at the first failure. Otherwise an extent process_vm_readv cannot
-// read (no PROT_READ) is read through /proc/PID/mem, and a failure there throws.
-size_t read_extents(pid_t pid, std::span<const PageCopy> extents, bool partial_ok);
+// Reads pages of one process: its /proc/PID/pagemap opened once (which pages are shared with
+// other processes), its /proc/PID/mem when first needed. One reader per thread.
+class PageReader {
+ public:
+  explicit PageReader(pid_t pid);
+
+  // Reads every extent with process_vm_readv in large batches. Returns the number of leading
+  // extents read completely: all of them, unless `partial_ok` (memory of a running process may
+  // go away under us) lets it stop at the first failure. Otherwise an extent process_vm_readv
+  // cannot read (no PROT_READ) is read through /proc/PID/mem, and a failure there throws.
+  size_t read(std::span<const PageCopy> extents, bool partial_ok);
+
+ private:
+  // Reads `extent` through /proc/PID/mem; false (with `partial_ok`) where it is gone.
+  bool read_one(const PageCopy& extent, bool partial_ok);
+
+  pid_t pid_;
+  UniqueFd pagemap_;  // none where it could not be opened: no page is taken for shared
+  UniqueFd mem_;
+};
 
 class ParentPages;
 

@@ -43,6 +43,8 @@ class MainThreadStop {
  public:
   explicit MainThreadStop(pid_t pid) : pid_(pid), group_stopped_(proc::state_of(pid) == 'T') {
     refuse_unsuspendable_seccomp(pid, pid);
+    // It would never stop, and the dump could not seize it again: no pre-copy for it.
+    if (proc::waits_for_vfork_child(pid)) fail("process {} waits in vfork()", pid);
     if (!ptrace::seize(pid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
       fail("process {} is gone", pid);
     seized_ = true;
@@ -87,9 +89,11 @@ class MainThreadStop {
 UniqueFd userfaultfd_of(pid_t pid) {
   MainThreadStop stop(pid);
   ptrace::Injection injection(pid, pid);
-  long fd = injection.main().call(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-  if (fd < 0) fail("userfaultfd in process {}: {}", pid, strerror(static_cast<int>(-fd)));
-  UniqueFd ours = ptrace::take_injected_fd(injection.main(), pid, static_cast<int>(fd));
+  int error = 0;
+  UniqueFd ours =
+      ptrace::take_made_fd(injection.main(), pid, ptrace::kUserfaultfdLink, SYS_userfaultfd,
+                           O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, error);
+  if (!ours) fail("userfaultfd in process {}: {}", pid, strerror(error));
   uffdio_api api{};
   api.api = UFFD_API;
   api.features = proc::uapi::kUffdFeatureWpAsync | proc::uapi::kUffdFeatureWpUnpopulated;
@@ -100,9 +104,10 @@ UniqueFd userfaultfd_of(pid_t pid) {
 // Reads `extents` of a running process; those it cannot read (unmapped meanwhile) are dropped.
 void read_while_running(pid_t pid, std::vector<PageCopy>& extents) {
   std::vector<PageCopy> kept;
+  PageReader reader(pid);
   std::span<const PageCopy> left(extents);
   while (!left.empty()) {
-    size_t done = read_extents(pid, left, /*partial_ok=*/true);
+    size_t done = reader.read(left, /*partial_ok=*/true);
     kept.insert(kept.end(), left.begin(), left.begin() + static_cast<long>(done));
     left = left.subspan(std::min(done + 1, left.size()));
   }
@@ -197,9 +202,7 @@ FinalPlan plan_final_round(std::span<const SavedRun> runs, const std::vector<Pag
 
 Precopy::Precopy(pid_t pid, const ParentPages* parent) : pid_(pid), parent_(parent) {
   try {
-    std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
-    pagemap_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!pagemap_) throw_errno("open {}", path);
+    pagemap_ = proc::open_pagemap(pid);
     uffd_ = userfaultfd_of(pid);
   } catch (const Error& e) {
     spdlog::debug("process {}: no pre-copy: {}", pid, e.what());
@@ -333,13 +336,14 @@ void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
   auto work = [&](size_t t) {
     try {
       PagePool scratch(kHashBatchBytes);
+      PageReader reader(pid_);
       uint64_t got = 0;
       char* buffer = scratch.take(kHashBatchBytes / kPageSize, got);
       size_t first = batches.size() * t / threads, last = batches.size() * (t + 1) / threads;
       for (size_t b = first; b < last; ++b) {
         const HashBatch& batch = batches[b];
         PageCopy read{batch.address, batch.pages, buffer, batch.skip_zero};
-        if (read_extents(pid_, {&read, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
+        if (reader.read({&read, 1}, /*partial_ok=*/true) == 0) continue;  // unmapped
         for (uint64_t i = 0; i < batch.pages; ++i) {
           uint64_t address = batch.address + i * kPageSize;
           const char* page = buffer + i * kPageSize;
@@ -382,7 +386,7 @@ FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64
                              {.required = proc::kPageWpAllowed, .excluded = proc::kPageWritten});
   }
   FinalPlan plan = plan_final_round(runs, copied_, clean, pool);
-  read_extents(pid_, plan.to_read, /*partial_ok=*/false);
+  PageReader(pid_).read(plan.to_read, /*partial_ok=*/false);
   uint64_t read = 0;
   for (const auto& e : plan.to_read) read += e.pages;
   pages_read += read;
@@ -394,7 +398,7 @@ FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64
 std::vector<PageCopy> copy_pages(pid_t pid, std::span<const SavedRun> runs, PagePool& pool,
                                    uint64_t& pages_read) {
   FinalPlan plan = plan_final_round(runs, {}, {}, pool);
-  read_extents(pid, plan.to_read, /*partial_ok=*/false);
+  PageReader(pid).read(plan.to_read, /*partial_ok=*/false);
   for (const auto& e : plan.to_read) pages_read += e.pages;
   return std::move(plan.extents);
 }

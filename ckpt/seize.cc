@@ -15,7 +15,9 @@
 #include "ckpt/seccomp.h"
 #include "common/error.h"
 #include "common/error_kind.h"
+#include "common/fs.h"
 #include "common/log.h"
+#include "common/proc/key_value.h"
 #include "common/proc/stat.h"
 #include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
@@ -44,18 +46,38 @@ int wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout 
   }
 }
 
-// The kernel function `tid` sleeps in ("" when it runs or is gone).
-std::string wchan_of(pid_t tid) {
-  std::ifstream wchan("/proc/" + std::to_string(tid) + "/wchan");
-  std::string where;
-  wchan >> where;
-  return where;
+// The tracer of `tid` (TracerPid), 0 when none.
+pid_t tracer_of(pid_t tid) {
+  auto status = fs::try_read_file("/proc/" + std::to_string(tid) + "/status");
+  if (!status) return 0;
+  for (const auto& [key, value] : proc::key_value_lines(*status))
+    if (key == "TracerPid") return static_cast<pid_t>(std::stol(value));
+  return 0;
 }
 
-// A thread blocked in vfork() until its child execs or exits: it cannot reach its interrupt stop
-// while that child is held in one.
-bool waits_for_vfork_child(pid_t tid) {
-  return wchan_of(tid) == "kernel_clone";
+// A thread another process traces (a debugger, strace in the container) cannot be ours too.
+void refuse_traced(pid_t pid, pid_t tid) {
+  if (pid_t tracer = tracer_of(tid))
+    fail(ErrorKind::kRefused,
+         "process {} (thread {}) is traced by process {} (a debugger or strace?): ckpt cannot "
+         "trace it as well",
+         pid, tid, tracer);
+}
+
+// PTRACE_SEIZE without EXITKILL (see seize_process); false when the thread is gone. A parent
+// frozen inside vfork() with a child that does not exec refuses it (EPERM): refused by name.
+bool seize_or_refuse(pid_t pid, pid_t tid) {
+  try {
+    return ptrace::seize(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL);
+  } catch (const Error&) {
+    if (proc::waits_for_vfork_child(tid))
+      fail(ErrorKind::kRefused,
+           "process {} waits in vfork() for a child that shares its memory and has not exec'd: "
+           "not supported",
+           pid);
+    refuse_traced(pid, tid);
+    throw;
+  }
 }
 
 // In a group stop ("T"; a traced stop is "t", a frozen task "D" or "S").
@@ -67,7 +89,7 @@ bool in_group_stop(pid_t tid) {
 // make it re-trap and wait for that, which a frozen task never does: the seize would hang for
 // good, unkillable.
 bool frozen_in_group_stop(pid_t tid) {
-  return proc::state_of(tid) != 'T' && wchan_of(tid) == "do_signal_stop";
+  return proc::state_of(tid) != 'T' && proc::wchan_of(tid) == "do_signal_stop";
 }
 
 pid_t parent_of(pid_t pid) {
@@ -133,7 +155,7 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
       if (state == 'Z')
         fail(ErrorKind::kRefused,
              "process {}: its thread {} has exited while others run; not supported yet", pid, tid);
-      bool stopped = state == 'T' || wchan_of(tid) == "do_signal_stop";  // frozen in its stop
+      bool stopped = state == 'T' || proc::wchan_of(tid) == "do_signal_stop";  // frozen in its stop
       if (stopped != only_if_stopped) {
         if (only_if_stopped)
           fail("thread {} of {} left its group stop while being seized", tid, pid);
@@ -145,8 +167,8 @@ void SeizedProcesses::seize_process(pid_t pid, bool only_if_stopped) {
       refuse_unsuspendable_seccomp(pid, tid);
       // Without EXITKILL until stopped: a thread we fail to stop (and so cannot detach) is let go
       // when we exit instead of killed, so a failed dump leaves the container running.
-      if (!ptrace::seize(tid, ptrace::default_options() & ~PTRACE_O_EXITKILL))
-        continue;  // exited meanwhile
+      refuse_traced(pid, tid);
+      if (!seize_or_refuse(pid, tid)) continue;  // exited meanwhile
       seized.push_back(tid);
       added = true;
       if (only_if_stopped) continue;  // it reports its group stop
@@ -181,7 +203,7 @@ void SeizedProcesses::wait_stop_of(pid_t pid, pid_t tid, std::set<pid_t>& stoppe
     bool stop = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
     if (tid == pid && stopped_pids_.count(pid) && stop) stop_signals_[pid] = sig;
   } catch (const Error&) {
-    if (tid != pid || !waits_for_vfork_child(tid)) {
+    if (tid != pid || !proc::waits_for_vfork_child(tid)) {
       wait_interrupt_stop(pid, tid);
     } else {
       release_vfork_children(pid, stopped);
@@ -200,7 +222,12 @@ void SeizedProcesses::release_vfork_children(pid_t pid, std::set<pid_t>& stopped
     spdlog::debug("process {} waits for its vfork child {}: letting the child exec", pid, child);
     if (::ptrace(PTRACE_CONT, child, nullptr, 0) != 0) throw_errno("PTRACE_CONT {}", child);
     // Interrupting it at once would stop it again before it ran: wait for the exec first.
-    for (int i = 0; i < 2000 && waits_for_vfork_child(pid); ++i) ::usleep(1000);
+    for (int i = 0; i < 2000 && proc::waits_for_vfork_child(pid); ++i) ::usleep(1000);
+    if (proc::waits_for_vfork_child(pid))
+      fail(ErrorKind::kRefused,
+           "process {} waits in vfork() for its child {}, which shares its memory and has not "
+           "exec'd within 2 s: not supported",
+           pid, child);
     if (!ptrace::interrupt(child)) fail("process {} vanished while being seized", child);
     wait_interrupt_stop(child, child);
     stopped.insert(child);

@@ -53,7 +53,7 @@ records::ListeningSocket read_tcp_socket(int s, pid_t pid, int fd) {
   l.v6_only = l.family == AF_INET6 && socket_int_option(s, IPPROTO_IPV6, IPV6_V6ONLY);
   l.no_delay = socket_int_option(s, IPPROTO_TCP, TCP_NODELAY);
   l.keep_alive = socket_int_option(s, SOL_SOCKET, SO_KEEPALIVE);
-  l.options = read_socket_options(s);
+  l.options = read_socket_options(s, pid, fd);
   return l;
 }
 

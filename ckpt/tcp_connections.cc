@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "ckpt/sockets_options.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/log.h"
@@ -66,6 +67,7 @@ std::vector<FoundConnection> find_connections(const records::FilesState& files) 
       auto facts = probe_tcp_connection(c.sock.get());
       if (!facts) fail("pid {} fd {}: no longer a TCP connection", c.pid, c.fd);
       c.facts = *facts;
+      c.facts.options = read_socket_options(c.sock.get(), c.pid, c.fd);
       found.push_back(std::move(c));
       break;
     }

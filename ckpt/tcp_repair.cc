@@ -142,6 +142,7 @@ TcpSnapshot read_connection(const RepairMode& repair, const TcpSocketFacts& fact
   c.recv_seq = read_queue(sock, TCP_RECV_QUEUE, c.recv_queue_len, s.queued);
   read_socket_options(sock, c);
   c.reuse_address = facts.reuse_address;
+  c.socket_options = facts.options;
   return s;
 }
 

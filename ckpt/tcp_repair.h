@@ -18,6 +18,7 @@ struct TcpSocketFacts {
   std::string local, peer;
   // SO_REUSEADDR as the process set it (repair mode forces reuse, so it is read before).
   bool reuse_address = false;
+  records::SocketOptions options;  // read by the caller, which knows its pid and fd
 };
 
 // The facts of an AF_INET/AF_INET6 TCP socket that is neither listening nor closed; nullopt for

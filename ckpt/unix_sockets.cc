@@ -12,6 +12,7 @@
 #include "ckpt/sockets_holders.h"
 #include "ckpt/sockets_queue.h"
 #include "ckpt/sockets.h"
+#include "ckpt/sockets_options.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/proc/mountinfo.h"
@@ -80,6 +81,7 @@ UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder) {
   r.receive_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_RCVBUF);
   r.peek_offset = socket_int_option(sock.get(), SOL_SOCKET, SO_PEEK_OFF);
   r.pass_credentials = socket_int_option(sock.get(), SOL_SOCKET, SO_PASSCRED) != 0;
+  r.options = read_socket_options(sock.get(), holder.pid, holder.fd);
   read_socket_file(r, holder.pid);
   if (!socket_int_option(sock.get(), SOL_SOCKET, SO_ACCEPTCONN)) {
     QueuedMessages queued = peek_queue(sock.get(), r.type, facts.who + " (unix socket)");

@@ -69,15 +69,15 @@ void add_dump(CLI::App& app) {
     check_output_path(opts->output);
     if (!*force) refuse_existing_output(opts->output);
     ContainerLock lock(opts->container_id, "dump");
+    // Without --leave-running the dump killed the processes; what is left of the container
+    // (cgroups, host links, state) goes too, still under the lock and the dump's marks.
+    opts->after_kill = [id = opts->container_id] { runtime::remove_container(id, /*force=*/true); };
     dump::DumpReport r;
     {
       ProgressLine line("dump " + opts->container_id, image::progress().written,
                         runtime::container_memory_bytes(opts->container_id));
       r = dump::dump_container(*opts);
     }
-    // Without --leave-running the dump killed the processes; what is left of the container
-    // (cgroups, host links, state) goes too, still under the lock.
-    if (!opts->leave_running) runtime::remove_container(opts->container_id, /*force=*/true);
     report(*opts, r);
   });
 }

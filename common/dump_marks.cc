@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/container_state.h"
+#include "common/error.h"
 #include "common/fs.h"
 #include "common/ptrace/injection_journal.h"
 
@@ -13,7 +14,10 @@ std::filesystem::path recovery_dir(const std::string& id) {
 }
 
 DumpMarks::DumpMarks(const std::string& id, const std::string& output) : dir_(recovery_dir(id)) {
-  std::filesystem::remove_all(dir_);
+  std::error_code ec;
+  if (std::filesystem::exists(dir_, ec))  // the recovery run under the lock did not finish
+    fail("container {}: what a killed dump left is not all undone yet ({}); try again", id,
+         dir_.string());
   std::filesystem::create_directories(dir_);
   if (!output.empty() && output != "-")
     fs::write_file_atomic(dir_ / "output", std::filesystem::absolute(output).string(), 0600);

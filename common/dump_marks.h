@@ -4,11 +4,14 @@
 //                 and its scratch area (common/ptrace/injection_journal.h)
 //   threads/vdso-PID  the bytes of the vdso of PID that a trampoline replaced
 //                 (common/ptrace/vdso_patch.h)
+//   threads/made-TID  a descriptor a call injected into TID made for ckpt, until closed there
 //   frozen        present while the dump holds the container frozen
 //   output        the image path, whose temp file (PATH.tmp.XXXXXX) is to be removed
 //   tcp_lock      `--tcp-established`: "link NAME" for each host link held down and "socket PID
 //                 FD" for each TCP socket put in repair mode (written before either happens)
-// A dump that ends, by success or failure, removes them all.
+// A dump that ends, by success or failure, removes them all, last (after its temp image). The
+// recovery strikes what it undid as it goes and removes the rest last, so that a recovery
+// killed midway leaves marks the next one completes.
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +27,8 @@ std::filesystem::path recovery_dir(const std::string& id);
 
 class DumpMarks {
  public:
+  // Refuses while marks of a killed dump are still there (the recovery that ran under the lock
+  // could not undo all of them): a dump must not seize a thread still parked by another.
   DumpMarks(const std::string& id, const std::string& output);
   ~DumpMarks();
   DumpMarks(const DumpMarks&) = delete;

@@ -181,6 +181,23 @@ void lock_vmas(Restorer& r, const records::MmState& mm) {
   if (mm.lock_future) r.main().checked("mlockall(MCL_FUTURE)", SYS_mlockall, MCL_FUTURE);
 }
 
+// Guard regions once the pages are in (a fill would fault on them) and before mlock (which
+// they refuse).
+void install_guards(Restorer& r, const records::MmState& mm) {
+  constexpr int kMadvGuardInstall = 102;
+  for (const auto& g : mm.guard_regions)
+    if (long ret = r.main().call(SYS_madvise, g.start, g.end - g.start, kMadvGuardInstall); ret != 0)
+      fail("process {}: guard region {:#x}-{:#x} (MADV_GUARD_INSTALL): {}", r.ns_pid(), g.start,
+           g.end, strerror(static_cast<int>(-ret)));
+}
+
+// mseal(2) last: a sealed VMA can no longer be changed, by the restore either.
+void seal_vmas(Restorer& r, const records::MmState& mm) {
+  constexpr long kSysMseal = 462;
+  for (const auto& vma : mm.vmas)
+    if (vma.sealed) r.main().checked("mseal", kSysMseal, vma.start, vma.size(), 0);
+}
+
 // The madvise(2) advice of each VMA, once its pages are in (and after every fork of the restore:
 // the tree is forked before any memory is restored).
 void set_advice(Restorer& r, const records::MmState& mm) {
@@ -284,11 +301,13 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
     if (use.owner) in_regions.emplace_back(use.vma_start, use.vma_start + use.size);
   std::sort(in_regions.begin(), in_regions.end());
   fill_pages(restorer, mm, pagemap, pages, held, image_id, post_copy, in_regions);
+  install_guards(restorer, mm);
   set_advice(restorer, mm);
   set_protections(restorer, mm);
   lock_vmas(restorer, mm);
   set_mm_fields(restorer, mm.fields);
   register_membarrier(restorer, mm.membarrier);
+  seal_vmas(restorer, mm);
 }
 
 void deny_write_execute(Restorer& r, const records::MmState& mm) {

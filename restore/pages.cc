@@ -8,7 +8,6 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
-#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -212,9 +211,35 @@ void for_each_outside(const chain::Ranges& skip, uint64_t address, std::span<con
   if (at < end) place(at, bytes.subspan(at - address, end - at));
 }
 
+// Writes `pieces` (ascending, their pages placed already) over the pages of the process outside
+// `skip`, with one process_vm_writev for each stretch of them that lies back to back in our
+// memory (a decoded chunk's pages), not one per page.
+void write_over(pid_t host_pid, std::span<const chain::Piece> pieces, const chain::Ranges& skip,
+                FillCounts& counts) {
+  std::vector<iovec> remote;
+  const std::byte* local = nullptr;  // where the stretch starts
+  const std::byte* next = nullptr;   // where it would go on
+  auto write = [&] {
+    if (!remote.empty()) ptrace::write_ranges(host_pid, remote, local);
+    remote.clear();
+  };
+  for (const auto& piece : pieces)
+    for_each_outside(skip, piece.address, piece.bytes, [&](uint64_t at, auto part) {
+      if (part.data() != next) {
+        write();
+        local = part.data();
+      }
+      remote.push_back({reinterpret_cast<void*>(at), part.size()});
+      next = part.data() + part.size();
+      counts.written += part.size();
+    });
+  write();
+}
+
 // Decompressed chunks go straight into the process, on the reader's decoding threads, several
-// chunks at once; stream after stream along a chain of images. Pages in `prefilled` are there
-// already (a region of pages shared copy-on-write) and stay as they are.
+// chunks at once; along a chain of images, the oldest link's stream whole, then the newer links'
+// pages over it (chain::read_layered). Pages in `prefilled` are there already (a region of pages
+// shared copy-on-write) and stay as they are.
 void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pagemap,
                   const std::vector<chain::PageSource>& sources, const chain::Ranges& prefilled) {
   spdlog::debug("process {}: filling {} page runs from {} images, {} MiB of VMAs registered for "
@@ -227,26 +252,17 @@ void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pag
       place(r.host_pid(), &uffd, at, part, counts);
     });
   };
-  if (chain::overlay_applies(sources)) {  // the newer links' pages kept from the open stage
-    chain::read_overlaid(sources, place_here);
+  throw_if_cancelled();
+  if (sources.size() > 1) {
+    chain::read_layered(sources, place_here, [&](std::span<const chain::Piece> pieces) {
+      write_over(r.host_pid(), pieces, prefilled, counts);
+    });
     spdlog::debug("process {}: {} MiB of pages by UFFDIO_COPY, {} MiB by process_vm_writev, "
-                  "the newer links' pages laid over the oldest's",
+                  "the newer links' pages written over the oldest's",
                   r.ns_pid(), counts.copied >> 20, counts.written >> 20);
     return;
   }
-  auto fill = [&](std::span<const chain::PageSource> part) {
-    for (const auto& source : part) {  // each read_pages checks its stream has every page
-      throw_if_cancelled();
-      chain::read_pages(source, place_here);
-    }
-  };
-  // The sources hold disjoint pages: the small streams of the newer links are read while the
-  // oldest link's is, so that their few chunks each do not leave CPUs idle.
-  std::span<const chain::PageSource> all(sources);
-  auto newer = all.size() > 1 ? std::async(std::launch::async, fill, all.subspan(1))
-                              : std::future<void>();
-  fill(all.first(1));
-  if (newer.valid()) newer.get();
+  chain::read_pages(sources.front(), place_here);
   spdlog::debug("process {}: {} MiB of pages by UFFDIO_COPY, {} MiB by process_vm_writev",
                 r.ns_pid(), counts.copied >> 20, counts.written >> 20);
 }

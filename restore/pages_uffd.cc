@@ -26,12 +26,11 @@ constexpr uint64_t kUffdFlags = O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY;
 // A userfaultfd of the process's mm as our fd; none is left in the process. Empty when the
 // kernel refuses to make one.
 UniqueFd take_userfaultfd(Restorer& r, uint64_t flags) {
-  long fd = r.main().call(SYS_userfaultfd, flags);
-  if (fd < 0) {
-    spdlog::debug("process {}: no userfaultfd ({})", r.ns_pid(), strerror(static_cast<int>(-fd)));
-    return {};
-  }
-  return ptrace::take_injected_fd(r.main(), r.host_pid(), static_cast<int>(fd));
+  int error = 0;
+  UniqueFd ours = ptrace::take_made_fd(r.main(), r.host_pid(), ptrace::kUserfaultfdLink,
+                                       SYS_userfaultfd, flags, error);
+  if (!ours) spdlog::debug("process {}: no userfaultfd ({})", r.ns_pid(), strerror(error));
+  return ours;
 }
 
 bool holds_pages(const records::Vma& vma, const records::Pagemap& pagemap) {

@@ -76,14 +76,13 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
   for (const auto& entry : tree.processes)
     states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
   if (!states.empty()) container_root_ = states.front().root;
-  std::map<int32_t, records::MmState> mms;
   for (const auto& entry : tree.processes)
     if (!entry.zombie)
-      mms[entry.pid] = image.get<records::MmState>(SectionType::kMm, entry.host_pid);
+      mms_[entry.pid] = image.get<records::MmState>(SectionType::kMm, entry.host_pid);
   // The pages shared copy-on-write come from their owners' streams, read again for the memory
   // stage: a streamed image holds those streams in memory until then.
   image.hold_page_streams(true);
-  cow_regions_ = std::make_unique<CowRegions>(tree, mms, [&](const records::ProcessEntry& entry) {
+  cow_regions_ = std::make_unique<CowRegions>(tree, mms_, [&](const records::ProcessEntry& entry) {
     uint64_t id = static_cast<uint64_t>(entry.host_pid);
     return page_sources_of(entry, image_.get<records::Pagemap>(SectionType::kPagemap, id));
   });
@@ -121,7 +120,7 @@ void ProcessesRestore::restore_process(size_t index) {
   auto host = host_pids_.find(entry.pid);
   if (host == host_pids_.end()) fail("restored process {} not found", entry.pid);
   uint64_t id = static_cast<uint64_t>(entry.host_pid);
-  auto mm = image_.get<records::MmState>(SectionType::kMm, id);
+  const records::MmState& mm = mms_.at(entry.pid);
   auto pagemap = image_.get<records::Pagemap>(SectionType::kPagemap, id);
   auto threads = image_.get<records::ThreadsState>(SectionType::kThreads, id);
   auto process = image_.get<records::ProcessState>(SectionType::kProcess, id);

@@ -18,6 +18,7 @@
 
 #include "common/chain/image_chain.h"
 #include "common/image/image.h"
+#include "common/records/mm.h"
 #include "restore/cow_shared.h"
 #include "restore/files.h"
 #include "restore/pages.h"
@@ -64,6 +65,7 @@ class ProcessesRestore {
   std::unique_ptr<CowRegions> cow_regions_;  // mapped before the root task is cloned
   std::map<pid_t, pid_t> host_pids_;
   std::map<pid_t, std::vector<pid_t>> stopped_threads_;  // host pid -> host tids, under ptrace
+  std::map<int32_t, records::MmState> mms_;  // by ns pid, every process but zombies
   records::FilesState files_;  // for the pidfds on threads, opened once the threads are made
   std::map<pid_t, int> group_stopped_;  // host pid -> the signal that stopped it when dumped
   std::string container_root_;     // the dumped init's root, as the dump host saw it

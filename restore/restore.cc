@@ -58,10 +58,6 @@ struct Restore {
   std::unique_ptr<RootTask> root;
 };
 
-// The decoded page streams of a chain's newer links, kept from the checks of the open stage for
-// the memory stage (which lays them over the oldest link's pages), are at most this many bytes.
-constexpr uint64_t kKeptPagesBudget = 256u << 20;
-
 // Whether `image` comes through a pipe (or FIFO) from a dump that removes its container once the
 // image is written (records/stream_order.h): on one host that source still exists, frozen, while
 // this restore runs. Not for a file: its dump ended long ago.
@@ -78,7 +74,7 @@ void open(Restore& r, const RestoreOptions& options) {
   r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
                                                 image::pick_signing_key(options.verify_key),
                                                 image::PipeMode::kStream);
-  r.chain->verify_keeping_pages(kKeptPagesBudget);
+  r.chain->verify();
   r.image = &r.chain->image();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
   classify_errors(ErrorKind::kImage, [&] {  // a record that does not decode: a damaged image

@@ -12,7 +12,9 @@ namespace ckpt::restore {
 // setsockopt() of an int option; throws naming `what` and the value.
 void set_sockopt(int fd, int level, int name, int value, const char* what);
 
-// Sets every option of `options` that differs from what `fd` (a fresh socket) has.
+// Sets every option of `options` that differs from what `fd` (a fresh socket) has: the filter
+// (before SO_LOCK_FILTER), the int and byte options, the bound device, the timeouts, SO_LINGER,
+// TCP_CONGESTION; then joins its multicast groups. Interfaces are looked up by name.
 void apply_socket_options(int fd, const records::SocketOptions& options);
 
 // A socket address kept in a record as the bytes getsockname() returned.

@@ -126,6 +126,7 @@ UniqueFd repair_connection(const records::TcpConnection& c, std::string_view que
 void finish_repair(int sock, const records::TcpConnection& c, std::string_view queued) {
   set_sockopt(sock, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR");
   set_sockopt(sock, SOL_SOCKET, SO_REUSEADDR, c.reuse_address, "SO_REUSEADDR");
+  apply_socket_options(sock, c.socket_options);
   std::string_view unsent = queued.substr(c.send_queue_len - c.unsent_len, c.unsent_len);
   if (!unsent.empty()) send_all(sock, unsent, "unsent data");
 }

@@ -164,6 +164,8 @@ void finish_unix_socket(int fd, const records::UnixSocket& record) {
                                                       : SHUT_WR;
     if (::shutdown(fd, how) != 0 && errno != ENOTCONN) throw_errno("shutdown({})", how);
   }
+  // After the queue is written back: a filter would see those messages again.
+  apply_socket_options(fd, record.options);
   if (record.peek_offset >= 0)
     set_sockopt(fd, SOL_SOCKET, SO_PEEK_OFF, record.peek_offset, "SO_PEEK_OFF");
 }

@@ -39,7 +39,7 @@ void send_messages(int sender, const std::string& name, int type, std::span<cons
 // SO_SNDBUF, SO_RCVBUF, SO_PASSCRED of the record.
 void set_unix_options(int fd, const records::UnixSocket& record);
 
-// shutdown(2) of the record's shutdown state, then its SO_PEEK_OFF.
+// shutdown(2) of the record's shutdown state, its other socket options, then its SO_PEEK_OFF.
 void finish_unix_socket(int fd, const records::UnixSocket& record);
 
 }  // namespace ckpt::restore

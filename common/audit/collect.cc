@@ -82,8 +82,11 @@ records::AuditFacts collect_audit(const AuditScope& scope) {
     if (ns == scope.ns_pid_of.end()) continue;
     out.processes[ns->second] = collect_process_facts(host, scope, root, locks);
   }
-  out.container = ns::in_namespaces_of(scope.init_host_pid, CLONE_NEWNET,
-                                       [] { return read_net_sysctl_facts(); });
+  out.container = ns::in_namespaces_of(scope.init_host_pid, CLONE_NEWNET, [] {
+    records::AuditFactMap facts = read_net_sysctl_facts();
+    facts.merge(read_net_multicast_facts());
+    return facts;
+  });
   return out;
 }
 

@@ -55,4 +55,7 @@ std::vector<LockLine> read_lock_lines();
 // Every writable sysctl under /proc/sys/net of the calling thread's netns, as "net.a.b.c".
 records::AuditFactMap read_net_sysctl_facts();
 
+// The multicast groups of the calling thread's netns, as "net.multicast DEVICE GROUP".
+records::AuditFactMap read_net_multicast_facts();
+
 }  // namespace ckpt::audit

@@ -46,7 +46,9 @@ std::vector<AuditDifference> compare_audit(const records::AuditFacts& original,
                                            const records::AuditFacts& restored,
                                            const std::vector<std::string>& ignore) {
   std::vector<AuditDifference> out;
-  compare_facts(0, original.container, restored.container, ignore, out);
+  std::vector<std::string> container_ignore = ignore;
+  if (!original.multicast_groups) container_ignore.push_back("net.multicast ");
+  compare_facts(0, original.container, restored.container, container_ignore, out);
   for (const auto& [pid, facts] : original.processes) {
     auto copy = restored.processes.find(pid);
     if (copy == restored.processes.end()) {

@@ -1,8 +1,5 @@
 #include "common/chain/image_chain.h"
 
-#include <sys/mman.h>
-
-#include <cstring>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -32,48 +29,6 @@ std::string parent_path(const std::string& child, const std::string& name,
   return (dir / relative).lexically_normal().string();
 }
 
-// The raw bytes of each page stream of `image`, by stream id.
-std::map<uint64_t, uint64_t> page_stream_sizes(const image::ImageReader& image) {
-  std::map<uint64_t, uint64_t> sizes;
-  for (const auto& section : image.sections())
-    if (section.type == image::SectionType::kPages) sizes[section.id] += section.raw_size;
-  return sizes;
-}
-
-// Kept streams are megabytes written once: in huge pages (where the kernel has them) they fault
-// in, and the root task's fork copies them, in a few steps instead of one per page.
-void advise_huge_pages(image::Buffer& buffer) {
-  constexpr uintptr_t kHugePage = 2u << 20;
-  auto start = reinterpret_cast<uintptr_t>(buffer.data());
-  uintptr_t from = (start + kHugePage - 1) & ~(kHugePage - 1);
-  uintptr_t to = (start + buffer.size()) & ~(kHugePage - 1);
-  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
-}
-
-// Checks every section of `image` as ImageReader::verify() does, payload by payload, decoding
-// each page stream of `keep` into its buffer (sized to the stream).
-void verify_keeping(const image::ImageReader& image, const std::string& path,
-                    std::map<uint64_t, image::Buffer>& keep) {
-  std::set<std::pair<image::SectionType, uint64_t>> seen;
-  for (const auto& section : image.sections()) {
-    if (!seen.insert({section.type, section.id}).second) continue;  // its stream is read whole
-    auto kept = section.type == image::SectionType::kPages ? keep.find(section.id) : keep.end();
-    if (kept == keep.end()) {
-      image.read_stream(section.type, section.id, [](std::span<const std::byte>) {});
-      continue;
-    }
-    image::Buffer& buffer = kept->second;
-    uint64_t at = 0;
-    image.read_stream(section.type, section.id, [&](std::span<const std::byte> chunk) {
-      if (chunk.empty()) return;  // an empty stream has no buffer to copy into
-      if (chunk.size() > buffer.size() - at)
-        fail(ErrorKind::kImage, "{}: page stream {} longer than its sections", path, section.id);
-      std::memcpy(buffer.data() + at, chunk.data(), chunk.size());
-      at += chunk.size();
-    });
-  }
-}
-
 }  // namespace
 
 ImageChain::ImageChain(const std::string& path, const std::string& parent_dir,
@@ -82,7 +37,7 @@ ImageChain::ImageChain(const std::string& path, const std::string& parent_dir,
   auto reader = open_link(path, pipe);
   auto lineage = lineage_of(*reader);
   auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
-  links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree), {}, {}});
+  links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree), {}});
   std::set<std::string> seen{links_.back().lineage.self.uuid};
   while (links_.back().lineage.parent) {
     if (links_.size() >= kMaxChain) fail(ErrorKind::kImage, "{}: a chain of more than {} images", path, kMaxChain);
@@ -113,9 +68,12 @@ void ImageChain::open_parent(const records::ParentRef& ref, const std::string& p
     fail(ErrorKind::kImage, "{}: parent image {} does not hold the pages it was made against (index checksum "
          "{:016x}, expected {:016x})",
          child, path, sum, ref.identity.index_checksum);
+  // Only the runs are used from here on: the hashes (2 MiB per GiB of memory) are given back at
+  // once, so that the next link's decoding reuses their memory rather than faulting in more.
+  for (auto& [pid, pagemap] : pagemaps) std::vector<uint64_t>().swap(pagemap.hashes);
   auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
   links_.push_back(
-      {path, std::move(reader), std::move(lineage), std::move(tree), std::move(pagemaps), {}});
+      {path, std::move(reader), std::move(lineage), std::move(tree), std::move(pagemaps)});
 }
 
 std::unique_ptr<image::ImageReader> ImageChain::open_link(const std::string& path,
@@ -141,35 +99,6 @@ const records::Pagemap* ImageChain::parent_pagemap(size_t link, pid_t ns_pid) co
 void ImageChain::verify() const {
   for (const auto& link : links_) link.reader->verify();
   verify_newest_index();
-}
-
-void ImageChain::verify_keeping_pages(uint64_t budget) {
-  uint64_t kept = 0;
-  bool keeping = true;  // the newest links only: a chain restore reads the oldest from its file
-  for (size_t i = 0; i < links_.size(); ++i) {
-    Link& link = links_[i];
-    auto sizes = page_stream_sizes(*link.reader);
-    uint64_t bytes = 0;
-    for (auto [id, size] : sizes) bytes += size;
-    keeping = keeping && i + 1 < links_.size() && bytes <= budget - kept;
-    if (!keeping) {
-      link.reader->verify();
-      continue;
-    }
-    kept += bytes;
-    for (auto [id, size] : sizes) {
-      link.kept_pages[id].resize(size);
-      advise_huge_pages(link.kept_pages[id]);
-    }
-    verify_keeping(*link.reader, link.path, link.kept_pages);
-  }
-  verify_newest_index();
-}
-
-const image::Buffer* ImageChain::kept_pages(size_t link, uint64_t id) const {
-  const auto& kept = links_.at(link).kept_pages;
-  auto it = kept.find(id);
-  return it == kept.end() ? nullptr : &it->second;
 }
 
 // The parents' index checksums were checked on opening; the newest image's here.

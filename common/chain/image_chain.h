@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "common/image/buffer.h"
 #include "common/image/image.h"
 #include "common/records/lineage.h"
 #include "common/records/mm.h"
@@ -42,17 +41,11 @@ class ImageChain {
   // The section id of process `ns_pid` in link `link` (its host pid then), if it was there.
   std::optional<uint64_t> process_id(size_t link, pid_t ns_pid) const;
   // The pagemap of process `ns_pid` in parent link `link` (> 0), if it has one: decoded once,
-  // when the link's index checksum was checked.
+  // when the link's index checksum was checked; its runs only (no page hashes).
   const records::Pagemap* parent_pagemap(size_t link, pid_t ns_pid) const;
 
   // Every checksum of every link.
   void verify() const;
-  // The same checks, keeping the decoded page streams of the newest links (never the full
-  // ancestor's) while they total at most `budget` bytes: page_sources() then reads them from
-  // memory instead of decoding them a second time.
-  void verify_keeping_pages(uint64_t budget);
-  // The page stream `id` of link `link`, decoded, if verify_keeping_pages() kept it.
-  const image::Buffer* kept_pages(size_t link, uint64_t id) const;
 
  private:
   struct Link {
@@ -60,8 +53,7 @@ class ImageChain {
     std::unique_ptr<image::ImageReader> reader;
     records::Lineage lineage;
     records::ProcessTree tree;
-    std::map<pid_t, records::Pagemap> pagemaps;    // by pid in the container; parents only
-    std::map<uint64_t, image::Buffer> kept_pages;  // by stream id (verify_keeping_pages)
+    std::map<pid_t, records::Pagemap> pagemaps;  // by pid in the container; parents only
   };
   void open_parent(const records::ParentRef& ref, const std::string& dir);
   std::unique_ptr<image::ImageReader> open_link(const std::string& path,

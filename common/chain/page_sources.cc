@@ -1,8 +1,8 @@
 #include "common/chain/page_sources.h"
 
 #include <atomic>
-#include <cstring>
 
+#include "common/cancel.h"
 #include "common/chain/page_hash.h"
 #include "common/error.h"
 
@@ -81,13 +81,7 @@ class RunIndex {
 };
 
 using Place = std::function<void(uint64_t, std::span<const std::byte>)>;
-
-// Pages at `address`, in memory.
-struct Piece {
-  uint64_t address;
-  std::span<const std::byte> bytes;
-  uint64_t end() const { return address + bytes.size(); }
-};
+using PlacePieces = std::function<void(std::span<const Piece>)>;
 
 Ranges ranges_of(const std::vector<records::PageRun>& runs) {
   Ranges ranges;
@@ -100,12 +94,23 @@ Ranges placed_ranges(const PageSource& source) {
   return source.whole ? ranges_of(source.stored) : source.wanted;
 }
 
-// `ranges` with the addresses of `pieces` (disjoint from them) added.
-Ranges merged(Ranges ranges, const std::vector<Piece>& pieces) {
-  for (const auto& piece : pieces) ranges.emplace_back(piece.address, piece.end());
-  std::sort(ranges.begin(), ranges.end());
+// The addresses in both `a` and `b`.
+Ranges intersection(const Ranges& a, const Ranges& b) {
   Ranges out;
-  for (auto [start, end] : ranges) append(out, start, end);
+  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    uint64_t from = std::max(a[i].first, b[j].first), to = std::min(a[i].second, b[j].second);
+    if (from < to) append(out, from, to);
+    a[i].second < b[j].second ? ++i : ++j;
+  }
+  return out;
+}
+
+// `a` and `b` (disjoint) together.
+Ranges joined(Ranges a, const Ranges& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end());
+  Ranges out;
+  for (auto [start, end] : a) append(out, start, end);
   return out;
 }
 
@@ -125,78 +130,70 @@ void cut(Piece piece, const Ranges& ranges, std::vector<Piece>& inside,
   }
 }
 
-// Copies the parts of `over` (ascending, disjoint) in [address, address + size) into `to`, which
-// holds the pages of that range.
-void lay_over(const std::vector<Piece>& over, uint64_t address, std::byte* to, uint64_t size) {
-  uint64_t end = address + size;
-  auto it = std::upper_bound(over.begin(), over.end(), address,
-                             [](uint64_t a, const Piece& piece) { return a < piece.end(); });
-  for (; it != over.end() && it->address < end; ++it) {
-    uint64_t from = std::max(address, it->address), until = std::min(end, it->end());
-    std::memcpy(to + (from - address), it->bytes.data() + (from - it->address), until - from);
-  }
-}
-
-// The chunks of `source`'s stream with their offsets: from memory when kept, else decoded on the
-// reader's threads.
-void for_each_chunk(const PageSource& source, const Place& consume) {
-  if (source.kept) return consume(0, source.kept->span());
-  source.image->read_stream_parallel(image::SectionType::kPages, source.id, consume);
-}
-
-// read_pages(), with the pages of `over` copied into the chunks read from the image first.
-uint64_t read_pages_over(const PageSource& source, const std::vector<Piece>& over,
-                         const Place& place) {
-  if (!over.empty() && source.kept) fail("kept pages are not laid over");
+// Reads `source`'s stream on the reader's decoding threads, several chunks at once, and calls
+// `consume` with the wanted parts of each chunk, ascending. Returns their bytes; throws where the
+// stream does not hold every page of its runs.
+uint64_t read_wanted(const PageSource& source, const PlacePieces& consume) {
   RunIndex index(source.stored);
   std::atomic<uint64_t> placed = 0;
-  for_each_chunk(source, [&](uint64_t offset, std::span<const std::byte> chunk) {
-    index.for_each_piece(offset, chunk, [&](uint64_t address, std::span<const std::byte> bytes) {
-      // The chunk is the reader's decoding buffer, ours to change (read_stream_parallel).
-      if (!over.empty())
-        lay_over(over, address, const_cast<std::byte*>(bytes.data()), bytes.size());
-      source.for_each_wanted(address, bytes, [&](uint64_t at, std::span<const std::byte> part) {
-        place(at, part);
-        placed += part.size();
+  source.image->read_stream_parallel(
+      image::SectionType::kPages, source.id,
+      [&](uint64_t offset, std::span<const std::byte> chunk) {
+        std::vector<Piece> parts;
+        index.for_each_piece(offset, chunk, [&](uint64_t address, std::span<const std::byte> bytes) {
+          source.for_each_wanted(address, bytes, [&](uint64_t at, std::span<const std::byte> part) {
+            parts.push_back({at, part});
+          });
+        });
+        consume(parts);
+        for (const auto& part : parts) placed += part.bytes.size();
       });
-    });
-  });
   if (placed != (source.whole ? index.total() : bytes_of(source.wanted)))
     fail("page stream of process {} shorter than its pagemap", source.id);
   return placed;
 }
 
+// The wanted pages of `source`: those in `under` (placed already) go to `over`, the others to
+// `place`. Returns the bytes given to `place`.
+uint64_t read_split(const PageSource& source, const Ranges& under, const Place& place,
+                    const PlacePieces& over) {
+  std::atomic<uint64_t> apart = 0;
+  read_wanted(source, [&](std::span<const Piece> parts) {
+    std::vector<Piece> inside, outside;
+    for (const auto& part : parts) cut(part, under, inside, outside);
+    for (const auto& piece : outside) {
+      place(piece.address, piece.bytes);
+      apart += piece.bytes.size();
+    }
+    if (!inside.empty()) over(inside);
+  });
+  return apart;
+}
+
 }  // namespace
 
 uint64_t read_pages(const PageSource& source, const Place& place) {
-  return read_pages_over(source, {}, place);
+  return read_wanted(source, [&](std::span<const Piece> parts) {
+    for (const auto& part : parts) place(part.address, part.bytes);
+  });
 }
 
-bool overlay_applies(std::span<const PageSource> sources) {
-  return sources.size() > 1 && !sources.front().kept &&
-         std::all_of(sources.begin() + 1, sources.end(),
-                     [](const PageSource& source) { return source.kept; });
-}
-
-uint64_t read_overlaid(std::span<const PageSource> sources, const Place& place) {
-  if (!overlay_applies(sources)) fail("the newer page sources are not all kept");
+uint64_t read_layered(std::span<const PageSource> sources, const Place& place,
+                      const PlacePieces& over) {
+  if (sources.size() < 2) fail("no newer page sources to lay over the oldest");
   PageSource oldest = sources.front();
   Ranges in_oldest = ranges_of(oldest.stored);
-  std::vector<Piece> over, apart;
-  for (const auto& newer : sources.subspan(1))  // from memory, on this thread
-    read_pages(newer, [&](uint64_t address, std::span<const std::byte> bytes) {
-      cut({address, bytes}, in_oldest, over, apart);
-    });
-  std::sort(over.begin(), over.end(),
-            [](const Piece& a, const Piece& b) { return a.address < b.address; });
-  oldest.wanted = merged(placed_ranges(oldest), over);
+  Ranges newer_in_oldest;  // disjoint: each page comes from one link
+  for (const auto& newer : sources.subspan(1))
+    newer_in_oldest = joined(std::move(newer_in_oldest), intersection(placed_ranges(newer), in_oldest));
+  oldest.wanted = joined(placed_ranges(oldest), newer_in_oldest);
   oldest.whole = false;
-  uint64_t placed = 0;
-  for (const auto& piece : apart) {
-    place(piece.address, piece.bytes);
-    placed += piece.bytes.size();
+  uint64_t placed = read_pages(oldest, place);
+  for (const auto& newer : sources.subspan(1)) {
+    throw_if_cancelled();
+    placed += read_split(newer, in_oldest, place, over);
   }
-  return placed + read_pages_over(oldest, over, place);
+  return placed;
 }
 
 uint64_t pages_bytes(const records::Pagemap& pagemap) {
@@ -207,13 +204,12 @@ uint64_t pages_bytes(const records::Pagemap& pagemap) {
 
 PageSource own_pages(const image::ImageReader& image, uint64_t id,
                      const records::Pagemap& pagemap) {
-  return {&image, id, pagemap.stored_runs(), true, {}, nullptr};
+  return {&image, id, pagemap.stored_runs(), true, {}};
 }
 
 std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint64_t id,
                                      const records::Pagemap& pagemap) {
   std::vector<PageSource> sources{own_pages(chain.image(0), id, pagemap)};
-  sources.front().kept = chain.kept_pages(0, id);
   Ranges needed = in_parent_ranges(pagemap);
   for (size_t link = 1; !needed.empty(); ++link) {
     if (link == chain.size())
@@ -227,7 +223,7 @@ std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint
     split(needed, *parent_map, chain.path(link), ns_pid, stored, further);
     if (!stored.empty())
       sources.push_back({&chain.image(link), *parent_id, parent_map->stored_runs(), false,
-                         std::move(stored), chain.kept_pages(link, *parent_id)});
+                         std::move(stored)});
     needed = std::move(further);
   }
   // Each page comes from the one link that owns it (the newest that stores it), so that each is

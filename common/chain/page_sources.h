@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "common/chain/image_chain.h"
-#include "common/image/buffer.h"
 #include "common/image/image.h"
 #include "common/records/mm.h"
 
@@ -29,7 +28,6 @@ struct PageSource {
   std::vector<records::PageRun> stored;  // that stream's runs, back to back
   bool whole = true;                     // every page of the stream is wanted
   Ranges wanted;                         // else these parts of `stored`
-  const image::Buffer* kept = nullptr;   // the stream decoded in memory, if the chain kept it
 
   // Calls `place(address, bytes)` for the wanted parts of [address, address + bytes.size()).
   template <typename Place>
@@ -42,23 +40,28 @@ struct PageSource {
 // image, when a page marked in a parent is not found there.
 std::vector<PageSource> page_sources(const ImageChain& chain, pid_t ns_pid, uint64_t id,
                                      const records::Pagemap& pagemap);
-// Reads `source`'s stream on the reader's decoding threads, several chunks at once (from memory
-// when it is kept), and calls `place(address, bytes)` (thread-safe) for each wanted part. Returns
-// the bytes placed.
+// Reads `source`'s stream on the reader's decoding threads, several chunks at once, and calls
+// `place(address, bytes)` (thread-safe) for each wanted part. Returns the bytes placed.
 uint64_t read_pages(const PageSource& source,
                     const std::function<void(uint64_t, std::span<const std::byte>)>& place);
 
-// Whether read_overlaid() takes `sources` (page_sources' order): more than one, the oldest read
-// from its image, every newer one kept in memory (ImageChain::verify_keeping_pages).
-bool overlay_applies(std::span<const PageSource> sources);
-// The pages of all `sources` with the oldest's stream read as a full image's: the kept pages of
-// the newer ones are copied into its chunks where it stores the same addresses, so that each
-// chunk is placed in one piece, not in the pieces between the newer pages (each of those, and
-// each newer page, a UFFDIO_COPY of its own); the kept pages it does not store are placed
-// apart. Calls `place` (thread-safe) for disjoint pieces, every page once; returns the bytes
-// placed.
-uint64_t read_overlaid(std::span<const PageSource> sources,
-                       const std::function<void(uint64_t, std::span<const std::byte>)>& place);
+// Pages at `address`: a part of a decoded chunk.
+struct Piece {
+  uint64_t address = 0;
+  std::span<const std::byte> bytes;
+  uint64_t end() const { return address + bytes.size(); }
+};
+
+// The pages of all `sources` (page_sources' order, more than one) with the oldest's stream read
+// as a full image's: its chunks are placed whole, the pages the newer links store at the same
+// addresses included, so that each chunk goes in by one UFFDIO_COPY (placed around the newer
+// pages, it took a piece, and a UFFDIO_COPY, per newer page). Then the newer links' streams are
+// read: their pages go to `over` where the oldest's are placed already (to be written over;
+// each chunk's pieces in one call, ascending), to `place` elsewhere. Both are called on the
+// reader's decoding threads (thread-safe). Returns the bytes of memory filled, each page once.
+uint64_t read_layered(std::span<const PageSource> sources,
+                      const std::function<void(uint64_t, std::span<const std::byte>)>& place,
+                      const std::function<void(std::span<const Piece>)>& over);
 
 // The bytes of memory `pagemap` describes (its pages in the image and in its parents).
 uint64_t pages_bytes(const records::Pagemap& pagemap);

@@ -1,5 +1,6 @@
 #include "common/proc/pagemap.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,17 +16,34 @@ constexpr uint64_t kPresent = 1ull << 63;
 constexpr uint64_t kSwapped = 1ull << 62;
 constexpr uint64_t kFileOrSharedAnon = 1ull << 61;
 constexpr uint64_t kExclusive = 1ull << 56;  // mapped by this process only
+constexpr uint64_t kGuardRegion = 1ull << 58;  // PM_GUARD_REGION (kernel 6.15)
 
 bool must_save(uint64_t entry, PageKind kind) {
+  if (entry & kGuardRegion) return false;  // no page: reading it fails (EIO)
   if (entry & kSwapped) return true;
   if (!(entry & kPresent)) return false;
   return kind == PageKind::kAnonymous || !(entry & kFileOrSharedAnon);
 }
 
-PageQuery saved_pages_query(PageKind kind) {
+// Whether PAGEMAP_SCAN knows PAGE_IS_GUARD (it refuses a mask it does not know, before any walk).
+bool scan_knows_guards(int pagemap_fd) {
+  static const bool knows = [pagemap_fd] {
+    try {
+      scan_pages(pagemap_fd, 0, 0, {.required = kPageGuard});
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  }();
+  return knows;
+}
+
+PageQuery saved_pages_query(int pagemap_fd, PageKind kind) {
   // A swapped page is always anonymous; a present one of a private file mapping is anonymous
-  // once written (a copy on write). Zero pages read as zeros whether restored or not.
+  // once written (a copy on write). Zero pages read as zeros whether restored or not. A guard
+  // region's markers show as swapped: they hold no page.
   PageQuery query{.excluded = kPagePfnZero, .any_of = kPagePresent | kPageSwapped};
+  if (scan_knows_guards(pagemap_fd)) query.excluded |= kPageGuard;
   if (kind == PageKind::kPrivateFile) query.excluded |= kPageFile;
   return query;
 }
@@ -34,12 +52,19 @@ std::atomic<bool> scan_unavailable{false};
 
 }  // namespace
 
+UniqueFd open_pagemap(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open {}", path);
+  return fd;
+}
+
 bool scan_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
                      const SavedRunFn& run) {
   if (scan_unavailable.load(std::memory_order_relaxed)) return false;
   std::vector<PageRange> ranges;
   try {
-    ranges = scan_pages(pagemap_fd, start, end, saved_pages_query(kind));
+    ranges = scan_pages(pagemap_fd, start, end, saved_pages_query(pagemap_fd, kind));
   } catch (const Error& e) {
     if (e.err() != ENOTTY && e.err() != EINVAL) throw;
     scan_unavailable.store(true, std::memory_order_relaxed);
@@ -74,6 +99,11 @@ void read_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind
     at += n * kPageSize;
   }
   if (run_pages) run(run_start, run_pages);
+}
+
+std::vector<PageRange> guard_regions(int pagemap_fd, uint64_t start, uint64_t end) {
+  if (!scan_knows_guards(pagemap_fd)) return {};
+  return scan_pages(pagemap_fd, start, end, {.required = kPageGuard});
 }
 
 namespace {

@@ -3,11 +3,15 @@
 // one 8-byte entry per page.
 #pragma once
 
+#include "common/proc/pagemap_scan.h"
+
 #include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
 #include <vector>
+
+#include "common/unique_fd.h"
 
 namespace ckpt::proc {
 
@@ -17,6 +21,9 @@ enum class PageKind {
   kAnonymous,    // private anonymous memory: every present or swapped page but the zero page
   kPrivateFile,  // private file mapping: only pages written since (anonymous copies)
 };
+
+// /proc/PID/pagemap, opened for reading; throws naming it when it cannot be.
+UniqueFd open_pagemap(pid_t pid);
 
 using SavedRunFn = std::function<void(uint64_t start, uint64_t pages)>;
 
@@ -32,6 +39,10 @@ bool scan_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind
                      const SavedRunFn& run);
 void read_saved_runs(int pagemap_fd, uint64_t start, uint64_t end, PageKind kind,
                      const SavedRunFn& run);
+
+// The runs of [start, end) that are guard regions (MADV_GUARD_INSTALL): no pages, a fault on
+// any access. Empty where the kernel cannot tell them (PAGEMAP_SCAN without PAGE_IS_GUARD).
+std::vector<PageRange> guard_regions(int pagemap_fd, uint64_t start, uint64_t end);
 
 // The page frame number of each page of [start, start + pages * kPageSize), 0 where no page is
 // present. The kernel shows frames only to a reader with CAP_SYS_ADMIN (0 to others).

@@ -45,6 +45,7 @@ enum PageCategory : uint64_t {
   kPagePresent = 1u << 3,
   kPageSwapped = 1u << 4,
   kPagePfnZero = 1u << 5,  // the shared zero page, mapped by a read of untouched memory
+  kPageGuard = 1u << 8,    // a guard region's marker (MADV_GUARD_INSTALL; kernel 6.15), also "swapped"
 };
 
 struct PageRange {

@@ -1,5 +1,7 @@
 #include "common/proc/stat.h"
 
+#include <fstream>
+
 #include <sstream>
 #include <vector>
 
@@ -54,6 +56,17 @@ char state_of(pid_t pid) {
   } catch (const Error&) {
     return '?';
   }
+}
+
+std::string wchan_of(pid_t tid) {
+  std::ifstream wchan("/proc/" + std::to_string(tid) + "/wchan");
+  std::string where;
+  wchan >> where;
+  return where;
+}
+
+bool waits_for_vfork_child(pid_t tid) {
+  return wchan_of(tid) == "kernel_clone";
 }
 
 }  // namespace ckpt::proc

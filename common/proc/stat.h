@@ -26,5 +26,10 @@ Stat parse_stat(const std::string& text);
 Stat read_stat(pid_t pid);
 // The state letter of /proc/PID/stat ('T' in a group stop, 't' in a ptrace stop), '?' when gone.
 char state_of(pid_t pid);
+// The kernel function `tid` sleeps in ("" when it runs or is gone).
+std::string wchan_of(pid_t tid);
+// A thread blocked in vfork() until its child execs or exits: frozen there it reaches no
+// interrupt stop, and a new PTRACE_SEIZE of it fails (EPERM).
+bool waits_for_vfork_child(pid_t tid);
 
 }  // namespace ckpt::proc

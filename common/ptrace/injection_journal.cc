@@ -17,17 +17,22 @@ namespace ckpt::ptrace {
 namespace {
 
 constexpr std::string_view kPatchPrefix = "vdso-";
+constexpr std::string_view kMadeFdPrefix = "made-";
 
 std::mutex g_mutex;
 std::string g_dir;
 std::map<pid_t, int> g_holders;  // how many RemoteSyscalls hold each thread
 
-std::string thread_path(pid_t tid) {
-  return g_dir + "/" + std::to_string(tid);
+std::string thread_path(pid_t tid, const std::string& dir = g_dir) {
+  return dir + "/" + std::to_string(tid);
 }
 
-std::string patch_path(pid_t pid) {
-  return g_dir + "/" + std::string(kPatchPrefix) + std::to_string(pid);
+std::string patch_path(pid_t pid, const std::string& dir = g_dir) {
+  return dir + "/" + std::string(kPatchPrefix) + std::to_string(pid);
+}
+
+std::string made_fd_path(pid_t tid, const std::string& dir = g_dir) {
+  return dir + "/" + std::string(kMadeFdPrefix) + std::to_string(tid);
 }
 
 constexpr std::string_view kPartSuffix = ".part";
@@ -83,6 +88,16 @@ void journal_release(pid_t tid) {
   if (!g_dir.empty()) ::unlink(thread_path(tid).c_str());
 }
 
+void journal_made_fd(const MadeFdEntry& entry) {
+  std::lock_guard lock(g_mutex);
+  write_entry(made_fd_path(entry.tid), entry);
+}
+
+void journal_made_fd_closed(pid_t tid) {
+  std::lock_guard lock(g_mutex);
+  if (!g_dir.empty()) ::unlink(made_fd_path(tid).c_str());
+}
+
 void journal_patched(const PatchEntry& entry) {
   std::lock_guard lock(g_mutex);
   write_entry(patch_path(entry.pid), entry);
@@ -102,12 +117,24 @@ InjectionJournal read_injection_journal(const std::string& dir) {
     if (name.starts_with(kPatchPrefix)) {
       PatchEntry patch;
       if (read_entry(file.path(), patch)) out.patches.push_back(patch);
+    } else if (name.starts_with(kMadeFdPrefix)) {
+      MadeFdEntry made;
+      if (read_entry(file.path(), made)) out.made_fds.push_back(made);
     } else {
       JournalEntry thread;
       if (read_entry(file.path(), thread)) out.threads.push_back(thread);
     }
   }
   return out;
+}
+
+void remove_thread_entry(const std::string& dir, pid_t tid) {
+  ::unlink(made_fd_path(tid, dir).c_str());
+  ::unlink(thread_path(tid, dir).c_str());
+}
+
+void remove_patch_entry(const std::string& dir, pid_t pid) {
+  ::unlink(patch_path(pid, dir).c_str());
 }
 
 }  // namespace ckpt::ptrace

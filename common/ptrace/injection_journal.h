@@ -32,6 +32,19 @@ struct JournalEntry {
   uint64_t scratch = 0, scratch_size = 0;
 };
 
+// A descriptor a call makes in a thread's process for ckpt to take (take_made_fd in
+// remote_syscall.h), from before that call until its close there returned. In a file of its own
+// beside the thread's entry (older builds skip it, and still put the thread back).
+// MadeFdEntry::fd until the call returned (its result is then in the thread's registers);
+// RemoteSyscall::set_made_fd's "closed".
+inline constexpr int64_t kMadeFdUnknown = -1, kNoMadeFd = -2;
+struct MadeFdEntry {
+  pid_t tid = 0;
+  int64_t fd = kMadeFdUnknown;
+  uint64_t call = 0;   // the `syscall` the call runs from (a trampoline's)
+  char link[48] = {};  // what /proc/PID/fd shows for it
+};
+
 // A trampoline written into a process's vdso, and the bytes it replaced.
 struct PatchEntry {
   pid_t pid = 0;
@@ -47,6 +60,11 @@ struct PatchEntry {
 void journal_update(const JournalEntry& entry);
 void journal_release(pid_t tid);
 
+// Called by RemoteSyscall: before a call that makes a descriptor, once its number is known, and
+// once it is closed in the process.
+void journal_made_fd(const MadeFdEntry& entry);
+void journal_made_fd_closed(pid_t tid);
+
 // Called by VdsoPatch: before the patch is written, and once its bytes are back.
 void journal_patched(const PatchEntry& entry);
 void journal_unpatched(pid_t pid);
@@ -55,7 +73,12 @@ void journal_unpatched(pid_t pid);
 struct InjectionJournal {
   std::vector<JournalEntry> threads;
   std::vector<PatchEntry> patches;
+  std::vector<MadeFdEntry> made_fds;
 };
 InjectionJournal read_injection_journal(const std::string& dir);
+// What a recovery undid, struck from `dir` (so that one killed midway leaves only what is left):
+// a thread put back (with its made descriptor), a patch undone.
+void remove_thread_entry(const std::string& dir, pid_t tid);
+void remove_patch_entry(const std::string& dir, pid_t pid);
 
 }  // namespace ckpt::ptrace

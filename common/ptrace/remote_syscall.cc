@@ -4,6 +4,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -32,6 +33,17 @@ void RemoteSyscall::set_scratch(uint64_t address, uint64_t size) {
   journal_.scratch = address;
   journal_.scratch_size = size;
   if (journaled_) journal_update(journal_);
+}
+
+void RemoteSyscall::set_made_fd(int64_t fd, std::string_view link) {
+  if (!journaled_) return;
+  if (fd == kNoMadeFd) {
+    journal_made_fd_closed(tid_);
+    return;
+  }
+  MadeFdEntry made{tid_, fd, insn_};
+  link.copy(made.link, std::min(link.size(), sizeof made.link - 1));
+  journal_made_fd(made);
 }
 
 RemoteSyscall::~RemoteSyscall() {
@@ -109,15 +121,26 @@ uint64_t vdso_syscall_insn(pid_t pid) {
   fail("process {} has no [vdso] to run system calls from", pid);
 }
 
-UniqueFd take_injected_fd(RemoteSyscall& sys, pid_t pid, int fd) {
+UniqueFd take_made_fd(RemoteSyscall& sys, pid_t pid, std::string_view link, long nr,
+                      uint64_t flags, int& error) {
+  sys.set_made_fd(kMadeFdUnknown, link);
+  long fd = sys.call(nr, flags);
+  if (fd < 0) {
+    sys.set_made_fd(kNoMadeFd);
+    error = static_cast<int>(-fd);
+    return {};
+  }
+  sys.set_made_fd(fd, link);
   UniqueFd ours;
   try {
-    ours = proc::take_fd(pid, fd);
+    ours = proc::take_fd(pid, static_cast<int>(fd));
   } catch (...) {
     (void)sys.call(SYS_close, static_cast<uint64_t>(fd));
+    sys.set_made_fd(kNoMadeFd);
     throw;
   }
   sys.checked("close the fd taken", SYS_close, static_cast<uint64_t>(fd));
+  sys.set_made_fd(kNoMadeFd);
   return ours;
 }
 

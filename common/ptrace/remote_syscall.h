@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/ptrace/injection_journal.h"
 #include "common/unique_fd.h"
@@ -41,6 +42,10 @@ class RemoteSyscall {
   // The injection's scratch area, recorded in the journal with the registers (address 0: its
   // size, before the mmap).
   void set_scratch(uint64_t address, uint64_t size);
+  // A descriptor the next call makes in the process, recorded in the journal with the `syscall`
+  // it runs from (take_made_fd): kMadeFdUnknown before that call, its number once it returned,
+  // kNoMadeFd once closed there. `link`: what /proc/PID/fd shows for it.
+  void set_made_fd(int64_t fd, std::string_view link = {});
   pid_t tid() const { return tid_; }
   const user_regs_struct& saved_regs() const { return saved_; }
 
@@ -64,8 +69,15 @@ uint64_t find_syscall_insn(pid_t pid, uint64_t start, uint64_t end);
 // A `syscall` instruction of the [vdso] of `pid` (a process or thread).
 uint64_t vdso_syscall_insn(pid_t pid);
 
-// Fd `fd`, just made in process `pid` by a call through `sys`, as our own (pidfd_getfd); it is
-// closed in the process, also when taking it fails, so the process is left without it.
-UniqueFd take_injected_fd(RemoteSyscall& sys, pid_t pid, int fd);
+inline constexpr std::string_view kUserfaultfdLink = "anon_inode:[userfaultfd]";
+
+// The descriptor that system call `nr` (with one argument, its flags) makes in process `pid`,
+// run through `sys`, as our own (pidfd_getfd); it is closed in the process, also when taking it
+// fails, so the process is left without it. `link` is what /proc/PID/fd shows for it
+// ("anon_inode:[userfaultfd]"): a ckpt killed between the call and the close leaves it in the
+// journal, and the next command closes it there while it still shows that (runtime/
+// dump_recovery). The call's negative errno: an empty fd, `error` set to it.
+UniqueFd take_made_fd(RemoteSyscall& sys, pid_t pid, std::string_view link, long nr,
+                      uint64_t flags, int& error);
 
 }  // namespace ckpt::ptrace

@@ -22,13 +22,20 @@ using AuditFactMap = std::map<std::string, std::string>;
 struct AuditFacts {
   std::map<int32_t, AuditFactMap> processes;  // pid in the container's pid namespace -> facts
   AuditFactMap container;                     // namespace-wide facts ("net.ipv4.ip_forward")
+  // Version 2: `container` has the multicast groups ("net.multicast DEVICE GROUP"); an older
+  // image has not, and a restore from it is not compared on them.
+  bool multicast_groups = true;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, processes, container);
+    if (version >= 2)
+      fields(ar, multicast_groups);
+    else
+      multicast_groups = false;
   }
 };
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::AuditFacts, 1)
+BOOST_CLASS_VERSION(ckpt::records::AuditFacts, 2)

@@ -38,7 +38,8 @@ struct Vma {
   uint64_t start = 0;
   uint64_t end = 0;
   uint32_t prot = 0;    // PROT_*
-  uint32_t flags = 0;   // MAP_PRIVATE or MAP_SHARED, plus MAP_GROWSDOWN, MAP_LOCKED, MAP_NORESERVE
+  // MAP_PRIVATE, MAP_SHARED or MAP_DROPPABLE (0x08), plus MAP_GROWSDOWN, MAP_LOCKED, MAP_NORESERVE
+  uint32_t flags = 0;
   uint64_t offset = 0;  // in the file, bytes
   VmaKind kind = VmaKind::kAnonymous;
   std::string name;  // path for files, "[heap]", "[stack]", "[vdso]" ...
@@ -54,6 +55,8 @@ struct Vma {
   // kAioRing (version 4): the ring's bytes at dump time, header and event slots
   // (common/aio_ring.h); made again by io_setup, moved here, its head, tail and events set.
   std::string aio_ring;
+  // Version 5: sealed by mseal(2) (VmFlags sl): no unmap, remap, mprotect or discard from then on.
+  bool sealed = false;
 
   uint64_t size() const { return end - start; }
   bool private_anonymous() const {
@@ -69,6 +72,7 @@ struct Vma {
     else
       may_write = (prot & 0x2) != 0;  // PROT_WRITE
     if (version >= 4) fields(ar, aio_ring);
+    if (version >= 5) fields(ar, sealed);
   }
 };
 
@@ -131,13 +135,15 @@ struct MmState {
   // prctl(PR_GET_MDWE): PR_MDWE_REFUSE_EXEC_GAIN (| PR_MDWE_NO_INHERIT), or 0.
   bool lock_future = false;
   uint32_t mdwe = 0;
+  // And the guard regions (MADV_GUARD_INSTALL) of its private VMAs, ascending.
+  std::vector<AddressRange> guard_regions;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     records::fields(ar, vmas, fields);
     if (version >= 2) records::fields(ar, thp_disable, memory_merge, membarrier);
     if (version >= 3) records::fields(ar, shared_with_parent);
-    if (version >= 4) records::fields(ar, lock_future, mdwe);
+    if (version >= 4) records::fields(ar, lock_future, mdwe, guard_regions);
   }
 };
 
@@ -166,7 +172,7 @@ struct Pagemap {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::Vma, 4)
+BOOST_CLASS_VERSION(ckpt::records::Vma, 5)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::AddressRange, 1)
 BOOST_CLASS_VERSION(ckpt::records::MmState, 4)

@@ -47,6 +47,8 @@ struct UnixSocket {
   // A relative path name: the directory (from the container's root) it was bound in, where
   // the restore binds it again by the same relative name (version 2).
   std::string directory;
+  // The socket-level options (version 3): SO_PASSSEC, timestamps, timeouts, a filter, ...
+  SocketOptions options;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -54,6 +56,7 @@ struct UnixSocket {
            receive_buffer, peek_offset, pass_credentials, file_mode, file_uid, file_gid,
            message_sizes);
     if (version >= 2) fields(ar, directory);
+    if (version >= 3) fields(ar, options);
   }
 };
 
@@ -96,7 +99,7 @@ struct UdpSocketsState {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 2)
+BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 3)
 BOOST_CLASS_VERSION(ckpt::records::UnixSocketsState, 1)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocket, 2)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocketsState, 1)

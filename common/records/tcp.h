@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/socket_options.h"
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -40,13 +41,16 @@ struct TcpConnection {
        reuse_port = false, v6_only = false;
   int32_t keep_idle = 0, keep_interval = 0, keep_count = 0;
   int32_t send_buffer = 0, receive_buffer = 0;  // SO_SNDBUF/SO_RCVBUF as getsockopt reports
+  // Version 2: every other option (records/socket_options.h), set once repair is off.
+  SocketOptions socket_options;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, id, family, local, peer, send_seq, recv_seq, send_queue_len, unsent_len,
            recv_queue_len, snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup, mss_clamp, options,
            snd_wscale, rcv_wscale, timestamp, no_delay, cork, keep_alive, reuse_address, reuse_port,
            v6_only, keep_idle, keep_interval, keep_count, send_buffer, receive_buffer);
+    if (version >= 2) fields(ar, socket_options);
   }
 };
 
@@ -61,5 +65,5 @@ struct TcpConnections {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::TcpConnection, 1)
+BOOST_CLASS_VERSION(ckpt::records::TcpConnection, 2)
 BOOST_CLASS_VERSION(ckpt::records::TcpConnections, 1)

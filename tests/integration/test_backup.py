@@ -199,7 +199,7 @@ def test_damaged_link_fails_the_restore_by_name_and_nothing_is_made(containers, 
     for _ in range(3):
         images.append(backup(writer.cid, directory)["image"])
         time.sleep(1)
-    flip_first_page_byte(images[1])  # a link whose pages the restore keeps from its checks
+    flip_first_page_byte(images[1])  # a newer link, whose pages go over the oldest's
     copy = containers.track(unique("bk"))
     proc = run_ckpt("restore", images[2], "--name", copy, check=False)
     assert proc.returncode != 0

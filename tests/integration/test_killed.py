@@ -1,6 +1,7 @@
 """A killed ckpt (kill -9, which no handler sees) must neither kill the container nor leave it
 frozen, traced or with a temp image, and a killed restore must leave nothing that the next `ckpt
-rm` or restore cannot remove. Each test kills at random moments (CKPT_KILL_RUNS times, 50 by
+rm` or restore cannot remove, and a recovery killed midway leaves what the next command
+completes. Each test kills at random moments (CKPT_KILL_RUNS times, 50 by
 default; the seed is printed, CKPT_KILL_SEED replays it) and at held fault points; the counter
 workload checks at the end that its count only ever went up by one and its memory is intact (a
 thread left with the registers of an injected system call would break either)."""
@@ -25,6 +26,7 @@ KILL_SEED = os.environ.get("CKPT_KILL_SEED")
 
 def kill_seed():
     return int(KILL_SEED) if KILL_SEED else random.randrange(1 << 30)
+RECOVERY = Path("/run/ckpt/.recovery")  # the marks a killed dump leaves (common/dump_marks.h)
 CONTROLLERS = ("freezer", "memory", "cpu", "cpuset", "pids", "blkio", "unified")
 
 
@@ -71,6 +73,20 @@ def injection_leftovers(cid):
     return out
 
 
+def made_fds(cid):
+    """Descriptors an injected call made for the dump (a userfaultfd) still in the container:
+    the counter never makes one."""
+    out = []
+    for pid in pids_of(cid):
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                if os.readlink(fd) == "anon_inode:[userfaultfd]":
+                    out.append(f"{pid}/{fd.name}")
+        except OSError:
+            continue
+    return out
+
+
 def dying(cid):
     """Whether a process of the container has a SIGKILL pending: the dump sent it before it was
     killed, and it dies once thawed and untraced."""
@@ -106,11 +122,16 @@ def counter_value(value_file):
 
 
 def check_recovered(cid, work):
-    info = container_info(cid)  # `ckpt list` undoes what a killed dump left
+    container_info(cid)  # `ckpt list` undoes what a killed dump left...
+    # ...or finds another ckpt on this host (its own `ckpt list`) doing it, and shows the
+    # container as it is meanwhile: the recovery is done once the marks are gone.
+    wait_until(lambda: not (RECOVERY / cid).exists(), what=f"the marks of {cid} to go")
+    info = container_info(cid)
     assert info is not None, f"{cid} is gone"
     assert info["state"] in ("running", "THAWED"), f"{cid} is {info['state']}"
     assert not traced(cid), f"threads of {cid} still traced: {traced(cid)}"
     assert not injection_leftovers(cid), injection_leftovers(cid)
+    assert not made_fds(cid), f"descriptors made for the dump left: {made_fds(cid)}"
     assert not list(work.glob("*.tmp.*")), list(work.glob("*.tmp.*"))
 
 
@@ -133,14 +154,40 @@ def start_counter(containers, work, name=None):
     return cid, result, value
 
 
-def kill_dumps_at_random(cid, work, runs, check):
+# Where a recovery is held and killed (its CKPT_FAULT points, runtime/dump_recovery); None: at
+# a random moment.
+RECOVERY_POINTS = ("recovery:seized", "recovery:thawed", "recovery:put-back", None)
+
+
+def kill_recovery(cid, run, rng):
+    """When a killed dump left marks: a `ckpt list` killed while it undoes them, held at one of
+    RECOVERY_POINTS (in turn) or at a random moment. Returns where, or None without marks."""
+    if not (RECOVERY / cid).exists():
+        return None
+    point = RECOVERY_POINTS[run % len(RECOVERY_POINTS)]
+    env = {**os.environ, "CKPT_FAULT": f"{point}:wait"} if point else None
+    proc = subprocess.Popen([str(CKPT), "list"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        if point:
+            proc.stderr.readline()  # "waiting at POINT", or nothing once it is done
+        else:
+            time.sleep(rng.uniform(0, 0.03))
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    return point or "random"
+
+
+def kill_dumps_at_random(cid, work, runs, check, kill_recoveries=False):
     """`runs` dumps of `cid` killed at random moments (one in four --leave-running), each
-    followed by `check()`."""
+    followed by `check()`; with `kill_recoveries`, by a recovery killed midway first."""
     took = timed("dump", cid, "-o", work / "probe.ckpt", "--leave-running")
     seed = kill_seed()
     print(f"seed {seed}, one dump {took:.3f} s")
     rng = random.Random(seed)
-    finished = 0
+    finished, recoveries_killed = 0, 0
     for run in range(runs):
         image = work / f"img{run}.ckpt"
         args = ["dump", cid, "-o", image] + (["--leave-running"] if run % 4 == 3 else [])
@@ -149,20 +196,34 @@ def kill_dumps_at_random(cid, work, runs, check):
         time.sleep(rng.uniform(0, took * 1.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        if kill_recoveries and kill_recovery(cid, run, rng):
+            recoveries_killed += 1
         # Killed after its image was in place but while (or after) it stopped the container:
         # the dump is done, what is left of the container goes and the image brings it back.
         if "--leave-running" not in args and image.exists() and not alive_after_kill(cid):
             finished += 1
-            run_ckpt("rm", "-f", cid, check=False)
+            # (another ckpt on this host, a `ckpt list`, may hold the container a moment: busy)
+            wait_until(lambda: run_ckpt("rm", "-f", cid, check=False).returncode != 4,
+                       what=f"ckpt rm -f {cid} to find it free")
             run_ckpt("restore", image, "--name", cid)
         check()
         image.unlink(missing_ok=True)
-    print(f"{finished} of {runs} dumps completed before the kill")
+    print(f"{finished} of {runs} dumps completed before the kill, {recoveries_killed} "
+          "recoveries killed")
 
 
 def test_kill9_of_dump_at_random_moments_never_harms_the_container(containers, work):
     cid, result, value = start_counter(containers, work)
     kill_dumps_at_random(cid, work, KILL_RUNS, lambda: check_unharmed(cid, work, value))
+    assert verdict(cid, result).startswith("PASS")
+
+
+def test_kill9_of_dump_then_of_its_recovery_never_harms_the_container(containers, work):
+    """A recovery killed midway (held at each of its points in turn, or at a random moment)
+    leaves marks the next command completes: the container counts on, nothing is left."""
+    cid, result, value = start_counter(containers, work)
+    kill_dumps_at_random(cid, work, KILL_RUNS // 2, lambda: check_unharmed(cid, work, value),
+                         kill_recoveries=True)
     assert verdict(cid, result).startswith("PASS")
 
 

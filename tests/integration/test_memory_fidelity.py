@@ -28,6 +28,7 @@ WORKLOADS = [
     ("eof_mapping", ["{work}/short"]),  # a file mapping reaching past EOF after a truncate
     ("chroot", ["{work}/root"]),  # a chrooted child with a file of its root open and mapped
     ("cow_shared", ["16"]),       # 16 MiB a parent and its forked child share copy-on-write
+    ("mm_markers", []),           # guard regions, an mseal()ed and a MAP_DROPPABLE mapping
 ]
 
 

@@ -88,6 +88,20 @@ TEST_CASE("audit: host paths of the container become the same names on both side
   CHECK(lines[1] == std::pair<std::string, std::string>{"SigBlk", "0000000000010000"});
 }
 
+TEST_CASE("audit: a lost multicast group is a difference, unless the image predates them",
+          "[audit]") {
+  records::AuditFacts original;
+  original.container = {{"net.multicast lo 224.0.0.1", "users 1"},
+                        {"net.multicast lo 239.1.2.3", "users 1"}};
+  records::AuditFacts restored = original;
+  restored.container.erase("net.multicast lo 239.1.2.3");
+  CHECK(audit::compare_audit(original, restored) ==
+        std::vector<AuditDifference>{{0, "net.multicast lo 239.1.2.3", "users 1", audit::kAbsent}});
+  records::AuditFacts older;  // an image of AuditFacts version 1: no multicast facts
+  older.multicast_groups = false;
+  CHECK(audit::compare_audit(older, restored).empty());
+}
+
 TEST_CASE("audit: every difference of recorded facts is named, ignored names skipped",
           "[audit]") {
   records::AuditFacts original;

@@ -15,21 +15,7 @@
 #include <sys/socket.h>
 
 #include "zdtm.h"
-
-struct option {
-  int fd, level, name, value;
-  const char* what;
-};
-static struct option options[64];
-static int option_count;
-
-static void set_int(int fd, int level, int name, int value, const char* what) {
-  if (setsockopt(fd, level, name, &value, sizeof value) != 0) zdtm_fail("set %s: %m", what);
-  struct option* o = &options[option_count++];
-  socklen_t len = sizeof o->value;
-  if (getsockopt(fd, level, name, &o->value, &len) != 0) zdtm_fail("get %s: %m", what);
-  o->fd = fd, o->level = level, o->name = name, o->what = what;
-}
+#include "zdtm_sockopt.h"
 
 static int tcp_unbound, tcp_bound, tcp6, udp, listener, shared_a, shared_b;
 static struct sockaddr_in bound_addr, shared_addr;
@@ -63,46 +49,46 @@ static void set_up(void) {
   tcp_unbound = make(AF_INET, SOCK_STREAM);
   struct linger l = {1, 7};
   if (setsockopt(tcp_unbound, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) zdtm_fail("linger: %m");
-  set_int(tcp_unbound, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-  set_int(tcp_unbound, IPPROTO_TCP, TCP_KEEPIDLE, 33, "TCP_KEEPIDLE");
-  set_int(tcp_unbound, IPPROTO_TCP, TCP_KEEPINTVL, 11, "TCP_KEEPINTVL");
-  set_int(tcp_unbound, IPPROTO_TCP, TCP_KEEPCNT, 4, "TCP_KEEPCNT");
-  set_int(tcp_unbound, SOL_SOCKET, SO_SNDBUF, 65536, "SO_SNDBUF");
-  set_int(tcp_unbound, SOL_SOCKET, SO_RCVBUF, 98304, "SO_RCVBUF");
-  set_int(tcp_unbound, IPPROTO_IP, IP_TOS, 0x10, "IP_TOS");
-  set_int(tcp_unbound, IPPROTO_IP, IP_TTL, 33, "IP_TTL");
-  set_int(tcp_unbound, SOL_SOCKET, SO_PRIORITY, 3, "SO_PRIORITY");
-  set_int(tcp_unbound, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
-  set_int(tcp_unbound, IPPROTO_TCP, TCP_MAXSEG, 1200, "TCP_MAXSEG");
-  set_int(tcp_unbound, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, "TCP_USER_TIMEOUT");
+  zdtm_set_int(tcp_unbound, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+  zdtm_set_int(tcp_unbound, IPPROTO_TCP, TCP_KEEPIDLE, 33, "TCP_KEEPIDLE");
+  zdtm_set_int(tcp_unbound, IPPROTO_TCP, TCP_KEEPINTVL, 11, "TCP_KEEPINTVL");
+  zdtm_set_int(tcp_unbound, IPPROTO_TCP, TCP_KEEPCNT, 4, "TCP_KEEPCNT");
+  zdtm_set_int(tcp_unbound, SOL_SOCKET, SO_SNDBUF, 65536, "SO_SNDBUF");
+  zdtm_set_int(tcp_unbound, SOL_SOCKET, SO_RCVBUF, 98304, "SO_RCVBUF");
+  zdtm_set_int(tcp_unbound, IPPROTO_IP, IP_TOS, 0x10, "IP_TOS");
+  zdtm_set_int(tcp_unbound, IPPROTO_IP, IP_TTL, 33, "IP_TTL");
+  zdtm_set_int(tcp_unbound, SOL_SOCKET, SO_PRIORITY, 3, "SO_PRIORITY");
+  zdtm_set_int(tcp_unbound, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+  zdtm_set_int(tcp_unbound, IPPROTO_TCP, TCP_MAXSEG, 1200, "TCP_MAXSEG");
+  zdtm_set_int(tcp_unbound, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, "TCP_USER_TIMEOUT");
   if (setsockopt(tcp_unbound, IPPROTO_TCP, TCP_CONGESTION, "reno", 4) != 0)
     zdtm_fail("congestion: %m");
 
   tcp_bound = make(AF_INET, SOCK_STREAM);
-  set_int(tcp_bound, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+  zdtm_set_int(tcp_bound, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
   bind_loopback(tcp_bound, 0);
   bound_addr = local_addr(tcp_bound);
 
   tcp6 = make(AF_INET6, SOCK_STREAM);
-  set_int(tcp6, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY");
-  set_int(tcp6, IPPROTO_IPV6, IPV6_TCLASS, 0x20, "IPV6_TCLASS");
-  set_int(tcp6, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 17, "IPV6_UNICAST_HOPS");
+  zdtm_set_int(tcp6, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+  zdtm_set_int(tcp6, IPPROTO_IPV6, IPV6_TCLASS, 0x20, "IPV6_TCLASS");
+  zdtm_set_int(tcp6, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 17, "IPV6_UNICAST_HOPS");
 
   udp = make(AF_INET, SOCK_DGRAM);
-  set_int(udp, SOL_SOCKET, SO_BROADCAST, 1, "udp SO_BROADCAST");
-  set_int(udp, IPPROTO_IP, IP_TOS, 0x08, "udp IP_TOS");
-  set_int(udp, SOL_SOCKET, SO_RCVBUF, 50000, "udp SO_RCVBUF");
+  zdtm_set_int(udp, SOL_SOCKET, SO_BROADCAST, 1, "udp SO_BROADCAST");
+  zdtm_set_int(udp, IPPROTO_IP, IP_TOS, 0x08, "udp IP_TOS");
+  zdtm_set_int(udp, SOL_SOCKET, SO_RCVBUF, 50000, "udp SO_RCVBUF");
 
   listener = make(AF_INET, SOCK_STREAM);
-  set_int(listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT");
-  set_int(listener, SOL_SOCKET, SO_SNDBUF, 40000, "listener SO_SNDBUF");
+  zdtm_set_int(listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT");
+  zdtm_set_int(listener, SOL_SOCKET, SO_SNDBUF, 40000, "listener SO_SNDBUF");
   bind_loopback(listener, 0);
   if (listen(listener, 8) != 0) zdtm_fail("listen: %m");
 
   shared_a = make(AF_INET, SOCK_STREAM);
   shared_b = make(AF_INET, SOCK_STREAM);
-  set_int(shared_a, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT a");
-  set_int(shared_b, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT b");
+  zdtm_set_int(shared_a, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT a");
+  zdtm_set_int(shared_b, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT b");
   bind_loopback(shared_a, 0);
   shared_addr = local_addr(shared_a);
   bind_loopback(shared_b, ntohs(shared_addr.sin_port));
@@ -110,13 +96,7 @@ static void set_up(void) {
 }
 
 static void check(void) {
-  for (int i = 0; i < option_count; ++i) {
-    const struct option* o = &options[i];
-    int value = 0;
-    socklen_t len = sizeof value;
-    if (getsockopt(o->fd, o->level, o->name, &value, &len) != 0) zdtm_fail("get %s: %m", o->what);
-    if (value != o->value) zdtm_fail("%s is %d, was %d", o->what, value, o->value);
-  }
+  zdtm_check_ints();
   struct linger l;
   socklen_t len = sizeof l;
   if (getsockopt(tcp_unbound, SOL_SOCKET, SO_LINGER, &l, &len) != 0 || !l.l_onoff || l.l_linger != 7)

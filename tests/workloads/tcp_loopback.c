@@ -3,7 +3,8 @@
 // the connection until it would block (bytes wait in the server's receive queue and in the
 // client's send queue, part of them never sent) and the server sends a few bytes the client does
 // not read. After the restore, every byte arrives in order, both ends keep their addresses and
-// TCP_NODELAY/SO_KEEPALIVE, and new bytes flow both ways.
+// options (TCP_NODELAY, SO_KEEPALIVE, TCP_USER_TIMEOUT, TCP_INQ, SO_RCVTIMEO), and new bytes flow
+// both ways.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -54,6 +55,11 @@ static void setup(struct conn* c, int family) {
   close(listener);
   setsockopt(c->client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   setsockopt(c->server, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  setsockopt(c->server, IPPROTO_TCP, TCP_INQ, &one, sizeof one);
+  int user_timeout = 6000;
+  setsockopt(c->server, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
+  struct timeval timeout = {4, 0};
+  setsockopt(c->client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   len = sizeof c->client_addr;
   getsockname(c->client, (struct sockaddr*)&c->client_addr, &len);
   len = sizeof c->server_addr;
@@ -100,6 +106,12 @@ static void check(struct conn* c) {
   if (memcmp(&ss, &c->client_addr, len)) zdtm_fail("family %d: server's peer changed", c->family);
   if (!option(c->client, IPPROTO_TCP, TCP_NODELAY)) zdtm_fail("TCP_NODELAY lost");
   if (!option(c->server, SOL_SOCKET, SO_KEEPALIVE)) zdtm_fail("SO_KEEPALIVE lost");
+  if (!option(c->server, IPPROTO_TCP, TCP_INQ)) zdtm_fail("TCP_INQ lost");
+  if (option(c->server, IPPROTO_TCP, TCP_USER_TIMEOUT) != 6000) zdtm_fail("TCP_USER_TIMEOUT lost");
+  struct timeval timeout = {0, 0};
+  len = sizeof timeout;
+  getsockopt(c->client, SOL_SOCKET, SO_RCVTIMEO, &timeout, &len);
+  if (timeout.tv_sec != 4) zdtm_fail("SO_RCVTIMEO lost");
   unsigned char* buf = malloc(c->filled);
   read_exactly(c->server, buf, c->filled, "the filled bytes");
   for (size_t i = 0; i < c->filled; ++i)
