@@ -27,6 +27,7 @@
 #include "restore/processes.h"
 #include "restore/root_task.h"
 #include "restore/shmem.h"
+#include "restore/source_name.h"
 #include "restore/tcp_connections.h"
 #include "restore/time_ns.h"
 #include "restore/ttys.h"
@@ -70,6 +71,22 @@ bool source_goes_away(const image::ImageReader& image, const std::string& input)
   return image::from_bytes<records::StreamOrder>(bytes, "stream-order").source_removed;
 }
 
+// Restored under its source's own name while that source is still there (one host, no --name):
+// the rest of the stream is read into a temp file, so that its dump can write it all and remove
+// the source, and every checksum checked; then the name is waited for. Otherwise the restore
+// reads the stream as it comes.
+void take_name_from_leaving_source(Restore& r, const RestoreOptions& options) {
+  const std::string& id = r.records.config.id;
+  if (!r.source_goes_away || (!options.name.empty() && options.name != id)) return;
+  auto tree = r.image->get<records::ProcessTree>(SectionType::kProcessTree, 0);
+  if (tree.processes.empty() || !held_by_leaving_source(id, tree.processes.front().host_pid))
+    return;
+  spdlog::info("{} is the stream's source, still there: the stream read to its end first", id);
+  r.image->spool_rest();
+  r.chain->verify();
+  wait_for_source_name(id);
+}
+
 void open(Restore& r, const RestoreOptions& options) {
   r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
                                                 image::pick_signing_key(options.verify_key),
@@ -86,6 +103,7 @@ void open(Restore& r, const RestoreOptions& options) {
     r.source_goes_away = source_goes_away(*r.image, options.input);
   });
   check_cgroup_tree(r.records.cgroups);
+  take_name_from_leaving_source(r, options);
 }
 
 // The groundwork made before (a migration's, during the rounds) if it was made from what the

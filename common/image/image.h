@@ -177,6 +177,10 @@ class ImageReader {
   // for a second read; one asked for after others that came first is read from memory too.
   // A file: nothing to do.
   void hold_page_streams(bool hold) const;
+  // Streamed, before any page stream was read: the rest of the stream read to its end into an
+  // unlinked temp file with what came already (the records), read from then on as a file
+  // (sections() lists every section, verify() checks them all). A file: nothing to do.
+  void spool_rest() const;
   // Streamed: reads what is left (page streams nobody asked for are checked and dropped, the
   // signature, the trailer, whose index must list exactly the sections read, the footer) and
   // refuses any byte after the footer. A file: nothing to do.

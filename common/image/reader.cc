@@ -227,6 +227,10 @@ void ImageReader::hold_page_streams(bool hold) const {
   impl_->hold_page_streams(hold);
 }
 
+void ImageReader::spool_rest() const {
+  if (impl_->streamed()) impl_->spool_streamed();
+}
+
 void ImageReader::finish_reading() const {
   if (impl_->streamed()) impl_->finish_streamed();
 }

@@ -54,6 +54,8 @@ class ImageReader::Impl {
                            const std::function<void(uint64_t, std::span<const std::byte>)>& consume);
   void hold_page_streams(bool hold) { holding_ = hold; }
   void finish_streamed();
+  // The stream copied to a temp file (what came first too), then opened as a file.
+  void spool_streamed();
 
   [[noreturn]] void section_fail(const SectionInfo& s, std::string_view problem) const;
   [[noreturn]] void part_fail(std::string_view part, uint64_t offset,
@@ -63,6 +65,9 @@ class ImageReader::Impl {
  private:
   // reader_open.cc
   void open_file();
+  // What came from the pipe and the rest of it, in an unlinked temp file: fd_ (the pipe and what
+  // was read from it dropped).
+  void spool_pipe();
   // Reads `out` at `offset`: from the file, or (streamed) the next bytes of the pipe.
   bool read_part(uint64_t offset, std::span<std::byte> out) const;
   std::pair<uint32_t, uint32_t> read_preamble_fields() const;

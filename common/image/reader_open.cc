@@ -16,16 +16,20 @@ ImageReader::Impl::Impl(const std::string& path, PipeMode pipe) : path_(path) {
       pipe_ = std::make_unique<PipeInput>(std::move(fd), path == "-" ? "stdin" : path);
       size_ = UINT64_MAX;  // unknown until the footer
       if (open_streamed()) return;
-      // Not laid out for streaming (an older image): copied to a temp file, what was read first.
-      fd_ = spool(pipe_->fd(), path, pipe_->kept());
-      pipe_.reset();
-      held_.clear();
-      sections_.clear();
+      spool_pipe();  // not laid out for streaming (an older image)
     }
   }
   if (!fd_) fd_ = open_image_file(path);
   size_ = image::file_size(fd_.get(), path);
   open_file();
+}
+
+void ImageReader::Impl::spool_pipe() {
+  fd_ = spool(pipe_->fd(), path_, pipe_->kept());
+  pipe_.reset();
+  held_.clear();
+  sections_.clear();
+  lookup_.clear();
 }
 
 void ImageReader::Impl::open_file() {

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/image/decode_slots.h"
+#include "common/image/input_file.h"
 #include "common/image/reader_impl.h"
 
 namespace ckpt::image {
@@ -37,7 +38,7 @@ bool ImageReader::Impl::open_streamed() {
   read_preamble();
   SectionInfo s = read_streamed_header();
   if (s.type != SectionType::kStreamOrder) return false;
-  pipe_->keep_no_more();
+  // What came is kept until a page stream is read: spool_streamed() may still need it.
   for (; !ends_the_records(s.type); s = read_streamed_header()) {
     read_streamed_payload(s, held_[s.offset]);
     sections_.push_back(s);
@@ -91,6 +92,7 @@ void ImageReader::Impl::hold_pending_stream() {
 void ImageReader::Impl::read_streamed_pages(
     uint64_t id, bool in_order,
     const std::function<void(uint64_t, std::span<const std::byte>)>& consume) {
+  pipe_->keep_no_more();
   if (held_streams_.count(id)) return read_held_stream(id, in_order, consume);
   if (streams_read_.count(id)) fail("{}: page stream {} read twice", path_, id);
   while (pending_.type == SectionType::kPages && pending_.id != id) hold_pending_stream();
@@ -172,9 +174,17 @@ void ImageReader::Impl::pipe_stream(
   for (size_t k = i + 1; k < i + depth; ++k) finish_slot(k);  // the chunks still in flight
 }
 
+void ImageReader::Impl::spool_streamed() {
+  if (!streams_read_.empty()) fail("{}: spooled after a page stream was read", path_);
+  spool_pipe();
+  size_ = image::file_size(fd_.get(), path_);
+  open_file();
+}
+
 // The rest of the stream: page streams nobody asked for (checked, dropped), the signature, the
 // trailer and the footer; then nothing.
 void ImageReader::Impl::finish_streamed() {
+  pipe_->keep_no_more();
   while (pending_.type == SectionType::kPages) {
     uint64_t id = pending_.id;
     if (!streams_read_.insert(id).second) section_fail(pending_, "a page stream that came before");

@@ -181,7 +181,8 @@ def streamed(cid, new, *dump_args, source=None):
     writer = [str(CKPT), "dump", cid, "-o", "-", *dump_args] if source is None else \
         ["cat", str(source)]
     dump = subprocess.Popen(writer, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    restore = subprocess.run([str(CKPT), "restore", "--name", new, "-"], stdin=dump.stdout,
+    name = [] if new is None else ["--name", new]  # None: the source's own name
+    restore = subprocess.run([str(CKPT), "restore", *name, "-"], stdin=dump.stdout,
                              capture_output=True, text=True, timeout=180)
     dump.stdout.close()
     return dump.wait(timeout=180), restore.returncode, restore.stderr
@@ -212,6 +213,25 @@ def test_streamed_restore_on_one_host_takes_the_address_of_its_source(containers
     assert not link_exists(host_veth_name(cid, 0))
     check_network(new, bridge, net)
     assert processes_restored(new)
+    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server after the restore")
+
+
+def test_streamed_restore_on_one_host_under_the_sources_own_name(containers, env):
+    """No --name: the name is the source's until its dump ends. The restore reads the stream to
+    its end (the dump removes the source), takes the name and the address: the echo server
+    answers again, restored."""
+    net = subnet()
+    bridge, client = bridge_with_client(env, "a", net)
+    cid = run_echo_container(containers, env, bridge, net)
+    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server before the dump")
+    wait_until(lambda: not open_connections(cid), what="the probe connections to close")
+    before = container_info(cid)["init_pid"]
+
+    dump_code, restore_code, err = streamed(cid, None)
+    assert (dump_code, restore_code) == (0, 0), err
+    assert container_info(cid)["init_pid"] != before
+    check_network(cid, bridge, net)
+    assert processes_restored(cid)
     wait_until(lambda: answers(client, f"{net}.2"), what="the echo server after the restore")
 
 

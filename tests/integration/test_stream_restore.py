@@ -2,6 +2,7 @@
 with no copy on disk (TMPDIR names a directory that does not exist, so that a temp file could
 not be made), the restore starts before the stream has ended, and a truncated stream is refused
 in one line (exit code 6) with nothing left behind."""
+import fcntl
 import os
 import subprocess
 import threading
@@ -135,3 +136,68 @@ def test_image_written_to_a_file_still_restores_from_a_pipe(containers, work):
                           capture_output=True, text=True, timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stderr
     assert verdict(new, work / "result") == "PASS"
+
+
+@pytest.mark.parametrize("mib", ["1", "64"])
+def test_restore_under_the_sources_own_name_on_one_host(containers, work, mib):
+    """`dump c -o - | restore -`: the name is the source's, still there (its dump holds it) while
+    the stream comes. The restore reads the rest of the stream into a temp file, so that the dump
+    ends and removes the source, then takes the name: `c` runs restored, its memory intact.
+    1 MiB: the rest of the stream fits in the pipe (the dump ends while the restore starts);
+    64 MiB: it does not (the dump waits for the restore to read it)."""
+    cid = start_workload(containers, work, "halfrandom", mib)
+    before = container_info(cid)["init_pid"]
+    proc = subprocess.run(["bash", "-c", f"set -o pipefail; {CKPT} dump {cid} -o - | "
+                           f"{CKPT} restore -"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    info = container_info(cid)
+    assert info is not None and info["state"] == "running", (info, proc.stderr)
+    assert info["init_pid"] != before
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_source_that_stays_keeps_its_name(containers, work):
+    """A --leave-running stream's source stays: its name is refused at once, the source runs on."""
+    cid = containers.run(*COUNTER)
+    dump_err = work / "dump.err"  # the dump fails too (broken pipe): its line kept apart
+    proc = subprocess.run(["bash", "-c", f"{CKPT} dump {cid} -o - --leave-running 2>{dump_err} | "
+                           f"{CKPT} restore -"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode != 0
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    info = container_info(cid)
+    assert info["state"] == "running", info
+    assert Path(f"/proc/{info['init_pid']}").exists()
+
+
+@pytest.mark.parametrize("released", [True, False])
+def test_name_a_dump_holds_is_waited_for(containers, work, released):
+    """A stream whose dump removes its source, piped from a file while a `dump` (here the test,
+    holding the lock as one) still holds the source's name: the restore reads the stream to its
+    end and waits for the name. Freed after a moment: restored under it. Held for good: one line,
+    exit code 4 (busy), nothing made."""
+    cid = start_workload(containers, work, "halfrandom", "8")
+    image = work / "stream.ckpt"
+    with open(image, "wb") as out:
+        subprocess.run([str(CKPT), "dump", cid, "-o", "-"], stdout=out, timeout=TIMEOUT,
+                       check=True)
+    assert container_info(cid) is None
+    lock = os.open(Path("/run/ckpt/.locks") / cid, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        os.write(lock, f"dump (pid {os.getpid()})\n".encode())
+        if released:
+            threading.Timer(2, os.close, args=(lock,)).start()
+        proc = subprocess.run(["bash", "-c", f"cat {image} | {CKPT} restore -"],
+                              capture_output=True, text=True, timeout=TIMEOUT)
+    finally:
+        if not released:
+            os.close(lock)
+            (Path("/run/ckpt/.locks") / cid).unlink(missing_ok=True)
+    if released:
+        assert proc.returncode == 0, proc.stderr
+        assert verdict(cid, work / "result") == "PASS"
+    else:
+        assert proc.returncode == 4, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "still there" in proc.stderr, proc.stderr
+        assert_nothing_left(cid)

@@ -190,3 +190,30 @@ TEST_CASE("image: an image not laid out for streaming is still read from a pipe"
     CHECK(r.file_size() == bytes.size());
   });
 }
+
+TEST_CASE("image: a streamed image spooled after its records is read as a file") {
+  TempDir dir;
+  std::string pages3 = half_random_pages(100, 7), pages4 = half_random_pages(60, 8);
+  std::string bytes = stream_ordered_image(pages3, pages4, dir.file("s.ckpt"));
+  std::string got3;
+  with_piped_stdin(bytes, [&] {
+    ImageReader r("-", PipeMode::kStream);
+    r.verify();
+    CHECK(r.get_bytes(SectionType::kFileData, 3) == "hello");
+    r.spool_rest();  // what came (the records) and the rest, in a temp file
+    CHECK(r.file_size() == bytes.size());
+    CHECK(r.has(SectionType::kPages, 4));
+    r.verify();
+    CHECK(r.get_bytes(SectionType::kFileData, 3) == "hello");
+    r.read_stream(SectionType::kPages, 3, [&](std::span<const std::byte> c) {
+      got3.append(reinterpret_cast<const char*>(c.data()), c.size());
+    });
+    r.finish_reading();
+  });
+  CHECK(got3 == pages3);
+  with_piped_stdin(bytes, [&] {  // not once a page stream came: it is gone from the pipe
+    ImageReader r("-", PipeMode::kStream);
+    r.read_stream(SectionType::kPages, 4, [](auto) {});
+    CHECK_THROWS_WITH(r.spool_rest(), Catch::Contains("spooled after a page stream"));
+  });
+}
