@@ -77,10 +77,11 @@ bool source_goes_away(const image::ImageReader& image, const std::string& input)
 // reads the stream as it comes.
 void take_name_from_leaving_source(Restore& r, const RestoreOptions& options) {
   const std::string& id = r.records.config.id;
-  if (!r.source_goes_away || (!options.name.empty() && options.name != id)) return;
+  if (!r.source_goes_away || (!options.name.empty() && options.name != id))
+    return r.image->stream_rest();
   auto tree = r.image->get<records::ProcessTree>(SectionType::kProcessTree, 0);
   if (tree.processes.empty() || !held_by_leaving_source(id, tree.processes.front().host_pid))
-    return;
+    return r.image->stream_rest();
   spdlog::info("{} is the stream's source, still there: the stream read to its end first", id);
   r.image->spool_rest();
   r.chain->verify();

@@ -181,6 +181,9 @@ class ImageReader {
   // unlinked temp file with what came already (the records), read from then on as a file
   // (sections() lists every section, verify() checks them all). A file: nothing to do.
   void spool_rest() const;
+  // Streamed: spool_rest() will not be asked for; the bytes kept for it (the records once more,
+  // as they came) are dropped now rather than when the first page stream is read.
+  void stream_rest() const;
   // Streamed: reads what is left (page streams nobody asked for are checked and dropped, the
   // signature, the trailer, whose index must list exactly the sections read, the footer) and
   // refuses any byte after the footer. A file: nothing to do.

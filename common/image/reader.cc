@@ -231,6 +231,10 @@ void ImageReader::spool_rest() const {
   if (impl_->streamed()) impl_->spool_streamed();
 }
 
+void ImageReader::stream_rest() const {
+  if (impl_->streamed()) impl_->stream_rest();
+}
+
 void ImageReader::finish_reading() const {
   if (impl_->streamed()) impl_->finish_streamed();
 }

@@ -56,6 +56,7 @@ class ImageReader::Impl {
   void finish_streamed();
   // The stream copied to a temp file (what came first too), then opened as a file.
   void spool_streamed();
+  void stream_rest() { pipe_->keep_no_more(); }
 
   [[noreturn]] void section_fail(const SectionInfo& s, std::string_view problem) const;
   [[noreturn]] void part_fail(std::string_view part, uint64_t offset,
