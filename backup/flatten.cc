@@ -157,7 +157,8 @@ std::set<uint64_t> write_whole_trees(const chain::ImageChain& chain, const std::
   return written;
 }
 
-// Every section of `image` but pages, pagemaps, lineage, the signature and the trees in `skip_trees`, as it is.
+// Every section of `image` but pages, pagemaps, lineage, the signature, the stream-order mark (the
+// flattened image stores its pages with the records) and the trees in `skip_trees`, as it is.
 void copy_records(const image::ImageReader& image, const std::set<uint64_t>& skip_trees,
                   image::ImageWriter& out) {
   std::map<std::pair<SectionType, uint64_t>, size_t> chunks;
@@ -165,7 +166,8 @@ void copy_records(const image::ImageReader& image, const std::set<uint64_t>& ski
   for (const auto& s : image.sections())
     if (chunks[{s.type, s.id}]++ == 0) order.emplace_back(s.type, s.id);
   static const std::set<SectionType> kRebuilt{SectionType::kPages, SectionType::kPagemap,
-                                              SectionType::kLineage, SectionType::kSignature};
+                                              SectionType::kLineage, SectionType::kSignature,
+                                              SectionType::kStreamOrder};
   for (auto [type, id] : order) {
     if (kRebuilt.count(type) || (type == SectionType::kMountData && skip_trees.count(id)))
       continue;

@@ -15,6 +15,7 @@
 #include "ckpt/nested_ns.h"
 #include "ckpt/pages_index.h"
 #include "ckpt/pages_deferred.h"
+#include "ckpt/pages_late.h"
 #include "ckpt/shared_tables.h"
 #include "ckpt/processes.h"
 #include "ckpt/seize.h"
@@ -35,6 +36,7 @@
 #include "common/image/signing.h"
 #include "common/image/image.h"
 #include "common/image/progress.h"
+#include "common/records/stream_order.h"
 #include "netns/host_link_lock.h"
 #include "netns/netns.h"
 
@@ -58,6 +60,9 @@ struct Dump {
   // Declared in the reverse order of their undoing: on a failure the processes are detached,
   // then the write tracking ends, then the container is thawed.
   std::unique_ptr<DeferredPages> deferred;      // --leave-running: the pre-copied pages
+  bool stream_order = false;                    // `-o -`: records first, page streams last
+  std::unique_ptr<LatePages> late;              // stream order: the streams not yet written
+  bool pages_written = false;                   // the page streams and the lineage
   DeferredPages* pages = nullptr;               // those, or the migration's (options.precopied)
   std::unique_ptr<cgroup::FreezeGuard> frozen;  // thaws unless released
   std::unique_ptr<TrackingGuard> untrack;       // ends the write tracking on any way out
@@ -98,6 +103,13 @@ void preflight(Dump& d, const DumpOptions& options) {
   d.index = std::make_unique<PageIndex>(options.parent);  // an incremental dump's parent, checked
   d.image = std::make_unique<image::ImageWriter>(options.output, image::make_header(d.state.id),
                                                  writer_options);
+  // A pipe's reader restores while it reads: it needs every record before the pages, and to
+  // know whether this container goes once the image is written (on one host it still exists,
+  // frozen, while that restore starts).
+  d.stream_order = options.output == "-";
+  if (d.stream_order)
+    d.image->put(image::SectionType::kStreamOrder, 0,
+                 records::StreamOrder{.source_removed = !options.leave_running});
   // A container its user froze stays frozen, also when the dump fails.
   d.report.was_frozen = d.freezer->state() != cgroup::FreezerState::kThawed;
 }
@@ -110,6 +122,7 @@ void precopy(Dump& d, const DumpOptions& options) {
       DeferredPages::fits_in_memory(d.cgroup->all_procs()))
     d.deferred = std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true, d.index.get());
   d.pages = options.precopied ? options.precopied : d.deferred.get();
+  if (d.stream_order && !d.pages) d.late = std::make_unique<LatePages>();
 }
 
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
@@ -174,7 +187,7 @@ void collect_files(Dump& d, const DumpOptions& options) {
 
 void collect_processes(Dump& d) {
   bool migration = d.pages && d.pages != d.deferred.get();  // its pages travelled already
-  dump_processes(d.tree, *d.seized, *d.image, d.pages, d.index.get(), !migration);
+  dump_processes(d.tree, *d.seized, *d.image, d.pages, d.index.get(), !migration, d.late.get());
   dump_sem_undo(d.tree, *d.seized, d.ipc, *d.image);
   d.shared_memory->write(d.files, *d.image);
   spdlog::info("collected {} processes", d.tree.processes.size());
@@ -191,7 +204,26 @@ void lock_network(Dump& d, const DumpOptions& options) {
       d.files, {options.tcp_established, netns::host_veth_ends(d.net), d.marks.get()}, *d.image);
 }
 
-void release(Dump& d) {
+// The page streams and the lineage (which counts the pagemaps); in stream order the pagemaps
+// and the lineage come first, the streams last (ckpt/pages_late.h), read from the processes
+// while they are still stopped.
+void write_pages(Dump& d, const DumpOptions& options) {
+  if (d.pages_written) return;
+  d.pages_written = true;
+  auto& image = *d.image;
+  if (!d.stream_order) {
+    if (d.pages) d.pages->write(image, d.index.get());  // after the release, or (migration) the final round's
+    image.put(image::SectionType::kLineage, 0, d.index->lineage(options.output));
+    return;
+  }
+  if (d.pages) d.pages->write_pagemaps(image, d.index.get());
+  image.put(image::SectionType::kLineage, 0, d.index->lineage(options.output));
+  if (d.pages) d.pages->write_streams(image, d.index.get());
+  if (d.late) d.late->write(image);
+}
+
+void release(Dump& d, const DumpOptions& options) {
+  if (d.late) write_pages(d, options);  // their processes still stopped
   d.tcp.reset();  // repair off, network unlocked: the connections carry on
   // Frozen by its user: frozen again before the detach (v1 freezes ptrace-stopped tasks).
   if (d.report.was_frozen) d.frozen->end();
@@ -206,8 +238,7 @@ void release(Dump& d) {
 }
 
 void write(Dump& d, const DumpOptions& options) {
-  if (d.pages) d.pages->write(*d.image, d.index.get());  // after the release, or (migration) the final round's
-  d.image->put(image::SectionType::kLineage, 0, d.index->lineage(options.output));
+  write_pages(d, options);
   stage_done(d, Stage::kWrite);  // before the commit: a failure here leaves no image
   d.image->finish();
   d.clock.lap("commit");
@@ -270,7 +301,7 @@ DumpReport dump_container(const DumpOptions& options) {
   lock_network(d, options);
   stage_done(d, Stage::kTcp);
   if (options.leave_running) {
-    release(d);
+    release(d, options);
     stage_done(d, Stage::kRelease);
   }
   write(d, options);  // checks its point itself, before the commit

@@ -1,10 +1,13 @@
 #include "ckpt/pages_deferred.h"
 
+#include "ckpt/pages_late.h"
+
 #include <algorithm>
 #include <chrono>
 #include <sstream>
 
 #include "ckpt/mm.h"
+#include "ckpt/pages_late.h"
 
 #include "common/cancel.h"
 #include "common/clock.h"
@@ -186,16 +189,40 @@ void DeferredPages::stop_tracking() {
   spdlog::debug("write tracking ended in {:.1f} ms", ms_since(start));
 }
 
+records::Pagemap DeferredPages::write_stream(pid_t pid, image::ImageWriter::Stream& out,
+                                             const PageIndex* index) const {
+  PageStreamWriter writer(out, index ? index->parent_pages(pid) : nullptr);
+  for (const auto& extent : taken_.at(pid)) writer.keep_extent(extent);
+  return writer.finish();
+}
+
 void DeferredPages::write(image::ImageWriter& image, PageIndex* index) {
   for (auto& [pid, extents] : taken_) {
     throw_if_cancelled();
     auto stream = image.open_stream(image::SectionType::kPages, pid);
-    PageStreamWriter writer(*stream, index ? index->parent_pages(pid) : nullptr);
-    for (const auto& extent : extents) writer.keep_extent(extent);
-    records::Pagemap pagemap = writer.finish();
+    records::Pagemap pagemap = write_stream(pid, *stream, index);
     stream->close();
     if (index) index->add(pid, pagemap);
     image.put(image::SectionType::kPagemap, pid, pagemap);
+  }
+}
+
+void DeferredPages::write_pagemaps(image::ImageWriter& image, PageIndex* index) {
+  for (auto& [pid, extents] : taken_) {
+    throw_if_cancelled();
+    DiscardedStream discarded;
+    records::Pagemap pagemap = write_stream(pid, discarded, index);
+    if (index) index->add(pid, pagemap);
+    image.put(image::SectionType::kPagemap, pid, pagemap);
+  }
+}
+
+void DeferredPages::write_streams(image::ImageWriter& image, PageIndex* index) {
+  for (auto& [pid, extents] : taken_) {
+    throw_if_cancelled();
+    auto stream = image.open_stream(image::SectionType::kPages, pid);
+    write_stream(pid, *stream, index);
+    stream->close();
   }
 }
 

@@ -43,6 +43,10 @@ class DeferredPages {
   // Writes each process's kPages stream and kPagemap record (id = pid); with `index`, pages
   // unchanged since its parent are left out.
   void write(image::ImageWriter& image, PageIndex* index = nullptr);
+  // The same in two parts, for a stream-ordered image (ckpt/pages_late.h): every kPagemap record,
+  // then every kPages stream.
+  void write_pagemaps(image::ImageWriter& image, PageIndex* index = nullptr);
+  void write_streams(image::ImageWriter& image, PageIndex* index = nullptr);
 
   // Migration: the pages copied so far, process by process (the first round's copies).
   void for_each_copied(const std::function<void(pid_t, const PageCopy&)>& consume) const;
@@ -72,6 +76,9 @@ class DeferredPages {
   std::map<pid_t, std::vector<PageCopy>> taken_;
   std::map<pid_t, std::vector<PageCopy>> kept_;
   std::map<pid_t, std::vector<PageCopy>> post_copied_;  // by address
+  // The pagemap of `pid`'s taken pages, writing them to `out`.
+  records::Pagemap write_stream(pid_t pid, image::ImageWriter::Stream& out,
+                                const PageIndex* index) const;
   bool changed_only_ = false;
   bool post_copy_ = false;
   uint64_t precopied_ = 0;

@@ -109,7 +109,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
 // `cow`: finds the pages it shares copy-on-write with its parent (null: none are looked for).
 bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& tids,
                   int stop_signal, image::ImageWriter& image, DeferredPages* deferred,
-                  PageIndex* index, CowSharing* cow) {
+                  PageIndex* index, CowSharing* cow, LatePages* late) {
   pid_t pid = entry.host_pid;
   records::ThreadsState threads;
   for (size_t i = 0; i < tids.size(); ++i) {
@@ -144,6 +144,10 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
 
   if (deferred) {
     deferred->take(pid, mm);
+  } else if (late) {
+    records::Pagemap pagemap = late->plan(pid, mm, index ? index->parent_pages(pid) : nullptr);
+    if (index) index->add(pid, pagemap);
+    image.put(SectionType::kPagemap, pid, pagemap);
   } else {
     auto stream = image.open_stream(SectionType::kPages, pid);
     records::Pagemap pagemap =
@@ -174,7 +178,7 @@ void dump_zombie(const records::ProcessEntry& entry, image::ImageWriter& image) 
 
 void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& seized,
                     image::ImageWriter& image, DeferredPages* deferred, PageIndex* index,
-                    bool keep_cow_sharing) {
+                    bool keep_cow_sharing, LatePages* late) {
   std::set<int32_t> subreapers;
   CowSharing cow(tree);
   for (const auto& entry : tree.processes) {
@@ -184,7 +188,7 @@ void dump_processes(const records::ProcessTree& tree, const SeizedProcesses& sei
       continue;
     }
     if (dump_process(entry, seized.threads(entry.host_pid), seized.stop_signal(entry.host_pid),
-                     image, deferred, index, keep_cow_sharing ? &cow : nullptr))
+                     image, deferred, index, keep_cow_sharing ? &cow : nullptr, late))
       subreapers.insert(entry.pid);
   }
   plan_fork_order(tree, subreapers);  // refuses sessions and groups a restore could not make

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "cli/commands.h"
 #include "cli/global_options.h"
 #include "cli/progress.h"
@@ -31,9 +33,11 @@ void report(const restore::RestoreOptions& options, const restore::RestoreReport
                             format_seconds(total_seconds(r.stage_seconds))));
 }
 
-// The raw bytes a restore reads: every payload twice (verified first, then restored).
+// The raw bytes a restore reads: every payload twice (verified first, then restored). Unknown
+// for a pipe or FIFO, which only the restore reads.
 uint64_t expected_bytes(const std::string& input) {
-  if (input == "-") return 0;
+  std::error_code ec;
+  if (input == "-" || !std::filesystem::is_regular_file(input, ec)) return 0;
   try {
     image::ImageReader reader(input);
     uint64_t raw = 0;

@@ -38,6 +38,16 @@ void close_inherited_container_locks() {
   g_lock_fds.clear();
 }
 
+std::optional<std::string> container_lock_holder(const std::string& id) {
+  validate_container_id(id);
+  auto path = state_root() / ".locks" / id;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;  // no lock file: nobody holds it
+  if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt;  // released with fd
+  if (errno != EWOULDBLOCK) throw_errno("lock {}", path.string());
+  return fs::trim(fs::try_read_file(path).value_or(""));
+}
+
 ContainerLock::ContainerLock(const std::string& id, const std::string& verb) : id_(id) {
   validate_container_id(id);
   auto dir = state_root() / ".locks";

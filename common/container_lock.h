@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -22,6 +23,9 @@ void set_after_lock_hook(AfterLockHook hook);
 // is held while any copy is open: a restore's root task left behind by a killed ckpt held the
 // lock for good, naming a dead pid).
 void close_inherited_container_locks();
+
+// What holds the lock on `id` ("dump (pid 12)"; "" when it did not say), if a command holds it.
+std::optional<std::string> container_lock_holder(const std::string& id);
 
 class ContainerLock {
  public:

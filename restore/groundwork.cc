@@ -99,8 +99,9 @@ void check_groundwork(Groundwork& g, const RestoreOptions& options) {
   if (cgroup.exists()) fail(ErrorKind::kRefused, "cgroup {} already exists", cgroup.path());
   if (g.net) {
     auto users = running_containers_on_bridges();
-    // A migration on one host: the source it replaces shares its addresses until the handover.
-    if (options.migration)
+    // On one host, the source shares its addresses until a migration's handover, or until the
+    // dump of a streamed image removes it.
+    if (options.migration || g.source_goes_away)
       for (auto& [bridge, containers] : users) containers.erase(config.id);
     resolve_net_conflicts(*g.net, g.net_map, users,
                           {options.ignore_static_ip, options.ignore_static_mac});
@@ -122,6 +123,14 @@ void make_cgroups(Groundwork& g) {
 void rebuild_network(Groundwork& g, bool hold_host_links_down) {
   if (g.net)
     g.rebuilt_net = netns::rebuild_netns(*g.net, g.state.id, g.net_map, hold_host_links_down);
+}
+
+void wait_for_leaving_source(const Groundwork& g) {
+  if (!g.source_goes_away || !g.net) return;
+  auto clash = wait_for_no_net_conflict(*g.net, g.net_map, kLeavingSourceWait);
+  if (!clash.empty())
+    fail(ErrorKind::kRefused, "still clashing {} s after the stream of {} ended: {}",
+         kLeavingSourceWait.count(), g.records.config.id, clash);
 }
 
 std::unique_ptr<Groundwork> prebuild_groundwork(records::GroundworkRecords records,

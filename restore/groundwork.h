@@ -10,6 +10,7 @@
 // while the container ran) and otherwise tears it down and makes it anew, inside the downtime.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -44,6 +45,10 @@ struct Groundwork {
   explicit Groundwork(records::GroundworkRecords from) : records(std::move(from)) {}
 
   records::GroundworkRecords records;        // what it is made from, as read
+  // Set before the preflight: a streamed image whose dump removes its source (config.id) once
+  // the image is written; on one host that source is still there, frozen. Left out of the
+  // address clash check, waited for (wait_for_leaving_source) before the host links come up.
+  bool source_goes_away = false;
   std::optional<records::NetNamespace> net;  // records.net, address clashes resolved
   netns::NetMap net_map;
   // preflight
@@ -67,6 +72,11 @@ void check_groundwork(Groundwork& g, const RestoreOptions& options);
 void make_cgroups(Groundwork& g);
 // Stage netns: the network namespace, its host links held down until bring_host_links_up().
 void rebuild_network(Groundwork& g, bool hold_host_links_down);
+// With source_goes_away: waits (at most kLeavingSourceWait, cancellable) until no running
+// container on its bridges has its addresses or MACs (the source has gone with the end of its
+// dump); throws ErrorKind::kRefused naming the clash that remains. Otherwise returns at once.
+inline constexpr std::chrono::seconds kLeavingSourceWait{30};
+void wait_for_leaving_source(const Groundwork& g);
 
 // A migration's target, while the pre-copy rounds run: the three stages (their fault points
 // checked), the host links held down until the resume.

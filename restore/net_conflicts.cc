@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/cancel.h"
 #include "common/container_state.h"
 #include "common/error.h"
 #include "common/error_kind.h"
@@ -126,6 +128,22 @@ void resolve_net_conflicts(records::NetNamespace& net, const netns::NetMap& map,
        "{} (restore with --ignore-static-ip / --ignore-static-mac, or onto another bridge "
        "with --net-map)",
        fmt::join(clashes, "; "));
+}
+
+std::string wait_for_no_net_conflict(const records::NetNamespace& net, const netns::NetMap& map,
+                                     std::chrono::milliseconds bound) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    records::NetNamespace checked = net;  // the policy is applied already: none now
+    try {
+      resolve_net_conflicts(checked, map, running_containers_on_bridges(), {});
+      return "";
+    } catch (const Error& e) {
+      if (std::chrono::steady_clock::now() >= deadline) return e.what();
+    }
+    throw_if_cancelled();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace ckpt::restore

@@ -5,6 +5,7 @@
 // (--ignore-static-mac), which then change the record to be rebuilt.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
@@ -33,5 +34,11 @@ struct ConflictPolicy {
 // ErrorKind::kRefused naming each clash, or applies `policy` to `net`.
 void resolve_net_conflicts(records::NetNamespace& net, const netns::NetMap& map,
                            const BridgeUsers& users, const ConflictPolicy& policy);
+
+// Checks `net` against the running containers again and again (every 100 ms, cancellable) until
+// nothing clashes or `bound` has passed; returns the clash left (as resolve_net_conflicts names
+// it), "" when none.
+std::string wait_for_no_net_conflict(const records::NetNamespace& net, const netns::NetMap& map,
+                              std::chrono::milliseconds bound);
 
 }  // namespace ckpt::restore

@@ -79,10 +79,14 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
   for (const auto& entry : tree.processes)
     if (!entry.zombie)
       mms_[entry.pid] = image.get<records::MmState>(SectionType::kMm, entry.host_pid);
+  // The pages shared copy-on-write come from their owners' streams, read again for the memory
+  // stage: a streamed image holds those streams in memory until then.
+  image.hold_page_streams(true);
   cow_regions_ = std::make_unique<CowRegions>(tree, mms_, [&](const records::ProcessEntry& entry) {
     uint64_t id = static_cast<uint64_t>(entry.host_pid);
     return page_sources_of(entry, image_.get<records::Pagemap>(SectionType::kPagemap, id));
   });
+  image.hold_page_streams(false);
   plan_ = std::make_unique<ForkPlan>(std::move(tree), std::move(states));
   if (image.has(SectionType::kFiles, 0))
     files_ = image.get<records::FilesState>(SectionType::kFiles, 0);

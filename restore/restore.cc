@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "common/cancel.h"
 #include "common/cgroup/container_cgroup.h"
@@ -13,6 +14,7 @@
 #include "common/image/image.h"
 #include "common/image/progress.h"
 #include "common/image/signing.h"
+#include "common/records/stream_order.h"
 #include "common/records/tree.h"
 #include "restore/audit.h"
 #include "restore/cgroups.h"
@@ -25,6 +27,7 @@
 #include "restore/processes.h"
 #include "restore/root_task.h"
 #include "restore/shmem.h"
+#include "restore/source_name.h"
 #include "restore/tcp_connections.h"
 #include "restore/time_ns.h"
 #include "restore/ttys.h"
@@ -44,6 +47,7 @@ struct Restore {
   std::unique_ptr<chain::ImageChain> chain;
   const image::ImageReader* image = nullptr;
   records::GroundworkRecords records;  // the configuration, cgroups and network of the image
+  bool source_goes_away = false;       // read from a pipe its dump removes the source after
   records::UtsState uts;
   // preflight, cgroups, netns (a migration's target made them while the rounds ran)
   std::unique_ptr<Groundwork> groundwork;
@@ -55,9 +59,39 @@ struct Restore {
   std::unique_ptr<RootTask> root;
 };
 
+// Whether `image` comes through a pipe (or FIFO) from a dump that removes its container once the
+// image is written (records/stream_order.h): on one host that source still exists, frozen, while
+// this restore runs. Not for a file: its dump ended long ago.
+bool source_goes_away(const image::ImageReader& image, const std::string& input) {
+  std::error_code ec;
+  bool piped = input == "-" || std::filesystem::is_fifo(input, ec);
+  if (!piped || !image.has(SectionType::kStreamOrder, 0)) return false;
+  auto bytes = image.get_bytes(SectionType::kStreamOrder, 0);
+  if (bytes.empty()) return false;  // an older ckpt's stream: it does not say
+  return image::from_bytes<records::StreamOrder>(bytes, "stream-order").source_removed;
+}
+
+// Restored under its source's own name while that source is still there (one host, no --name):
+// the rest of the stream is read into a temp file, so that its dump can write it all and remove
+// the source, and every checksum checked; then the name is waited for. Otherwise the restore
+// reads the stream as it comes.
+void take_name_from_leaving_source(Restore& r, const RestoreOptions& options) {
+  const std::string& id = r.records.config.id;
+  if (!r.source_goes_away || (!options.name.empty() && options.name != id))
+    return r.image->stream_rest();
+  auto tree = r.image->get<records::ProcessTree>(SectionType::kProcessTree, 0);
+  if (tree.processes.empty() || !held_by_leaving_source(id, tree.processes.front().host_pid))
+    return r.image->stream_rest();
+  spdlog::info("{} is the stream's source, still there: the stream read to its end first", id);
+  r.image->spool_rest();
+  r.chain->verify();
+  wait_for_source_name(id);
+}
+
 void open(Restore& r, const RestoreOptions& options) {
   r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
-                                                image::pick_signing_key(options.verify_key));
+                                                image::pick_signing_key(options.verify_key),
+                                                image::PipeMode::kStream);
   r.chain->verify();
   r.image = &r.chain->image();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
@@ -67,8 +101,10 @@ void open(Restore& r, const RestoreOptions& options) {
     r.records.cgroups = r.image->get<records::CgroupTree>(SectionType::kCgroups, 0);
     if (r.image->has(SectionType::kNetNs, 0))
       r.records.net = r.image->get<records::NetNamespace>(SectionType::kNetNs, 0);
+    r.source_goes_away = source_goes_away(*r.image, options.input);
   });
   check_cgroup_tree(r.records.cgroups);
+  take_name_from_leaving_source(r, options);
 }
 
 // The groundwork made before (a migration's, during the rounds) if it was made from what the
@@ -88,16 +124,18 @@ bool take_prebuilt(Restore& r, std::unique_ptr<Groundwork> prebuilt) {
 void preflight(Restore& r, const RestoreOptions& options, bool prebuilt) {
   if (!prebuilt) {
     r.groundwork = std::make_unique<Groundwork>(r.records);
+    r.groundwork->source_goes_away = r.source_goes_away;
     check_groundwork(*r.groundwork, options);
   }
   r.mounts =
       std::make_unique<MountsRestore>(*r.image, MountMap(options.mount_map), r.chain.get());
 }
 
-// Held down until the resume with TCP connections to repair, and in a migration (the source
-// runs on with the same addresses until the handover).
+// Held down until the resume with TCP connections to repair, in a migration (the source runs on
+// with the same addresses until the handover), and while a streamed image's source may be there.
 bool hold_host_links_down(const Restore& r, const RestoreOptions& options) {
-  return options.migration || (has_tcp_connections(*r.image) && !options.tcp_close);
+  return options.migration || r.source_goes_away ||
+         (has_tcp_connections(*r.image) && !options.tcp_close);
 }
 
 // The container's init: the steps below run in it, top to bottom; then it waits, as pid 1 with
@@ -161,6 +199,7 @@ void with_root_task_failure(Restore& r, Step step) {
 
 void resume(Restore& r) {
   auto& g = *r.groundwork;
+  wait_for_leaving_source(g);  // a streamed image's source: its dump has ended, it goes
   if (g.rebuilt_net) g.rebuilt_net->bring_host_links_up();  // the connections are repaired
   r.processes->resume();
   r.ttys->start_console(g.state.dir(), r.root->pid());
@@ -237,6 +276,7 @@ RestoreReport restore_container(const RestoreOptions& options,
     r.processes->restore();  // kMemory's point per process
     set_file_owners(*r.image, r.processes->host_pids());  // every thread exists now
   });
+  r.image->finish_reading();  // a streamed image: its end checked before anything runs
   done(Stage::kProcesses);
   check_restored(*r.image, r.processes->host_pids(), r.groundwork->state, options);
   if (options.before_resume) options.before_resume();  // migration: throws to undo instead

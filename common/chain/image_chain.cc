@@ -32,9 +32,9 @@ std::string parent_path(const std::string& child, const std::string& name,
 }  // namespace
 
 ImageChain::ImageChain(const std::string& path, const std::string& parent_dir,
-                       std::optional<std::string> key)
+                       std::optional<std::string> key, image::PipeMode pipe)
     : key_(std::move(key)) {
-  auto reader = open_link(path);
+  auto reader = open_link(path, pipe);
   auto lineage = lineage_of(*reader);
   auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
   links_.push_back({path, std::move(reader), std::move(lineage), std::move(tree), {}});
@@ -76,8 +76,10 @@ void ImageChain::open_parent(const records::ParentRef& ref, const std::string& p
       {path, std::move(reader), std::move(lineage), std::move(tree), std::move(pagemaps)});
 }
 
-std::unique_ptr<image::ImageReader> ImageChain::open_link(const std::string& path) const {
-  auto reader = std::make_unique<image::ImageReader>(path);
+std::unique_ptr<image::ImageReader> ImageChain::open_link(const std::string& path,
+                                                          image::PipeMode pipe) const {
+  // A signature is checked before any record is decoded: a signed image is read whole first.
+  auto reader = std::make_unique<image::ImageReader>(path, key_ ? image::PipeMode::kSpool : pipe);
   if (key_) image::verify_signature(*reader, *key_);
   return reader;
 }

@@ -24,9 +24,11 @@ class ImageChain {
  public:
   // `path` "-" reads stdin; its parents are then looked for in `parent_dir` or the current
   // directory. A non-empty `parent_dir` is where every parent is looked for. With `key`, each
-  // link's signature is checked before any of its records is decoded.
+  // link's signature is checked before any of its records is decoded (a piped image is then
+  // spooled whatever `pipe` says: its signature is at its end).
   explicit ImageChain(const std::string& path, const std::string& parent_dir = {},
-                      std::optional<std::string> key = {});
+                      std::optional<std::string> key = {},
+                      image::PipeMode pipe = image::PipeMode::kSpool);
   ~ImageChain();
   ImageChain(const ImageChain&) = delete;
   ImageChain& operator=(const ImageChain&) = delete;
@@ -54,7 +56,8 @@ class ImageChain {
     std::map<pid_t, records::Pagemap> pagemaps;  // by pid in the container; parents only
   };
   void open_parent(const records::ParentRef& ref, const std::string& dir);
-  std::unique_ptr<image::ImageReader> open_link(const std::string& path) const;
+  std::unique_ptr<image::ImageReader> open_link(const std::string& path,
+                                                image::PipeMode pipe = image::PipeMode::kSpool) const;
   void verify_newest_index() const;
 
   std::optional<std::string> key_;

@@ -125,12 +125,24 @@ class ImageWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+// How ImageReader reads an image from a pipe or FIFO ("-" or a FIFO's path).
+enum class PipeMode {
+  kSpool,   // copied to an unlinked temp file first, then read as a file
+  kStream,  // read once, in order, while it arrives (reader_stream.cc): an image with a
+            // kStreamOrder section; any other is copied as with kSpool
+};
+
 class ImageReader {
  public:
-  // path "-" reads stdin (copied to an unlinked temp file first). Reads and checks the preamble,
-  // the footer and the trailer index; payload checksums are checked when a payload is read, or
-  // all at once by verify(). Throws Error naming the section and offset on any inconsistency.
-  explicit ImageReader(const std::string& path);
+  // path "-" reads stdin. Reads and checks the preamble, the footer and the trailer index;
+  // payload checksums are checked when a payload is read, or all at once by verify(). Throws
+  // Error naming the section and offset on any inconsistency.
+  // Streamed (kStream and a stream-ordered image): only the sections before the first page
+  // stream are read here (and held in memory, as stored); sections() and verify() cover those,
+  // each page stream is read from the pipe when it is asked for (read_stream*), checked chunk by
+  // chunk, and finish_reading() checks the rest (trailer, footer, end of the stream).
+  explicit ImageReader(const std::string& path);  // PipeMode::kSpool
+  ImageReader(const std::string& path, PipeMode pipe);
   ~ImageReader();
   ImageReader(const ImageReader&) = delete;
   ImageReader& operator=(const ImageReader&) = delete;
@@ -161,7 +173,23 @@ class ImageReader {
   // Checks every section's checksum and that every payload decompresses to its raw size.
   void verify() const;
 
-  // Size of the image file in bytes.
+  // Streamed: page streams read from the pipe while `hold` is set are kept in memory (as stored)
+  // for a second read; one asked for after others that came first is read from memory too.
+  // A file: nothing to do.
+  void hold_page_streams(bool hold) const;
+  // Streamed, before any page stream was read: the rest of the stream read to its end into an
+  // unlinked temp file with what came already (the records), read from then on as a file
+  // (sections() lists every section, verify() checks them all). A file: nothing to do.
+  void spool_rest() const;
+  // Streamed: spool_rest() will not be asked for; the bytes kept for it (the records once more,
+  // as they came) are dropped now rather than when the first page stream is read.
+  void stream_rest() const;
+  // Streamed: reads what is left (page streams nobody asked for are checked and dropped, the
+  // signature, the trailer, whose index must list exactly the sections read, the footer) and
+  // refuses any byte after the footer. A file: nothing to do.
+  void finish_reading() const;
+
+  // Size of the image file in bytes (streamed: known once finish_reading() returned).
   uint64_t file_size() const;
   // The file's bytes at `offset`, as stored (e.g. for its signature, image/signing.h).
   void read_raw(uint64_t offset, std::span<std::byte> out) const;

@@ -39,9 +39,12 @@ UniqueFd make_unlinked_temp() {
   return fd;
 }
 
+}  // namespace
+
 // A pipe or FIFO cannot be seeked: its bytes go to an unlinked temp file first.
-UniqueFd spool(int in, const std::string& what) {
+UniqueFd spool(int in, const std::string& what, std::span<const std::byte> already_read) {
   UniqueFd out = make_unlinked_temp();
+  fs::write_all(out.get(), already_read, "the image to a temp file");
   std::vector<char> buf(1u << 20);
   for (;;) {
     throw_if_cancelled();
@@ -56,6 +59,8 @@ UniqueFd spool(int in, const std::string& what) {
   }
   return out;
 }
+
+namespace {
 
 // A FIFO is opened without blocking (an open for reading waits for a writer, deaf to signals),
 // then waited on for its first bytes for at most kFifoWriterWaitMs, cancellable by SIGINT/TERM.
@@ -75,15 +80,28 @@ UniqueFd open_fifo(const std::string& path) {
   int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
     throw_errno("fcntl({})", path);
-  return spool(fd.get(), path);
+  return fd;
 }
 
 }  // namespace
 
-UniqueFd open_image_file(const std::string& path) {
+UniqueFd open_image_pipe(const std::string& path) {
   if (path != "-") {
     struct stat named {};
     if (::stat(path.c_str(), &named) == 0 && S_ISFIFO(named.st_mode)) return open_fifo(path);
+    return {};
+  }
+  struct stat st {};
+  if (::fstat(STDIN_FILENO, &st) != 0) throw_errno("stat(stdin)");
+  if (S_ISREG(st.st_mode)) return {};
+  UniqueFd fd(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0));
+  if (!fd) throw_errno("dup(stdin)");
+  return fd;
+}
+
+UniqueFd open_image_file(const std::string& path) {
+  if (UniqueFd pipe = open_image_pipe(path)) return spool(pipe.get(), path == "-" ? "stdin" : path);
+  if (path != "-") {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fd && errno == ENOENT) fail(ErrorKind::kNotFound, "{}: no such image file", path);
     if (!fd) throw_errno("open({})", path);
@@ -96,14 +114,9 @@ UniqueFd open_image_file(const std::string& path) {
       throw_errno("fcntl({})", path);
     return fd;
   }
-  struct stat st {};
-  if (::fstat(STDIN_FILENO, &st) != 0) throw_errno("stat(stdin)");
-  if (S_ISREG(st.st_mode)) {
-    UniqueFd fd(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0));
-    if (!fd) throw_errno("dup(stdin)");
-    return fd;
-  }
-  return spool(STDIN_FILENO, "stdin");
+  UniqueFd fd(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0));  // a regular file
+  if (!fd) throw_errno("dup(stdin)");
+  return fd;
 }
 
 uint64_t file_size(int fd, const std::string& path) {

@@ -1,3 +1,4 @@
+#include <cstring>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -7,6 +8,7 @@
 
 #include "common/error_kind.h"
 #include "common/image/compression.h"
+#include "common/image/decode_slots.h"
 #include "common/image/input_file.h"
 #include "common/image/progress.h"
 #include "common/image/reader_impl.h"
@@ -50,7 +52,13 @@ WorkerPool& ImageReader::Impl::pool() const {
 }
 
 // Reads one payload into `raw` (through `stored` when it is compressed), checking it.
+// Streamed, from the payload held in memory.
 void ImageReader::Impl::load_payload(const SectionInfo& s, Buffer& stored, Buffer& raw) const {
+  if (pipe_) {
+    auto held = held_.find(s.offset);
+    if (held == held_.end()) section_fail(s, "not held from the stream");
+    return decode_payload(s, held->second.span(), raw);
+  }
   bool compressed = s.flags & kCompressed;
   Buffer& target = compressed ? stored : raw;
   target.resize(s.stored_size);
@@ -64,70 +72,18 @@ void ImageReader::Impl::load_payload(const SectionInfo& s, Buffer& stored, Buffe
   if (!problem.empty()) section_fail(s, problem);
 }
 
-namespace {
-
-struct Slot {
-  Buffer stored;
-  Buffer raw;
-  std::future<void> loaded;
-};
-
-// Decoding buffers kept from one read to the next, of any reader of the process: a chain of
-// images reads a dozen streams, and each read would otherwise fault in its megabytes anew.
-class SpareBuffers {
- public:
-  static SpareBuffers& instance() {
-    static SpareBuffers spares;
-    return spares;
+void ImageReader::Impl::decode_payload(const SectionInfo& s, std::span<const std::byte> stored,
+                                       Buffer& raw) const {
+  if (format::checksum(stored) != s.checksum) section_fail(s, "checksum mismatch");
+  progress().read.add(s.type, s.raw_size, s.stored_size + kSectionHeaderSize);
+  if (!(s.flags & kCompressed)) {
+    raw.resize(stored.size());
+    if (!stored.empty()) std::memcpy(raw.data(), stored.data(), stored.size());
+    return;
   }
-  Buffer take() {
-    std::lock_guard lock(mutex_);
-    if (buffers_.empty()) return {};
-    Buffer b = std::move(buffers_.back());
-    buffers_.pop_back();
-    return b;
-  }
-  void give(Buffer b) {
-    std::lock_guard lock(mutex_);
-    if (buffers_.size() < kKept) buffers_.push_back(std::move(b));
-  }
-
- private:
-  static constexpr size_t kKept = 16;  // slots of a few reads at once, ~4 MiB each
-  std::mutex mutex_;
-  std::vector<Buffer> buffers_;
-};
-
-// Two spare buffers for a read on the caller's thread, given back when it ends.
-struct SparePair {
-  Buffer stored = SpareBuffers::instance().take();
-  Buffer raw = SpareBuffers::instance().take();
-  ~SparePair() {
-    SpareBuffers::instance().give(std::move(stored));
-    SpareBuffers::instance().give(std::move(raw));
-  }
-};
-
-// Waits for every job still using the slots, also when the consumer throws; then their buffers
-// are kept for the next read.
-struct SlotsGuard {
-  std::deque<Slot>& slots;
-  explicit SlotsGuard(std::deque<Slot>& s) : slots(s) {
-    for (Slot& slot : slots) {
-      slot.stored = SpareBuffers::instance().take();
-      slot.raw = SpareBuffers::instance().take();
-    }
-  }
-  ~SlotsGuard() {
-    for (Slot& s : slots) {
-      if (s.loaded.valid()) s.loaded.wait();
-      SpareBuffers::instance().give(std::move(s.stored));
-      SpareBuffers::instance().give(std::move(s.raw));
-    }
-  }
-};
-
-}  // namespace
+  std::string problem = decompress_payload(stored, s.raw_size, raw);
+  if (!problem.empty()) section_fail(s, problem);
+}
 
 void ImageReader::Impl::for_each_payload(
     const std::vector<const SectionInfo*>& list,
@@ -195,7 +151,10 @@ bool ImageReader::Impl::worth_the_pool(const std::vector<const SectionInfo*>& li
 
 // ImageReader forwards to Impl.
 
-ImageReader::ImageReader(const std::string& path) : impl_(std::make_unique<Impl>(path)) {}
+ImageReader::ImageReader(const std::string& path) : ImageReader(path, PipeMode::kSpool) {}
+
+ImageReader::ImageReader(const std::string& path, PipeMode pipe)
+    : impl_(std::make_unique<Impl>(path, pipe)) {}
 
 ImageReader::~ImageReader() = default;
 
@@ -242,6 +201,10 @@ void ImageReader::read_stream(
     SectionType type, uint64_t id,
     const std::function<void(std::span<const std::byte>)>& consume) const {
   auto list = impl_->chunks(type, id);
+  if (list.empty() && impl_->streamed() && type == SectionType::kPages) {
+    return impl_->read_streamed_pages(
+        id, true, [&](uint64_t, std::span<const std::byte> chunk) { consume(chunk); });
+  }
   if (list.empty()) {
     fail(ErrorKind::kImage, "{}: no section {}/{}", impl_->path(), format::type_label(type), id);
   }
@@ -252,10 +215,28 @@ void ImageReader::read_stream_parallel(
     SectionType type, uint64_t id,
     const std::function<void(uint64_t, std::span<const std::byte>)>& consume) const {
   auto list = impl_->chunks(type, id);
+  if (list.empty() && impl_->streamed() && type == SectionType::kPages)
+    return impl_->read_streamed_pages(id, false, consume);
   if (list.empty()) {
     fail(ErrorKind::kImage, "{}: no section {}/{}", impl_->path(), format::type_label(type), id);
   }
   impl_->for_each_payload_parallel(list, consume);
+}
+
+void ImageReader::hold_page_streams(bool hold) const {
+  impl_->hold_page_streams(hold);
+}
+
+void ImageReader::spool_rest() const {
+  if (impl_->streamed()) impl_->spool_streamed();
+}
+
+void ImageReader::stream_rest() const {
+  if (impl_->streamed()) impl_->stream_rest();
+}
+
+void ImageReader::finish_reading() const {
+  if (impl_->streamed()) impl_->finish_streamed();
 }
 
 uint64_t ImageReader::file_size() const {

@@ -3,14 +3,36 @@
 #include "common/error_kind.h"
 #include "common/image/archive.h"
 #include "common/image/input_file.h"
+#include "common/image/pipe_input.h"
 #include "common/image/reader_impl.h"
 
 namespace ckpt::image {
 
 using namespace format;
 
-ImageReader::Impl::Impl(const std::string& path)
-    : path_(path), fd_(open_image_file(path)), size_(image::file_size(fd_.get(), path)) {
+ImageReader::Impl::Impl(const std::string& path, PipeMode pipe) : path_(path) {
+  if (pipe == PipeMode::kStream) {
+    if (UniqueFd fd = open_image_pipe(path)) {
+      pipe_ = std::make_unique<PipeInput>(std::move(fd), path == "-" ? "stdin" : path);
+      size_ = UINT64_MAX;  // unknown until the footer
+      if (open_streamed()) return;
+      spool_pipe();  // not laid out for streaming (an older image)
+    }
+  }
+  if (!fd_) fd_ = open_image_file(path);
+  size_ = image::file_size(fd_.get(), path);
+  open_file();
+}
+
+void ImageReader::Impl::spool_pipe() {
+  fd_ = spool(pipe_->fd(), path_, pipe_->kept());
+  pipe_.reset();
+  held_.clear();
+  sections_.clear();
+  lookup_.clear();
+}
+
+void ImageReader::Impl::open_file() {
   read_preamble();
   uint64_t trailer_offset = read_footer();
   SectionInfo expected{.type = SectionType::kTrailer, .offset = trailer_offset};
@@ -22,12 +44,19 @@ ImageReader::Impl::Impl(const std::string& path)
   build_lookup();
 }
 
+bool ImageReader::Impl::read_part(uint64_t offset, std::span<std::byte> out) const {
+  if (!pipe_) return read_at(fd_.get(), offset, out, path_);
+  if (offset != pipe_->offset())
+    fail("{}: read at offset {} of a stream read up to {}", path_, offset, pipe_->offset());
+  return pipe_->read(out);
+}
+
 // Magic, format version and header size; returns (version, header size).
 std::pair<uint32_t, uint32_t> ImageReader::Impl::read_preamble_fields() const {
   if (size_ == 0) fail(ErrorKind::kImage, "{}: empty file, not a ckpt image", path_);
   std::array<std::byte, kPreambleFixedSize> fixed{};
   size_t have = std::min<uint64_t>(size_, fixed.size());
-  if (!read_at(fd_.get(), 0, std::span(fixed).first(have), path_)) {
+  if (!read_part(0, std::span(fixed).first(have))) {
     part_fail("preamble", 0, "truncated");
   }
   if (have < kMagic.size() || std::memcmp(fixed.data(), kMagic.data(), kMagic.size()) != 0) {
@@ -57,7 +86,7 @@ void ImageReader::Impl::read_preamble() {
   auto [version, header_size] = read_preamble_fields();
   std::string body(header_size + kHeaderChecksumSize, '\0');
   auto bytes = std::as_writable_bytes(std::span(body.data(), body.size()));
-  if (!read_at(fd_.get(), kPreambleFixedSize, bytes, path_)) {
+  if (!read_part(kPreambleFixedSize, bytes)) {
     part_fail("header", kPreambleFixedSize, "truncated");
   }
   auto stored_sum = load<uint64_t>(bytes.data() + header_size);
@@ -79,7 +108,7 @@ void ImageReader::Impl::read_preamble() {
 uint64_t ImageReader::Impl::read_footer() {
   uint64_t at = size_ - kFooterSize;
   std::array<std::byte, kFooterSize> footer{};
-  if (!read_at(fd_.get(), at, footer, path_)) part_fail("footer", at, "truncated");
+  if (!read_part(at, footer)) part_fail("footer", at, "truncated");
   if (std::memcmp(footer.data() + 8, kEndMagic.data(), kEndMagic.size()) != 0) {
     part_fail("footer", at, "no end magic: the image is truncated or has trailing data");
   }
@@ -96,18 +125,25 @@ uint64_t ImageReader::Impl::read_footer() {
 SectionInfo ImageReader::Impl::read_section_header(const SectionInfo& expected,
                                                    uint64_t limit) const {
   SectionHeaderBytes bytes{};
-  if (expected.offset + kSectionHeaderSize > limit ||
-      !read_at(fd_.get(), expected.offset, bytes, path_)) {
+  if (expected.offset + kSectionHeaderSize > limit || !read_part(expected.offset, bytes)) {
     section_fail(expected, "header runs past the end of the sections");
   }
-  SectionHeader h = decode_section_header(bytes, expected.offset);
-  if (h.magic != kSectionMagic) section_fail(expected, "bad section magic");
-  if (h.header_checksum != section_header_checksum(bytes)) {
-    section_fail(expected, "header checksum mismatch");
-  }
+  return checked_section_header(bytes, &expected, expected.offset, limit);
+}
+
+SectionInfo ImageReader::Impl::checked_section_header(const SectionHeaderBytesView& bytes,
+                                                      const SectionInfo* expected,
+                                                      uint64_t offset, uint64_t limit) const {
+  auto header_fail = [&](std::string_view problem) {
+    if (expected) section_fail(*expected, problem);
+    part_fail("section header", offset, problem);
+  };
+  SectionHeader h = decode_section_header(bytes, offset);
+  if (h.magic != kSectionMagic) header_fail("bad section magic");
+  if (h.header_checksum != section_header_checksum(bytes)) header_fail("header checksum mismatch");
   const SectionInfo& s = h.info;
-  if (s.type != expected.type || s.id != expected.id || s.seq != expected.seq) {
-    section_fail(expected, fmt::format("the section header says {}", describe(s)));
+  if (expected && (s.type != expected->type || s.id != expected->id || s.seq != expected->seq)) {
+    section_fail(*expected, fmt::format("the section header says {}", describe(s)));
   }
   if (s.flags & ~kKnownFlags) section_fail(s, fmt::format("unknown flags {:#x}", s.flags));
   if (s.stored_size > limit - s.offset - kSectionHeaderSize) {

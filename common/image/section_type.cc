@@ -18,6 +18,8 @@ std::string_view section_name(SectionType type) {
       return "cgroups";
     case SectionType::kLineage:
       return "lineage";
+    case SectionType::kStreamOrder:
+      return "stream-order";
     case SectionType::kAudit:
       return "audit";
     case SectionType::kMm:

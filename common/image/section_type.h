@@ -13,6 +13,11 @@ enum class SectionType : uint32_t {
   kProcessTree = 3,  // records/tree.h ProcessTree
   kCgroups = 4,      // records/cgroup.h CgroupTree
   kLineage = 5,      // records/lineage.h Lineage: the image's identity and parent (format 2)
+  // records/stream_order.h StreamOrder (empty from older ckpt versions), the first section of an
+  // image laid out to be restored while it is read (`dump -o -`):
+  // every section but kPages, kSignature and kTrailer comes before the first kPages section, the
+  // page streams in the order of the process tree.
+  kStreamOrder = 6,
   kAudit = 15,       // records/audit.h AuditFacts: what /proc showed of each process (id 0)
 
   // 16-63: processes (id = pid on the host at dump time unless said otherwise)

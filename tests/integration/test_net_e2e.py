@@ -5,6 +5,7 @@ and a client netns the test plugs into the same bridge."""
 import json
 import os
 import secrets
+import subprocess
 
 import pytest
 
@@ -169,3 +170,108 @@ def test_run_with_missing_bridge_fails_naming_it(containers, env):
     assert proc.returncode == 7, "exit code 7: the host lacks the bridge"
     assert "bridge ckptnosuchbr (for eth0) is missing" in proc.stderr
     assert not link_exists(host_veth_name(cid, 0))
+
+
+REFUSED = 5
+
+
+def streamed(cid, new, *dump_args, source=None):
+    """`dump cid -o - | restore --name new -` (or `cat source | restore ...`) on this host; the
+    exit codes of both sides and the restore's stderr."""
+    writer = [str(CKPT), "dump", cid, "-o", "-", *dump_args] if source is None else \
+        ["cat", str(source)]
+    dump = subprocess.Popen(writer, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    name = [] if new is None else ["--name", new]  # None: the source's own name
+    restore = subprocess.run([str(CKPT), "restore", *name, "-"], stdin=dump.stdout,
+                             capture_output=True, text=True, timeout=180)
+    dump.stdout.close()
+    return dump.wait(timeout=180), restore.returncode, restore.stderr
+
+
+def assert_nothing_left(cid):
+    assert container_info(cid) is None
+    assert not link_exists(host_veth_name(cid, 0))
+    assert not os.path.exists(f"/sys/fs/cgroup/freezer/ckpt/{cid}")
+    assert not os.path.exists(f"/run/ckpt/{cid}")
+
+
+def test_streamed_restore_on_one_host_takes_the_address_of_its_source(containers, env):
+    """The restore runs while its source still exists (frozen, being dumped): the source, which
+    the dump removes, is left out of the clash check, and the copy's host link stays down until
+    it is gone; then the copy answers at the source's static address."""
+    net = subnet()
+    bridge, client = bridge_with_client(env, "a", net)
+    cid = run_echo_container(containers, env, bridge, net)
+    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server before the dump")
+    wait_until(lambda: not open_connections(cid), what="the probe connections to close")
+    new = containers.track(unique("net"))
+    env.expect_host_link(host_veth_name(new, 0))
+
+    dump_code, restore_code, err = streamed(cid, new)
+    assert (dump_code, restore_code) == (0, 0), err
+    assert container_info(cid) is None
+    assert not link_exists(host_veth_name(cid, 0))
+    check_network(new, bridge, net)
+    assert processes_restored(new)
+    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server after the restore")
+
+
+def test_streamed_restore_on_one_host_under_the_sources_own_name(containers, env):
+    """No --name: the name is the source's until its dump ends. The restore reads the stream to
+    its end (the dump removes the source), takes the name and the address: the echo server
+    answers again, restored."""
+    net = subnet()
+    bridge, client = bridge_with_client(env, "a", net)
+    cid = run_echo_container(containers, env, bridge, net)
+    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server before the dump")
+    wait_until(lambda: not open_connections(cid), what="the probe connections to close")
+    before = container_info(cid)["init_pid"]
+
+    dump_code, restore_code, err = streamed(cid, None)
+    assert (dump_code, restore_code) == (0, 0), err
+    assert container_info(cid)["init_pid"] != before
+    check_network(cid, bridge, net)
+    assert processes_restored(cid)
+    wait_until(lambda: answers(client, f"{net}.2"), what="the echo server after the restore")
+
+
+def test_streamed_leave_running_copy_is_refused_the_address(containers, env):
+    """With --leave-running the source stays: the copy is refused its address at once (exit code
+    5, one line naming it and the source), nothing of it left; the source runs on."""
+    net = subnet()
+    bridge, _ = bridge_with_client(env, "a", net)
+    cid = run_net_container(containers, env, bridge, net)
+    new = containers.track(unique("net"))
+    env.expect_host_link(host_veth_name(new, 0))
+
+    _, restore_code, err = streamed(cid, new, "--leave-running")
+    assert restore_code == REFUSED, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and f"{net}.2" in lines[0] and cid in lines[0], err
+    assert_nothing_left(new)
+    assert container_info(cid)["state"] == "running"
+    check_network(cid, bridge, net)
+
+
+def test_streamed_restore_whose_source_address_stays_taken_fails_cleanly(containers, env,
+                                                                         tmp_path):
+    """A stream whose dump removed its source, piped later while a container of the source's
+    name holds the address again: the restore waits for it to go (bounded), then fails in one
+    line naming the clash, with nothing left."""
+    net = subnet()
+    bridge, _ = bridge_with_client(env, "a", net)
+    cid = run_net_container(containers, env, bridge, net)
+    image = tmp_path / "stream.img"
+    with open(image, "wb") as out:
+        assert subprocess.run([str(CKPT), "dump", cid, "-o", "-"], stdout=out).returncode == 0
+    run_ckpt("run", "--name", cid, "--detach", "--net",
+             f"bridge={bridge},ip={net}.2/24,gw={net}.1", "--", "sleep", "1000")
+    new = containers.track(unique("net"))
+    env.expect_host_link(host_veth_name(new, 0))
+
+    _, restore_code, err = streamed(cid, new, source=image)
+    assert restore_code == REFUSED, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "still clashing" in lines[0] and f"{net}.2" in lines[0], err
+    assert_nothing_left(new)
+    check_network(cid, bridge, net)
