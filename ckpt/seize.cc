@@ -17,7 +17,7 @@
 #include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/log.h"
-#include "common/proc/key_value.h"
+#include "common/proc/pid_status.h"
 #include "common/proc/stat.h"
 #include "common/proc/tasks.h"
 #include "common/ptrace/tracee.h"
@@ -46,13 +46,11 @@ int wait_interrupt_stop(pid_t pid, pid_t tid, std::chrono::milliseconds timeout 
   }
 }
 
-// The tracer of `tid` (TracerPid), 0 when none.
+// The tracer of `tid`, 0 when none (or when the thread is gone: its seize says so).
 pid_t tracer_of(pid_t tid) {
-  auto status = fs::try_read_file("/proc/" + std::to_string(tid) + "/status");
-  if (!status) return 0;
-  for (const auto& [key, value] : proc::key_value_lines(*status))
-    if (key == "TracerPid") return static_cast<pid_t>(std::stol(value));
-  return 0;
+  std::string path = "/proc/" + std::to_string(tid) + "/status";
+  auto status = fs::try_read_file(path);
+  return status ? proc::parse_pid_status(*status, path).tracer : 0;
 }
 
 // A thread another process traces (a debugger, strace in the container) cannot be ours too.

@@ -47,12 +47,6 @@ std::vector<uint64_t> cpuset_cpus_of(pid_t tid) {
   return parse_cpu_list(fs::read_line("/sys/devices/system/cpu/online"));
 }
 
-int32_t io_priority_of(pid_t tid) {
-  long value = ::syscall(SYS_ioprio_get, kIoprioWhoProcess, tid);
-  if (value < 0) throw_errno("ioprio_get of thread {}", tid);
-  return static_cast<int32_t>(value);
-}
-
 uint64_t timer_slack_of(pid_t tid) {
   return std::stoull(fs::read_line(proc_file(tid, "timerslack_ns")));
 }
@@ -67,18 +61,24 @@ void set_affinity(pid_t tid, const std::vector<uint64_t>& mask, const std::strin
 
 }  // namespace
 
+int32_t read_io_priority(pid_t tid) {
+  long value = ::syscall(SYS_ioprio_get, kIoprioWhoProcess, tid);
+  if (value < 0) throw_errno("ioprio_get of thread {}", tid);
+  return static_cast<int32_t>(value);
+}
+
 records::TaskTuning read_task_tuning(pid_t tid) {
   records::TaskTuning t;
   t.cpu_affinity = affinity_of(tid);
   if (t.cpu_affinity == cpuset_cpus_of(tid)) t.cpu_affinity.clear();
-  t.io_priority = io_priority_of(tid);
+  t.io_priority = read_io_priority(tid);
   t.timer_slack_ns = timer_slack_of(tid);
   return t;
 }
 
 void write_task_tuning(pid_t tid, const records::TaskTuning& t, const std::string& what) {
   set_affinity(tid, t.cpu_affinity, what);
-  if (t.io_priority != io_priority_of(tid) &&
+  if (t.io_priority != read_io_priority(tid) &&
       ::syscall(SYS_ioprio_set, kIoprioWhoProcess, tid, t.io_priority) != 0)
     throw_errno("{}: ioprio_set {:#x}", what, t.io_priority);
   // 0 is what a realtime thread has; writing it would give the default slack instead.

@@ -11,6 +11,9 @@
 
 namespace ckpt {
 
+// ioprio_get(IOPRIO_WHO_PROCESS) of one thread.
+int32_t read_io_priority(pid_t tid);
+
 // Everything but tsc_mode, which only the thread itself can tell (prctl).
 records::TaskTuning read_task_tuning(pid_t tid);
 // Sets what differs from what `tid` has now; fails naming `what` (e.g. "process 7 thread 9")

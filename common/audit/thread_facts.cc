@@ -1,8 +1,6 @@
 // Facts each thread has of its own: credentials, capabilities, seccomp, signal mask and
 // pending signals, affinity, scheduling, I/O priority, timer slack, name.
 #include <sys/ptrace.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <set>
 
@@ -11,6 +9,7 @@
 #include "common/fs.h"
 #include "common/proc/key_value.h"
 #include "common/proc/tasks.h"
+#include "common/task_tuning.h"
 
 namespace ckpt::audit {
 
@@ -26,7 +25,14 @@ std::string blocked_signals(pid_t host_tid, const std::string& status_line) {
   return fmt::format("{:016x}", mask);
 }
 
-constexpr int kIoprioWhoProcess = 1;  // IOPRIO_WHO_PROCESS: one thread, by tid
+// The thread's I/O priority, or "unreadable: <error>" (a fact too).
+std::string io_priority_fact(pid_t host_tid) {
+  try {
+    return std::to_string(read_io_priority(host_tid));
+  } catch (const Error& e) {
+    return std::string("unreadable: ") + e.what();
+  }
+}
 
 const std::set<std::string> kThreadStatus = {
     "Uid",     "Gid",     "Groups",  "CapInh",  "CapPrm",  "CapEff",
@@ -47,7 +53,7 @@ void add_thread(const ProcessView& p, pid_t host_tid, records::AuditFactMap& fac
   if (mine.count("status.SigBlk"))
     mine["status.SigBlk"] = blocked_signals(host_tid, mine["status.SigBlk"]);
   mine["comm"] = read_line_fact(dir + "comm");
-  mine["ioprio"] = std::to_string(::syscall(SYS_ioprio_get, kIoprioWhoProcess, host_tid));
+  mine["ioprio"] = io_priority_fact(host_tid);
   mine["timerslack_ns"] = read_line_fact("/proc/" + std::to_string(host_tid) + "/timerslack_ns");
   auto stat = stat_fields_after_comm(read_text_or_empty(dir + "stat"));
   mine["stat.priority"] = stat_field(stat, 18);

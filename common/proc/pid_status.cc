@@ -37,6 +37,8 @@ void parse_field(PidStatus& st, const std::string& key, const std::string& value
     st.pid = first_number<pid_t>(key, value, origin);
   else if (key == "PPid")
     st.ppid = first_number<pid_t>(key, value, origin);
+  else if (key == "TracerPid")
+    st.tracer = first_number<pid_t>(key, value, origin);
   else if (key == "Threads")
     st.threads = first_number<int>(key, value, origin);
   else if (key == "NStgid")

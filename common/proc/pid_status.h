@@ -25,6 +25,7 @@ struct PidStatus {
   // Signals with a handler (SigCgt) and ignored ones (SigIgn): bit N-1 for signal N.
   uint64_t sig_caught = 0, sig_ignored = 0;
   int seccomp = 0;  // SECCOMP_MODE_*: 0 none, 1 strict, 2 filter
+  pid_t tracer = 0;  // TracerPid: the process tracing it, 0 when none
 };
 
 // Parses the text of a status file; `origin` names it in errors.
