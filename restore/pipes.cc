@@ -30,11 +30,10 @@ void write_packets(int write_fd, const PipeObject& pipe, const std::string& data
   for (uint32_t size : pipe.packets) total += size;
   if (total != data.size())
     fail("restore pipe {}: packets of {} bytes in all, data {}", pipe.id, total, data.size());
-  std::string path = "/proc/self/fd/" + std::to_string(write_fd);
-  UniqueFd writer(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd writer = reopen(write_fd, O_WRONLY | O_NONBLOCK);
   // (open refuses O_DIRECT on a pipe; F_SETFL takes it)
-  if (!writer || ::fcntl(writer.get(), F_SETFL, O_DIRECT | O_NONBLOCK) != 0)
-    throw_errno("restore pipe {}: open a packet writer", pipe.id);
+  if (::fcntl(writer.get(), F_SETFL, O_DIRECT | O_NONBLOCK) != 0)
+    throw_errno("restore pipe {}: make a packet writer", pipe.id);
   size_t at = 0;
   for (uint32_t size : pipe.packets) {
     if (::write(writer.get(), data.data() + at, size) != static_cast<ssize_t>(size))
