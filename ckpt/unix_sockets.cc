@@ -13,6 +13,7 @@
 #include "ckpt/sockets_queue.h"
 #include "ckpt/sockets.h"
 #include "ckpt/sockets_options.h"
+#include "ckpt/unix_sockets_peer.h"
 #include "common/error.h"
 #include "common/error_kind.h"
 #include "common/proc/mountinfo.h"
@@ -64,27 +65,29 @@ void read_socket_file(UnixSocket& record, pid_t pid) {
   record.file_gid = st.st_gid;
 }
 
-UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder) {
+// `sock` is ckpt's copy of the socket, kept for what is read of all sockets at once.
+UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder, UniqueFd& sock_copy) {
   UnixSocketFacts facts;
   facts.who = "pid " + std::to_string(holder.pid) + " fd " + std::to_string(holder.fd);
-  UniqueFd sock = proc::take_fd(holder.pid, holder.fd);
+  sock_copy = proc::take_fd(holder.pid, holder.fd);
+  int sock = sock_copy.get();
   struct stat st {};
-  if (::fstat(sock.get(), &st) != 0) throw_errno("fstat({})", facts.who);
+  if (::fstat(sock, &st) != 0) throw_errno("fstat({})", facts.who);
   UnixSocket& r = facts.record;
   r.id = id;
   r.inode = st.st_ino;
-  r.type = socket_int_option(sock.get(), SOL_SOCKET, SO_TYPE);
-  r.name = bound_name(sock.get(), facts.who);
+  r.type = socket_int_option(sock, SOL_SOCKET, SO_TYPE);
+  r.name = bound_name(sock, facts.who);
   if (!r.name.empty() && r.name[0] != '\0' && r.name[0] != '/')
     find_relative_name(facts, holder.pid);
-  r.send_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_SNDBUF);
-  r.receive_buffer = socket_int_option(sock.get(), SOL_SOCKET, SO_RCVBUF);
-  r.peek_offset = socket_int_option(sock.get(), SOL_SOCKET, SO_PEEK_OFF);
-  r.pass_credentials = socket_int_option(sock.get(), SOL_SOCKET, SO_PASSCRED) != 0;
-  r.options = read_socket_options(sock.get(), holder.pid, holder.fd);
+  r.send_buffer = socket_int_option(sock, SOL_SOCKET, SO_SNDBUF);
+  r.receive_buffer = socket_int_option(sock, SOL_SOCKET, SO_RCVBUF);
+  r.peek_offset = socket_int_option(sock, SOL_SOCKET, SO_PEEK_OFF);
+  r.pass_credentials = socket_int_option(sock, SOL_SOCKET, SO_PASSCRED) != 0;
+  r.options = read_socket_options(sock, holder.pid, holder.fd);
   read_socket_file(r, holder.pid);
-  if (!socket_int_option(sock.get(), SOL_SOCKET, SO_ACCEPTCONN)) {
-    QueuedMessages queued = peek_queue(sock.get(), r.type, facts.who + " (unix socket)");
+  if (!socket_int_option(sock, SOL_SOCKET, SO_ACCEPTCONN)) {
+    QueuedMessages queued = peek_queue(sock, r.type, facts.who + " (unix socket)");
     r.message_sizes = std::move(queued.sizes);
     facts.queued = std::move(queued.data);
   }
@@ -192,9 +195,11 @@ CollectedUnixSockets link_unix_sockets(std::vector<UnixSocketFacts> sockets,
 
 CollectedUnixSockets collect_unix_sockets(const records::FilesState& files, pid_t netns_pid) {
   std::vector<UnixSocketFacts> sockets;
+  std::vector<UniqueFd> copies;
   for (const auto& [id, holder] : socket_holders(files, records::FileKind::kUnixSocket))
-    sockets.push_back(read_unix_socket(id, holder));
+    sockets.push_back(read_unix_socket(id, holder, copies.emplace_back()));
   if (sockets.empty()) return {};
+  read_peer_credentials(sockets, copies, netns_pid);
   return link_unix_sockets(std::move(sockets), query_unix_sockets(netns_pid));
 }
 

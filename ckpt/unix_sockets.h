@@ -35,7 +35,8 @@ struct CollectedUnixSockets {
 CollectedUnixSockets link_unix_sockets(std::vector<UnixSocketFacts> sockets,
                                        const UnixDiagTable& diag);
 
-// Every kUnixSocket description of `files`; `netns_pid` is a process in the container's netns.
+// Every kUnixSocket description of `files`; `netns_pid` is a process in the container's netns
+// and pid namespace.
 CollectedUnixSockets collect_unix_sockets(const records::FilesState& files, pid_t netns_pid);
 
 }  // namespace ckpt::dump

@@ -2,17 +2,22 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/error.h"
 #include "restore/fd_kinds.h"
 #include "restore/unix_sockets_ops.h"
+#include "restore/unix_sockets_peer.h"
 
 namespace ckpt::restore {
 
 namespace {
 
+using records::PeerCredentials;
 using records::UnixSocket;
 using records::UnixSocketState;
 
@@ -37,6 +42,7 @@ class UnixSocketBuilder {
     for (const auto& [id, r] : records_) write_back_queue(*r);
     for (const auto& [id, r] : records_) finish_unix_socket(fd_of(id), *r);
     orphan_ends_.clear();  // their peers now see the peer closed
+    close_stand_ins();
     return std::move(made_);
   }
 
@@ -49,13 +55,24 @@ class UnixSocketBuilder {
 
   int fd_of(uint64_t id) const { return made_.at(id).get(); }
 
+  // Room for the connections rebuilt through a listener; the real backlog is set at the end.
+  int room(const UnixSocket& listener) const {
+    return static_cast<int>(records_.size()) + listener.backlog + 16;
+  }
+
   void make_listener(const UnixSocket& r) {
     UniqueFd fd = make_unix_socket(r.type);
     bind_unix_name(fd.get(), r);
-    // Room for the connections rebuilt through it; the real backlog is set at the end.
-    int room = static_cast<int>(records_.size()) + r.backlog + 16;
-    if (::listen(fd.get(), room) != 0) throw_errno("listen({})", printable_name(r.name));
+    listen_as(r.peer_credentials, fd.get(), room(r), r.name);
+    listening_as_[r.id] = r.peer_credentials;
     made_[r.id] = std::move(fd);
+  }
+
+  // A client connecting to `listener` copies who listened last: `as`, from its record.
+  void listen_for(const UnixSocket& listener, const PeerCredentials& as) {
+    if (listening_as_[listener.id] == as) return;
+    listen_as(as, fd_of(listener.id), room(listener), listener.name);
+    listening_as_[listener.id] = as;
   }
 
   void make_unless_made(const UnixSocket& r) {
@@ -101,7 +118,13 @@ class UnixSocketBuilder {
     const UnixSocket& b = record(a.peer);
     if (const UnixSocket* listener = listener_named_as(a)) return accept_pair(*listener, b, a);
     if (const UnixSocket* listener = listener_named_as(b)) return accept_pair(*listener, a, b);
-    auto [fd_a, fd_b] = make_unix_socketpair(a.type);
+    if (a.peer_credentials != b.peer_credentials) {
+      if (can_stand_in_for(a, b)) return accept_through_stand_in(b, a);
+      if (can_stand_in_for(b, a)) return accept_through_stand_in(a, b);
+      spdlog::warn("restore unix socket {}: its SO_PEERCRED (pid {}) is not kept", b.id,
+                   b.peer_credentials.pid);
+    }
+    auto [fd_a, fd_b] = socketpair_as(a.peer_credentials, a.type);
     if (name_is_unique(a)) bind_unix_name(fd_a.get(), a);
     if (name_is_unique(b)) bind_unix_name(fd_b.get(), b);
     made_[a.id] = std::move(fd_a);
@@ -112,13 +135,69 @@ class UnixSocketBuilder {
                    const UnixSocket& accepted) {
     UniqueFd fd = make_unix_socket(client.type);
     bind_unix_name(fd.get(), client);
-    connect_unix_name(fd.get(), reachable_name(listener));
+    listen_for(listener, client.peer_credentials);
+    connect_as(accepted.peer_credentials, fd.get(), reachable_name(listener));
     made_[client.id] = std::move(fd);
     made_[accepted.id] = accept_one(fd_of(listener.id), listener.name);
   }
 
+  // `accepted` was accepted from a listener that is gone: the one named end of a pair whose
+  // ends name different processes, its name held by no other socket but accepted ones.
+  bool can_stand_in_for(const UnixSocket& accepted, const UnixSocket& client) const {
+    if (accepted.name.empty() || !client.name.empty() || accepted.type == SOCK_DGRAM) return false;
+    return std::all_of(records_.begin(), records_.end(), [&](const auto& e) {
+      const UnixSocket& other = *e.second;
+      bool same_name = other.name == accepted.name && other.directory == accepted.directory;
+      return !same_name || other.state == UnixSocketState::kConnected ||
+             other.state == UnixSocketState::kOrphaned;
+    });
+  }
+
+  // Connects the pair again through a stand-in for the gone listener, at the accepted end's
+  // name: the client sees the listener's process, the accepted end the connecting one.
+  void accept_through_stand_in(const UnixSocket& client, const UnixSocket& accepted) {
+    int listener = stand_in_for(accepted, client.peer_credentials);
+    UniqueFd fd = make_unix_socket(client.type);
+    connect_as(accepted.peer_credentials, fd.get(), reachable_name(accepted));
+    made_[client.id] = std::move(fd);
+    made_[accepted.id] = accept_one(listener, accepted.name);
+  }
+
+  struct StandIn {
+    UniqueFd fd;
+    PeerCredentials listening_as;
+    std::string remove;  // the socket file to remove at the end (none at dump time)
+  };
+
+  int stand_in_for(const UnixSocket& accepted, const PeerCredentials& as) {
+    auto key = std::make_tuple(accepted.name, accepted.directory, accepted.type);
+    StandIn& s = stand_ins_[key];
+    if (!s.fd) {
+      UnixSocket bound = accepted;
+      if (bound.file_mode == 0 && !bound.name.empty() && bound.name[0] != '\0') {
+        bound.file_mode = S_IFSOCK | 0600;  // reachable until the connections are made
+        s.remove = reachable_name(accepted);
+      }
+      s.fd = make_unix_socket(accepted.type);
+      bind_unix_name(s.fd.get(), bound);
+    } else if (s.listening_as == as) {
+      return s.fd.get();
+    }
+    listen_as(as, s.fd.get(), static_cast<int>(records_.size()) + 16, accepted.name);
+    s.listening_as = as;
+    return s.fd.get();
+  }
+
+  void close_stand_ins() {
+    for (auto& [key, s] : stand_ins_) {
+      if (!s.remove.empty() && ::unlink(s.remove.c_str()) != 0)
+        throw_errno("restore unix socket: unlink({})", s.remove);
+    }
+    stand_ins_.clear();
+  }
+
   void make_orphan(const UnixSocket& r) {
-    auto [fd, other] = make_unix_socketpair(r.type);
+    auto [fd, other] = socketpair_as(r.peer_credentials, r.type);
     if (name_is_unique(r)) bind_unix_name(fd.get(), r);
     made_[r.id] = std::move(fd);
     orphan_ends_[r.id] = std::move(other);
@@ -138,13 +217,13 @@ class UnixSocketBuilder {
   void reconnect_pending(const UnixSocket& listener) {
     for (uint64_t client_id : listener.pending) {
       const UnixSocket& client = record(client_id);
+      listen_for(listener, client.peer_credentials);
       UniqueFd fd = make_unix_socket(client.type);
       bind_unix_name(fd.get(), client);
       connect_unix_name(fd.get(), reachable_name(listener));
       made_[client_id] = std::move(fd);
     }
-    if (::listen(fd_of(listener.id), listener.backlog) != 0)
-      throw_errno("listen({}, {})", printable_name(listener.name), listener.backlog);
+    listen_as(listener.peer_credentials, fd_of(listener.id), listener.backlog, listener.name);
   }
 
   std::string read_queue(const UnixSocket& r) const {
@@ -187,6 +266,9 @@ class UnixSocketBuilder {
   const ReadFileData& read_data_;
   std::map<uint64_t, UniqueFd> made_;
   std::map<uint64_t, UniqueFd> orphan_ends_;  // the closed peers of orphaned sockets, for now
+  std::map<uint64_t, PeerCredentials> listening_as_;  // by listener id: who listened last
+  // Stand-ins for gone listeners, by name, directory and type, until every socket is made.
+  std::map<std::tuple<std::string, std::string, int32_t>, StandIn> stand_ins_;
 };
 
 }  // namespace

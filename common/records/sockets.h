@@ -24,6 +24,23 @@ enum class UnixSocketState : uint32_t {
   kOrphaned = 4,   // stream/seqpacket whose peer was closed: data may remain, writes fail
 };
 
+// What SO_PEERCRED and SO_PEERGROUPS show on a unix socket: the process that made the
+// connection (on an accepted end), that listened (on a listener and on the ends connected to
+// it) or that made the pair, with its effective ids and groups then. pid as the container's pid
+// namespace sees it; 0: nothing recorded (unconnected, or an image older than version 4).
+struct PeerCredentials {
+  int32_t pid = 0;
+  uint32_t uid = UINT32_MAX, gid = UINT32_MAX;
+  std::vector<uint32_t> groups;
+
+  bool operator==(const PeerCredentials&) const = default;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, pid, uid, gid, groups);
+  }
+};
+
 struct UnixSocket {
   uint64_t id = 0;     // FileDescription::id
   uint64_t inode = 0;  // at dump time, for messages
@@ -49,6 +66,7 @@ struct UnixSocket {
   std::string directory;
   // The socket-level options (version 3): SO_PASSSEC, timestamps, timeouts, a filter, ...
   SocketOptions options;
+  PeerCredentials peer_credentials;  // version 4
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -57,6 +75,7 @@ struct UnixSocket {
            message_sizes);
     if (version >= 2) fields(ar, directory);
     if (version >= 3) fields(ar, options);
+    if (version >= 4) fields(ar, peer_credentials);
   }
 };
 
@@ -99,7 +118,8 @@ struct UdpSocketsState {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 3)
+BOOST_CLASS_VERSION(ckpt::records::PeerCredentials, 1)
+BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 4)
 BOOST_CLASS_VERSION(ckpt::records::UnixSocketsState, 1)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocket, 2)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocketsState, 1)

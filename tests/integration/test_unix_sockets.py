@@ -105,3 +105,17 @@ def test_messages_queued_with_sender_credentials_are_refused_by_name(containers,
     for line in refused_dump_lines(cid, work):
         assert "SO_PASSCRED" in line, line
     assert verdict(cid, work / "result") == "PASS"
+
+
+def test_peer_credentials_without_checkpoint(containers, work):
+    cid = start_workload(containers, work, "unix_peercred", work)
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_peer_credentials_survive_leave_running_and_two_restores(containers, work):
+    """SO_PEERCRED/SO_PEERGROUPS name the process that connected, listened or made the pair,
+    with its ids then: processes of four uids, a connection from a listener closed since, one
+    waiting to be accepted, a pair whose maker has exited. They came back naming the restore's
+    pid 1 (uid 0) as every peer; now the original and both copies pass their checks."""
+    cid = start_workload(containers, work, "unix_peercred", work)
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
