@@ -9,6 +9,7 @@
 #include <set>
 
 #include "ckpt/cow_shared.h"
+#include "ckpt/mempolicy.h"
 #include "ckpt/creds.h"
 #include "common/ptrace/injection.h"
 #include "ckpt/mm.h"
@@ -85,6 +86,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
                    records::ThreadsState& threads, records::MmState& mm,
                    records::PosixTimers& timers) {
   ptrace::Injection injection(pid, tids[0]);
+  refuse_keyrings(injection, pid, tids);
   process.sigactions = dump_sigactions(injection, pid);
   process.itimers = dump_itimers(injection);
   std::map<pid_t, pid_t> ns_tid_of;
@@ -98,10 +100,15 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
       static_cast<uint32_t>(injection.main().checked("prctl", SYS_prctl, PR_GET_SECUREBITS));
   mm.fields.brk = injection.main().checked("brk", SYS_brk, 0);
   collect_mm_settings(injection.main(), mm);
+  mm.vma_policies = read_vma_policies(injection, pid, mm);
   for (size_t i = 0; i < tids.size(); ++i) {
     threads.threads[i].altstack = dump_altstack(injection, tids[i]);
     threads.threads[i].clear_child_tid = dump_clear_child_tid(injection, tids[i]);
     threads.threads[i].tuning->tsc_mode = dump_tsc_mode(injection, tids[i]);
+    threads.threads[i].mempolicy = read_thread_policy(injection, tids[i]);
+    if (auto& own = threads.threads[i].own_creds)
+      own->securebits = static_cast<uint32_t>(injection.on_thread(tids[i])->checked(
+          "prctl", SYS_prctl, PR_GET_SECUREBITS));
   }
 }
 
@@ -124,10 +131,10 @@ bool dump_process(const records::ProcessEntry& entry, const std::vector<pid_t>& 
   records::ProcessState process;
   records::MmState mm = collect_mm(pid, deferred ? deferred->earlier_mm(pid) : nullptr);
   records::PosixTimers timers;
+  dump_creds(pid, tids, process, threads);  // before the securebits, which injection reads
   dump_injected(pid, tids, process, threads, mm, timers);
   process.shared_pending = dump_pending(pid, true);
   process.rlimits = dump_rlimits(pid);
-  dump_creds(pid, tids, process);
   process.cwd = link_of(pid, "cwd");
   check_removed_cwd(pid, process.cwd);
   process.root = link_of(pid, "root");

@@ -7,6 +7,7 @@
 #include "ckpt/signals.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/ptrace/restart_calls.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::dump {
@@ -14,7 +15,8 @@ namespace ckpt::dump {
 records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid) {
   records::ThreadState thread;
   thread.tid = ns_tid;
-  user_regs_struct regs = ptrace::get_regs(host_tid);
+  // A sleeping call an earlier stop of ckpt's turned into restart_syscall gets its number back.
+  user_regs_struct regs = ptrace::with_remembered_call(host_tid, ptrace::get_regs(host_tid));
   thread.regs.assign(reinterpret_cast<const char*>(&regs), sizeof regs);
   ptrace::FpuState fpu = ptrace::get_fpu(host_tid);
   thread.xstate = std::move(fpu.bytes);

@@ -97,14 +97,16 @@ void set_dumpable(Restorer& r, int32_t dumpable) {
 }  // namespace
 
 void restore_creds(Restorer& r, const records::ProcessState& process,
-                   const std::vector<pid_t>& host_tids) {
+                   const records::ThreadsState& threads, const std::vector<pid_t>& host_tids) {
   auto& call = r.main();
   if (process.pdeath_signal)
     call.checked("prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG, process.pdeath_signal);
   fs::write_file("/proc/" + std::to_string(r.host_pid()) + "/oom_score_adj",
                  std::to_string(process.oom_score_adj));
-  for (size_t i = 1; i < host_tids.size(); ++i)
-    set_thread_creds(r, *r.on_thread(host_tids[i]), process.creds);
+  for (size_t i = 1; i < host_tids.size(); ++i) {
+    const auto& own = i < threads.threads.size() ? threads.threads[i].own_creds : std::nullopt;
+    set_thread_creds(r, *r.on_thread(host_tids[i]), own ? *own : process.creds);
+  }
   set_thread_creds(r, call, process.creds);
   if (process.dumpable) set_dumpable(r, *process.dumpable);
 }

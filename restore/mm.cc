@@ -16,6 +16,7 @@
 #include "common/proc/pagemap.h"
 #include "common/ptrace/remote_memory.h"
 #include "restore/aio.h"
+#include "restore/mempolicy.h"
 #include "restore/mounts.h"
 #include "restore/pages.h"
 #include "restore/shmem.h"
@@ -296,6 +297,7 @@ void restore_mm(Restorer& restorer, const records::MmState& mm, const records::P
   set_mm_prctls(restorer, mm);
   create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image, cow);
   restore_aio_rings(restorer, mm);
+  restore_vma_policies(restorer, mm);  // before the fill, which the policies place
   chain::Ranges in_regions;  // the parent's pages its region brought
   for (const auto& use : cow)
     if (use.owner) in_regions.emplace_back(use.vma_start, use.vma_start + use.size);

@@ -21,6 +21,7 @@
 #include "common/records/sem_undo.h"
 #include "common/records/threads.h"
 #include "restore/creds.h"
+#include "restore/mempolicy.h"
 #include "restore/mm.h"
 #include "restore/pidfds.h"
 #include "restore/posix_timers.h"
@@ -136,6 +137,7 @@ void ProcessesRestore::restore_process(size_t index) {
   std::vector<pid_t> host_tids = create_threads(r, threads);
   stopped_threads_[host->second] = host_tids;
   restore_secondary_threads(r, threads, host_tids);
+  restore_thread_policies(r, threads, host_tids);
   open_thread_pidfds(r, files_);
   restore_main_thread(r, threads.threads[0]);
   requeue_signals(r, r.main(), 0, process.shared_pending);
@@ -146,7 +148,7 @@ void ProcessesRestore::restore_process(size_t index) {
   // Filters a process could install only while privileged go in before its credentials.
   bool filters_first = seccomp_filters_need_privilege(process);
   if (filters_first) install_seccomp_filters(r, process.seccomp, host_tids.size());
-  restore_creds(r, process, host_tids);
+  restore_creds(r, process, threads, host_tids);
   restore_itimers(r, process.itimers);
   if (image_.has(SectionType::kPosixTimers, id))
     restore_posix_timers(r, image_.get<records::PosixTimers>(SectionType::kPosixTimers, id));

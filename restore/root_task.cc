@@ -11,6 +11,7 @@
 
 #include "common/container_lock.h"
 #include "common/error.h"
+#include "common/keyring.h"
 #include "common/log.h"
 #include "common/ns/clone.h"
 #include "common/ns/container_mounts.h"
@@ -49,6 +50,7 @@ struct Console {
     steps.before_mounts();
     ns::setup_container_mounts(spec.rootfs);
     ::setsid();
+    join_new_session_keyring();  // the restored processes inherit it, not the operator's
     steps.in_namespaces();
     console.install();
     if (::write(report_fd, "", 1) != 1) ::_exit(1);

@@ -8,6 +8,7 @@
 
 #include "runtime/console.h"
 #include "common/error.h"
+#include "common/keyring.h"
 #include "common/ns/container_mounts.h"
 
 namespace ckpt::runtime {
@@ -33,6 +34,7 @@ void container_init(const records::ContainerConfig& config,
       throw_errno("sethostname({})", config.hostname);
     ns::setup_container_mounts(config.rootfs, mounts);
     ::setsid();
+    join_new_session_keyring();
     if (pipes.console_socket >= 0) make_pty_console(pipes.console_socket);
     int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd < 0) throw_errno("open(/dev/null)");

@@ -12,12 +12,14 @@
 #include "common/proc/maps.h"
 #include "common/proc/pidfd.h"
 #include "common/ptrace/remote_memory.h"
+#include "common/ptrace/restart_calls.h"
 #include "common/ptrace/tracee.h"
 
 namespace ckpt::ptrace {
 
 RemoteSyscall::RemoteSyscall(pid_t tid, uint64_t syscall_insn) : tid_(tid), insn_(syscall_insn) {
   saved_ = get_regs(tid);
+  remember_interrupted_call(tid, saved_);
   saved_mask_ = get_sigmask(tid);
   journal_ = {tid, with_syscall_restarted(saved_, true), saved_mask_};
   journaled_ = journal_hold(journal_);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/mempolicy.h"
 #include "common/records/page_run.h"
 
 #include <boost/serialization/string.hpp>
@@ -137,6 +138,8 @@ struct MmState {
   uint32_t mdwe = 0;
   // And the guard regions (MADV_GUARD_INSTALL) of its private VMAs, ascending.
   std::vector<AddressRange> guard_regions;
+  // Version 5: the VMAs with a NUMA policy of their own (mbind), ascending.
+  std::vector<VmaPolicy> vma_policies;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -144,6 +147,7 @@ struct MmState {
     if (version >= 2) records::fields(ar, thp_disable, memory_merge, membarrier);
     if (version >= 3) records::fields(ar, shared_with_parent);
     if (version >= 4) records::fields(ar, lock_future, mdwe, guard_regions);
+    if (version >= 5) records::fields(ar, vma_policies);
   }
 };
 
@@ -175,5 +179,5 @@ struct Pagemap {
 BOOST_CLASS_VERSION(ckpt::records::Vma, 5)
 BOOST_CLASS_VERSION(ckpt::records::MmFields, 1)
 BOOST_CLASS_VERSION(ckpt::records::AddressRange, 1)
-BOOST_CLASS_VERSION(ckpt::records::MmState, 4)
+BOOST_CLASS_VERSION(ckpt::records::MmState, 5)
 BOOST_CLASS_VERSION(ckpt::records::Pagemap, 2)

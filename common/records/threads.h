@@ -2,6 +2,8 @@
 #pragma once
 
 #include "common/records/fields.h"
+#include "common/records/mempolicy.h"
+#include "common/records/process.h"
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -77,6 +79,10 @@ struct ThreadState {
   uint64_t robust_list_size = 0;
   std::string comm;                  // the thread's name (version 4), "": not read
   std::optional<TaskTuning> tuning;  // version 5
+  // Version 6: the thread's credentials when they differ from its process's (a raw setresuid,
+  // capset or setgroups changes the calling thread only).
+  std::optional<Creds> own_creds;
+  std::optional<MemPolicy> mempolicy;  // and its set_mempolicy(2), none: MPOL_DEFAULT
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -85,6 +91,7 @@ struct ThreadState {
     if (version >= 3) fields(ar, robust_list, robust_list_size);
     if (version >= 4) fields(ar, comm);
     if (version >= 5) fields(ar, tuning);
+    if (version >= 6) fields(ar, own_creds, mempolicy);
   }
 };
 
@@ -102,5 +109,5 @@ struct ThreadsState {
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
 BOOST_CLASS_VERSION(ckpt::records::Sched, 2)
 BOOST_CLASS_VERSION(ckpt::records::TaskTuning, 1)
-BOOST_CLASS_VERSION(ckpt::records::ThreadState, 5)
+BOOST_CLASS_VERSION(ckpt::records::ThreadState, 6)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)

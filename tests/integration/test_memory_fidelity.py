@@ -29,21 +29,24 @@ WORKLOADS = [
     ("chroot", ["{work}/root"]),  # a chrooted child with a file of its root open and mapped
     ("cow_shared", ["16"]),       # 16 MiB a parent and its forked child share copy-on-write
     ("mm_markers", []),           # guard regions, an mseal()ed and a MAP_DROPPABLE mapping
+    ("mempolicy", []),            # NUMA policies of two threads (one static) and of a mapping
+    ("mempolicy", ["many"]),      # the same among 400 more mappings (found through numa_maps)
 ]
+WORKLOAD_IDS = [name + ("-many" if args == ["many"] else "") for name, args in WORKLOADS]
 
 
 def args_of(work, args):
     return [a.format(work=work) for a in args]
 
 
-@pytest.mark.parametrize("name,args", WORKLOADS, ids=[w[0] for w in WORKLOADS])
+@pytest.mark.parametrize("name,args", WORKLOADS, ids=WORKLOAD_IDS)
 def test_workload_passes_after_dump_removal_and_restore(containers, work, name, args):
     cid = start_workload(containers, work, name, *args_of(work, args))
     restored = dump_remove_restore(containers, work, cid, prefix="mem", timeout=RESTORE_TIMEOUT)
     assert verdict(restored, work / "result") == "PASS"
 
 
-@pytest.mark.parametrize("name,args", WORKLOADS, ids=[w[0] for w in WORKLOADS])
+@pytest.mark.parametrize("name,args", WORKLOADS, ids=WORKLOAD_IDS)
 def test_original_and_two_copies_pass(containers, work, name, args):
     cid = start_workload(containers, work, name, *args_of(work, args))
     assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3

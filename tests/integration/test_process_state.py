@@ -2,6 +2,8 @@
 workload: seccomp (filters and strict mode), credentials, scheduling, a job stopped by SIGTSTP,
 a worker that dropped root, per-thread tuning, memory-deny-write-execute. Each workload checks itself after the restore (PASS/FAIL); with
 --leave-running the original and two copies must all pass."""
+import ctypes
+import os
 import re
 from pathlib import Path
 
@@ -21,6 +23,7 @@ WORKLOADS = [
     "task_tuning",     # per-thread affinity, ioprio, timer slack, TSC; dumpable, loginuid,
                        # mlockall(MCL_FUTURE) with a locked PROT_NONE guard page
     "mdwe",            # prctl(PR_SET_MDWE): dumped without a writable executable page, kept
+    "blocking_calls",  # twelve blocking calls (sleeps, waits, polls) each left only by a signal
 ]
 
 
@@ -150,3 +153,30 @@ def test_a_process_ckpt_cannot_trace_is_refused_by_name(containers, work, case, 
     for line in refused_dump_lines(cid, work):
         assert words in line, line
     assert verdict(cid, work / "result") == "PASS"
+
+
+def test_a_key_in_the_session_keyring_is_refused_by_name(containers, work):
+    """A key's id is the kernel's to choose: both dumps refuse a process with a key in its session
+    keyring in one line (before, the copy came back without it), and the container runs on with
+    its key."""
+    cid = start_workload(containers, work, "keyrings")
+    for line in refused_dump_lines(cid, work):
+        assert "session keyring holds 1 keys" in line, line
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_a_container_has_a_session_keyring_of_its_own(containers, work):
+    """`ckpt run` and `ckpt restore` give the container a new, empty session keyring (as runc
+    does), not the one of the shell that ran ckpt: a key the caller holds is not the container's,
+    before or after a restore."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    sys_add_key, sys_keyctl, session, keyctl_unlink = 248, 250, -3, 9
+    key = libc.syscall(ctypes.c_long(sys_add_key), b"user", unique("caller-key").encode(), b"x",
+                       ctypes.c_long(1), ctypes.c_long(session))
+    assert key > 0, os.strerror(ctypes.get_errno())
+    try:
+        cid = start_workload(containers, work, "keyrings", "empty")
+        assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
+    finally:
+        libc.syscall(ctypes.c_long(sys_keyctl), ctypes.c_long(keyctl_unlink), ctypes.c_long(key),
+                     ctypes.c_long(session))

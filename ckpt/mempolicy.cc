@@ -1,0 +1,84 @@
+#include "ckpt/mempolicy.h"
+
+#include <sys/syscall.h>
+
+#include <array>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "common/error.h"
+#include "common/fs.h"
+
+namespace ckpt::dump {
+
+namespace {
+
+using records::MemPolicy;
+using records::VmaKind;
+
+constexpr uint64_t kMaxNodes = 1024;  // bits of the node mask asked for (MAX_NUMNODES at most)
+constexpr uint64_t kMaskAt = 8;       // in the scratch area; the mode at 0
+constexpr unsigned long kPolicyOfAddress = 2;  // MPOL_F_ADDR
+
+// get_mempolicy(2) through `call`; `address` with MPOL_F_ADDR, else the thread's.
+MemPolicy get_policy(ptrace::Injection& injection, ptrace::RemoteSyscall& call, uint64_t address,
+                     unsigned long flags) {
+  uint64_t scratch = injection.scratch();
+  call.checked("get_mempolicy", SYS_get_mempolicy, scratch, scratch + kMaskAt, kMaxNodes, address,
+               flags);
+  MemPolicy policy;
+  injection.read(0, &policy.mode, sizeof policy.mode);
+  std::array<uint64_t, kMaxNodes / 64> mask{};
+  injection.read(kMaskAt, mask.data(), sizeof mask);
+  size_t used = mask.size();
+  while (used > 0 && mask[used - 1] == 0) --used;
+  policy.nodes.assign(mask.begin(), mask.begin() + static_cast<long>(used));
+  return policy;
+}
+
+// Up to this many mappings each is asked by an injected call; beyond, numa_maps names the ones
+// with a policy (its page walk costs about what smaps does, but does not grow with the count).
+constexpr size_t kAskedOneByOne = 256;
+
+// The starts of the mappings numa_maps shows with a policy other than "default".
+std::set<uint64_t> starts_with_policy(pid_t pid) {
+  std::set<uint64_t> starts;
+  std::istringstream lines(fs::read_file("/proc/" + std::to_string(pid) + "/numa_maps"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string start, policy;
+    if (words >> start >> policy && policy != "default")
+      starts.insert(std::stoull(start, nullptr, 16));
+  }
+  return starts;
+}
+
+bool kernel_made(VmaKind kind) {
+  return kind == VmaKind::kVdso || kind == VmaKind::kVvar || kind == VmaKind::kVvarVclock ||
+         kind == VmaKind::kVsyscall;
+}
+
+}  // namespace
+
+std::optional<MemPolicy> read_thread_policy(ptrace::Injection& injection, pid_t tid) {
+  MemPolicy policy = get_policy(injection, *injection.on_thread(tid), 0, 0);
+  if (policy.mode == 0) return std::nullopt;
+  return policy;
+}
+
+std::vector<records::VmaPolicy> read_vma_policies(ptrace::Injection& injection, pid_t pid,
+                                                  const records::MmState& mm) {
+  std::vector<records::VmaPolicy> policies;
+  bool one_by_one = mm.vmas.size() <= kAskedOneByOne;
+  std::set<uint64_t> candidates = one_by_one ? std::set<uint64_t>{} : starts_with_policy(pid);
+  for (const auto& vma : mm.vmas) {
+    if (kernel_made(vma.kind) || (!one_by_one && !candidates.count(vma.start))) continue;
+    MemPolicy policy = get_policy(injection, injection.main(), vma.start, kPolicyOfAddress);
+    if (policy.mode != 0) policies.push_back({vma.start, vma.end, std::move(policy)});
+  }
+  return policies;
+}
+
+}  // namespace ckpt::dump
