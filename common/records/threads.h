@@ -60,6 +60,17 @@ struct TaskTuning {
   }
 };
 
+// Syscall user dispatch of a thread as PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG shows it
+// (common/ptrace/tracee.h SyscallDispatch: an inclusive range kept inverted), set again last.
+struct SyscallDispatch {
+  uint64_t mode = 0, selector = 0, offset = 0, len = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, mode, selector, offset, len);
+  }
+};
+
 struct ThreadState {
   int32_t tid = 0;     // inside the container
   std::string regs;    // struct user_regs_struct as the stop found it (syscall not restarted)
@@ -77,6 +88,7 @@ struct ThreadState {
   uint64_t robust_list_size = 0;
   std::string comm;                  // the thread's name (version 4), "": not read
   std::optional<TaskTuning> tuning;  // version 5
+  std::optional<SyscallDispatch> syscall_dispatch;  // version 6; none: off
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -85,6 +97,7 @@ struct ThreadState {
     if (version >= 3) fields(ar, robust_list, robust_list_size);
     if (version >= 4) fields(ar, comm);
     if (version >= 5) fields(ar, tuning);
+    if (version >= 6) fields(ar, syscall_dispatch);
   }
 };
 
@@ -102,5 +115,6 @@ struct ThreadsState {
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
 BOOST_CLASS_VERSION(ckpt::records::Sched, 2)
 BOOST_CLASS_VERSION(ckpt::records::TaskTuning, 1)
-BOOST_CLASS_VERSION(ckpt::records::ThreadState, 5)
+BOOST_CLASS_VERSION(ckpt::records::SyscallDispatch, 1)
+BOOST_CLASS_VERSION(ckpt::records::ThreadState, 6)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)
