@@ -20,6 +20,10 @@ state.
 - aio_ring: an io_setup context with completed events unread: same context id (the ring's
   address), head and tail; the unread events come back, new requests complete.
 - mount_propagation: a shared tmpfs with a bind of it in its peer group, an unbindable tmpfs.
+- syscall_dispatch: syscall user dispatch on two threads, one in the exclusive and one in the
+  inclusive mode, selectors at ALLOW while they wait: each keeps its mode, range and selector
+  (its calls are dispatched exactly as before).
+- rlimits: soft and hard limits lowered to values of their own come back exactly.
 - pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
   still names that thread, keeps its flags, and signals sent through it reach that thread.
 
@@ -32,7 +36,8 @@ from conftest import (container_info, outcomes, refused_dump_lines, run_ckpt, st
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
-             "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation"]
+             "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation",
+             "syscall_dispatch", "rlimits"]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -44,6 +49,25 @@ def test_original_and_copy_keep_the_state_and_the_audit_finds_no_difference(
     copy = containers.track(unique("ex"))
     proc = run_ckpt("restore", "--check", image, "--name", copy)
     assert "check:" not in proc.stderr, proc.stderr
+    result = work / "result"
+    for count, c in enumerate((cid, copy), start=1):
+        run_ckpt("kill", c, "TERM")
+        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
+    assert outcomes(result) == ["PASS", "PASS"]
+
+
+@pytest.mark.xfail(strict=True, reason="AIO requests in flight are not visible from user space "
+                                        "and are lost (README: not kept and not refused)")
+def test_an_aio_poll_in_flight_completes_in_the_copy(containers, work):
+    """An IOCB_CMD_POLL waiting on an empty pipe, beside a completed read left unread: the unread
+    event comes back, the poll does not (the copy waits 5 s for it, then fails). No kernel
+    interface shows a request in flight, nor the ring slots it holds, so the dump cannot refuse
+    it either: this test pins the known loss, and fails once it is fixed."""
+    cid = start_in_tmpfs(containers, work, "aio_inflight")
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running")
+    copy = containers.track(unique("ai"))
+    run_ckpt("restore", image, "--name", copy)
     result = work / "result"
     for count, c in enumerate((cid, copy), start=1):
         run_ckpt("kill", c, "TERM")
