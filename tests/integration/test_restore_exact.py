@@ -40,20 +40,27 @@ WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld",
              "syscall_dispatch", "rlimits"]
 
 
-@pytest.mark.parametrize("workload", WORKLOADS)
-def test_original_and_copy_keep_the_state_and_the_audit_finds_no_difference(
-        containers, work, workload):
-    cid = start_in_tmpfs(containers, work, workload)
+def original_and_copy_outcomes(containers, work, cid, *restore_args):
+    """Dumps `cid` with --leave-running, restores a copy (with `restore_args`), tells the
+    original and then the copy to check their state; returns the restore and their verdicts."""
     image = work / "image.ckpt"
     run_ckpt("dump", cid, "-o", image, "--leave-running")
     copy = containers.track(unique("ex"))
-    proc = run_ckpt("restore", "--check", image, "--name", copy)
-    assert "check:" not in proc.stderr, proc.stderr
+    proc = run_ckpt("restore", *restore_args, image, "--name", copy)
     result = work / "result"
     for count, c in enumerate((cid, copy), start=1):
         run_ckpt("kill", c, "TERM")
         wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
-    assert outcomes(result) == ["PASS", "PASS"]
+    return proc, outcomes(result)
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_original_and_copy_keep_the_state_and_the_audit_finds_no_difference(
+        containers, work, workload):
+    cid = start_in_tmpfs(containers, work, workload)
+    proc, verdicts = original_and_copy_outcomes(containers, work, cid, "--check")
+    assert "check:" not in proc.stderr, proc.stderr
+    assert verdicts == ["PASS", "PASS"]
 
 
 @pytest.mark.xfail(strict=True, reason="AIO requests in flight are not visible from user space "
@@ -64,15 +71,7 @@ def test_an_aio_poll_in_flight_completes_in_the_copy(containers, work):
     interface shows a request in flight, nor the ring slots it holds, so the dump cannot refuse
     it either: this test pins the known loss, and fails once it is fixed."""
     cid = start_in_tmpfs(containers, work, "aio_inflight")
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image, "--leave-running")
-    copy = containers.track(unique("ai"))
-    run_ckpt("restore", image, "--name", copy)
-    result = work / "result"
-    for count, c in enumerate((cid, copy), start=1):
-        run_ckpt("kill", c, "TERM")
-        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
-    assert outcomes(result) == ["PASS", "PASS"]
+    assert original_and_copy_outcomes(containers, work, cid)[1] == ["PASS", "PASS"]
 
 
 def test_a_thread_with_credentials_of_its_own_is_refused_by_name_and_runs_on(containers, work):
