@@ -32,7 +32,7 @@ Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 import pytest
 
 from conftest import (container_info, outcomes, refused_dump_lines, run_ckpt, start_in_tmpfs,
-                      unique, verdict, wait_until)
+                      text, unique, verdict, wait_until)
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
@@ -72,6 +72,15 @@ def test_an_aio_poll_in_flight_completes_in_the_copy(containers, work):
     it either: this test pins the known loss, and fails once it is fixed."""
     cid = start_in_tmpfs(containers, work, "aio_inflight")
     assert original_and_copy_outcomes(containers, work, cid)[1] == ["PASS", "PASS"]
+
+
+def test_completed_aio_events_left_unread_come_back_beside_a_poll_in_flight(containers, work):
+    """The part of aio_inflight ckpt keeps: the read completed before the dump and left unread
+    is the copy's first event too."""
+    cid = start_in_tmpfs(containers, work, "aio_inflight")
+    verdicts = original_and_copy_outcomes(containers, work, cid)[1]
+    assert verdicts[0] == "PASS"
+    assert text(work / "result").splitlines().count("unread event back") == 2
 
 
 def test_a_thread_with_credentials_of_its_own_is_refused_by_name_and_runs_on(containers, work):

@@ -1,6 +1,7 @@
 // An AIO context with one completed event left unread (a read of /dev/zero) and one request
 // still in flight: an IOCB_CMD_POLL for input on an empty pipe. After the checkpoint the unread
-// event must come back, and once the pipe has data the poll must complete (within 5 s).
+// event must come back ("unread event back"), and once the pipe has data the poll must
+// complete (within 5 s).
 #define _GNU_SOURCE
 #include <linux/aio_abi.h>
 #include <poll.h>
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   zdtm_ready();
   while (!zdtm_stop) pause();
   take(1, sizeof buffer, 0, "the unread read");
+  zdtm_report("unread event back");
   if (write(pipe_fds[1], "x", 1) != 1) zdtm_fail("write pipe: %m");
   take(7, POLLIN, 5, "the poll in flight");
   zdtm_pass();
