@@ -12,6 +12,7 @@
 #include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/records/tree.h"
 
 namespace ckpt::restore {
 namespace {
@@ -120,13 +121,14 @@ const char* rlimit_name(size_t resource) {
   return resource < kNames.size() ? kNames[resource] : "a limit this ckpt does not know";
 }
 
-void refuse_unsettable_rlimits(const records::ProcessTree& tree,
-                               const std::vector<records::ProcessState>& states) {
+void refuse_unsettable_rlimits(const image::ImageReader& image) {
   bool can_raise = own_capability(CAP_SYS_RESOURCE);
   uint64_t nr_open = std::stoull(fs::read_line("/proc/sys/fs/nr_open"));
-  for (size_t i = 0; i < tree.processes.size() && i < states.size(); ++i) {
-    if (tree.processes[i].zombie) continue;  // exits before it sets any
-    const auto& limits = states[i].rlimits;
+  auto tree = image.get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
+  for (const auto& entry : tree.processes) {
+    if (entry.zombie) continue;  // exits before it sets any
+    auto limits =
+        image.get<records::ProcessState>(image::SectionType::kProcess, entry.host_pid).rlimits;
     for (size_t r = 0; r < limits.size() && r < RLIM_NLIMITS; ++r) {
       rlimit own{};
       if (::getrlimit(static_cast<__rlimit_resource>(r), &own) != 0) throw_errno("getrlimit {}", r);
@@ -135,12 +137,12 @@ void refuse_unsettable_rlimits(const records::ProcessTree& tree,
         fail(ErrorKind::kHostMissing,
              "process {}: its hard limit RLIMIT_NOFILE {} is above this host's fs.nr_open {}: it "
              "cannot be set again here",
-             tree.processes[i].pid, limit_text(hard), nr_open);
+             entry.pid, limit_text(hard), nr_open);
       if (hard > own.rlim_max && !can_raise)
         fail(ErrorKind::kHostMissing,
              "process {}: its hard limit {} {} cannot be set again here: this restore's own is {} "
              "and raising it needs CAP_SYS_RESOURCE",
-             tree.processes[i].pid, rlimit_name(r), limit_text(hard), limit_text(own.rlim_max));
+             entry.pid, rlimit_name(r), limit_text(hard), limit_text(own.rlim_max));
     }
   }
 }

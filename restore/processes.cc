@@ -76,7 +76,6 @@ ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
   for (const auto& entry : tree.processes)
     states.push_back(image.get<records::ProcessState>(SectionType::kProcess, entry.host_pid));
   if (!states.empty()) container_root_ = states.front().root;
-  refuse_unsettable_rlimits(tree, states);
   for (const auto& entry : tree.processes)
     if (!entry.zombie)
       mms_[entry.pid] = image.get<records::MmState>(SectionType::kMm, entry.host_pid);

@@ -180,8 +180,8 @@ def test_a_thread_whose_injected_calls_would_be_dispatched_is_refused_and_runs_o
 def test_a_hard_limit_the_restorer_cannot_give_back_fails_the_restore_at_once(containers, work):
     """The restored processes inherit the restorer's limits, and without CAP_SYS_RESOURCE (root
     lacks it on these hosts) a hard limit cannot rise: a restore run with a lower hard
-    RLIMIT_MSGQUEUE than the dumped process's fails before anything runs, naming the process
-    and the limit (exit 7), and leaves no container (before, it came back with the restorer's
+    RLIMIT_MSGQUEUE than the dumped process's fails before anything is created, naming the
+    process and the limit (exit 7), and leaves no container (before, it came back with the restorer's
     lower limit). The same image restores exactly without that cap."""
     cid = start_workload(containers, work, "rlimits")
     image = work / "image.ckpt"
