@@ -29,6 +29,17 @@ using namespace ckpt;
 
 namespace {
 
+void seize_stopped(pid_t pid) {
+  REQUIRE(ptrace::seize(pid, PTRACE_O_TRACESYSGOOD));
+  REQUIRE(ptrace::interrupt(pid));
+  ptrace::wait_stop(pid);
+}
+
+void kill_child(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
 // A child waiting in pause(), seized and stopped; killed at the end.
 struct StoppedChild {
   pid_t pid = ::fork();
@@ -36,14 +47,9 @@ struct StoppedChild {
     if (pid == 0) {
       for (;;) ::pause();
     }
-    REQUIRE(ptrace::seize(pid, PTRACE_O_TRACESYSGOOD));
-    REQUIRE(ptrace::interrupt(pid));
-    ptrace::wait_stop(pid);
+    seize_stopped(pid);
   }
-  ~StoppedChild() {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
+  ~StoppedChild() { kill_child(pid); }
 };
 
 std::string vdso_tail(pid_t pid) {
@@ -191,13 +197,10 @@ struct DispatchingChild {
     char ok = 0;
     REQUIRE(::read(pipe_fds[0], &ok, 1) == 1);
     enabled = ok == 'y';
-    REQUIRE(ptrace::seize(pid, PTRACE_O_TRACESYSGOOD));
-    REQUIRE(ptrace::interrupt(pid));
-    ptrace::wait_stop(pid);
+    seize_stopped(pid);
   }
   ~DispatchingChild() {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+    kill_child(pid);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
   }
