@@ -34,6 +34,9 @@ records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid) {
   thread.robust_list = reinterpret_cast<uint64_t>(head);
   thread.robust_list_size = size;
   thread.comm = fs::read_line("/proc/" + std::to_string(host_tid) + "/comm");
+  ptrace::SyscallDispatch dispatch = ptrace::get_syscall_dispatch(host_tid);
+  if (dispatch.mode != 0)
+    thread.syscall_dispatch = {dispatch.mode, dispatch.selector, dispatch.offset, dispatch.len};
   return thread;
 }
 

@@ -3,11 +3,16 @@
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include <array>
+
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/records/tree.h"
 
 namespace ckpt::restore {
 namespace {
@@ -94,7 +99,53 @@ void set_dumpable(Restorer& r, int32_t dumpable) {
          r.ns_pid(), dumpable, now);
 }
 
+bool own_capability(int cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) throw_errno("capget");
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+std::string limit_text(uint64_t limit) {
+  return limit == RLIM_INFINITY ? "unlimited" : std::to_string(limit);
+}
+
 }  // namespace
+
+const char* rlimit_name(size_t resource) {
+  static constexpr std::array<const char*, RLIM_NLIMITS> kNames = {
+      "RLIMIT_CPU",    "RLIMIT_FSIZE",  "RLIMIT_DATA",   "RLIMIT_STACK",
+      "RLIMIT_CORE",   "RLIMIT_RSS",    "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+      "RLIMIT_MEMLOCK", "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+      "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+  return resource < kNames.size() ? kNames[resource] : "a limit this ckpt does not know";
+}
+
+void refuse_unsettable_rlimits(const image::ImageReader& image) {
+  bool can_raise = own_capability(CAP_SYS_RESOURCE);
+  uint64_t nr_open = std::stoull(fs::read_line("/proc/sys/fs/nr_open"));
+  auto tree = image.get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
+  for (const auto& entry : tree.processes) {
+    if (entry.zombie) continue;  // exits before it sets any
+    auto limits =
+        image.get<records::ProcessState>(image::SectionType::kProcess, entry.host_pid).rlimits;
+    for (size_t r = 0; r < limits.size() && r < RLIM_NLIMITS; ++r) {
+      rlimit own{};
+      if (::getrlimit(static_cast<__rlimit_resource>(r), &own) != 0) throw_errno("getrlimit {}", r);
+      uint64_t hard = limits[r].hard;
+      if (r == RLIMIT_NOFILE && hard > nr_open)
+        fail(ErrorKind::kHostMissing,
+             "process {}: its hard limit RLIMIT_NOFILE {} is above this host's fs.nr_open {}: it "
+             "cannot be set again here",
+             entry.pid, limit_text(hard), nr_open);
+      if (hard > own.rlim_max && !can_raise)
+        fail(ErrorKind::kHostMissing,
+             "process {}: its hard limit {} {} cannot be set again here: this restore's own is {} "
+             "and raising it needs CAP_SYS_RESOURCE",
+             entry.pid, rlimit_name(r), limit_text(hard), limit_text(own.rlim_max));
+    }
+  }
+}
 
 void restore_creds(Restorer& r, const records::ProcessState& process,
                    const records::ThreadsState& threads, const std::vector<pid_t>& host_tids) {

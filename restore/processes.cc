@@ -157,6 +157,7 @@ void ProcessesRestore::restore_process(size_t index) {
   if (!filters_first) install_seccomp_filters(r, process.seccomp, host_tids.size());
   if (process.seccomp.mode == SECCOMP_MODE_STRICT) enter_seccomp_strict(r, threads, host_tids);
   r.finish(resume_regs(threads.threads[0]), threads.threads[0].sigmask);
+  restore_syscall_dispatch(r, threads, host_tids);
   spdlog::debug("process {} restored (host pid {}, {} threads)", entry.pid, host->second,
                 host_tids.size());
 }

@@ -19,6 +19,7 @@
 #include "restore/audit.h"
 #include "restore/cgroups.h"
 #include "restore/cpu.h"
+#include "restore/creds.h"
 #include "restore/files_locks.h"
 #include "restore/files.h"
 #include "restore/groundwork.h"
@@ -95,6 +96,7 @@ void open(Restore& r, const RestoreOptions& options) {
   r.chain->verify();
   r.image = &r.chain->image();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
+  refuse_unsettable_rlimits(*r.image);
   classify_errors(ErrorKind::kImage, [&] {  // a record that does not decode: a damaged image
     r.records.config = r.image->get<records::ContainerConfig>(SectionType::kConfig, 0);
     r.uts = r.image->get<records::UtsState>(SectionType::kUts, 0);

@@ -64,6 +64,21 @@ std::vector<pid_t> create_threads(Restorer& r, const records::ThreadsState& thre
   return host_tids;
 }
 
+void restore_syscall_dispatch(Restorer& r, const records::ThreadsState& threads,
+                              const std::vector<pid_t>& host_tids) {
+  for (size_t i = 0; i < threads.threads.size() && i < host_tids.size(); ++i) {
+    const auto& dispatch = threads.threads[i].syscall_dispatch;
+    if (!dispatch) continue;
+    try {
+      ptrace::set_syscall_dispatch(
+          host_tids[i], {dispatch->mode, dispatch->selector, dispatch->offset, dispatch->len});
+    } catch (const Error& e) {
+      fail("process {} (thread {}): its syscall user dispatch cannot be set again: {}",
+           r.ns_pid(), threads.threads[i].tid, e.what());
+    }
+  }
+}
+
 user_regs_struct resume_regs(const records::ThreadState& thread) {
   user_regs_struct regs{};
   if (thread.regs.size() != sizeof regs)

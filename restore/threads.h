@@ -21,6 +21,11 @@ void restore_secondary_threads(Restorer& r, const records::ThreadsState& threads
 // The main thread's state but its registers and mask (set by Restorer::finish).
 void restore_main_thread(Restorer& r, const records::ThreadState& thread);
 
+// Syscall user dispatch of every thread that had it, through ptrace: last, once no call is
+// injected into the process any more (each would raise SIGSYS).
+void restore_syscall_dispatch(Restorer& r, const records::ThreadsState& threads,
+                              const std::vector<pid_t>& host_tids);
+
 // The registers to resume `thread` with: its dumped registers, an interrupted call re-entered.
 user_regs_struct resume_regs(const records::ThreadState& thread);
 

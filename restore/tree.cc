@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/ns/clone.h"
+#include "restore/creds.h"
 #include "restore/files_removed_dirs.h"
 
 namespace ckpt::restore {
@@ -321,14 +322,10 @@ void ForkPlan::set_own_state(size_t index) {
   reset_signal_actions();  // the tracer sets the dumped ones
   disable_signal_stack();
   ::prctl(PR_SET_NAME, state.comm.c_str());
+  // Exactly as dumped (refuse_unsettable_rlimits checked before anything was made).
   for (size_t r = 0; r < state.rlimits.size(); ++r) {
     rlimit limit{state.rlimits[r].soft, state.rlimits[r].hard};
-    rlimit now{};
-    ::getrlimit(static_cast<__rlimit_resource>(r), &now);
-    if (limit.rlim_max > now.rlim_max)
-      limit.rlim_max = now.rlim_max;  // hard limits cannot rise here
-    if (limit.rlim_cur > limit.rlim_max) limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(static_cast<__rlimit_resource>(r), &limit);
+    if (::setrlimit(static_cast<__rlimit_resource>(r), &limit) != 0) die(pid, rlimit_name(r));
   }
   if (::personality(state.personality) < 0) die(pid, "personality");
   if (state.loginuid && !set_loginuid(*state.loginuid)) die(pid, "writing its loginuid");

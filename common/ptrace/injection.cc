@@ -17,13 +17,31 @@ namespace ckpt::ptrace {
 // room for it); a dumped one has it in a page after its `spec.size` bytes of data.
 namespace {
 
-// Before any call is injected: each would raise SIGSYS in a thread dispatching its calls.
+// Before any call is injected: in a thread dispatching its calls, each would raise SIGSYS
+// (or kill it, for a selector it cannot read), unless its selector says ALLOW, as it does
+// while a program that switches it (Wine, emulators) runs its own code or waits in a call.
 void refuse_syscall_user_dispatch(pid_t pid, pid_t tid) {
-  if (dispatches_syscalls(tid))
-    fail(ErrorKind::kRefused,
-         "process {} (thread {}) has syscall user dispatch on (PR_SET_SYSCALL_USER_DISPATCH): "
-         "each call ckpt injects would raise SIGSYS in it; not supported",
-         pid, tid);
+  SyscallDispatch dispatch = get_syscall_dispatch(tid);
+  if (dispatch.mode == 0) return;
+  constexpr char kAllow = 0;  // SYSCALL_DISPATCH_FILTER_ALLOW
+  std::string why = "without a selector";
+  if (dispatch.selector != 0) {
+    char selector = kAllow;
+    try {
+      read_memory(pid, dispatch.selector, &selector, 1);
+    } catch (const Error&) {
+      selector = -1;
+      why = fmt::format("its selector at {:#x} cannot be read", dispatch.selector);
+    }
+    if (selector == kAllow) return;
+    if (selector != -1)
+      why = fmt::format("its selector at {:#x} says {}, not ALLOW", dispatch.selector,
+                        static_cast<int>(selector));
+  }
+  fail(ErrorKind::kRefused,
+       "process {} (thread {}) has syscall user dispatch on ({}): each call ckpt injects would "
+       "raise SIGSYS in it; not supported",
+       pid, tid, why);
 }
 
 }  // namespace

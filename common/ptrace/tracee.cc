@@ -17,6 +17,12 @@
 namespace ckpt::ptrace {
 namespace {
 
+// The ptrace requests of syscall user dispatch (6.0; 0x4210 sets, 0x4211 reads) and the mode
+// PR_SYS_DISPATCH_INCLUSIVE_ON (6.17).
+constexpr int kPtraceSetSyscallDispatch = 0x4210;
+constexpr int kPtraceGetSyscallDispatch = 0x4211;
+constexpr uint64_t kDispatchInclusive = 2;
+
 constexpr long kErestartSys = 512;
 constexpr long kErestartNoIntr = 513;
 constexpr long kErestartNoHand = 514;
@@ -47,14 +53,28 @@ bool suspends_seccomp() {
   return suspends;
 }
 
-bool dispatches_syscalls(pid_t tid) {
-  constexpr int kPtraceGetSudConfig = 0x4210;  // PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG (6.0)
-  struct {
-    uint64_t mode, selector, offset, len;
-  } config{};
-  if (::ptrace(static_cast<__ptrace_request>(kPtraceGetSudConfig), tid, sizeof config, &config) != 0)
-    return false;
-  return config.mode != 0;
+static_assert(sizeof(SyscallDispatch) == 32, "struct ptrace_sud_config");
+
+SyscallDispatch get_syscall_dispatch(pid_t tid) {
+  SyscallDispatch config;
+  if (::ptrace(static_cast<__ptrace_request>(kPtraceGetSyscallDispatch), tid, sizeof config,
+               &config) == 0)
+    return config;
+  if (errno == EIO) return {};  // a kernel without the request
+  throw_errno("PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG of thread {}", tid);
+}
+
+void set_syscall_dispatch(pid_t tid, const SyscallDispatch& dispatch) {
+  SyscallDispatch config = dispatch;
+  if (config.mode != 0 && config.offset != 0 && config.offset + config.len <= config.offset) {
+    config.mode = kDispatchInclusive;  // set with the range it was given, as prctl() takes it
+    config.len = -config.len;
+    config.offset -= config.len;
+  }
+  if (::ptrace(static_cast<__ptrace_request>(kPtraceSetSyscallDispatch), tid, sizeof config,
+               &config) != 0)
+    throw_errno("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG of thread {} (mode {}, range {:#x}+{:#x}, "
+                "selector {:#x})", tid, config.mode, config.offset, config.len, config.selector);
 }
 
 unsigned default_options() {

@@ -21,9 +21,19 @@ unsigned default_options();
 // a thread in strict mode survives them.
 bool suspends_seccomp();
 
-// Whether stopped thread `tid` has syscall user dispatch on (PR_SET_SYSCALL_USER_DISPATCH:
-// a system call from outside its allowed range raises SIGSYS); false on a kernel without it.
-bool dispatches_syscalls(pid_t tid);
+// Syscall user dispatch of a thread (PR_SET_SYSCALL_USER_DISPATCH: a system call from outside
+// its exempt range of code raises SIGSYS while the byte at `selector` says BLOCK, or always with
+// no selector), as PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG shows it (struct ptrace_sud_config):
+// mode 1 for both the exclusive and the inclusive mode, whose range the kernel keeps inverted
+// (offset past its end, len negated: an offset + len that wraps tells it).
+struct SyscallDispatch {
+  uint64_t mode = 0;  // 0: off
+  uint64_t selector = 0, offset = 0, len = 0;
+};
+// Of stopped thread `tid`; off on a kernel without the call (before 6.0).
+SyscallDispatch get_syscall_dispatch(pid_t tid);
+// Gives stopped thread `tid` what get_syscall_dispatch() read (in the mode it was set in).
+void set_syscall_dispatch(pid_t tid, const SyscallDispatch& dispatch);
 
 // PTRACE_SEIZE; false when the thread is already gone (ESRCH).
 [[nodiscard]] bool seize(pid_t tid, unsigned options);

@@ -62,6 +62,17 @@ struct TaskTuning {
   }
 };
 
+// Syscall user dispatch of a thread as PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG shows it
+// (common/ptrace/tracee.h SyscallDispatch: an inclusive range kept inverted), set again last.
+struct SyscallDispatch {
+  uint64_t mode = 0, selector = 0, offset = 0, len = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar, unsigned /*version*/) {
+    fields(ar, mode, selector, offset, len);
+  }
+};
+
 struct ThreadState {
   int32_t tid = 0;     // inside the container
   std::string regs;    // struct user_regs_struct as the stop found it (syscall not restarted)
@@ -80,9 +91,11 @@ struct ThreadState {
   std::string comm;                  // the thread's name (version 4), "": not read
   std::optional<TaskTuning> tuning;  // version 5
   // Version 6: the thread's credentials when they differ from its process's (a raw setresuid,
-  // capset or setgroups changes the calling thread only).
+  // capset or setgroups changes the calling thread only), its set_mempolicy(2) (none:
+  // MPOL_DEFAULT) and its syscall user dispatch (none: off).
   std::optional<Creds> own_creds;
-  std::optional<MemPolicy> mempolicy;  // and its set_mempolicy(2), none: MPOL_DEFAULT
+  std::optional<MemPolicy> mempolicy;
+  std::optional<SyscallDispatch> syscall_dispatch;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -91,7 +104,7 @@ struct ThreadState {
     if (version >= 3) fields(ar, robust_list, robust_list_size);
     if (version >= 4) fields(ar, comm);
     if (version >= 5) fields(ar, tuning);
-    if (version >= 6) fields(ar, own_creds, mempolicy);
+    if (version >= 6) fields(ar, own_creds, mempolicy, syscall_dispatch);
   }
 };
 
@@ -109,5 +122,6 @@ struct ThreadsState {
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
 BOOST_CLASS_VERSION(ckpt::records::Sched, 2)
 BOOST_CLASS_VERSION(ckpt::records::TaskTuning, 1)
+BOOST_CLASS_VERSION(ckpt::records::SyscallDispatch, 1)
 BOOST_CLASS_VERSION(ckpt::records::ThreadState, 6)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)

@@ -5,11 +5,13 @@ a worker that dropped root, per-thread tuning, memory-deny-write-execute. Each w
 import ctypes
 import os
 import re
+import resource
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import (container_info, dump_remove_restore, leave_running_and_two_restores,
+from conftest import (CKPT, container_info, dump_remove_restore, leave_running_and_two_restores,
                       refused_dump_lines,
                       outcomes, run_ckpt, start_workload, text, unique, verdict, wait_until)
 
@@ -180,3 +182,52 @@ def test_a_container_has_a_session_keyring_of_its_own(containers, work):
     finally:
         libc.syscall(ctypes.c_long(sys_keyctl), ctypes.c_long(keyctl_unlink), ctypes.c_long(key),
                      ctypes.c_long(session))
+
+
+def test_a_thread_whose_injected_calls_would_be_dispatched_is_refused_and_runs_on(containers,
+                                                                                 work):
+    """Syscall user dispatch on without a selector: every call from outside its exempt range
+    raises SIGSYS, the calls ckpt injects too. Both dumps refuse it in one line naming the process
+    and the thread (exit 5), before any call is injected; the original still dispatches its
+    calls exactly as before (before, the dump's "probe" was the ptrace request that *sets* the
+    configuration, and turned dispatch off in every thread it looked at)."""
+    cid = start_workload(containers, work, "syscall_dispatch", "block")
+    init = container_info(cid)["init_pid"]
+    blocker = sorted(int(t.name) for t in Path(f"/proc/{init}/task").iterdir())[-1]
+    for extra in ([], ["--leave-running"]):
+        proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", *extra, check=False)
+        assert proc.returncode == 5, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        line = proc.stderr.strip()
+        assert f"process {init} (thread {blocker}) has syscall user dispatch on" in line, line
+        assert "without a selector" in line, line
+        assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["init_pid"] == init
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_a_hard_limit_the_restorer_cannot_give_back_fails_the_restore_at_once(containers, work):
+    """The restored processes inherit the restorer's limits, and without CAP_SYS_RESOURCE (root
+    lacks it on these hosts) a hard limit cannot rise: a restore run with a lower hard
+    RLIMIT_MSGQUEUE than the dumped process's fails before anything is created, naming the
+    process and the limit (exit 7), and leaves no container (before, it came back with the restorer's
+    lower limit). The same image restores exactly without that cap."""
+    cid = start_workload(containers, work, "rlimits")
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image)
+    copy = containers.track(unique("rl"))
+    proc = subprocess.run(
+        [str(CKPT), "restore", image, "--name", copy], capture_output=True, text=True,
+        timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_MSGQUEUE, (50000, 50000)))
+    caps = int(status_field(os.getpid(), "CapEff")[0], 16)
+    if caps & (1 << 24):  # CAP_SYS_RESOURCE: the limit can rise, the restore goes through
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert proc.returncode == 7, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        line = proc.stderr.strip()
+        assert "process 1: its hard limit RLIMIT_MSGQUEUE 200000 cannot be set again here" in line
+        assert container_info(copy) is None
+        run_ckpt("restore", image, "--name", copy)
+    assert verdict(copy, work / "result") == "PASS"

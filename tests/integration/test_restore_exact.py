@@ -20,6 +20,10 @@ state.
 - aio_ring: an io_setup context with completed events unread: same context id (the ring's
   address), head and tail; the unread events come back, new requests complete.
 - mount_propagation: a shared tmpfs with a bind of it in its peer group, an unbindable tmpfs.
+- syscall_dispatch: syscall user dispatch on two threads, one in the exclusive and one in the
+  inclusive mode, selectors at ALLOW while they wait: each keeps its mode, range and selector
+  (its calls are dispatched exactly as before).
+- rlimits: soft and hard limits lowered to values of their own come back exactly.
 - pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
   still names that thread, keeps its flags, and signals sent through it reach that thread.
 
@@ -28,27 +32,56 @@ Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 import pytest
 
 from conftest import (container_info, leave_running_and_two_restores, outcomes,
-                      refused_dump_lines, run_ckpt, start_in_tmpfs, unique, verdict, wait_until)
+                      refused_dump_lines, run_ckpt, start_in_tmpfs, text, unique, verdict,
+                      wait_until)
 
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
-             "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation"]
+             "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation",
+             "syscall_dispatch", "rlimits"]
+
+
+def original_and_copy_outcomes(containers, work, cid, *restore_args):
+    """Dumps `cid` with --leave-running, restores a copy (with `restore_args`), tells the
+    original and then the copy to check their state; returns the restore and their verdicts."""
+    image = work / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--leave-running")
+    copy = containers.track(unique("ex"))
+    proc = run_ckpt("restore", *restore_args, image, "--name", copy)
+    result = work / "result"
+    for count, c in enumerate((cid, copy), start=1):
+        run_ckpt("kill", c, "TERM")
+        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
+    return proc, outcomes(result)
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
 def test_original_and_copy_keep_the_state_and_the_audit_finds_no_difference(
         containers, work, workload):
     cid = start_in_tmpfs(containers, work, workload)
-    image = work / "image.ckpt"
-    run_ckpt("dump", cid, "-o", image, "--leave-running")
-    copy = containers.track(unique("ex"))
-    proc = run_ckpt("restore", "--check", image, "--name", copy)
+    proc, verdicts = original_and_copy_outcomes(containers, work, cid, "--check")
     assert "check:" not in proc.stderr, proc.stderr
-    result = work / "result"
-    for count, c in enumerate((cid, copy), start=1):
-        run_ckpt("kill", c, "TERM")
-        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
-    assert outcomes(result) == ["PASS", "PASS"]
+    assert verdicts == ["PASS", "PASS"]
+
+
+@pytest.mark.xfail(strict=True, reason="AIO requests in flight are not visible from user space "
+                                        "and are lost (README: not kept and not refused)")
+def test_an_aio_poll_in_flight_completes_in_the_copy(containers, work):
+    """An IOCB_CMD_POLL waiting on an empty pipe, beside a completed read left unread: the unread
+    event comes back, the poll does not (the copy waits 5 s for it, then fails). No kernel
+    interface shows a request in flight, nor the ring slots it holds, so the dump cannot refuse
+    it either: this test pins the known loss, and fails once it is fixed."""
+    cid = start_in_tmpfs(containers, work, "aio_inflight")
+    assert original_and_copy_outcomes(containers, work, cid)[1] == ["PASS", "PASS"]
+
+
+def test_completed_aio_events_left_unread_come_back_beside_a_poll_in_flight(containers, work):
+    """The part of aio_inflight ckpt keeps: the read completed before the dump and left unread
+    is the copy's first event too."""
+    cid = start_in_tmpfs(containers, work, "aio_inflight")
+    verdicts = original_and_copy_outcomes(containers, work, cid)[1]
+    assert verdicts[0] == "PASS"
+    assert text(work / "result").splitlines().count("unread event back") == 2
 
 
 def test_a_thread_with_credentials_of_its_own_keeps_them(containers, work):

@@ -1,6 +1,8 @@
-// Injected system calls in a dump: the vdso patch they map their scratch area from, and the
-// journal a killed dump leaves for the next command (common/ptrace/injection_journal.h).
+// Injected system calls in a dump: the vdso patch they map their scratch area from, the
+// journal a killed dump leaves for the next command (common/ptrace/injection_journal.h), and a
+// thread's syscall user dispatch, read and set again through ptrace (common/ptrace/tracee.h).
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +29,17 @@ using namespace ckpt;
 
 namespace {
 
+void seize_stopped(pid_t pid) {
+  REQUIRE(ptrace::seize(pid, PTRACE_O_TRACESYSGOOD));
+  REQUIRE(ptrace::interrupt(pid));
+  ptrace::wait_stop(pid);
+}
+
+void kill_child(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
 // A child waiting in pause(), seized and stopped; killed at the end.
 struct StoppedChild {
   pid_t pid = ::fork();
@@ -34,14 +47,9 @@ struct StoppedChild {
     if (pid == 0) {
       for (;;) ::pause();
     }
-    REQUIRE(ptrace::seize(pid, PTRACE_O_TRACESYSGOOD));
-    REQUIRE(ptrace::interrupt(pid));
-    ptrace::wait_stop(pid);
+    seize_stopped(pid);
   }
-  ~StoppedChild() {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
+  ~StoppedChild() { kill_child(pid); }
 };
 
 std::string vdso_tail(pid_t pid) {
@@ -166,4 +174,65 @@ TEST_CASE("a descriptor made in the process for ckpt is journalled until it is c
   }
   ptrace::set_injection_journal("");
   CHECK(ptrace::read_injection_journal(dir.path).threads.empty());
+}
+
+namespace {
+
+volatile char dispatch_selector = 0;  // SYSCALL_DISPATCH_FILTER_ALLOW
+
+// A child that turned syscall user dispatch on in `mode` for [0x10000, 0x11000) and waits in
+// pause() (outside the range, selector at ALLOW: never dispatched), seized and stopped.
+struct DispatchingChild {
+  int pipe_fds[2] = {-1, -1};
+  pid_t pid = -1;
+  bool enabled = false;
+  explicit DispatchingChild(unsigned long mode) {
+    REQUIRE(::pipe(pipe_fds) == 0);
+    pid = ::fork();
+    if (pid == 0) {
+      char ok = ::prctl(59, mode, 0x10000ul, 0x1000ul, &dispatch_selector) == 0 ? 'y' : 'n';
+      if (::write(pipe_fds[1], &ok, 1) != 1) ::_exit(1);
+      for (;;) ::pause();
+    }
+    char ok = 0;
+    REQUIRE(::read(pipe_fds[0], &ok, 1) == 1);
+    enabled = ok == 'y';
+    seize_stopped(pid);
+  }
+  ~DispatchingChild() {
+    kill_child(pid);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("syscall user dispatch is read and set again through ptrace in the mode it was set in") {
+  if (files_test::skip_unless_root()) return;
+  for (unsigned long mode : {1ul, 2ul}) {  // exclusive, inclusive (6.17)
+    DispatchingChild child(mode);
+    if (!child.enabled) {
+      WARN("skipped: this kernel has no syscall user dispatch mode " << mode);
+      continue;
+    }
+    ptrace::SyscallDispatch read = ptrace::get_syscall_dispatch(child.pid);
+    CHECK(read.mode == 1);  // both modes show as PR_SYS_DISPATCH_ON
+    CHECK(read.selector == reinterpret_cast<uint64_t>(&dispatch_selector));
+    if (mode == 1) {
+      CHECK(read.offset == 0x10000);
+      CHECK(read.len == 0x1000);
+    } else {  // kept inverted: from the range's end, length negated
+      CHECK(read.offset == 0x11000);
+      CHECK(read.len == static_cast<uint64_t>(-0x1000));
+    }
+    ptrace::set_syscall_dispatch(child.pid, {});
+    CHECK(ptrace::get_syscall_dispatch(child.pid).mode == 0);
+    ptrace::set_syscall_dispatch(child.pid, read);
+    ptrace::SyscallDispatch again = ptrace::get_syscall_dispatch(child.pid);
+    CHECK(again.mode == read.mode);
+    CHECK(again.selector == read.selector);
+    CHECK(again.offset == read.offset);
+    CHECK(again.len == read.len);
+  }
 }
