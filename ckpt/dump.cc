@@ -154,7 +154,7 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   image.put(image::SectionType::kTime, 0, collect_time(d.state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, d.tree);
   dump_mounts(d.state.init_pid, !d.state.config.rootfs.empty(), options.with_rootfs, image,
-              d.index.get());
+              d.index.get(), options.rootfs_held);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(*d.cgroup, d.tree));
   d.net = netns::dump_netns(d.state.init_pid);
   image.put(image::SectionType::kNetNs, 0, d.net);
