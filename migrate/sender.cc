@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
+#include <string_view>
 
 #include "ckpt/pages_deferred.h"
 #include "ckpt/dump.h"
@@ -251,6 +253,13 @@ void send_groundwork(Channel& channel, const ContainerState& state) {
   channel.send(FrameType::kPrebuild, std::as_bytes(std::span(bytes.data(), bytes.size())));
 }
 
+// With --with-rootfs, whether the rootfs goes while the container runs (migrate/rootfs_prebuild.h);
+// CKPT_MIGRATE_ROOTFS_PREBUILD=0 leaves all of it to the final image, for tools/bench to compare.
+bool prebuild_rootfs(const MigrateOptions& options) {
+  const char* env = std::getenv("CKPT_MIGRATE_ROOTFS_PREBUILD");
+  return options.with_rootfs && !(env && std::string_view(env) == "0");
+}
+
 std::vector<pid_t> container_pids(const ContainerState& state) {
   const auto& id = state.id;
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
@@ -270,7 +279,7 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   auto state = running_container(options.container_id);
   send_groundwork(channel, state);
   std::optional<SentRootfs> rootfs;
-  if (options.with_rootfs) rootfs = send_rootfs(channel, state.init_pid);
+  if (prebuild_rootfs(options)) rootfs = send_rootfs(channel, state.init_pid);
   PrebuiltAnswers prebuilt(channel, rootfs.has_value());
   auto pids = container_pids(state);
   dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
