@@ -16,6 +16,7 @@
 #include "common/ns/in_thread.h"
 #include "common/unique_fd.h"
 #include "common/overlay.h"
+#include "common/proc/maps.h"
 #include "common/tree_pack.h"
 
 namespace ckpt::dump {
@@ -155,6 +156,21 @@ RootfsFiles find_rootfs_files(pid_t init_pid) {
       return rootfs;
     }
   fail("--with-rootfs: the container has no rootfs");
+}
+
+tree::FileStamps without_shared_writable_maps(const tree::FileStamps& held,
+                                              const std::vector<pid_t>& pids) {
+  std::set<uint64_t> mapped;  // inodes (of any device: leaving out more is only slower)
+  for (pid_t pid : pids)
+    for (const auto& map : proc::read_maps(pid))
+      if (map.shared && map.write && map.inode != 0) mapped.insert(map.inode);
+  tree::FileStamps out;
+  for (const auto& [path, stamp] : held)
+    if (!mapped.count(stamp.ino)) out.emplace(path, stamp);
+  if (out.size() != held.size())
+    spdlog::debug("mounts: {} rootfs files mapped shared and writable go again",
+                  held.size() - out.size());
+  return out;
 }
 
 tree::PackStats pack_rootfs(const RootfsFiles& rootfs, image::ImageWriter::Stream& out,

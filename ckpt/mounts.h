@@ -40,6 +40,10 @@ struct RootfsFiles {
   bool overlay_upper() const { return !mount.overlay_lower.empty(); }
 };
 RootfsFiles find_rootfs_files(pid_t init_pid);
+// `held` without the files one of `pids` maps shared and writable: a write through such a
+// mapping to a page already dirty changes no time of the file, so such files go again whole.
+tree::FileStamps without_shared_writable_maps(const tree::FileStamps& held,
+                                              const std::vector<pid_t>& pids);
 tree::PackStats pack_rootfs(const RootfsFiles& rootfs, image::ImageWriter::Stream& out,
                             const tree::PackOptions& options);
 
