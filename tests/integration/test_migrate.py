@@ -17,7 +17,7 @@ from conftest import (CKPT, CGROUP_ROOT, cgroup_dir, console_text, container_inf
                       run_ckpt, unique, wait_until)
 from netns_helpers import env, ip, ip_json, link_exists  # noqa: F401
 from test_foundation import make_busybox_rootfs
-from test_mounts import assert_counts_on, counting_into, counts
+from test_mounts import BB, assert_counts_on, counting_into, counts, mount_line, mount_overlay
 from test_net_e2e import bridge_with_client, host_veth_name, subnet
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
@@ -548,6 +548,37 @@ def test_a_migration_cut_after_the_rootfs_prebuild_leaves_nothing_on_the_target(
     wait_until(lambda: not m.target_root.exists(), what="the target to remove its rootfs",
                timeout=60)
     assert nothing_of(m.target) == []
+
+
+def test_an_overlay_rootfs_is_prebuilt_as_its_upper_layer(containers, env, tmp_path):
+    """An overlay rootfs goes as its upper layer (a whiteout in it): the target unpacks it into
+    its layers directory during the rounds and mounts the overlay on the same lower layer."""
+    lower = make_busybox_rootfs(tmp_path / "lower")
+    (lower / "etc").mkdir()
+    (lower / "etc" / "motd").write_text("from the lower layer\n")
+    (lower / "gone").write_text("deleted in the container\n")
+    merged = tmp_path / "merged"
+    mount_overlay(lower, tmp_path / "upper", tmp_path / "work", merged)
+    try:
+        setup = f"{BB} rm /gone; echo upper > /etc/mine;"
+        cid = containers.run(*counting_into("/count", setup), opts=["--rootfs", merged])
+        wait_until(lambda: len(counts(merged / "count")) >= 3, what="the counter")
+        target = containers.track(unique("migo"))
+        proc = run_ckpt("migrate", cid, "--with-rootfs", "--json", "--via",
+                        f"{CKPT} receive --name {target}")
+        report = json.loads(proc.stdout)
+        assert report["rootfs_prebuild"]["bytes"] > 0, report
+        assert container_info(cid) is None, "the source is gone"
+        root = Path("/var/lib/ckpt/rootfs") / target / "merged"
+        assert f"lowerdir={lower}," in mount_line(target, "/")
+        assert (root / "etc" / "motd").read_text() == "from the lower layer\n"
+        assert (root / "etc" / "mine").read_text() == "upper\n"
+        assert not (root / "gone").exists()
+        assert_counts_on(root / "count", len(counts(root / "count")))
+        run_ckpt("rm", "-f", target)
+        assert not (Path("/var/lib/ckpt/rootfs") / target).exists()
+    finally:
+        subprocess.run(["umount", "-l", str(merged)], check=False)
 
 
 def signing_key(path, byte):
