@@ -15,6 +15,7 @@ RestoredRootfs::RestoredRootfs(const MountsRestore& mounts, const std::string& d
                                const std::string& requested, const std::string& id,
                                const PrebuiltRootfs* prebuilt) {
   if (!mounts.has_rootfs_contents()) {
+    if (prebuilt) fail("a rootfs was prebuilt at {}, but the image holds none", prebuilt->dir);
     path_ = requested.empty() ? dumped : fsys::absolute(requested).string();
     if (!path_.empty() && !fsys::is_directory(path_))
       fail(ErrorKind::kHostMissing,
