@@ -463,23 +463,29 @@ def test_a_migration_broken_after_the_prebuild_removes_the_groundwork(containers
     assert nothing_of(m.target) == []
 
 
-class RootfsMigration:
+def rootfs_container(containers, tmp_path):
     """A counting container on a busybox rootfs with a file that stays as it is, one that will
-    change (same size), one that will go, migrated --with-rootfs through the proxy held at the
-    first pages frame: the rootfs came before it, the target unpacks it while the source runs."""
+    change (same size), one that will go: (its rootfs, its id, the kept file's bytes)."""
+    root = make_busybox_rootfs(tmp_path / "rootfs")
+    (root / "etc").mkdir()
+    kept = os.urandom(3 << 20)
+    (root / "etc" / "kept").write_bytes(kept)
+    (root / "etc" / "changed").write_text("before\n")
+    (root / "etc" / "gone").write_text("x\n")
+    # A file changed less than a second before the source reads it is sent again in the final
+    # image whatever happens (common/tree_pack.h kStampMarginNs): these are older.
+    time.sleep(1.1)
+    cid = containers.run(*counting_into("/count"), opts=["--rootfs", root])
+    wait_until(lambda: len(counts(root / "count")) >= 3, what="the counter")
+    return root, cid, kept
+
+
+class RootfsMigration:
+    """rootfs_container() migrated --with-rootfs through the proxy held at the first pages
+    frame: the rootfs came before it, the target unpacks it while the source runs."""
 
     def __init__(self, containers, env, tmp_path):
-        self.root = make_busybox_rootfs(tmp_path / "rootfs")
-        (self.root / "etc").mkdir()
-        self.kept = os.urandom(3 << 20)
-        (self.root / "etc" / "kept").write_bytes(self.kept)
-        (self.root / "etc" / "changed").write_text("before\n")
-        (self.root / "etc" / "gone").write_text("x\n")
-        # A file changed less than a second before the source reads it is sent again in the
-        # final image whatever happens (common/tree_pack.h kStampMarginNs): these are older.
-        time.sleep(1.1)
-        self.cid = containers.run(*counting_into("/count"), opts=["--rootfs", self.root])
-        wait_until(lambda: len(counts(self.root / "count")) >= 3, what="the counter")
+        self.root, self.cid, self.kept = rootfs_container(containers, tmp_path)
         self.target = containers.track(unique("migr"))
         self.pause = tmp_path / "pause"
         self.pause.mkdir()
@@ -548,6 +554,24 @@ def test_a_migration_cut_after_the_rootfs_prebuild_leaves_nothing_on_the_target(
     wait_until(lambda: not m.target_root.exists(), what="the target to remove its rootfs",
                timeout=60)
     assert nothing_of(m.target) == []
+
+
+@pytest.mark.parametrize("point", ["restore:root-task", "restore:processes"])
+def test_a_target_failing_after_the_rootfs_prebuild_removes_it(containers, env, tmp_path, point):
+    """The target fails after it unpacked the rootfs during the rounds (while bringing it up to
+    date, and after): the prebuilt rootfs goes with the rest, the source runs on."""
+    root, cid, _ = rootfs_container(containers, tmp_path)
+    target = containers.track(unique("migf"))
+    proc = run_ckpt("migrate", cid, "--with-rootfs", "--via",
+                    f"env CKPT_FAULT={point} {CKPT} receive --name {target}", check=False,
+                    timeout=300)
+    assert proc.returncode != 0
+    assert f"{cid} stays here and runs on: the target: injected fault at {point}" in proc.stderr, \
+        proc.stderr
+    assert container_info(cid)["state"] == "running"
+    assert_counts_on(root / "count", len(counts(root / "count")))
+    assert not (Path("/var/lib/ckpt/rootfs") / target).exists()
+    assert nothing_of(target) == []
 
 
 def test_an_overlay_rootfs_is_prebuilt_as_its_upper_layer(containers, env, tmp_path):
