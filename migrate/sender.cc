@@ -278,17 +278,22 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   channel.handshake();
   auto state = running_container(options.container_id);
   send_groundwork(channel, state);
+  PrebuiltAnswers prebuilt(channel, prebuild_rootfs(options));
+  auto hearing_target = [&](auto step) {
+    try {
+      return step();
+    } catch (const Error&) {
+      prebuilt.take_if_there();  // a target whose prebuild failed: its message instead
+      throw;
+    }
+  };
   std::optional<SentRootfs> rootfs;
-  if (prebuild_rootfs(options)) rootfs = send_rootfs(channel, state.init_pid);
-  PrebuiltAnswers prebuilt(channel, rootfs.has_value());
+  if (prebuild_rootfs(options))
+    rootfs = hearing_target([&] { return send_rootfs(channel, state.init_pid); });
   auto pids = container_pids(state);
   dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
-  try {
-    report.rounds = precopy_rounds(options, pages, channel, prebuilt, start);
-  } catch (const Error&) {
-    prebuilt.take_if_there();  // a target whose groundwork failed: its message instead
-    throw;
-  }
+  report.rounds =
+      hearing_target([&] { return precopy_rounds(options, pages, channel, prebuilt, start); });
   prebuilt.wait();  // before the freeze: it is not in the downtime
   report.target_prebuild_ms = prebuilt.groundwork_ms;
   if (rootfs) {

@@ -574,6 +574,25 @@ def test_a_target_failing_after_the_rootfs_prebuild_removes_it(containers, env, 
     assert nothing_of(target) == []
 
 
+def test_a_target_rootfs_dir_in_use_is_refused_and_left_alone(containers, env, tmp_path):
+    """receive --rootfs DIR where DIR holds files: the target refuses at the rootfs's first
+    frame, says why, and leaves DIR as it was; the source runs on."""
+    root, cid, _ = rootfs_container(containers, tmp_path)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "mine").write_text("the user's\n")
+    target = containers.track(unique("migb"))
+    proc = run_ckpt("migrate", cid, "--with-rootfs", "--rootfs", busy, "--via",
+                    f"{CKPT} receive --name {target}", check=False, timeout=300)
+    assert proc.returncode != 0
+    assert f"{cid} stays here and runs on: the target: " in proc.stderr, proc.stderr
+    assert "the directory is not empty" in proc.stderr, proc.stderr
+    assert (busy / "mine").read_text() == "the user's\n" and len(list(busy.iterdir())) == 1
+    assert container_info(cid)["state"] == "running"
+    assert_counts_on(root / "count", len(counts(root / "count")))
+    assert nothing_of(target) == []
+
+
 def test_an_overlay_rootfs_is_prebuilt_as_its_upper_layer(containers, env, tmp_path):
     """An overlay rootfs goes as its upper layer (a whiteout in it): the target unpacks it into
     its layers directory during the rounds and mounts the overlay on the same lower layer."""
