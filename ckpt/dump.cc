@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "ckpt/audit.h"
 #include "ckpt/cgroups.h"
@@ -153,8 +154,15 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   image.put(image::SectionType::kUts, 0, collect_uts(d.state.init_pid));
   image.put(image::SectionType::kTime, 0, collect_time(d.state.init_pid));
   image.put(image::SectionType::kProcessTree, 0, d.tree);
+  std::optional<tree::FileStamps> rootfs_held;
+  if (options.rootfs_held) {
+    std::vector<pid_t> pids;
+    for (const auto& process : d.tree.processes)
+      if (!process.zombie) pids.push_back(process.host_pid);
+    rootfs_held = without_shared_writable_maps(*options.rootfs_held, pids);
+  }
   dump_mounts(d.state.init_pid, !d.state.config.rootfs.empty(), options.with_rootfs, image,
-              d.index.get());
+              d.index.get(), rootfs_held ? &*rootfs_held : nullptr);
   image.put(image::SectionType::kCgroups, 0, collect_cgroups(*d.cgroup, d.tree));
   d.net = netns::dump_netns(d.state.init_pid);
   image.put(image::SectionType::kNetNs, 0, d.net);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/stage_clock.h"
+#include "common/tree_pack.h"
 
 namespace ckpt::dump {
 
@@ -26,6 +27,9 @@ struct DumpOptions {
   // Migration: memory pre-copied by the caller in rounds while the container ran; the final
   // round reads only what changed since the last one (see DeferredPages::leave_unchanged_out).
   DeferredPages* precopied = nullptr;
+  // Migration with --with-rootfs: the rootfs files its target holds already (sent while the
+  // container ran, ckpt/mounts.h pack_rootfs); those still unchanged are stored without data.
+  const tree::FileStamps* rootfs_held = nullptr;
   // Migration's two-phase handover: called once the image is finished, the container still
   // frozen, seized and its TCP connections in repair mode. Returning lets the dump kill it;
   // throwing thaws it as any failed dump does (connections repaired, links up).

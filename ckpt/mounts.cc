@@ -16,6 +16,7 @@
 #include "common/ns/in_thread.h"
 #include "common/unique_fd.h"
 #include "common/overlay.h"
+#include "common/proc/maps.h"
 #include "common/tree_pack.h"
 
 namespace ckpt::dump {
@@ -51,13 +52,22 @@ std::string contents_top(pid_t init_pid, MountRecord& m) {
   return layers.upper;
 }
 
-// The files below `top` of mount `m` (not those under other mount points), as kMountData / m.id.
-void pack_files(const std::string& top, MountRecord& m, const std::set<std::string>& mount_points,
-                image::ImageWriter& image, PageIndex* index) {
+// The files below `top` of mount `m` (not those under other mount points), into `out`.
+tree::PackStats pack_files_into(const std::string& top, const MountRecord& m,
+                                const std::set<std::string>& mount_points,
+                                image::ImageWriter::Stream& out,
+                                const tree::PackOptions& options) {
   std::string prefix = m.mount_point == "/" ? "/" : m.mount_point + "/";
   auto skip = [&](const std::string& rel) { return mount_points.count(prefix + rel) > 0; };
+  return tree::pack_tree(top, skip, out, options);
+}
+
+// The same as kMountData / m.id.
+void pack_files(const std::string& top, MountRecord& m, const std::set<std::string>& mount_points,
+                image::ImageWriter& image, PageIndex* index, const tree::FileStamps* held) {
   auto stream = image.open_stream(image::SectionType::kMountData, m.id);
-  auto stats = tree::pack_tree(top, skip, *stream, index ? index->parent_files(m) : nullptr);
+  tree::PackOptions options{.parent = index ? index->parent_files(m) : nullptr, .held = held};
+  auto stats = pack_files_into(top, m, mount_points, *stream, options);
   stream->close();
   spdlog::debug("mounts: {} ({}, from {}): {} entries, {} bytes of data, {} files unchanged "
                 "since the parent image",
@@ -115,35 +125,75 @@ void with_hidden_mount_shown(pid_t init_pid, const MountRecord& m, dev_t dev,
 // namespace without them.
 void pack_contents(pid_t init_pid, MountRecord& m, const std::set<std::string>& mount_points,
                    const std::vector<MountRecord>& mounts, dev_t dev, image::ImageWriter& image,
-                   PageIndex* index) {
+                   PageIndex* index, const tree::FileStamps* rootfs_held) {
   auto hiders = hiders_of(m, mounts);
   if (!hiders.empty() && m.kind != MountKind::kRootfs) {
     with_hidden_mount_shown(init_pid, m, dev, hiders, [&](const std::string& top) {
-      pack_files(top, m, mount_points, image, index);
+      pack_files(top, m, mount_points, image, index, nullptr);
     });
     return;
   }
-  pack_files(contents_top(init_pid, m), m, mount_points, image, index);
+  const auto* held = m.kind == MountKind::kRootfs ? rootfs_held : nullptr;
+  pack_files(contents_top(init_pid, m), m, mount_points, image, index, held);
+}
+
+std::set<std::string> mount_points_of(const records::MountNamespace& ns) {
+  std::set<std::string> out;
+  for (const auto& m : ns.mounts) out.insert(m.mount_point);
+  return out;
 }
 
 }  // namespace
 
+RootfsFiles find_rootfs_files(pid_t init_pid) {
+  auto ns = classify_mounts(proc::read_mountinfo(init_pid), proc::read_mountinfo(), true);
+  for (auto& m : ns.mounts)
+    if (m.kind == MountKind::kRootfs) {
+      RootfsFiles rootfs;
+      rootfs.top = contents_top(init_pid, m);
+      rootfs.mount = m;
+      rootfs.mount_points = mount_points_of(ns);
+      return rootfs;
+    }
+  fail("--with-rootfs: the container has no rootfs");
+}
+
+tree::FileStamps without_shared_writable_maps(const tree::FileStamps& held,
+                                              const std::vector<pid_t>& pids) {
+  std::set<uint64_t> mapped;  // inodes (of any device: leaving out more is only slower)
+  for (pid_t pid : pids)
+    for (const auto& map : proc::read_maps(pid))
+      if (map.shared && map.write && map.inode != 0) mapped.insert(map.inode);
+  tree::FileStamps out;
+  for (const auto& [path, stamp] : held)
+    if (!mapped.count(stamp.ino)) out.emplace(path, stamp);
+  if (out.size() != held.size())
+    spdlog::debug("mounts: {} rootfs files mapped shared and writable go again",
+                  held.size() - out.size());
+  return out;
+}
+
+tree::PackStats pack_rootfs(const RootfsFiles& rootfs, image::ImageWriter::Stream& out,
+                            const tree::PackOptions& options) {
+  return pack_files_into(rootfs.top, rootfs.mount, rootfs.mount_points, out, options);
+}
+
 void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image,
-                 PageIndex* index) {
+                 PageIndex* index, const tree::FileStamps* rootfs_held) {
   if (with_rootfs && !has_rootfs) fail("--with-rootfs: the container has no rootfs");
   auto mountinfo = proc::read_mountinfo(init_pid);
   auto ns = classify_mounts(mountinfo, proc::read_mountinfo(), has_rootfs);
   std::map<uint64_t, dev_t> dev_of;
   for (const auto& info : mountinfo)
     dev_of[static_cast<uint64_t>(info.id)] = makedev(info.major, info.minor);
-  std::set<std::string> mount_points;
-  for (const auto& m : ns.mounts) mount_points.insert(m.mount_point);
+  auto mount_points = mount_points_of(ns);
   for (auto& m : ns.mounts) {
     if (m.kind == MountKind::kHost) continue;
     m.directory = is_directory_mount(init_pid, m.mount_point);
     if (m.kind == MountKind::kRootfs) m.has_contents = with_rootfs;
     if (m.has_contents)
-      pack_contents(init_pid, m, mount_points, ns.mounts, dev_of[m.id], image, index);
+      pack_contents(init_pid, m, mount_points, ns.mounts, dev_of[m.id], image, index,
+                    rootfs_held);
   }
   image.put(image::SectionType::kMounts, 0, ns);
 }

@@ -5,12 +5,15 @@
 
 #include <sys/types.h>
 
+#include <set>
+#include <string>
 #include <vector>
 
 #include "ckpt/pages_index.h"
 #include "common/image/image.h"
 #include "common/proc/mountinfo.h"
 #include "common/records/mounts.h"
+#include "common/tree_pack.h"
 
 namespace ckpt::dump {
 
@@ -22,9 +25,27 @@ records::MountNamespace classify_mounts(const std::vector<proc::MountInfo>& cont
 
 // classify_mounts() for the container whose init is `init_pid`, its tmpfs contents (and rootfs
 // contents when `with_rootfs`) packed into the image, the record written last. With `index` (an
-// incremental dump), files unchanged since its parent image are stored without their data.
+// incremental dump), files unchanged since its parent image are stored without their data;
+// with `rootfs_held` (a migration), so are the rootfs files its target holds unchanged.
 void dump_mounts(pid_t init_pid, bool has_rootfs, bool with_rootfs, image::ImageWriter& image,
-                 PageIndex* index = nullptr);
+                 PageIndex* index = nullptr, const tree::FileStamps* rootfs_held = nullptr);
+
+// The rootfs of the (running) container whose init is `init_pid` and where the files
+// dump_mounts stores of it are; pack_rootfs() packs them into `out` as it does, with `options`
+// (a migration's source stamps what it sends).
+struct RootfsFiles {
+  records::MountRecord mount;
+  std::string top;                        // the mount's files, or its overlay upper layer
+  std::set<std::string> mount_points;     // of the container, left out
+  bool overlay_upper() const { return !mount.overlay_lower.empty(); }
+};
+RootfsFiles find_rootfs_files(pid_t init_pid);
+// `held` without the files one of `pids` maps shared and writable: a write through such a
+// mapping to a page already dirty changes no time of the file, so such files go again whole.
+tree::FileStamps without_shared_writable_maps(const tree::FileStamps& held,
+                                              const std::vector<pid_t>& pids);
+tree::PackStats pack_rootfs(const RootfsFiles& rootfs, image::ImageWriter::Stream& out,
+                            const tree::PackOptions& options);
 
 // Per-mount flags (MS_RDONLY, ...) of mountinfo's mount options; filesystem options without
 // rw/ro as a mount(2) data string.

@@ -75,6 +75,10 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"total_seconds", r.total_seconds},
                         {"bytes_sent", r.bytes_sent},
                         {"target_prebuild_ms", r.target_prebuild_ms},
+                        {"rootfs_prebuild", {{"bytes", r.rootfs_prebuild.bytes},
+                                             {"entries", r.rootfs_prebuild.entries},
+                                             {"ms", r.rootfs_prebuild.target_ms},
+                                             {"send_ms", r.rootfs_prebuild.send_ms}}},
                         {"target", target_figures(r)}};
   std::cout << out.dump() << std::endl;
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <map>
 #include <vector>
 
@@ -24,8 +25,8 @@ constexpr size_t kCopyChunk = 1 << 20;
 class Packer {
  public:
   Packer(const std::function<bool(const std::string&)>& skip, image::ImageWriter::Stream& out,
-         const FileIndex* parent)
-      : skip_(skip), out_(out), parent_(parent) {}
+         const PackOptions& options)
+      : skip_(skip), out_(out), options_(options) {}
 
   void pack_top(const std::string& top) {
     UniqueFd dir(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC));
@@ -34,6 +35,9 @@ class Packer {
     if (::fstat(dir.get(), &st) != 0) throw_errno("stat({})", top);
     dev_ = st.st_dev;
     top_ = top;
+    timespec now {};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    stamp_before_ns_ = ns_of(now) - options_.stamp_margin_ns;
     TreeEntry e = entry_of(".", st);
     e.xattrs = fs::read_xattrs(top);
     emit(e, nullptr);
@@ -106,20 +110,40 @@ class Packer {
     if (!file) throw_errno("open({}/{})", top_, rel);
     e.size = static_cast<uint64_t>(st.st_size);
     e.extents = fs::data_extents(file.get(), e.size);
-    if (in_parent(e)) {
+    FileStamp stamp = stamp_of(st, e.extents);
+    if (in_parent(e) || held(e.path, stamp)) {
       e.data_in_parent = true;
       ++stats.files_in_parent;
       return emit(e, nullptr);
     }
+    if (options_.stamps && ns_of(st.st_ctim) < stamp_before_ns_)
+      (*options_.stamps)[e.path] = std::move(stamp);
     emit(e, &file);
+  }
+
+  static int64_t ns_of(const timespec& t) {
+    return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+  }
+
+  static FileStamp stamp_of(const struct stat& st, const std::vector<uint64_t>& extents) {
+    return {static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+            st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
+            extents};
+  }
+
+  // Whether the reader holds this file as it is now (see PackOptions::held).
+  bool held(const std::string& path, const FileStamp& now) const {
+    if (!options_.held) return false;
+    auto it = options_.held->find(path);
+    return it != options_.held->end() && it->second == now;
   }
 
   // Whether the parent image has this file with the same data, as far as size, mtime and
   // layout tell (as rsync and restic judge).
   bool in_parent(const TreeEntry& e) const {
-    if (!parent_) return false;
-    auto it = parent_->find(e.path);
-    if (it == parent_->end()) return false;
+    if (!options_.parent) return false;
+    auto it = options_.parent->find(e.path);
+    if (it == options_.parent->end()) return false;
     const TreeEntry& p = it->second;
     return p.size == e.size && p.mtime_sec == e.mtime_sec && p.mtime_nsec == e.mtime_nsec &&
            p.extents == e.extents;
@@ -153,8 +177,9 @@ class Packer {
 
   const std::function<bool(const std::string&)>& skip_;
   image::ImageWriter::Stream& out_;
-  const FileIndex* parent_;
+  const PackOptions& options_;
   std::string top_;
+  int64_t stamp_before_ns_ = 0;  // files changed since are not stamped
   dev_t dev_ = 0;
   std::map<ino_t, std::string> links_;
 };
@@ -162,8 +187,8 @@ class Packer {
 }  // namespace
 
 PackStats pack_tree(const std::string& top, const std::function<bool(const std::string&)>& skip,
-                    image::ImageWriter::Stream& out, const FileIndex* parent) {
-  Packer packer(skip, out, parent);
+                    image::ImageWriter::Stream& out, const PackOptions& options) {
+  Packer packer(skip, out, options);
   packer.pack_top(top);
   return packer.stats;
 }

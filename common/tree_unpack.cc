@@ -228,27 +228,32 @@ class DataFiller : public StreamParser {
 // anything outside top_.
 class TreeUnpacker::Impl : public StreamParser {
  public:
-  explicit Impl(const std::string& top) : StreamParser(top), dir_(open_dir(top)) {}
+  Impl(const std::string& top, const std::vector<std::string>* held)
+      : StreamParser(top), dir_(open_dir(top)), held_(held) {}
 
   void finish() {
     check_done();
+    if (held_) remove_stale();
     // Deepest first, so that a read-only directory is closed only after its contents.
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) set_directory_attributes(*it);
   }
 
   std::vector<std::string> data_in_parent;
+  std::vector<std::string> paths;
 
  private:
   void entry(const TreeEntry& e) override {
+    paths.push_back(e.path);
     if (e.path == ".") return dirs_.push_back(e);
     auto parent = fs::open_parent_beneath(dir_.get(), e.path);
     const char* name = parent.name.c_str();
     if (S_ISDIR(e.mode)) {
-      if (::mkdirat(parent.fd.get(), name, 0700) != 0 &&
-          (errno != EEXIST || !is_directory_at(parent.fd.get(), name)))
-        throw_errno("mkdir {}/{}", top_, e.path);
+      make_directory(parent, e.path);
       return dirs_.push_back(e);
     }
+    if (held_ && S_ISREG(e.mode) && e.hardlink_to.empty() && e.data_in_parent &&
+        is_regular_at(parent.fd.get(), name))
+      return;  // the file held is this one, unchanged since it was sent
     remove_existing(parent, e.path);
     if (!e.hardlink_to.empty()) {
       auto source = fs::open_parent_beneath(dir_.get(), e.hardlink_to);
@@ -274,12 +279,48 @@ class TreeUnpacker::Impl : public StreamParser {
     return ::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
   }
 
+  static bool is_regular_at(int dir, const char* name) {
+    struct stat st {};
+    return ::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+  }
+
+  // A directory kept if it is there; over a held tree, a file in its way goes first.
+  void make_directory(const fs::ParentDir& parent, const std::string& rel) {
+    const char* name = parent.name.c_str();
+    if (::mkdirat(parent.fd.get(), name, 0700) == 0) return;
+    if (errno == EEXIST && is_directory_at(parent.fd.get(), name)) return;
+    if (errno == EEXIST && held_) {
+      if (::unlinkat(parent.fd.get(), name, 0) != 0) throw_errno("unlink {}/{}", top_, rel);
+      if (::mkdirat(parent.fd.get(), name, 0700) == 0) return;
+    }
+    throw_errno("mkdir {}/{}", top_, rel);
+  }
+
   void remove_existing(const fs::ParentDir& parent, const std::string& rel) {
     struct stat st {};
     const char* name = parent.name.c_str();
     if (::fstatat(parent.fd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-    if (S_ISDIR(st.st_mode)) fail("{}/{}: a directory is in the way of a file", top_, rel);
+    if (S_ISDIR(st.st_mode) && !held_)
+      fail("{}/{}: a directory is in the way of a file", top_, rel);
+    if (S_ISDIR(st.st_mode)) return fs::remove_tree_at(parent.fd.get(), parent.name);
     if (::unlinkat(parent.fd.get(), name, 0) != 0) throw_errno("unlink {}/{}", top_, rel);
+  }
+
+  // The held paths the stream did not name, below directories it named (below others, they
+  // went with their directory, or with what was made in its place).
+  void remove_stale() {
+    std::set<std::string> named(paths.begin(), paths.end()), directories;
+    for (const auto& d : dirs_) directories.insert(d.path);
+    for (const auto& rel : *held_) {
+      if (named.count(rel)) continue;
+      auto slash = rel.rfind('/');
+      if (!directories.count(slash == std::string::npos ? "." : rel.substr(0, slash))) continue;
+      auto parent = fs::open_parent_beneath(dir_.get(), rel);
+      if (is_directory_at(parent.fd.get(), parent.name.c_str()))
+        fs::remove_tree_at(parent.fd.get(), parent.name);
+      else if (::unlinkat(parent.fd.get(), parent.name.c_str(), 0) != 0 && errno != ENOENT)
+        throw_errno("unlink {}/{}", top_, rel);
+    }
   }
 
   // A file whose data is in the parent image is made at its size with its attributes; its data
@@ -320,11 +361,13 @@ class TreeUnpacker::Impl : public StreamParser {
   }
 
   UniqueFd dir_;
+  const std::vector<std::string>* held_;
   std::vector<TreeEntry> dirs_;
   ExtentWriter writer_;
 };
 
-TreeUnpacker::TreeUnpacker(const std::string& top) : impl_(std::make_unique<Impl>(top)) {}
+TreeUnpacker::TreeUnpacker(const std::string& top, const std::vector<std::string>* held)
+    : impl_(std::make_unique<Impl>(top, held)) {}
 TreeUnpacker::~TreeUnpacker() = default;
 void TreeUnpacker::feed(std::span<const std::byte> chunk) {
   impl_->feed(chunk);
@@ -335,10 +378,14 @@ void TreeUnpacker::finish() {
 const std::vector<std::string>& TreeUnpacker::data_in_parent() const {
   return impl_->data_in_parent;
 }
+const std::vector<std::string>& TreeUnpacker::paths() const {
+  return impl_->paths;
+}
 
 std::vector<std::string> unpack_tree(const image::ImageReader& image, image::SectionType type,
-                                     uint64_t id, const std::string& top) {
-  TreeUnpacker unpacker(top);
+                                     uint64_t id, const std::string& top,
+                                     const std::vector<std::string>* held) {
+  TreeUnpacker unpacker(top, held);
   image.read_stream(type, id, [&](std::span<const std::byte> chunk) { unpacker.feed(chunk); });
   unpacker.finish();
   return unpacker.data_in_parent();

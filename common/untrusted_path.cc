@@ -1,9 +1,14 @@
 #include "common/untrusted_path.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <memory>
+#include <vector>
 
 #include "common/error.h"
 
@@ -69,6 +74,29 @@ ParentDir open_parent_beneath(int dir, std::string_view rel) {
     return {open_beneath(dir, "", O_PATH | O_DIRECTORY), std::string(rel)};
   return {open_beneath(dir, rel.substr(0, slash), O_PATH | O_DIRECTORY),
           std::string(rel.substr(slash + 1))};
+}
+
+void remove_tree_at(int dir, const std::string& name) {
+  if (!is_plain_name(name)) fail("remove '{}': not a plain name", printable(name));
+  int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw_errno("open {} to remove it", printable(name));
+  std::unique_ptr<DIR, int (*)(DIR*)> listing(::fdopendir(fd), ::closedir);
+  if (!listing) {
+    ::close(fd);
+    throw_errno("list {} to remove it", printable(name));
+  }
+  std::vector<std::string> names;
+  while (struct dirent* d = ::readdir(listing.get()))
+    if (is_plain_name(d->d_name)) names.emplace_back(d->d_name);
+  for (const auto& child : names) {
+    struct stat st {};
+    if (::fstatat(fd, child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode))
+      remove_tree_at(fd, child);
+    else if (::unlinkat(fd, child.c_str(), 0) != 0)
+      throw_errno("remove {}/{}", printable(name), printable(child));
+  }
+  if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("remove {}", printable(name));
 }
 
 }  // namespace ckpt::fs

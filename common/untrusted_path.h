@@ -37,4 +37,8 @@ struct ParentDir {
 };
 ParentDir open_parent_beneath(int dir, std::string_view rel);
 
+// Removes the directory `name` (a plain name) in `dir` with everything below it, following no
+// symlink (each level opened O_NOFOLLOW relative to the one above).
+void remove_tree_at(int dir, const std::string& name);
+
 }  // namespace ckpt::fs

@@ -58,6 +58,10 @@ const char* frame_name(FrameType type) {
     case FrameType::kImage: return "image";
     case FrameType::kKeep: return "keep";
     case FrameType::kStateEnd: return "state-end";
+    case FrameType::kRootfsBegin: return "rootfs-begin";
+    case FrameType::kRootfs: return "rootfs";
+    case FrameType::kRootfsEnd: return "rootfs-end";
+    case FrameType::kRootfsBuilt: return "rootfs-built";
     case FrameType::kRebuilt: return "rebuilt";
     case FrameType::kFailed: return "failed";
     case FrameType::kCommit: return "commit";

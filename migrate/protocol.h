@@ -11,6 +11,8 @@
 //   kHello (version) ->                  <- kHello (version)          either side refuses another
 //   kPrebuild (the groundwork's records) ->
 //                                        <- kPrebuilt (made while the rounds run) or kFailed
+//   --with-rootfs: kRootfsBegin kRootfs* kRootfsEnd (the rootfs, read while the container
+//   runs) ->                             <- kRootfsBuilt (unpacked where the restore wants it)
 //   kPages* kRoundEnd (round 1: every page, later rounds: pages written since), ...
 //   kImage* (the final image: all other state, pages written since the last round)
 //   kKeep* (per process: the pre-copied pages the target keeps), kStateEnd
@@ -34,7 +36,8 @@
 
 namespace ckpt::migrate {
 
-inline constexpr uint32_t kProtocolVersion = 2;  // 2: kPrebuild, kPrebuilt
+// 2: kPrebuild, kPrebuilt; 3: kRootfsBegin, kRootfs, kRootfsEnd, kRootfsBuilt
+inline constexpr uint32_t kProtocolVersion = 3;
 
 enum class FrameType : uint32_t {
   kHello = 1,      // u64 protocol version
@@ -55,6 +58,10 @@ enum class FrameType : uint32_t {
   kLazyEnd = 16,   // --lazy: every page of kLazy was sent (as kPages)
   kPrebuild = 17,  // records::GroundworkRecords read from the running container (boost binary)
   kPrebuilt = 18,  // target: u64 microseconds it took to make the groundwork of kPrebuild
+  kRootfsBegin = 19,  // u64 1 if the rootfs is an overlay's upper layer, else 0
+  kRootfs = 20,       // bytes of the packed rootfs tree (common/tree_entry.h), in order
+  kRootfsEnd = 21,    // the packed tree is complete
+  kRootfsBuilt = 22,  // target: u64 microseconds from kRootfsBegin to the tree unpacked
 };
 
 const char* frame_name(FrameType type);

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "migrate/page_store.h"
+#include "migrate/rootfs_prebuild.h"
 #include "restore/groundwork.h"
 #include "restore/pages_post_copy.h"
 
@@ -146,11 +147,11 @@ std::unique_ptr<restore::Groundwork> prebuild(Channel& channel, std::span<const 
   return groundwork;
 }
 
-// Reads the groundwork's records, the rounds and the final state, up to kStateEnd; makes the
-// groundwork (`groundwork`) as soon as its records come.
+// Reads the groundwork's records, the rootfs, the rounds and the final state, up to kStateEnd;
+// makes the groundwork (`groundwork`) as soon as its records come, unpacks the rootfs as it comes.
 void receive_state(Channel& channel, PageStore& store, int image_fd,
                    const restore::RestoreOptions& options,
-                   std::unique_ptr<restore::Groundwork>& groundwork) {
+                   std::unique_ptr<restore::Groundwork>& groundwork, RootfsPrebuild& rootfs) {
   uint64_t image_bytes = 0;
   for (;;) {
     throw_if_cancelled();
@@ -159,6 +160,16 @@ void receive_state(Channel& channel, PageStore& store, int image_fd,
       case FrameType::kPrebuild:
         if (groundwork) fail("{} sent a second prebuild frame", channel.peer());
         groundwork = prebuild(channel, frame.payload, options);
+        break;
+      case FrameType::kRootfsBegin:
+        if (!groundwork) fail("{} sent the rootfs before the groundwork", channel.peer());
+        rootfs.begin(frame.payload, options.rootfs, groundwork->state.id);
+        break;
+      case FrameType::kRootfs:
+        rootfs.add(frame.payload);
+        break;
+      case FrameType::kRootfsEnd:
+        rootfs.end(channel);
         break;
       case FrameType::kPages:
         add_pages(store, frame.payload);
@@ -259,8 +270,10 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   options.input = "/proc/self/fd/" + std::to_string(image.get());
   options.held_pages = &store;
   options.migration = true;
-  std::unique_ptr<restore::Groundwork> groundwork;  // removed on any failure
-  receive_state(channel, store, image.get(), options, groundwork);
+  RootfsPrebuild rootfs;  // removed on any failure, as is
+  std::unique_ptr<restore::Groundwork> groundwork;
+  receive_state(channel, store, image.get(), options, groundwork, rootfs);
+  options.prebuilt_rootfs = rootfs.prebuilt();
   std::unique_ptr<FeedingReader> reader;  // with --lazy: reads the channel from now on
   if (post_copy) reader = std::make_unique<FeedingReader>(channel, *post_copy);
   options.before_resume = [&] {
@@ -271,6 +284,7 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
       channel.expect(FrameType::kCommit);
   };
   auto report = restore::restore_container(options, std::move(groundwork));
+  rootfs.release();  // the container's now
   std::string figures = restore_figures(report);
   channel.send(FrameType::kResumed, std::as_bytes(std::span(figures.data(), figures.size())));
   for (const auto& [stage, seconds] : report.stage_seconds)

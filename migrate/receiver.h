@@ -1,6 +1,7 @@
 // The target side of a live migration (`ckpt receive`), speaking the protocol on a Channel
 // (its stdin/stdout): the restore's groundwork (cgroups, network namespace: restore/groundwork.h)
-// made from the source's kPrebuild while the rounds run, pre-copied pages kept in memory
+// made from the source's kPrebuild while the rounds run, with --with-rootfs the rootfs unpacked
+// as it comes (migrate/rootfs_prebuild.h), pre-copied pages kept in memory
 // (PageStore), the final image in a memfd (no disk spool), then the restore engine, on that
 // groundwork, rebuilds every process and waits for the source's kCommit before it resumes them. A failure, kAbort, or a closed or silent channel before that
 // undoes the restore: nothing is left here, and the source carries on.

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
 
 #include "ckpt/pages_deferred.h"
 #include "ckpt/dump.h"
@@ -20,6 +23,7 @@
 #include "common/log.h"
 #include "common/proc/pagemap.h"
 #include "common/unique_fd.h"
+#include "migrate/rootfs_prebuild.h"
 
 namespace ckpt::migrate {
 namespace {
@@ -81,35 +85,45 @@ void print_round(const RoundFigures& r, double dirty_rate, double link_rate, dou
                mib(link_rate), est_ms);
 }
 
-// The target's answer to kPrebuild: kPrebuilt, with how long its groundwork took, or kFailed,
-// thrown with its message (or the end of the channel). Taken between rounds once it is there (a
-// failed target stops the rounds), waited for before the freeze.
-class PrebuiltAnswer {
+// The target's answers to kPrebuild (kPrebuilt, with how long its groundwork took) and, with
+// the rootfs sent, to kRootfsEnd (kRootfsBuilt, how long its unpack took), or kFailed, thrown
+// with its message (or the end of the channel). Taken between rounds once there (a failed target
+// stops the rounds), waited for before the freeze.
+class PrebuiltAnswers {
  public:
-  explicit PrebuiltAnswer(Channel& channel) : channel_(channel) {}
+  PrebuiltAnswers(Channel& channel, bool rootfs) : channel_(channel) {
+    if (rootfs) pending_.push_back(FrameType::kRootfsBuilt);
+  }
   void take_if_there() {
-    if (!heard_ && channel_.readable()) take();
+    while (!pending_.empty() && channel_.readable()) take();
   }
-  double wait_ms() {
-    if (!heard_) take();
-    return ms_;
+  void wait() {
+    while (!pending_.empty()) take();
   }
+  double groundwork_ms = 0, rootfs_ms = 0;
 
  private:
   void take() {
-    heard_ = true;  // once, whatever the answer: a kFailed is not read over by the end after it
-    Frame frame = channel_.expect(FrameType::kPrebuilt);
-    ms_ = static_cast<double>(get_u64(frame.payload, 0)) / 1000;
-    spdlog::info("the target prebuilt the cgroups and network in {:.1f} ms", ms_);
+    FrameType type = pending_.front();
+    pending_.erase(pending_.begin());
+    try {
+      Frame frame = channel_.expect(type);
+      double ms = static_cast<double>(get_u64(frame.payload, 0)) / 1000;
+      (type == FrameType::kPrebuilt ? groundwork_ms : rootfs_ms) = ms;
+      spdlog::info("the target prebuilt the {} in {:.1f} ms",
+                   type == FrameType::kPrebuilt ? "cgroups and network" : "rootfs", ms);
+    } catch (const Error&) {
+      pending_.clear();  // once: a kFailed is not read over by the end after it
+      throw;
+    }
   }
   Channel& channel_;
-  bool heard_ = false;
-  double ms_ = 0;
+  std::vector<FrameType> pending_{FrameType::kPrebuilt};
 };
 
 // The pre-copy rounds, the container running; `pages` tracks its writes from the first one on.
 std::vector<RoundFigures> precopy_rounds(const MigrateOptions& options, dump::DeferredPages& pages,
-                                         Channel& channel, PrebuiltAnswer& prebuilt,
+                                         Channel& channel, PrebuiltAnswers& prebuilt,
                                          Clock::time_point start) {
   PageSender sender(channel);
   auto send = [&](pid_t pid, const dump::PageCopy& e) { sender.send(pid, e); };
@@ -239,6 +253,13 @@ void send_groundwork(Channel& channel, const ContainerState& state) {
   channel.send(FrameType::kPrebuild, std::as_bytes(std::span(bytes.data(), bytes.size())));
 }
 
+// With --with-rootfs, whether the rootfs goes while the container runs (migrate/rootfs_prebuild.h);
+// CKPT_MIGRATE_ROOTFS_PREBUILD=0 leaves all of it to the final image, for tools/bench to compare.
+bool prebuild_rootfs(const MigrateOptions& options) {
+  const char* env = std::getenv("CKPT_MIGRATE_ROOTFS_PREBUILD");
+  return options.with_rootfs && !(env && std::string_view(env) == "0");
+}
+
 std::vector<pid_t> container_pids(const ContainerState& state) {
   const auto& id = state.id;
   cgroup::ContainerCgroup cgroup(cgroup::host_hierarchies(), state.cgroup_path);
@@ -257,16 +278,30 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   channel.handshake();
   auto state = running_container(options.container_id);
   send_groundwork(channel, state);
-  PrebuiltAnswer prebuilt(channel);
+  PrebuiltAnswers prebuilt(channel, prebuild_rootfs(options));
+  auto hearing_target = [&](auto step) {
+    try {
+      return step();
+    } catch (const Error&) {
+      prebuilt.take_if_there();  // a target whose prebuild failed: its message instead
+      throw;
+    }
+  };
+  std::optional<SentRootfs> rootfs;
+  if (prebuild_rootfs(options))
+    rootfs = hearing_target([&] { return send_rootfs(channel, state.init_pid); });
   auto pids = container_pids(state);
   dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
-  try {
-    report.rounds = precopy_rounds(options, pages, channel, prebuilt, start);
-  } catch (const Error&) {
-    prebuilt.take_if_there();  // a target whose groundwork failed: its message instead
-    throw;
+  report.rounds =
+      hearing_target([&] { return precopy_rounds(options, pages, channel, prebuilt, start); });
+  prebuilt.wait();  // before the freeze: it is not in the downtime
+  report.target_prebuild_ms = prebuilt.groundwork_ms;
+  if (rootfs) {
+    report.rootfs_prebuild.bytes = rootfs->bytes;
+    report.rootfs_prebuild.entries = rootfs->entries;
+    report.rootfs_prebuild.send_ms = 1000 * rootfs->seconds;
+    report.rootfs_prebuild.target_ms = prebuilt.rootfs_ms;
   }
-  report.target_prebuild_ms = prebuilt.wait_ms();  // before the freeze: it is not in the downtime
   pages.leave_unchanged_out();
   if (options.lazy) pages.post_copy_changed();
 
@@ -277,6 +312,7 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   dump.output = "/dev/fd/" + std::to_string(image.get());
   dump.tcp_established = options.tcp_established;
   dump.with_rootfs = options.with_rootfs;
+  dump.rootfs_held = rootfs ? &rootfs->stamps : nullptr;
   dump.zstd_level = options.zstd_level;
   dump.sign_key = options.sign_key;
   dump.precopied = &pages;

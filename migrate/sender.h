@@ -43,6 +43,14 @@ struct RoundFigures {
   double seconds = 0;
 };
 
+// --with-rootfs: the rootfs sent while the container ran (migrate/rootfs_prebuild.h).
+struct RootfsPrebuildFigures {
+  uint64_t bytes = 0;    // of the packed tree
+  uint64_t entries = 0;  // files, directories, links
+  double send_ms = 0;    // the source packing and sending it
+  double target_ms = 0;  // the target unpacking it, from its first frame on ("ms" in --json)
+};
+
 struct MigrationReport {
   std::vector<RoundFigures> rounds;   // pre-copy rounds
   uint64_t final_bytes = 0;           // the final image's
@@ -53,6 +61,7 @@ struct MigrationReport {
   uint64_t post_copied_bytes = 0;     // --lazy: pages sent after the resume
   bool resumed = false;               // the target runs the container (the source is killed)
   double target_prebuild_ms = 0;      // the target made its groundwork in, during the rounds
+  RootfsPrebuildFigures rootfs_prebuild;  // all 0 without --with-rootfs
   std::string target_restore;         // JSON object: the target's restore figures (kResumed)
 };
 

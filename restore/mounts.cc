@@ -113,11 +113,19 @@ void make_empty_rootfs_dir(const std::string& dir) {
   fsys::create_directories(dir);
 }
 
-void MountsRestore::unpack_rootfs(const std::string& dir) const {
-  make_empty_rootfs_dir(dir);
+std::string rootfs_unpack_dir(const std::string& requested, const std::string& id,
+                              bool overlay_upper) {
+  auto own_dir = restored_rootfs_dir(id);
+  if (overlay_upper) return (own_dir / "upper").string();
+  return requested.empty() ? own_dir.string() : fsys::absolute(requested).string();
+}
+
+void MountsRestore::unpack_rootfs(const std::string& dir,
+                                  const std::vector<std::string>* held) const {
+  if (!held) make_empty_rootfs_dir(dir);
   for (const auto& m : ns_.mounts)
-    if (m.kind == MountKind::kRootfs) chain::unpack_mount_tree(image_, chain_, m, dir);
-  spdlog::debug("mounts: rootfs unpacked into {}", dir);
+    if (m.kind == MountKind::kRootfs) chain::unpack_mount_tree(image_, chain_, m, dir, held);
+  spdlog::debug("mounts: rootfs {} into {}", held ? "brought up to date" : "unpacked", dir);
 }
 
 void MountsRestore::take_host_binds() {

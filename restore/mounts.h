@@ -33,6 +33,18 @@ class MountMap {
 // Creates `dir` for a restored rootfs; refuses one that exists and is not empty.
 void make_empty_rootfs_dir(const std::string& dir);
 
+// Where a stored rootfs is unpacked: `requested` (restore --rootfs), else restored_rootfs_dir(id);
+// one stored as an overlay's upper layer (`overlay_upper`) in restored_rootfs_dir(id)/upper.
+std::string rootfs_unpack_dir(const std::string& requested, const std::string& id,
+                              bool overlay_upper);
+
+// A migration's rootfs, unpacked at rootfs_unpack_dir() while the container still ran on the
+// source: the restore brings it up to date from the final image instead of unpacking it all.
+struct PrebuiltRootfs {
+  std::string dir;
+  std::vector<std::string> paths;  // every path unpacked below dir, in stream order
+};
+
 class MountsRestore {
  public:
   // Reads kMounts (none: nothing to do) and refuses, naming each, host paths that are missing,
@@ -48,8 +60,8 @@ class MountsRestore {
   // host (after --mount-map), checked to exist.
   const records::MountRecord* rootfs() const;
   // Unpacks the stored rootfs (or its overlay upper layer) into `dir` (created; must not exist or
-  // be empty).
-  void unpack_rootfs(const std::string& dir) const;
+  // be empty), or over the tree `held` there (paths of a PrebuiltRootfs).
+  void unpack_rootfs(const std::string& dir, const std::vector<std::string>* held = nullptr) const;
 
   // In the root task, before ns::setup_container_mounts: detached copies of host bind sources.
   void take_host_binds();
@@ -78,6 +90,8 @@ namespace ckpt::restore {
 // `requested` or, when empty, the dumped path ("" for a container without rootfs).
 // A rootfs stored as its overlay upper layer is unpacked into restored_rootfs_dir(id)/upper and
 // mounted as an overlay on its lower layers at `requested` or restored_rootfs_dir(id)/merged.
+// With `prebuilt` (a migration's), the stored rootfs is brought up to date there, and removed
+// with the rest if the restore fails.
 // Whether the file at container path `path` is one restore makes again from the image's stored
 // contents (on a tmpfs, or on a rootfs stored with --with-rootfs): same data, a new inode.
 bool recreated_from_image(const image::ImageReader& image, const std::string& path);
@@ -85,7 +99,8 @@ bool recreated_from_image(const image::ImageReader& image, const std::string& pa
 class RestoredRootfs {
  public:
   RestoredRootfs(const MountsRestore& mounts, const std::string& dumped,
-                 const std::string& requested, const std::string& id);
+                 const std::string& requested, const std::string& id,
+                 const PrebuiltRootfs* prebuilt = nullptr);
   ~RestoredRootfs();
   RestoredRootfs(const RestoredRootfs&) = delete;
   RestoredRootfs& operator=(const RestoredRootfs&) = delete;
@@ -94,8 +109,9 @@ class RestoredRootfs {
   void commit() { made_.clear(), made_mount_point_.clear(), mounted_ = false; }
 
  private:
-  void unpack(const MountsRestore& mounts);
-  void mount_overlay(const MountsRestore& mounts, const std::string& layers_dir);
+  void unpack(const MountsRestore& mounts, const PrebuiltRootfs* prebuilt);
+  void mount_overlay(const MountsRestore& mounts, const std::string& layers_dir,
+                     const PrebuiltRootfs* prebuilt);
   void undo();
 
   std::string path_;

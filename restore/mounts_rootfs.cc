@@ -12,8 +12,10 @@ namespace ckpt::restore {
 namespace fsys = std::filesystem;
 
 RestoredRootfs::RestoredRootfs(const MountsRestore& mounts, const std::string& dumped,
-                               const std::string& requested, const std::string& id) {
+                               const std::string& requested, const std::string& id,
+                               const PrebuiltRootfs* prebuilt) {
   if (!mounts.has_rootfs_contents()) {
+    if (prebuilt) fail("a rootfs was prebuilt at {}, but the image holds none", prebuilt->dir);
     path_ = requested.empty() ? dumped : fsys::absolute(requested).string();
     if (!path_.empty() && !fsys::is_directory(path_))
       fail(ErrorKind::kHostMissing,
@@ -27,11 +29,14 @@ RestoredRootfs::RestoredRootfs(const MountsRestore& mounts, const std::string& d
     path_ = fsys::absolute(requested).string();
   else
     path_ = overlay ? (own_dir / "merged").string() : own_dir.string();
+  if (prebuilt && prebuilt->dir != rootfs_unpack_dir(requested, id, overlay))
+    fail("the rootfs prebuilt at {} is not where the restore unpacks it ({})", prebuilt->dir,
+         rootfs_unpack_dir(requested, id, overlay));
   try {
     if (overlay)
-      mount_overlay(mounts, own_dir.string());
+      mount_overlay(mounts, own_dir.string(), prebuilt);
     else
-      unpack(mounts);
+      unpack(mounts, prebuilt);
   } catch (...) {
     undo();
     throw;
@@ -42,20 +47,23 @@ RestoredRootfs::~RestoredRootfs() {
   undo();
 }
 
-void RestoredRootfs::unpack(const MountsRestore& mounts) {
+void RestoredRootfs::unpack(const MountsRestore& mounts, const PrebuiltRootfs* prebuilt) {
   made_ = path_;
-  mounts.unpack_rootfs(path_);
+  mounts.unpack_rootfs(path_, prebuilt ? &prebuilt->paths : nullptr);
 }
 
-// The upper layer unpacked next to an empty work directory, the overlay mounted at path_.
-void RestoredRootfs::mount_overlay(const MountsRestore& mounts, const std::string& layers_dir) {
-  if (fsys::exists(layers_dir)) fail("restore the rootfs layers into {}: it exists", layers_dir);
+// The upper layer unpacked (or brought up to date) next to an empty work directory, the overlay
+// mounted at path_.
+void RestoredRootfs::mount_overlay(const MountsRestore& mounts, const std::string& layers_dir,
+                                   const PrebuiltRootfs* prebuilt) {
+  if (!prebuilt && fsys::exists(layers_dir))
+    fail("restore the rootfs layers into {}: it exists", layers_dir);
   made_ = layers_dir;
   auto layers = overlay::parse_options(mounts.rootfs()->options);
   layers.lower = mounts.rootfs()->overlay_lower;
   layers.upper = layers_dir + "/upper";
   layers.work = layers_dir + "/work";
-  mounts.unpack_rootfs(layers.upper);
+  mounts.unpack_rootfs(layers.upper, prebuilt ? &prebuilt->paths : nullptr);
   fsys::create_directories(layers.work);
   if (!fsys::exists(path_)) made_mount_point_ = path_;
   make_empty_rootfs_dir(path_);

@@ -148,7 +148,7 @@ void start_root_task(Restore& r, const RestoreOptions& options) {
                                                   options.post_copy);
   auto& g = *r.groundwork;
   r.rootfs = std::make_unique<RestoredRootfs>(*r.mounts, r.records.config.rootfs, options.rootfs,
-                                              g.state.id);
+                                              g.state.id, options.prebuilt_rootfs);
   g.state.config.rootfs = r.rootfs->path();
   r.ttys = std::make_unique<TtysRestore>(image);
   auto restore_ipc = image.has(SectionType::kIpc, 0) ? ipc_restore_step(image) : [] {};

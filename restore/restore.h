@@ -15,6 +15,7 @@ namespace ckpt::restore {
 
 class HeldPages;
 class PostCopy;
+struct PrebuiltRootfs;
 
 struct RestoreOptions {
   std::string input;                 // path, or "-" for stdin
@@ -26,6 +27,8 @@ struct RestoreOptions {
   std::string verify_key;  // --verify-key FILE ("" = /etc/ckpt/image.key when it exists)
   std::string rootfs;  // where the rootfs is: stored rootfs unpacked here (default
                        // /var/lib/ckpt/rootfs/ID), else used instead of the dumped path
+  // Migration with --with-rootfs: the rootfs unpacked while the rounds ran (restore/mounts.h).
+  const PrebuiltRootfs* prebuilt_rootfs = nullptr;
   // Migration (ckpt receive): the source container, the image's id, runs until the handover;
   // its addresses and MACs on a bridge of this host are not a clash.
   bool migration = false;

@@ -16,8 +16,9 @@ std::optional<uint64_t> same_mount_tree(const image::ImageReader& image,
 }
 
 void unpack_mount_tree(const image::ImageReader& image, const ImageChain* chain,
-                       const records::MountRecord& m, const std::string& top) {
-  auto needed = tree::unpack_tree(image, image::SectionType::kMountData, m.id, top);
+                       const records::MountRecord& m, const std::string& top,
+                       const std::vector<std::string>* held) {
+  auto needed = tree::unpack_tree(image, image::SectionType::kMountData, m.id, top, held);
   for (size_t link = 1; !needed.empty(); ++link) {
     if (!chain || link >= chain->size())
       fail("{}: {} files of {} (e.g. {}) are kept in a parent image that is not there",

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/chain/image_chain.h"
 #include "common/image/image.h"
@@ -18,7 +19,9 @@ std::optional<uint64_t> same_mount_tree(const image::ImageReader& image,
 
 // Unpacks the tree of mount `m` of `image` below `top`, the data of files kept in parents from
 // `chain` (whose newest image is `image`; null: `image` alone, which must hold every file).
+// With `held`, over a tree unpacked there before (tree::TreeUnpacker).
 void unpack_mount_tree(const image::ImageReader& image, const ImageChain* chain,
-                       const records::MountRecord& m, const std::string& top);
+                       const records::MountRecord& m, const std::string& top,
+                       const std::vector<std::string>* held = nullptr);
 
 }  // namespace ckpt::chain

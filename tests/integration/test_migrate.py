@@ -16,6 +16,8 @@ import pytest
 from conftest import (CKPT, CGROUP_ROOT, cgroup_dir, console_text, container_info, read_cgroup,
                       run_ckpt, unique, wait_until)
 from netns_helpers import env, ip, ip_json, link_exists  # noqa: F401
+from test_foundation import make_busybox_rootfs
+from test_mounts import BB, assert_counts_on, counting_into, counts, mount_line, mount_overlay
 from test_net_e2e import bridge_with_client, host_veth_name, subnet
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
@@ -371,7 +373,7 @@ def test_a_target_failing_leaves_the_source_running(containers, env, point):
 def test_a_peer_of_another_protocol_version_is_refused(containers, env):
     failed_migration(containers, env,
                      f"env CKPT_MIGRATE_PROTOCOL=1 {CKPT} receive --name TARGET",
-                     "speaks migration protocol version 1, this ckpt speaks 2", mib=16,
+                     "speaks migration protocol version 1, this ckpt speaks 3", mib=16,
                      options=())
 
 
@@ -459,6 +461,167 @@ def test_a_migration_broken_after_the_prebuild_removes_the_groundwork(containers
     assert f"{m.cid} stays here and runs on" in err, err
     source_carries_on(m.cid, m.client)
     assert nothing_of(m.target) == []
+
+
+def rootfs_container(containers, tmp_path):
+    """A counting container on a busybox rootfs with a file that stays as it is, one that will
+    change (same size), one that will go: (its rootfs, its id, the kept file's bytes)."""
+    root = make_busybox_rootfs(tmp_path / "rootfs")
+    (root / "etc").mkdir()
+    kept = os.urandom(3 << 20)
+    (root / "etc" / "kept").write_bytes(kept)
+    (root / "etc" / "changed").write_text("before\n")
+    (root / "etc" / "gone").write_text("x\n")
+    # A file changed less than a second before the source reads it is sent again in the final
+    # image whatever happens (common/tree_pack.h kStampMarginNs): these are older.
+    time.sleep(1.1)
+    cid = containers.run(*counting_into("/count"), opts=["--rootfs", root])
+    wait_until(lambda: len(counts(root / "count")) >= 3, what="the counter")
+    return root, cid, kept
+
+
+class RootfsMigration:
+    """rootfs_container() migrated --with-rootfs through the proxy held at the first pages
+    frame: the rootfs came before it, the target unpacks it while the source runs."""
+
+    def __init__(self, containers, env, tmp_path):
+        self.root, self.cid, self.kept = rootfs_container(containers, tmp_path)
+        self.target = containers.track(unique("migr"))
+        self.pause = tmp_path / "pause"
+        self.pause.mkdir()
+        self.proc = subprocess.Popen(
+            [str(CKPT), "migrate", self.cid, "--with-rootfs", "--json", "--via",
+             f"{sys.executable} {PROXY} pause:{self.pause} -- {CKPT} -v receive "
+             f"--name {self.target}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env.procs.append(self.proc)
+        wait_until(lambda: (self.pause / "paused").exists() or self.proc.poll() is not None,
+                   what="the proxy to hold round 1", timeout=120)
+        assert self.proc.poll() is None, self.proc.communicate()
+        self.target_root = Path("/var/lib/ckpt/rootfs") / self.target
+
+    def prebuilt(self):
+        kept = self.target_root / "etc" / "kept"
+        return ((self.target_root / "etc" / "changed").exists()
+                and (self.target_root / "count").exists()
+                and kept.exists() and kept.read_bytes() == self.kept)
+
+    def finish(self, word):
+        (self.pause / word).touch()
+        out, err = self.proc.communicate(timeout=300)
+        return self.proc.returncode, out, err
+
+
+def test_the_target_unpacks_the_rootfs_while_the_source_runs(containers, env, tmp_path):
+    """The rootfs is unpacked on the target during round 1, the source running; files changed,
+    made or removed after that (and the counter's log, written all along) are as they were at
+    the freeze on the target, the others as sent."""
+    m = RootfsMigration(containers, env, tmp_path)
+    wait_until(m.prebuilt, what="the target's rootfs during the rounds", timeout=60)
+    assert read_cgroup("freezer", m.cid, "freezer.state") == "THAWED"
+    kept_inode = (m.target_root / "etc" / "kept").stat().st_ino
+    (m.root / "etc" / "changed").write_text("after!\n")  # same size, maybe the same mtime
+    (m.root / "etc" / "gone").unlink()
+    (m.root / "etc" / "new").write_text("new\n")
+    code, out, err = m.finish("go")
+    assert code == 0, err
+    report = json.loads(out)
+    rootfs = report["rootfs_prebuild"]
+    assert rootfs["bytes"] > len(m.kept) and rootfs["ms"] > 0, report
+    assert container_info(m.cid) is None, "the source is gone"
+    assert container_info(m.target)["state"] == "running"
+    etc = m.target_root / "etc"
+    assert (etc / "kept").read_bytes() == m.kept
+    assert (etc / "kept").stat().st_ino == kept_inode, "the file sent during the rounds is kept"
+    assert (etc / "changed").read_text() == "after!\n"
+    assert (etc / "new").read_text() == "new\n"
+    assert not (etc / "gone").exists()
+    assert os.access(m.target_root / "bin" / "busybox", os.X_OK)
+    assert_counts_on(m.target_root / "count", len(counts(m.target_root / "count")))
+    print(f"\nrootfs prebuilt: {rootfs['bytes'] >> 20} MiB in {rootfs['ms']:.0f} ms; downtime "
+          f"{report['downtime_ms']:.0f} ms")
+
+
+def test_a_migration_cut_after_the_rootfs_prebuild_leaves_nothing_on_the_target(containers, env,
+                                                                              tmp_path):
+    m = RootfsMigration(containers, env, tmp_path)
+    wait_until(m.prebuilt, what="the target's rootfs during the rounds", timeout=60)
+    code, out, err = m.finish("cut")
+    assert code != 0
+    assert f"{m.cid} stays here and runs on" in err, err
+    assert container_info(m.cid)["state"] == "running"
+    assert_counts_on(m.root / "count", len(counts(m.root / "count")))
+    wait_until(lambda: not m.target_root.exists(), what="the target to remove its rootfs",
+               timeout=60)
+    assert nothing_of(m.target) == []
+
+
+@pytest.mark.parametrize("point", ["restore:root-task", "restore:processes"])
+def test_a_target_failing_after_the_rootfs_prebuild_removes_it(containers, env, tmp_path, point):
+    """The target fails after it unpacked the rootfs during the rounds (while bringing it up to
+    date, and after): the prebuilt rootfs goes with the rest, the source runs on."""
+    root, cid, _ = rootfs_container(containers, tmp_path)
+    target = containers.track(unique("migf"))
+    proc = run_ckpt("migrate", cid, "--with-rootfs", "--via",
+                    f"env CKPT_FAULT={point} {CKPT} receive --name {target}", check=False,
+                    timeout=300)
+    assert proc.returncode != 0
+    assert f"{cid} stays here and runs on: the target: injected fault at {point}" in proc.stderr, \
+        proc.stderr
+    assert container_info(cid)["state"] == "running"
+    assert_counts_on(root / "count", len(counts(root / "count")))
+    assert not (Path("/var/lib/ckpt/rootfs") / target).exists()
+    assert nothing_of(target) == []
+
+
+def test_a_target_rootfs_dir_in_use_is_refused_and_left_alone(containers, env, tmp_path):
+    """receive --rootfs DIR where DIR holds files: the target refuses at the rootfs's first
+    frame, says why, and leaves DIR as it was; the source runs on."""
+    root, cid, _ = rootfs_container(containers, tmp_path)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "mine").write_text("the user's\n")
+    target = containers.track(unique("migb"))
+    proc = run_ckpt("migrate", cid, "--with-rootfs", "--rootfs", busy, "--via",
+                    f"{CKPT} receive --name {target}", check=False, timeout=300)
+    assert proc.returncode != 0
+    assert f"{cid} stays here and runs on: the target: " in proc.stderr, proc.stderr
+    assert "the directory is not empty" in proc.stderr, proc.stderr
+    assert (busy / "mine").read_text() == "the user's\n" and len(list(busy.iterdir())) == 1
+    assert container_info(cid)["state"] == "running"
+    assert_counts_on(root / "count", len(counts(root / "count")))
+    assert nothing_of(target) == []
+
+
+def test_an_overlay_rootfs_is_prebuilt_as_its_upper_layer(containers, env, tmp_path):
+    """An overlay rootfs goes as its upper layer (a whiteout in it): the target unpacks it into
+    its layers directory during the rounds and mounts the overlay on the same lower layer."""
+    lower = make_busybox_rootfs(tmp_path / "lower")
+    (lower / "etc").mkdir()
+    (lower / "etc" / "motd").write_text("from the lower layer\n")
+    (lower / "gone").write_text("deleted in the container\n")
+    merged = tmp_path / "merged"
+    mount_overlay(lower, tmp_path / "upper", tmp_path / "work", merged)
+    try:
+        setup = f"{BB} rm /gone; echo upper > /etc/mine;"
+        cid = containers.run(*counting_into("/count", setup), opts=["--rootfs", merged])
+        wait_until(lambda: len(counts(merged / "count")) >= 3, what="the counter")
+        target = containers.track(unique("migo"))
+        proc = run_ckpt("migrate", cid, "--with-rootfs", "--json", "--via",
+                        f"{CKPT} receive --name {target}")
+        report = json.loads(proc.stdout)
+        assert report["rootfs_prebuild"]["bytes"] > 0, report
+        assert container_info(cid) is None, "the source is gone"
+        root = Path("/var/lib/ckpt/rootfs") / target / "merged"
+        assert f"lowerdir={lower}," in mount_line(target, "/")
+        assert (root / "etc" / "motd").read_text() == "from the lower layer\n"
+        assert (root / "etc" / "mine").read_text() == "upper\n"
+        assert not (root / "gone").exists()
+        assert_counts_on(root / "count", len(counts(root / "count")))
+        run_ckpt("rm", "-f", target)
+        assert not (Path("/var/lib/ckpt/rootfs") / target).exists()
+    finally:
+        subprocess.run(["umount", "-l", str(merged)], check=False)
 
 
 def signing_key(path, byte):

@@ -93,7 +93,9 @@ TEST_CASE("the handshake refuses a peer of another protocol version") {
   ckpt::migrate::put_u64(hello, 7);
   a.send(FrameType::kHello, hello);
   CHECK_THROWS_WITH(b.handshake(),
-                    Catch::StartsWith("a speaks migration protocol version 7, this ckpt speaks 2"));
+                    Catch::StartsWith(fmt::format(
+                        "a speaks migration protocol version 7, this ckpt speaks {}",
+                        ckpt::migrate::kProtocolVersion)));
 }
 
 TEST_CASE("a target failure arrives as its message") {

@@ -141,7 +141,7 @@ void pack_into(const std::string& path, const fsys::path& top,
                const tree::FileIndex* parent = nullptr) {
   image::ImageWriter writer(path, image::make_header("t"));
   auto stream = writer.open_stream(image::SectionType::kMountData, 1);
-  tree::pack_tree(top, [](auto&) { return false; }, *stream, parent);
+  tree::pack_tree(top, [](auto&) { return false; }, *stream, {.parent = parent});
   stream->close();
   writer.finish();
 }
@@ -184,4 +184,68 @@ TEST_CASE("an incremental tree stores changed files and takes the others from it
   CHECK(read(out / "added") == "added");
   CHECK(stat_of(out / "same").st_mtim.tv_nsec == stat_of(top / "same").st_mtim.tv_nsec);
   CHECK(stat_of(out / "same").st_mtim.tv_sec == stat_of(top / "same").st_mtim.tv_sec);
+}
+
+namespace {
+
+// Packs `top` into image `path` (stream kMountData 1) with `options`.
+void pack_with(const std::string& path, const fsys::path& top, const tree::PackOptions& options) {
+  image::ImageWriter writer(path, image::make_header("t"));
+  auto stream = writer.open_stream(image::SectionType::kMountData, 1);
+  tree::pack_tree(top, [](auto&) { return false; }, *stream, options);
+  stream->close();
+  writer.finish();
+}
+
+// Unpacks image `path` below `out` (over the paths `held`); every path it named.
+std::vector<std::string> unpack_with(const std::string& path, const fsys::path& out,
+                                     const std::vector<std::string>* held) {
+  image::ImageReader reader(path);
+  tree::TreeUnpacker unpacker(out, held);
+  reader.read_stream(image::SectionType::kMountData, 1,
+                     [&](std::span<const std::byte> chunk) { unpacker.feed(chunk); });
+  unpacker.finish();
+  return unpacker.paths();
+}
+
+}  // namespace
+
+TEST_CASE("a tree packed over the files its reader holds is brought up to date in place",
+          "[tree]") {
+  TempDir tmp;
+  auto top = tmp.path() / "top", out = tmp.path() / "out";
+  fsys::create_directories(top / "gone" / "deep");
+  fsys::create_directories(top / "was-dir" / "sub");
+  write(top / "keep", std::string(100000, 'k'));
+  write(top / "changed", "old");
+  write(top / "gone" / "deep" / "x", "x");
+  write(top / "was-dir" / "sub" / "y", "y");
+  write(top / "was-file", "f");
+  tree::FileStamps stamps;
+  pack_with(tmp.file("a.ckpt"), top, {.stamps = &stamps, .stamp_margin_ns = 0});
+  CHECK(stamps.count("keep"));
+  fsys::create_directory(out);
+  auto held = unpack_with(tmp.file("a.ckpt"), out, nullptr);
+  auto kept_inode = stat_of(out / "keep").st_ino;
+
+  write(top / "changed", "new, longer");
+  fsys::remove_all(top / "gone");
+  fsys::remove_all(top / "was-dir");
+  write(top / "was-dir", "now a file");
+  fsys::remove(top / "was-file");
+  fsys::create_directory(top / "was-file");
+  write(top / "was-file" / "inside", "i");
+  pack_with(tmp.file("b.ckpt"), top, {.held = &stamps});
+  image::ImageReader b(tmp.file("b.ckpt"));
+  auto index = tree::read_file_index(b, image::SectionType::kMountData, 1);
+  CHECK(index.at("keep").data_in_parent);
+  CHECK_FALSE(index.at("changed").data_in_parent);
+  unpack_with(tmp.file("b.ckpt"), out, &held);
+
+  CHECK(stat_of(out / "keep").st_ino == kept_inode);
+  CHECK(read(out / "keep") == std::string(100000, 'k'));
+  CHECK(read(out / "changed") == "new, longer");
+  CHECK(!fsys::exists(out / "gone"));
+  CHECK(read(out / "was-dir") == "now a file");
+  CHECK(read(out / "was-file" / "inside") == "i");
 }
