@@ -96,9 +96,11 @@ const records::Pagemap* ImageChain::parent_pagemap(size_t link, pid_t ns_pid) co
   return it == pagemaps.end() ? nullptr : &it->second;
 }
 
+// The newest image's pagemaps are decoded for its index checksum first, so that its verify()
+// does not decode them again (the parents' were decoded when the chain was opened).
 void ImageChain::verify() const {
-  for (const auto& link : links_) link.reader->verify();
   verify_newest_index();
+  for (const auto& link : links_) link.reader->verify();
 }
 
 // The parents' index checksums were checked on opening; the newest image's here.

@@ -184,8 +184,11 @@ uint64_t read_layered(std::span<const PageSource> sources, const Place& place,
   PageSource oldest = sources.front();
   Ranges in_oldest = ranges_of(oldest.stored);
   Ranges newer_in_oldest;  // disjoint: each page comes from one link
-  for (const auto& newer : sources.subspan(1))
-    newer_in_oldest = joined(std::move(newer_in_oldest), intersection(placed_ranges(newer), in_oldest));
+  for (const auto& newer : sources.subspan(1)) {
+    Ranges part = intersection(placed_ranges(newer), in_oldest);
+    newer_in_oldest.insert(newer_in_oldest.end(), part.begin(), part.end());
+  }
+  newer_in_oldest = joined(std::move(newer_in_oldest), {});  // sorted once, not once a link
   oldest.wanted = joined(placed_ranges(oldest), newer_in_oldest);
   oldest.whole = false;
   uint64_t placed = read_pages(oldest, place);

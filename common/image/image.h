@@ -170,7 +170,8 @@ class ImageReader {
       SectionType type, uint64_t id,
       const std::function<void(uint64_t offset, std::span<const std::byte>)>& consume) const;
 
-  // Checks every section's checksum and that every payload decompresses to its raw size.
+  // Checks every section's checksum and that every payload decompresses to its raw size; a
+  // payload this reader has read already (and so checked) is not decoded again.
   void verify() const;
 
   // Streamed: page streams read from the pipe while `hold` is set are kept in memory (as stored)

@@ -67,9 +67,11 @@ void ImageReader::Impl::load_payload(const SectionInfo& s, Buffer& stored, Buffe
   }
   if (format::checksum(target.span()) != s.checksum) section_fail(s, "checksum mismatch");
   progress().read.add(s.type, s.raw_size, s.stored_size + kSectionHeaderSize);
-  if (!compressed) return;
-  std::string problem = decompress_payload(stored.span(), s.raw_size, raw);
-  if (!problem.empty()) section_fail(s, problem);
+  if (compressed) {
+    std::string problem = decompress_payload(stored.span(), s.raw_size, raw);
+    if (!problem.empty()) section_fail(s, problem);
+  }
+  mark_checked(s);
 }
 
 void ImageReader::Impl::decode_payload(const SectionInfo& s, std::span<const std::byte> stored,
@@ -79,10 +81,22 @@ void ImageReader::Impl::decode_payload(const SectionInfo& s, std::span<const std
   if (!(s.flags & kCompressed)) {
     raw.resize(stored.size());
     if (!stored.empty()) std::memcpy(raw.data(), stored.data(), stored.size());
+    mark_checked(s);
     return;
   }
   std::string problem = decompress_payload(stored, s.raw_size, raw);
   if (!problem.empty()) section_fail(s, problem);
+  mark_checked(s);
+}
+
+bool ImageReader::Impl::checked(const SectionInfo& s) const {
+  std::lock_guard lock(checked_mutex_);
+  return checked_.contains(s.offset);
+}
+
+void ImageReader::Impl::mark_checked(const SectionInfo& s) const {
+  std::lock_guard lock(checked_mutex_);
+  checked_.insert(s.offset);
 }
 
 void ImageReader::Impl::for_each_payload(
@@ -250,8 +264,9 @@ void ImageReader::read_raw(uint64_t offset, std::span<std::byte> out) const {
 }
 
 void ImageReader::verify() const {
-  std::vector<const SectionInfo*> all;
-  for (const SectionInfo& s : impl_->sections()) all.push_back(&s);
+  std::vector<const SectionInfo*> all;  // each payload not read and checked already
+  for (const SectionInfo& s : impl_->sections())
+    if (!impl_->checked(s)) all.push_back(&s);
   impl_->for_each_payload(all, [](std::span<const std::byte>) {});
 }
 

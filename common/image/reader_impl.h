@@ -63,6 +63,11 @@ class ImageReader::Impl {
                               std::string_view problem) const;
   const std::string& path() const { return path_; }
 
+  // Whether the payload of `s` was read and checked already (its checksum, and that it decodes
+  // to its raw size): verify() does not decode it again.
+  bool checked(const SectionInfo& s) const;
+  void mark_checked(const SectionInfo& s) const;
+
  private:
   // reader_open.cc
   void open_file();
@@ -115,6 +120,8 @@ class ImageReader::Impl {
   mutable std::mutex pool_mutex_;
   mutable std::unique_ptr<WorkerPool> pool_;  // decodes ahead; started on first large read
   mutable pid_t pool_pid_ = 0;
+  mutable std::mutex checked_mutex_;
+  mutable std::set<uint64_t> checked_;  // offsets of the sections checked
   // Streamed: the pipe, the stored payloads read from it and held (by offset), the header read
   // last and not yet consumed, the page streams held (their chunks) and those read already.
   std::unique_ptr<PipeInput> pipe_;
