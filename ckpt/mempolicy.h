@@ -1,7 +1,7 @@
 // NUMA memory policies (records::MemPolicy): each thread's (set_mempolicy) and each mapping's
 // (mbind), asked of the process itself by injected get_mempolicy(2) calls: no /proc file shows
-// a thread's. A process with many mappings has numa_maps tell which have a policy first (its
-// walk of every page costs less than hundreds of injected calls).
+// a thread's. A process with many mappings and little resident memory has numa_maps tell which
+// have a policy first (its walk of every resident page then costs less than a call a mapping).
 // The restore side is restore/mempolicy.h.
 #pragma once
 

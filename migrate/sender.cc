@@ -333,11 +333,13 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
     report.target_restore.assign(reinterpret_cast<const char*>(resumed.payload.data()),
                                  resumed.payload.size());
     report.downtime_ms = 1000 * seconds_since(frozen);
+    report.resumed = true;
   };
+  // The dump kills the processes once the target runs them; what is left goes too, under the
+  // dump's marks, so that a kill -9 of the migration then leaves nothing frozen for good.
+  dump.after_kill = on_resumed;
   dump::dump_container(dump);
-  report.resumed = true;
   report.total_seconds = seconds_since(start);
-  on_resumed();
   if (options.lazy) post_copy(channel, pages, report);
   report.bytes_sent = channel.bytes_sent();
 }

@@ -61,6 +61,8 @@ void parse_field(PidStatus& st, const std::string& key, const std::string& value
     st.sig_ignored = std::stoull(value, nullptr, 16);
   else if (key == "Seccomp")
     st.seccomp = first_number<int>(key, value, origin);
+  else if (key == "VmRSS")
+    st.rss_kib = first_number<uint64_t>(key, value, origin);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ struct PidStatus {
   uint64_t sig_caught = 0, sig_ignored = 0;
   int seccomp = 0;  // SECCOMP_MODE_*: 0 none, 1 strict, 2 filter
   pid_t tracer = 0;  // TracerPid: the process tracing it, 0 when none
+  uint64_t rss_kib = 0;  // VmRSS: resident memory (none for a kernel thread or a zombie)
 };
 
 // Parses the text of a status file; `origin` names it in errors.

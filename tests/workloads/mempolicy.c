@@ -1,7 +1,9 @@
 // NUMA memory policies: the main thread's (set_mempolicy MPOL_PREFERRED, node 0), another
 // thread's (MPOL_INTERLEAVE with MPOL_F_STATIC_NODES) and a mapping's (mbind MPOL_BIND, node 0;
 // the mapping beside it keeps none). They came back MPOL_DEFAULT everywhere. With argv[2]
-// "many", 400 more small mappings make the dump find the policies through numa_maps.
+// "many", 400 more small mappings make the dump find the policies through numa_maps (a call a
+// mapping would cost more than its walk of a few MiB of resident pages); without, 128 MiB more
+// resident memory makes it ask each mapping.
 #define _GNU_SOURCE
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -61,7 +63,11 @@ int main(int argc, char** argv) {
   if (syscall(SYS_mbind, area, 1 << 20, MPOL_BIND, &mask, 64, 0) != 0)
     zdtm_fail("mbind: %s", strerror(errno));
   memset(area, 1, 2 << 20);
-  if (argc > 2 && !strcmp(argv[2], "many"))
+  if (argc <= 2 || strcmp(argv[2], "many")) {
+    char* resident = mmap(NULL, 128 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (resident == MAP_FAILED) zdtm_fail("mmap: %s", strerror(errno));
+    memset(resident, 7, 128 << 20);
+  } else
     for (int i = 0; i < 400; i++)  // alternate protections keep them apart
       if (mmap(NULL, 4096, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
