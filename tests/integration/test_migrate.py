@@ -221,6 +221,36 @@ def test_lazy_migration_fills_the_memory_after_the_resume(containers, env):
           f"{report['post_copy_seconds']:.2f} s")
 
 
+
+def test_a_pure_post_copy_sends_every_page_after_the_resume(containers, env):
+    """--lazy --max-rounds 0: no pre-copy round; the container is frozen, its state but the
+    private anonymous memory goes, the target resumes it and gets every page after that (faults
+    first, the rest streamed), each once. The writer's memory checks out, the source is gone."""
+    cid, client = serving_container(containers, env, 256)
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--lazy", "--max-rounds", "0", "--tcp-established", "--json",
+                    "--via", f"{CKPT} receive --name {target}", timeout=600)
+    report = json.loads(proc.stdout)
+
+    assert container_info(cid) is None and nothing_of(cid) == [], "the source is gone"
+    assert container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok"), "every page as the writer left it"
+    assert report["rounds"] == [] and report["lazy"] is True
+    assert 256 << 20 <= report["post_copied_bytes"] <= 320 << 20, report["post_copied_bytes"]
+    assert report["bytes_sent"] < report["post_copied_bytes"] + (64 << 20), "each page once"
+    print(f"\npure post-copy of 256 MiB: downtime {report['downtime_ms']:.0f} ms, "
+          f"{report['post_copied_bytes'] >> 20} MiB post-copied in "
+          f"{report['post_copy_seconds']:.2f} s")
+
+
+def test_no_rounds_without_lazy_is_refused():
+    """--max-rounds 0 leaves every page to after the resume: without --lazy it is refused before
+    anything runs."""
+    proc = run_ckpt("migrate", unique("mig"), "--max-rounds", "0", "--via", "true", check=False)
+    assert proc.returncode != 0 and "needs --lazy" in proc.stderr
+
 # 256 MiB of pages, each (index, 7); once it runs restored (its start time in /proc/self/stat
 # changes), at once, while the post-copy fills its memory: write(2) from pages and read(2) into
 # them (kernel-mode faults), an mremap of 16 MiB (the pages follow it), MADV_DONTNEED of 16 MiB
