@@ -111,14 +111,14 @@ void DeferredPages::take(pid_t pid, const records::MmState& mm) {
     taken_[pid] = std::move(plan.extents);
     return;
   }
-  kept_[pid] = std::move(plan.kept);
+  if (!nothing_sent_) kept_[pid] = std::move(plan.kept);
   if (!post_copy_) {
     taken_[pid] = std::move(plan.to_read);
     return;
   }
   auto& taken = taken_[pid];
   auto& post_copied = post_copied_[pid];
-  for (const auto& extent : plan.to_read)
+  for (const auto& extent : nothing_sent_ ? plan.extents : plan.to_read)
     split_by_vma(extent, mm, [&](const PageCopy& piece, const records::Vma* vma) {
       (vma && vma->private_anonymous() && !piece.in_parent ? post_copied : taken).push_back(piece);
     });

@@ -62,6 +62,10 @@ class DeferredPages {
   // that lie in private anonymous VMAs stay out of the image too; the source sends them once the
   // target runs (post_copied), and any of them the target asks for first (post_copied_at).
   void post_copy_changed() { post_copy_ = true; }
+  // Pure post-copy (--lazy --max-rounds 0): no round sent anything, so the receiver holds no
+  // page. Every page the final round has, read or reused, goes out of the image if it lies in
+  // a private anonymous VMA (post-copied), in it otherwise; kept() lists none.
+  void post_copy_all() { post_copy_ = nothing_sent_ = true; }
   const std::vector<PageCopy>& post_copied(pid_t pid) const;
   // The post-copied pages of `pid` from `address` on, contiguous, at most `pages` (none: empty).
   PageCopy post_copied_at(pid_t pid, uint64_t address, uint64_t pages) const;
@@ -81,6 +85,7 @@ class DeferredPages {
                                 const PageIndex* index) const;
   bool changed_only_ = false;
   bool post_copy_ = false;
+  bool nothing_sent_ = false;
   uint64_t precopied_ = 0;
   uint64_t final_read_ = 0;
 };

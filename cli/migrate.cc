@@ -84,6 +84,8 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
 }
 
 void run(const MigrateCli& o) {
+  if (o.migrate.max_rounds == 0 && !o.migrate.lazy)
+    fail("--max-rounds 0 sends every page after the resume: it needs --lazy");
   ContainerLock lock(o.migrate.container_id, "migrate");
   migrate::Transport transport(transport_argv(o));
   migrate::Channel channel(transport.read_fd(), transport.write_fd(), "the target",
@@ -142,8 +144,10 @@ void add_migrate(CLI::App& app) {
                 "Post-copy: the target resumes before the pre-copied pages are in and fills them "
                 "while the container runs (if `ckpt receive` dies before that ends, the "
                 "container is lost)");
-  cmd->add_option("--max-rounds", o->migrate.max_rounds, "Pre-copy rounds at most (default 8)")
-      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--max-rounds", o->migrate.max_rounds,
+                  "Pre-copy rounds at most (default 8); 0 with --lazy: a pure post-copy, every "
+                  "page sent once, after the resume")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--max-downtime", o->migrate.max_downtime_ms,
                   "Downtime budget in ms for the last pages (default 100)")
       ->check(CLI::PositiveNumber);

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "ckpt/pages_deferred.h"
@@ -190,45 +192,75 @@ void send_keeps(Channel& channel, const dump::DeferredPages& pages) {
   }
 }
 
+// Which post-copied pages went already: each goes once, fetched or streamed.
+struct PostCopySent {
+  std::set<std::pair<pid_t, uint64_t>> fetched;  // (pid, address): the stream skips them
+  std::map<pid_t, uint64_t> streamed_to;         // by pid: the stream sent what lies below
+  bool streamed(pid_t pid, uint64_t address) const {
+    auto it = streamed_to.find(pid);
+    return it != streamed_to.end() && address < it->second;
+  }
+};
+
 // A kFetch answered: the page asked for, from the final round's copies.
 void answer_fetch(Channel& channel, const dump::DeferredPages& pages,
-                  std::span<const std::byte> payload) {
+                  std::span<const std::byte> payload, PostCopySent& sent) {
   auto pid = static_cast<pid_t>(get_u64(payload, 0));
   uint64_t address = get_u64(payload, 8);
   auto page = pages.post_copied_at(pid, address, 1);
   if (page.pages == 0)
     fail("{} asked for page {:#x} of process {}, which is not post-copied", channel.peer(),
          address, pid);
-  PageSender(channel).send(pid, page);
+  if (sent.streamed(pid, address)) return;  // on its way
+  if (sent.fetched.insert({pid, address}).second) PageSender(channel).send(pid, page);
 }
 
 // The next frame but kFetch ones (answered meanwhile), which must be of `type`.
-Frame expect_answering(Channel& channel, FrameType type, const dump::DeferredPages& pages) {
+Frame expect_answering(Channel& channel, FrameType type, const dump::DeferredPages& pages,
+                       PostCopySent& sent) {
   for (;;) {
     Frame frame = channel.receive();
     if (frame.type != FrameType::kFetch) return channel.expect(frame, type);
-    answer_fetch(channel, pages, frame.payload);
+    answer_fetch(channel, pages, frame.payload, sent);
   }
 }
 
-// --lazy, the container running on the target: every post-copied page goes, the target's
-// fetches answered between frames; then the target's word that every page is in.
-void post_copy(Channel& channel, const dump::DeferredPages& pages, MigrationReport& report) {
+// `piece` (post-copied pages of `pid`) but the pages the target fetched already.
+void send_unfetched(PageSender& sender, const dump::DeferredPages& pages, pid_t pid,
+                    const dump::PageCopy& piece, PostCopySent& sent) {
+  uint64_t at = piece.address, end = piece.address + piece.pages * kPageSize;
+  auto send_to = [&](uint64_t stop) {
+    if (stop > at) sender.send(pid, pages.post_copied_at(pid, at, (stop - at) / kPageSize));
+  };
+  for (auto it = sent.fetched.lower_bound({pid, at});
+       it != sent.fetched.end() && it->first == pid && it->second < end; ++it) {
+    send_to(it->second);
+    at = it->second + kPageSize;
+  }
+  send_to(end);
+  sent.streamed_to[pid] = end;
+}
+
+// --lazy, the container running on the target: every post-copied page it did not fetch yet
+// goes, its fetches answered between frames (each page is sent once); then the target's word
+// that every page is in.
+void post_copy(Channel& channel, const dump::DeferredPages& pages, PostCopySent& sent,
+               MigrationReport& report) {
   auto start = Clock::now();
   PageSender sender(channel);
   for (pid_t pid : pages.pids_taken())
     for (const auto& extent : pages.post_copied(pid)) {
       for (uint64_t done = 0; done < extent.pages;) {
         while (channel.readable())
-          answer_fetch(channel, pages, channel.expect(FrameType::kFetch).payload);
+          answer_fetch(channel, pages, channel.expect(FrameType::kFetch).payload, sent);
         auto piece = pages.post_copied_at(pid, extent.address + done * kPageSize,
                                           kFrameBytes / kPageSize);
-        sender.send(pid, piece);
+        send_unfetched(sender, pages, pid, piece, sent);
         done += piece.pages;
       }
     }
   channel.send(FrameType::kLazyEnd);
-  report.post_copied_bytes = sender.bytes();
+  report.post_copied_bytes = sender.bytes() + sent.fetched.size() * kPageSize;
   for (;;) {
     Frame frame = channel.receive();
     if (frame.type == FrameType::kFilled) break;
@@ -292,8 +324,9 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
     rootfs = hearing_target([&] { return send_rootfs(channel, state.init_pid); });
   auto pids = container_pids(state);
   dump::DeferredPages pages(pids, /*precopy=*/true);  // round 1's copy; tracking from here on
-  report.rounds =
-      hearing_target([&] { return precopy_rounds(options, pages, channel, prebuilt, start); });
+  if (options.max_rounds > 0)  // else pure post-copy: every page goes after the resume
+    report.rounds =
+        hearing_target([&] { return precopy_rounds(options, pages, channel, prebuilt, start); });
   prebuilt.wait();  // before the freeze: it is not in the downtime
   report.target_prebuild_ms = prebuilt.groundwork_ms;
   if (rootfs) {
@@ -303,7 +336,10 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
     report.rootfs_prebuild.target_ms = prebuilt.rootfs_ms;
   }
   pages.leave_unchanged_out();
-  if (options.lazy) pages.post_copy_changed();
+  if (options.lazy && options.max_rounds == 0)
+    pages.post_copy_all();
+  else if (options.lazy)
+    pages.post_copy_changed();
 
   UniqueFd image(::memfd_create("ckpt-migration-image", MFD_CLOEXEC));
   if (!image) throw_errno("memfd_create");
@@ -318,6 +354,7 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   dump.precopied = &pages;
   dump.audit = false;  // the target does not check: not worth its time in the freeze
   auto frozen = Clock::now();
+  PostCopySent sent;
   dump.on_frozen = [&frozen] { frozen = Clock::now(); };
   dump.handover = [&] {
     uint64_t before = channel.bytes_sent();
@@ -327,9 +364,9 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
     report.final_bytes = channel.bytes_sent() - before;
     spdlog::info("final round: {:.1f} MiB in {:.0f} ms; waiting for the target", mib(report.final_bytes),
                  1000 * seconds_since(frozen));
-    expect_answering(channel, FrameType::kRebuilt, pages);
+    expect_answering(channel, FrameType::kRebuilt, pages, sent);
     channel.send(FrameType::kCommit);
-    Frame resumed = expect_answering(channel, FrameType::kResumed, pages);
+    Frame resumed = expect_answering(channel, FrameType::kResumed, pages, sent);
     report.target_restore.assign(reinterpret_cast<const char*>(resumed.payload.data()),
                                  resumed.payload.size());
     report.downtime_ms = 1000 * seconds_since(frozen);
@@ -340,7 +377,7 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   dump.after_kill = on_resumed;
   dump::dump_container(dump);
   report.total_seconds = seconds_since(start);
-  if (options.lazy) post_copy(channel, pages, report);
+  if (options.lazy) post_copy(channel, pages, sent, report);
   report.bytes_sent = channel.bytes_sent();
 }
 

@@ -7,7 +7,8 @@
 //                  the pages written since the previous one (userfaultfd write-protection and
 //                  PAGEMAP_SCAN, kept armed across rounds), until the dirty set fits the
 //                  downtime budget at the link rate measured so far, stops shrinking, or
-//                  max_rounds
+//                  max_rounds; none with max_rounds 0 (--lazy only: a pure post-copy, the
+//                  pages copied locally while the container runs but sent after the resume)
 //   3. final       the dump engine freezes the container and sends the image: every other state
 //                  and the pages written since the last round; kKeep lists the rest
 //   4. handover    the source stays frozen (seized, host links down, TCP in repair) until the
@@ -31,7 +32,7 @@ struct MigrateOptions {
   bool with_rootfs = false;
   int zstd_level = 1;
   std::string sign_key;  // as dump's --sign-key: the final image is signed
-  int max_rounds = 8;
+  int max_rounds = 8;  // 0 with lazy: pure post-copy, every page sent once, after the resume
   double max_downtime_ms = 100;
   bool progress = false;  // a line per round on stderr
   bool lazy = false;      // post-copy: the target resumes before the pre-copied pages are in

@@ -176,19 +176,34 @@ def source_carries_on(cid, client):
     assert client.ask("check").startswith("ok"), "the source's memory is intact"
 
 
-def test_migration_keeps_the_client_connection_and_the_memory(containers, env):
-    cid, client = serving_container(containers, env, 1024)
+def migrated(containers, env, mib, server_args=(), options=()):
+    """Migrates a serving container of `mib` MiB with `options` (--tcp-established --json, via
+    `ckpt receive` under another name): the source is gone, the target runs, the client keeps
+    getting answers and every page is as the writer left it. Returns (report, client)."""
+    cid, client = serving_container(containers, env, mib, *server_args)
     target = target_name(containers, env)
-    proc = run_ckpt("migrate", cid, "--tcp-established", "--json",
+    proc = run_ckpt("migrate", cid, *options, "--tcp-established", "--json",
                     "--via", f"{CKPT} receive --name {target}", timeout=600)
     report = json.loads(proc.stdout)
 
     assert container_info(cid) is None and nothing_of(cid) == [], "the source is gone"
     assert container_info(target)["state"] == "running"
     client.answers_grow()
-    answers, gap, error = client.stats()
-    assert error == "", error
+    assert client.stats()[2] == ""
     assert client.ask("check").startswith("ok"), "every page as the writer left it"
+    return report, client
+
+
+def forked_children_saw_every_page(client):
+    forks_before = int(client.ask("forks").split()[1])
+    wait_until(lambda: int(client.ask("forks").split()[1]) > forks_before + 1,
+               what="children forked after the migration to check their memory", timeout=120)
+    assert client.ask("forks").split()[2] == "0", "every forked child saw every page"
+
+
+def test_migration_keeps_the_client_connection_and_the_memory(containers, env):
+    report, client = migrated(containers, env, 1024)
+    gap = client.stats()[1]
     assert report["rounds"][0]["bytes"] >= 1 << 30
     print(f"\nmigration of 1 GiB written at ~10 MiB/s: {len(report['rounds'])} rounds, "
           f"downtime {report['downtime_ms']:.0f} ms, total {report['total_seconds']:.1f} s, "
@@ -200,26 +215,34 @@ def test_lazy_migration_fills_the_memory_after_the_resume(containers, env):
     while the container runs, serving its faults first. A thread keeps writing, another keeps
     forking children that check their copy of every page: the memory checks out, in the
     process and in the children forked while it was being filled (UFFD_EVENT_FORK)."""
-    cid, client = serving_container(containers, env, 256, "fork")
-    target = target_name(containers, env)
-    proc = run_ckpt("migrate", cid, "--lazy", "--tcp-established", "--json",
-                    "--via", f"{CKPT} receive --name {target}", timeout=600)
-    report = json.loads(proc.stdout)
-
-    assert container_info(cid) is None and nothing_of(cid) == [], "the source is gone"
-    assert container_info(target)["state"] == "running"
-    client.answers_grow()
-    assert client.stats()[2] == ""
-    assert client.ask("check").startswith("ok"), "every page as the writer left it"
-    forks_before = int(client.ask("forks").split()[1])
-    wait_until(lambda: int(client.ask("forks").split()[1]) > forks_before + 1,
-               what="children forked after the migration to check their memory", timeout=120)
-    assert client.ask("forks").split()[2] == "0", "every forked child saw every page"
+    report, client = migrated(containers, env, 256, ("fork",), ("--lazy",))
+    forked_children_saw_every_page(client)
     assert report["lazy"] is True and report["downtime_ms"] > 0
     assert report["post_copy_seconds"] > 0
     print(f"\nlazy migration of 256 MiB: downtime {report['downtime_ms']:.0f} ms, post-copy "
           f"{report['post_copy_seconds']:.2f} s")
 
+
+def test_a_pure_post_copy_sends_every_page_after_the_resume(containers, env):
+    """--lazy --max-rounds 0: no pre-copy round; the container is frozen, its state but the
+    private anonymous memory goes, the target resumes it and gets every page after that (faults
+    first, the rest streamed), each once. The writer's memory checks out, in the process and in
+    the children it forks meanwhile; the source is gone."""
+    report, client = migrated(containers, env, 256, ("fork",), ("--lazy", "--max-rounds", "0"))
+    forked_children_saw_every_page(client)
+    assert report["rounds"] == [] and report["lazy"] is True
+    assert 256 << 20 <= report["post_copied_bytes"] <= 320 << 20, report["post_copied_bytes"]
+    assert report["bytes_sent"] < report["post_copied_bytes"] + (64 << 20), "each page once"
+    print(f"\npure post-copy of 256 MiB: downtime {report['downtime_ms']:.0f} ms, "
+          f"{report['post_copied_bytes'] >> 20} MiB post-copied in "
+          f"{report['post_copy_seconds']:.2f} s")
+
+
+def test_no_rounds_without_lazy_is_refused():
+    """--max-rounds 0 leaves every page to after the resume: without --lazy it is refused before
+    anything runs."""
+    proc = run_ckpt("migrate", unique("mig"), "--max-rounds", "0", "--via", "true", check=False)
+    assert proc.returncode != 0 and "needs --lazy" in proc.stderr
 
 # 256 MiB of pages, each (index, 7); once it runs restored (its start time in /proc/self/stat
 # changes), at once, while the post-copy fills its memory: write(2) from pages and read(2) into
