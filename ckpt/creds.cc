@@ -75,7 +75,7 @@ long session_keys(ptrace::Injection& injection) {
 
 }  // namespace
 
-void refuse_keyrings(ptrace::Injection& injection, pid_t pid, const std::vector<pid_t>& tids) {
+void refuse_process_keyrings(ptrace::Injection& injection, pid_t pid) {
   if (long keys = session_keys(injection); keys > 0)
     fail(ErrorKind::kRefused,
          "process {}: its session keyring holds {} keys (keyctl): their ids cannot be made "
@@ -85,13 +85,14 @@ void refuse_keyrings(ptrace::Injection& injection, pid_t pid, const std::vector<
     fail(ErrorKind::kRefused,
          "process {} has a process keyring (keyctl): its id cannot be made again; not supported",
          pid);
-  for (pid_t tid : tids)
-    if (injection.on_thread(tid)->call(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
-                                       KEY_SPEC_THREAD_KEYRING, 0) >= 0)
-      fail(ErrorKind::kRefused,
-           "process {}: thread {} has a thread keyring (keyctl): its id cannot be made again; "
-           "not supported",
-           pid, tid);
+}
+
+void refuse_thread_keyring(ptrace::RemoteSyscall& thread, pid_t pid, pid_t tid) {
+  if (thread.call(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0) >= 0)
+    fail(ErrorKind::kRefused,
+         "process {}: thread {} has a thread keyring (keyctl): its id cannot be made again; "
+         "not supported",
+         pid, tid);
 }
 
 void dump_creds(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& state,

@@ -17,9 +17,10 @@ namespace ckpt::dump {
 void dump_creds(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& state,
                 records::ThreadsState& threads);
 
-// Refuses what of the kernel's keys (keyctl) cannot come back: a key's id is the kernel's to
-// choose, so a session keyring holding keys, a process keyring or a thread keyring of process
-// `pid` (threads `tids`), asked of each thread through `injection`.
-void refuse_keyrings(ptrace::Injection& injection, pid_t pid, const std::vector<pid_t>& tids);
+// Refuse what of the kernel's keys (keyctl) cannot come back, a key's id being the kernel's to
+// choose: a session keyring holding keys or a process keyring of process `pid`, asked through
+// `injection`; a thread keyring of its thread `tid`, asked through `thread`.
+void refuse_process_keyrings(ptrace::Injection& injection, pid_t pid);
+void refuse_thread_keyring(ptrace::RemoteSyscall& thread, pid_t pid, pid_t tid);
 
 }  // namespace ckpt::dump

@@ -70,8 +70,9 @@ bool kernel_made(VmaKind kind) {
 
 }  // namespace
 
-std::optional<MemPolicy> read_thread_policy(ptrace::Injection& injection, pid_t tid) {
-  MemPolicy policy = get_policy(injection, *injection.on_thread(tid), 0, 0);
+std::optional<MemPolicy> read_thread_policy(ptrace::Injection& injection,
+                                            ptrace::RemoteSyscall& thread) {
+  MemPolicy policy = get_policy(injection, thread, 0, 0);
   if (policy.mode == 0) return std::nullopt;
   return policy;
 }

@@ -15,8 +15,9 @@
 
 namespace ckpt::dump {
 
-// The policy of thread `tid` (injection's process); nullopt: MPOL_DEFAULT.
-std::optional<records::MemPolicy> read_thread_policy(ptrace::Injection& injection, pid_t tid);
+// The policy of `thread` (of injection's process); nullopt: MPOL_DEFAULT.
+std::optional<records::MemPolicy> read_thread_policy(ptrace::Injection& injection,
+                                                     ptrace::RemoteSyscall& thread);
 
 // The VMAs of `mm` (process `pid`) with a policy of their own.
 std::vector<records::VmaPolicy> read_vma_policies(ptrace::Injection& injection, pid_t pid,

@@ -50,9 +50,8 @@ int32_t injected_prctl_int(ptrace::Injection& injection, int option) {
 }
 
 // prctl(PR_GET_TSC) of one thread: whether it may read the time stamp counter.
-int32_t dump_tsc_mode(ptrace::Injection& injection, pid_t tid) {
-  injection.on_thread(tid)->checked("prctl(PR_GET_TSC)", SYS_prctl, PR_GET_TSC,
-                                    injection.scratch());
+int32_t dump_tsc_mode(ptrace::Injection& injection, ptrace::RemoteSyscall& thread) {
+  thread.checked("prctl(PR_GET_TSC)", SYS_prctl, PR_GET_TSC, injection.scratch());
   int32_t mode = 0;
   injection.read(0, &mode, sizeof mode);
   return mode;
@@ -86,7 +85,7 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
                    records::ThreadsState& threads, records::MmState& mm,
                    records::PosixTimers& timers) {
   ptrace::Injection injection(pid, tids[0]);
-  refuse_keyrings(injection, pid, tids);
+  refuse_process_keyrings(injection, pid);
   process.sigactions = dump_sigactions(injection, pid);
   process.itimers = dump_itimers(injection);
   std::map<pid_t, pid_t> ns_tid_of;
@@ -102,13 +101,18 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
   collect_mm_settings(injection.main(), mm);
   mm.vma_policies = read_vma_policies(injection, pid, mm);
   for (size_t i = 0; i < tids.size(); ++i) {
-    threads.threads[i].altstack = dump_altstack(injection, tids[i]);
-    threads.threads[i].clear_child_tid = dump_clear_child_tid(injection, tids[i]);
-    threads.threads[i].tuning->tsc_mode = dump_tsc_mode(injection, tids[i]);
-    threads.threads[i].mempolicy = read_thread_policy(injection, tids[i]);
-    if (auto& own = threads.threads[i].own_creds)
-      own->securebits = static_cast<uint32_t>(injection.on_thread(tids[i])->checked(
-          "prctl", SYS_prctl, PR_GET_SECUREBITS));
+    // One hold on each thread for all its calls (each hold writes the recovery journal).
+    auto other = i == 0 ? nullptr : injection.on_thread(tids[i]);
+    ptrace::RemoteSyscall& thread = other ? *other : injection.main();
+    records::ThreadState& state = threads.threads[i];
+    refuse_thread_keyring(thread, pid, tids[i]);
+    state.altstack = dump_altstack(injection, thread);
+    state.clear_child_tid = dump_clear_child_tid(injection, thread);
+    state.tuning->tsc_mode = dump_tsc_mode(injection, thread);
+    state.mempolicy = read_thread_policy(injection, thread);
+    if (state.own_creds)
+      state.own_creds->securebits =
+          static_cast<uint32_t>(thread.checked("prctl", SYS_prctl, PR_GET_SECUREBITS));
   }
 }
 

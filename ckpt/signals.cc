@@ -30,9 +30,8 @@ std::vector<records::Itimer> dump_itimers(ptrace::Injection& injection) {
   return timers;
 }
 
-records::AltStack dump_altstack(ptrace::Injection& injection, pid_t tid) {
-  auto thread = injection.on_thread(tid);
-  thread->checked("sigaltstack", SYS_sigaltstack, 0, injection.scratch());
+records::AltStack dump_altstack(ptrace::Injection& injection, ptrace::RemoteSyscall& thread) {
+  thread.checked("sigaltstack", SYS_sigaltstack, 0, injection.scratch());
   stack_t stack{};
   injection.read(0, &stack, sizeof stack);
   return {reinterpret_cast<uint64_t>(stack.ss_sp), stack.ss_flags, stack.ss_size};

@@ -19,7 +19,7 @@ namespace ckpt::dump {
 // window.
 std::vector<records::SigAction> dump_sigactions(ptrace::Injection& injection, pid_t pid);
 std::vector<records::Itimer> dump_itimers(ptrace::Injection& injection);
-records::AltStack dump_altstack(ptrace::Injection& injection, pid_t tid);
+records::AltStack dump_altstack(ptrace::Injection& injection, ptrace::RemoteSyscall& thread);
 // siginfo_t bytes of each queued signal, shared (process-wide) or of one thread.
 std::vector<std::string> dump_pending(pid_t tid, bool shared);
 

@@ -40,10 +40,9 @@ records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid) {
   return thread;
 }
 
-uint64_t dump_clear_child_tid(ptrace::Injection& injection, pid_t tid) {
+uint64_t dump_clear_child_tid(ptrace::Injection& injection, ptrace::RemoteSyscall& thread) {
   constexpr int kPrGetTidAddress = 40;
-  injection.on_thread(tid)->checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, kPrGetTidAddress,
-                                    injection.scratch());
+  thread.checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, kPrGetTidAddress, injection.scratch());
   uint64_t address = 0;
   injection.read(0, &address, sizeof address);
   return address;

@@ -12,6 +12,6 @@ namespace ckpt::dump {
 records::ThreadState dump_thread(pid_t host_tid, pid_t ns_tid);
 
 // The thread's clear_child_tid address, by an injected prctl(PR_GET_TID_ADDRESS).
-uint64_t dump_clear_child_tid(ptrace::Injection& injection, pid_t tid);
+uint64_t dump_clear_child_tid(ptrace::Injection& injection, ptrace::RemoteSyscall& thread);
 
 }  // namespace ckpt::dump

@@ -26,13 +26,12 @@ bool same_call_site(const user_regs_struct& a, const user_regs_struct& b) {
 
 }  // namespace
 
+// Kept when the thread is seen elsewhere since (a nested hold sees injected registers): an
+// entry is used only for the very call site and arguments it was taken at.
 void remember_interrupted_call(pid_t tid, const user_regs_struct& regs) {
+  if (!interrupted(regs) || static_cast<long>(regs.orig_rax) == SYS_restart_syscall) return;
   std::lock_guard lock(mutex);
-  if (interrupted(regs) && static_cast<long>(regs.orig_rax) == SYS_restart_syscall) return;
-  if (interrupted(regs))
-    remembered[tid] = regs;
-  else
-    remembered.erase(tid);
+  remembered[tid] = regs;
 }
 
 user_regs_struct with_remembered_call(pid_t tid, user_regs_struct regs) {
