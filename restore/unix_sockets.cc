@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 #include "common/error.h"
@@ -21,6 +22,13 @@ using records::PeerCredentials;
 using records::UnixSocket;
 using records::UnixSocketState;
 
+// A connection to make through a restored listener, then accept.
+struct QueuedAccept {
+  const UnixSocket* listener;
+  const UnixSocket* client;
+  const UnixSocket* accepted;
+};
+
 // Makes every socket of the state, in an order that lets each find what it refers to.
 class UnixSocketBuilder {
  public:
@@ -34,6 +42,7 @@ class UnixSocketBuilder {
       if (r->state == UnixSocketState::kListening) make_listener(*r);
     }
     for (const auto& [id, r] : records_) make_unless_made(*r);
+    accept_queued();
     for (const auto& [id, r] : records_) connect_datagram(*r);
     for (const auto& [id, r] : records_) {
       if (r->state == UnixSocketState::kListening) reconnect_pending(*r);
@@ -76,7 +85,8 @@ class UnixSocketBuilder {
   }
 
   void make_unless_made(const UnixSocket& r) {
-    if (made_.count(r.id) || r.state == UnixSocketState::kPending) return;
+    if (made_.count(r.id) || queued_ids_.count(r.id) || r.state == UnixSocketState::kPending)
+      return;
     if (r.state == UnixSocketState::kOrphaned || is_unnamed_with_data(r)) return make_orphan(r);
     if (r.state == UnixSocketState::kConnected && is_pair(r)) return make_connected_pair(r);
     UniqueFd fd = make_unix_socket(r.type);
@@ -135,10 +145,38 @@ class UnixSocketBuilder {
                    const UnixSocket& accepted) {
     UniqueFd fd = make_unix_socket(client.type);
     bind_unix_name(fd.get(), client);
-    listen_for(listener, client.peer_credentials);
-    connect_as(accepted.peer_credentials, fd.get(), reachable_name(listener));
     made_[client.id] = std::move(fd);
-    made_[accepted.id] = accept_one(fd_of(listener.id), listener.name);
+    queued_.push_back({&listener, &client, &accepted});
+    queued_ids_.insert({client.id, accepted.id});
+  }
+
+  // The connections accept_pair queued, made by as few processes as there are connecting ones
+  // (a child each costs a fork): those of one connecting process connect together, then each is
+  // accepted in that order (every accept queue is empty in between). A client that saw its
+  // listener listen as another process than the listener's own last listen connects alone.
+  void accept_queued() {
+    std::map<PeerCredentials, std::vector<const QueuedAccept*>> by_connector;
+    for (const QueuedAccept& q : queued_) {
+      if (q.client->peer_credentials == listening_as_[q.listener->id])
+        by_connector[q.accepted->peer_credentials].push_back(&q);
+      else
+        accept_alone(q);
+    }
+    for (const auto& [connector, group] : by_connector) {
+      std::vector<std::pair<int, std::string>> connects;
+      for (const QueuedAccept* q : group)
+        connects.emplace_back(fd_of(q->client->id), reachable_name(*q->listener));
+      connect_all_as(connector, connects);
+      for (const QueuedAccept* q : group)
+        made_[q->accepted->id] = accept_one(fd_of(q->listener->id), q->listener->name);
+    }
+    queued_.clear();
+  }
+
+  void accept_alone(const QueuedAccept& q) {
+    listen_for(*q.listener, q.client->peer_credentials);
+    connect_as(q.accepted->peer_credentials, fd_of(q.client->id), reachable_name(*q.listener));
+    made_[q.accepted->id] = accept_one(fd_of(q.listener->id), q.listener->name);
   }
 
   // `accepted` was accepted from a listener that is gone: the one named end of a pair whose
@@ -267,6 +305,8 @@ class UnixSocketBuilder {
   std::map<uint64_t, UniqueFd> made_;
   std::map<uint64_t, UniqueFd> orphan_ends_;  // the closed peers of orphaned sockets, for now
   std::map<uint64_t, PeerCredentials> listening_as_;  // by listener id: who listened last
+  std::vector<QueuedAccept> queued_;                  // connections to make, then accept
+  std::set<uint64_t> queued_ids_;                     // their clients' and accepted ends' ids
   // Stand-ins for gone listeners, by name, directory and type, until every socket is made.
   std::map<std::tuple<std::string, std::string, int32_t>, StandIn> stand_ins_;
 };

@@ -125,6 +125,17 @@ void connect_as(const PeerCredentials& who, int fd, const std::string& name) {
   }, fmt::format("connect({})", printable_name(name)));
 }
 
+void connect_all_as(const PeerCredentials& who,
+                    const std::vector<std::pair<int, std::string>>& connects) {
+  if (connects.empty()) return;
+  std::string what = fmt::format("{} connects (the first to {})", connects.size(),
+                                 printable_name(connects.front().second));
+  run_as(who, [&]() -> Fds {
+    for (const auto& [fd, name] : connects) connect_unix_name(fd, name);
+    return {-1, -1};
+  }, what);
+}
+
 std::pair<UniqueFd, UniqueFd> socketpair_as(const PeerCredentials& who, int type) {
   Fds fds = run_as(who, [type]() -> Fds {
     int made[2];

@@ -11,6 +11,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/records/sockets.h"
 #include "common/unique_fd.h"
@@ -22,6 +23,9 @@ void listen_as(const records::PeerCredentials& who, int fd, int backlog, const s
 
 // connect(fd, name) as `who`: the end accepted from it will name `who` as its peer.
 void connect_as(const records::PeerCredentials& who, int fd, const std::string& name);
+// Each connect(fd, name) of `connects`, in order, by one process as `who`.
+void connect_all_as(const records::PeerCredentials& who,
+                    const std::vector<std::pair<int, std::string>>& connects);
 
 // socketpair() as `who`: both ends name `who` as their peer.
 std::pair<UniqueFd, UniqueFd> socketpair_as(const records::PeerCredentials& who, int type);

@@ -10,6 +10,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,7 +34,7 @@ struct PeerCredentials {
   uint32_t uid = UINT32_MAX, gid = UINT32_MAX;
   std::vector<uint32_t> groups;
 
-  bool operator==(const PeerCredentials&) const = default;
+  auto operator<=>(const PeerCredentials&) const = default;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
