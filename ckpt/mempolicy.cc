@@ -17,7 +17,6 @@ namespace ckpt::dump {
 namespace {
 
 using records::MemPolicy;
-using records::VmaKind;
 
 constexpr uint64_t kMaxNodes = 1024;  // bits of the node mask asked for (MAX_NUMNODES at most)
 constexpr uint64_t kMaskAt = 8;       // in the scratch area; the mode at 0
@@ -63,11 +62,6 @@ std::set<uint64_t> starts_with_policy(pid_t pid) {
   return starts;
 }
 
-bool kernel_made(VmaKind kind) {
-  return kind == VmaKind::kVdso || kind == VmaKind::kVvar || kind == VmaKind::kVvarVclock ||
-         kind == VmaKind::kVsyscall;
-}
-
 }  // namespace
 
 std::optional<MemPolicy> read_thread_policy(ptrace::Injection& injection,
@@ -85,7 +79,7 @@ std::vector<records::VmaPolicy> read_vma_policies(ptrace::Injection& injection, 
                 one_by_one ? "one by one" : "through numa_maps");
   std::set<uint64_t> candidates = one_by_one ? std::set<uint64_t>{} : starts_with_policy(pid);
   for (const auto& vma : mm.vmas) {
-    if (kernel_made(vma.kind) || (!one_by_one && !candidates.count(vma.start))) continue;
+    if (records::is_kernel_made(vma.kind) || (!one_by_one && !candidates.count(vma.start))) continue;
     MemPolicy policy = get_policy(injection, injection.main(), vma.start, kPolicyOfAddress);
     if (policy.mode != 0) policies.push_back({vma.start, vma.end, std::move(policy)});
   }

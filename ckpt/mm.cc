@@ -86,9 +86,7 @@ records::Vma vma_of(pid_t pid, const proc::MapEntry& map) {
               : is_shared_object_mapping(map) ? records::VmaKind::kSharedObject
                                               : kind_of(map);
   vma.name = map.name;
-  if (vma.kind != records::VmaKind::kVdso && vma.kind != records::VmaKind::kVvar &&
-      vma.kind != records::VmaKind::kVvarVclock && vma.kind != records::VmaKind::kVsyscall)
-    vma.advice = advice_of(map);
+  if (!records::is_kernel_made(vma.kind)) vma.advice = advice_of(map);
   if (vma.kind == records::VmaKind::kFile) describe_file(pid, map, vma);
   if (vma.kind == records::VmaKind::kAioRing) describe_aio_ring(pid, vma);
   if (vma.kind == records::VmaKind::kAnonymous && map.shared)

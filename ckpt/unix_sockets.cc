@@ -90,6 +90,7 @@ UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder, UniqueFd& soc
     QueuedMessages queued = peek_queue(sock, r.type, facts.who + " (unix socket)");
     r.message_sizes = std::move(queued.sizes);
     facts.queued = std::move(queued.data);
+    facts.queued_with_senders = queued.with_senders;
   }
   return facts;
 }
@@ -200,6 +201,7 @@ CollectedUnixSockets collect_unix_sockets(const records::FilesState& files, pid_
     sockets.push_back(read_unix_socket(id, holder, copies.emplace_back()));
   if (sockets.empty()) return {};
   read_peer_credentials(sockets, copies, netns_pid);
+  read_message_senders(sockets, copies, netns_pid);
   return link_unix_sockets(std::move(sockets), query_unix_sockets(netns_pid));
 }
 

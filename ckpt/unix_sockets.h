@@ -21,6 +21,7 @@ struct UnixSocketFacts {
   records::UnixSocket record;  // id, inode, type, name and options filled in
   std::string who;             // "pid P fd F" for messages
   std::string queued;          // message bytes, sizes in record.message_sizes
+  bool queued_with_senders = false;  // SO_PASSCRED: each message came with its sender's ids
   uint64_t file_inode = 0;     // a relative name: the socket file found from the holder's cwd
 };
 

@@ -26,10 +26,6 @@ namespace {
 
 using records::VmaKind;
 
-bool is_vdso_part(VmaKind kind) {
-  return kind == VmaKind::kVdso || kind == VmaKind::kVvar || kind == VmaKind::kVvarVclock;
-}
-
 VmaKind vdso_kind_of(const std::string& name) {
   if (name == "[vdso]") return VmaKind::kVdso;
   if (name == "[vvar]") return VmaKind::kVvar;
@@ -133,7 +129,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
                  const image::ImageReader& image, const std::vector<CowRegionUse>& cow) {
   std::map<std::string, int> files;
   for (const auto& vma : mm.vmas) {
-    if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall) continue;
+    if (records::is_kernel_made(vma.kind)) continue;
     if (vma.kind == VmaKind::kAioRing) continue;  // restore_aio_rings
     if (vma.kind == VmaKind::kSharedObject) {
       shared.map(r, vma);
@@ -161,7 +157,7 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
 
 void set_protections(Restorer& r, const records::MmState& mm) {
   for (const auto& vma : mm.vmas) {
-    if (is_vdso_part(vma.kind) || vma.kind == VmaKind::kVsyscall || initial_prot(vma) == vma.prot)
+    if (records::is_kernel_made(vma.kind) || initial_prot(vma) == vma.prot)
       continue;
     r.main().checked("mprotect", SYS_mprotect, vma.start, vma.size(), vma.prot);
   }

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
+#include <string_view>
 #include <tuple>
 
 #include "common/error.h"
@@ -282,6 +284,27 @@ class UnixSocketBuilder {
     return -1;
   }
 
+  // r's messages sent on `sender`: each run of messages from one process by that process,
+  // when they came with their senders' credentials.
+  void send_queue(const UnixSocket& r, int sender, const std::string& name,
+                  std::string_view data) {
+    std::span<const uint32_t> sizes = r.message_sizes;
+    if (r.message_senders.empty()) return send_messages(sender, name, r.type, sizes, data);
+    if (r.message_senders.size() != sizes.size())
+      fail("restore unix socket {}: {} queued messages but {} senders", r.id, sizes.size(),
+           r.message_senders.size());
+    size_t first = 0, offset = 0;
+    while (first < sizes.size()) {
+      size_t end = first, bytes = 0;
+      while (end < sizes.size() && r.message_senders[end] == r.message_senders[first])
+        bytes += sizes[end++];
+      send_messages_as(r.message_senders[first], sender, name, r.type,
+                       sizes.subspan(first, end - first), data.substr(offset, bytes));
+      first = end;
+      offset += bytes;
+    }
+  }
+
   void write_back_queue(const UnixSocket& r) {
     if (r.message_sizes.empty()) return;
     std::string data = read_queue(r);
@@ -291,10 +314,10 @@ class UnixSocketBuilder {
       fail("restore unix socket {}: image holds {} queued bytes, expected {}", r.id, data.size(),
            expected);
     int sender = sender_for(r);
-    if (sender >= 0) return send_messages(sender, {}, r.type, r.message_sizes, data);
+    if (sender >= 0) return send_queue(r, sender, {}, data);
     if (r.type == SOCK_DGRAM && !r.name.empty()) {
       UniqueFd unnamed = make_unix_socket(SOCK_DGRAM);
-      return send_messages(unnamed.get(), reachable_name(r), r.type, r.message_sizes, data);
+      return send_queue(r, unnamed.get(), reachable_name(r), data);
     }
     spdlog::warn("restore unix socket {}: nothing can send to it; {} queued bytes dropped", r.id,
                  data.size());

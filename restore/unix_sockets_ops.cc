@@ -126,7 +126,7 @@ UniqueFd accept_one(int listener, const std::string& name) {
 }
 
 void send_messages(int sender, const std::string& name, int type, std::span<const uint32_t> sizes,
-                   const std::string& data) {
+                   std::string_view data) {
   UnixAddress a;
   if (!name.empty()) a = address_of(name);
   const sockaddr* to = name.empty() ? nullptr : reinterpret_cast<const sockaddr*>(&a.addr);

@@ -3,6 +3,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,7 +35,7 @@ UniqueFd accept_one(int listener, const std::string& name);
 
 // Sends `data`, split into messages of `sizes`, on `sender` (to `name` when not empty).
 void send_messages(int sender, const std::string& name, int type, std::span<const uint32_t> sizes,
-                   const std::string& data);
+                   std::string_view data);
 
 // SO_SNDBUF, SO_RCVBUF, SO_PASSCRED of the record.
 void set_unix_options(int fd, const records::UnixSocket& record);

@@ -146,4 +146,12 @@ std::pair<UniqueFd, UniqueFd> socketpair_as(const PeerCredentials& who, int type
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+void send_messages_as(const PeerCredentials& who, int sender, const std::string& name, int type,
+                      std::span<const uint32_t> sizes, std::string_view data) {
+  run_as(who, [&]() -> Fds {
+    send_messages(sender, name, type, sizes, data);
+    return {-1, -1};
+  }, fmt::format("send {} queued messages", sizes.size()));
+}
+
 }  // namespace ckpt::restore

@@ -5,11 +5,14 @@
 // restore is made as the recorded process: by a short-lived child with its pid (clone3 with
 // set_tid: the sockets are made before any restored process exists) and its effective ids and
 // groups, sharing the root task's fd table; by a thread of the root task when the pid is the
-// root task's own. A record without credentials (an older image, nothing recorded): the call
+// root task's own. The messages queued for a socket with SO_PASSCRED are sent again the same
+// way, each by its sender. A record without credentials (an older image, nothing recorded): the call
 // is made by the restore itself, as before.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,5 +32,9 @@ void connect_all_as(const records::PeerCredentials& who,
 
 // socketpair() as `who`: both ends name `who` as their peer.
 std::pair<UniqueFd, UniqueFd> socketpair_as(const records::PeerCredentials& who, int type);
+
+// send_messages() as `who`: a receiver with SO_PASSCRED gets `who`'s pid, uid and gid with each.
+void send_messages_as(const records::PeerCredentials& who, int sender, const std::string& name,
+                      int type, std::span<const uint32_t> sizes, std::string_view data);
 
 }  // namespace ckpt::restore

@@ -53,6 +53,20 @@ void parse_field(PidStatus& st, const std::string& key, const std::string& value
     st.uids = parse_numbers<uid_t>(value);
   else if (key == "Gid")
     st.gids = parse_numbers<gid_t>(value);
+  else if (key == "Groups")
+    st.groups = parse_numbers<gid_t>(value);
+  else if (key == "CapInh")
+    st.cap_inheritable = std::stoull(value, nullptr, 16);
+  else if (key == "CapPrm")
+    st.cap_permitted = std::stoull(value, nullptr, 16);
+  else if (key == "CapEff")
+    st.cap_effective = std::stoull(value, nullptr, 16);
+  else if (key == "CapBnd")
+    st.cap_bounding = std::stoull(value, nullptr, 16);
+  else if (key == "CapAmb")
+    st.cap_ambient = std::stoull(value, nullptr, 16);
+  else if (key == "NoNewPrivs")
+    st.no_new_privs = value == "1";
   else if (key == "Umask")
     st.umask = static_cast<unsigned>(std::stoul(value, nullptr, 8));
   else if (key == "SigCgt")

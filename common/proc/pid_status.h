@@ -21,6 +21,11 @@ struct PidStatus {
   std::vector<pid_t> ns_tgid, ns_pid, ns_pgid, ns_sid;
   std::vector<uid_t> uids;  // real, effective, saved, fs
   std::vector<gid_t> gids;
+  std::vector<gid_t> groups;  // supplementary
+  // Capability sets: CapInh, CapPrm, CapEff, CapBnd, CapAmb.
+  uint64_t cap_inheritable = 0, cap_permitted = 0, cap_effective = 0, cap_bounding = 0,
+           cap_ambient = 0;
+  bool no_new_privs = false;
   unsigned umask = 0;
   // Signals with a handler (SigCgt) and ignored ones (SigIgn): bit N-1 for signal N.
   uint64_t sig_caught = 0, sig_ignored = 0;

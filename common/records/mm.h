@@ -25,6 +25,12 @@ enum class VmaKind : uint32_t {
   kAioRing = 7,       // the ring of an io_setup context ("/[aio] (deleted)"): Vma::aio_ring
 };
 
+// The vDSO's parts and [vsyscall]: the kernel makes them; they carry no advice or policy.
+inline bool is_kernel_made(VmaKind kind) {
+  return kind == VmaKind::kVdso || kind == VmaKind::kVvar || kind == VmaKind::kVvarVclock ||
+         kind == VmaKind::kVsyscall;
+}
+
 // madvise(2) advice a VMA carries (smaps VmFlags), put back once its pages are in.
 enum VmaAdvice : uint32_t {
   kAdviceDontFork = 1u << 0,   // dc: MADV_DONTFORK

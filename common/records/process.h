@@ -56,6 +56,8 @@ struct Creds {
   bool no_new_privs = false;
   uint32_t securebits = 0;  // PR_GET_SECUREBITS. Version 2.
 
+  bool operator==(const Creds&) const = default;
+
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, uids, gids, groups, cap_inheritable, cap_permitted, cap_effective, cap_bounding, cap_ambient, no_new_privs);

@@ -68,6 +68,9 @@ struct UnixSocket {
   // The socket-level options (version 3): SO_PASSSEC, timestamps, timeouts, a filter, ...
   SocketOptions options;
   PeerCredentials peer_credentials;  // version 4
+  // SO_PASSCRED: the process that sent each message of message_sizes (its real uid and gid;
+  // no groups), one each; empty when the messages carry no credentials. Version 5.
+  std::vector<PeerCredentials> message_senders;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -77,6 +80,7 @@ struct UnixSocket {
     if (version >= 2) fields(ar, directory);
     if (version >= 3) fields(ar, options);
     if (version >= 4) fields(ar, peer_credentials);
+    if (version >= 5) fields(ar, message_senders);
   }
 };
 
@@ -120,7 +124,7 @@ struct UdpSocketsState {
 }  // namespace ckpt::records
 
 BOOST_CLASS_VERSION(ckpt::records::PeerCredentials, 1)
-BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 4)
+BOOST_CLASS_VERSION(ckpt::records::UnixSocket, 5)
 BOOST_CLASS_VERSION(ckpt::records::UnixSocketsState, 1)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocket, 2)
 BOOST_CLASS_VERSION(ckpt::records::UdpSocketsState, 1)

@@ -97,13 +97,28 @@ def test_socket_connected_outside_fails_the_dump_in_one_line(containers, work):
 
 
 
-def test_messages_queued_with_sender_credentials_are_refused_by_name(containers, work):
-    """SO_PASSCRED: a queued datagram carries its sender's pid, which a restore sending it again
-    would change (it came back as sent by pid 1); both dumps refuse it in one line and the
+def test_messages_queued_with_sender_credentials_without_checkpoint(containers, work):
+    cid = start_workload(containers, work, "unix_passcred", work)
+    assert verdict(cid, work / "result") == "PASS"
+
+
+def test_messages_queued_with_sender_credentials_keep_their_senders(containers, work):
+    """SO_PASSCRED: each queued message reaches its reader with its sender's pid, uid and gid.
+    Messages from a live child of another uid, from the reader itself, from a child that has
+    exited, on a datagram pair, a stream pair (read apart by sender) and a named socket. The
+    dump refused them before; restored by one process a message they all came as pid 1, uid 0.
+    Now the original and both copies pass their checks."""
+    cid = start_workload(containers, work, "unix_passcred", work)
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
+
+
+def test_messages_queued_with_sender_pidfds_are_refused_by_name(containers, work):
+    """SO_PASSPIDFD: each message brings a pidfd of its sender, which a restored copy's could
+    only refer to a process that has exited; both dumps refuse it in one line and the
     container runs on."""
-    cid = start_workload(containers, work, "unix_passcred")
+    cid = start_workload(containers, work, "unix_passcred", work, "pidfd")
     for line in refused_dump_lines(cid, work):
-        assert "SO_PASSCRED" in line, line
+        assert "SO_PASSPIDFD" in line, line
     assert verdict(cid, work / "result") == "PASS"
 
 
