@@ -49,3 +49,19 @@ TEST_CASE("a path is seen relative to a process's root only when below it") {
   CHECK(proc::path_in_root("/etc/hosts", "/") == "/etc/hosts");
   CHECK(proc::path_in_root("socket:[123]", "/srv/c1/rootfs") == "socket:[123]");
 }
+
+TEST_CASE("status gives the supplementary groups, capability sets and NoNewPrivs") {
+  auto st = proc::parse_pid_status(
+      "Name:\tnginx\nPid:\t9\nTgid:\t9\nUid:\t33\t33\t33\t33\nGid:\t33\t33\t33\t33\n"
+      "Groups:\t4 27 33 \nCapInh:\t0000000000000000\nCapPrm:\t00000000a80425fb\n"
+      "CapEff:\t0000000000000400\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n"
+      "NoNewPrivs:\t1\n",
+      "status");
+  CHECK(st.groups == std::vector<gid_t>{4, 27, 33});
+  CHECK(st.cap_inheritable == 0);
+  CHECK(st.cap_permitted == 0xa80425fbull);
+  CHECK(st.cap_effective == 0x400);
+  CHECK(st.cap_bounding == 0x1ffffffffffull);
+  CHECK(st.no_new_privs);
+  CHECK_FALSE(proc::parse_pid_status("Pid:\t9\nTgid:\t9\nNoNewPrivs:\t0\n", "s").no_new_privs);
+}
