@@ -8,6 +8,7 @@
 #include "common/container_state.h"
 #include "common/image/image.h"
 #include "common/proc/maps.h"
+#include "common/records/net.h"
 #include "common/records/tree.h"
 
 namespace ckpt::dump {
@@ -16,8 +17,10 @@ namespace ckpt::dump {
 using SmapsBefore = std::map<pid_t, std::vector<proc::MapEntry>>;
 SmapsBefore read_smaps_before_freeze(const std::vector<pid_t>& pids);
 
-// Reads only /proc (and /proc/sys/net from a helper thread in the container's netns).
+// Reads only /proc (and unix sockets' peers from a child in the container's pid namespace);
+// the net sysctls are those of `net`, read in the same freeze.
 void write_audit(const records::ProcessTree& tree, const ContainerState& state,
-                 SmapsBefore smaps_before, image::ImageWriter& image);
+                 SmapsBefore smaps_before, const records::NetNamespace& net,
+                 image::ImageWriter& image);
 
 }  // namespace ckpt::dump

@@ -181,7 +181,7 @@ void seize(Dump& d, const DumpOptions& options) {
   }
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
-  if (options.audit) write_audit(d.tree, d.state, std::move(d.audit_smaps), *d.image);
+  if (options.audit) write_audit(d.tree, d.state, std::move(d.audit_smaps), d.net, *d.image);
 }
 
 void collect_files(Dump& d, const DumpOptions& options) {

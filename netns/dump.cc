@@ -8,6 +8,7 @@
 #include <netlink/route/nexthop.h>
 
 #include "common/error_kind.h"
+#include "common/proc/net_sysctls.h"
 #include "netns/netns.h"
 #include "netns/nl_objects.h"
 #include "netns/ns_thread.h"
@@ -258,7 +259,7 @@ records::NetNamespace dump_netns(pid_t pid) {
   NlSock host = connect_route_socket();
   records::NetNamespace net;
   NlSock ns = in_netns(netns.get(), [&] {
-    net.sysctls = read_net_sysctls();
+    net.sysctls = proc::read_net_sysctls();
     return connect_route_socket();
   });
   Dumper dumper(host.get(), ns.get());

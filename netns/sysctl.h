@@ -1,7 +1,7 @@
 // The per-namespace network sysctls kept in a record: every file under /proc/sys/net that the
 // namespace lets root read and write (net.ipv4.*, net.ipv6.*, net.core.somaxconn, net.unix.*,
 // per-link conf and neigh), read and written under /proc/sys/net, which shows the netns of the
-// calling thread (run these inside in_netns()).
+// calling thread (run these inside in_netns()). They are read by common/proc/net_sysctls.
 #pragma once
 
 #include <vector>
@@ -10,8 +10,6 @@
 
 namespace ckpt::netns {
 
-// Every writable, readable sysctl of the namespace, sorted by path.
-std::vector<records::NetSysctl> read_net_sysctls();
 // Whether `name` (relative to /proc/sys/net) is a path of plain names (no "..", no "/" at
 // either end, nothing empty).
 bool is_net_sysctl_name(const std::string& name);

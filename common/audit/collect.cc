@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/ns/in_thread.h"
 #include "common/proc/mountinfo.h"
+#include "common/proc/net_sysctls.h"
 
 namespace ckpt::audit {
 
@@ -82,8 +83,9 @@ records::AuditFacts collect_audit(const AuditScope& scope) {
     if (ns == scope.ns_pid_of.end()) continue;
     out.processes[ns->second] = collect_process_facts(host, scope, root, locks);
   }
-  out.container = ns::in_namespaces_of(scope.init_host_pid, CLONE_NEWNET, [] {
-    records::AuditFactMap facts = read_net_sysctl_facts();
+  out.container = ns::in_namespaces_of(scope.init_host_pid, CLONE_NEWNET, [&] {
+    records::AuditFactMap facts =
+        net_sysctl_facts(scope.net_sysctls ? *scope.net_sysctls : proc::read_net_sysctls());
     facts.merge(read_net_multicast_facts());
     return facts;
   });

@@ -7,23 +7,27 @@
 // "limits.<Max ...>", "cgroup <controllers>", "locks"; per mapping "map START-END" (perms,
 // offset, name), "map START-END VmFlags", "map START-END file" (size, mtime), "map START-END
 // inode" (not for tmpfs files, recreated on restore); per fd "fd N" (target), "fd N <fdinfo
-// key>" (flags, pos, eventfd-count, tfd, lock, ...); per thread (tid in the container)
+// key>" (flags, pos, eventfd-count, tfd, lock, ...), "fd N peer" (a unix socket's SO_PEERCRED
+// and SO_PEERGROUPS, read on a pidfd_getfd copy); per thread (tid in the container)
 // "thread T comm", "thread T status.<Uid|Gid|Groups|Cap*|NoNewPrivs|Seccomp|SigPnd|SigBlk|
 // Cpus_allowed_list|...>", "thread T stat.<nice|priority|policy|rt_priority>".
 // Container-wide: "net.<path>" for every writable sysctl under /proc/sys/net of its netns.
-// Only /proc is read (and /proc/sys/net from a helper thread in the container's netns): the
+// Only /proc is read (and /proc/sys/net from a helper thread in the container's netns; peer
+// credentials by a child in its pid namespace): the
 // processes must be stopped (frozen or under ptrace) for the facts to hold still.
 #pragma once
 
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/audit/normalize.h"
 #include "common/proc/maps.h"
 #include "common/records/audit.h"
+#include "common/records/net.h"
 
 namespace ckpt::audit {
 
@@ -36,6 +40,9 @@ struct AuditScope {
   // smaps read a moment before (outside a freeze window): smaps walks every page table (~0.1 s
   // per GiB here), so a process whose maps listing still matches takes its VmFlags from there.
   std::map<pid_t, std::vector<proc::MapEntry>> smaps_before;
+  // The container's net sysctls when the caller read them in the same freeze (the dump's
+  // network stage): not read a second time.
+  std::optional<std::vector<records::NetSysctl>> net_sysctls;
 };
 
 // The smaps of each of `pids` (host pids) still there, for AuditScope::smaps_before.
@@ -52,8 +59,8 @@ records::AuditFactMap collect_process_facts(pid_t host_pid, const AuditScope& sc
 // The lines of /proc/locks.
 std::vector<LockLine> read_lock_lines();
 
-// Every writable sysctl under /proc/sys/net of the calling thread's netns, as "net.a.b.c".
-records::AuditFactMap read_net_sysctl_facts();
+// The sysctls of a netns (common/proc/net_sysctls) as facts "net.a.b.c".
+records::AuditFactMap net_sysctl_facts(const std::vector<records::NetSysctl>& sysctls);
 
 // The multicast groups of the calling thread's netns, as "net.multicast DEVICE GROUP".
 records::AuditFactMap read_net_multicast_facts();
