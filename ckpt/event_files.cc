@@ -1,7 +1,9 @@
 #include "ckpt/event_files.h"
 
+#include <sys/ioctl.h>
 #include <time.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -11,12 +13,31 @@
 #include "common/log.h"
 #include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
+#include "common/proc/pidfd.h"
 
 namespace ckpt::dump {
 
 namespace {
 
 using records::FileKind;
+
+// "inotify instance" or "fanotify group" for the link of an fd of either kind, else "".
+std::string_view notify_kind(const std::string& link) {
+  if (link == "anon_inode:inotify") return "inotify instance";
+  if (link == "anon_inode:[fanotify]") return "fanotify group";
+  return "";
+}
+
+void refuse_queued_events(pid_t pid, int fd, std::string_view kind) {
+  UniqueFd own = proc::take_fd(pid, fd);
+  int queued = 0;
+  if (::ioctl(own.get(), FIONREAD, &queued) != 0) throw_errno("{}: FIONREAD", kind);
+  if (queued > 0)
+    fail(ErrorKind::kRefused,
+         "pid {} fd {}: {} has {} bytes of events queued unread; not supported (dump again once "
+         "it has read them)",
+         pid, fd, kind, queued);
+}
 
 records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
   proc::TimerfdInfo info = proc::parse_timerfd(proc::read_fdinfo_text(at.host_pid, at.fd));
@@ -96,6 +117,19 @@ void write_event_files(const records::FilesState& state, image::ImageWriter& ima
   spdlog::debug("event files: {} epoll, {} timerfd, {} signalfd, {} inotify, {} fanotify, {} netlink",
                 events.epolls.size(), events.timerfds.size(), events.signalfds.size(),
                 events.inotifies.size(), events.fanotifies.size(), events.netlink_sockets.size());
+}
+
+void refuse_queued_notify_events(const records::ProcessTree& tree) {
+  for (const auto& process : tree.processes) {
+    if (process.zombie) continue;
+    std::error_code ec;
+    std::string dir = "/proc/" + std::to_string(process.host_pid) + "/fd";
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::string_view kind = notify_kind(std::filesystem::read_symlink(entry.path(), ec));
+      if (kind.empty()) continue;
+      refuse_queued_events(process.host_pid, std::stoi(entry.path().filename().string()), kind);
+    }
+  }
 }
 
 }  // namespace ckpt::dump

@@ -41,10 +41,11 @@ records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at,
                                          const std::vector<HeldFd>& fds);
 records::NetlinkSocket collect_netlink(uint64_t id, const HeldFd& at);
 records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at);
-// Refuses the dump, naming pid and fd, when a fanotify group of the frozen container has events
-// queued unread. Called before the dump reads the container's files (its own opens would queue
-// events in groups marking them).
-void refuse_queued_fanotify_events(const records::ProcessTree& tree);
+// Refuses the dump, naming pid and fd, when an inotify instance or a fanotify group of the
+// frozen container has events queued unread: they cannot be read without being taken from the
+// original, nor queued again in a copy. Called before the dump reads the container's files
+// (its own opens and reads would queue events in instances watching them).
+void refuse_queued_notify_events(const records::ProcessTree& tree);
 bool is_netlink_socket(pid_t pid, ino_t ino);
 
 }  // namespace ckpt::dump

@@ -5,9 +5,6 @@
 // on an answer for), events queued unread, a mark on a removed inode or on a mount that is not
 // the one its path shows.
 #include <sys/fanotify.h>
-#include <sys/ioctl.h>
-
-#include <filesystem>
 
 #include "ckpt/event_files.h"
 #include "ckpt/watched_inode.h"
@@ -16,7 +13,6 @@
 #include "common/proc/fdinfo.h"
 #include "common/proc/fdinfo_events.h"
 #include "common/proc/mountinfo.h"
-#include "common/proc/pidfd.h"
 
 namespace ckpt::dump {
 
@@ -77,28 +73,7 @@ records::FanotifyMark mark_of(pid_t pid, const proc::FanotifyMarkInfo& m) {
   return mark;
 }
 
-void refuse_queued_events(pid_t pid, int fd) {
-  UniqueFd own = proc::take_fd(pid, fd);
-  int queued = 0;
-  if (::ioctl(own.get(), FIONREAD, &queued) != 0) throw_errno("fanotify: FIONREAD");
-  if (queued > 0)
-    fail(ErrorKind::kRefused, "pid {} fd {}: fanotify group has {} bytes of events queued unread",
-         pid, fd, queued);
-}
-
 }  // namespace
-
-void refuse_queued_fanotify_events(const records::ProcessTree& tree) {
-  for (const auto& process : tree.processes) {
-    if (process.zombie) continue;
-    std::error_code ec;
-    std::string dir = "/proc/" + std::to_string(process.host_pid) + "/fd";
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-      if (std::filesystem::read_symlink(entry.path(), ec) != "anon_inode:[fanotify]") continue;
-      refuse_queued_events(process.host_pid, std::stoi(entry.path().filename().string()));
-    }
-  }
-}
 
 records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at) {
   proc::FanotifyInfo info = proc::parse_fanotify(proc::read_fdinfo_text(at.host_pid, at.fd));

@@ -24,6 +24,9 @@ state.
   inclusive mode, selectors at ALLOW while they wait: each keeps its mode, range and selector
   (its calls are dispatched exactly as before).
 - rlimits: soft and hard limits lowered to values of their own come back exactly.
+- inotify_queue: watches with every event on a tmpfs directory and a file in it, the queue
+  empty: nothing comes back queued that nobody caused (the restore's own making of the tmpfs),
+  and new events reach the same wds.
 - pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
   still names that thread, keeps its flags, and signals sent through it reach that thread.
 
@@ -38,7 +41,7 @@ from conftest import (container_info, leave_running_and_two_restores, outcomes,
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
              "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation",
-             "syscall_dispatch", "rlimits"]
+             "syscall_dispatch", "rlimits", "inotify_queue"]
 
 
 def original_and_copy_outcomes(containers, work, cid, *restore_args):
@@ -123,6 +126,15 @@ def test_fanotify_state_a_restore_cannot_bring_back_is_refused_by_name(container
     made again: the dump names the fd and why, and the container runs on."""
     line = refused_dump_line(containers, work, "fanotify_marks", mode)
     assert says in line and "pid " in line and " fd " in line, line
+
+
+def test_inotify_events_queued_unread_are_refused_by_name(containers, work):
+    """An IN_CREATE left unread: the copy came back with an empty queue and its reader never
+    heard of the file. They can only be read by taking them from the original, and not queued
+    again: the dump names the fd and the container runs on to read its event."""
+    line = refused_dump_line(containers, work, "inotify_queue", "queued")
+    assert "inotify instance has 96 bytes of events queued unread" in line, line  # 3 events
+    assert "pid " in line and " fd " in line, line
 
 
 def test_a_pidfd_on_a_thread_of_another_process_is_refused_by_name(containers, work):
