@@ -3,8 +3,8 @@
 // disappears with it). There is no way to read a POSIX queue without consuming it, so each
 // queue is drained with non-blocking receives and refilled with the same messages in the same
 // order, while the container is frozen (nobody else can receive meanwhile). Refused, before
-// anything is received: a queue with an mq_notify registration (refilling an empty queue would
-// fire it) and a full queue while a container thread sleeps in mq_timedsend (each receive would
+// anything is received: a queue with an mq_notify registration (no call shows its sigevent, and
+// refilling an empty queue would fire it) and a full queue while a container thread sleeps in mq_timedsend (each receive would
 // pull that sender's message in).
 #include <fcntl.h>
 #include <mqueue.h>
@@ -49,11 +49,12 @@ void mount_private_mqueue() {
     throw_errno("mount(mqueue on {})", kMountPoint);
 }
 
-// NOTIFY_PID of the queue's file ("QSIZE:0 NOTIFY:0 SIGNO:0 NOTIFY_PID:0").
-bool has_notify(const std::filesystem::path& file) {
+// NOTIFY_PID of the queue's file ("QSIZE:0 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"): the process
+// registered with mq_notify (as the helper's pid namespace sees it), 0 when none.
+long notify_pid(const std::filesystem::path& file) {
   auto text = fs::read_file(file);
   auto pos = text.find("NOTIFY_PID:");
-  return pos != std::string::npos && std::stol(text.substr(pos + 11)) != 0;
+  return pos == std::string::npos ? 0 : std::stol(text.substr(pos + 11));
 }
 
 std::vector<records::PosixMessage> drain(const MqDescriptor& mq, const std::string& name,
@@ -90,9 +91,14 @@ records::PosixMq collect_one(const std::filesystem::path& file, bool senders_blo
   if (::mq_getattr(mq.get(), &attr) != 0) throw_errno("mq_getattr(/{})", q.name);
   q.maxmsg = attr.mq_maxmsg;
   q.msgsize = attr.mq_msgsize;
+  // No call shows a registration's sigevent (its signal value, a SIGEV_THREAD's socket and
+  // cookie): it could not be made again. Before, it was lost.
+  if (long pid = notify_pid(file))
+    fail(ErrorKind::kRefused,
+         "POSIX mq /{} has an mq_notify registration (pid {}): its sigevent cannot be read; not "
+         "supported",
+         q.name, pid);
   if (attr.mq_curmsgs == 0) return q;
-  if (has_notify(file))
-    fail(ErrorKind::kRefused, "POSIX mq /{} has an mq_notify registration: cannot read it", q.name);
   if (senders_blocked && attr.mq_curmsgs == attr.mq_maxmsg)
     fail(ErrorKind::kRefused,
          "POSIX mq /{} is full and a container thread is blocked in mq_timedsend", q.name);

@@ -109,6 +109,8 @@ void dump_injected(pid_t pid, const std::vector<pid_t>& tids, records::ProcessSt
     state.altstack = dump_altstack(injection, thread);
     state.clear_child_tid = dump_clear_child_tid(injection, thread);
     state.tuning->tsc_mode = dump_tsc_mode(injection, thread);
+    state.tuning->mce_kill =
+        static_cast<int32_t>(thread.checked("prctl(PR_MCE_KILL_GET)", SYS_prctl, PR_MCE_KILL_GET));
     state.mempolicy = read_thread_policy(injection, thread);
     if (state.own_creds)
       state.own_creds->securebits =

@@ -35,6 +35,9 @@ void restore_thread_common(Restorer& r, ptrace::RemoteSyscall& call, pid_t host_
   requeue_signals(r, call, thread.tid, thread.pending);
   if (thread.tuning && thread.tuning->tsc_mode == PR_TSC_SIGSEGV)
     call.checked("prctl(PR_SET_TSC)", SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV);
+  if (thread.tuning && thread.tuning->mce_kill != PR_MCE_KILL_DEFAULT)
+    call.checked("prctl(PR_MCE_KILL)", SYS_prctl, PR_MCE_KILL, PR_MCE_KILL_SET,
+                 thread.tuning->mce_kill, 0, 0);
   if (!thread.comm.empty())  // a thread starts with the name of the one that made it
     call.checked("prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, r.put_path(thread.comm));
   ptrace::set_fpu(host_tid, {thread.xstate, thread.fxsave_only});

@@ -55,10 +55,14 @@ struct TaskTuning {
   int32_t io_priority = 0;      // ioprio_get(IOPRIO_WHO_PROCESS) of the thread
   uint64_t timer_slack_ns = 0;  // /proc/TID/timerslack_ns; 0 under a realtime policy
   int32_t tsc_mode = 0;         // prctl(PR_GET_TSC): PR_TSC_ENABLE or PR_TSC_SIGSEGV; 0: not read
+  // prctl(PR_MCE_KILL_GET): the machine-check memory error policy, PR_MCE_KILL_EARLY (1) or
+  // _LATE (0), or PR_MCE_KILL_DEFAULT (2, the system's). Version 2.
+  int32_t mce_kill = 2;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, cpu_affinity, io_priority, timer_slack_ns, tsc_mode);
+    if (version >= 2) fields(ar, mce_kill);
   }
 };
 
@@ -121,7 +125,7 @@ struct ThreadsState {
 
 BOOST_CLASS_VERSION(ckpt::records::AltStack, 1)
 BOOST_CLASS_VERSION(ckpt::records::Sched, 2)
-BOOST_CLASS_VERSION(ckpt::records::TaskTuning, 1)
+BOOST_CLASS_VERSION(ckpt::records::TaskTuning, 2)
 BOOST_CLASS_VERSION(ckpt::records::SyscallDispatch, 1)
 BOOST_CLASS_VERSION(ckpt::records::ThreadState, 6)
 BOOST_CLASS_VERSION(ckpt::records::ThreadsState, 1)

@@ -27,6 +27,8 @@ state.
 - inotify_queue: watches with every event on a tmpfs directory and a file in it, the queue
   empty: nothing comes back queued that nobody caused (the restore's own making of the tmpfs),
   and new events reach the same wds.
+- mce_kill: each thread's machine-check memory error policy (PR_MCE_KILL: early, late, the
+  default).
 - pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
   still names that thread, keeps its flags, and signals sent through it reach that thread.
 
@@ -41,7 +43,7 @@ from conftest import (container_info, leave_running_and_two_restores, outcomes,
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
              "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation",
-             "syscall_dispatch", "rlimits", "inotify_queue"]
+             "syscall_dispatch", "rlimits", "inotify_queue", "mce_kill"]
 
 
 def original_and_copy_outcomes(containers, work, cid, *restore_args):
@@ -135,6 +137,14 @@ def test_inotify_events_queued_unread_are_refused_by_name(containers, work):
     line = refused_dump_line(containers, work, "inotify_queue", "queued")
     assert "inotify instance has 96 bytes of events queued unread" in line, line  # 3 events
     assert "pid " in line and " fd " in line, line
+
+
+def test_an_mq_notify_registration_is_refused_by_name(containers, work):
+    """No call shows a registration's sigevent (its signal and value); the copy came back
+    without it. The dump names the queue and the process, and the container runs on to get its
+    notification."""
+    line = refused_dump_line(containers, work, "mq_notify")
+    assert "has an mq_notify registration (pid " in line and "/ckpt-notify-" in line, line
 
 
 def test_a_pidfd_on_a_thread_of_another_process_is_refused_by_name(containers, work):
