@@ -82,6 +82,8 @@ void dump_creds(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState
   }
   state.umask = status.umask;
   state.oom_score_adj = std::stoi(fs::read_line(dir + "/oom_score_adj"));
+  state.coredump_filter =
+      static_cast<uint32_t>(std::stoul(fs::read_line(dir + "/coredump_filter"), nullptr, 16));
 }
 
 }  // namespace ckpt::dump

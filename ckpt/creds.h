@@ -12,8 +12,9 @@
 
 namespace ckpt::dump {
 
-// Fills creds, umask and oom_score_adj of `state` from /proc/PID, and the own_creds of each
-// thread of `tids` (threads.threads[i] is tids[i]) whose credentials differ from the process's.
+// Fills creds, umask, oom_score_adj and coredump_filter of `state` from /proc/PID, and the
+// own_creds of each thread of `tids` (threads.threads[i] is tids[i]) whose credentials differ
+// from the process's.
 void dump_creds(pid_t pid, const std::vector<pid_t>& tids, records::ProcessState& state,
                 records::ThreadsState& threads);
 

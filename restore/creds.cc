@@ -152,8 +152,10 @@ void restore_creds(Restorer& r, const records::ProcessState& process,
   auto& call = r.main();
   if (process.pdeath_signal)
     call.checked("prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG, process.pdeath_signal);
-  fs::write_file("/proc/" + std::to_string(r.host_pid()) + "/oom_score_adj",
-                 std::to_string(process.oom_score_adj));
+  std::string proc_dir = "/proc/" + std::to_string(r.host_pid());
+  fs::write_file(proc_dir + "/oom_score_adj", std::to_string(process.oom_score_adj));
+  if (process.coredump_filter)
+    fs::write_file(proc_dir + "/coredump_filter", fmt::format("{:#x}", *process.coredump_filter));
   for (size_t i = 1; i < host_tids.size(); ++i) {
     const auto& own = i < threads.threads.size() ? threads.threads[i].own_creds : std::nullopt;
     set_thread_creds(r, *r.on_thread(host_tids[i]), own ? *own : process.creds);

@@ -89,6 +89,9 @@ struct ProcessState {
   // and the audit login uid (/proc/PID/loginuid; unset: the kernel has no audit).
   std::optional<int32_t> dumpable;
   std::optional<uint32_t> loginuid;
+  // /proc/PID/coredump_filter: which mappings a core dump holds (a setting of the memory, which
+  // a child inherits at fork). Version 5; unset: not read (the restore leaves the default).
+  std::optional<uint32_t> coredump_filter;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -96,6 +99,7 @@ struct ProcessState {
     if (version >= 2) fields(ar, stopped);
     if (version >= 3) fields(ar, stop_signal, seccomp);
     if (version >= 4) fields(ar, dumpable, loginuid);
+    if (version >= 5) fields(ar, coredump_filter);
   }
 };
 
@@ -105,4 +109,4 @@ BOOST_CLASS_VERSION(ckpt::records::SigAction, 1)
 BOOST_CLASS_VERSION(ckpt::records::Itimer, 1)
 BOOST_CLASS_VERSION(ckpt::records::Rlimit, 1)
 BOOST_CLASS_VERSION(ckpt::records::Creds, 2)
-BOOST_CLASS_VERSION(ckpt::records::ProcessState, 4)
+BOOST_CLASS_VERSION(ckpt::records::ProcessState, 5)

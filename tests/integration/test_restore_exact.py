@@ -29,6 +29,7 @@ state.
   and new events reach the same wds.
 - mce_kill: each thread's machine-check memory error policy (PR_MCE_KILL: early, late, the
   default).
+- coredump_filter: a parent's and its child's coredump_filter, each its own.
 - pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
   still names that thread, keeps its flags, and signals sent through it reach that thread.
 
@@ -43,7 +44,8 @@ from conftest import (container_info, leave_running_and_two_restores, outcomes,
 WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld", "mm_noreserve",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
              "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation",
-             "syscall_dispatch", "rlimits", "inotify_queue", "mce_kill"]
+             "syscall_dispatch", "rlimits", "inotify_queue", "mce_kill",
+             "coredump_filter"]
 
 
 def original_and_copy_outcomes(containers, work, cid, *restore_args):
