@@ -22,8 +22,14 @@ records::ProcessEntry describe_process(pid_t host_pid) {
   e.pgid = st.ns_pgid.empty() ? 0 : st.ns_pgid.back();
   e.sid = st.ns_sid.empty() ? 0 : st.ns_sid.back();
   e.comm = st.name;
-  // A zombie process; a main thread that exited while others run shows "Z" too.
-  if (st.state == 'Z' && st.threads <= 1) {
+  // A zombie process; a main thread that exited while others run shows "Z" too: every call
+  // the dump and restore make on a process goes through its main thread.
+  if (st.state == 'Z' && st.threads > 1)
+    fail(ErrorKind::kRefused,
+         "process {} ({}): its main thread has exited while {} other threads run (pthread_exit "
+         "in main); not supported",
+         e.pid, st.name, st.threads - 1);
+  if (st.state == 'Z') {
     e.zombie = true;
     e.exit_status = proc::read_stat(host_pid).exit_code;
   } else {

@@ -141,6 +141,16 @@ def test_inotify_events_queued_unread_are_refused_by_name(containers, work):
     assert "pid " in line and " fd " in line, line
 
 
+def test_a_process_whose_main_thread_exited_is_refused_by_name(containers, work):
+    """pthread_exit in main while another thread runs on (a child of the container's init):
+    every call on a process goes through its main thread; the dump refuses it by name, and the
+    container runs on."""
+    cid = start_in_tmpfs(containers, work, "main_thread_exited", "child")
+    for line in refused_dump_lines(cid, work):
+        assert "its main thread has exited while 1 other threads run" in line, line
+    assert verdict(cid, work / "result") == "PASS"
+
+
 def test_an_mq_notify_registration_is_refused_by_name(containers, work):
     """No call shows a registration's sigevent (its signal and value); the copy came back
     without it. The dump names the queue and the process, and the container runs on to get its
