@@ -73,6 +73,7 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"post_copy_seconds", r.post_copy_seconds},
                         {"post_copied_bytes", r.post_copied_bytes},
                         {"filled_after_resume_bytes", r.filled_after_resume_bytes},
+                        {"fill_after_resume_ms", r.fill_after_resume_ms},
                         {"total_seconds", r.total_seconds},
                         {"bytes_sent", r.bytes_sent},
                         {"target_prebuild_ms", r.target_prebuild_ms},
@@ -121,7 +122,7 @@ void run(const MigrateCli& o) {
                  o.migrate.container_id.c_str(), report.downtime_ms,
                  static_cast<int>(report.rounds.size()),
                  static_cast<double>(report.bytes_sent) / (1 << 20), report.total_seconds,
-                 report.post_copy_seconds);
+                 report.fill_after_resume_ms / 1000);
   }
 }
 

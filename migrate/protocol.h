@@ -55,7 +55,8 @@ enum class FrameType : uint32_t {
   kAbort = 10,     // source: remove everything made there
   kResumed = 11,   // target: the container runs there; JSON of its restore's figures
   kFilling = 12,   // target: u64 bytes of held pages filled so far after the resume (each second)
-  kFilled = 13,    // target: every page is in (u64 bytes filled after the resume); source may go
+  kFilled = 13,    // target: every page is in: u64 bytes filled after the resume | u64
+                   // microseconds that took (both 0: filled before it); the source may go
   kLazy = 14,      // --lazy: u64 pid | (u64 start | u64 pages)*: pages sent after the resume
   kFetch = 15,     // target, --lazy: u64 pid | u64 address: that page of kLazy, now please
   kLazyEnd = 16,   // --lazy: every page of kLazy was sent (as kPages)

@@ -218,8 +218,8 @@ bool fill_after_resume(bool lazy) {
 void keep_from_the_oom_killer() {
   try {
     fs::write_file("/proc/self/oom_score_adj", "-1000");
-  } catch (const Error& e) {
-    spdlog::warn("the fill after the resume may be chosen by the OOM killer: {}", e.what());
+  } catch (const Error& e) {  // without CAP_SYS_RESOURCE
+    spdlog::debug("the fill after the resume may be chosen by the OOM killer: {}", e.what());
   }
 }
 
@@ -248,6 +248,10 @@ void finish_post_copy(restore::PostCopy& post_copy, FeedingReader* reader, Chann
     if (!channel_up) return;
     std::vector<std::byte> payload;
     put_u64(payload, post_copy.bytes_filled());
+    if (type == FrameType::kFilled)
+      put_u64(payload, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - start)
+                                                 .count()));
     try {
       channel.send(type, payload);
     } catch (const Error& e) {
@@ -322,7 +326,7 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   if (post_copy)
     finish_post_copy(*post_copy, reader.get(), channel, report.id);
   else
-    channel.send(FrameType::kFilled, std::vector<std::byte>(8));  // every page went in before
+    channel.send(FrameType::kFilled, std::vector<std::byte>(16));  // every page went in before
 }
 
 }  // namespace

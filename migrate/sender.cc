@@ -261,6 +261,7 @@ void await_filled(Channel& channel, Clock::time_point resumed, MigrationReport& 
     }
     if (frame->type == FrameType::kFilled) {
       report.filled_after_resume_bytes = get_u64(frame->payload, 0);
+      report.fill_after_resume_ms = get_u64(frame->payload, 8) / 1000.0;
       break;
     }
     if (frame->type != FrameType::kFilling && frame->type != FrameType::kFetch)

@@ -64,6 +64,7 @@ struct MigrationReport {
   double post_copy_seconds = 0;       // from kResumed to the target's kFilled: its memory
                                       // filled after the resume (0: not heard)
   uint64_t filled_after_resume_bytes = 0;  // the target's held pages filled after the resume
+  double fill_after_resume_ms = 0;         // the target's time for that (0: filled before)
   uint64_t post_copied_bytes = 0;     // --lazy: pages sent after the resume
   bool resumed = false;               // the target runs the container (the source is killed)
   double target_prebuild_ms = 0;      // the target made its groundwork in, during the rounds

@@ -207,7 +207,7 @@ def test_migration_keeps_the_client_connection_and_the_memory(containers, env):
     assert report["rounds"][0]["bytes"] >= 1 << 30
     print(f"\nmigration of 1 GiB written at ~10 MiB/s: {len(report['rounds'])} rounds, "
           f"downtime {report['downtime_ms']:.0f} ms, memory filled "
-          f"{report['post_copy_seconds']:.2f} s after the resume, total "
+          f"{report['fill_after_resume_ms'] / 1000:.2f} s after the resume, total "
           f"{report['total_seconds']:.1f} s, {report['bytes_sent'] >> 20} MiB sent; longest gap "
           f"between answers {gap} ms")
 
@@ -221,10 +221,10 @@ def test_a_migration_fills_the_held_pages_after_the_resume(containers, env):
     report, client = migrated(containers, env, 256, ("fork",))
     forked_children_saw_every_page(client)
     assert report["lazy"] is False and report["post_copied_bytes"] == 0
-    assert report["filled_after_resume_bytes"] > 0 and report["post_copy_seconds"] > 0
+    assert report["filled_after_resume_bytes"] > 0 and report["fill_after_resume_ms"] > 0
     print(f"\nmigration of 256 MiB: downtime {report['downtime_ms']:.0f} ms, "
           f"{report['filled_after_resume_bytes'] >> 20} MiB filled in "
-          f"{report['post_copy_seconds']:.2f} s after the resume")
+          f"{report['fill_after_resume_ms'] / 1000:.2f} s after the resume")
 
 
 def test_the_held_pages_can_still_be_filled_before_the_resume(containers, env):
@@ -232,7 +232,7 @@ def test_the_held_pages_can_still_be_filled_before_the_resume(containers, env):
     before the resume, inside the downtime, as before."""
     report, _ = migrated(containers, env, 64, (), (),
                          env_extra={"CKPT_MIGRATE_FILL_BEFORE_RESUME": "1"})
-    assert report["filled_after_resume_bytes"] == 0
+    assert report["filled_after_resume_bytes"] == 0 and report["fill_after_resume_ms"] == 0
 
 
 def test_lazy_migration_fills_the_memory_after_the_resume(containers, env):
