@@ -72,6 +72,8 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"downtime_ms", r.downtime_ms},
                         {"post_copy_seconds", r.post_copy_seconds},
                         {"post_copied_bytes", r.post_copied_bytes},
+                        {"filled_after_resume_bytes", r.filled_after_resume_bytes},
+                        {"fill_after_resume_ms", r.fill_after_resume_ms},
                         {"total_seconds", r.total_seconds},
                         {"bytes_sent", r.bytes_sent},
                         {"target_prebuild_ms", r.target_prebuild_ms},
@@ -99,9 +101,14 @@ void run(const MigrateCli& o) {
     });
   } catch (const Error& e) {
     transport.finish();  // the target has removed what it made, unless it runs the container
-    if (report.resumed)
+    if (report.resumed && o.migrate.lazy)
       fail("{} runs on the target, but its post-copy did not report every page in (if the "
            "target lacks pages, the container is lost there): {}",
+           o.migrate.container_id, e.what());
+    if (report.resumed)
+      fail("{} was moved and resumed on the target, but filling its memory there did not end "
+           "well (the source is gone; if the target says its fill failed, the container is "
+           "lost): {}",
            o.migrate.container_id, e.what());
     fail("{} stays here and runs on: {}", o.migrate.container_id, e.what());
   }
@@ -109,10 +116,13 @@ void run(const MigrateCli& o) {
   if (global_options().json) {
     print_json(o, report);
   } else {
-    std::fprintf(stderr, "migrated %s: downtime %.0f ms, %d rounds, %.1f MiB sent in %.2f s\n",
+    std::fprintf(stderr,
+                 "migrated %s: downtime %.0f ms, %d rounds, %.1f MiB sent in %.2f s, memory "
+                 "filled %.2f s after the resume\n",
                  o.migrate.container_id.c_str(), report.downtime_ms,
                  static_cast<int>(report.rounds.size()),
-                 static_cast<double>(report.bytes_sent) / (1 << 20), report.total_seconds);
+                 static_cast<double>(report.bytes_sent) / (1 << 20), report.total_seconds,
+                 report.fill_after_resume_ms / 1000);
   }
 }
 

@@ -26,8 +26,9 @@ void add_receive(CLI::App& app) {
   cmd->add_option("--timeout", *timeout, "Seconds the source may stay silent (default 30)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--lazy", *lazy,
-                "Post-copy (the source's --lazy): resume before the pre-copied pages are in, "
-                "fill them after; this runs until every page is in");
+                "Post-copy (the source's --lazy): the final round's pages come after the "
+                "resume too, from the source (the held ones are filled after it either way; "
+                "this runs until every page is in)");
   cmd->callback([opts, timeout, lazy] {
     // Never destroyed: a post-copy's reader thread may still wait on it when a receive fails
     // (the process ends right after).

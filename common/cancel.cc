@@ -72,12 +72,15 @@ void throw_if_cancelled() {
     fail(ErrorKind::kCancelled, "cancelled by SIG{}; what was done is undone", sigabbrev_np(sig));
 }
 
-void cancellation_point(std::string_view name) {
+void fault_point(std::string_view name) {
   const Fault& f = fault();
-  if (!f.point.empty() && name == f.point) {
-    if (!f.wait) fail("injected fault at {} (CKPT_FAULT)", name);
-    wait_for_cancel(name);
-  }
+  if (f.point.empty() || name != f.point) return;
+  if (!f.wait) fail("injected fault at {} (CKPT_FAULT)", name);
+  wait_for_cancel(name);
+}
+
+void cancellation_point(std::string_view name) {
+  fault_point(name);
   throw_if_cancelled();
 }
 

@@ -32,6 +32,10 @@ class CancelOnSignals {
 // names this point).
 void cancellation_point(std::string_view name);
 
+// A step that goes on when the run is cancelled (a container's memory filled after its
+// resume): throws Error only when CKPT_FAULT names this point.
+void fault_point(std::string_view name);
+
 // For long loops (page batches): throws Error when the run was cancelled.
 void throw_if_cancelled();
 

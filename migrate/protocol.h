@@ -20,9 +20,11 @@
 //                                                or kFailed (message): it removed what it made
 //   kCommit ->                           <- kResumed (its restore's figures)
 //                                                                     the source is removed
+//                                        <- kFilling* kFilled (the held pages filled after
+//                                                the resume)                the source may go
 //   --lazy: kLazy* before kStateEnd; from then on the target may send kFetch at any time, the
 //   source answers with kPages. After kResumed the source sends every kLazy page (kPages*,
-//   kLazyEnd):                           <- kFilling* kFilled         the source may go
+//   kLazyEnd) before the target's kFilling* kFilled.
 //   (or kAbort, or a closed or silent channel: the target removes what it made, the source runs)
 #pragma once
 
@@ -36,8 +38,9 @@
 
 namespace ckpt::migrate {
 
-// 2: kPrebuild, kPrebuilt; 3: kRootfsBegin, kRootfs, kRootfsEnd, kRootfsBuilt
-inline constexpr uint32_t kProtocolVersion = 3;
+// 2: kPrebuild, kPrebuilt; 3: kRootfsBegin, kRootfs, kRootfsEnd, kRootfsBuilt; 4: kFilling,
+// kFilled without --lazy too (the held pages filled after the resume)
+inline constexpr uint32_t kProtocolVersion = 4;
 
 enum class FrameType : uint32_t {
   kHello = 1,      // u64 protocol version
@@ -51,8 +54,9 @@ enum class FrameType : uint32_t {
   kCommit = 9,     // source: resume there
   kAbort = 10,     // source: remove everything made there
   kResumed = 11,   // target: the container runs there; JSON of its restore's figures
-  kFilling = 12,   // target, --lazy: u64 bytes of held pages filled so far (each second)
-  kFilled = 13,    // target, --lazy: every page is in; the source may go
+  kFilling = 12,   // target: u64 bytes of held pages filled so far after the resume (each second)
+  kFilled = 13,    // target: every page is in: u64 bytes filled after the resume | u64
+                   // microseconds that took (both 0: filled before it); the source may go
   kLazy = 14,      // --lazy: u64 pid | (u64 start | u64 pages)*: pages sent after the resume
   kFetch = 15,     // target, --lazy: u64 pid | u64 address: that page of kLazy, now please
   kLazyEnd = 16,   // --lazy: every page of kLazy was sent (as kPages)

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/cancel.h"
@@ -203,39 +205,71 @@ void receive_state(Channel& channel, PageStore& store, int image_fd,
   }
 }
 
-// The container runs here: the pages still on the source come (up to kLazyEnd); a channel that
-// breaks before loses the container. Its held pages go in meanwhile, and the source hears how
-// far (kFilling each second) and when they are all in (kFilled); a channel that breaks then
-// does not stop the fill.
-void finish_post_copy(restore::PostCopy& post_copy, FeedingReader& reader, Channel& channel,
-                      const std::string& id) {
-  post_copy.start_filling();
+// The held pages are filled after the resume (restore/pages_post_copy.h), with --lazy as
+// without; CKPT_MIGRATE_FILL_BEFORE_RESUME=1 fills them before it, inside the downtime (as
+// before), for tools/bench to compare (not with --lazy).
+bool fill_after_resume(bool lazy) {
+  const char* env = std::getenv("CKPT_MIGRATE_FILL_BEFORE_RESUME");
+  return lazy || !(env && std::string_view(env) == "1");
+}
+
+// While the container's memory is filled, it lives on this process: the OOM killer (which would
+// pick it, holding the pre-copied pages) is asked to leave it alone.
+void keep_from_the_oom_killer() {
   try {
-    reader.expect(channel, FrameType::kLazyEnd);
-  } catch (const Error& e) {
-    kill_lost_container(id);
-    fail("container {} is lost (killed): the source's channel broke before it sent every page "
-         "the container had not got: {}",
-         id, e.what());
+    fs::write_file("/proc/self/oom_score_adj", "-1000");
+  } catch (const Error& e) {  // without CAP_SYS_RESOURCE
+    spdlog::debug("the fill after the resume may be chosen by the OOM killer: {}", e.what());
+  }
+}
+
+// The container runs here: with --lazy, the pages still on the source come (up to kLazyEnd;
+// `reader`); a channel that breaks before loses the container. The held pages go in
+// meanwhile, and the source hears how far (kFilling each second) and when they are all in
+// (kFilled); a channel that breaks then does not stop the fill. A fill that fails loses the
+// container: there is nothing to go back to (the source is gone).
+void finish_post_copy(restore::PostCopy& post_copy, FeedingReader* reader, Channel& channel,
+                      const std::string& id) {
+  auto start = std::chrono::steady_clock::now();
+  keep_from_the_oom_killer();
+  post_copy.start_filling();
+  if (reader) {
+    try {
+      reader->expect(channel, FrameType::kLazyEnd);
+    } catch (const Error& e) {
+      kill_lost_container(id);
+      fail("container {} is lost (killed): the source's channel broke before it sent every page "
+           "the container had not got: {}",
+           id, e.what());
+    }
   }
   bool channel_up = true;
   auto tell = [&](FrameType type) {
     if (!channel_up) return;
     std::vector<std::byte> payload;
     put_u64(payload, post_copy.bytes_filled());
+    if (type == FrameType::kFilled)
+      put_u64(payload, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - start)
+                                                 .count()));
     try {
       channel.send(type, payload);
     } catch (const Error& e) {
       channel_up = false;
-      spdlog::warn("the post-copy goes on without the source: {}", e.what());
+      spdlog::warn("the fill after the resume goes on without the source: {}", e.what());
     }
   };
   try {
     while (!post_copy.wait_filled(std::chrono::seconds(1))) tell(FrameType::kFilling);
   } catch (const Error& e) {
     kill_lost_container(id);
-    fail("container {} is lost (killed): {}", id, e.what());
+    fail("container {} is lost (killed): filling its memory after the resume failed, and the "
+         "source is gone: {}",
+         id, e.what());
   }
+  spdlog::info("memory filled {:.2f} s after the resume ({} MiB of held pages in the background)",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+               post_copy.bytes_filled() >> 20);
   tell(FrameType::kFilled);
 }
 
@@ -252,7 +286,7 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   channel.handshake();
   PageStore store;
   std::unique_ptr<restore::PostCopy> post_copy;  // serves the processes while it lives
-  if (lazy) {
+  if (fill_after_resume(lazy)) {  // without --lazy, nothing is fetched: every page is here
     post_copy = std::make_unique<restore::PostCopy>(store, [&channel](uint64_t pid, uint64_t at) {
       std::vector<std::byte> payload;
       put_u64(payload, pid);
@@ -275,7 +309,7 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   receive_state(channel, store, image.get(), options, groundwork, rootfs);
   options.prebuilt_rootfs = rootfs.prebuilt();
   std::unique_ptr<FeedingReader> reader;  // with --lazy: reads the channel from now on
-  if (post_copy) reader = std::make_unique<FeedingReader>(channel, *post_copy);
+  if (lazy) reader = std::make_unique<FeedingReader>(channel, *post_copy);
   options.before_resume = [&] {
     channel.send(FrameType::kRebuilt);
     if (reader)
@@ -289,7 +323,10 @@ void receive(restore::RestoreOptions& options, Channel& channel, bool lazy) {
   channel.send(FrameType::kResumed, std::as_bytes(std::span(figures.data(), figures.size())));
   for (const auto& [stage, seconds] : report.stage_seconds)
     spdlog::info("restore stage {}: {:.1f} ms", stage, 1000 * seconds);
-  if (post_copy) finish_post_copy(*post_copy, *reader, channel, report.id);
+  if (post_copy)
+    finish_post_copy(*post_copy, reader.get(), channel, report.id);
+  else
+    channel.send(FrameType::kFilled, std::vector<std::byte>(16));  // every page went in before
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 // made from the source's kPrebuild while the rounds run, with --with-rootfs the rootfs unpacked
 // as it comes (migrate/rootfs_prebuild.h), pre-copied pages kept in memory
 // (PageStore), the final image in a memfd (no disk spool), then the restore engine, on that
-// groundwork, rebuilds every process and waits for the source's kCommit before it resumes them. A failure, kAbort, or a closed or silent channel before that
-// undoes the restore: nothing is left here, and the source carries on.
+// groundwork, rebuilds every process and waits for the source's kCommit before it resumes
+// them. A failure, kAbort, or a closed or silent channel before that undoes the restore: nothing
+// is left here, and the source carries on. The held pages are filled after the resume, from
+// this process's memory (restore/pages_post_copy.h): it ends once every page is in.
 #pragma once
 
 #include "migrate/protocol.h"
@@ -13,8 +15,9 @@
 namespace ckpt::migrate {
 
 // `options`: as for restore, without input (the channel is the input). With `lazy` (the
-// source's --lazy), the held pages are filled after the resume (restore/pages_post_copy.h):
-// this returns once every page is in.
+// source's --lazy), the pages of the final round come after the resume too, from the source.
+// Returns once every page is in; if that fails after the resume, the container is killed (the
+// source is gone) and this throws.
 void receive_container(restore::RestoreOptions options, Channel& channel, bool lazy = false);
 
 }  // namespace ckpt::migrate

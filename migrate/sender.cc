@@ -241,12 +241,40 @@ void send_unfetched(PageSender& sender, const dump::DeferredPages& pages, pid_t 
   sent.streamed_to[pid] = end;
 }
 
+// The target's word that every page is in (kFilling each second before; with --lazy its
+// fetches, answered by then), counted from `resumed`. Without --lazy (`pages_all_there`) the
+// target fills the held pages from its own memory: a channel that breaks meanwhile does not
+// stop that, only its end goes unheard; a target that says its fill failed (the container is
+// lost there) is an error either way.
+void await_filled(Channel& channel, Clock::time_point resumed, MigrationReport& report,
+                  bool pages_all_there) {
+  for (;;) {
+    std::optional<Frame> frame;
+    try {
+      frame = channel.receive();
+    } catch (const Error& e) {
+      if (!pages_all_there) throw;
+      spdlog::warn("the target fills the container's memory from its own (every page is there), "
+                   "but its end was not heard: {}",
+                   e.what());
+      return;
+    }
+    if (frame->type == FrameType::kFilled) {
+      report.filled_after_resume_bytes = get_u64(frame->payload, 0);
+      report.fill_after_resume_ms = get_u64(frame->payload, 8) / 1000.0;
+      break;
+    }
+    if (frame->type != FrameType::kFilling && frame->type != FrameType::kFetch)
+      channel.expect(*frame, FrameType::kFilled);  // throws
+  }
+  report.post_copy_seconds = seconds_since(resumed);
+}
+
 // --lazy, the container running on the target: every post-copied page it did not fetch yet
 // goes, its fetches answered between frames (each page is sent once); then the target's word
 // that every page is in.
 void post_copy(Channel& channel, const dump::DeferredPages& pages, PostCopySent& sent,
-               MigrationReport& report) {
-  auto start = Clock::now();
+               Clock::time_point resumed, MigrationReport& report) {
   PageSender sender(channel);
   for (pid_t pid : pages.pids_taken())
     for (const auto& extent : pages.post_copied(pid)) {
@@ -261,14 +289,7 @@ void post_copy(Channel& channel, const dump::DeferredPages& pages, PostCopySent&
     }
   channel.send(FrameType::kLazyEnd);
   report.post_copied_bytes = sender.bytes() + sent.fetched.size() * kPageSize;
-  for (;;) {
-    Frame frame = channel.receive();
-    if (frame.type == FrameType::kFilled) break;
-    if (frame.type != FrameType::kFilling && frame.type != FrameType::kFetch)
-      channel.expect(frame, FrameType::kFilled);  // throws
-  }
-  report.post_copy_seconds = seconds_since(start);
-  report.total_seconds += report.post_copy_seconds;
+  await_filled(channel, resumed, report, /*pages_all_there=*/false);
 }
 
 ContainerState running_container(const std::string& id) {
@@ -353,7 +374,7 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   dump.sign_key = options.sign_key;
   dump.precopied = &pages;
   dump.audit = false;  // the target does not check: not worth its time in the freeze
-  auto frozen = Clock::now();
+  auto frozen = Clock::now(), resumed_at = frozen;
   PostCopySent sent;
   dump.on_frozen = [&frozen] { frozen = Clock::now(); };
   dump.handover = [&] {
@@ -369,15 +390,19 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
     Frame resumed = expect_answering(channel, FrameType::kResumed, pages, sent);
     report.target_restore.assign(reinterpret_cast<const char*>(resumed.payload.data()),
                                  resumed.payload.size());
-    report.downtime_ms = 1000 * seconds_since(frozen);
+    resumed_at = Clock::now();
+    report.downtime_ms = std::chrono::duration<double, std::milli>(resumed_at - frozen).count();
     report.resumed = true;
   };
   // The dump kills the processes once the target runs them; what is left goes too, under the
   // dump's marks, so that a kill -9 of the migration then leaves nothing frozen for good.
   dump.after_kill = on_resumed;
   dump::dump_container(dump);
+  if (options.lazy)
+    post_copy(channel, pages, sent, resumed_at, report);
+  else
+    await_filled(channel, resumed_at, report, /*pages_all_there=*/true);
   report.total_seconds = seconds_since(start);
-  if (options.lazy) post_copy(channel, pages, sent, report);
   report.bytes_sent = channel.bytes_sent();
 }
 

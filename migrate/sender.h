@@ -15,6 +15,9 @@
 //                  target reports every process rebuilt; then kCommit, and once the target
 //                  says it resumed, the dump kills the source. Any failure before that (the
 //                  target's, a broken or silent channel) thaws the source: it carries on.
+//   5. fill        the target fills the pre-copied pages it holds after the resume; this waits
+//                  for its word that every page is in (with --lazy, sending the pages it
+//                  does not have meanwhile)
 #pragma once
 
 #include <cstdint>
@@ -58,7 +61,10 @@ struct MigrationReport {
   double downtime_ms = 0;             // from the freeze to the target's kResumed
   double total_seconds = 0;
   uint64_t bytes_sent = 0;            // everything on the channel
-  double post_copy_seconds = 0;       // --lazy: from kResumed to the target's kFilled
+  double post_copy_seconds = 0;       // from kResumed to the target's kFilled: its memory
+                                      // filled after the resume (0: not heard)
+  uint64_t filled_after_resume_bytes = 0;  // the target's held pages filled after the resume
+  double fill_after_resume_ms = 0;         // the target's time for that (0: filled before)
   uint64_t post_copied_bytes = 0;     // --lazy: pages sent after the resume
   bool resumed = false;               // the target runs the container (the source is killed)
   double target_prebuild_ms = 0;      // the target made its groundwork in, during the rounds
@@ -68,9 +74,11 @@ struct MigrationReport {
 
 // Migrates the container over `channel`, filling `report`. Once the target runs it (the
 // source's processes are killed), `on_resumed` removes what is left of the source; with --lazy
-// the pages the target does not have yet are then sent, and this returns once the target has
-// every page in. Throws with the source running, unless report.resumed: then the container
-// runs on the target, and without every page (--lazy) it is lost.
+// the pages the target does not have yet are then sent; this returns once the target has every
+// page in (it fills the held ones after the resume), or, without --lazy, once the channel
+// breaks after the resume (the target has every page: its fill goes on). Throws with the source
+// running, unless report.resumed: then the container runs on the target, and without every
+// page in (--lazy, or a fill that failed there) it is lost.
 void migrate_container(const MigrateOptions& options, Channel& channel, MigrationReport& report,
                        const std::function<void()>& on_resumed);
 

@@ -311,18 +311,36 @@ void append_run(std::vector<records::PageRun>& runs, uint64_t address, uint64_t 
     runs.push_back({address, size / kPageSize});
 }
 
-// A migration's post-copy: the image's pages (the final round's) go in now, by UFFDIO_COPY; the
-// held ones in registered VMAs are left to `post_copy`, which serves the process's faults from
-// here on and copies the rest once it runs; held ones elsewhere are written now.
-void fill_post_copy(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
+// The registered VMAs of `mm` that a fork leaves empty in the child (MADV_WIPEONFORK).
+std::vector<records::PageRun> wiped_on_fork(const records::MmState& mm, const UffdFill& uffd) {
+  std::vector<records::PageRun> wiped;
+  for (const auto& vma : mm.vmas)
+    if ((vma.advice & records::kAdviceWipeOnFork) && uffd.leading_piece(vma.start, 1).second)
+      wiped.push_back({vma.start, vma.size() / kPageSize});
+  return wiped;
+}
+
+// A migration's fill after the resume: the image's pages (the final round's) go in now, by
+// UFFDIO_COPY; the held ones in registered VMAs are left to `post_copy`, which serves the
+// process's faults from here on and copies the rest once it runs; held ones elsewhere are
+// written now. False, with nothing done, when the process can have no userfaultfd that takes
+// kernel-mode faults and no page is to come from the source (the held pages are then filled
+// before the resume); with such pages (--lazy) that fails.
+bool fill_post_copy(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,
                     const std::vector<chain::PageSource>& sources, const HeldPages& held,
                     uint64_t image_id, PostCopy& post_copy) {
+  auto remote = held.post_copied_runs(image_id);
   auto uffd = UffdFill::open_for_post_copy(r);
+  if (!uffd && remote.empty()) {
+    spdlog::debug("process {}: no userfaultfd for kernel-mode faults: its held pages are filled "
+                  "before the resume",
+                  r.ns_pid());
+    return false;
+  }
   if (!uffd)
     fail("process {}: a post-copy (--lazy) needs a userfaultfd that takes kernel-mode faults, "
          "which this kernel refuses the process (vm.unprivileged_userfaultfd?)",
          r.ns_pid());
-  auto remote = held.post_copied_runs(image_id);
   records::Pagemap all;  // the image's, the held and the post-copied pages: their VMAs
   all.runs = held.runs(image_id);
   all.runs.insert(all.runs.end(), pagemap.runs.begin(), pagemap.runs.end());
@@ -355,7 +373,10 @@ void fill_post_copy(Restorer& r, const records::MmState& mm, const records::Page
   spdlog::debug("process {}: {} MiB of held pages left to the post-copy, {} runs to come, {} "
                 "MiB written",
                 r.ns_pid(), pending_bytes >> 20, remote.size(), counts.written >> 20);
-  post_copy.adopt(uffd->take_fd(), image_id, std::move(pending), std::move(remote));
+  auto wiped = wiped_on_fork(mm, *uffd);
+  post_copy.adopt(uffd->take_fd(), image_id, std::move(pending), std::move(remote),
+                  std::move(wiped));
+  return true;
 }
 
 }  // namespace
@@ -376,8 +397,9 @@ void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap&
                 uint64_t image_id, PostCopy* post_copy, const chain::Ranges& prefilled) {
   check_pagemap(pagemap, r.ns_pid());
   if (held && post_copy &&
-      (!held->runs(image_id).empty() || !held->post_copied_runs(image_id).empty()))
-    return fill_post_copy(r, mm, pagemap, sources, *held, image_id, *post_copy);
+      (!held->runs(image_id).empty() || !held->post_copied_runs(image_id).empty()) &&
+      fill_post_copy(r, mm, pagemap, sources, *held, image_id, *post_copy))
+    return;
   if (held && !held->runs(image_id).empty()) {  // a migration: most pages are held
     fill_held(r, *held, image_id);
     if (!pagemap.runs.empty()) fill_by_writev(r, sources);  // the final round's, disjoint

@@ -50,8 +50,9 @@ class PostCopy;
 // The VMAs of `mm` exist (writable, no pages yet) in the process; `sources` hold the pages of
 // `pagemap`: the process's own page stream, and for an incremental image its parents' streams
 // (chain/page_sources.h); `held` (if any) the others, a migration's pre-copied pages of image
-// process `image_id`. With `post_copy` (a migration's --lazy), the held pages are left to it
-// (restore/pages_post_copy.h): the process gets them once it runs. Pages in `prefilled` are in
+// process `image_id`. With `post_copy` (a migration's fill after the resume), the held pages
+// are left to it (restore/pages_post_copy.h): the process gets them once it runs (where it can
+// have no userfaultfd for that, without --lazy, they are written now). Pages in `prefilled` are in
 // the process already (shared copy-on-write, restore/cow_shared.h) and are left alone where
 // userfaultfd fills (elsewhere they are written again: the same bytes, no longer shared).
 void fill_pages(Restorer& r, const records::MmState& mm, const records::Pagemap& pagemap,

@@ -21,6 +21,7 @@
 #include <span>
 #include <thread>
 
+#include "common/cancel.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/proc/pagemap.h"
@@ -75,6 +76,7 @@ struct Served {
   uint64_t image_id = 0;
   Pending pending;              // held (or arrived) pages to copy
   Pending remote;               // pages not arrived yet
+  Pending wiped;                // VMAs a fork leaves empty in the child (MADV_WIPEONFORK)
   std::vector<uint64_t> retry;  // faults to answer again (the mm was changing)
   uint64_t failing = UINT64_MAX;  // the pending page the fill cannot copy, since `failing_since`
   std::chrono::steady_clock::time_point failing_since;
@@ -289,6 +291,11 @@ struct PostCopy::State {
         child.image_id = s.image_id;
         child.pending = s.pending;
         child.remote = s.remote;
+        child.wiped = s.wiped;
+        for (const auto& [at, piece] : s.wiped) {  // zeros in the child: nothing to copy
+          take_range(child.pending, at, at + piece.size);
+          take_range(child.remote, at, at + piece.size);
+        }
         spdlog::debug("post-copy: a fork of process {}: its child is served too", s.image_id);
         served.push_back(std::move(child));
         break;
@@ -297,7 +304,7 @@ struct PostCopy::State {
         spdlog::debug("post-copy: process {}: {:#x} moved to {:#x} ({} KiB)", s.image_id,
                       static_cast<uint64_t>(m.arg.remap.from), static_cast<uint64_t>(m.arg.remap.to),
                       m.arg.remap.len >> 10);
-        for (Pending* map : {&s.pending, &s.remote}) {
+        for (Pending* map : {&s.pending, &s.remote, &s.wiped}) {
           auto moved = take_range(*map, m.arg.remap.from, m.arg.remap.from + m.arg.remap.len);
           for (auto& [at, piece] : moved) (*map)[at - m.arg.remap.from + m.arg.remap.to] = piece;
         }
@@ -311,6 +318,7 @@ struct PostCopy::State {
                       m.event == UFFD_EVENT_REMOVE ? "removed" : "unmapped");
         take_range(s.pending, m.arg.remove.start, m.arg.remove.end);
         take_range(s.remote, m.arg.remove.start, m.arg.remove.end);
+        if (m.event == UFFD_EVENT_UNMAP) take_range(s.wiped, m.arg.remove.start, m.arg.remove.end);
         break;
       default:
         spdlog::debug("post-copy: userfaultfd event {} ignored", static_cast<int>(m.event));
@@ -373,6 +381,7 @@ struct PostCopy::State {
 
   // Copies the next slice of pending pages (faulting threads in it are woken).
   void fill_slice() {
+    fault_point("post-copy:fill");
     for (auto& s : served)
       if (!s.pending.empty()) {
         fill_at(s, s.pending.begin()->first, kSliceBytes);
@@ -429,7 +438,8 @@ PostCopy::~PostCopy() {
 }
 
 void PostCopy::adopt(UniqueFd uffd, uint64_t image_id, std::vector<records::PageRun> pending,
-                     std::vector<records::PageRun> remote) {
+                     std::vector<records::PageRun> remote,
+                     std::vector<records::PageRun> wiped_on_fork) {
   Served s;
   s.fd = std::move(uffd);
   s.image_id = image_id;
@@ -437,6 +447,8 @@ void PostCopy::adopt(UniqueFd uffd, uint64_t image_id, std::vector<records::Page
     s.pending.emplace(run.start, Piece{run.start, run.pages * kPageSize});
   for (const auto& run : remote)
     s.remote.emplace(run.start, Piece{run.start, run.pages * kPageSize});
+  for (const auto& run : wiped_on_fork)
+    s.wiped.emplace(run.start, Piece{run.start, run.pages * kPageSize});
   {
     std::lock_guard lock(state_->mutex);
     if (state_->done) fail("post-copy: serving stopped: {}", state_->failure);

@@ -23,9 +23,9 @@ class UffdFill {
  public:
   // Null when the process cannot have a userfaultfd here (no kernel support, refused).
   static std::unique_ptr<UffdFill> open(Restorer& restorer);
-  // For a migration's post-copy (restore/pages_lazy.h): kernel-mode faults wait for the handler
-  // too (the process runs before every page is in), and the fork, mremap, madvise-remove and
-  // munmap events of the process are reported.
+  // For a migration's fill after the resume (restore/pages_post_copy.h): kernel-mode faults
+  // wait for the handler too (the process runs before every page is in), and the fork, mremap,
+  // madvise-remove and munmap events of the process are reported.
   static std::unique_ptr<UffdFill> open_for_post_copy(Restorer& restorer);
 
   // Registers the private anonymous VMAs of `mm` that hold pages of `pagemap`; a VMA the

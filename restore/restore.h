@@ -34,8 +34,8 @@ struct RestoreOptions {
   bool migration = false;
   // Migration: pages held outside the image (pre-copied), filled with the image's.
   const HeldPages* held_pages = nullptr;
-  // Migration's --lazy: the held pages are left to it, the processes get them once they run
-  // (restore/pages_post_copy.h).
+  // Migration: the held pages are left to it, the processes get them once they run
+  // (restore/pages_post_copy.h; with --lazy, and without unless CKPT_MIGRATE_FILL_BEFORE_RESUME).
   PostCopy* post_copy = nullptr;
   // Migration's two-phase handover: called once every process is rebuilt (stopped, host links
   // down). Returning resumes the container; throwing undoes the restore as any failure does.

@@ -176,14 +176,14 @@ def source_carries_on(cid, client):
     assert client.ask("check").startswith("ok"), "the source's memory is intact"
 
 
-def migrated(containers, env, mib, server_args=(), options=()):
+def migrated(containers, env, mib, server_args=(), options=(), env_extra=None):
     """Migrates a serving container of `mib` MiB with `options` (--tcp-established --json, via
     `ckpt receive` under another name): the source is gone, the target runs, the client keeps
     getting answers and every page is as the writer left it. Returns (report, client)."""
     cid, client = serving_container(containers, env, mib, *server_args)
     target = target_name(containers, env)
     proc = run_ckpt("migrate", cid, *options, "--tcp-established", "--json",
-                    "--via", f"{CKPT} receive --name {target}", timeout=600)
+                    "--via", f"{CKPT} receive --name {target}", timeout=600, env_extra=env_extra)
     report = json.loads(proc.stdout)
 
     assert container_info(cid) is None and nothing_of(cid) == [], "the source is gone"
@@ -206,8 +206,33 @@ def test_migration_keeps_the_client_connection_and_the_memory(containers, env):
     gap = client.stats()[1]
     assert report["rounds"][0]["bytes"] >= 1 << 30
     print(f"\nmigration of 1 GiB written at ~10 MiB/s: {len(report['rounds'])} rounds, "
-          f"downtime {report['downtime_ms']:.0f} ms, total {report['total_seconds']:.1f} s, "
-          f"{report['bytes_sent'] >> 20} MiB sent; longest gap between answers {gap} ms")
+          f"downtime {report['downtime_ms']:.0f} ms, memory filled "
+          f"{report['fill_after_resume_ms'] / 1000:.2f} s after the resume, total "
+          f"{report['total_seconds']:.1f} s, {report['bytes_sent'] >> 20} MiB sent; longest gap "
+          f"between answers {gap} ms")
+
+
+def test_a_migration_fills_the_held_pages_after_the_resume(containers, env):
+    """Without --lazy too, the target resumes the container before it writes the pre-copied
+    pages it holds: it serves the container's faults from them and fills the rest in the
+    background, from its own memory. A thread keeps writing, another keeps forking children that
+    check their copy of every page: the memory checks out, in the process and in the children
+    forked while it was being filled."""
+    report, client = migrated(containers, env, 256, ("fork",))
+    forked_children_saw_every_page(client)
+    assert report["lazy"] is False and report["post_copied_bytes"] == 0
+    assert report["filled_after_resume_bytes"] > 0 and report["fill_after_resume_ms"] > 0
+    print(f"\nmigration of 256 MiB: downtime {report['downtime_ms']:.0f} ms, "
+          f"{report['filled_after_resume_bytes'] >> 20} MiB filled in "
+          f"{report['fill_after_resume_ms'] / 1000:.2f} s after the resume")
+
+
+def test_the_held_pages_can_still_be_filled_before_the_resume(containers, env):
+    """CKPT_MIGRATE_FILL_BEFORE_RESUME=1 (for tools/bench to compare): every page is written
+    before the resume, inside the downtime, as before."""
+    report, _ = migrated(containers, env, 64, (), (),
+                         env_extra={"CKPT_MIGRATE_FILL_BEFORE_RESUME": "1"})
+    assert report["filled_after_resume_bytes"] == 0 and report["fill_after_resume_ms"] == 0
 
 
 def test_lazy_migration_fills_the_memory_after_the_resume(containers, env):
@@ -244,10 +269,12 @@ def test_no_rounds_without_lazy_is_refused():
     proc = run_ckpt("migrate", unique("mig"), "--max-rounds", "0", "--via", "true", check=False)
     assert proc.returncode != 0 and "needs --lazy" in proc.stderr
 
-# 256 MiB of pages, each (index, 7); once it runs restored (its start time in /proc/self/stat
-# changes), at once, while the post-copy fills its memory: write(2) from pages and read(2) into
-# them (kernel-mode faults), an mremap of 16 MiB (the pages follow it), MADV_DONTNEED of 16 MiB
-# (zeros there), then every other page; prints PASS or FAIL with what differed.
+# 256 MiB of pages, each (index, 7), and 16 MiB more with MADV_WIPEONFORK; once it runs restored
+# (its start time in /proc/self/stat changes), at once, while its memory is filled after the
+# resume: a fork (the child sees zeros in the wiped area, the parent its pages), write(2) from
+# pages and read(2) into them (kernel-mode faults), an mremap of 16 MiB (the pages follow it),
+# MADV_DONTNEED of 16 MiB (zeros there), then every other page; prints PASS or FAIL with what
+# differed.
 MEMORY_OPS = r"""
 import ctypes, mmap, os, struct, sys, time
 N = 256 * 256
@@ -258,14 +285,25 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
 libc.mremap.restype = ctypes.c_void_p
 libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
 libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+W = 16 * 256
+wipe = libc.mmap(None, W * P, 3, 0x22, -1, 0)
 base = libc.mmap(None, N * P, 3, 0x22, -1, 0)
 def page(i): return struct.pack('<QQ', i, 7) * 256
 buf = (ctypes.c_char * (N * P)).from_address(base)
 for i in range(N): ctypes.memmove(base + i * P, page(i), P)
+for i in range(W): ctypes.memmove(wipe + i * P, page(i), P)
+libc.madvise(wipe, W * P, 18)  # MADV_WIPEONFORK
 print("ready", flush=True)
 def at(addr, i): return ctypes.string_at(addr + i * P, P)
 def ops():
     bad = []
+    # a child forked at once (the wiped area not filled yet) sees zeros there, its parent pages
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if all(at(wipe, j) == bytes(P) for j in range(W)) else 1)
+    if os.waitpid(pid, 0)[1] != 0: bad.append(("wipeonfork child", pid))
+    for j in range(W):
+        if at(wipe, j) != page(j): bad.append(("wipeonfork parent", j)); break
     # kernel-mode reads of pages not yet filled: write(2) from the area into a pipe
     r, w = os.pipe()
     lo = N // 2
@@ -302,12 +340,14 @@ while True: time.sleep(1)
 """
 
 
-def test_lazy_migration_follows_kernel_faults_mremap_and_madvise(containers):
+@pytest.mark.parametrize("options", [(), ("--lazy",)], ids=["held", "lazy"])
+def test_the_fill_after_the_resume_follows_forks_kernel_faults_mremap_and_madvise(containers,
+                                                                                  options):
     cid = containers.track(unique("mig"))
     run_ckpt("run", "--name", cid, "--detach", "--", sys.executable, "-c", MEMORY_OPS)
     wait_until(lambda: "ready" in console_text(cid), what="the area to be written", timeout=120)
     target = containers.track(unique("mig"))
-    run_ckpt("migrate", cid, "--lazy", "--via", f"{CKPT} receive --name {target}", timeout=300)
+    run_ckpt("migrate", cid, *options, "--via", f"{CKPT} receive --name {target}", timeout=300)
     assert nothing_of(cid) == [], "the source is gone"
     wait_until(lambda: "PASS" in console_text(target) or "FAIL" in console_text(target),
                what="the restored program to check its memory", timeout=120)
@@ -349,6 +389,42 @@ def test_a_lazy_migration_whose_channel_breaks_after_every_page_came_fills_the_m
     client.answers_grow()
     assert client.stats()[2] == ""
     assert client.ask("check").startswith("ok"), stderr
+
+
+def test_a_migration_whose_channel_breaks_during_the_fill_after_the_resume_goes_through(
+        containers, env):
+    """Without --lazy every page is on the target at the resume: the channel cut at the target's
+    first word about its fill does not stop it. The migration succeeds (saying the end of the
+    fill went unheard), the container runs on the target with its client and every page."""
+    cid, client = serving_container(containers, env, 256)
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--tcp-established", "--via",
+                    f"{sys.executable} {PROXY} resumed -- {CKPT} receive --name {target}",
+                    timeout=300)
+    assert "its end was not heard" in proc.stderr, proc.stderr
+    assert nothing_of(cid) == [], "the source is gone"
+    assert container_info(target)["state"] == "running"
+    client.answers_grow()
+    assert client.stats()[2] == ""
+    assert client.ask("check").startswith("ok"), proc.stderr
+
+
+def test_a_fill_failing_after_the_resume_kills_the_container_and_says_so(containers, env):
+    """The target's fill of the held pages fails after the resume (CKPT_FAULT): nothing can be
+    undone (the source is gone), so the target kills the container rather than let it wait on
+    its faults, and the source says it is lost."""
+    cid, client = serving_container(containers, env, 64)
+    target = target_name(containers, env)
+    proc = run_ckpt("migrate", cid, "--tcp-established", "--via",
+                    f"env CKPT_FAULT=post-copy:fill {CKPT} receive --name {target}",
+                    check=False, timeout=300)
+    assert proc.returncode != 0
+    assert f"{cid} was moved and resumed on the target, but filling its memory" in proc.stderr, \
+        proc.stderr
+    assert f"container {target} is lost (killed)" in proc.stderr, proc.stderr
+    assert nothing_of(cid) == [], "the source is gone"
+    wait_until(lambda: (container_info(target) or {}).get("state") != "running",
+               what="the lost container's processes to be killed")
 
 
 def test_a_lazy_migration_whose_channel_breaks_before_every_page_came_loses_the_container(
@@ -396,7 +472,7 @@ def test_a_target_failing_leaves_the_source_running(containers, env, point):
 def test_a_peer_of_another_protocol_version_is_refused(containers, env):
     failed_migration(containers, env,
                      f"env CKPT_MIGRATE_PROTOCOL=1 {CKPT} receive --name TARGET",
-                     "speaks migration protocol version 1, this ckpt speaks 3", mib=16,
+                     "speaks migration protocol version 1, this ckpt speaks 4", mib=16,
                      options=())
 
 
