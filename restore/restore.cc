@@ -85,7 +85,7 @@ void take_name_from_leaving_source(Restore& r, const RestoreOptions& options) {
     return r.image->stream_rest();
   spdlog::info("{} is the stream's source, still there: the stream read to its end first", id);
   r.image->spool_rest();
-  r.chain->verify();
+  r.chain->verify_for_restore();
   wait_for_source_name(id);
 }
 
@@ -93,7 +93,7 @@ void open(Restore& r, const RestoreOptions& options) {
   r.chain = std::make_unique<chain::ImageChain>(options.input, options.parent_dir,
                                                 image::pick_signing_key(options.verify_key),
                                                 image::PipeMode::kStream);
-  r.chain->verify();
+  r.chain->verify_for_restore();
   r.image = &r.chain->image();
   if (!options.skip_cpu_check) refuse_missing_cpu_features(*r.image);
   refuse_unsettable_rlimits(*r.image);

@@ -29,6 +29,21 @@ std::string parent_path(const std::string& child, const std::string& name,
   return (dir / relative).lexically_normal().string();
 }
 
+// The pagemaps of `image` (whose process tree is `tree`) by pid in the container, their runs only: the page hashes (2 MiB per
+// GiB of memory) are given back at once, so that the next link's decoding reuses their memory
+// rather than faulting in more.
+std::map<pid_t, records::Pagemap> runs_of(const image::ImageReader& image,
+                                          const records::ProcessTree& tree) {
+  std::map<pid_t, records::Pagemap> pagemaps;
+  for (const auto& process : tree.processes) {
+    auto id = static_cast<uint64_t>(process.host_pid);
+    if (!image.has(image::SectionType::kPagemap, id)) continue;
+    auto& pagemap = pagemaps[process.pid] = image.get<records::Pagemap>(image::SectionType::kPagemap, id);
+    std::vector<uint64_t>().swap(pagemap.hashes);
+  }
+  return pagemaps;
+}
+
 }  // namespace
 
 ImageChain::ImageChain(const std::string& path, const std::string& parent_dir,
@@ -62,16 +77,15 @@ void ImageChain::open_parent(const records::ParentRef& ref, const std::string& p
   if (lineage.self.uuid != ref.identity.uuid)
     fail(ErrorKind::kImage, "{}: parent image {} is a different image (uuid {}, expected {})", child, path,
          lineage.self.uuid.empty() ? "none" : lineage.self.uuid, ref.identity.uuid);
-  std::map<pid_t, records::Pagemap> pagemaps;
-  uint64_t sum = index_checksum(*reader, &pagemaps);
-  if (sum != ref.identity.index_checksum || sum != lineage.self.index_checksum)
+  // The checksum its lineage records, not one computed from its pagemaps: which image this is
+  // is settled here; that its pages are what it records is checked by the payloads' checksums
+  // (verify_for_restore) and, computed again, by verify().
+  if (lineage.self.index_checksum != ref.identity.index_checksum)
     fail(ErrorKind::kImage, "{}: parent image {} does not hold the pages it was made against (index checksum "
          "{:016x}, expected {:016x})",
-         child, path, sum, ref.identity.index_checksum);
-  // Only the runs are used from here on: the hashes (2 MiB per GiB of memory) are given back at
-  // once, so that the next link's decoding reuses their memory rather than faulting in more.
-  for (auto& [pid, pagemap] : pagemaps) std::vector<uint64_t>().swap(pagemap.hashes);
+         child, path, lineage.self.index_checksum, ref.identity.index_checksum);
   auto tree = reader->get<records::ProcessTree>(image::SectionType::kProcessTree, 0);
+  auto pagemaps = runs_of(*reader, tree);
   links_.push_back(
       {path, std::move(reader), std::move(lineage), std::move(tree), std::move(pagemaps)});
 }
@@ -97,18 +111,21 @@ const records::Pagemap* ImageChain::parent_pagemap(size_t link, pid_t ns_pid) co
 }
 
 // The newest image's pagemaps are decoded for its index checksum first, so that its verify()
-// does not decode them again (the parents' were decoded when the chain was opened).
-void ImageChain::verify() const {
-  verify_newest_index();
+// does not decode them again.
+void ImageChain::verify_for_restore() const {
+  verify_index(links_.front());
   for (const auto& link : links_) link.reader->verify();
 }
 
-// The parents' index checksums were checked on opening; the newest image's here.
-void ImageChain::verify_newest_index() const {
-  const Link& newest = links_.front();
-  if (newest.reader->has(image::SectionType::kLineage, 0) &&
-      index_checksum(*newest.reader) != newest.lineage.self.index_checksum)
-    fail(ErrorKind::kImage, "{}: the page index does not match the checksum in its lineage", newest.path);
+void ImageChain::verify() const {
+  verify_for_restore();
+  for (size_t i = 1; i < links_.size(); ++i) verify_index(links_[i]);
+}
+
+void ImageChain::verify_index(const Link& link) const {
+  if (link.reader->has(image::SectionType::kLineage, 0) &&
+      index_checksum(*link.reader) != link.lineage.self.index_checksum)
+    fail(ErrorKind::kImage, "{}: the page index does not match the checksum in its lineage", link.path);
 }
 
 }  // namespace ckpt::chain

@@ -41,10 +41,14 @@ class ImageChain {
   // The section id of process `ns_pid` in link `link` (its host pid then), if it was there.
   std::optional<uint64_t> process_id(size_t link, pid_t ns_pid) const;
   // The pagemap of process `ns_pid` in parent link `link` (> 0), if it has one: decoded once,
-  // when the link's index checksum was checked; its runs only (no page hashes).
+  // when the link was opened; its runs only (no page hashes).
   const records::Pagemap* parent_pagemap(size_t link, pid_t ns_pid) const;
 
-  // Every checksum of every link.
+  // What a restore relies on: every payload checksum of every link, and the newest image's page
+  // index computed against the checksum its lineage records (a parent was taken, on opening, for
+  // the image its child was made against by the uuid and checksum its own lineage records).
+  void verify_for_restore() const;
+  // That, and every parent's page index computed again against its lineage (ckpt verify).
   void verify() const;
 
  private:
@@ -58,7 +62,7 @@ class ImageChain {
   void open_parent(const records::ParentRef& ref, const std::string& dir);
   std::unique_ptr<image::ImageReader> open_link(const std::string& path,
                                                 image::PipeMode pipe = image::PipeMode::kSpool) const;
-  void verify_newest_index() const;
+  void verify_index(const Link& link) const;
 
   std::optional<std::string> key_;
 

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include "backup/flatten.h"
@@ -48,8 +49,10 @@ records::ProcessTree tree_of(pid_t host_pid) {
 
 // An image of one process holding `memory`, incremental on `parent` if given; returns the number
 // of pages its stream stores. The host pid changes between dumps, the pid in the container not.
+// `edit`, if given, changes the lineage written.
 uint64_t write_image(const std::string& path, const Memory& memory, const std::string& parent,
-                     pid_t host_pid = kHostPid) {
+                     pid_t host_pid = kHostPid,
+                     const std::function<void(records::Lineage&)>& edit = {}) {
   dump::PageIndex index(parent);
   auto tree = tree_of(host_pid);
   index.bind(tree);
@@ -62,7 +65,9 @@ uint64_t write_image(const std::string& path, const Memory& memory, const std::s
   stream->close();
   index.add(host_pid, pagemap);
   w.put(SectionType::kPagemap, host_pid, pagemap);
-  w.put(SectionType::kLineage, 0, index.lineage(path));
+  auto lineage = index.lineage(path);
+  if (edit) edit(lineage);
+  w.put(SectionType::kLineage, 0, lineage);
   w.finish();
   uint64_t stored = 0;
   for (const auto& run : pagemap.stored_runs()) stored += run.pages;
@@ -203,6 +208,37 @@ TEST_CASE("an incremental image stores only changed pages and restores the same 
     std::filesystem::rename(dir.file("b.ckpt"), other / "b.ckpt");
     chain::ImageChain moved(dir.file("c.ckpt"), other.string());
     CHECK(moved.size() == 3);
+  }
+}
+
+// Restore takes a parent for the image its child was made against by the identity its lineage
+// records (the uuid and the index checksum, not computed again); `ckpt verify` computes every
+// link's index checksum again.
+TEST_CASE("a parent is known by its recorded identity; verify computes its index again",
+          "[chain]") {
+  image::testing::TempDir dir;
+  Memory v1 = base_memory();
+  write_image(dir.file("a.ckpt"), v1, "");
+  Memory v2 = v1;
+  v2[0x10000000 + 5 * kPage] = page_of(5000);
+  write_image(dir.file("b.ckpt"), v2, dir.file("a.ckpt"), kHostPid + 1);
+  auto identity = chain::lineage_of(image::ImageReader(dir.file("a.ckpt"))).self;
+  Memory other = v1;
+  other[0x10000000 + 9 * kPage] = page_of(9000);
+
+  SECTION("the same uuid over other pages is refused by name before the chain is used") {
+    write_image(dir.file("a.ckpt"), other, "", kHostPid,
+                [&](records::Lineage& l) { l.self.uuid = identity.uuid; });
+    CHECK_THROWS_WITH(chain::ImageChain(dir.file("b.ckpt")),
+                      Catch::Contains("a.ckpt does not hold the pages it was made against"));
+  }
+  SECTION("pages that do not match the index checksum recorded fail verify, naming the link") {
+    write_image(dir.file("a.ckpt"), other, "", kHostPid,
+                [&](records::Lineage& l) { l.self = identity; });
+    chain::ImageChain chain(dir.file("b.ckpt"));
+    CHECK(chain.size() == 2);
+    chain.verify_for_restore();  // every payload is as written
+    CHECK_THROWS_WITH(chain.verify(), Catch::Contains("a.ckpt: the page index does not match"));
   }
 }
 
