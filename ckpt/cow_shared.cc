@@ -60,11 +60,16 @@ void CowSharing::find(const records::ProcessEntry& entry, records::MmState& mm) 
         child_pagemap = proc::open_pagemap(entry.host_pid);
         parent_pagemap = proc::open_pagemap(host_pids_.at(entry.ppid));
       }
-      proc::for_each_saved_run(child_pagemap.get(), vma.start, vma.end, proc::PageKind::kAnonymous,
+      // Of a private file mapping, only the written pages (anonymous copies): the file's own
+      // pages are the page cache's, whoever maps them.
+      auto kind = vma.private_file() ? proc::PageKind::kPrivateFile : proc::PageKind::kAnonymous;
+      std::vector<records::AddressRange> in_vma;  // not joined to the range of the VMA before
+      proc::for_each_saved_run(child_pagemap.get(), vma.start, vma.end, kind,
                                [&](uint64_t start, uint64_t pages) {
                                  add_same_frames(child_pagemap.get(), parent_pagemap.get(), start,
-                                                 pages, mm.shared_with_parent);
+                                                 pages, in_vma);
                                });
+      mm.shared_with_parent.insert(mm.shared_with_parent.end(), in_vma.begin(), in_vma.end());
     }
     uint64_t bytes = 0;
     for (const auto& r : mm.shared_with_parent) bytes += r.end - r.start;

@@ -21,8 +21,8 @@ class CowSharing {
 
   // Sets `mm.shared_with_parent` of process `entry` (seized, stopped, its parent dumped before
   // it): the pages of each private anonymous VMA it has exactly as its parent has it (not one
-  // growing down, and none where the parent shares pages with its own parent) that sit in the
-  // same frames as the parent's. Then remembers `mm` for its children.
+  // growing down, and none where the parent shares pages with its own parent), and the written
+  // pages of each private file mapping it has so, that sit in the same frames as the parent's. Then remembers `mm` for its children.
   void find(const records::ProcessEntry& entry, records::MmState& mm);
 
  private:

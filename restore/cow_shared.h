@@ -6,6 +6,10 @@
 // onto its VMA with mremap, which keeps the frames: the parent finds its pages there; a child
 // drops the pages it does not share and gets its own by the usual fill. A process unmaps every
 // region it does not use, and the tracer its own copies once the root task is forked.
+// The region of a private file mapping (its written pages shared) must map that file, which
+// only the container's mounts show: the root task, once they are made and before it forks the
+// tree, maps the file privately, writes the parent's pages over it (its other pages stay the
+// file's) and moves it over the tracer's anonymous copy (`map_files`).
 #pragma once
 
 #include <sys/types.h>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "common/chain/page_sources.h"
+#include "common/image/image.h"
 #include "common/records/mm.h"
 #include "common/records/tree.h"
 
@@ -42,6 +47,10 @@ class CowRegions {
   CowRegions(const CowRegions&) = delete;
   CowRegions& operator=(const CowRegions&) = delete;
 
+  // In the root task, before it forks the tree: each region of a private file mapping becomes
+  // a private mapping of that file (checked unchanged, as restore/mm checks it) with the
+  // parent's pages written over it.
+  void map_files(const image::ImageReader& image);
   // The tracer's copies unmapped: once the root task is forked, the processes hold the regions.
   void release();
   // The regions process `ns_pid` moves onto its VMAs, by VMA address.
@@ -49,11 +58,11 @@ class CowRegions {
 
  private:
   struct Region {
-    int32_t owner = 0;  // ns pid of the parent
-    uint64_t vma_start = 0, size = 0;
-    uint32_t flags = 0;    // of the VMA (MAP_NORESERVE)
+    int32_t owner = 0;     // ns pid of the parent
+    records::Vma vma;      // the parent's
     uint64_t address = 0;  // in the tracer
     std::vector<int32_t> sharers;  // ns pids of the children
+    std::vector<records::AddressRange> filled;  // of a file mapping: the parent's pages in it
   };
   void map_regions(const std::map<int32_t, records::MmState>& mms);
   void fill(const records::ProcessTree& tree, const SourcesOf& sources_of);

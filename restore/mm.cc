@@ -94,10 +94,7 @@ int open_mapped_file(Restorer& r, const records::Vma& vma, const image::ImageRea
   r.main().checked("fstat", SYS_fstat, fd, r.scratch() + Restorer::kDataOffset);
   struct stat st {};
   r.read(Restorer::kDataOffset, &st, sizeof st);
-  int64_t mtime = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
-  bool same_inode = st.st_ino == vma.inode || recreated_from_image(image, vma.name);
-  if (!same_inode || static_cast<uint64_t>(st.st_size) != vma.file_size || mtime != vma.mtime_ns)
-    fail("mapped file {} changed since the dump", vma.name);
+  check_mapped_file(vma, st, image);
   return static_cast<int>(fd);
 }
 
@@ -280,6 +277,14 @@ void set_mm_fields(Restorer& r, const records::MmFields& f) {
 }
 
 }  // namespace
+
+void check_mapped_file(const records::Vma& vma, const struct stat& st,
+                       const image::ImageReader& image) {
+  int64_t mtime = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+  bool same_inode = st.st_ino == vma.inode || recreated_from_image(image, vma.name);
+  if (!same_inode || static_cast<uint64_t>(st.st_size) != vma.file_size || mtime != vma.mtime_ns)
+    fail("mapped file {} changed since the dump", vma.name);
+}
 
 uint32_t initial_prot(const records::Vma& vma) {
   return (vma.flags & MAP_SHARED) ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;

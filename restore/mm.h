@@ -3,6 +3,8 @@
 // decompresses, then protections, the vdso and the mm fields are set as dumped.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <vector>
 
 #include "common/chain/page_sources.h"
@@ -13,6 +15,11 @@
 #include "restore/seize.h"
 
 namespace ckpt::restore {
+
+// Fails unless `st` (of the file reopened at `vma`'s path) is the file the VMA mapped at the
+// dump: same inode (or a file the restore made again from the image), size and mtime.
+void check_mapped_file(const records::Vma& vma, const struct stat& st,
+                       const image::ImageReader& image);
 
 // The protection a VMA is created with: private mappings writable until their pages are in
 // (restore_mm puts the dumped protection back), shared ones as dumped.

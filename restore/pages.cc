@@ -162,17 +162,43 @@ void for_each_uffd_piece(const UffdFill* uffd, uint64_t address, uint64_t size, 
   }
 }
 
-// Runs outside the registered VMAs (private file mappings' own pages) are populated up front;
-// they are written with process_vm_writev as their chunks come.
-void populate_unregistered(Restorer& r, const records::Pagemap& pagemap, const UffdFill* uffd) {
-  for (const auto& run : pagemap.runs) {
-    for_each_uffd_piece(uffd, run.start, run.pages * kPageSize,
-                        [&](uint64_t address, uint64_t size, bool registered) {
-                          if (registered || size < kPopulateMinPages * kPageSize) return;
-                          if (r.main().call(SYS_madvise, address, size, kMadvPopulateWrite) != 0)
-                            spdlog::debug("MADV_POPULATE_WRITE {:#x} failed", address);
-                        });
+// Calls `part(at, size)` for the parts of [start, end) outside `skip` (ascending, not
+// overlapping).
+template <typename Part>
+void for_each_gap(const chain::Ranges& skip, uint64_t start, uint64_t end, Part part) {
+  uint64_t at = start;
+  auto next = std::upper_bound(skip.begin(), skip.end(), std::make_pair(at, UINT64_MAX));
+  if (next != skip.begin() && std::prev(next)->second > at) --next;
+  for (; next != skip.end() && next->first < end && at < end; ++next) {
+    if (next->first > at) part(at, next->first - at);
+    at = std::max(at, next->second);
   }
+  if (at < end) part(at, end - at);
+}
+
+// Calls `place(address, part)` for the parts of `bytes` (at `address`) outside `skip`
+// (ascending, not overlapping).
+template <typename Place>
+void for_each_outside(const chain::Ranges& skip, uint64_t address, std::span<const std::byte> bytes,
+                      Place place) {
+  for_each_gap(skip, address, address + bytes.size(), [&](uint64_t at, uint64_t size) {
+    place(at, bytes.subspan(at - address, size));
+  });
+}
+
+// Runs outside the registered VMAs (private file mappings' own pages) are populated up front;
+// they are written with process_vm_writev as their chunks come. Not those in `prefilled` (a
+// region of pages shared copy-on-write): a write fault would give the process copies of them.
+void populate_unregistered(Restorer& r, const records::Pagemap& pagemap, const UffdFill* uffd,
+                           const chain::Ranges& prefilled) {
+  auto populate = [&](uint64_t address, uint64_t size, bool registered) {
+    if (registered || size < kPopulateMinPages * kPageSize) return;
+    if (r.main().call(SYS_madvise, address, size, kMadvPopulateWrite) != 0)
+      spdlog::debug("MADV_POPULATE_WRITE {:#x} failed", address);
+  };
+  for (const auto& run : pagemap.runs)
+    for_each_gap(prefilled, run.start, run.start + run.pages * kPageSize,
+                 [&](uint64_t at, uint64_t size) { for_each_uffd_piece(uffd, at, size, populate); });
 }
 
 struct FillCounts {
@@ -196,20 +222,6 @@ void place(pid_t host_pid, const UffdFill* uffd, uint64_t address, std::span<con
                       });
 }
 
-// Calls `place(address, part)` for the parts of `bytes` (at `address`) outside `skip`
-// (ascending, not overlapping).
-template <typename Place>
-void for_each_outside(const chain::Ranges& skip, uint64_t address, std::span<const std::byte> bytes,
-                      Place place) {
-  uint64_t at = address, end = address + bytes.size();
-  auto next = std::upper_bound(skip.begin(), skip.end(), std::make_pair(at, UINT64_MAX));
-  if (next != skip.begin() && std::prev(next)->second > at) --next;
-  for (; next != skip.end() && next->first < end && at < end; ++next) {
-    if (next->first > at) place(at, bytes.subspan(at - address, next->first - at));
-    at = std::max(at, next->second);
-  }
-  if (at < end) place(at, bytes.subspan(at - address, end - at));
-}
 
 // Writes `pieces` (ascending, their pages placed already) over the pages of the process outside
 // `skip`, with one process_vm_writev for each stretch of them that lies back to back in our
@@ -245,7 +257,7 @@ void fill_by_uffd(Restorer& r, const UffdFill& uffd, const records::Pagemap& pag
   spdlog::debug("process {}: filling {} page runs from {} images, {} MiB of VMAs registered for "
                 "UFFDIO_COPY",
                 r.ns_pid(), pagemap.runs.size(), sources.size(), uffd.registered_bytes() >> 20);
-  populate_unregistered(r, pagemap, &uffd);
+  populate_unregistered(r, pagemap, &uffd, prefilled);
   FillCounts counts;
   auto place_here = [&](uint64_t address, std::span<const std::byte> bytes) {
     for_each_outside(prefilled, address, bytes, [&](uint64_t at, auto part) {
@@ -295,7 +307,7 @@ bool uffd_fill_disabled() {
 void fill_held(Restorer& r, const HeldPages& held, uint64_t image_id) {
   records::Pagemap map;
   map.runs = held.runs(image_id);
-  populate_unregistered(r, map, nullptr);
+  populate_unregistered(r, map, nullptr, {});
   FillCounts counts;
   held.for_each(image_id, [&](uint64_t address, std::span<const std::byte> bytes) {
     place(r.host_pid(), nullptr, address, bytes, counts);

@@ -40,6 +40,7 @@ class ProcessesRestore {
 
   // In the root task (pid 1 of the new pid namespace); never returns.
   [[noreturn]] void run_root_task(OpenedFiles* files, SessionHook on_session = {}) {
+    cow_regions_->map_files(image_);  // the container's mounts show the files
     plan_->run_as_root(files, std::move(on_session));
   }
   // In the tracer, once the root task runs: lets it fork the tree and waits for every process.

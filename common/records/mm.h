@@ -69,6 +69,7 @@ struct Vma {
   bool private_anonymous() const {
     return kind == VmaKind::kAnonymous && !(flags & 0x01);  // MAP_SHARED
   }
+  bool private_file() const { return kind == VmaKind::kFile && !(flags & 0x01); }
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -84,13 +85,19 @@ struct Vma {
 };
 
 // Whether a child's `vma` can hold pages shared copy-on-write with its parent's `parent` VMA
-// (ckpt/cow_shared, restore/cow_shared): the same private anonymous mapping in both, not one
-// growing down (a region moved onto it would not grow).
+// (ckpt/cow_shared, restore/cow_shared): the same private anonymous mapping in both, or the same
+// private mapping of the same file at the same offset (its written pages), not one growing down
+// (a region moved onto it would not grow).
 inline bool can_share_copy_on_write(const Vma& vma, const Vma& parent) {
   constexpr uint32_t kGrowsDown = 0x0100;  // MAP_GROWSDOWN
-  return vma.private_anonymous() && parent.private_anonymous() && !(vma.flags & kGrowsDown) &&
+  bool same_file = vma.kind != VmaKind::kFile ||
+                   (vma.offset == parent.offset && vma.dev == parent.dev &&
+                    vma.inode == parent.inode && vma.file_size == parent.file_size &&
+                    vma.mtime_ns == parent.mtime_ns);
+  return (vma.private_anonymous() || vma.private_file()) && vma.kind == parent.kind &&
+         parent.flags == vma.flags && same_file && !(vma.flags & kGrowsDown) &&
          vma.start == parent.start && vma.end == parent.end && vma.prot == parent.prot &&
-         vma.flags == parent.flags && vma.name == parent.name;
+         vma.name == parent.name;
 }
 
 // What prctl(PR_SET_MM_MAP) sets back.
@@ -134,8 +141,8 @@ struct MmState {
   bool memory_merge = false;
   uint32_t membarrier = 0;
   // Version 3: the pages this process still shares copy-on-write with its parent process (the
-  // same frames at the same addresses of an identical private anonymous VMA that the parent
-  // holds as its own), ascending. Not in its page stream: the restore gives them to it from the
+  // same frames at the same addresses of an identical private anonymous VMA, or written pages
+  // of an identical private file mapping, that the parent holds as its own), ascending. Not in its page stream: the restore gives them to it from the
   // parent's (ckpt/cow_shared, restore/cow_shared).
   std::vector<AddressRange> shared_with_parent;
   // Version 4: mlockall(MCL_FUTURE) is in force: every mapping made from now on is locked; and

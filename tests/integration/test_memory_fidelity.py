@@ -27,12 +27,14 @@ WORKLOADS = [
     ("shm_partial", []),          # a SysV segment attached in part, and split by mprotect
     ("eof_mapping", ["{work}/short"]),  # a file mapping reaching past EOF after a truncate
     ("chroot", ["{work}/root"]),  # a chrooted child with a file of its root open and mapped
-    ("cow_shared", ["16"]),       # 16 MiB a parent and its forked child share copy-on-write
+    ("cow_shared", ["16"]),       # 16 MiB a parent and its two children share copy-on-write
+    ("cow_shared", ["4", "{work}/cow_file"]),  # the same of a private file mapping, half written
     ("mm_markers", []),           # guard regions, an mseal()ed and a MAP_DROPPABLE mapping
     ("mempolicy", []),            # NUMA policies of two threads (one static) and of a mapping
     ("mempolicy", ["many"]),      # the same among 400 more mappings (found through numa_maps)
 ]
-WORKLOAD_IDS = [name + ("-many" if args == ["many"] else "") for name, args in WORKLOADS]
+WORKLOAD_IDS = [name + ("-many" if args == ["many"] else "-file" if "{work}/cow_file" in args
+                        else "") for name, args in WORKLOADS]
 
 
 def args_of(work, args):
@@ -59,16 +61,23 @@ def test_shared_fd_table_is_refused_by_name_and_the_container_runs_on(containers
     assert verdict(cid, work / "result") == "PASS"
 
 
+def container_pids(cid):
+    init = container_info(cid)["init_pid"]
+    return [init] + [int(p) for p in Path(f"/proc/{init}/task/{init}/children").read_text().split()]
+
+
+def rollup_kib(cid, field):
+    """A field of smaps_rollup ("Pss", "Pss_Anon", "Anonymous") summed over the container's
+    processes, KiB."""
+    return sum(int(line.split()[1])
+               for pid in container_pids(cid)
+               for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+               if line.startswith(f"{field}:"))
+
+
 def pss_kib(cid):
     """Proportional set size of the container's processes, KiB (smaps_rollup)."""
-    init = container_info(cid)["init_pid"]
-    pids = [init] + Path(f"/proc/{init}/task/{init}/children").read_text().split()
-    total = 0
-    for pid in pids:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                total += int(line.split()[1])
-    return total
+    return rollup_kib(cid, "Pss")
 
 
 def test_pages_shared_copy_on_write_stay_shared(containers, work):
@@ -88,22 +97,74 @@ def test_pages_shared_copy_on_write_stay_shared(containers, work):
     assert verdict(again, work / "result") == "PASS"
 
 
-def test_pages_shared_copy_on_write_stay_shared_along_a_chain(containers, work):
-    """The same pair dumped --leave-running into a full image and an incremental one on top:
-    the original still shares its pages after the dumps (reading a page by process_vm_readv
-    would have given the process a copy of its own), the restore of the chain shares them as
-    the original does, and both check out."""
-    cid = start_workload(containers, work, "cow_shared", "32")
-    before = pss_kib(cid)
+@pytest.mark.parametrize("mapped", [False, True], ids=["anonymous", "file"])
+def test_pages_shared_copy_on_write_stay_shared_along_a_chain(containers, work, mapped):
+    """The same processes dumped --leave-running into a full image and an incremental one on
+    top: the original still shares its pages after the dumps (reading a page by
+    process_vm_readv would have given the process a copy of its own), the restore of the chain
+    shares them as the original does, and all check out. Of anonymous memory, or of a private
+    file mapping half written."""
+    cid = start_workload(containers, work, "cow_shared", "32",
+                         *([work / "cow_file"] if mapped else []))
+    before = rollup_kib(cid, "Pss_Anon")
     full, newer = work / "full.ckpt", work / "newer.ckpt"
     run_ckpt("dump", cid, "-o", full, "--leave-running")
     run_ckpt("dump", cid, "-o", newer, "--leave-running", "--parent", full)
-    assert pss_kib(cid) < before * 1.25, "the dumps unshared the original's pages"
+    assert rollup_kib(cid, "Pss_Anon") < before * 1.25, "the dumps unshared the original's pages"
     restored = containers.track(unique("mem"))
     run_ckpt("restore", newer, "--name", restored, timeout=RESTORE_TIMEOUT)
-    after = pss_kib(restored)
-    print(f"Pss of parent + child: {before} KiB before, {after} KiB after the chain's restore")
+    after = rollup_kib(restored, "Pss_Anon")
+    print(f"Pss_Anon of the processes: {before} KiB before, {after} KiB after the chain's "
+          f"restore")
     assert after < before * 1.25
+    result = work / "result"
+    for count, c in enumerate((cid, restored), start=1):
+        run_ckpt("kill", c, "TERM")
+        wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
+    assert outcomes(result) == ["PASS", "PASS"]
+
+
+def mappings_of(pid, path):
+    """The /proc/PID/maps lines of the mappings of `path`."""
+    return [line for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
+            if line.endswith(" " + str(path))]
+
+
+def anonymous_pages(pid, start, end):
+    """Pages of [start, end) of `pid` present as anonymous pages (pagemap: present, neither a
+    file page nor shared anonymous memory)."""
+    pages = (end - start) // 4096
+    with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        pagemap.seek(start // 4096 * 8)
+        entries = struct.unpack(f"{pages}Q", pagemap.read(pages * 8))
+    return sum(1 for e in entries if e >> 63 and not (e >> 61) & 1)
+
+
+def test_written_pages_of_a_private_file_mapping_stay_shared(containers, work):
+    """A parent writes half of a private mapping of a file (8 of 16 MiB: as a library's relocated
+    data) and forks two children: the written pages, anonymous copies all three share
+    copy-on-write, stay shared in the restored copy of a --leave-running dump (Pss_Anon as the
+    original's, not three copies), the half nobody wrote stays the file's pages (Anonymous as the
+    original's, no anonymous page there), the mapping shows the same in /proc/PID/maps (path,
+    offset, device, inode), and all three find their bytes."""
+    mapped = work / "cow_file"
+    cid = start_workload(containers, work, "cow_shared", "16", mapped)
+    run_ckpt("dump", cid, "-o", work / "image.ckpt", "--leave-running")
+    restored = containers.track(unique("mem"))
+    run_ckpt("restore", work / "image.ckpt", "--name", restored, timeout=RESTORE_TIMEOUT)
+    before = {f: rollup_kib(cid, f) for f in ("Pss_Anon", "Anonymous")}
+    after = {f: rollup_kib(restored, f) for f in ("Pss_Anon", "Anonymous")}
+    print(f"parent + 2 children, KiB: {before} in the original, {after} in the restored copy")
+    assert after["Pss_Anon"] < before["Pss_Anon"] * 1.25, "the written pages are not shared"
+    assert after["Anonymous"] < before["Anonymous"] * 1.25, "pages nobody wrote became copies"
+    originals, copies = container_pids(cid), container_pids(restored)
+    assert len(originals) == len(copies) == 3
+    expected = mappings_of(originals[0], mapped)
+    assert len(expected) == 1, expected
+    start, end = (int(a, 16) for a in expected[0].split()[0].split("-"))
+    for pid in originals + copies:
+        assert mappings_of(pid, mapped) == expected, pid
+        assert anonymous_pages(pid, (start + end) // 2, end) == 0, pid
     result = work / "result"
     for count, c in enumerate((cid, restored), start=1):
         run_ckpt("kill", c, "TERM")

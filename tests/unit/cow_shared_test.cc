@@ -32,6 +32,18 @@ records::Vma anonymous_vma(uint64_t start, uint64_t end) {
   return vma;
 }
 
+records::Vma file_vma(uint64_t start, uint64_t end) {
+  records::Vma vma = anonymous_vma(start, end);
+  vma.kind = records::VmaKind::kFile;
+  vma.name = "/usr/lib/libexample.so";
+  vma.offset = 0x3000;
+  vma.dev = 0x801;
+  vma.inode = 1234;
+  vma.file_size = 0x40000;
+  vma.mtime_ns = 1700000000000000000;
+  return vma;
+}
+
 records::ProcessTree parent_and_child() {
   records::ProcessTree tree;
   tree.processes.push_back({100, 1, 0, 1, 1, {}, "parent", {}, false, 0});
@@ -113,4 +125,25 @@ TEST_CASE("shared pages an image places outside a mapping both processes have ar
     mms[2].shared_with_parent = {{0x12000, 0x13000}};
     CHECK(refusal_of(mms) == ErrorKind::kImage);
   }
+}
+
+TEST_CASE("written pages of a private file mapping are shared only where the child maps the same "
+          "file at the same offset, privately",
+          "[cow_shared]") {
+  records::Vma parent = file_vma(0x10000, 0x20000);
+  records::Vma child = parent;
+  CHECK(records::can_share_copy_on_write(child, parent));
+  child.offset += kPageSize;
+  CHECK_FALSE(records::can_share_copy_on_write(child, parent));
+  child = parent;
+  child.inode += 1;
+  CHECK_FALSE(records::can_share_copy_on_write(child, parent));
+  child = parent;
+  child.mtime_ns += 1;
+  CHECK_FALSE(records::can_share_copy_on_write(child, parent));
+  CHECK_FALSE(records::can_share_copy_on_write(anonymous_vma(0x10000, 0x20000), parent));
+  CHECK_FALSE(records::can_share_copy_on_write(parent, anonymous_vma(0x10000, 0x20000)));
+  child = parent;
+  child.flags = parent.flags = MAP_SHARED;
+  CHECK_FALSE(records::can_share_copy_on_write(child, parent));
 }
