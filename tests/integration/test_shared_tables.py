@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import (CKPT, container_info, dump_remove_restore, leave_running_and_two_restores,
-                      refused_dump_lines, run_ckpt, start_workload, unique, verdict, verdicts)
+                      refused_dump_lines, run_ckpt, start_in_tmpfs, start_workload, unique, verdict,
+                      verdicts)
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
 
@@ -39,20 +40,20 @@ def fd_table(pid, cid):
 
 
 def test_shared_tables_after_dump_removal_and_restore(containers, work, strict_audit):
-    cid = start_workload(containers, work, "shared_tables")
+    cid = start_in_tmpfs(containers, work, "shared_tables")
     restored = dump_remove_restore(containers, work, cid, prefix="st")
     assert verdict(restored, work / "result") == "PASS"
 
 
 def test_shared_tables_leave_running_and_two_restores(containers, work, strict_audit):
-    cid = start_workload(containers, work, "shared_tables")
+    cid = start_in_tmpfs(containers, work, "shared_tables")
     assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
 
 
 def test_restored_fd_tables_are_the_originals(containers, work, strict_audit):
     """No fd of the restore (its helpers', the tracer's) is left in the shared table: every
     process of the copy has the fds, targets and flags of the original's."""
-    cid = start_workload(containers, work, "shared_tables")
+    cid = start_in_tmpfs(containers, work, "shared_tables")
     image = work / "image.ckpt"
     run_ckpt("dump", cid, "-o", image, "--leave-running")
     restored = containers.track(unique("st"))

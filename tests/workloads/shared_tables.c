@@ -1,18 +1,23 @@
 // Processes sharing their parent's tables without being its threads: child F made by
 // clone(CLONE_FILES) shares the parent's fd table, child S made by clone(CLONE_FS) its cwd, root
-// and umask. Before the checkpoint each changes the shared state (F opens a pipe, closes an fd
-// the parent opened and sets close-on-exec on another; S enters /dev and sets umask 027). On
-// SIGTERM the parent checks that the tables are still shared (kcmp) and still hold those
-// changes, then each side changes them again and the other must see it: an fd the parent opens
-// appears in F's table, one F closes is gone from the parent's; a chdir/umask of the parent is
-// S's, and S's are the parent's.
+// and umask. Before the checkpoint each changes the shared state: F opens a pipe, closes an fd
+// the parent opened, sets close-on-exec on another, takes a POSIX lock on argv[2]/lock (a tmpfs
+// of the container: each copy has its own) and makes an epoll instance watching a pipe of its
+// own; S enters /dev and sets umask 027. On SIGTERM the parent checks that the tables are still
+// shared (kcmp) and still hold those changes, then each side changes them again and the other
+// must see it: an fd the parent opens appears in F's table, one F closes is gone from the
+// parent's, F's epoll reports its pipe readable once the parent writes to it, and S (a table of
+// its own) finds F's lock held by F; a chdir/umask of the parent is S's, and S's are the
+// parent's.
 //
-// argv[2] "siblings": the parent clones two children with CLONE_FILES and leaves their table
-// (unshare), so the two share it and their parent does not (ckpt refuses this tree by name).
+// argv[2] "siblings" instead: the parent clones two children with CLONE_FILES and leaves their
+// table (unshare), so the two share it and their parent does not (ckpt refuses this tree by
+// name).
 #define _GNU_SOURCE
 #include <linux/kcmp.h>
 #include <sched.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +28,9 @@
 struct shared {
   volatile int to_close, to_cloexec;  // opened by the parent for F to change
   volatile int pipe_write;            // opened by F before the checkpoint
+  volatile int epoll_fd, watched_write;  // F's epoll instance, the write end of what it watches
+  volatile pid_t files_pid;             // F, which holds a lock on lock_path
+  char lock_path[300];
   volatile int files_ready, fs_ready; // each child made its changes
   volatile int go_files;  // 1: the parent opened fd_for_child
   volatile int fd_for_child;
@@ -50,8 +58,18 @@ static int files_child(void* arg) {
   int fds[2];
   if (pipe(fds) != 0) return 1;
   shared->pipe_write = fds[1];
-  close(shared->to_close);
+  int watched[2], epfd = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN};
+  if (epfd < 0 || pipe(watched) != 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, watched[0], &ev) != 0)
+    return 1;
+  shared->epoll_fd = epfd;
+  shared->watched_write = watched[1];
+  int lock_fd = open(shared->lock_path, O_RDWR | O_CREAT, 0600);
+  struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  if (lock_fd < 0 || fcntl(lock_fd, F_SETLK, &lock) != 0) return 1;
+  close(shared->to_close);  // last: no fd opened here takes its number again
   fcntl(shared->to_cloexec, F_SETFD, FD_CLOEXEC);
+  shared->files_pid = getpid();
   shared->files_ready = 1;
   while (!shared->go_files) usleep(1000);
   if (fcntl(shared->fd_for_child, F_GETFD) < 0) {
@@ -81,6 +99,15 @@ static int fs_child(void* arg) {
     return 1;
   }
   if (chdir("/dev") != 0) return 1;
+  int fd = open(shared->lock_path, O_RDWR);
+  struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  if (fd < 0 || fcntl(fd, F_GETLK, &lock) != 0 || lock.l_type != F_WRLCK ||
+      lock.l_pid != shared->files_pid) {
+    snprintf(shared->why, sizeof shared->why, "S does not find F's lock (type %d, pid %d)",
+             lock.l_type, lock.l_pid);
+    shared->fs_done = 2;
+    return 1;
+  }
   shared->fs_done = 1;
   return 0;
 }
@@ -120,6 +147,7 @@ int main(int argc, char** argv) {
   shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) zdtm_fail("mmap: %s", strerror(errno));
   if (argc > 2 && strcmp(argv[2], "siblings") == 0) siblings();
+  snprintf(shared->lock_path, sizeof shared->lock_path, "%s/lock", argc > 2 ? argv[2] : "/tmp");
 
   int to_close = shared->to_close = open("/dev/null", O_RDONLY);
   int to_cloexec = shared->to_cloexec = open("/dev/zero", O_RDONLY);
@@ -137,6 +165,10 @@ int main(int argc, char** argv) {
   if (fcntl(shared->pipe_write, F_GETFD) < 0) zdtm_fail("the pipe F opened before is gone");
   if (fcntl(to_close, F_GETFD) >= 0) zdtm_fail("fd %d closed before is open again", to_close);
   if (fcntl(to_cloexec, F_GETFD) != FD_CLOEXEC) zdtm_fail("fd %d lost close-on-exec", to_cloexec);
+  struct epoll_event ev;
+  if (epoll_wait(shared->epoll_fd, &ev, 1, 0) != 0) zdtm_fail("F's epoll reports an empty pipe");
+  if (write(shared->watched_write, "x", 1) != 1 || epoll_wait(shared->epoll_fd, &ev, 1, 0) != 1)
+    zdtm_fail("F's epoll does not report its pipe readable: %s", strerror(errno));
   char cwd[256];
   mode_t mask = umask(077);
   if (!getcwd(cwd, sizeof cwd) || strcmp(cwd, "/dev") != 0 || mask != 027)
