@@ -39,14 +39,20 @@ def fd_table(pid, cid):
     return table
 
 
-def test_shared_tables_after_dump_removal_and_restore(containers, work, strict_audit):
-    cid = start_in_tmpfs(containers, work, "shared_tables")
+# "nested": the parent is a child of the container's init, not the restore's root task.
+MODES = ["plain", "nested"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shared_tables_after_dump_removal_and_restore(containers, work, strict_audit, mode):
+    cid = start_in_tmpfs(containers, work, "shared_tables", mode)
     restored = dump_remove_restore(containers, work, cid, prefix="st")
     assert verdict(restored, work / "result") == "PASS"
 
 
-def test_shared_tables_leave_running_and_two_restores(containers, work, strict_audit):
-    cid = start_in_tmpfs(containers, work, "shared_tables")
+@pytest.mark.parametrize("mode", MODES)
+def test_shared_tables_leave_running_and_two_restores(containers, work, strict_audit, mode):
+    cid = start_in_tmpfs(containers, work, "shared_tables", mode)
     assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
 
 

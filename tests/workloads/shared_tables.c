@@ -10,6 +10,11 @@
 // its own) finds F's lock held by F; a chdir/umask of the parent is S's, and S's are the
 // parent's.
 //
+// argv[3] "nested": all of it one level down, in a child of the init (which passes SIGTERM on),
+// so the table's owner is not the restore's root task. The child execs this program again
+// ("below"): pages it would share copy-on-write with the init, and its children with it, make a
+// restore fail in cow_shared (as with children of plain clone()s), which is not what this tests.
+//
 // argv[2] "siblings" instead: the parent clones two children with CLONE_FILES and leaves their
 // table (unshare), so the two share it and their parent does not (ckpt refuses this tree by
 // name).
@@ -147,6 +152,19 @@ int main(int argc, char** argv) {
   shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) zdtm_fail("mmap: %s", strerror(errno));
   if (argc > 2 && strcmp(argv[2], "siblings") == 0) siblings();
+  if (argc > 3 && strcmp(argv[3], "nested") == 0) {
+    pid_t below = fork();
+    if (below < 0) zdtm_fail("fork: %s", strerror(errno));
+    if (below == 0) {
+      execl("/proc/self/exe", argv[0], argv[1], argv[2], "below", (char*)NULL);
+      zdtm_fail("exec: %s", strerror(errno));
+    }
+    while (!zdtm_stop) pause();
+    kill(below, SIGTERM);
+    int status = 0;
+    waitpid(below, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  }
   snprintf(shared->lock_path, sizeof shared->lock_path, "%s/lock", argc > 2 ? argv[2] : "/tmp");
 
   int to_close = shared->to_close = open("/dev/null", O_RDONLY);
