@@ -148,6 +148,7 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   check_tree_matches_cgroup(d.tree, d.cgroup->all_procs());
   refuse_nested_namespaces(d.tree);
   refuse_queued_notify_events(d.tree);  // before dump_mounts reads files
+  mark_shared_tables(d.tree);
   auto& image = *d.image;
   image.put(image::SectionType::kConfig, 0, d.state.config);
   dump_cpu_features(image);

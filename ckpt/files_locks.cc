@@ -90,6 +90,9 @@ void FileLocksCollector::add_fd(const FdFacts& facts, pid_t ns_pid, uint64_t des
     owners_.try_emplace(description, OwnerAt{facts.owner, facts.pid, facts.fd});
   for (const proc::LockLine& lock : facts.info.locks) {
     FileLockKind kind = record_kind(lock, facts);
+    // A POSIX lock shows in every fd of its owner's fd table, also in the table's other
+    // processes (CLONE_FILES): it is the process's that took it, and kept with that one's fd.
+    if (kind == FileLockKind::kPosix && lock.pid != facts.pid) continue;
     // A lock shows in every fd of its owner (the process for POSIX, else the description).
     std::pair<uint64_t, proc::LockLine> key{kind == FileLockKind::kPosix ? 0 : description, lock};
     if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) continue;

@@ -21,6 +21,7 @@ class Planner {
       order_.forker[i] = i == 0 ? 0 : forker_of(p);
       if (i != 0 && order_.forker[i] != p.ppid) check_reparented(p, order_.forker[i]);
       if (i != 0) ensure_group(p, order_.forker[i]);
+      if (i != 0) check_shares_with_forker(p, order_.forker[i]);
     }
     for (const auto& helper : order_.helpers) order_.forker.push_back(helper.ppid);
     return order_;
@@ -95,6 +96,20 @@ class Planner {
       if (above->ppid == 0 || (!above->zombie && subreapers_.count(up))) return up;
       pid = up;
     }
+  }
+
+  // A child sharing its parent's fd table or fs state is cloned with it by that parent.
+  void check_shares_with_forker(const records::ProcessEntry& p, int32_t forker) const {
+    if (!p.shares_parent_files && !p.shares_parent_fs) return;
+    const auto* parent = real(p.ppid);
+    if (p.zombie || !parent || parent->zombie)
+      fail("process {} shares a table with its parent {}, which is not a live process", p.pid,
+           p.ppid);
+    if (forker != p.ppid)
+      fail(
+          "process {} shares its {} with its parent {} but is forked by {}, standing in for the "
+          "gone leader of its session or group; not supported",
+          p.pid, p.shares_parent_files ? "fd table" : "cwd/root/umask", p.ppid, forker);
   }
 
   // `p` is forked by `forker`, which exits: `p` must then land on its dumped parent.

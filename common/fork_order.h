@@ -6,7 +6,9 @@
 // session's leader when that is a zombie (which exits later), else by a helper that takes the
 // gone leader's pid, makes the session, and exits (reaped by its parent) once every process
 // joined its group. A process group whose leader is gone gets such a helper too, in its session.
-// Where the reparenting would not end at the dumped parent, the plan is refused by name.
+// Where the reparenting would not end at the dumped parent, the plan is refused by name, as is a
+// child sharing its parent's fd table or fs state (clone CLONE_FILES/CLONE_FS) that a helper
+// would have to fork: it must be cloned by that parent.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,10 @@
 //     (FilesRestoreContext::keep_fds excepted). Objects that own an fd (an ImageReader, a
 //     UniqueFd) must be gone or released by then: after install_fds their fd number may be one
 //     of the process's restored fds, and closing it would close the process's file.
+//     A process sharing its parent's fd table (clone CLONE_FILES, ProcessEntry::
+//     shares_parent_files) installs nothing: the table's owner installs it once every process
+//     is forked (the sharers fork their own children from the table with every description in
+//     it), and each sharer then takes only its own POSIX locks (install_shared_fds()).
 //  3. open_late_fds() and then take_shared_late_fds() run in each forked process once the whole
 //     tree is forked: they make the pidfds the process holds (restore/pidfds.h).
 #pragma once
@@ -30,6 +34,9 @@ class OpenedFiles {
   virtual ~OpenedFiles() = default;
   // In the forked process whose pid in the container is `ns_pid`.
   virtual void install_fds(pid_t ns_pid) = 0;
+  // In a process that shares the fd table of its parent, once the table's owner installed it:
+  // what is its own in the table (the POSIX locks it took, which /proc/locks names it for).
+  virtual void install_shared_fds(pid_t /*ns_pid*/) {}
   // The fds that refer to other processes (pidfds), in the same process before its rlimits are
   // set: open_late_fds() once every process of the tree is forked (those it holds first),
   // take_shared_late_fds() once every process is through open_late_fds() (the others, from

@@ -70,6 +70,8 @@ class InheritedFiles : public OpenedFiles {
     take_process_locks(locks_, ns_pid);  // after the closes, which would drop them
   }
 
+  void install_shared_fds(pid_t ns_pid) override { take_process_locks(locks_, ns_pid); }
+
   void open_late_fds(pid_t ns_pid) override { pidfds_.open_own(process_of(ns_pid)); }
   void take_shared_late_fds(pid_t ns_pid) override { pidfds_.take_shared(process_of(ns_pid)); }
 

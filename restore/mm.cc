@@ -149,7 +149,6 @@ void create_vmas(Restorer& r, const records::MmState& mm, const SharedMappings& 
                      vma.kind == VmaKind::kFile ? vma.offset : 0);
   }
   for (auto& [path, fd] : files) r.main().checked("close", SYS_close, fd);
-  shared.close_inherited(r);
 }
 
 void set_protections(Restorer& r, const records::MmState& mm) {
@@ -293,10 +292,12 @@ uint32_t initial_prot(const records::Vma& vma) {
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, const std::vector<chain::PageSource>& pages,
                 const HeldPages* held, uint64_t image_id, PostCopy* post_copy,
-                const std::vector<CowRegionUse>& cow) {
+                const std::vector<CowRegionUse>& cow, bool table_restored_later) {
   replace_layout(restorer, mm, cow);
   set_mm_prctls(restorer, mm);
-  create_vmas(restorer, mm, SharedMappings(image, restorer.ns_pid()), image, cow);
+  SharedMappings shared(image, restorer.ns_pid());
+  create_vmas(restorer, mm, shared, image, cow);
+  if (!table_restored_later) shared.close_inherited(restorer);
   restore_aio_rings(restorer, mm);
   restore_vma_policies(restorer, mm);  // before the fill, which the policies place
   chain::Ranges in_regions;  // the parent's pages its region brought

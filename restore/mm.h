@@ -27,10 +27,13 @@ uint32_t initial_prot(const records::Vma& vma);
 
 // `pages`: where the pages of `pagemap` are (chain/page_sources.h). `cow`: the regions of pages
 // shared copy-on-write the process moves onto its VMAs (restore/cow_shared.h).
+// `table_restored_later`: the process shares its fd table with one restored after it (clone
+// CLONE_FILES), which still maps shared objects from the fds inherited from the root task: it
+// leaves them open (the last one restored closes them).
 void restore_mm(Restorer& restorer, const records::MmState& mm, const records::Pagemap& pagemap,
                 const image::ImageReader& image, const std::vector<chain::PageSource>& pages,
                 const HeldPages* held, uint64_t image_id, PostCopy* post_copy,
-                const std::vector<CowRegionUse>& cow = {});
+                const std::vector<CowRegionUse>& cow = {}, bool table_restored_later = false);
 
 // prctl(PR_SET_MDWE) as dumped, late: from then on the process could map no writable
 // executable memory, as the restore's scratch area is.

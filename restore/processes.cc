@@ -66,6 +66,28 @@ uint64_t exit_signals_of_children(const records::ProcessTree& tree, pid_t pid,
   return mask;
 }
 
+bool shares_parent_table(const records::ProcessEntry& entry) {
+  return entry.shares_parent_files || entry.shares_parent_fs;
+}
+
+// The tree's order (parents first), but a child sharing its parent's fd table or root (CLONE_FILES,
+// CLONE_FS) before that parent: the parent closes the shared memory fds its children still map
+// from, and its chroot would change the root the child's files are opened from.
+void add_in_restore_order(const records::ProcessTree& tree, size_t i, std::vector<size_t>& order) {
+  for (size_t child = 0; child < tree.processes.size(); ++child)
+    if (shares_parent_table(tree.processes[child]) &&
+        tree.processes[child].ppid == tree.processes[i].pid)
+      add_in_restore_order(tree, child, order);
+  order.push_back(i);
+}
+
+std::vector<size_t> restore_order(const records::ProcessTree& tree) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < tree.processes.size(); ++i)
+    if (!shares_parent_table(tree.processes[i])) add_in_restore_order(tree, i, order);
+  return order;
+}
+
 }  // namespace
 
 ProcessesRestore::ProcessesRestore(const image::ImageReader& image,
@@ -110,7 +132,7 @@ void ProcessesRestore::fork_tree(pid_t root_host_pid) {
 }
 
 void ProcessesRestore::restore() {
-  for (size_t i = 0; i < plan_->tree().processes.size(); ++i) {
+  for (size_t i : restore_order(plan_->tree())) {
     throw_if_cancelled();
     if (!plan_->tree().processes[i].zombie) restore_process(i);  // a zombie exited by itself
   }
@@ -129,8 +151,8 @@ void ProcessesRestore::restore_process(size_t index) {
   Restorer r(host->second, entry.pid, mm);
   stopped_threads_[host->second] = {host->second};
   restore_mm(r, mm, pagemap, image_, page_sources_of(entry, pagemap), held_, id, post_copy_,
-             cow_regions_->uses_of(entry.pid));
-  restore_root(r, process.root, container_root_);
+             cow_regions_->uses_of(entry.pid), entry.shares_parent_files);
+  if (!entry.shares_parent_fs) restore_root(r, process.root, container_root_);  // else its parent's
   stage_done(Stage::kMemory);
   drop_pending(r, exit_signals_of_children(plan_->tree(), entry.pid, image_));
   restore_sigactions(r, process.sigactions);

@@ -103,6 +103,9 @@ void reset_signal_actions() {
     if (sig != SIGKILL && sig != SIGSTOP) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
 }
 
+constexpr const char* kInstalling = "installing its files";
+constexpr const char* kInstallingPidfds = "installing its pidfds";
+
 void futex_wake(std::atomic<int32_t>& word) {
   ::syscall(SYS_futex, &word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
@@ -186,8 +189,9 @@ void ForkPlan::fork_child(size_t slot, OpenedFiles* files) {
   pid_t tid = e.pid;
   pid_t pid = 0;
   int exit_signal = is_helper(slot) ? SIGCHLD : states_[slot].exit_signal;
+  uint64_t flags = (e.shares_parent_files ? CLONE_FILES : 0) | (e.shares_parent_fs ? CLONE_FS : 0);
   try {
-    pid = ns::clone_fork(0, std::span(&tid, 1), exit_signal);
+    pid = ns::clone_fork(flags, std::span(&tid, 1), exit_signal);
   } catch (const Error& err) {
     errno = err.err();
     die(e.pid, "clone3 with set_tid");
@@ -223,33 +227,45 @@ void ForkPlan::become(size_t slot, OpenedFiles* files) {
   fork_children(slot, files);
   make_own_group(e);
   if (e.zombie) exit_as_zombie(e);
-  // fds before rlimits: a lowered RLIMIT_NOFILE would refuse high fd numbers.
-  if (files) {
-    try {
-      files->install_fds(e.pid);
-    } catch (const std::exception& err) {
-      die(e.pid, "installing its files", err.what());
-    }
-  }
+  // fds before rlimits: a lowered RLIMIT_NOFILE would refuse high fd numbers. A table shared
+  // with children is installed once they have forked theirs (every process is forked in the
+  // join step); a child sharing its parent's installs nothing of it.
+  bool shared_table = !e.shares_parent_files && shares_files_with_children(slot);
+  if (!e.shares_parent_files && !shared_table)
+    files_step(e.pid, files, &OpenedFiles::install_fds, kInstalling);
   pass(shared_->forked, kJoin);
+  if (shared_table) files_step(e.pid, files, &OpenedFiles::install_fds, kInstalling);
   // Every process exists now: the fds that refer to others (in two steps, the second once every
   // process is through the first), then the rlimits (which may lower RLIMIT_NOFILE below them).
-  late_fds(e.pid, files, &OpenedFiles::open_late_fds);
+  if (!e.shares_parent_files)
+    files_step(e.pid, files, &OpenedFiles::open_late_fds, kInstallingPidfds);
   join_group(e);
   pass(shared_->joined, kExit);
-  late_fds(e.pid, files, &OpenedFiles::take_shared_late_fds);
+  if (e.shares_parent_files) {
+    files_step(e.pid, files, &OpenedFiles::install_shared_fds, kInstalling);  // its owner's are in
+  } else {
+    files_step(e.pid, files, &OpenedFiles::take_shared_late_fds, kInstallingPidfds);
+  }
   set_own_state(slot);
   settle_children(e.pid);
   count(shared_->settled);
   for (;;) ::pause();  // the tracer takes over from here
 }
 
-void ForkPlan::late_fds(pid_t pid, OpenedFiles* files, void (OpenedFiles::*step)(pid_t)) const {
+bool ForkPlan::shares_files_with_children(size_t slot) const {
+  if (is_helper(slot)) return false;
+  for (const auto& p : tree_.processes)
+    if (p.shares_parent_files && p.ppid == tree_.processes[slot].pid) return true;
+  return false;
+}
+
+void ForkPlan::files_step(pid_t pid, OpenedFiles* files, void (OpenedFiles::*step)(pid_t),
+                          const char* what) const {
   if (!files) return;
   try {
     (files->*step)(pid);
   } catch (const std::exception& err) {
-    die(pid, "installing its pidfds", err.what());
+    die(pid, what, err.what());
   }
 }
 
@@ -313,12 +329,14 @@ void ForkPlan::pass(std::atomic<int32_t>& counter, Step next) {
 void ForkPlan::set_own_state(size_t index) {
   const auto& state = states_[index];
   pid_t pid = tree_.processes[index].pid;
-  if (is_removed_cwd(state.cwd)) {
+  if (tree_.processes[index].shares_parent_fs) {
+    // cwd and umask are its parent's, which sets them (as the tracer sets its root).
+  } else if (is_removed_cwd(state.cwd)) {
     if (!enter_removed_cwd(state.cwd)) die(pid, ("removed working directory " + state.cwd).c_str());
   } else if (!state.cwd.empty() && ::chdir(state.cwd.c_str()) != 0) {
     std::fprintf(stderr, "ckpt restore: process %d: chdir %s: %m\n", pid, state.cwd.c_str());
   }
-  ::umask(state.umask);
+  if (!tree_.processes[index].shares_parent_fs) ::umask(state.umask);
   reset_signal_actions();  // the tracer sets the dumped ones
   disable_signal_stack();
   ::prctl(PR_SET_NAME, state.comm.c_str());

@@ -6,14 +6,17 @@
 // and reaps). The tree is made in three steps, each ended by the tracer once every process is
 // through the one before (common/fork_order says who forks whom):
 //   1. fork   every process forks its own children (and helpers standing in for gone session or
-//             group leaders) with clone3(set_tid), makes its session or own group (subreaper
-//             too) and installs its fds
+//             group leaders) with clone3(set_tid), a child sharing its parent's fd table or
+//             cwd/root/umask with CLONE_FILES or CLONE_FS, makes its session or own group
+//             (subreaper too) and installs its fds (a table shared with children: at the start
+//             of the join step, once they forked theirs; a child sharing it installs nothing)
 //   2. join   every process (all exist now) opens the pidfds it holds first and joins its
 //             process group (all groups exist now); zombies then exit
 //   3. exit   helpers exit and are reaped by their parents, whose children they forked are
 //             reparented as they were; each process takes the pidfds it shares from their first
-//             holder, sets what it can set itself (cwd, umask, rlimits, personality) and waits
-//             for its zombie children to be zombies
+//             holder (a child sharing its parent's fd table: its POSIX locks only), sets what it
+//             can set itself (cwd and umask unless it shares its parent's, rlimits, personality)
+//             and waits for its zombie children to be zombies
 // then sleeps until the tracer takes it over. A process that cannot be made fails the wait at
 // once, naming it.
 #pragma once
@@ -77,8 +80,12 @@ class ForkPlan {
   [[noreturn]] void die(pid_t pid, const char* what, const char* why) const;
   [[noreturn]] void die(pid_t pid, const char* what) const;
   void set_own_state(size_t index);
-  // One step of OpenedFiles' late fds (pidfds) for process `pid`; a failure fails the process.
-  void late_fds(pid_t pid, OpenedFiles* files, void (OpenedFiles::*step)(pid_t)) const;
+  // Whether a child of process `slot` shares its fd table (clone CLONE_FILES).
+  bool shares_files_with_children(size_t slot) const;
+  // One step of OpenedFiles for process `pid` (its fds, its pidfds); a failure fails the process
+  // (`what` failed).
+  void files_step(pid_t pid, OpenedFiles* files, void (OpenedFiles::*step)(pid_t),
+                  const char* what) const;
   void wait_for_start() const;
   void wait_count(const std::atomic<int32_t>& counter, int32_t want,
                   std::chrono::steady_clock::time_point deadline,

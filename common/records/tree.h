@@ -35,11 +35,17 @@ struct ProcessEntry {
   // the parent's wait(). Nothing else of it is dumped. Version 2.
   bool zombie = false;
   int32_t exit_status = 0;  // as wait() reports it
+  // Shares its parent's fd table (clone CLONE_FILES) or cwd/root/umask (CLONE_FS) without being
+  // one of its threads: restored by a clone with the same flag, the table or state made once,
+  // by the parent (ckpt/shared_tables). Version 3.
+  bool shares_parent_files = false;
+  bool shares_parent_fs = false;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
     fields(ar, host_pid, pid, ppid, pgid, sid, threads, comm, cmdline);
     if (version >= 2) fields(ar, zombie, exit_status);
+    if (version >= 3) fields(ar, shares_parent_files, shares_parent_fs);
   }
 };
 
@@ -56,5 +62,5 @@ struct ProcessTree {
 }  // namespace ckpt::records
 
 BOOST_CLASS_VERSION(ckpt::records::ThreadId, 1)
-BOOST_CLASS_VERSION(ckpt::records::ProcessEntry, 2)
+BOOST_CLASS_VERSION(ckpt::records::ProcessEntry, 3)
 BOOST_CLASS_VERSION(ckpt::records::ProcessTree, 1)

@@ -218,8 +218,13 @@ def leave_running_and_two_restores(containers, work, cid):
     first, second = containers.track(unique("lr1")), containers.track(unique("lr2"))
     run_ckpt("restore", image, "--name", first)
     run_ckpt("restore", image, "--name", second)
-    result = work / "result"
-    for count, c in enumerate((cid, first, second), start=1):
+    return verdicts(work / "result", cid, first, second)
+
+
+def verdicts(result, *cids):
+    """Tells each container to check its state, in that order, each once the one before has
+    reported; returns the PASS/FAIL lines in `result`."""
+    for count, c in enumerate(cids, start=len(outcomes(result)) + 1):
         run_ckpt("kill", c, "TERM")
         wait_until(lambda: len(outcomes(result)) == count, timeout=20, what=f"{c} to report")
     return outcomes(result)

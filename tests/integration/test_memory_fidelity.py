@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (CKPT, container_info, dump_remove_restore, leave_running_and_two_restores,
-                      outcomes, refused_dump_lines, run_ckpt, start_workload, unique, verdict,
+                      outcomes, run_ckpt, start_workload, unique, verdict,
                       wait_until)
 from netns_helpers import env, ip, sh  # noqa: F401
 
@@ -52,13 +52,6 @@ def test_workload_passes_after_dump_removal_and_restore(containers, work, name, 
 def test_original_and_two_copies_pass(containers, work, name, args):
     cid = start_workload(containers, work, name, *args_of(work, args))
     assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3
-
-
-def test_shared_fd_table_is_refused_by_name_and_the_container_runs_on(containers, work):
-    cid = start_workload(containers, work, "fd_table_shared")
-    for line in refused_dump_lines(cid, work):
-        assert "shares its fd table with process 1" in line and "CLONE_FILES" in line, line
-    assert verdict(cid, work / "result") == "PASS"
 
 
 def container_pids(cid):

@@ -100,3 +100,15 @@ TEST_CASE("a lease being broken refuses the dump naming pid and fd") {
       collector.add_fd(fd_with_locks(100, 6, {"1: LEASE  BREAKING  UNLCK 100 fe:00:1 0 EOF"}), 1, 3),
       Catch::Contains("pid 100 fd 6: a lease being broken"));
 }
+
+TEST_CASE("a POSIX lock in an fd table two processes share is the one's that took it") {
+  // 101 shares the fd table of 100 (clone CLONE_FILES) and took the lock: both fdinfo show it.
+  FileLocksCollector collector;
+  const char* posix = "1: POSIX  ADVISORY  WRITE 101 fe:00:5 0 EOF";
+  collector.add_fd(fd_with_locks(100, 7, {posix}), 1, 10);
+  collector.add_fd(fd_with_locks(101, 7, {posix}), 2, 10);
+  auto state = collector.finish({{100, 1}, {101, 2}});
+  REQUIRE(state.locks.size() == 1);
+  CHECK(state.locks[0].ns_pid == 2);
+  CHECK(state.locks[0].fd == 7);
+}

@@ -75,3 +75,19 @@ TEST_CASE("a member of a live leader's session under another parent is refused b
   CHECK_THROWS_AS(plan_fork_order(t, {}), Error);
   CHECK_THROWS_WITH(plan_fork_order(t, {}), Catch::Contains("process 3"));
 }
+
+TEST_CASE("a child sharing its parent's fd table or fs state is forked by that parent") {
+  auto sharer = proc(3, 2, 3, 1);
+  sharer.shares_parent_files = true;
+  auto order = plan_fork_order(tree({proc(1, 0, 1, 1), proc(2, 1, 2, 1), sharer}), {});
+  CHECK(order.forker == std::vector<int32_t>{0, 1, 2});
+  // 6 shares the fs state of 1, its parent since its session leader 5 exited: a helper
+  // standing for 5 would fork it, and could not give it 1's.
+  auto orphan = proc(6, 1, 5, 5);
+  orphan.shares_parent_fs = true;
+  CHECK_THROWS_WITH(plan_fork_order(tree({proc(1, 0, 1, 1), orphan}), {}),
+                    Catch::Contains("process 6") && Catch::Contains("cwd/root/umask"));
+  auto zombie = proc(4, 1, 4, 1, true);
+  zombie.shares_parent_files = true;
+  CHECK_THROWS_AS(plan_fork_order(tree({proc(1, 0, 1, 1), zombie}), {}), Error);
+}
