@@ -240,15 +240,22 @@ void Dumper::neighbours(records::NetNamespace& net) {
   NlCache cache(raw);
   for_each_object<rtnl_neigh>(cache.get(), [&](rtnl_neigh* n) {
     int family = rtnl_neigh_get_family(n);
-    if ((family != AF_INET && family != AF_INET6) || !(rtnl_neigh_get_state(n) & NUD_PERMANENT))
+    int state = rtnl_neigh_get_state(n);
+    constexpr int kLearned = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE;
+    if ((family != AF_INET && family != AF_INET6) || !(state & (NUD_PERMANENT | kLearned)))
       return;
     records::NetNeighbour out;
     out.link = name_of(ns_links_.get(), rtnl_neigh_get_ifindex(n));
     out.family = family;
     out.dst = addr_to_string(rtnl_neigh_get_dst(n));
-    out.lladdr = addr_to_string(rtnl_neigh_get_lladdr(n));
-    out.state = static_cast<uint16_t>(rtnl_neigh_get_state(n));
-    net.neighbours.push_back(out);
+    out.lladdr = rtnl_neigh_get_lladdr(n) ? addr_to_string(rtnl_neigh_get_lladdr(n)) : "";
+    if (state & NUD_PERMANENT) {
+      out.state = static_cast<uint16_t>(state);
+      net.neighbours.push_back(out);
+    } else if (!out.lladdr.empty()) {
+      out.state = NUD_STALE;  // confirmed again by the kernel on its first use
+      net.learned_neighbours.push_back(out);
+    }
   });
 }
 

@@ -3,7 +3,7 @@
 // /proc/sys/net; nothing shells out to `ip`.
 //
 //   dump_netns        the record of the netns of a process (links, addresses, routes, rules,
-//                     permanent neighbours, sysctls)
+//                     permanent and learned neighbours, sysctls)
 //   preflight_netns   every bridge/parent the record needs exists on this host (after --net-map),
 //                     host-side veth names are free; throws naming them, before anything is made
 //   rebuild_netns     a new netns with all of it; undone unless commit() is called
@@ -60,6 +60,9 @@ class RebuiltNetns {
   void commit();
   // Brings up the host veth ends rebuild_netns left down (see hold_host_links_down).
   void bring_host_links_up();
+  // Adds (or replaces) these entries in the namespace's neighbour tables: a prebuilt namespace
+  // takes those the image learned since it was made.
+  void add_neighbours(const std::vector<records::NetNeighbour>& neighbours);
 
  private:
   UniqueFd netns_;

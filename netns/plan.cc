@@ -213,6 +213,7 @@ Plan build_plan(const records::NetNamespace& net) {
   for (const auto& route : routes) plan.push_back(AddRoute{route});
   for (const auto& rule : net.rules) plan.push_back(AddRule{rule});
   for (const auto& neighbour : net.neighbours) plan.push_back(AddNeighbour{neighbour});
+  for (const auto& neighbour : net.learned_neighbours) plan.push_back(AddNeighbour{neighbour});
   return plan;
 }
 

@@ -37,6 +37,12 @@ void RebuiltNetns::bring_host_links_up() {
   held_down_.clear();
 }
 
+void RebuiltNetns::add_neighbours(const std::vector<records::NetNeighbour>& neighbours) {
+  if (neighbours.empty()) return;
+  LibnlNetlink nl(netns_.get());
+  for (const auto& neighbour : neighbours) nl.add_neighbour(neighbour);
+}
+
 void preflight_netns(const records::NetNamespace& net, const std::string& container_id,
                      const NetMap& map) {
   check_net_sysctl_names(net.sysctls);

@@ -120,6 +120,8 @@ bool take_prebuilt(Restore& r, std::unique_ptr<Groundwork> prebuilt) {
     return false;  // `prebuilt` torn down here, before it is made anew
   }
   r.groundwork = std::move(prebuilt);
+  if (r.groundwork->rebuilt_net && r.records.net)
+    r.groundwork->rebuilt_net->add_neighbours(r.records.net->learned_neighbours);
   return true;
 }
 

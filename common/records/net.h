@@ -196,13 +196,20 @@ struct NetNamespace {
   std::vector<NetAddress> addresses;
   std::vector<NetRoute> routes;
   std::vector<NetRule> rules;
-  std::vector<NetNeighbour> neighbours;
+  std::vector<NetNeighbour> neighbours;  // permanent ones
   std::vector<NetSysctl> sysctls;
+  // Version 2: the entries the namespace had learned (ARP, NDP: reachable, stale, delay or
+  // probe), made again as stale, so that a restored connection's first packet goes out at once
+  // (the kernel confirms the address then) instead of waiting for a neighbour resolution whose
+  // first request a held-down link lost (a second one comes a second later). Not compared with a
+  // migration's prebuilt namespace: added to it in the downtime.
+  std::vector<NetNeighbour> learned_neighbours;
 
   bool operator==(const NetNamespace&) const = default;
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, links, addresses, routes, rules, neighbours, sysctls);
+    if (version >= 2) fields(ar, learned_neighbours);
   }
 };
 
@@ -218,4 +225,4 @@ BOOST_CLASS_VERSION(ckpt::records::NetRoute, 1)
 BOOST_CLASS_VERSION(ckpt::records::NetRule, 1)
 BOOST_CLASS_VERSION(ckpt::records::NetNeighbour, 1)
 BOOST_CLASS_VERSION(ckpt::records::NetSysctl, 1)
-BOOST_CLASS_VERSION(ckpt::records::NetNamespace, 1)
+BOOST_CLASS_VERSION(ckpt::records::NetNamespace, 2)

@@ -188,14 +188,21 @@ json inspect_json(const NetNamespace& net) {
   for (const auto& a : net.addresses) addresses.push_back(address_json(a));
   for (const auto& r : net.routes) routes.push_back(route_json(r));
   for (const auto& r : net.rules) rules.push_back(rule_json(r));
-  for (const auto& n : net.neighbours)
-    neighbours.push_back({{"link", n.link},
-                          {"family", family_name(n.family)},
-                          {"dst", n.dst},
-                          {"lladdr", n.lladdr}});
+  auto neighbour_json = [](const NetNeighbour& n) {
+    return json{{"link", n.link}, {"family", family_name(n.family)}, {"dst", n.dst},
+                {"lladdr", n.lladdr}};
+  };
+  json learned = json::array();
+  for (const auto& n : net.neighbours) neighbours.push_back(neighbour_json(n));
+  for (const auto& n : net.learned_neighbours) learned.push_back(neighbour_json(n));
   for (const auto& s : net.sysctls) sysctls[s.path] = s.value;
-  return {{"links", links}, {"addresses", addresses},   {"routes", routes},
-          {"rules", rules}, {"neighbours", neighbours}, {"sysctls", sysctls}};
+  return {{"links", links},
+          {"addresses", addresses},
+          {"routes", routes},
+          {"rules", rules},
+          {"neighbours", neighbours},
+          {"learned_neighbours", learned},
+          {"sysctls", sysctls}};
 }
 
 }  // namespace ckpt::records

@@ -22,6 +22,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NetRule, family, priority, table, action, src
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NetNeighbour, link, family, dst, lladdr, state)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NetSysctl, path, value)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NetNamespace, links, addresses, routes, rules, neighbours,
-                                   sysctls)
+                                   sysctls, learned_neighbours)
 
 }  // namespace ckpt::records

@@ -1,3 +1,4 @@
+#include <linux/neighbour.h>
 #include <sys/socket.h>
 
 #include <catch2/catch.hpp>
@@ -131,6 +132,19 @@ TEST_CASE("plan orders links, enslaving, up, addresses, routes, rules, neighbour
       "neigh eth0 10.1.0.9 02:00:00:00:00:09",
   };
   CHECK(plan_lines(rich_namespace()) == want);
+}
+
+TEST_CASE("learned neighbours are added after the permanent ones, as stale", "[netns]") {
+  records::NetNamespace net = rich_namespace();
+  net.learned_neighbours.push_back({"eth0", AF_INET, "10.1.0.1", "02:00:00:00:00:01", NUD_STALE});
+  auto lines = plan_lines(net);
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines[lines.size() - 2] == "neigh eth0 10.1.0.9 02:00:00:00:00:09");
+  CHECK(lines.back() == "neigh eth0 10.1.0.1 02:00:00:00:00:01");
+  auto steps = build_plan(net);
+  const auto* last = std::get_if<AddNeighbour>(&steps.back());
+  REQUIRE(last != nullptr);
+  CHECK(last->neighbour.state == NUD_STALE);
 }
 
 TEST_CASE("a veth pair with both ends inside is created once", "[netns]") {
