@@ -85,6 +85,18 @@ def read_cgroup(controller, cid, name, sub=""):
     return (cgroup_dir(controller, cid, sub) / name).read_text().strip()
 
 
+def counter_line(value_file):
+    """(pid, count) from the file the `counter` workload rewrites each tick, or None while it
+    does not exist yet or a read raced a write (the two copies of the count differ)."""
+    try:
+        parts = Path(value_file).read_text().split()
+    except FileNotFoundError:
+        return None
+    if len(parts) != 3 or parts[1] != parts[2]:
+        return None
+    return int(parts[0]), int(parts[1])
+
+
 def wait_until(predicate, what="condition", timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CGROUP_ROOT, CKPT, WORKLOADS, container_info, run_ckpt, text, unique,
-                      verdict, wait_until)
+from conftest import (CGROUP_ROOT, CKPT, WORKLOADS, container_info, counter_line, run_ckpt,
+                      text, unique, verdict, wait_until)
 
 pytestmark = pytest.mark.skipif(not CKPT.exists(), reason=f"{CKPT} is not built")
 
@@ -117,8 +117,8 @@ def alive_after_kill(cid):
 
 
 def counter_value(value_file):
-    parts = text(value_file).split()
-    return int(parts[1]) if len(parts) == 2 else -1
+    line = counter_line(value_file)
+    return line[1] if line else -1
 
 
 def check_recovered(cid, work):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_ckpt
+from conftest import counter_line, run_ckpt
 
 BUILD = Path(os.environ.get("CKPT_BUILD", Path(__file__).resolve().parents[2] / "build"))
 CKPT_PROC = BUILD / "ckpt-proc"
@@ -128,14 +128,13 @@ def test_counter_continues_after_restore(tmp_path, cleanup):
     pid = work.proc.pid
     dump(pid, tmp_path / "image")
     work.proc.wait(timeout=10)
-    before = int(value_file.read_text().split()[1])
+    before = wait_for(lambda: counter_line(value_file), what="the last count")[1]
     root = restore(tmp_path / "image", cleanup)
     host = restored_process(root, pid)
     time.sleep(0.3)
-    after = wait_for(lambda: int(value_file.read_text().split()[1]) > before + 5 and
-                     int(value_file.read_text().split()[1]), what="counter advancing")
-    assert after > before
-    assert value_file.read_text().split()[0] == str(pid), "getpid() must be the dumped pid"
+    line = wait_for(lambda: (line := counter_line(value_file)) and line[1] > before + 5 and line,
+                    what="counter advancing")
+    assert line[0] == pid, "getpid() must be the dumped pid"
     os.kill(host, signal.SIGTERM)
     assert work.outcome() == "PASS"
 
@@ -182,8 +181,9 @@ def test_leave_running_keeps_the_original_going(tmp_path, cleanup):
     cleanup.append(work.proc.pid)
     time.sleep(0.2)
     dump(work.proc.pid, tmp_path / "image", leave_running=True)
-    before = int(value_file.read_text().split()[1])
-    wait_for(lambda: int(value_file.read_text().split()[1]) > before + 3, what="original counting")
+    before = wait_for(lambda: counter_line(value_file), what="a count")[1]
+    wait_for(lambda: (line := counter_line(value_file)) and line[1] > before + 3,
+             what="original counting")
     os.kill(work.proc.pid, signal.SIGTERM)
     assert work.outcome() == "PASS"
     assert work.proc.wait(timeout=10) == 0
