@@ -153,12 +153,13 @@ def test_incremental_chain_restores_flattens_and_prunes(containers, work):
     flat = work / "flat.ckpt"
     run_ckpt("flatten", newest, "-o", flat)
     assert json.loads(run_ckpt("inspect", flat, "--json").stdout)["chain"][0]["parent"] is None
-    # The same memory: the same count of writes, give or take the one a restored copy may make
-    # (every 100 ms) before the signal that asks it reaches it (a chain short of its newest link
-    # would be about ten writes behind: the backups are a second apart).
+    # The same memory: the same count of writes, give or take the few a restored copy makes
+    # (one every 100 ms) before the signal that asks it reaches it, longer on a loaded host (a
+    # chain short of its newest link would be about ten writes behind: the backups are a second
+    # apart).
     flat_verdict = restored_verdict(containers, writer, flat)
     assert flat_verdict.startswith("PASS"), flat_verdict
-    assert abs(int(flat_verdict.split()[1]) - int(newest_verdict.split()[1])) <= 1, \
+    assert abs(int(flat_verdict.split()[1]) - int(newest_verdict.split()[1])) <= 4, \
         (flat_verdict, newest_verdict)
 
     pruned = backup(writer.cid, directory, "--keep-last", "2")
