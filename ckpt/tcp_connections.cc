@@ -75,6 +75,13 @@ std::vector<FoundConnection> find_connections(const records::FilesState& files) 
   return found;
 }
 
+// Established, or half-closed with nothing of the close in flight: the peer's FIN received
+// (CLOSE_WAIT), or ours acknowledged (FIN_WAIT2). A FIN not yet acknowledged (FIN_WAIT1,
+// CLOSING, LAST_ACK) is a moment away from another state.
+bool is_dumpable_state(int state) {
+  return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT2;
+}
+
 // Throws for the first connection that cannot be dumped, before any is put in repair mode.
 void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOptions& options) {
   for (const auto& c : found) {
@@ -82,10 +89,10 @@ void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOpti
       fail(ErrorKind::kRefused,
            "pid {} fd {}: established TCP connection {} (dump with --tcp-established to keep it)",
            c.pid, c.fd, describe_connection(c.facts));
-    if (c.facts.state != TCP_ESTABLISHED)
+    if (!is_dumpable_state(c.facts.state))
       fail(ErrorKind::kRefused,
-           "pid {} fd {}: TCP connection {} is in state {}; only established connections can be "
-           "dumped",
+           "pid {} fd {}: TCP connection {} is in state {}; only established and half-closed "
+           "(CLOSE_WAIT, FIN_WAIT2) connections can be dumped",
            c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
   }
 }

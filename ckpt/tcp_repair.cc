@@ -143,6 +143,8 @@ TcpSnapshot read_connection(const RepairMode& repair, const TcpSocketFacts& fact
   read_socket_options(sock, c);
   c.reuse_address = facts.reuse_address;
   c.socket_options = facts.options;
+  c.peer_fin_received = facts.state == TCP_CLOSE_WAIT;
+  c.own_fin_acked = facts.state == TCP_FIN_WAIT2;
   return s;
 }
 

@@ -1,6 +1,7 @@
-// One established TCP connection read through TCP_REPAIR (kernel 3.11+, TCP_REPAIR_WINDOW 4.8+):
-// sequence numbers, both queues (peeked, not consumed), window, handshake options, timestamp
-// offset and socket options. The caller holds the socket (a pidfd_getfd copy: same socket).
+// One established or half-closed TCP connection read through TCP_REPAIR (kernel 3.11+,
+// TCP_REPAIR_WINDOW 4.8+): sequence numbers, both queues (peeked, not consumed), window,
+// handshake options, timestamp offset and socket options. The caller holds the socket (a
+// pidfd_getfd copy: same socket).
 #pragma once
 
 #include <optional>

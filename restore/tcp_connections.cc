@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/sockaddr_text.h"
+#include "restore/tcp_peer_fin.h"
 #include "restore/tcp_repair.h"
 
 namespace ckpt::restore {
@@ -78,6 +79,9 @@ void TcpConnectionsRestore::finish() {
     }
     set_status_flags(r.sock.get(), r.flags);
   }
+  // Once every connection is out of repair: a peer inside the container may send its FIN again.
+  for (auto& r : repairing_)
+    if (r.record->peer_fin_received) deliver_peer_fin(r.sock.get(), *r.record);
   if (!repairing_.empty()) spdlog::debug("tcp: {} connections repaired", repairing_.size());
   repairing_.clear();
 }

@@ -53,6 +53,12 @@ void set_socket_options(int sock, const records::TcpConnection& c) {
   if (c.keep_count > 0) set_sockopt(sock, IPPROTO_TCP, TCP_KEEPCNT, c.keep_count, "TCP_KEEPCNT");
 }
 
+// The sequence number after the last byte received: a FIN received is delivered again after
+// repair (restore/tcp_peer_fin), and one of ours sent again by shutdown (finish_repair).
+uint32_t received_end(const records::TcpConnection& c) {
+  return c.recv_seq - c.peer_fin_received;
+}
+
 // Bound to the local address (repair mode forces address reuse; freebind accepts an IPv6
 // address still tentative while the link is held down) and connected without a handshake.
 void bind_and_connect(int sock, const records::TcpConnection& c) {
@@ -60,8 +66,8 @@ void bind_and_connect(int sock, const records::TcpConnection& c) {
   if (::bind(sock, as_sockaddr(c.local), sockaddr_size(c.local)) != 0)
     throw_errno("bind to {}", describe_sockaddr(c.local));
   set_sockopt(sock, IPPROTO_IP, IP_FREEBIND, 0, "IP_FREEBIND");
-  set_queue_seq(sock, TCP_RECV_QUEUE, c.recv_seq - c.recv_queue_len);
-  set_queue_seq(sock, TCP_SEND_QUEUE, c.send_seq - c.send_queue_len);
+  set_queue_seq(sock, TCP_RECV_QUEUE, received_end(c) - c.recv_queue_len);
+  set_queue_seq(sock, TCP_SEND_QUEUE, c.send_seq - c.own_fin_acked - c.send_queue_len);
   if (::connect(sock, as_sockaddr(c.peer), sockaddr_size(c.peer)) != 0)
     throw_errno("connect (repair) to {}", describe_sockaddr(c.peer));
 }
@@ -87,7 +93,9 @@ void set_window(int sock, const records::TcpConnection& c) {
   window.snd_wnd = c.snd_wnd;
   window.max_window = c.max_window;
   window.rcv_wnd = c.rcv_wnd;
-  window.rcv_wup = c.rcv_wup;
+  // The window the peer was last told of may start at a FIN that is not received again yet.
+  window.rcv_wup = static_cast<int32_t>(c.rcv_wup - received_end(c)) > 0 ? received_end(c)
+                                                                           : c.rcv_wup;
   if (::setsockopt(sock, IPPROTO_TCP, TCP_REPAIR_WINDOW, &window, sizeof window) != 0)
     throw_errno("setsockopt(TCP_REPAIR_WINDOW)");
 }
@@ -129,6 +137,9 @@ void finish_repair(int sock, const records::TcpConnection& c, std::string_view q
   apply_socket_options(sock, c.socket_options);
   std::string_view unsent = queued.substr(c.send_queue_len - c.unsent_len, c.unsent_len);
   if (!unsent.empty()) send_all(sock, unsent, "unsent data");
+  // FIN_WAIT2: our FIN again, at the sequence number it had (the peer, which acknowledged it,
+  // acknowledges it again), and the socket waits for the peer's as it did.
+  if (c.own_fin_acked && ::shutdown(sock, SHUT_WR) != 0) throw_errno("shutdown(SHUT_WR)");
 }
 
 UniqueFd closed_connection(const records::TcpConnection& c) {

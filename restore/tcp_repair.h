@@ -1,4 +1,4 @@
-// Rebuilding one established TCP connection through TCP_REPAIR (the dump side is
+// Rebuilding one established or half-closed TCP connection through TCP_REPAIR (the dump side is
 // ckpt/tcp_repair.h). In repair mode nothing reaches the wire: the socket is bound to its local
 // address, given its sequence numbers, "connected" to its peer, given the options negotiated at
 // the handshake, its window and its queued bytes, and only then let go.

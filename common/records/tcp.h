@@ -43,6 +43,10 @@ struct TcpConnection {
   int32_t send_buffer = 0, receive_buffer = 0;  // SO_SNDBUF/SO_RCVBUF as getsockopt reports
   // Version 2: every other option (records/socket_options.h), set once repair is off.
   SocketOptions socket_options;
+  // Version 3: a half-closed connection. The peer's FIN was received (CLOSE_WAIT): recv_seq
+  // counts it. Or ours was sent and acknowledged (FIN_WAIT2): send_seq counts it.
+  bool peer_fin_received = false;
+  bool own_fin_acked = false;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -51,6 +55,7 @@ struct TcpConnection {
            snd_wscale, rcv_wscale, timestamp, no_delay, cork, keep_alive, reuse_address, reuse_port,
            v6_only, keep_idle, keep_interval, keep_count, send_buffer, receive_buffer);
     if (version >= 2) fields(ar, socket_options);
+    if (version >= 3) fields(ar, peer_fin_received, own_fin_acked);
   }
 };
 
@@ -65,5 +70,5 @@ struct TcpConnections {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::TcpConnection, 2)
+BOOST_CLASS_VERSION(ckpt::records::TcpConnection, 3)
 BOOST_CLASS_VERSION(ckpt::records::TcpConnections, 1)

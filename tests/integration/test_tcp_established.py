@@ -1,8 +1,9 @@
 """Established TCP connections across a checkpoint (`ckpt dump --tcp-established`, TCP_REPAIR):
 inside the container over loopback (IPv4 and IPv6, with queued bytes both ways), and between a
 container on a test bridge and a client in a test netns that keeps its socket open across the
-dump, the removal and the restore. Without the flag the dump is refused in one line naming the
-connection; `ckpt restore --tcp-close` brings the connections back closed."""
+dump, the removal and the restore; half-closed connections (CLOSE_WAIT, FIN_WAIT2) too. Without
+the flag the dump is refused in one line naming the connection; `ckpt restore --tcp-close` brings
+the connections back closed."""
 import subprocess
 
 import pytest
@@ -65,13 +66,15 @@ class Client(LineClient):
         return self.recv()
 
 
-def counting_container(containers, env, net):
-    bridge, client_ns = bridge_with_client(env, "a", net)
+def server_container(containers, env, net, server=COUNTING_SERVER, tag="a"):
+    """A container on a new test bridge at NET.2 running the python3 `server`, and the client
+    netns on that bridge."""
+    bridge, client_ns = bridge_with_client(env, tag, net)
     cid = containers.track(unique("tcp"))
     env.expect_host_link(host_veth_name(cid, 0))
     run_ckpt("run", "--name", cid, "--detach", "--net",
              f"bridge={bridge},ip={net}.2/24,gw={net}.1", "--",
-             "/usr/bin/python3", "-c", COUNTING_SERVER)
+             "/usr/bin/python3", "-c", server)
     return cid, client_ns
 
 
@@ -85,8 +88,11 @@ def connected_client(env, client_ns, net):
     return Client(env, client_ns, f"{net}.2")
 
 
-def test_loopback_connections_with_queued_bytes_survive(containers, work):
-    cid = start_workload(containers, work, "tcp_loopback")
+# tcp_loopback: established connections with bytes queued both ways; tcp_half_closed: CLOSE_WAIT
+# and FIN_WAIT2 ends with bytes unread.
+@pytest.mark.parametrize("workload", ["tcp_loopback", "tcp_half_closed"])
+def test_loopback_connections_keep_their_state_and_bytes(containers, work, workload):
+    cid = start_workload(containers, work, workload)
     restored = dump_remove_restore(containers, work, cid, "--tcp-established", prefix="tcp")
     assert verdict(restored, work / "result") == "PASS", text(work / "result")
 
@@ -102,8 +108,9 @@ def test_dump_without_the_flag_fails_naming_the_connection(containers, work):
     assert verdict(cid, work / "result") == "PASS", "the container runs on untouched"
 
 
-def test_leave_running_keeps_the_loopback_connections(containers, work):
-    cid = start_workload(containers, work, "tcp_loopback")
+@pytest.mark.parametrize("workload", ["tcp_loopback", "tcp_half_closed"])
+def test_leave_running_keeps_the_loopback_connections(containers, work, workload):
+    cid = start_workload(containers, work, workload)
     run_ckpt("dump", cid, "-o", work / "image.ckpt", "--tcp-established", "--leave-running")
     assert verdict(cid, work / "result") == "PASS", text(work / "result")
 
@@ -111,7 +118,7 @@ def test_leave_running_keeps_the_loopback_connections(containers, work):
 def counting_pair(containers, env):
     """A counting server in a container and a client that had one answer from it."""
     net = subnet()
-    cid, client_ns = counting_container(containers, env, net)
+    cid, client_ns = server_container(containers, env, net)
     client = connected_client(env, client_ns, net)
     assert client.exchange("a") == "got 1:a"
     return cid, client_ns, net, client
@@ -152,3 +159,87 @@ def test_tcp_close_restores_the_connection_closed(containers, env, tmp_path):
     answer = client.exchange("b")
     assert answer in ("error ConnectionResetError", "got "), answer
 
+
+
+# Takes one connection, waits for SIGUSR1, then reads it to its end and answers "got:<all>".
+LATE_READER = (
+    "import signal, socket\n"
+    "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('0.0.0.0', 7000)); s.listen()\n"
+    "c, _ = s.accept()\n"
+    "print('accepted', flush=True)\n"
+    "signal.sigwait({signal.SIGUSR1})\n"
+    "data = b''\n"
+    "while True:\n"
+    "    m = c.recv(100)\n"
+    "    if not m: break\n"
+    "    data += m\n"
+    "c.sendall(b'got:' + data); c.close()\n")
+
+# Connects (again until the server listens), sends its argument, shuts its sending side down,
+# then prints each piece of what arrives until end-of-file ("eof").
+HALF_CLOSING_CLIENT = (
+    "import socket, sys, time\n"
+    "for _ in range(200):\n"
+    "    try:\n"
+    "        c = socket.create_connection((sys.argv[1], 7000), timeout=60); break\n"
+    "    except OSError:\n"
+    "        time.sleep(0.1)\n"
+    "c.sendall(sys.argv[2].encode()); c.shutdown(socket.SHUT_WR)\n"
+    "print('shut', flush=True)\n"
+    "while True:\n"
+    "    m = c.recv(100)\n"
+    "    print(m.decode() if m else 'eof', flush=True)\n"
+    "    if not m: break\n")
+
+
+def close_wait_sockets(cid):
+    """The container's TCP sockets in CLOSE_WAIT, as `ss` lists them."""
+    pid = container_info(cid)["init_pid"]
+    out = subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-Htn", "state", "close-wait"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()
+
+
+def half_closed_by_client(containers, env, tag):
+    """A LATE_READER container whose connection a client on its bridge half-closed after
+    sending "hello": the server's end is in CLOSE_WAIT. Returns the id and the client."""
+    net = subnet()
+    cid, client_ns = server_container(containers, env, net, LATE_READER, tag)
+    client = subprocess.Popen(["ip", "netns", "exec", client_ns, "/usr/bin/python3", "-c",
+                               HALF_CLOSING_CLIENT, f"{net}.2", "hello"],
+                              stdout=subprocess.PIPE, text=True)
+    env.procs.append(client)
+    assert client.stdout.readline().strip() == "shut"
+    wait_until(lambda: close_wait_sockets(cid), what="the server's end in CLOSE_WAIT")
+    return cid, client
+
+
+def reads_to_the_end_and_answers(cid, client):
+    assert len(close_wait_sockets(cid)) == 1, "the restored end is in CLOSE_WAIT again"
+    run_ckpt("kill", cid, "USR1")
+    assert client.stdout.readline().strip() == "got:hello"
+    assert client.stdout.readline().strip() == "eof"
+
+
+def test_connection_the_client_half_closed_reads_its_end_after_restore(containers, env, tmp_path):
+    """The server's end in CLOSE_WAIT with the client's bytes and FIN unread at the dump: after
+    the restore it is in CLOSE_WAIT again, the server reads the bytes and end-of-file, and the
+    client gets its answer and end-of-file."""
+    cid, client = half_closed_by_client(containers, env, "h")
+    image = tmp_path / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--tcp-established")
+    run_ckpt("restore", image)
+    reads_to_the_end_and_answers(cid, client)
+
+
+def test_a_half_closed_connection_migrates(containers, env):
+    """The same across `ckpt migrate`, whose target holds the container's links down until the
+    resume (the peer's FIN is given again inside its namespace before that)."""
+    cid, client = half_closed_by_client(containers, env, "m")
+    target = containers.track(unique("tcp"))
+    env.expect_host_link(host_veth_name(target, 0))
+    run_ckpt("migrate", cid, "--tcp-established", "--via", f"{CKPT} receive --name {target}")
+    assert container_info(cid) is None
+    reads_to_the_end_and_answers(target, client)
