@@ -6,7 +6,9 @@
 
 #include "ckpt/sockets_options.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/proc/pidfd.h"
+#include "common/sockaddr_text.h"
 
 namespace ckpt::dump {
 
@@ -74,6 +76,13 @@ std::optional<records::ListeningSocket> probe_listening_socket(pid_t pid, int fd
   if (::getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &info_len) != 0)
     throw_errno("TCP_INFO(pid {} fd {})", pid, fd);
   l.backlog = static_cast<int32_t>(info.tcpi_sacked);
+  // ...and tcpi_unacked the connections made and not yet accepted (sk_ack_backlog), which only
+  // accept() can take out of the queue and nothing can put back into one.
+  if (info.tcpi_unacked > 0)
+    fail(ErrorKind::kRefused,
+         "pid {} fd {}: TCP listener {} has {} connection(s) waiting to be accepted, which a "
+         "restored listener cannot be given again (dump once the server accepted them)",
+         pid, fd, describe_sockaddr(l.address), info.tcpi_unacked);
   return l;
 }
 

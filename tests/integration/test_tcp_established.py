@@ -108,6 +108,26 @@ def test_dump_without_the_flag_fails_naming_the_connection(containers, work):
     assert verdict(cid, work / "result") == "PASS", "the container runs on untouched"
 
 
+def test_a_listener_with_connections_waiting_to_be_accepted_is_refused(containers, work):
+    """A connection in a listener's accept queue has no fd to dump and could not be queued
+    again: before, the restored server waited in accept() for good and its client's end was
+    reset. The dump is refused in one line naming the listener, and the container runs on."""
+    cid = containers.track(unique("tcp"))
+    run_ckpt("run", "--name", cid, "--detach", "--", "/usr/bin/python3", "-c",
+             "import socket, time\n"
+             "l = socket.socket(); l.bind(('127.0.0.1', 7001)); l.listen()\n"
+             "c = socket.create_connection(('127.0.0.1', 7001))\n"
+             "print('queued', flush=True); time.sleep(3600)\n")
+    wait_until(lambda: "queued" in console_text(cid), what="a connection in the accept queue")
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--tcp-established", check=False)
+    assert proc.returncode == 5, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "TCP listener 127.0.0.1:7001 has 1 connection(s) waiting to be accepted" in lines[0]
+    assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["state"] == "running"
+
+
 @pytest.mark.parametrize("workload", ["tcp_loopback", "tcp_half_closed"])
 def test_leave_running_keeps_the_loopback_connections(containers, work, workload):
     cid = start_workload(containers, work, workload)
