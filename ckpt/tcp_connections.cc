@@ -75,11 +75,12 @@ std::vector<FoundConnection> find_connections(const records::FilesState& files) 
   return found;
 }
 
-// Established, or half-closed with nothing of the close in flight: the peer's FIN received
-// (CLOSE_WAIT), or ours acknowledged (FIN_WAIT2). A FIN not yet acknowledged (FIN_WAIT1,
-// CLOSING, LAST_ACK) is a moment away from another state.
+// Established, or closing from one side or both: the peer's FIN received (CLOSE_WAIT), ours sent
+// (FIN_WAIT1, acknowledged: FIN_WAIT2), or both with the peer's first (LAST_ACK). Not CLOSING
+// (both FINs crossed, ours not yet acknowledged): a moment away from TIME_WAIT, which has no fd.
 bool is_dumpable_state(int state) {
-  return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT2;
+  return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT1 ||
+         state == TCP_FIN_WAIT2 || state == TCP_LAST_ACK;
 }
 
 // Throws for the first connection that cannot be dumped, before any is put in repair mode.
@@ -91,8 +92,8 @@ void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOpti
            c.pid, c.fd, describe_connection(c.facts));
     if (!is_dumpable_state(c.facts.state))
       fail(ErrorKind::kRefused,
-           "pid {} fd {}: TCP connection {} is in state {}; only established and half-closed "
-           "(CLOSE_WAIT, FIN_WAIT2) connections can be dumped",
+           "pid {} fd {}: TCP connection {} is in state {}; only established and closing "
+           "(CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK) connections can be dumped",
            c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
   }
 }

@@ -133,8 +133,13 @@ TcpSnapshot read_connection(const RepairMode& repair, const TcpSocketFacts& fact
   c.family = facts.family;
   c.local = facts.local;
   c.peer = facts.peer;
+  c.state = facts.state;
   c.send_queue_len = ioctl_size(sock, SIOCOUTQ, "SIOCOUTQ");
   c.unsent_len = ioctl_size(sock, SIOCOUTQNSD, "SIOCOUTQNSD");
+  // Our FIN, not yet acknowledged (FIN_WAIT1) or not yet sent, is counted in the queue lengths
+  // (the sequence numbers to the end of the queue), though no byte of the queue is.
+  if (records::own_fin_sent(c) && c.send_queue_len > 0) --c.send_queue_len;
+  if (records::own_fin_sent(c) && c.unsent_len > 0) --c.unsent_len;
   c.recv_queue_len = ioctl_size(sock, SIOCINQ, "SIOCINQ");
   read_handshake_options(sock, c);
   read_window(sock, c);
@@ -143,8 +148,6 @@ TcpSnapshot read_connection(const RepairMode& repair, const TcpSocketFacts& fact
   read_socket_options(sock, c);
   c.reuse_address = facts.reuse_address;
   c.socket_options = facts.options;
-  c.peer_fin_received = facts.state == TCP_CLOSE_WAIT;
-  c.own_fin_acked = facts.state == TCP_FIN_WAIT2;
   return s;
 }
 

@@ -79,9 +79,16 @@ void TcpConnectionsRestore::finish() {
     }
     set_status_flags(r.sock.get(), r.flags);
   }
-  // Once every connection is out of repair: a peer inside the container may send its FIN again.
-  for (auto& r : repairing_)
-    if (r.record->peer_fin_received) deliver_peer_fin(r.sock.get(), *r.record);
+  // Once every connection is out of repair (a peer inside the container may send its FIN
+  // again): the peer's FIN, then ours, the order of a LAST_ACK.
+  for (auto& r : repairing_) {
+    try {
+      if (records::peer_fin_received(*r.record)) deliver_peer_fin(r.sock.get(), *r.record);
+      send_own_fin(r.sock.get(), *r.record);
+    } catch (const Error& e) {
+      fail("restore TCP connection {}: {}", describe_connection(*r.record), e.what());
+    }
+  }
   if (!repairing_.empty()) spdlog::debug("tcp: {} connections repaired", repairing_.size());
   repairing_.clear();
 }

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/sockaddr_text.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::restore {
@@ -63,7 +62,8 @@ void put32(std::vector<uint8_t>& out, size_t at, uint32_t host_value) {
 
 // The Internet checksum (RFC 1071) of the bytes, added to `sum`.
 uint32_t add_to_sum(uint32_t sum, const uint8_t* bytes, size_t size) {
-  for (size_t i = 0; i + 1 < size; i += 2) sum += static_cast<uint32_t>(bytes[i] << 8 | bytes[i + 1]);
+  for (size_t i = 0; i + 1 < size; i += 2)
+    sum += static_cast<uint32_t>(bytes[i] << 8 | bytes[i + 1]);
   if (size % 2) sum += static_cast<uint32_t>(bytes[size - 1] << 8);
   return sum;
 }
@@ -80,7 +80,7 @@ std::vector<uint8_t> fin_segment(const records::TcpConnection& c, const Endpoint
   std::memcpy(&tcp[0], &from.port, 2);
   std::memcpy(&tcp[2], &to.port, 2);
   put32(tcp, 4, c.recv_seq - 1);                        // the FIN's sequence number
-  put32(tcp, 8, c.send_seq - c.send_queue_len);         // acknowledges nothing new
+  put32(tcp, 8, c.send_seq - records::own_fin_sent(c) - c.send_queue_len);  // nothing new
   tcp[12] = (kTcpHeader / 4) << 4;
   tcp[13] = kFinAck;
   put16(tcp, 14, static_cast<uint16_t>(std::min<uint32_t>(c.snd_wnd >> c.snd_wscale, 0xffff)));
@@ -155,8 +155,7 @@ int tcp_state(int sock) {
 void deliver_peer_fin(int sock, const records::TcpConnection& c) {
   Endpoint local = endpoint_of(c.local), peer = endpoint_of(c.peer);
   if (local.address.size() != peer.address.size())
-    fail("TCP connection {}: its two ends have addresses of different families",
-         describe_connection(c));
+    fail("its two ends have addresses of different families");
   std::vector<uint8_t> tcp = fin_segment(c, peer, local);
   send_raw(local.address.size() == 4 ? ipv4_packet(tcp, peer, local)
                                      : ipv6_packet(tcp, peer, local),
@@ -166,8 +165,7 @@ void deliver_peer_fin(int sock, const records::TcpConnection& c) {
     if (tcp_state(sock) == TCP_CLOSE_WAIT) return;
     ::usleep(1000);
   }
-  fail("TCP connection {}: the socket did not take its peer's FIN again (state {})",
-       describe_connection(c), tcp_state(sock));
+  fail("the socket did not take its peer's FIN again (state {})", tcp_state(sock));
 }
 
 }  // namespace ckpt::restore

@@ -56,7 +56,7 @@ void set_socket_options(int sock, const records::TcpConnection& c) {
 // The sequence number after the last byte received: a FIN received is delivered again after
 // repair (restore/tcp_peer_fin), and one of ours sent again by shutdown (finish_repair).
 uint32_t received_end(const records::TcpConnection& c) {
-  return c.recv_seq - c.peer_fin_received;
+  return c.recv_seq - records::peer_fin_received(c);
 }
 
 // Bound to the local address (repair mode forces address reuse; freebind accepts an IPv6
@@ -67,7 +67,7 @@ void bind_and_connect(int sock, const records::TcpConnection& c) {
     throw_errno("bind to {}", describe_sockaddr(c.local));
   set_sockopt(sock, IPPROTO_IP, IP_FREEBIND, 0, "IP_FREEBIND");
   set_queue_seq(sock, TCP_RECV_QUEUE, received_end(c) - c.recv_queue_len);
-  set_queue_seq(sock, TCP_SEND_QUEUE, c.send_seq - c.own_fin_acked - c.send_queue_len);
+  set_queue_seq(sock, TCP_SEND_QUEUE, c.send_seq - records::own_fin_sent(c) - c.send_queue_len);
   if (::connect(sock, as_sockaddr(c.peer), sockaddr_size(c.peer)) != 0)
     throw_errno("connect (repair) to {}", describe_sockaddr(c.peer));
 }
@@ -137,9 +137,11 @@ void finish_repair(int sock, const records::TcpConnection& c, std::string_view q
   apply_socket_options(sock, c.socket_options);
   std::string_view unsent = queued.substr(c.send_queue_len - c.unsent_len, c.unsent_len);
   if (!unsent.empty()) send_all(sock, unsent, "unsent data");
-  // FIN_WAIT2: our FIN again, at the sequence number it had (the peer, which acknowledged it,
-  // acknowledges it again), and the socket waits for the peer's as it did.
-  if (c.own_fin_acked && ::shutdown(sock, SHUT_WR) != 0) throw_errno("shutdown(SHUT_WR)");
+}
+
+void send_own_fin(int sock, const records::TcpConnection& c) {
+  if (records::own_fin_sent(c) && ::shutdown(sock, SHUT_WR) != 0)
+    throw_errno("shutdown(SHUT_WR)");
 }
 
 UniqueFd closed_connection(const records::TcpConnection& c) {

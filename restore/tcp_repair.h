@@ -19,6 +19,11 @@ UniqueFd repair_connection(const records::TcpConnection& c, std::string_view que
 // window), the recorded address-reuse option, and the never-sent bytes queued normally.
 void finish_repair(int sock, const records::TcpConnection& c, std::string_view queued);
 
+// A connection whose FIN was sent at the dump (FIN_WAIT1, FIN_WAIT2, LAST_ACK), out of repair:
+// the FIN again, by shutdown, at the sequence number it had after the bytes queued before it
+// (a peer that had acknowledged it acknowledges it again). After the peer's FIN, for LAST_ACK.
+void send_own_fin(int sock, const records::TcpConnection& c);
+
 // For `ckpt restore --tcp-close`: a socket of the connection's family shut down both ways, as
 // CRIU's --tcp-close does: reads return end-of-file, writes fail with EPIPE.
 UniqueFd closed_connection(const records::TcpConnection& c);

@@ -7,6 +7,8 @@
 #include "common/records/fields.h"
 #include "common/records/socket_options.h"
 
+#include <netinet/tcp.h>
+
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
@@ -43,10 +45,8 @@ struct TcpConnection {
   int32_t send_buffer = 0, receive_buffer = 0;  // SO_SNDBUF/SO_RCVBUF as getsockopt reports
   // Version 2: every other option (records/socket_options.h), set once repair is off.
   SocketOptions socket_options;
-  // Version 3: a half-closed connection. The peer's FIN was received (CLOSE_WAIT): recv_seq
-  // counts it. Or ours was sent and acknowledged (FIN_WAIT2): send_seq counts it.
-  bool peer_fin_received = false;
-  bool own_fin_acked = false;
+  // Version 3: the TCP state (TCP_ESTABLISHED, or a half-closed one: see below).
+  int32_t state = TCP_ESTABLISHED;
 
   template <class Ar>
   void serialize(Ar& ar, unsigned version) {
@@ -55,9 +55,20 @@ struct TcpConnection {
            snd_wscale, rcv_wscale, timestamp, no_delay, cork, keep_alive, reuse_address, reuse_port,
            v6_only, keep_idle, keep_interval, keep_count, send_buffer, receive_buffer);
     if (version >= 2) fields(ar, socket_options);
-    if (version >= 3) fields(ar, peer_fin_received, own_fin_acked);
+    if (version >= 3) fields(ar, state);
   }
 };
+
+// The peer's FIN was received (CLOSE_WAIT, LAST_ACK): recv_seq counts it, the receive queue's
+// length does not.
+inline bool peer_fin_received(const TcpConnection& c) {
+  return c.state == TCP_CLOSE_WAIT || c.state == TCP_LAST_ACK;
+}
+// Ours was sent or queued (FIN_WAIT1, FIN_WAIT2, LAST_ACK): send_seq counts it, the send queue's
+// lengths do not.
+inline bool own_fin_sent(const TcpConnection& c) {
+  return c.state == TCP_FIN_WAIT1 || c.state == TCP_FIN_WAIT2 || c.state == TCP_LAST_ACK;
+}
 
 struct TcpConnections {
   std::vector<TcpConnection> connections;

@@ -1,7 +1,7 @@
 """Established TCP connections across a checkpoint (`ckpt dump --tcp-established`, TCP_REPAIR):
 inside the container over loopback (IPv4 and IPv6, with queued bytes both ways), and between a
 container on a test bridge and a client in a test netns that keeps its socket open across the
-dump, the removal and the restore; half-closed connections (CLOSE_WAIT, FIN_WAIT2) too. Without
+dump, the removal and the restore; closing connections (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) too. Without
 the flag the dump is refused in one line naming the connection; `ckpt restore --tcp-close` brings
 the connections back closed."""
 import subprocess
@@ -88,8 +88,8 @@ def connected_client(env, client_ns, net):
     return Client(env, client_ns, f"{net}.2")
 
 
-# tcp_loopback: established connections with bytes queued both ways; tcp_half_closed: CLOSE_WAIT
-# and FIN_WAIT2 ends with bytes unread.
+# tcp_loopback: established connections with bytes queued both ways; tcp_half_closed: CLOSE_WAIT,
+# FIN_WAIT1, FIN_WAIT2 and LAST_ACK ends with bytes unread or unsent.
 @pytest.mark.parametrize("workload", ["tcp_loopback", "tcp_half_closed"])
 def test_loopback_connections_keep_their_state_and_bytes(containers, work, workload):
     cid = start_workload(containers, work, workload)
