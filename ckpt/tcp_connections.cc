@@ -1,9 +1,11 @@
 #include "ckpt/tcp_connections.h"
 
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "ckpt/sockets_options.h"
 #include "common/error.h"
@@ -83,6 +85,18 @@ bool is_dumpable_state(int state) {
          state == TCP_FIN_WAIT2 || state == TCP_LAST_ACK;
 }
 
+// Whether the restore can give the peer's FIN of a connection (CLOSE_WAIT, LAST_ACK) again
+// (restore/tcp_peer_fin): delivered to its own address, which must take packets while the
+// restore holds the links down. An IPv6 address other than ::1 is tentative then (duplicate
+// address detection waits for the link), and the kernel drops what comes to it.
+bool peer_fin_deliverable(const TcpSocketFacts& facts) {
+  if (facts.state != TCP_CLOSE_WAIT && facts.state != TCP_LAST_ACK) return true;
+  if (facts.family != AF_INET6) return true;
+  sockaddr_in6 local{};
+  std::memcpy(&local, facts.local.data(), std::min(facts.local.size(), sizeof local));
+  return IN6_IS_ADDR_LOOPBACK(&local.sin6_addr) || IN6_IS_ADDR_V4MAPPED(&local.sin6_addr);
+}
+
 // Throws for the first connection that cannot be dumped, before any is put in repair mode.
 void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOptions& options) {
   for (const auto& c : found) {
@@ -94,6 +108,11 @@ void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOpti
       fail(ErrorKind::kRefused,
            "pid {} fd {}: TCP connection {} is in state {}; only established and closing "
            "(CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK) connections can be dumped",
+           c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
+    if (!peer_fin_deliverable(c.facts))
+      fail(ErrorKind::kRefused,
+           "pid {} fd {}: TCP connection {} is in state {}: its peer's FIN cannot be given again "
+           "to a restored IPv6 address while it is tentative (only over IPv4 and ::1)",
            c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
   }
 }

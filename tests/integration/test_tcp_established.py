@@ -128,6 +128,30 @@ def test_a_listener_with_connections_waiting_to_be_accepted_is_refused(container
     assert container_info(cid)["state"] == "running"
 
 
+def test_a_peer_fin_on_an_ipv6_address_other_than_loopback_is_refused(containers, work):
+    """CLOSE_WAIT on fd00::5: the restore could not give the peer's FIN again (the restored
+    address is tentative while the links are held down), so the dump is refused, by name."""
+    cid = containers.track(unique("tcp"))
+    run_ckpt("run", "--name", cid, "--detach", "--", "/usr/bin/python3", "-c",
+             "import os, socket, time\n"
+             "os.system('ip link set lo up; ip -6 addr add fd00::5/128 dev lo nodad')\n"
+             "l = socket.socket(socket.AF_INET6); l.bind(('fd00::5', 7002)); l.listen()\n"
+             "for _ in range(100):\n"
+             "    try:\n"
+             "        c = socket.create_connection(('fd00::5', 7002)); break\n"
+             "    except OSError:\n"
+             "        time.sleep(0.05)\n"
+             "s, _ = l.accept(); l.close(); c.shutdown(socket.SHUT_WR)\n"
+             "print('closing', flush=True); time.sleep(3600)\n")
+    wait_until(lambda: "closing" in console_text(cid), what="a CLOSE_WAIT end on fd00::5")
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--tcp-established", check=False)
+    assert proc.returncode == 5, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "[fd00::5]:7002" in lines[0] and "is in state CLOSE_WAIT" in lines[0], lines[0]
+    assert container_info(cid)["state"] == "running"
+
+
 @pytest.mark.parametrize("workload", ["tcp_loopback", "tcp_half_closed"])
 def test_leave_running_keeps_the_loopback_connections(containers, work, workload):
     cid = start_workload(containers, work, workload)
