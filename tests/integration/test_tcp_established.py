@@ -108,6 +108,18 @@ def test_dump_without_the_flag_fails_naming_the_connection(containers, work):
     assert verdict(cid, work / "result") == "PASS", "the container runs on untouched"
 
 
+def refused_dump(cid, work):
+    """The one line of a `dump --tcp-established` of `cid` refused (exit 5), which wrote no
+    image and left the container running."""
+    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--tcp-established", check=False)
+    assert proc.returncode == 5, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert not (work / "image.ckpt").exists()
+    assert container_info(cid)["state"] == "running"
+    return lines[0]
+
+
 def test_a_listener_with_connections_waiting_to_be_accepted_is_refused(containers, work):
     """A connection in a listener's accept queue has no fd to dump and could not be queued
     again: before, the restored server waited in accept() for good and its client's end was
@@ -119,13 +131,8 @@ def test_a_listener_with_connections_waiting_to_be_accepted_is_refused(container
              "c = socket.create_connection(('127.0.0.1', 7001))\n"
              "print('queued', flush=True); time.sleep(3600)\n")
     wait_until(lambda: "queued" in console_text(cid), what="a connection in the accept queue")
-    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--tcp-established", check=False)
-    assert proc.returncode == 5, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "TCP listener 127.0.0.1:7001 has 1 connection(s) waiting to be accepted" in lines[0]
-    assert not (work / "image.ckpt").exists()
-    assert container_info(cid)["state"] == "running"
+    line = refused_dump(cid, work)
+    assert "TCP listener 127.0.0.1:7001 has 1 connection(s) waiting to be accepted" in line
 
 
 def test_a_peer_fin_on_an_ipv6_address_other_than_loopback_is_refused(containers, work):
@@ -144,12 +151,8 @@ def test_a_peer_fin_on_an_ipv6_address_other_than_loopback_is_refused(containers
              "s, _ = l.accept(); l.close(); c.shutdown(socket.SHUT_WR)\n"
              "print('closing', flush=True); time.sleep(3600)\n")
     wait_until(lambda: "closing" in console_text(cid), what="a CLOSE_WAIT end on fd00::5")
-    proc = run_ckpt("dump", cid, "-o", work / "image.ckpt", "--tcp-established", check=False)
-    assert proc.returncode == 5, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "[fd00::5]:7002" in lines[0] and "is in state CLOSE_WAIT" in lines[0], lines[0]
-    assert container_info(cid)["state"] == "running"
+    line = refused_dump(cid, work)
+    assert "[fd00::5]:7002" in line and "is in state CLOSE_WAIT" in line, line
 
 
 @pytest.mark.parametrize("workload", ["tcp_loopback", "tcp_half_closed"])
