@@ -82,6 +82,7 @@ struct Dump {
 // The point checked after `stage`: "dump:freeze"; the stage's time goes into the report.
 void stage_done(Dump& d, Stage stage) {
   d.clock.lap(stage_name(stage));
+  spdlog::debug("dump stage {}: {:.1f} ms", stage_name(stage), 1000 * d.report.stage_seconds.back().second);
   cancellation_point(fmt::format("dump:{}", stage_name(stage)));
 }
 
