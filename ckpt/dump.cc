@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -34,6 +35,7 @@
 #include "common/dump_marks.h"
 #include "common/error.h"
 #include "common/error_kind.h"
+#include "common/fs.h"
 #include "common/image/signing.h"
 #include "common/image/image.h"
 #include "common/image/progress.h"
@@ -77,11 +79,21 @@ struct Dump {
   records::FilesState files;
   std::unique_ptr<DumpedTcpConnections> tcp;  // null without connections
   SmapsBefore audit_smaps;  // read before the freeze for the audit (ckpt/audit.h)
+  std::future<std::string> proc_locks;  // read on a thread from the freeze on (read_proc_locks)
 };
+
+// /proc/locks, read on a thread as soon as the container is frozen, while the namespaces are
+// collected: the kernel takes its file lock list for writing to show it, which waits for an RCU
+// grace period (5-15 ms here, most of the files stage). Read in the freeze all the same: the
+// locks it lists are those of the frozen processes (the files stage checks them).
+std::future<std::string> read_proc_locks() {
+  return std::async(std::launch::async, [] { return fs::read_file("/proc/locks"); });
+}
 
 // The point checked after `stage`: "dump:freeze"; the stage's time goes into the report.
 void stage_done(Dump& d, Stage stage) {
   d.clock.lap(stage_name(stage));
+  spdlog::debug("dump stage {}: {:.1f} ms", stage_name(stage), 1000 * d.report.stage_seconds.back().second);
   cancellation_point(fmt::format("dump:{}", stage_name(stage)));
 }
 
@@ -138,6 +150,7 @@ void freeze(Dump& d, const DumpOptions& options) {
   d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer, d.report.was_frozen);
   if (d.report.was_frozen) d.marks->set_frozen(false);  // its user's freeze: kept
   spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
+  d.proc_locks = read_proc_locks();
   if (options.on_frozen) options.on_frozen();
   d.untrack = std::make_unique<TrackingGuard>(d.pages);
 }
@@ -187,9 +200,9 @@ void seize(Dump& d, const DumpOptions& options) {
 
 void collect_files(Dump& d, const DumpOptions& options) {
   d.shared_memory = std::make_unique<SharedMemory>(d.tree);  // before the files: see shmem.h
-  d.files = dump_files(
-      {d.live_pids, d.state.console_path().string(), d.shared_memory->deleted_file_inodes()},
-      *d.image);
+  d.files = dump_files({d.live_pids, d.state.console_path().string(),
+                        d.shared_memory->deleted_file_inodes(), d.proc_locks.get()},
+                       *d.image);
   check_tcp_connections(d.files, options.tcp_established);  // refused before any injection
   dump_ttys({d.state.init_pid, &d.tree, d.state.dir()}, d.files, *d.image);
 }

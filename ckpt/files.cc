@@ -76,14 +76,16 @@ void write_deleted_file(image::ImageWriter& image, const records::FileDescriptio
 
 // Locks and SIGIO owners (section kFileLocks), after checking that no lock of a container process
 // escaped its fds.
-void write_file_locks(CollectedFiles& collected, image::ImageWriter& image) {
+void write_file_locks(CollectedFiles& collected, const std::optional<std::string>& proc_locks,
+                      image::ImageWriter& image) {
   std::map<pid_t, pid_t> host_to_ns;
   std::set<pid_t> host_pids;
   for (const auto& process : collected.state.processes) {
     host_to_ns[process.host_pid] = process.ns_pid;
     host_pids.insert(process.host_pid);
   }
-  check_every_lock_seen(fs::read_file("/proc/locks"), host_pids, collected.locks.seen());
+  check_every_lock_seen(proc_locks ? *proc_locks : fs::read_file("/proc/locks"), host_pids,
+                        collected.locks.seen());
   records::FileLocksState locks = collected.locks.finish(host_to_ns);
   if (!locks.locks.empty() || !locks.owners.empty()) image.put(SectionType::kFileLocks, 0, locks);
 }
@@ -95,7 +97,7 @@ records::FilesState dump_files(const FilesContext& context, image::ImageWriter& 
   note_deleted_extents(collected);
   if (!context.pids.empty()) dump_sockets(collected.state, context.pids.front(), image);
   image.put(SectionType::kFiles, 0, collected.state);
-  write_file_locks(collected, image);
+  write_file_locks(collected, context.proc_locks, image);
   write_event_files(collected.state, image);
   for (const auto& [data_id, data] : collected.pipe_data) {
     image.put_bytes(SectionType::kFileData, data_id, data);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -21,6 +22,8 @@ struct FilesContext {
   // Inodes (st_dev, st_ino) of deleted files whose contents the shared memory stores (a process
   // maps them): not stored again with the files.
   std::set<std::pair<uint64_t, uint64_t>> stored_with_shared_memory;
+  // /proc/locks as read from the freeze on (ckpt/dump.cc); none: read here.
+  std::optional<std::string> proc_locks;
 };
 
 // Collects the fd tables of all processes and writes section kFiles (id 0) plus kFileData

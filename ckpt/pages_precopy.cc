@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/chain/page_hash.h"
+#include "common/clock.h"
 #include "ckpt/seccomp.h"
 #include "common/ptrace/injection.h"
 #include "common/error.h"
@@ -379,14 +380,20 @@ void Precopy::copy_changed(std::span<const SavedRun> runs, PagePool& pool) {
 }
 
 FinalPlan Precopy::finish(std::span<const SavedRun> runs, PagePool& pool, uint64_t& pages_read) {
+  auto start = std::chrono::steady_clock::now();
   std::vector<proc::PageRange> clean;
   if (!copied_.empty() && !runs.empty()) {
     uint64_t end = runs.back().start + runs.back().pages * kPageSize;
     clean = proc::scan_pages(pagemap_.get(), runs.front().start, end,
                              {.required = proc::kPageWpAllowed, .excluded = proc::kPageWritten});
   }
+  double scanned_ms = ms_since(start);
   FinalPlan plan = plan_final_round(runs, copied_, clean, pool);
+  double planned_ms = ms_since(start);
   PageReader(pid_).read(plan.to_read, /*partial_ok=*/false);
+  spdlog::debug("process {}: final round: written pages scanned in {:.1f} ms ({} clean ranges), "
+                "planned in {:.1f} ms, read in {:.1f} ms",
+                pid_, scanned_ms, clean.size(), planned_ms - scanned_ms, ms_since(start) - planned_ms);
   uint64_t read = 0;
   for (const auto& e : plan.to_read) read += e.pages;
   pages_read += read;

@@ -60,6 +60,17 @@ nlohmann::ordered_json target_figures(const migrate::MigrationReport& r) {
   return figures.is_object() ? figures : nlohmann::ordered_json::object();
 }
 
+// Where the source's part of the downtime went (the dump's stages, the final state sent, the
+// waits for the target's rebuilt and resumed).
+nlohmann::ordered_json source_figures(const migrate::MigrationReport& r) {
+  nlohmann::ordered_json stages = nlohmann::ordered_json::object();
+  for (const auto& [stage, seconds] : r.source_stage_seconds) stages[stage] = 1000 * seconds;
+  return {{"stage_ms", stages},
+          {"final_sent_ms", r.final_sent_ms},
+          {"rebuilt_wait_ms", r.rebuilt_wait_ms},
+          {"resumed_wait_ms", r.resumed_wait_ms}};
+}
+
 void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
   nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
   for (const auto& round : r.rounds)
@@ -81,6 +92,7 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                                              {"entries", r.rootfs_prebuild.entries},
                                              {"ms", r.rootfs_prebuild.target_ms},
                                              {"send_ms", r.rootfs_prebuild.send_ms}}},
+                        {"source", source_figures(r)},
                         {"target", target_figures(r)}};
   std::cout << out.dump() << std::endl;
 }

@@ -1,7 +1,5 @@
 #include "migrate/sender.h"
 
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,7 +22,7 @@
 #include "common/image/archive.h"
 #include "common/log.h"
 #include "common/proc/pagemap.h"
-#include "common/unique_fd.h"
+#include "migrate/image_stream.h"
 #include "migrate/rootfs_prebuild.h"
 
 namespace ckpt::migrate {
@@ -153,20 +151,6 @@ std::vector<RoundFigures> precopy_rounds(const MigrateOptions& options, dump::De
     if (round > 2 && figures.bytes >= previous.bytes) break;  // no longer shrinking
   }
   return rounds;
-}
-
-// The final image, from the memfd it was written to.
-void send_image(Channel& channel, int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw_errno("stat the final image");
-  std::vector<std::byte> buffer(kFrameBytes);
-  for (uint64_t at = 0; at < static_cast<uint64_t>(st.st_size);) {
-    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(at));
-    if (n < 0) throw_errno("read the final image");
-    if (n == 0) fail("the final image ended at {} of {} bytes", at, st.st_size);
-    channel.send(FrameType::kImage, std::span(buffer.data(), static_cast<size_t>(n)));
-    at += static_cast<uint64_t>(n);
-  }
 }
 
 void send_runs(Channel& channel, FrameType type, pid_t pid,
@@ -325,6 +309,18 @@ std::vector<pid_t> container_pids(const ContainerState& state) {
   return pids;
 }
 
+// The dump's stages inside the downtime: from the freeze to the final image written.
+std::vector<std::pair<std::string, double>> frozen_stages(const dump::DumpReport& dumped) {
+  std::vector<std::pair<std::string, double>> stages;
+  bool frozen = false;
+  for (const auto& [name, seconds] : dumped.stage_seconds) {
+    frozen = frozen || name == dump::stage_name(dump::Stage::kFreeze);
+    if (name == dump::stage_name(dump::Stage::kKill)) break;  // the handover's wait, and after
+    if (frozen) stages.emplace_back(name, seconds);
+  }
+  return stages;
+}
+
 void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& report,
              const std::function<void()>& on_resumed) {
   auto start = Clock::now();
@@ -362,11 +358,11 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   else if (options.lazy)
     pages.post_copy_changed();
 
-  UniqueFd image(::memfd_create("ckpt-migration-image", MFD_CLOEXEC));
-  if (!image) throw_errno("memfd_create");
+  uint64_t before_final = channel.bytes_sent();
+  ImageStream image(channel);  // sent while it is written
   dump::DumpOptions dump;
   dump.container_id = options.container_id;
-  dump.output = "/dev/fd/" + std::to_string(image.get());
+  dump.output = image.output();
   dump.tcp_established = options.tcp_established;
   dump.with_rootfs = options.with_rootfs;
   dump.rootfs_held = rootfs ? &rootfs->stamps : nullptr;
@@ -378,16 +374,20 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   PostCopySent sent;
   dump.on_frozen = [&frozen] { frozen = Clock::now(); };
   dump.handover = [&] {
-    uint64_t before = channel.bytes_sent();
-    send_image(channel, image.get());
+    image.finish();
     send_keeps(channel, pages);
     channel.send(FrameType::kStateEnd);
-    report.final_bytes = channel.bytes_sent() - before;
+    report.final_bytes = channel.bytes_sent() - before_final;
+    report.final_sent_ms = 1000 * seconds_since(frozen);
     spdlog::info("final round: {:.1f} MiB in {:.0f} ms; waiting for the target", mib(report.final_bytes),
-                 1000 * seconds_since(frozen));
+                 report.final_sent_ms);
+    auto sent_at = Clock::now();
     expect_answering(channel, FrameType::kRebuilt, pages, sent);
+    report.rebuilt_wait_ms = 1000 * seconds_since(sent_at);
+    auto commit_at = Clock::now();
     channel.send(FrameType::kCommit);
     Frame resumed = expect_answering(channel, FrameType::kResumed, pages, sent);
+    report.resumed_wait_ms = 1000 * seconds_since(commit_at);
     report.target_restore.assign(reinterpret_cast<const char*>(resumed.payload.data()),
                                  resumed.payload.size());
     resumed_at = Clock::now();
@@ -397,7 +397,7 @@ void migrate(const MigrateOptions& options, Channel& channel, MigrationReport& r
   // The dump kills the processes once the target runs them; what is left goes too, under the
   // dump's marks, so that a kill -9 of the migration then leaves nothing frozen for good.
   dump.after_kill = on_resumed;
-  dump::dump_container(dump);
+  report.source_stage_seconds = frozen_stages(dump::dump_container(dump));
   if (options.lazy)
     post_copy(channel, pages, sent, resumed_at, report);
   else

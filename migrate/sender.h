@@ -10,7 +10,8 @@
 //                  max_rounds; none with max_rounds 0 (--lazy only: a pure post-copy, the
 //                  pages copied locally while the container runs but sent after the resume)
 //   3. final       the dump engine freezes the container and sends the image: every other state
-//                  and the pages written since the last round; kKeep lists the rest
+//                  and the pages written since the last round, each record sent as the dump
+//                  writes it (migrate/image_stream.h); kKeep lists the rest
 //   4. handover    the source stays frozen (seized, host links down, TCP in repair) until the
 //                  target reports every process rebuilt; then kCommit, and once the target
 //                  says it resumed, the dump kills the source. Any failure before that (the
@@ -70,6 +71,11 @@ struct MigrationReport {
   double target_prebuild_ms = 0;      // the target made its groundwork in, during the rounds
   RootfsPrebuildFigures rootfs_prebuild;  // all 0 without --with-rootfs
   std::string target_restore;         // JSON object: the target's restore figures (kResumed)
+  // Where the source's part of the downtime went: the dump's stages from the freeze to the
+  // final image written (name, seconds), then from the freeze to the final state sent, the
+  // wait for the target's kRebuilt after it, and from kCommit to kResumed.
+  std::vector<std::pair<std::string, double>> source_stage_seconds;
+  double final_sent_ms = 0, rebuilt_wait_ms = 0, resumed_wait_ms = 0;
 };
 
 // Migrates the container over `channel`, filling `report`. Once the target runs it (the

@@ -167,14 +167,14 @@ void start_workload(ProcessPair& pair, const std::string& dir,
 }
 
 ckpt::dump::CollectedFiles collect(const ProcessPair& pair, const std::string& console) {
-  ckpt::dump::FilesContext context{{pair.parent, pair.child}, console, {}};
+  ckpt::dump::FilesContext context{{pair.parent, pair.child}, console, {}, std::nullopt};
   return ckpt::dump::collect_files(context);
 }
 
 // Writes the files of the pair into an image at `path` (dump_files, as `ckpt dump` does).
 void dump_to_image(const ProcessPair& pair, const std::string& console, const std::string& path) {
   ckpt::image::ImageWriter image(path, ckpt::image::make_header("files-test"));
-  ckpt::dump::dump_files({{pair.parent, pair.child}, console, {}}, image);
+  ckpt::dump::dump_files({{pair.parent, pair.child}, console, {}, std::nullopt}, image);
   image.finish();
 }
 

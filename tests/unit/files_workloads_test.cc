@@ -102,7 +102,7 @@ class Workload {
 
 ckpt::dump::CollectedFiles collect_and_resume(Workload& workload) {
   auto tree = workload.stop();
-  auto collected = ckpt::dump::collect_files({tree, "", {}});
+  auto collected = ckpt::dump::collect_files({tree, "", {}, std::nullopt});
   workload.resume(tree);
   return collected;
 }
