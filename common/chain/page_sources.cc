@@ -130,6 +130,25 @@ void cut(Piece piece, const Ranges& ranges, std::vector<Piece>& inside,
   }
 }
 
+// The wanted parts of `chunk` (at `offset` in `source`'s stream, whose runs `index` holds),
+// ascending.
+std::vector<Piece> wanted_parts(const PageSource& source, const RunIndex& index, uint64_t offset,
+                                std::span<const std::byte> chunk) {
+  std::vector<Piece> parts;
+  index.for_each_piece(offset, chunk, [&](uint64_t address, std::span<const std::byte> bytes) {
+    source.for_each_wanted(address, bytes, [&](uint64_t at, std::span<const std::byte> part) {
+      parts.push_back({at, part});
+    });
+  });
+  return parts;
+}
+
+// Throws where `source`'s stream did not give every wanted page (`placed` bytes of them).
+void check_placed(const PageSource& source, const RunIndex& index, uint64_t placed) {
+  if (placed != (source.whole ? index.total() : bytes_of(source.wanted)))
+    fail("page stream of process {} shorter than its pagemap", source.id);
+}
+
 // Reads `source`'s stream on the reader's decoding threads, several chunks at once, and calls
 // `consume` with the wanted parts of each chunk, ascending. Returns their bytes; throws where the
 // stream does not hold every page of its runs.
@@ -139,34 +158,41 @@ uint64_t read_wanted(const PageSource& source, const PlacePieces& consume) {
   source.image->read_stream_parallel(
       image::SectionType::kPages, source.id,
       [&](uint64_t offset, std::span<const std::byte> chunk) {
-        std::vector<Piece> parts;
-        index.for_each_piece(offset, chunk, [&](uint64_t address, std::span<const std::byte> bytes) {
-          source.for_each_wanted(address, bytes, [&](uint64_t at, std::span<const std::byte> part) {
-            parts.push_back({at, part});
-          });
-        });
+        auto parts = wanted_parts(source, index, offset, chunk);
         consume(parts);
         for (const auto& part : parts) placed += part.bytes.size();
       });
-  if (placed != (source.whole ? index.total() : bytes_of(source.wanted)))
-    fail("page stream of process {} shorter than its pagemap", source.id);
+  check_placed(source, index, placed);
   return placed;
 }
 
-// The wanted pages of `source`: those in `under` (placed already) go to `over`, the others to
-// `place`. Returns the bytes given to `place`.
-uint64_t read_split(const PageSource& source, const Ranges& under, const Place& place,
+// The wanted pages of `sources`, read in one pass (image::read_streams_parallel: a newer link is
+// only a few chunks, too few to keep the decoding threads busy on its own): those in `under`
+// (placed already) go to `over`, the others to `place`. Returns the bytes given to `place`.
+uint64_t read_split(std::span<const PageSource> sources, const Ranges& under, const Place& place,
                     const PlacePieces& over) {
+  std::vector<image::StreamRef> streams;
+  std::vector<RunIndex> indexes;
+  for (const auto& source : sources) {
+    streams.push_back({source.image, image::SectionType::kPages, source.id});
+    indexes.emplace_back(source.stored);
+  }
+  std::vector<std::atomic<uint64_t>> placed(sources.size());
   std::atomic<uint64_t> apart = 0;
-  read_wanted(source, [&](std::span<const Piece> parts) {
-    std::vector<Piece> inside, outside;
-    for (const auto& part : parts) cut(part, under, inside, outside);
-    for (const auto& piece : outside) {
-      place(piece.address, piece.bytes);
-      apart += piece.bytes.size();
-    }
-    if (!inside.empty()) over(inside);
-  });
+  image::read_streams_parallel(
+      streams, [&](size_t i, uint64_t offset, std::span<const std::byte> chunk) {
+        std::vector<Piece> inside, outside;
+        for (const auto& part : wanted_parts(sources[i], indexes[i], offset, chunk)) {
+          placed[i] += part.bytes.size();
+          cut(part, under, inside, outside);
+        }
+        for (const auto& piece : outside) {
+          place(piece.address, piece.bytes);
+          apart += piece.bytes.size();
+        }
+        if (!inside.empty()) over(inside);
+      });
+  for (size_t i = 0; i < sources.size(); ++i) check_placed(sources[i], indexes[i], placed[i]);
   return apart;
 }
 
@@ -192,11 +218,8 @@ uint64_t read_layered(std::span<const PageSource> sources, const Place& place,
   oldest.wanted = joined(placed_ranges(oldest), newer_in_oldest);
   oldest.whole = false;
   uint64_t placed = read_pages(oldest, place);
-  for (const auto& newer : sources.subspan(1)) {
-    throw_if_cancelled();
-    placed += read_split(newer, in_oldest, place, over);
-  }
-  return placed;
+  throw_if_cancelled();
+  return placed + read_split(sources.subspan(1), in_oldest, place, over);
 }
 
 uint64_t pages_bytes(const records::Pagemap& pagemap) {

@@ -56,7 +56,7 @@ struct Piece {
 // as a full image's: its chunks are placed whole, the pages the newer links store at the same
 // addresses included, so that each chunk goes in by one UFFDIO_COPY (placed around the newer
 // pages, it took a piece, and a UFFDIO_COPY, per newer page). Then the newer links' streams are
-// read: their pages go to `over` where the oldest's are placed already (to be written over;
+// read, all in one pass on one pool: their pages go to `over` where the oldest's are placed already (to be written over;
 // each chunk's pieces in one call, ascending), to `place` elsewhere. Both are called on the
 // reader's decoding threads (thread-safe). Returns the bytes of memory filled, each page once.
 uint64_t read_layered(std::span<const PageSource> sources,

@@ -18,6 +18,13 @@ class Buffer {
     }
     size_ = size;
   }
+  // Makes room for `capacity` bytes without changing size() (nothing faulted in).
+  void reserve(size_t capacity) {
+    if (capacity <= capacity_) return;
+    data_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+    capacity_ = capacity;
+    size_ = 0;
+  }
   std::byte* data() { return data_.get(); }
   const std::byte* data() const { return data_.get(); }
   size_t size() const { return size_; }

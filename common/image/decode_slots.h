@@ -25,11 +25,20 @@ class SpareBuffers {
     static SpareBuffers spares;
     return spares;
   }
+  // Room for a whole stream chunk at least: the spares take turns holding a chunk as stored
+  // (compressed, often ~half of it) and decoded, so one sized for the smaller was made again, and
+  // faulted in again, at each read that gave it the larger (~3k page faults per read of a 4 MiB
+  // chunk stream, a dozen reads along a chain of images).
   Buffer take() {
-    std::lock_guard lock(mutex_);
-    if (buffers_.empty()) return {};
-    Buffer b = std::move(buffers_.back());
-    buffers_.pop_back();
+    Buffer b;
+    {
+      std::lock_guard lock(mutex_);
+      if (!buffers_.empty()) {
+        b = std::move(buffers_.back());
+        buffers_.pop_back();
+      }
+    }
+    b.reserve(kCapacity);
     return b;
   }
   void give(Buffer b) {
@@ -39,6 +48,7 @@ class SpareBuffers {
 
  private:
   static constexpr size_t kKept = 16;  // slots of a few reads at once, ~4 MiB each
+  static constexpr size_t kCapacity = 4u << 20;  // WriterOptions::chunk_size's default
   std::mutex mutex_;
   std::vector<Buffer> buffers_;
 };

@@ -132,6 +132,15 @@ enum class PipeMode {
             // kStreamOrder section; any other is copied as with kSpool
 };
 
+class ImageReader;
+
+// A payload of an image: read_streams_parallel reads several at once.
+struct StreamRef {
+  const ImageReader* image = nullptr;
+  SectionType type{};
+  uint64_t id = 0;
+};
+
 class ImageReader {
  public:
   // path "-" reads stdin. Reads and checks the preamble, the footer and the trailer index;
@@ -198,7 +207,23 @@ class ImageReader {
   class Impl;
 
  private:
+  friend void verify_all(std::span<const ImageReader* const> images);
+  friend void read_streams_parallel(
+      std::span<const StreamRef> streams,
+      const std::function<void(size_t, uint64_t, std::span<const std::byte>)>& consume);
   std::unique_ptr<Impl> impl_;
 };
+
+// verify() of each of `images` (a chain's links), their payloads decoded in one pass on one
+// pool: a dozen images of a few chunks each would otherwise leave decoding threads idle at the
+// end of each image's.
+void verify_all(std::span<const ImageReader* const> images);
+
+// read_stream_parallel() of each of `streams` in one pass on one pool (their chunks in turn,
+// several at once, in no particular order): consume(index in `streams`, offset in that payload,
+// bytes), thread-safe. A stream read from a pipe is read on its own: then each is, in turn.
+void read_streams_parallel(
+    std::span<const StreamRef> streams,
+    const std::function<void(size_t index, uint64_t offset, std::span<const std::byte>)>& consume);
 
 }  // namespace ckpt::image

@@ -131,28 +131,45 @@ void ImageReader::Impl::for_each_payload(
 void ImageReader::Impl::for_each_payload_parallel(
     const std::vector<const SectionInfo*>& list,
     const std::function<void(uint64_t, std::span<const std::byte>)>& consume) const {
+  std::vector<Part> parts;
+  std::vector<uint64_t> offsets;  // of each chunk in the payload
   uint64_t offset = 0;
-  if (!worth_the_pool(list)) {
+  for (const SectionInfo* s : list) {
+    parts.push_back({this, s});
+    offsets.push_back(offset);
+    offset += s->raw_size;
+  }
+  for_each_part_parallel(parts, [&](size_t i, std::span<const std::byte> bytes) {
+    consume(offsets[i], bytes);
+  });
+}
+
+void ImageReader::Impl::for_each_part_parallel(
+    const std::vector<Part>& parts,
+    const std::function<void(size_t, std::span<const std::byte>)>& consume) {
+  if (parts.empty()) return;
+  std::vector<const SectionInfo*> sections;
+  for (const Part& part : parts) sections.push_back(part.section);
+  const Impl& first = *parts.front().reader;
+  if (!first.worth_the_pool(sections)) {
     SparePair buffers;
-    for (const SectionInfo* s : list) {
-      load_payload(*s, buffers.stored, buffers.raw);
-      consume(offset, buffers.raw.span());
-      offset += s->raw_size;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      parts[i].reader->load_payload(*parts[i].section, buffers.stored, buffers.raw);
+      consume(i, buffers.raw.span());
     }
     return;
   }
-  WorkerPool& workers = pool();
-  size_t depth = std::min(list.size(), static_cast<size_t>(workers.size()) + 1);
+  WorkerPool& workers = first.pool();
+  size_t depth = std::min(parts.size(), static_cast<size_t>(workers.size()) + 1);
   std::deque<Slot> slots(depth);
   SlotsGuard guard(slots);
-  for (size_t i = 0; i < list.size(); ++i) {
+  for (size_t i = 0; i < parts.size(); ++i) {
     Slot& slot = slots[i % depth];
     if (slot.loaded.valid()) slot.loaded.get();  // its buffers are free again
-    slot.loaded = workers.submit([this, s = list[i], offset, &slot, &consume] {
-      load_payload(*s, slot.stored, slot.raw);
-      consume(offset, slot.raw.span());
+    slot.loaded = workers.submit([part = parts[i], i, &slot, &consume] {
+      part.reader->load_payload(*part.section, slot.stored, slot.raw);
+      consume(i, slot.raw.span());
     });
-    offset += list[i]->raw_size;
   }
   for (Slot& slot : slots) slot.loaded.get();
 }
@@ -268,6 +285,41 @@ void ImageReader::verify() const {
   for (const SectionInfo& s : impl_->sections())
     if (!impl_->checked(s)) all.push_back(&s);
   impl_->for_each_payload(all, [](std::span<const std::byte>) {});
+}
+
+void verify_all(std::span<const ImageReader* const> images) {
+  std::vector<ImageReader::Impl::Part> parts;  // each payload not read and checked already
+  for (const ImageReader* image : images)
+    for (const SectionInfo& s : image->impl_->sections())
+      if (!image->impl_->checked(s)) parts.push_back({image->impl_.get(), &s});
+  ImageReader::Impl::for_each_part_parallel(parts, [](size_t, std::span<const std::byte>) {});
+}
+
+void read_streams_parallel(
+    std::span<const StreamRef> streams,
+    const std::function<void(size_t, uint64_t, std::span<const std::byte>)>& consume) {
+  std::vector<ImageReader::Impl::Part> parts;
+  std::vector<std::pair<size_t, uint64_t>> where;  // each part's stream and offset in it
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const auto& impl = *streams[i].image->impl_;
+    auto list = impl.chunks(streams[i].type, streams[i].id);
+    if (list.empty() || impl.streamed()) {  // from a pipe (or missing): each on its own
+      for (size_t j = 0; j < streams.size(); ++j)
+        streams[j].image->read_stream_parallel(
+            streams[j].type, streams[j].id,
+            [&](uint64_t offset, std::span<const std::byte> bytes) { consume(j, offset, bytes); });
+      return;
+    }
+    uint64_t offset = 0;
+    for (const SectionInfo* s : list) {
+      parts.push_back({&impl, s});
+      where.emplace_back(i, offset);
+      offset += s->raw_size;
+    }
+  }
+  ImageReader::Impl::for_each_part_parallel(parts, [&](size_t i, std::span<const std::byte> bytes) {
+    consume(where[i].first, where[i].second, bytes);
+  });
 }
 
 }  // namespace ckpt::image

@@ -47,6 +47,18 @@ class ImageReader::Impl {
   void for_each_payload_parallel(
       const std::vector<const SectionInfo*>& list,
       const std::function<void(uint64_t offset, std::span<const std::byte>)>& consume) const;
+  // A payload of one of several readers (a chain's links), for reads across them.
+  struct Part {
+    const Impl* reader;
+    const SectionInfo* section;
+  };
+  // Reads, checks and decodes the payloads of `parts` on the first one's pool, several at once,
+  // and calls consume(index in `parts`, bytes) there, out of order: one pass, so that the
+  // small payloads of many readers keep every decoding thread busy. The first exception (of a
+  // payload or of consume) is rethrown once the payloads started have ended.
+  static void for_each_part_parallel(
+      const std::vector<Part>& parts,
+      const std::function<void(size_t index, std::span<const std::byte>)>& consume);
 
   // reader_stream.cc: a page stream read from the pipe (or from memory, where it was held).
   bool streamed() const { return pipe_ != nullptr; }

@@ -1,8 +1,11 @@
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "image_test_support.h"
@@ -90,4 +93,53 @@ TEST_CASE("image: a damaged chunk fails a parallel read naming the section") {
   CHECK_THROWS_WITH(
       r.read_stream_parallel(SectionType::kPages, 7, [](uint64_t, std::span<const std::byte>) {}),
       Catch::Contains("section pages/7 #4 at offset") && Catch::Contains("checksum mismatch"));
+}
+
+TEST_CASE("image: streams of several images read in one pass hand every chunk once, each its own") {
+  TempDir dir;
+  std::vector<std::string> paths, datas;
+  for (int i = 0; i < 3; ++i) {
+    paths.push_back(dir.file("img" + std::to_string(i) + ".ckpt"));
+    datas.push_back(half_random_pages(300 + 400 * i, 20 + i));  // 3, 6 and 9 chunks
+    write_image(paths.back(), datas.back(), 512 << 10);
+  }
+  std::vector<std::unique_ptr<ImageReader>> readers;
+  std::vector<StreamRef> streams;
+  std::vector<std::string> got;
+  for (int i = 0; i < 3; ++i) {
+    readers.push_back(std::make_unique<ImageReader>(paths[i]));
+    streams.push_back({readers.back().get(), SectionType::kPages, 7});
+    got.emplace_back(datas[i].size(), '\0');
+  }
+  std::mutex mutex;
+  std::set<std::pair<size_t, uint64_t>> seen;
+  read_streams_parallel(streams, [&](size_t i, uint64_t offset, std::span<const std::byte> chunk) {
+    REQUIRE(i < 3);
+    REQUIRE(offset + chunk.size() <= got[i].size());
+    std::memcpy(got[i].data() + offset, chunk.data(), chunk.size());
+    std::lock_guard lock(mutex);
+    CHECK(seen.insert({i, offset}).second);
+  });
+  for (int i = 0; i < 3; ++i) CHECK(got[i] == datas[i]);
+  CHECK(seen.size() == 3 + 6 + 9);
+}
+
+TEST_CASE("image: verifying several images in one pass names the damaged one") {
+  TempDir dir;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 3; ++i) {
+    paths.push_back(dir.file("img" + std::to_string(i) + ".ckpt"));
+    write_image(paths.back(), half_random_pages(1500, 30 + i), 512 << 10);
+  }
+  {
+    ImageReader a(paths[0]), b(paths[1]), c(paths[2]);
+    std::vector<const ImageReader*> all{&a, &b, &c};
+    CHECK_NOTHROW(verify_all(all));
+  }
+  flip_byte(paths[2], ImageReader(paths[2]).sections().at(5).offset + 300, 0x04);
+  ImageReader a(paths[0]), b(paths[1]), c(paths[2]);
+  std::vector<const ImageReader*> all{&a, &b, &c};
+  CHECK_THROWS_WITH(verify_all(all), Catch::Contains(paths[2]) &&
+                                         Catch::Contains("section pages/7 #5 at offset") &&
+                                         Catch::Contains("checksum mismatch"));
 }
