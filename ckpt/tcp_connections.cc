@@ -77,12 +77,13 @@ std::vector<FoundConnection> find_connections(const records::FilesState& files) 
   return found;
 }
 
-// Established, or closing from one side or both: the peer's FIN received (CLOSE_WAIT), ours sent
-// (FIN_WAIT1, acknowledged: FIN_WAIT2), or both with the peer's first (LAST_ACK). Not CLOSING
-// (both FINs crossed, ours not yet acknowledged): a moment away from TIME_WAIT, which has no fd.
+// Established, being made (SYN_SENT: connected again by the restore), or closing from one side
+// or both: the peer's FIN received (CLOSE_WAIT), ours sent (FIN_WAIT1, acknowledged: FIN_WAIT2),
+// or both with the peer's first (LAST_ACK). Not CLOSING (both FINs crossed, ours not yet
+// acknowledged): a moment away from TIME_WAIT, which has no fd.
 bool is_dumpable_state(int state) {
-  return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT1 ||
-         state == TCP_FIN_WAIT2 || state == TCP_LAST_ACK;
+  return state == TCP_ESTABLISHED || state == TCP_SYN_SENT || state == TCP_CLOSE_WAIT ||
+         state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_LAST_ACK;
 }
 
 // Whether the restore can give the peer's FIN of a connection (CLOSE_WAIT, LAST_ACK) again
@@ -106,8 +107,9 @@ void check_dumpable(const std::vector<FoundConnection>& found, const TcpDumpOpti
            c.pid, c.fd, describe_connection(c.facts));
     if (!is_dumpable_state(c.facts.state))
       fail(ErrorKind::kRefused,
-           "pid {} fd {}: TCP connection {} is in state {}; only established and closing "
-           "(CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK) connections can be dumped",
+           "pid {} fd {}: TCP connection {} is in state {}; only established, connecting "
+           "(SYN_SENT) and closing (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK) connections can "
+           "be dumped",
            c.pid, c.fd, describe_connection(c.facts), state_name(c.facts.state));
     if (!peer_fin_deliverable(c.facts))
       fail(ErrorKind::kRefused,
@@ -181,6 +183,17 @@ std::unique_ptr<DumpedTcpConnections> dump_tcp_connections(const records::FilesS
   std::vector<FoundConnection> found = find_connections(files);
   if (found.empty()) return nullptr;
   check_dumpable(found, options);
+  records::TcpConnections record;
+  // Those still in their handshake first, without repair mode: what the restore needs of them
+  // does not change.
+  auto connecting_end = std::stable_partition(found.begin(), found.end(), [](const auto& c) {
+    return c.facts.state == TCP_SYN_SENT;
+  });
+  for (auto it = found.begin(); it != connecting_end; ++it) {
+    record.connections.push_back(read_connecting(it->sock.get(), it->facts));
+    record.connections.back().id = it->id;
+  }
+  found.erase(found.begin(), connecting_end);
   if (options.marks) {
     std::vector<std::pair<pid_t, int>> sockets;
     for (const auto& c : found) sockets.emplace_back(c.pid, c.fd);
@@ -189,7 +202,6 @@ std::unique_ptr<DumpedTcpConnections> dump_tcp_connections(const records::FilesS
   auto dumped = std::make_unique<DumpedTcpConnections>(options.lock_links);
   for (auto& c : found) dumped->add(std::make_unique<RepairMode>(std::move(c.sock)));
   std::vector<TcpSnapshot> snapshots = read_until_settled(found, dumped->repairs());
-  records::TcpConnections record;
   for (size_t i = 0; i < found.size(); ++i) {
     TcpSnapshot& snapshot = snapshots[i];
     snapshot.record.id = found[i].id;

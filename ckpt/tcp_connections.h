@@ -1,8 +1,9 @@
-// Dump of the container's established TCP connections (FileKind::kTcpConnection): refused in
-// one line naming the connection unless `ckpt dump --tcp-established`; with it, each connection
-// is put in repair mode and read (ckpt/tcp_repair.h) while the network is locked (the host ends
-// of the container's veths down, netns/host_link_lock.h), and written to section
-// kTcpConnections (id 0) with the queued bytes in kSocketData (id = description id).
+// Dump of the container's TCP connections (FileKind::kTcpConnection): refused in one line naming
+// the connection unless `ckpt dump --tcp-established`; with it, each connection (but one still
+// in its handshake: SYN_SENT) is put in repair mode and read (ckpt/tcp_repair.h) while the
+// network is locked (the host ends of the container's veths down, netns/host_link_lock.h), and
+// written to section kTcpConnections (id 0) with the queued bytes in kSocketData (id =
+// description id).
 #pragma once
 
 #include <sys/types.h>
@@ -48,7 +49,8 @@ class DumpedTcpConnections {
 bool has_tcp_connections(const records::FilesState& files);
 
 // Refuses, naming it, a connection among `files` that cannot be dumped: any without
-// `established` (--tcp-established), one not in the ESTABLISHED state. Changes nothing.
+// `established` (--tcp-established), one in a state the restore cannot make again (SYN_RECV,
+// CLOSING; CLOSE_WAIT, LAST_ACK on an IPv6 address other than ::1). Changes nothing.
 void check_tcp_connections(const records::FilesState& files, bool established);
 
 // Writes the connections among `files` (refusing them as check_tcp_connections). Returns null

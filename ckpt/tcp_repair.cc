@@ -27,6 +27,16 @@ std::string address(int sock, bool peer) {
   return std::string(reinterpret_cast<const char*>(&addr), len);
 }
 
+// The peer a connection still in its handshake is being made to: SO_PEERNAME shows it where
+// getpeername says ENOTCONN (SYN_SENT). It wants no more room than the family's address takes.
+std::string peer_being_connected(int sock, int family) {
+  sockaddr_storage addr{};
+  socklen_t len = family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (::getsockopt(sock, SOL_SOCKET, SO_PEERNAME, &addr, &len) != 0)
+    throw_errno("getsockopt(SO_PEERNAME)");
+  return std::string(reinterpret_cast<const char*>(&addr), len);
+}
+
 uint32_t ioctl_size(int sock, unsigned long request, const char* what) {
   int size = 0;
   if (::ioctl(sock, request, &size) != 0) throw_errno("ioctl({})", what);
@@ -111,8 +121,24 @@ std::optional<TcpSocketFacts> probe_tcp_connection(int sock) {
   facts.state = info.tcpi_state;
   facts.reuse_address = socket_int_option(sock, SOL_SOCKET, SO_REUSEADDR);
   facts.local = address(sock, false);
-  if (info.tcpi_state != TCP_SYN_SENT) facts.peer = address(sock, true);
+  facts.peer = info.tcpi_state == TCP_SYN_SENT ? peer_being_connected(sock, family)
+                                                : address(sock, true);
   return facts;
+}
+
+records::TcpConnection read_connecting(int sock, const TcpSocketFacts& facts) {
+  if (ioctl_size(sock, SIOCOUTQ, "SIOCOUTQ") != 0)
+    fail("TCP connection {} in its handshake has bytes queued (TCP fast open)",
+         describe_connection(facts));
+  records::TcpConnection c;
+  c.family = facts.family;
+  c.local = facts.local;
+  c.peer = facts.peer;
+  c.state = facts.state;
+  read_socket_options(sock, c);
+  c.reuse_address = facts.reuse_address;
+  c.socket_options = facts.options;
+  return c;
 }
 
 RepairMode::RepairMode(UniqueFd sock) : sock_(std::move(sock)) {

@@ -54,6 +54,10 @@ struct TcpSnapshot {
   }
 };
 
+// A connection still in its handshake (SYN_SENT), read without repair mode, which would hold
+// back its SYN: its addresses and options; the restore connects again (restore/tcp_repair.h).
+records::TcpConnection read_connecting(int sock, const TcpSocketFacts& facts);
+
 // Reads a connection in repair mode; `queued` may hold fewer bytes than the queue lengths say
 // when the queues changed while they were read (complete() tells). (`facts` from
 // probe_tcp_connection on the same socket).

@@ -60,6 +60,11 @@ UniqueFd TcpConnectionsRestore::open(const records::FileDescription& d) {
   }
   UniqueFd sock;
   try {
+    if (c.state == TCP_SYN_SENT) {
+      sock = reconnect(c);
+      set_status_flags(sock.get(), d.flags);
+      return sock;
+    }
     sock = repair_connection(c, queued_of(d.id));
   } catch (const Error& e) {
     fail("restore TCP connection {}: {}", describe_connection(c), e.what());

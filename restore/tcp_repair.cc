@@ -144,6 +144,22 @@ void send_own_fin(int sock, const records::TcpConnection& c) {
     throw_errno("shutdown(SHUT_WR)");
 }
 
+UniqueFd reconnect(const records::TcpConnection& c) {
+  UniqueFd sock(::socket(c.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_TCP));
+  if (!sock) throw_errno("socket(family {})", c.family);
+  set_socket_options(sock.get(), c);
+  set_sockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, c.reuse_address, "SO_REUSEADDR");
+  apply_socket_options(sock.get(), c.socket_options);
+  set_sockopt(sock.get(), IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
+  if (::bind(sock.get(), as_sockaddr(c.local), sockaddr_size(c.local)) != 0)
+    throw_errno("bind to {}", describe_sockaddr(c.local));
+  set_sockopt(sock.get(), IPPROTO_IP, IP_FREEBIND, 0, "IP_FREEBIND");
+  if (::connect(sock.get(), as_sockaddr(c.peer), sockaddr_size(c.peer)) != 0 &&
+      errno != EINPROGRESS)
+    throw_errno("connect to {}", describe_sockaddr(c.peer));
+  return sock;
+}
+
 UniqueFd closed_connection(const records::TcpConnection& c) {
   UniqueFd sock(::socket(c.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
   if (!sock) throw_errno("socket(family {})", c.family);

@@ -24,6 +24,11 @@ void finish_repair(int sock, const records::TcpConnection& c, std::string_view q
 // (a peer that had acknowledged it acknowledges it again). After the peer's FIN, for LAST_ACK.
 void send_own_fin(int sock, const records::TcpConnection& c);
 
+// A connection that was in its handshake (SYN_SENT): a socket with its options, bound to its
+// address and port, connecting again to its peer (non-blocking: the handshake goes on as the
+// SYNs did, and a thread that was waiting in connect() waits again).
+UniqueFd reconnect(const records::TcpConnection& c);
+
 // For `ckpt restore --tcp-close`: a socket of the connection's family shut down both ways, as
 // CRIU's --tcp-close does: reads return end-of-file, writes fail with EPIPE.
 UniqueFd closed_connection(const records::TcpConnection& c);

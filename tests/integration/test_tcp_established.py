@@ -1,16 +1,16 @@
-"""Established TCP connections across a checkpoint (`ckpt dump --tcp-established`, TCP_REPAIR):
-inside the container over loopback (IPv4 and IPv6, with queued bytes both ways), and between a
-container on a test bridge and a client in a test netns that keeps its socket open across the
-dump, the removal and the restore; closing connections (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) too. Without
-the flag the dump is refused in one line naming the connection; `ckpt restore --tcp-close` brings
-the connections back closed."""
+"""TCP connections across a checkpoint (`ckpt dump --tcp-established`, TCP_REPAIR): inside the
+container over loopback (IPv4 and IPv6, with queued bytes both ways), and between a container on
+a test bridge and a client in a test netns that keeps its socket open across the dump, the
+removal and the restore; closing connections (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) and one still
+in its handshake (SYN_SENT) too. Without the flag the dump is refused in one line naming the
+connection; `ckpt restore --tcp-close` brings the connections back closed."""
 import subprocess
 
 import pytest
 
 from conftest import (CKPT, console_text, container_info, dump_remove_restore, run_ckpt,
                       start_workload, text, unique, verdict, wait_until)
-from netns_helpers import env, ip  # noqa: F401
+from netns_helpers import env, ip, ip_json  # noqa: F401
 from tcp_client import LineClient
 from test_net_e2e import bridge_with_client, host_veth_name, subnet
 
@@ -243,10 +243,7 @@ HALF_CLOSING_CLIENT = (
 
 def close_wait_sockets(cid):
     """The container's TCP sockets in CLOSE_WAIT, as `ss` lists them."""
-    pid = container_info(cid)["init_pid"]
-    out = subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-Htn", "state", "close-wait"],
-                         capture_output=True, text=True, check=True).stdout
-    return out.strip().splitlines()
+    return in_netns_of(cid, "ss", "-Htn", "state", "close-wait").strip().splitlines()
 
 
 def half_closed_by_client(containers, env, tag):
@@ -290,3 +287,70 @@ def test_a_half_closed_connection_migrates(containers, env):
     run_ckpt("migrate", cid, "--tcp-established", "--via", f"{CKPT} receive --name {target}")
     assert container_info(cid) is None
     reads_to_the_end_and_answers(target, client)
+
+
+# In the client netns: a listener at NET.9 that prints what its first connection sends.
+LISTENER = (
+    "import socket, sys\n"
+    "l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "l.bind((sys.argv[1], 7100)); l.listen()\n"
+    "print('listening', flush=True)\n"
+    "c, _ = l.accept()\n"
+    "print('accepted ' + c.recv(10).decode(), flush=True)\n")
+
+# In the container: once the file argv[2] exists, a non-blocking connect to argv[1]:7100 that
+# waits to complete, then says hi.
+CONNECTING_CLIENT = (
+    "import os, select, socket, sys, time\n"
+    "while not os.path.exists(sys.argv[2]): time.sleep(0.05)\n"
+    "s = socket.socket(); s.setblocking(False); s.connect_ex((sys.argv[1], 7100))\n"
+    "print('connecting', flush=True)\n"
+    "select.select([], [s], [], 3600)\n"
+    "error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)\n"
+    "if not error: s.setblocking(True); s.sendall(b'hi')\n"
+    "print('connected %d' % error, flush=True); select.select([], [], [], 3600)\n")
+
+
+def in_netns_of(cid, *command):
+    pid = container_info(cid)["init_pid"]
+    return subprocess.run(["nsenter", "-t", str(pid), "-n", *command], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def syn_sent_sockets(cid):
+    return in_netns_of(cid, "ss", "-Htn", "state", "syn-sent").strip().splitlines()
+
+
+def test_a_connection_in_its_handshake_is_made_again_and_completes(containers, env, tmp_path):
+    """The container's connect() is in its handshake at the dump (its SYNs go to a link-layer
+    address no one has: a permanent neighbour entry): after the restore it is in SYN_SENT again,
+    from the same port, and once the entry names the peer, the handshake completes and the
+    restored program's bytes arrive."""
+    net = subnet()
+    bridge, client_ns = bridge_with_client(env, "s", net)
+    ip("addr", "add", f"{net}.9/24", "dev", "eth0", ns=client_ns)
+    peer_mac = ip_json("link", "show", "dev", "eth0", ns=client_ns)[0]["address"]
+    listener = subprocess.Popen(["ip", "netns", "exec", client_ns, "/usr/bin/python3", "-c",
+                                 LISTENER, f"{net}.9"], stdout=subprocess.PIPE, text=True)
+    env.procs.append(listener)
+    assert listener.stdout.readline().strip() == "listening"
+    cid = containers.track(unique("tcp"))
+    env.expect_host_link(host_veth_name(cid, 0))
+    go = tmp_path / "go"
+    run_ckpt("run", "--name", cid, "--detach", "--net",
+             f"bridge={bridge},ip={net}.2/24,gw={net}.1", "--",
+             "/usr/bin/python3", "-c", CONNECTING_CLIENT, f"{net}.9", str(go))
+    in_netns_of(cid, "ip", "neigh", "add", f"{net}.9", "lladdr", "02:00:00:00:00:99", "dev",
+                "eth0", "nud", "permanent")
+    go.touch()
+    wait_until(lambda: syn_sent_sockets(cid), what="the container's connect in SYN_SENT")
+    before = syn_sent_sockets(cid)
+
+    image = tmp_path / "image.ckpt"
+    run_ckpt("dump", cid, "-o", image, "--tcp-established")
+    run_ckpt("restore", image)
+    assert syn_sent_sockets(cid) == before, "the same local and peer address, in SYN_SENT"
+    in_netns_of(cid, "ip", "neigh", "replace", f"{net}.9", "lladdr", peer_mac, "dev", "eth0",
+                "nud", "permanent")
+    assert listener.stdout.readline().strip() == "accepted hi"
+    wait_until(lambda: "connected 0" in console_text(cid), what="the restored connect to end")
