@@ -54,7 +54,7 @@ void set_socket_options(int sock, const records::TcpConnection& c) {
 }
 
 // The sequence number after the last byte received: a FIN received is delivered again after
-// repair (restore/tcp_peer_fin), and one of ours sent again by shutdown (finish_repair).
+// repair (restore/tcp_peer_fin).
 uint32_t received_end(const records::TcpConnection& c) {
   return c.recv_seq - records::peer_fin_received(c);
 }
@@ -149,11 +149,11 @@ UniqueFd reconnect(const records::TcpConnection& c) {
   if (!sock) throw_errno("socket(family {})", c.family);
   set_socket_options(sock.get(), c);
   set_sockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, c.reuse_address, "SO_REUSEADDR");
-  apply_socket_options(sock.get(), c.socket_options);
   set_sockopt(sock.get(), IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
   if (::bind(sock.get(), as_sockaddr(c.local), sockaddr_size(c.local)) != 0)
     throw_errno("bind to {}", describe_sockaddr(c.local));
   set_sockopt(sock.get(), IPPROTO_IP, IP_FREEBIND, 0, "IP_FREEBIND");
+  apply_socket_options(sock.get(), c.socket_options);  // IP_FREEBIND too, as it was
   if (::connect(sock.get(), as_sockaddr(c.peer), sockaddr_size(c.peer)) != 0 &&
       errno != EINPROGRESS)
     throw_errno("connect to {}", describe_sockaddr(c.peer));
