@@ -120,17 +120,23 @@ def refused_dump(cid, work):
     return lines[0]
 
 
+def python_container(containers, ready, program):
+    """A container (no network of its own to set up) running the python3 `program`, once it
+    printed `ready`."""
+    cid = containers.track(unique("tcp"))
+    run_ckpt("run", "--name", cid, "--detach", "--", "/usr/bin/python3", "-c", program)
+    wait_until(lambda: ready in console_text(cid), what=f"the program to print {ready!r}")
+    return cid
+
+
 def test_a_listener_with_connections_waiting_to_be_accepted_is_refused(containers, work):
     """A connection in a listener's accept queue has no fd to dump and could not be queued
     again: before, the restored server waited in accept() for good and its client's end was
     reset. The dump is refused in one line naming the listener, and the container runs on."""
-    cid = containers.track(unique("tcp"))
-    run_ckpt("run", "--name", cid, "--detach", "--", "/usr/bin/python3", "-c",
-             "import socket, time\n"
-             "l = socket.socket(); l.bind(('127.0.0.1', 7001)); l.listen()\n"
-             "c = socket.create_connection(('127.0.0.1', 7001))\n"
-             "print('queued', flush=True); time.sleep(3600)\n")
-    wait_until(lambda: "queued" in console_text(cid), what="a connection in the accept queue")
+    cid = python_container(containers, "queued", "import socket, time\n"
+                           "l = socket.socket(); l.bind(('127.0.0.1', 7001)); l.listen()\n"
+                           "c = socket.create_connection(('127.0.0.1', 7001))\n"
+                           "print('queued', flush=True); time.sleep(3600)\n")
     line = refused_dump(cid, work)
     assert "TCP listener 127.0.0.1:7001 has 1 connection(s) waiting to be accepted" in line
 
@@ -138,19 +144,18 @@ def test_a_listener_with_connections_waiting_to_be_accepted_is_refused(container
 def test_a_peer_fin_on_an_ipv6_address_other_than_loopback_is_refused(containers, work):
     """CLOSE_WAIT on fd00::5: the restore could not give the peer's FIN again (the restored
     address is tentative while the links are held down), so the dump is refused, by name."""
-    cid = containers.track(unique("tcp"))
-    run_ckpt("run", "--name", cid, "--detach", "--", "/usr/bin/python3", "-c",
-             "import os, socket, time\n"
-             "os.system('ip link set lo up; ip -6 addr add fd00::5/128 dev lo nodad')\n"
-             "l = socket.socket(socket.AF_INET6); l.bind(('fd00::5', 7002)); l.listen()\n"
-             "for _ in range(100):\n"
-             "    try:\n"
-             "        c = socket.create_connection(('fd00::5', 7002)); break\n"
-             "    except OSError:\n"
-             "        time.sleep(0.05)\n"
-             "s, _ = l.accept(); l.close(); c.shutdown(socket.SHUT_WR)\n"
-             "print('closing', flush=True); time.sleep(3600)\n")
-    wait_until(lambda: "closing" in console_text(cid), what="a CLOSE_WAIT end on fd00::5")
+    cid = python_container(containers, "closing", "import os, socket, time\n"
+                           "os.system('ip link set lo up; "
+                           "ip -6 addr add fd00::5/128 dev lo nodad')\n"
+                           "l = socket.socket(socket.AF_INET6); l.bind(('fd00::5', 7002))\n"
+                           "l.listen()\n"
+                           "for _ in range(100):\n"
+                           "    try:\n"
+                           "        c = socket.create_connection(('fd00::5', 7002)); break\n"
+                           "    except OSError:\n"
+                           "        time.sleep(0.05)\n"
+                           "s, _ = l.accept(); l.close(); c.shutdown(socket.SHUT_WR)\n"
+                           "print('closing', flush=True); time.sleep(3600)\n")
     line = refused_dump(cid, work)
     assert "[fd00::5]:7002" in line and "is in state CLOSE_WAIT" in line, line
 
