@@ -91,7 +91,7 @@ bool is_dumpable_state(int state) {
 // restore holds the links down. An IPv6 address other than ::1 is tentative then (duplicate
 // address detection waits for the link), and the kernel drops what comes to it.
 bool peer_fin_deliverable(const TcpSocketFacts& facts) {
-  if (facts.state != TCP_CLOSE_WAIT && facts.state != TCP_LAST_ACK) return true;
+  if (!records::peer_fin_received(facts.state)) return true;
   if (facts.family != AF_INET6) return true;
   sockaddr_in6 local{};
   std::memcpy(&local, facts.local.data(), std::min(facts.local.size(), sizeof local));

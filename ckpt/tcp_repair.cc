@@ -105,6 +105,19 @@ void read_socket_options(int sock, records::TcpConnection& c) {
   c.receive_buffer = socket_int_option(sock, SOL_SOCKET, SO_RCVBUF);
 }
 
+// What every connection's record holds: its addresses, state and socket options.
+records::TcpConnection record_of(int sock, const TcpSocketFacts& facts) {
+  records::TcpConnection c;
+  c.family = facts.family;
+  c.local = facts.local;
+  c.peer = facts.peer;
+  c.state = facts.state;
+  read_socket_options(sock, c);
+  c.reuse_address = facts.reuse_address;
+  c.socket_options = facts.options;
+  return c;
+}
+
 }  // namespace
 
 std::optional<TcpSocketFacts> probe_tcp_connection(int sock) {
@@ -130,15 +143,7 @@ records::TcpConnection read_connecting(int sock, const TcpSocketFacts& facts) {
   if (ioctl_size(sock, SIOCOUTQ, "SIOCOUTQ") != 0)
     fail("TCP connection {} in its handshake has bytes queued (TCP fast open)",
          describe_connection(facts));
-  records::TcpConnection c;
-  c.family = facts.family;
-  c.local = facts.local;
-  c.peer = facts.peer;
-  c.state = facts.state;
-  read_socket_options(sock, c);
-  c.reuse_address = facts.reuse_address;
-  c.socket_options = facts.options;
-  return c;
+  return record_of(sock, facts);
 }
 
 RepairMode::RepairMode(UniqueFd sock) : sock_(std::move(sock)) {
@@ -155,25 +160,19 @@ RepairMode::~RepairMode() {
 TcpSnapshot read_connection(const RepairMode& repair, const TcpSocketFacts& facts) {
   int sock = repair.fd();
   TcpSnapshot s;
+  s.record = record_of(sock, facts);
   records::TcpConnection& c = s.record;
-  c.family = facts.family;
-  c.local = facts.local;
-  c.peer = facts.peer;
-  c.state = facts.state;
   c.send_queue_len = ioctl_size(sock, SIOCOUTQ, "SIOCOUTQ");
   c.unsent_len = ioctl_size(sock, SIOCOUTQNSD, "SIOCOUTQNSD");
   // Our FIN, not yet acknowledged (FIN_WAIT1) or not yet sent, is counted in the queue lengths
   // (the sequence numbers to the end of the queue), though no byte of the queue is.
-  if (records::own_fin_sent(c) && c.send_queue_len > 0) --c.send_queue_len;
-  if (records::own_fin_sent(c) && c.unsent_len > 0) --c.unsent_len;
+  if (records::own_fin_sent(c.state) && c.send_queue_len > 0) --c.send_queue_len;
+  if (records::own_fin_sent(c.state) && c.unsent_len > 0) --c.unsent_len;
   c.recv_queue_len = ioctl_size(sock, SIOCINQ, "SIOCINQ");
   read_handshake_options(sock, c);
   read_window(sock, c);
   c.send_seq = read_queue(sock, TCP_SEND_QUEUE, c.send_queue_len, s.queued);
   c.recv_seq = read_queue(sock, TCP_RECV_QUEUE, c.recv_queue_len, s.queued);
-  read_socket_options(sock, c);
-  c.reuse_address = facts.reuse_address;
-  c.socket_options = facts.options;
   return s;
 }
 

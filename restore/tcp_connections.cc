@@ -88,7 +88,7 @@ void TcpConnectionsRestore::finish() {
   // again): the peer's FIN, then ours, the order of a LAST_ACK.
   for (auto& r : repairing_) {
     try {
-      if (records::peer_fin_received(*r.record)) deliver_peer_fin(r.sock.get(), *r.record);
+      if (records::peer_fin_received(r.record->state)) deliver_peer_fin(r.sock.get(), *r.record);
       send_own_fin(r.sock.get(), *r.record);
     } catch (const Error& e) {
       fail("restore TCP connection {}: {}", describe_connection(*r.record), e.what());

@@ -79,8 +79,8 @@ std::vector<uint8_t> fin_segment(const records::TcpConnection& c, const Endpoint
   std::vector<uint8_t> tcp(kTcpHeader, 0);
   std::memcpy(&tcp[0], &from.port, 2);
   std::memcpy(&tcp[2], &to.port, 2);
-  put32(tcp, 4, c.recv_seq - 1);                        // the FIN's sequence number
-  put32(tcp, 8, c.send_seq - records::own_fin_sent(c) - c.send_queue_len);  // nothing new
+  put32(tcp, 4, records::received_end(c));         // the FIN's sequence number
+  put32(tcp, 8, records::first_unacknowledged(c));  // acknowledges nothing new
   tcp[12] = (kTcpHeader / 4) << 4;
   tcp[13] = kFinAck;
   put16(tcp, 14, static_cast<uint16_t>(std::min<uint32_t>(c.snd_wnd >> c.snd_wscale, 0xffff)));

@@ -53,12 +53,6 @@ void set_socket_options(int sock, const records::TcpConnection& c) {
   if (c.keep_count > 0) set_sockopt(sock, IPPROTO_TCP, TCP_KEEPCNT, c.keep_count, "TCP_KEEPCNT");
 }
 
-// The sequence number after the last byte received: a FIN received is delivered again after
-// repair (restore/tcp_peer_fin).
-uint32_t received_end(const records::TcpConnection& c) {
-  return c.recv_seq - records::peer_fin_received(c);
-}
-
 // Bound to the local address (repair mode forces address reuse; freebind accepts an IPv6
 // address still tentative while the link is held down) and connected without a handshake.
 void bind_and_connect(int sock, const records::TcpConnection& c) {
@@ -66,8 +60,10 @@ void bind_and_connect(int sock, const records::TcpConnection& c) {
   if (::bind(sock, as_sockaddr(c.local), sockaddr_size(c.local)) != 0)
     throw_errno("bind to {}", describe_sockaddr(c.local));
   set_sockopt(sock, IPPROTO_IP, IP_FREEBIND, 0, "IP_FREEBIND");
-  set_queue_seq(sock, TCP_RECV_QUEUE, received_end(c) - c.recv_queue_len);
-  set_queue_seq(sock, TCP_SEND_QUEUE, c.send_seq - records::own_fin_sent(c) - c.send_queue_len);
+  // Short of a FIN received (given again after repair, restore/tcp_peer_fin) or sent (sent
+  // again by shutdown, send_own_fin).
+  set_queue_seq(sock, TCP_RECV_QUEUE, records::received_end(c) - c.recv_queue_len);
+  set_queue_seq(sock, TCP_SEND_QUEUE, records::first_unacknowledged(c));
   if (::connect(sock, as_sockaddr(c.peer), sockaddr_size(c.peer)) != 0)
     throw_errno("connect (repair) to {}", describe_sockaddr(c.peer));
 }
@@ -94,8 +90,8 @@ void set_window(int sock, const records::TcpConnection& c) {
   window.max_window = c.max_window;
   window.rcv_wnd = c.rcv_wnd;
   // The window the peer was last told of may start at a FIN that is not received again yet.
-  window.rcv_wup = static_cast<int32_t>(c.rcv_wup - received_end(c)) > 0 ? received_end(c)
-                                                                           : c.rcv_wup;
+  uint32_t end = records::received_end(c);
+  window.rcv_wup = static_cast<int32_t>(c.rcv_wup - end) > 0 ? end : c.rcv_wup;
   if (::setsockopt(sock, IPPROTO_TCP, TCP_REPAIR_WINDOW, &window, sizeof window) != 0)
     throw_errno("setsockopt(TCP_REPAIR_WINDOW)");
 }
@@ -140,7 +136,7 @@ void finish_repair(int sock, const records::TcpConnection& c, std::string_view q
 }
 
 void send_own_fin(int sock, const records::TcpConnection& c) {
-  if (records::own_fin_sent(c) && ::shutdown(sock, SHUT_WR) != 0)
+  if (records::own_fin_sent(c.state) && ::shutdown(sock, SHUT_WR) != 0)
     throw_errno("shutdown(SHUT_WR)");
 }
 

@@ -59,15 +59,23 @@ struct TcpConnection {
   }
 };
 
-// The peer's FIN was received (CLOSE_WAIT, LAST_ACK): recv_seq counts it, the receive queue's
-// length does not.
-inline bool peer_fin_received(const TcpConnection& c) {
-  return c.state == TCP_CLOSE_WAIT || c.state == TCP_LAST_ACK;
+// In TCP state `state`, the peer's FIN was received (CLOSE_WAIT, LAST_ACK): recv_seq counts it,
+// the receive queue's length does not.
+inline bool peer_fin_received(int32_t state) {
+  return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK;
 }
 // Ours was sent or queued (FIN_WAIT1, FIN_WAIT2, LAST_ACK): send_seq counts it, the send queue's
 // lengths do not.
-inline bool own_fin_sent(const TcpConnection& c) {
-  return c.state == TCP_FIN_WAIT1 || c.state == TCP_FIN_WAIT2 || c.state == TCP_LAST_ACK;
+inline bool own_fin_sent(int32_t state) {
+  return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_LAST_ACK;
+}
+// The sequence number after the last byte received (before the peer's FIN, if received).
+inline uint32_t received_end(const TcpConnection& c) {
+  return c.recv_seq - peer_fin_received(c.state);
+}
+// The first sequence number the peer has not acknowledged (snd_una).
+inline uint32_t first_unacknowledged(const TcpConnection& c) {
+  return c.send_seq - own_fin_sent(c.state) - c.send_queue_len;
 }
 
 struct TcpConnections {
