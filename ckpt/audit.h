@@ -7,6 +7,7 @@
 
 #include "common/container_state.h"
 #include "common/image/image.h"
+#include "common/proc/fdinfo.h"
 #include "common/proc/maps.h"
 #include "common/records/net.h"
 #include "common/records/tree.h"
@@ -19,8 +20,9 @@ SmapsBefore read_smaps_before_freeze(const std::vector<pid_t>& pids);
 
 // Reads only /proc (and unix sockets' peers from a child in the container's pid namespace);
 // the net sysctls are those of `net`, read in the same freeze.
+// `fdinfo_before`: the fdinfo of the fds whose text the dump changed (ckpt/inotify_muted).
 void write_audit(const records::ProcessTree& tree, const ContainerState& state,
                  SmapsBefore smaps_before, const records::NetNamespace& net,
-                 image::ImageWriter& image);
+                 const proc::FdinfoTexts& fdinfo_before, image::ImageWriter& image);
 
 }  // namespace ckpt::dump

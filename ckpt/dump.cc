@@ -13,6 +13,7 @@
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/event_files.h"
+#include "ckpt/inotify_muted.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
 #include "ckpt/pages_index.h"
@@ -68,6 +69,8 @@ struct Dump {
   bool pages_written = false;                   // the page streams and the lineage
   DeferredPages* pages = nullptr;               // those, or the migration's (options.precopied)
   std::unique_ptr<cgroup::FreezeGuard> frozen;  // thaws unless released
+  // The container's inotify watches blind to the dump's own reads, until it runs again.
+  std::unique_ptr<MutedWatches> muted;
   std::unique_ptr<TrackingGuard> untrack;       // ends the write tracking on any way out
   std::unique_ptr<SeizedProcesses> seized;      // stopped under ptrace until released or killed
   std::chrono::steady_clock::time_point freeze_start;
@@ -161,6 +164,7 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   check_tree_matches_cgroup(d.tree, d.cgroup->all_procs());
   refuse_nested_namespaces(d.tree);
   refuse_queued_notify_events(d.tree);  // before dump_mounts reads files
+  d.muted = std::make_unique<MutedWatches>(d.tree, *d.marks);  // before too
   mark_shared_tables(d.tree);
   auto& image = *d.image;
   image.put(image::SectionType::kConfig, 0, d.state.config);
@@ -195,13 +199,15 @@ void seize(Dump& d, const DumpOptions& options) {
   }
   d.seized->wait_stopped();
   refuse_shared_tables(d.tree);  // once a vfork child has left its parent's memory
-  if (options.audit) write_audit(d.tree, d.state, std::move(d.audit_smaps), d.net, *d.image);
+  if (options.audit) write_audit(d.tree, d.state, std::move(d.audit_smaps), d.net,
+                               d.muted->fdinfo_before(), *d.image);
 }
 
 void collect_files(Dump& d, const DumpOptions& options) {
   d.shared_memory = std::make_unique<SharedMemory>(d.tree);  // before the files: see shmem.h
   d.files = dump_files({d.live_pids, d.state.console_path().string(),
-                        d.shared_memory->deleted_file_inodes(), d.proc_locks.get()},
+                        d.shared_memory->deleted_file_inodes(), d.proc_locks.get(),
+                        d.muted->fdinfo_before()},
                        *d.image);
   check_tcp_connections(d.files, options.tcp_established);  // refused before any injection
   dump_ttys({d.state.init_pid, &d.tree, d.state.dir()}, d.files, *d.image);
@@ -250,6 +256,7 @@ void release(Dump& d, const DumpOptions& options) {
   // Frozen by its user: frozen again before the detach (v1 freezes ptrace-stopped tasks).
   if (d.report.was_frozen) d.frozen->end();
   d.seized.reset();  // detached: registers and signal masks as they were
+  d.muted.reset();   // the watches' masks given back
   d.frozen->end();   // thawed, or left frozen for its user
   d.marks->set_frozen(false);
   d.report.frozen_ms = ms_since(d.freeze_start);
@@ -273,6 +280,7 @@ void kill(Dump& d) {
   if (d.tcp) d.tcp->keep_for_kill();
   for (pid_t pid : d.seized->pids()) ::kill(pid, SIGKILL);  // before any of it runs again
   d.seized.reset();
+  d.muted.reset();
   // Thawed, the processes die at once (the SIGKILL comes before any of their code): a ckpt
   // killed before it removes the container leaves no frozen container behind.
   d.frozen->thaw();

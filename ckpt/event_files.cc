@@ -21,22 +21,19 @@ namespace {
 
 using records::FileKind;
 
-// "inotify instance" or "fanotify group" for the link of an fd of either kind, else "".
-std::string_view notify_kind(const std::string& link) {
-  if (link == "anon_inode:inotify") return "inotify instance";
-  if (link == "anon_inode:[fanotify]") return "fanotify group";
-  return "";
+std::string_view kind_name(NotifyKind kind) {
+  return kind == NotifyKind::kInotify ? "inotify instance" : "fanotify group";
 }
 
-void refuse_queued_events(pid_t pid, int fd, std::string_view kind) {
-  UniqueFd own = proc::take_fd(pid, fd);
+void refuse_queued_events(const NotifyFd& held) {
+  UniqueFd own = proc::take_fd(held.pid, held.fd);
   int queued = 0;
-  if (::ioctl(own.get(), FIONREAD, &queued) != 0) throw_errno("{}: FIONREAD", kind);
+  if (::ioctl(own.get(), FIONREAD, &queued) != 0) throw_errno("{}: FIONREAD", kind_name(held.kind));
   if (queued > 0)
     fail(ErrorKind::kRefused,
          "pid {} fd {}: {} has {} bytes of events queued unread; not supported (dump again once "
          "it has read them)",
-         pid, fd, kind, queued);
+         held.pid, held.fd, kind_name(held.kind), queued);
 }
 
 records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
@@ -53,7 +50,8 @@ records::Timerfd collect_timerfd(uint64_t id, const HeldFd& at) {
 }
 
 void collect_one(const records::FileDescription& d, const HeldFd& at,
-                 const std::vector<HeldFd>& fds, records::EventFilesState& out) {
+                 const std::vector<HeldFd>& fds, const proc::FdinfoTexts& fdinfo_before,
+                 records::EventFilesState& out) {
   try {
     switch (d.kind) {
       case FileKind::kEpoll:
@@ -67,7 +65,7 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
             {d.id, proc::parse_signalfd_mask(proc::read_fdinfo_text(at.host_pid, at.fd))});
         break;
       case FileKind::kInotify:
-        out.inotifies.push_back(collect_inotify(d.id, at, fds));
+        out.inotifies.push_back(collect_inotify(d.id, at, fds, fdinfo_before));
         break;
       case FileKind::kNetlinkSocket:
         out.netlink_sockets.push_back(collect_netlink(d.id, at));
@@ -94,7 +92,8 @@ std::vector<HeldFd> held_fds(const records::FilesState& state) {
   return fds;
 }
 
-records::EventFilesState collect_event_files(const records::FilesState& state) {
+records::EventFilesState collect_event_files(const records::FilesState& state,
+                                             const proc::FdinfoTexts& fdinfo_before) {
   std::map<uint64_t, const records::FileDescription*> by_id;
   for (const auto& d : state.descriptions) by_id[d.id] = &d;
   std::vector<HeldFd> fds = held_fds(state);
@@ -105,13 +104,14 @@ records::EventFilesState collect_event_files(const records::FilesState& state) {
     auto it = by_id.find(at.description);
     if (it == by_id.end())
       fail("files: pid {} fd {}: no description {}", at.host_pid, at.fd, at.description);
-    collect_one(*it->second, at, fds, out);
+    collect_one(*it->second, at, fds, fdinfo_before, out);
   }
   return out;
 }
 
-void write_event_files(const records::FilesState& state, image::ImageWriter& image) {
-  records::EventFilesState events = collect_event_files(state);
+void write_event_files(const records::FilesState& state, const proc::FdinfoTexts& fdinfo_before,
+                       image::ImageWriter& image) {
+  records::EventFilesState events = collect_event_files(state, fdinfo_before);
   if (events.empty()) return;
   image.put(image::SectionType::kEventFiles, 0, events);
   spdlog::debug("event files: {} epoll, {} timerfd, {} signalfd, {} inotify, {} fanotify, {} netlink",
@@ -119,17 +119,25 @@ void write_event_files(const records::FilesState& state, image::ImageWriter& ima
                 events.inotifies.size(), events.fanotifies.size(), events.netlink_sockets.size());
 }
 
-void refuse_queued_notify_events(const records::ProcessTree& tree) {
+std::vector<NotifyFd> notify_fds(const records::ProcessTree& tree) {
+  std::vector<NotifyFd> out;
   for (const auto& process : tree.processes) {
     if (process.zombie) continue;
     std::error_code ec;
     std::string dir = "/proc/" + std::to_string(process.host_pid) + "/fd";
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-      std::string_view kind = notify_kind(std::filesystem::read_symlink(entry.path(), ec));
-      if (kind.empty()) continue;
-      refuse_queued_events(process.host_pid, std::stoi(entry.path().filename().string()), kind);
+      std::string link = std::filesystem::read_symlink(entry.path(), ec);
+      int fd = std::stoi(entry.path().filename().string());
+      if (link == "anon_inode:inotify") out.push_back({process.host_pid, fd, NotifyKind::kInotify});
+      if (link == "anon_inode:[fanotify]")
+        out.push_back({process.host_pid, fd, NotifyKind::kFanotify});
     }
   }
+  return out;
+}
+
+void refuse_queued_notify_events(const records::ProcessTree& tree) {
+  for (const NotifyFd& held : notify_fds(tree)) refuse_queued_events(held);
 }
 
 }  // namespace ckpt::dump

@@ -11,6 +11,7 @@
 
 #include "ckpt/fd_kinds.h"
 #include "common/image/image.h"
+#include "common/proc/fdinfo.h"
 #include "common/records/event_files.h"
 #include "common/records/files.h"
 #include "common/records/tree.h"
@@ -28,19 +29,32 @@ struct HeldFd {
 // Every fd of every process in `state`, in the order of its fd tables.
 std::vector<HeldFd> held_fds(const records::FilesState& state);
 
-// The state of every event fd description in `state`, read from the seized processes.
-records::EventFilesState collect_event_files(const records::FilesState& state);
+// The state of every event fd description in `state`, read from the seized processes (an
+// inotify fd's fdinfo from `fdinfo_before` when it is there: ckpt/inotify_muted).
+records::EventFilesState collect_event_files(const records::FilesState& state,
+                                             const proc::FdinfoTexts& fdinfo_before);
 
 // Writes section kEventFiles (id 0) when the container holds any event fd.
-void write_event_files(const records::FilesState& state, image::ImageWriter& image);
+void write_event_files(const records::FilesState& state, const proc::FdinfoTexts& fdinfo_before,
+                       image::ImageWriter& image);
 
 // Per kind (ckpt/epoll.cc, inotify.cc, fanotify.cc, netlink.cc), from one fd `at` of the
 // description.
 records::EpollInstance collect_epoll(uint64_t id, const HeldFd& at, const std::vector<HeldFd>& fds);
 records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at,
-                                         const std::vector<HeldFd>& fds);
+                                         const std::vector<HeldFd>& fds,
+                                         const proc::FdinfoTexts& fdinfo_before);
 records::NetlinkSocket collect_netlink(uint64_t id, const HeldFd& at);
 records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at);
+// An inotify or fanotify fd of a live process of the container.
+enum class NotifyKind { kInotify, kFanotify };
+struct NotifyFd {
+  pid_t pid = 0;  // host pid
+  int fd = 0;
+  NotifyKind kind = NotifyKind::kInotify;
+};
+std::vector<NotifyFd> notify_fds(const records::ProcessTree& tree);
+
 // Refuses the dump, naming pid and fd, when an inotify instance or a fanotify group of the
 // frozen container has events queued unread: they cannot be read without being taken from the
 // original, nor queued again in a copy. Called before the dump reads the container's files

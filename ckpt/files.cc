@@ -98,7 +98,7 @@ records::FilesState dump_files(const FilesContext& context, image::ImageWriter& 
   if (!context.pids.empty()) dump_sockets(collected.state, context.pids.front(), image);
   image.put(SectionType::kFiles, 0, collected.state);
   write_file_locks(collected, context.proc_locks, image);
-  write_event_files(collected.state, image);
+  write_event_files(collected.state, context.fdinfo_before, image);
   for (const auto& [data_id, data] : collected.pipe_data) {
     image.put_bytes(SectionType::kFileData, data_id, data);
   }

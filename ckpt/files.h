@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/image/image.h"
+#include "common/proc/fdinfo.h"
 #include "common/records/files.h"
 
 namespace ckpt::dump {
@@ -24,6 +25,8 @@ struct FilesContext {
   std::set<std::pair<uint64_t, uint64_t>> stored_with_shared_memory;
   // /proc/locks as read from the freeze on (ckpt/dump.cc); none: read here.
   std::optional<std::string> proc_locks;
+  // fdinfo of the inotify fds as it was before the dump muted their watches (ckpt/inotify_muted).
+  proc::FdinfoTexts fdinfo_before = {};
 };
 
 // Collects the fd tables of all processes and writes section kFiles (id 0) plus kFileData

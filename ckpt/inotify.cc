@@ -45,8 +45,9 @@ records::InotifyWatch watch_of(pid_t pid, const proc::InotifyMark& mark,
 }  // namespace
 
 records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at,
-                                         const std::vector<HeldFd>& fds) {
-  std::string fdinfo = proc::read_fdinfo_text(at.host_pid, at.fd);
+                                         const std::vector<HeldFd>& fds,
+                                         const proc::FdinfoTexts& fdinfo_before) {
+  std::string fdinfo = proc::read_fdinfo_text(at.host_pid, at.fd, fdinfo_before);
   records::InotifyInstance inotify;
   inotify.id = id;
   for (const proc::InotifyMark& mark : proc::parse_inotify_marks(fdinfo))

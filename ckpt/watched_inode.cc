@@ -19,7 +19,9 @@ std::string proc_dir(pid_t pid) {
   return "/proc/" + std::to_string(pid);
 }
 
-UniqueFd open_by_handle(pid_t pid, const proc::WatchedInode& inode, const std::string& what) {
+}  // namespace
+
+UniqueFd open_watched_inode(pid_t pid, const proc::WatchedInode& inode, const std::string& what) {
   std::string mount = proc_dir(pid) + "/root" + mount_point_of(pid, inode.sdev, what);
   UniqueFd mount_fd(::open(mount.c_str(), O_RDONLY | O_CLOEXEC));  // not O_PATH: EBADF
   if (!mount_fd) throw_errno("open({})", mount);
@@ -32,6 +34,8 @@ UniqueFd open_by_handle(pid_t pid, const proc::WatchedInode& inode, const std::s
   if (!fd) throw_errno("{}: open_by_handle_at (inode {})", what, inode.ino);
   return fd;
 }
+
+namespace {
 
 // The path of `fd` (the inode opened by its handle) as the process sees it.
 std::string path_of(pid_t pid, const proc::WatchedInode& inode, int fd, const std::string& what) {
@@ -59,7 +63,7 @@ std::string mount_point_of(pid_t pid, uint64_t sdev, const std::string& what) {
 WatchedInodeFacts watched_inode(pid_t pid, const proc::WatchedInode& inode,
                                 const std::string& what) {
   if (inode.handle.empty()) fail("{}: fdinfo shows no file handle", what);
-  UniqueFd fd = open_by_handle(pid, inode, what);
+  UniqueFd fd = open_watched_inode(pid, inode, what);
   struct stat own {};
   if (::fstat(fd.get(), &own) != 0) throw_errno("{}: fstat", what);
   if (own.st_nlink == 0) return {};

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/proc/fdinfo_events.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::dump {
 
@@ -18,6 +19,10 @@ struct WatchedInodeFacts {
 // `what` names the watch or mark in errors ("inotify wd 3").
 WatchedInodeFacts watched_inode(pid_t pid, const proc::WatchedInode& inode,
                                 const std::string& what);
+
+// An O_PATH fd on the inode, by its handle (open_by_handle_at on a mount fd of its filesystem,
+// which is opened for reading: an open and a close event for a watch of that mount point).
+UniqueFd open_watched_inode(pid_t pid, const proc::WatchedInode& inode, const std::string& what);
 
 // A mount point, as process `pid` sees it, of the filesystem with kernel dev_t `sdev`; throws
 // naming `what` when it has none.

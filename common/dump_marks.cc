@@ -37,6 +37,13 @@ void DumpMarks::set_frozen(bool frozen) {
     ::unlink((dir_ / "frozen").c_str());
 }
 
+void DumpMarks::note_muted_watches(const std::string& lines) {
+  if (lines.empty())
+    ::unlink((dir_ / "inotify_masks").c_str());
+  else
+    fs::write_file_atomic(dir_ / "inotify_masks", lines, 0600);
+}
+
 void DumpMarks::note_tcp_lock(const std::vector<std::string>& links,
                               const std::vector<std::pair<pid_t, int>>& sockets) {
   std::string text;

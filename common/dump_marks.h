@@ -7,6 +7,8 @@
 //   threads/made-TID  a descriptor a call injected into TID made for ckpt, until closed there
 //   frozen        present while the dump holds the container frozen
 //   output        the image path, whose temp file (PATH.tmp.XXXXXX) is to be removed
+//   inotify_masks the mask of each inotify watch of the container muted for the dump's own reads
+//                 (ckpt/inotify_muted): "PID FD MUTED <its fdinfo line>", written before each change
 //   tcp_lock      `--tcp-established`: "link NAME" for each host link held down and "socket PID
 //                 FD" for each TCP socket put in repair mode (written before either happens)
 // A dump that ends, by success or failure, removes them all, last (after its temp image). The
@@ -40,6 +42,8 @@ class DumpMarks {
   // dump is killed holding it.
   void note_tcp_lock(const std::vector<std::string>& links,
                      const std::vector<std::pair<pid_t, int>>& sockets);
+  // The inotify watches muted so far (ckpt/inotify_muted), one per line; "" once given back.
+  void note_muted_watches(const std::string& lines);
 
  private:
   std::filesystem::path dir_;

@@ -80,8 +80,14 @@ void write_extents(int fd, const records::FileDescription& d, const ReadFileData
 }  // namespace
 
 DeletedFiles::~DeletedFiles() {
+  remove_names();
+}
+
+void DeletedFiles::remove_names() {
   for (const auto& [data_id, name] : names_) ::unlink(name.c_str());
   for (auto it = made_dirs_.rbegin(); it != made_dirs_.rend(); ++it) ::rmdir(it->c_str());
+  names_.clear();
+  made_dirs_.clear();
 }
 
 const std::string& DeletedFiles::recreate(const records::FileDescription& d) {

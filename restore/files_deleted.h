@@ -26,6 +26,10 @@ class DeletedFiles {
 
   // A new description of the recreated file of `d`, with its flags and offset.
   UniqueFd open_description(const records::FileDescription& d);
+  // The names and directories made for the files removed again (also at the end), once every
+  // description of them is open: before the inotify instances are made, whose watches would
+  // otherwise queue the removals (IN_ATTRIB, IN_DELETE).
+  void remove_names();
 
  private:
   const std::string& recreate(const records::FileDescription& d);

@@ -145,6 +145,7 @@ std::unique_ptr<OpenedFiles> open_files_from(const records::FilesState& state,
   DeletedFiles deleted(read_data);
   OpenSources sources{pipes, deleted, opened->events(), context, opened->opened()};
   for (const FileDescription* d : opening_order(state)) {
+    if (d->kind == FileKind::kInotify) deleted.remove_names();  // every other file is open
     UniqueFd fd = open_description(*d, sources);
     if (!fd) continue;  // opened by its holders: /proc/<pid> files (EventFiles::open_late), pidfds
     UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base));

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/audit/normalize.h"
+#include "common/proc/fdinfo.h"
 #include "common/proc/maps.h"
 #include "common/records/audit.h"
 #include "common/records/net.h"
@@ -43,6 +44,9 @@ struct AuditScope {
   // The container's net sysctls when the caller read them in the same freeze (the dump's
   // network stage): not read a second time.
   std::optional<std::vector<records::NetSysctl>> net_sysctls;
+  // fdinfo of the fds whose text the dump changed for its own reads (the muted inotify watches:
+  // ckpt/inotify_muted), as it was before: the facts are the container's, not the dump's.
+  proc::FdinfoTexts fdinfo_before;
 };
 
 // The smaps of each of `pids` (host pids) still there, for AuditScope::smaps_before.

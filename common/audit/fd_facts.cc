@@ -44,7 +44,10 @@ void add_fdinfo(const ProcessView& p, const std::string& key, int fd,
                 records::AuditFactMap& facts) {
   std::string text;
   try {
-    text = fs::try_read_file(p.path("fdinfo/" + std::to_string(fd))).value_or("");
+    auto before = p.scope.fdinfo_before.find({p.host_pid, fd});
+    text = before != p.scope.fdinfo_before.end()
+               ? before->second
+               : fs::try_read_file(p.path("fdinfo/" + std::to_string(fd))).value_or("");
   } catch (const Error&) {
     facts[key + " fdinfo"] = "unreadable";
     return;

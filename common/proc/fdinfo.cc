@@ -60,6 +60,11 @@ std::string read_fdinfo_text(pid_t pid, int fd) {
   return fs::read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd));
 }
 
+std::string read_fdinfo_text(pid_t pid, int fd, const FdinfoTexts& before) {
+  auto it = before.find({pid, fd});
+  return it != before.end() ? it->second : read_fdinfo_text(pid, fd);
+}
+
 FdInfo read_fdinfo(pid_t pid, int fd) {
   std::string text = read_fdinfo_text(pid, fd);
   try {

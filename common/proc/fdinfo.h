@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,13 @@ FdInfo parse_fdinfo(std::string_view text);
 
 // The text of /proc/<pid>/fdinfo/<fd>.
 std::string read_fdinfo_text(pid_t pid, int fd);
+
+// fdinfo texts read before the dump changed what they show (the masks of the inotify watches it
+// mutes for its own reads: ckpt/inotify_muted), by (host pid, fd).
+using FdinfoTexts = std::map<std::pair<pid_t, int>, std::string>;
+
+// The text `before` holds for (pid, fd), else the live one.
+std::string read_fdinfo_text(pid_t pid, int fd, const FdinfoTexts& before);
 
 // Reads and parses /proc/<pid>/fdinfo/<fd>.
 FdInfo read_fdinfo(pid_t pid, int fd);

@@ -311,3 +311,26 @@ def test_kill9_of_restore_held_at_root_task(containers, work):
     remove_leftovers(name)
     run_ckpt("restore", image, "--name", name)
     remove_leftovers(name)
+
+
+def test_kill9_of_dump_holding_inotify_watches_muted_gives_their_masks_back(containers, work):
+    """The dump mutes the reading events of the container's inotify watches while it reads its
+    files (ckpt/inotify_muted); killed there, the next command gives each watch its mask back:
+    the workload then finds nothing queued and gets its access, create and modify events."""
+    tmpfs = work / "tmpfs"
+    tmpfs.mkdir()
+    result = work / "result"
+    cid = containers.run(WORKLOADS / "inotify_queue", result, tmpfs, opts=("--tmpfs", str(tmpfs)))
+    wait_until(lambda: "ready" in text(result), timeout=20, what="inotify_queue ready")
+    proc = subprocess.Popen([str(CKPT), "dump", cid, "-o", work / "img.ckpt"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CKPT_FAULT": "dump:seize:wait"})
+    try:
+        assert "waiting at dump:seize" in proc.stderr.readline()
+        assert (RECOVERY / cid / "inotify_masks").exists()
+    finally:
+        proc.kill()
+        proc.wait()
+    run_ckpt("list")  # the recovery
+    assert not (RECOVERY / cid).exists()
+    assert verdict(cid, result) == "PASS"
