@@ -20,7 +20,7 @@ SmapsBefore read_smaps_before_freeze(const std::vector<pid_t>& pids);
 
 // Reads only /proc (and unix sockets' peers from a child in the container's pid namespace);
 // the net sysctls are those of `net`, read in the same freeze.
-// `fdinfo_before`: the fdinfo of the fds whose text the dump changed (ckpt/inotify_muted).
+// `fdinfo_before`: the fdinfo of the fds whose text the dump changed (ckpt/event_files_muted).
 void write_audit(const records::ProcessTree& tree, const ContainerState& state,
                  SmapsBefore smaps_before, const records::NetNamespace& net,
                  const proc::FdinfoTexts& fdinfo_before, image::ImageWriter& image);

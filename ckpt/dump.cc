@@ -13,7 +13,7 @@
 #include "ckpt/files.h"
 #include "ckpt/ipc.h"
 #include "ckpt/event_files.h"
-#include "ckpt/inotify_muted.h"
+#include "ckpt/event_files_muted.h"
 #include "ckpt/mounts.h"
 #include "ckpt/nested_ns.h"
 #include "ckpt/pages_index.h"

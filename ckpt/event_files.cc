@@ -71,7 +71,7 @@ void collect_one(const records::FileDescription& d, const HeldFd& at,
         out.netlink_sockets.push_back(collect_netlink(d.id, at));
         break;
       case FileKind::kFanotify:
-        out.fanotifies.push_back(collect_fanotify(d.id, at));
+        out.fanotifies.push_back(collect_fanotify(d.id, at, fdinfo_before));
         break;
       default:
         break;

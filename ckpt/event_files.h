@@ -30,7 +30,7 @@ struct HeldFd {
 std::vector<HeldFd> held_fds(const records::FilesState& state);
 
 // The state of every event fd description in `state`, read from the seized processes (an
-// inotify fd's fdinfo from `fdinfo_before` when it is there: ckpt/inotify_muted).
+// inotify fd's fdinfo from `fdinfo_before` when it is there: ckpt/event_files_muted).
 records::EventFilesState collect_event_files(const records::FilesState& state,
                                              const proc::FdinfoTexts& fdinfo_before);
 
@@ -45,7 +45,8 @@ records::InotifyInstance collect_inotify(uint64_t id, const HeldFd& at,
                                          const std::vector<HeldFd>& fds,
                                          const proc::FdinfoTexts& fdinfo_before);
 records::NetlinkSocket collect_netlink(uint64_t id, const HeldFd& at);
-records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at);
+records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at,
+                                        const proc::FdinfoTexts& fdinfo_before);
 // An inotify or fanotify fd of a live process of the container.
 enum class NotifyKind { kInotify, kFanotify };
 struct NotifyFd {

@@ -75,8 +75,10 @@ records::FanotifyMark mark_of(pid_t pid, const proc::FanotifyMarkInfo& m) {
 
 }  // namespace
 
-records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at) {
-  proc::FanotifyInfo info = proc::parse_fanotify(proc::read_fdinfo_text(at.host_pid, at.fd));
+records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at,
+                                        const proc::FdinfoTexts& fdinfo_before) {
+  proc::FanotifyInfo info =
+      proc::parse_fanotify(proc::read_fdinfo_text(at.host_pid, at.fd, fdinfo_before));
   refuse_permission_class(info.flags);
   records::FanotifyGroup group;
   group.id = id;

@@ -25,7 +25,7 @@ struct FilesContext {
   std::set<std::pair<uint64_t, uint64_t>> stored_with_shared_memory;
   // /proc/locks as read from the freeze on (ckpt/dump.cc); none: read here.
   std::optional<std::string> proc_locks;
-  // fdinfo of the inotify fds as it was before the dump muted their watches (ckpt/inotify_muted).
+  // fdinfo of the inotify fds as it was before the dump muted their watches (ckpt/event_files_muted).
   proc::FdinfoTexts fdinfo_before = {};
 };
 

@@ -39,9 +39,9 @@ void DumpMarks::set_frozen(bool frozen) {
 
 void DumpMarks::note_muted_watches(const std::string& lines) {
   if (lines.empty())
-    ::unlink((dir_ / "inotify_masks").c_str());
+    ::unlink((dir_ / "muted_watches").c_str());
   else
-    fs::write_file_atomic(dir_ / "inotify_masks", lines, 0600);
+    fs::write_file_atomic(dir_ / "muted_watches", lines, 0600);
 }
 
 void DumpMarks::note_tcp_lock(const std::vector<std::string>& links,

@@ -7,8 +7,9 @@
 //   threads/made-TID  a descriptor a call injected into TID made for ckpt, until closed there
 //   frozen        present while the dump holds the container frozen
 //   output        the image path, whose temp file (PATH.tmp.XXXXXX) is to be removed
-//   inotify_masks the mask of each inotify watch of the container muted for the dump's own reads
-//                 (ckpt/inotify_muted): "PID FD MUTED <its fdinfo line>", written before each change
+//   muted_watches each inotify watch and fanotify mark of the container muted for the dump's own
+//                 reads (ckpt/event_files_muted): "inotify|fanotify PID FD CHANGE <its fdinfo
+//                 line>", written before each change
 //   tcp_lock      `--tcp-established`: "link NAME" for each host link held down and "socket PID
 //                 FD" for each TCP socket put in repair mode (written before either happens)
 // A dump that ends, by success or failure, removes them all, last (after its temp image). The
@@ -42,7 +43,8 @@ class DumpMarks {
   // dump is killed holding it.
   void note_tcp_lock(const std::vector<std::string>& links,
                      const std::vector<std::pair<pid_t, int>>& sockets);
-  // The inotify watches muted so far (ckpt/inotify_muted), one per line; "" once given back.
+  // The watches and marks muted so far (ckpt/event_files_muted), one per line; "" once all are
+  // given back.
   void note_muted_watches(const std::string& lines);
 
  private:

@@ -17,7 +17,7 @@
 #include <sstream>
 #include <vector>
 
-#include "ckpt/inotify_muted.h"
+#include "ckpt/event_files_muted.h"
 #include "common/cancel.h"
 #include "common/cgroup/container_cgroup.h"
 #include "common/cgroup/freezer.h"
@@ -259,7 +259,7 @@ void recover_after_killed_dump(const std::string& id) {
   auto seized = seize_journaled(journal.threads, still_held);
   cancellation_point("recovery:seized");
   release_tcp_lock(dir);
-  if (auto note = fs::try_read_file(dir / "inotify_masks")) dump::give_back_noted_masks(*note);
+  if (auto note = fs::try_read_file(dir / "muted_watches")) dump::give_back_noted_masks(*note);
   if (fsys::exists(dir / "frozen", ec) || !seized.empty()) thaw(id);
   cancellation_point("recovery:thawed");
   for (const auto& entry : seized) {

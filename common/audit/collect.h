@@ -45,7 +45,7 @@ struct AuditScope {
   // network stage): not read a second time.
   std::optional<std::vector<records::NetSysctl>> net_sysctls;
   // fdinfo of the fds whose text the dump changed for its own reads (the muted inotify watches:
-  // ckpt/inotify_muted), as it was before: the facts are the container's, not the dump's.
+  // ckpt/event_files_muted), as it was before: the facts are the container's, not the dump's.
   proc::FdinfoTexts fdinfo_before;
 };
 

@@ -32,8 +32,8 @@ FdInfo parse_fdinfo(std::string_view text);
 // The text of /proc/<pid>/fdinfo/<fd>.
 std::string read_fdinfo_text(pid_t pid, int fd);
 
-// fdinfo texts read before the dump changed what they show (the masks of the inotify watches it
-// mutes for its own reads: ckpt/inotify_muted), by (host pid, fd).
+// fdinfo texts read before the dump changed what they show (the masks of the inotify watches and
+// fanotify marks it mutes for its own reads: ckpt/event_files_muted), by (host pid, fd).
 using FdinfoTexts = std::map<std::pair<pid_t, int>, std::string>;
 
 // The text `before` holds for (pid, fd), else the live one.

@@ -157,6 +157,11 @@ FanotifyMarkInfo fanotify_mark(std::string_view line,
 
 }  // namespace
 
+FanotifyMarkInfo parse_fanotify_mark(std::string_view line) {
+  if (!line.starts_with("fanotify ")) fail("fdinfo: not a fanotify mark: '{}'", line);
+  return fanotify_mark(line, key_values(line.substr(9)));
+}
+
 std::vector<InotifyMark> parse_inotify_marks(std::string_view fdinfo) {
   std::vector<InotifyMark> marks;
   for (std::string_view line : lines_of(fdinfo)) {

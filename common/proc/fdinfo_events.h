@@ -62,5 +62,7 @@ TimerfdInfo parse_timerfd(std::string_view fdinfo);
 uint64_t parse_signalfd_mask(std::string_view fdinfo);
 std::vector<InotifyMark> parse_inotify_marks(std::string_view fdinfo);
 FanotifyInfo parse_fanotify(std::string_view fdinfo);
+// One "fanotify ino:|mnt_id:|sdev:" line.
+FanotifyMarkInfo parse_fanotify_mark(std::string_view line);
 
 }  // namespace ckpt::proc

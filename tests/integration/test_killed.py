@@ -313,21 +313,22 @@ def test_kill9_of_restore_held_at_root_task(containers, work):
     remove_leftovers(name)
 
 
-def test_kill9_of_dump_holding_inotify_watches_muted_gives_their_masks_back(containers, work):
-    """The dump mutes the reading events of the container's inotify watches while it reads its
-    files (ckpt/inotify_muted); killed there, the next command gives each watch its mask back:
-    the workload then finds nothing queued and gets its access, create and modify events."""
+@pytest.mark.parametrize("workload", ["inotify_queue", "fanotify_marks"])
+def test_kill9_of_dump_holding_watches_muted_gives_their_masks_back(containers, work, workload):
+    """The dump mutes the reading events of the container's inotify watches and fanotify marks
+    while it reads its files (ckpt/event_files_muted); killed there, the next command gives each
+    its mask back: the workload then finds nothing queued and gets the events it asks for."""
     tmpfs = work / "tmpfs"
     tmpfs.mkdir()
     result = work / "result"
-    cid = containers.run(WORKLOADS / "inotify_queue", result, tmpfs, opts=("--tmpfs", str(tmpfs)))
-    wait_until(lambda: "ready" in text(result), timeout=20, what="inotify_queue ready")
+    cid = containers.run(WORKLOADS / workload, result, tmpfs, opts=("--tmpfs", str(tmpfs)))
+    wait_until(lambda: "ready" in text(result), timeout=20, what=f"{workload} ready")
     proc = subprocess.Popen([str(CKPT), "dump", cid, "-o", work / "img.ckpt"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "CKPT_FAULT": "dump:seize:wait"})
     try:
         assert "waiting at dump:seize" in proc.stderr.readline()
-        assert (RECOVERY / cid / "inotify_masks").exists()
+        assert (RECOVERY / cid / "muted_watches").exists()
     finally:
         proc.kill()
         proc.wait()

@@ -86,3 +86,14 @@ TEST_CASE("fanotify: init flags, and inode, mount and filesystem marks with both
   CHECK(info.marks[2].mask == 0x38);
   CHECK_THROWS_AS(parse_fanotify("pos:\t0\n"), ckpt::Error);
 }
+
+TEST_CASE("one fanotify mark line parses alone; the group's own line is no mark") {
+  auto mark =
+      ckpt::proc::parse_fanotify_mark("fanotify mnt_id:2d mflags:200 mask:40000031 ignored_mask:31");
+  CHECK(mark.on == ckpt::proc::FanotifyMarkInfo::On::kMount);
+  CHECK(mark.mnt_id == 0x2d);
+  CHECK(mark.mflags == 0x200);
+  CHECK(mark.mask == 0x40000031);
+  CHECK(mark.ignored_mask == 0x31);
+  CHECK_THROWS_AS(ckpt::proc::parse_fanotify_mark("inotify wd:1 ino:2 sdev:3 mask:1"), ckpt::Error);
+}
