@@ -163,8 +163,9 @@ void collect_namespaces(Dump& d, const DumpOptions& options) {
   d.index->bind(d.tree);
   check_tree_matches_cgroup(d.tree, d.cgroup->all_procs());
   refuse_nested_namespaces(d.tree);
-  refuse_queued_notify_events(d.tree);  // before dump_mounts reads files
-  d.muted = std::make_unique<MutedWatches>(d.tree, *d.marks);  // before too
+  std::vector<NotifyFd> notify = notify_fds(d.tree);
+  refuse_queued_notify_events(notify);  // before dump_mounts reads files
+  d.muted = std::make_unique<MutedWatches>(notify, *d.marks);  // before too
   mark_shared_tables(d.tree);
   auto& image = *d.image;
   image.put(image::SectionType::kConfig, 0, d.state.config);

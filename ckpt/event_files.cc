@@ -136,8 +136,8 @@ std::vector<NotifyFd> notify_fds(const records::ProcessTree& tree) {
   return out;
 }
 
-void refuse_queued_notify_events(const records::ProcessTree& tree) {
-  for (const NotifyFd& held : notify_fds(tree)) refuse_queued_events(held);
+void refuse_queued_notify_events(const std::vector<NotifyFd>& fds) {
+  for (const NotifyFd& held : fds) refuse_queued_events(held);
 }
 
 }  // namespace ckpt::dump

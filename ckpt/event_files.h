@@ -60,7 +60,7 @@ std::vector<NotifyFd> notify_fds(const records::ProcessTree& tree);
 // frozen container has events queued unread: they cannot be read without being taken from the
 // original, nor queued again in a copy. Called before the dump reads the container's files
 // (its own opens and reads would queue events in instances watching them).
-void refuse_queued_notify_events(const records::ProcessTree& tree);
+void refuse_queued_notify_events(const std::vector<NotifyFd>& fds);
 bool is_netlink_socket(pid_t pid, ino_t ino);
 
 }  // namespace ckpt::dump

@@ -191,9 +191,9 @@ std::string note_line(const Muted& m) {
 
 }  // namespace
 
-MutedWatches::MutedWatches(const records::ProcessTree& tree, DumpMarks& marks) : marks_(marks) {
+MutedWatches::MutedWatches(const std::vector<NotifyFd>& fds, DumpMarks& marks) : marks_(marks) {
   std::vector<Muted> wanted;
-  for (const NotifyFd& held : notify_fds(tree)) {
+  for (const NotifyFd& held : fds) {
     bool fanotify = held.kind == NotifyKind::kFanotify;
     std::string text = proc::read_fdinfo_text(held.pid, held.fd);
     fdinfo_before_[{held.pid, held.fd}] = text;

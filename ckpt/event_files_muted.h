@@ -16,18 +16,18 @@
 #include <string>
 #include <vector>
 
+#include "ckpt/event_files.h"
 #include "common/dump_marks.h"
 #include "common/proc/fdinfo.h"
-#include "common/records/tree.h"
 #include "common/unique_fd.h"
 
 namespace ckpt::dump {
 
 class MutedWatches {
  public:
-  // `tree`: the frozen container. Each change is noted in `marks` before it is made, for the
-  // next command should this dump be killed (runtime/dump_recovery).
-  MutedWatches(const records::ProcessTree& tree, DumpMarks& marks);
+  // `fds`: the inotify and fanotify fds of the frozen container. Each change is noted in `marks`
+  // before it is made, for the next command should this dump be killed (runtime/dump_recovery).
+  MutedWatches(const std::vector<NotifyFd>& fds, DumpMarks& marks);
   ~MutedWatches();  // every mask given back, the note cleared
   MutedWatches(const MutedWatches&) = delete;
   MutedWatches& operator=(const MutedWatches&) = delete;
