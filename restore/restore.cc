@@ -16,6 +16,7 @@
 #include "common/image/signing.h"
 #include "common/records/stream_order.h"
 #include "common/records/tree.h"
+#include "netns/announce.h"
 #include "restore/audit.h"
 #include "restore/cgroups.h"
 #include "restore/cpu.h"
@@ -206,6 +207,7 @@ void resume(Restore& r) {
   wait_for_leaving_source(g);  // a streamed image's source: its dump has ended, it goes
   if (g.rebuilt_net) g.rebuilt_net->bring_host_links_up();  // the connections are repaired
   r.processes->resume();
+  if (g.rebuilt_net) netns::announce_addresses(g.rebuilt_net->fd());  // switches learn its port
   r.ttys->start_console(g.state.dir(), r.root->pid());
   g.state.init_pid = r.root->pid();
   g.state.init_start_time = process_start_time(r.root->pid()).value_or(0);

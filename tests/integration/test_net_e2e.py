@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import subprocess
+import sys
 
 import pytest
 
@@ -275,3 +276,52 @@ def test_streamed_restore_whose_source_address_stays_taken_fails_cleanly(contain
     assert len(lines) == 1 and "still clashing" in lines[0] and f"{net}.2" in lines[0], err
     assert_nothing_left(new)
     check_network(cid, bridge, net)
+
+
+# In a netns: prints "arp" for a gratuitous ARP request (sender and target address argv[1]) and
+# "na" for an unsolicited neighbour advertisement of argv[2] with the override flag, each with
+# the sender's MAC, as they come on eth0; stops after argv[3] seconds.
+ANNOUNCE_LISTENER = r"""
+import ipaddress, socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(('eth0', 0)); s.settimeout(0.2)
+v4, v6 = socket.inet_aton(sys.argv[1]), ipaddress.IPv6Address(sys.argv[2]).packed
+print('listening', flush=True)
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    try:
+        f = s.recv(2048)
+    except socket.timeout:
+        continue
+    if f[12:14] == b'\x08\x06' and f[20:22] == b'\x00\x01' and f[28:32] == v4 and f[38:42] == v4:
+        print('arp', f[22:28].hex(), flush=True)
+    if f[12:14] == b'\x86\xdd' and f[20] == 58 and f[54] == 136 and f[58] & 0x20 and f[62:78] == v6:
+        print('na', f[6:12].hex(), flush=True)
+"""
+
+
+def test_a_restored_container_announces_its_addresses(containers, env, tmp_path):
+    """Once its links carry traffic, the restored container sends a gratuitous ARP for its IPv4
+    address and an unsolicited neighbour advertisement (override) for its IPv6 one, from its own
+    MAC: bridges and switches learn its port at once, as after a VM's live migration."""
+    net = subnet()
+    bridge, client = bridge_with_client(env, "a", net)
+    cid = run_net_container(containers, env, bridge, net)
+    pid = container_info(cid)["init_pid"]
+    v6 = f"fd00:77:{net.split('.')[2]}::2"
+    sh("nsenter", "-t", str(pid), "-n", "ip", "-6", "addr", "add", f"{v6}/64", "dev", "eth0",
+       "nodad")
+    mac = in_container(cid, "link", "show", "dev", "eth0")[0]["address"].replace(":", "")
+    image = tmp_path / "net.img"
+    run_ckpt("dump", cid, "-o", image)
+    listener = subprocess.Popen(["ip", "netns", "exec", client, sys.executable, "-c",
+                                 ANNOUNCE_LISTENER, f"{net}.2", v6, "20"],
+                                stdout=subprocess.PIPE, text=True)
+    env.procs.append(listener)
+    assert listener.stdout.readline().strip() == "listening"
+    run_ckpt("restore", image)
+    seen = set()
+    while seen != {("arp", mac), ("na", mac)}:
+        line = listener.stdout.readline().split()
+        assert line, f"announcements seen: {seen}"
+        seen.add(tuple(line))
