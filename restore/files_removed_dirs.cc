@@ -1,6 +1,7 @@
 #include "restore/files_removed_dirs.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,13 +48,28 @@ bool enter_removed_cwd(const std::string& cwd) {
   return ::rmdir(path.c_str()) == 0;
 }
 
-std::string make_removed_node(const std::string& path, const std::string& suffix,
-                              const char* what, const std::function<int(const char*)>& make) {
-  if (make(path.c_str()) == 0) return path;
-  if (errno != EEXIST) throw_errno("restore files: make removed {} {}", what, path);
-  std::string name = path + suffix;
-  if (make(name.c_str()) != 0) throw_errno("restore files: make removed {} {}", what, name);
-  return name;
+UniqueFd open_removed_node(const std::string& path, const std::string& suffix, const char* what,
+                           const std::function<int(const char*)>& make,
+                           const std::function<UniqueFd(const char*)>& open) {
+  std::string aside;
+  if (make(path.c_str()) != 0) {
+    if (errno != EEXIST) throw_errno("restore files: make removed {} {}", what, path);
+    aside = path + suffix;
+    if (make(aside.c_str()) != 0) throw_errno("restore files: make removed {} {}", what, aside);
+    if (::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
+      int saved = errno;
+      ::unlink(aside.c_str());
+      errno = saved;
+      throw_errno("restore files: exchange removed {} {} with what holds its name", what, path);
+    }
+  }
+  UniqueFd fd = open(path.c_str());
+  int saved = errno;
+  ::unlink(path.c_str());
+  if (!aside.empty() && ::rename(aside.c_str(), path.c_str()) != 0)
+    throw_errno("restore files: put {} back after its removed {}", path, what);
+  errno = saved;
+  return fd;
 }
 
 UniqueFd open_removed_directory(const records::FileDescription& d) {
