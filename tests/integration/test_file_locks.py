@@ -44,3 +44,11 @@ def test_flock_held_by_a_mapping_only_refuses_the_dump(containers, work):
     assert not image.exists()
     assert outcomes(work / "result") == []
     assert verdict(cid, work / "result") == "PASS"
+
+
+def test_a_write_lease_is_kept_and_the_dump_does_not_break_it(containers, work):
+    """A write lease is broken by any open of its file by another: the dump must not open it to
+    read the tmpfs (the original would be signalled and lose its lease, and the open would wait
+    for the break), and the copies hold the write lease again."""
+    cid = start_locks(containers, work, "write_lease")
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3

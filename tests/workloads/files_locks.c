@@ -6,6 +6,9 @@
 // (F_SETOWN_EX) and signal SIGRTMIN+1 (F_SETSIG); its write end (fd 8) is owned by the main
 // thread (F_OWNER_TID, whose type is 0: once lost on restore). With argv[3] == "mapped", a file "mapped" is
 // flock()ed, mapped and its fd closed: the lock is held by a mapping only (the dump must refuse).
+// With argv[3] == "write_lease", "wlease" holds a write lease (fd 9) whose breaks are signalled
+// by SIGRTMIN+2 (blocked): any open of the file by another (the dump reading the tmpfs) would
+// start a break; the check wants the lease still a write lease and no break signalled.
 // On SIGTERM a checker process probes every lock (F_GETLK/F_OFD_GETLK/flock from outside the
 // owners: types, ranges, owner pids), the lease is still there, the owner and signal are set and a
 // byte written into the pipe delivers SIGRTMIN+1 with si_fd 7.
@@ -85,6 +88,20 @@ static void check_owner(void) {
   if (info.si_fd != 7) zdtm_fail("signal for fd %d, expected 7", info.si_fd);
 }
 
+static void set_up_write_lease(void) {
+  open_in_dir("wlease", O_RDWR, 9);
+  if (fcntl(9, F_SETSIG, SIGRTMIN + 2) != 0 || fcntl(9, F_SETLEASE, F_WRLCK) != 0)
+    zdtm_fail("write lease: %m");
+}
+
+static void check_write_lease(void) {
+  sigset_t pending;
+  sigpending(&pending);
+  if (sigismember(&pending, SIGRTMIN + 2)) zdtm_fail("the write lease's break was signalled");
+  if (fcntl(9, F_GETLEASE) != F_WRLCK)
+    zdtm_fail("lease of fd 9 is %d, not a write lease", fcntl(9, F_GETLEASE));
+}
+
 static void set_up_mapped_flock(void) {
   int fd = open_in_dir("mapped", O_RDWR, -1);
   if (ftruncate(fd, 4096) != 0 || flock(fd, LOCK_EX) != 0) zdtm_fail("mapped flock: %m");
@@ -98,7 +115,9 @@ int main(int argc, char** argv) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGRTMIN + 1);
+  sigaddset(&set, SIGRTMIN + 2);
   sigprocmask(SIG_BLOCK, &set, NULL);
+  int write_lease = argc > 3 && strcmp(argv[3], "write_lease") == 0;
   open_in_dir("posix", O_RDWR, 3);
   lock(3, F_SETLK, F_WRLCK, 0, 100);
   lock(3, F_SETLK, F_RDLCK, 200, 0);
@@ -119,6 +138,7 @@ int main(int argc, char** argv) {
   struct f_owner_ex thread = {F_OWNER_TID, gettid()};
   if (fcntl(8, F_SETOWN_EX, &thread) != 0) zdtm_fail("thread owner: %m");
   if (argc > 3 && strcmp(argv[3], "mapped") == 0) set_up_mapped_flock();
+  if (write_lease) set_up_write_lease();
   int locked[2];
   if (pipe(locked) != 0) zdtm_fail("pipe: %m");
   child = fork();
@@ -133,6 +153,7 @@ int main(int argc, char** argv) {
   close(locked[0]);
   zdtm_ready();
   while (!zdtm_stop) pause();
+  if (write_lease) check_write_lease();
   if (fcntl(6, F_GETLEASE) != F_RDLCK)
     zdtm_fail("lease is %d, not a read lease", fcntl(6, F_GETLEASE));
   check_owner();
