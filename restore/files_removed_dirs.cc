@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +52,13 @@ bool enter_removed_cwd(const std::string& cwd) {
 UniqueFd open_removed_node(const std::string& path, const std::string& suffix, const char* what,
                            const std::function<int(const char*)>& make,
                            const std::function<UniqueFd(const char*)>& open) {
+  // Processes restoring removed nodes of one directory at once take turns: one's exchange would
+  // otherwise move another's node away between its make and its open.
+  std::string directory = path.substr(0, path.rfind('/'));
+  UniqueFd turn(::open(directory.empty() ? "/" : directory.c_str(),
+                       O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!turn || ::flock(turn.get(), LOCK_EX) != 0)
+    throw_errno("restore files: lock the directory of removed {} {}", what, path);
   std::string aside;
   if (make(path.c_str()) != 0) {
     if (errno != EEXIST) throw_errno("restore files: make removed {} {}", what, path);

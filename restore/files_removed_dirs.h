@@ -22,8 +22,9 @@ bool enter_removed_cwd(const std::string& cwd);
 // A node removed while open (a FIFO, a device): made with `make` at its old `path`, opened
 // there with `open` and removed, so that the fd shows the old path again. When `path` is taken
 // (a file made at that name since), the node is made at `path` + `suffix` and exchanged with what
-// holds `path` for the open, which then gets its name back. Returns what `open` returned (errno
-// kept when it failed); throws naming `what`.
+// holds `path` for the open, which then gets its name back (under a flock of the directory,
+// which every restoring process takes for this). Returns what `open` returned (errno kept when
+// it failed); throws naming `what`.
 UniqueFd open_removed_node(const std::string& path, const std::string& suffix, const char* what,
                            const std::function<int(const char*)>& make,
                            const std::function<UniqueFd(const char*)>& open);

@@ -3,7 +3,8 @@ two processes on one file, an OFD lock, a flock lock, a read lease, and a pipe w
 owner and a signal, all in a tmpfs of the container. Dumped (original gone) and restored, and
 dumped with --leave-running (original and two copies each check): every lock is held again by
 the same owner over the same range, the lease is there, a write into the pipe signals the owner.
-A flock lock held only through a mapping refuses the dump in one line.
+A flock lock held only through a mapping refuses the dump in one line. A write lease (any
+open breaks it) is kept, and the dump reads its tmpfs file without breaking it.
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_file_locks.py
 """
