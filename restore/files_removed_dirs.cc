@@ -73,7 +73,7 @@ UniqueFd open_removed_node(const std::string& path, const std::string& suffix, c
   }
   UniqueFd fd = open(path.c_str());
   int saved = errno;
-  ::unlink(path.c_str());
+  ::remove(path.c_str());  // unlink, or rmdir for a directory
   if (!aside.empty() && ::rename(aside.c_str(), path.c_str()) != 0)
     throw_errno("restore files: put {} back after its removed {}", path, what);
   errno = saved;
@@ -81,12 +81,11 @@ UniqueFd open_removed_node(const std::string& path, const std::string& suffix, c
 }
 
 UniqueFd open_removed_directory(const records::FileDescription& d) {
-  std::string path = make_placeholder(d.path, d.mode & 07777);
-  if (path.empty()) throw_errno("restore files: make removed directory {} again", d.path);
-  UniqueFd fd(::open(path.c_str(), reopen_flags(d.flags)));
-  int saved = errno;
-  ::rmdir(path.c_str());
-  errno = saved;
+  mode_t mode = d.mode & 07777;
+  UniqueFd fd = open_removed_node(
+      d.path, ".ckpt-removed-" + std::to_string(d.id), "directory",
+      [&](const char* at) { return ::mkdir(at, mode) == 0 ? ::chmod(at, mode) : -1; },
+      [&](const char* at) { return UniqueFd(::open(at, reopen_flags(d.flags))); });
   if (!fd) throw_errno("restore files: open removed directory {}", d.path);
   if (::fchown(fd.get(), d.uid, d.gid) != 0 && !(d.flags & O_PATH))
     throw_errno("restore files: chown removed directory {}", d.path);

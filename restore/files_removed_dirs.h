@@ -19,8 +19,9 @@ bool is_removed_cwd(const std::string& cwd);
 // (its parent is gone too).
 bool enter_removed_cwd(const std::string& cwd);
 
-// A node removed while open (a FIFO, a device): made with `make` at its old `path`, opened
-// there with `open` and removed, so that the fd shows the old path again. When `path` is taken
+// A node removed while open (a FIFO, a device, a directory): made with `make` at its old
+// `path`, opened there with `open` and removed, so that the fd shows the old path again. When
+// `path` is taken
 // (a file made at that name since), the node is made at `path` + `suffix` and exchanged with what
 // holds `path` for the open, which then gets its name back (under a flock of the directory,
 // which every restoring process takes for this). Returns what `open` returned (errno kept when

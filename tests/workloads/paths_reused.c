@@ -6,10 +6,13 @@
 // - "a.sock": a datagram socket (fd 5) bound there, its file removed, and another datagram
 //   socket (fd 6) bound to the same name since: the name reaches fd 6 only;
 // - "c.sock": a datagram socket (fd 7) bound there, its file removed, and a regular file made at
-//   its name since, holding "not a socket".
+//   its name since, holding "not a socket";
+// - "dir": a directory (mode 0750) open at fd 8, removed, and a directory made at its name since,
+//   holding a file "new".
 // On SIGTERM: fd 3 is still the FIFO at "fifo" and reads its data; fd 4 is a removed FIFO and
 // reads its data while "gone" is the regular file; fds 5, 6 and 7 keep their names (getsockname)
-// and a datagram sent to "a.sock" reaches fd 6, not fd 5; "c.sock" is the regular file.
+// and a datagram sent to "a.sock" reaches fd 6, not fd 5; "c.sock" is the regular file; fd 8 is
+// a removed directory of mode 0750 shown at "dir (deleted)", and "dir" is the new one.
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <sys/socket.h>
@@ -64,6 +67,20 @@ static void expect_fifo(int fd, const char* data, int links) {
                                            (int)st.st_nlink, links);
   ssize_t n = read(fd, buf, sizeof buf - 1);
   if (n < 0 || strcmp(buf, data) != 0) zdtm_fail("fd %d reads \"%s\", not \"%s\"", fd, buf, data);
+}
+
+static void expect_removed_directory(int fd, const char* name) {
+  struct stat st;
+  char link[64], shown[300], want[300];
+  if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 07777) != 0750 ||
+      st.st_nlink != 0)
+    zdtm_fail("fd %d is not a removed directory of mode 0750", fd);
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, shown, sizeof shown - 1);
+  shown[n < 0 ? 0 : n] = 0;
+  path_of(want, sizeof want - 12, name);
+  strcat(want, " (deleted)");
+  if (strcmp(shown, want) != 0) zdtm_fail("fd %d shows \"%s\", not \"%s\"", fd, shown, want);
 }
 
 static socklen_t address(struct sockaddr_un* a, const char* name) {
@@ -121,10 +138,15 @@ int main(int argc, char** argv) {
   bound_at("c.sock", 7);
   remove_name("c.sock");
   write_file("c.sock", "not a socket");
+  char path[256];
+  path_of(path, sizeof path, "dir");
+  if (mkdir(path, 0750) != 0) zdtm_fail("mkdir %s: %m", path);
+  at(open(path, O_RDONLY | O_DIRECTORY), 8);
+  if (rmdir(path) != 0 || mkdir(path, 0755) != 0) zdtm_fail("make %s again: %m", path);
+  write_file("dir/new", "in the new directory");
   zdtm_ready();
   while (!zdtm_stop) pause();
   struct stat named, held;
-  char path[256];
   path_of(path, sizeof path, "fifo");
   if (stat(path, &named) != 0 || fstat(3, &held) != 0 || named.st_ino != held.st_ino)
     zdtm_fail("fd 3 is not the FIFO at %s", path);
@@ -135,5 +157,7 @@ int main(int argc, char** argv) {
   expect_name(7, "c.sock");
   expect_datagram_reaches_the_new_socket();
   expect_file("c.sock", "not a socket");
+  expect_removed_directory(8, "dir");
+  expect_file("dir/new", "in the new directory");
   zdtm_pass();
 }
