@@ -19,18 +19,6 @@ namespace {
 
 constexpr std::string_view kDeleted = " (deleted)";
 
-// Makes an empty directory at `path`, or at a fresh name next to it when `path` is taken (never
-// the name of a directory that exists now: another process may restore the same one). Returns
-// the name made; empty with errno set on failure.
-std::string make_placeholder(std::string path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) == 0) return path;
-  if (errno != EEXIST) return {};
-  path += ".ckpt-removed-XXXXXX";
-  if (!::mkdtemp(path.data())) return {};
-  ::chmod(path.c_str(), mode);
-  return path;
-}
-
 }  // namespace
 
 bool is_removed_cwd(const std::string& cwd) {
@@ -38,15 +26,17 @@ bool is_removed_cwd(const std::string& cwd) {
 }
 
 bool enter_removed_cwd(const std::string& cwd) {
-  std::string path = make_placeholder(cwd.substr(0, cwd.size() - kDeleted.size()), 0700);
-  if (path.empty()) return false;
-  if (::chdir(path.c_str()) != 0) {
-    int saved = errno;
-    ::rmdir(path.c_str());
-    errno = saved;
+  try {
+    UniqueFd dir = open_removed_node(
+        cwd.substr(0, cwd.size() - kDeleted.size()),
+        ".ckpt-removed-cwd-" + std::to_string(::getpid()), "working directory",
+        [](const char* at) { return ::mkdir(at, 0700); },
+        [](const char* at) { return UniqueFd(::open(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC)); });
+    return dir && ::fchdir(dir.get()) == 0;
+  } catch (const Error& e) {
+    errno = e.err() ? e.err() : EINVAL;
     return false;
   }
-  return ::rmdir(path.c_str()) == 0;
 }
 
 UniqueFd open_removed_node(const std::string& path, const std::string& suffix, const char* what,

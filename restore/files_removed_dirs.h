@@ -15,8 +15,9 @@ namespace ckpt::restore {
 // True when the dumped cwd link names a removed directory.
 bool is_removed_cwd(const std::string& cwd);
 
-// In the forked process (no exceptions): false with errno set when the directory cannot be made
-// (its parent is gone too).
+// In the forked process (throws nothing): enters a removed directory made again at the cwd's old
+// path (see open_removed_node); false with errno set when it cannot be made (its parent is gone
+// too).
 bool enter_removed_cwd(const std::string& cwd);
 
 // A node removed while open (a FIFO, a device, a directory): made with `make` at its old
