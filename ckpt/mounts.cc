@@ -11,7 +11,7 @@
 
 #include <set>
 
-#include "ckpt/mounts_leased.h"
+#include "ckpt/files_leased.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/ns/in_thread.h"

@@ -9,8 +9,8 @@
 #include <map>
 #include <vector>
 
+#include "common/borrowed_description.h"
 #include "common/error.h"
-#include "common/error_kind.h"
 #include "common/fs.h"
 #include "common/image/archive.h"
 #include "common/tree_entry.h"
@@ -22,36 +22,6 @@ namespace ckpt::tree {
 namespace {
 
 constexpr size_t kCopyChunk = 1 << 20;
-
-// A description the pack reads through that is not its own (PackOptions::held_open): read with
-// O_NOATIME, as the pack's own opens are; the offset that finding the data ranges moves and the
-// flags are given back when it goes.
-class BorrowedDescription {
- public:
-  BorrowedDescription(int fd, const std::string& path) : fd_(fd) {
-    if (fd_ < 0) return;
-    offset_ = ::lseek(fd_, 0, SEEK_CUR);
-    flags_ = ::fcntl(fd_, F_GETFL);
-    if (offset_ < 0 || flags_ < 0) throw_errno("{}: read the offset and flags of its holder", path);
-    if ((flags_ & O_ACCMODE) == O_WRONLY)
-      fail(ErrorKind::kRefused,
-           "{}: a write lease held through an fd not open for reading; the file cannot be read "
-           "without breaking the lease", path);
-    if (::fcntl(fd_, F_SETFL, flags_ | O_NOATIME) != 0) throw_errno("{}: set O_NOATIME", path);
-  }
-  ~BorrowedDescription() {
-    if (fd_ < 0) return;
-    ::lseek(fd_, offset_, SEEK_SET);
-    ::fcntl(fd_, F_SETFL, flags_);
-  }
-  BorrowedDescription(const BorrowedDescription&) = delete;
-  BorrowedDescription& operator=(const BorrowedDescription&) = delete;
-
- private:
-  int fd_;
-  off_t offset_ = 0;
-  int flags_ = 0;
-};
 
 class Packer {
  public:

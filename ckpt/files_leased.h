@@ -1,7 +1,7 @@
-// Files of the container's mounts that a process holds a write lease on: any open of such a file
-// by another starts a break of the lease (its holder is signalled, the open waits for it, and the
-// lease is gone after the break time), so the dump reads them through their holder's open file
-// description instead of opening them.
+// Files a process holds a write lease on: any open of such a file by another starts a break of
+// the lease (its holder is signalled, the open waits for it, and the lease is gone after the
+// break time), so the dump reads them (a tmpfs's files, deleted files) through their holder's
+// open file description (common/borrowed_description) instead of opening them.
 #pragma once
 
 #include <sys/types.h>

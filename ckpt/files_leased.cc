@@ -1,4 +1,4 @@
-#include "ckpt/mounts_leased.h"
+#include "ckpt/files_leased.h"
 
 #include <dirent.h>
 #include <fcntl.h>
