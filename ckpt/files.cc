@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "ckpt/event_files.h"
 #include "ckpt/files_collect.h"
+#include "ckpt/files_leased.h"
 #include "ckpt/sockets.h"
+#include "common/borrowed_description.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/unique_fd.h"
@@ -27,13 +30,28 @@ std::pair<uint64_t, uint64_t> inode_of(FdRef ref) {
   return {st.st_dev, st.st_ino};
 }
 
-UniqueFd open_deleted_file(FdRef ref) {
-  std::string path = "/proc/" + std::to_string(ref.pid) + "/fd/" + std::to_string(ref.fd);
-  // O_NOATIME: the dump must not change the file's access time.
-  UniqueFd file(::open(path.c_str(), O_RDONLY | O_NOATIME | O_CLOEXEC));
-  if (!file) throw_errno("open deleted file of pid {} fd {}", ref.pid, ref.fd);
-  return file;
-}
+// A deleted file to read: opened again, or, when a write lease is held on it (which an open
+// would break), through its holder's open file description.
+class DeletedFile {
+ public:
+  explicit DeletedFile(FdRef ref) {
+    std::string path = "/proc/" + std::to_string(ref.pid) + "/fd/" + std::to_string(ref.fd);
+    auto [dev, ino] = inode_of(ref);
+    file_ = LeasedFiles::read().holder_fd(static_cast<dev_t>(dev), static_cast<ino_t>(ino));
+    if (file_) {
+      borrowed_.emplace(file_.get(), path);
+      return;
+    }
+    // O_NOATIME: the dump must not change the file's access time.
+    file_.reset(::open(path.c_str(), O_RDONLY | O_NOATIME | O_CLOEXEC));
+    if (!file_) throw_errno("open deleted file of pid {} fd {}", ref.pid, ref.fd);
+  }
+  int get() const { return file_.get(); }
+
+ private:
+  UniqueFd file_;
+  std::optional<BorrowedDescription> borrowed_;  // declared after file_: goes first
+};
 
 const records::FileDescription& description_of_data(const records::FilesState& state,
                                                      uint64_t data_id) {
@@ -46,7 +64,7 @@ const records::FileDescription& description_of_data(const records::FilesState& s
 void note_deleted_extents(CollectedFiles& collected) {
   for (const auto& [data_id, ref] : collected.deleted_files) {
     uint64_t size = description_of_data(collected.state, data_id).size;
-    std::vector<uint64_t> extents = fs::data_extents(open_deleted_file(ref).get(), size);
+    std::vector<uint64_t> extents = fs::data_extents(DeletedFile(ref).get(), size);
     for (auto& d : collected.state.descriptions)
       if (d.deleted && d.data_id == data_id) d.extents = extents;
   }
@@ -54,7 +72,7 @@ void note_deleted_extents(CollectedFiles& collected) {
 
 // Streams the data ranges of a deleted file from the dumped process's fd into kFileData.
 void write_deleted_file(image::ImageWriter& image, const records::FileDescription& d, FdRef ref) {
-  UniqueFd file = open_deleted_file(ref);
+  DeletedFile file(ref);
   auto stream = image.open_stream(SectionType::kFileData, d.data_id);
   std::string buffer(1 << 20, '\0');
   for (size_t i = 0; i + 1 < d.extents.size(); i += 2) {

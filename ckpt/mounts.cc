@@ -11,6 +11,7 @@
 
 #include <set>
 
+#include "ckpt/files_leased.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/ns/in_thread.h"
@@ -67,6 +68,8 @@ void pack_files(const std::string& top, MountRecord& m, const std::set<std::stri
                 image::ImageWriter& image, PageIndex* index, const tree::FileStamps* held) {
   auto stream = image.open_stream(image::SectionType::kMountData, m.id);
   tree::PackOptions options{.parent = index ? index->parent_files(m) : nullptr, .held = held};
+  LeasedFiles leased = LeasedFiles::read();
+  options.held_open = [&](const struct stat& st) { return leased.holder_fd(st.st_dev, st.st_ino); };
   auto stats = pack_files_into(top, m, mount_points, *stream, options);
   stream->close();
   spdlog::debug("mounts: {} ({}, from {}): {} entries, {} bytes of data, {} files unchanged "

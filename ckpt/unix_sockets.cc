@@ -45,21 +45,19 @@ std::string proc_link(pid_t pid, const char* name) {
 // A relative path name was bound in the holder's working directory at the time: taken to be
 // its working directory now, which link() checks holds this very socket's file.
 void find_relative_name(UnixSocketFacts& facts, pid_t pid) {
-  UnixSocket& r = facts.record;
-  r.directory = proc::path_in_root(proc_link(pid, "cwd"), proc_link(pid, "root"));
-  struct stat st {};
-  std::string path = "/proc/" + std::to_string(pid) + "/cwd/" + r.name;
-  if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
-    facts.file_inode = static_cast<uint32_t>(st.st_ino);  // as unix_diag shows it
+  facts.record.directory = proc::path_in_root(proc_link(pid, "cwd"), proc_link(pid, "root"));
 }
 
-// The socket file of a path name, as the holder sees it; mode 0 when it is gone.
-void read_socket_file(UnixSocket& record, pid_t pid) {
+// The socket file at a path name, as the holder sees it (mode 0 when there is none; link()
+// clears it again when the file there is another socket's).
+void read_socket_file(UnixSocketFacts& facts, pid_t pid) {
+  UnixSocket& record = facts.record;
   if (record.name.empty() || record.name[0] == '\0') return;
   std::string path = "/proc/" + std::to_string(pid) + "/root" +
                      (record.directory.empty() ? "" : record.directory + "/") + record.name;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
+  facts.file_inode = static_cast<uint32_t>(st.st_ino);  // as unix_diag shows it
   record.file_mode = st.st_mode;
   record.file_uid = st.st_uid;
   record.file_gid = st.st_gid;
@@ -85,7 +83,7 @@ UnixSocketFacts read_unix_socket(uint64_t id, SocketHolder holder, UniqueFd& soc
   r.peek_offset = socket_int_option(sock, SOL_SOCKET, SO_PEEK_OFF);
   r.pass_credentials = socket_int_option(sock, SOL_SOCKET, SO_PASSCRED) != 0;
   r.options = read_socket_options(sock, holder.pid, holder.fd);
-  read_socket_file(r, holder.pid);
+  read_socket_file(facts, holder.pid);
   if (!socket_int_option(sock, SOL_SOCKET, SO_ACCEPTCONN)) {
     QueuedMessages queued = peek_queue(sock, r.type, facts.who + " (unix socket)");
     r.message_sizes = std::move(queued.sizes);
@@ -121,6 +119,7 @@ class Linker {
            "{}: unix socket bound to the relative path {}, whose directory is not found (not "
            "its process's working directory); not supported",
            describe(s), s.record.name);
+    if (entry.file_inode != s.file_inode) s.record.file_mode = 0;  // removed, maybe taken since
     s.record.shutdown = entry.shutdown;
     if (entry.state == TCP_LISTEN) return link_listener(s, entry);
     if (listener_of_client_.count(s.record.inode)) return link_pending(s, entry);

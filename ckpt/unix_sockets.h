@@ -22,7 +22,7 @@ struct UnixSocketFacts {
   std::string who;             // "pid P fd F" for messages
   std::string queued;          // message bytes, sizes in record.message_sizes
   bool queued_with_senders = false;  // SO_PASSCRED: each message came with its sender's ids
-  uint64_t file_inode = 0;     // a relative name: the socket file found from the holder's cwd
+  uint64_t file_inode = 0;     // a path name: the inode of the socket file there (0: none)
 };
 
 struct CollectedUnixSockets {

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "common/borrowed_description.h"
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/image/archive.h"
@@ -106,8 +107,13 @@ class Packer {
       }
     }
     if (!S_ISREG(st.st_mode)) return emit(e, nullptr);
-    UniqueFd file(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC));
+    UniqueFd holders = options_.held_open ? options_.held_open(st) : UniqueFd();
+    bool is_held = static_cast<bool>(holders);
+    UniqueFd file = is_held ? std::move(holders)
+                            : UniqueFd(::openat(dirfd, name.c_str(),
+                                                O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC));
     if (!file) throw_errno("open({}/{})", top_, rel);
+    BorrowedDescription borrowed(is_held ? file.get() : -1, top_ + "/" + rel);  // goes first
     e.size = static_cast<uint64_t>(st.st_size);
     e.extents = fs::data_extents(file.get(), e.size);
     FileStamp stamp = stamp_of(st, e.extents);

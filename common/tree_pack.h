@@ -4,6 +4,8 @@
 // filesystem and leaves out what `skip` names (mount points of other mounts).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +16,7 @@
 
 #include "common/image/image.h"
 #include "common/tree_entry.h"
+#include "common/unique_fd.h"
 
 namespace ckpt::tree {
 
@@ -51,6 +54,10 @@ struct PackOptions {
   // start by `stamp_margin_ns`: a ctime still the same later means the same contents.
   FileStamps* stamps = nullptr;
   int64_t stamp_margin_ns = kStampMarginNs;
+  // An fd on the open file description of a regular file that an open would disturb (a write
+  // lease, which any open breaks), to be read through instead (its offset and flags are given
+  // back); an invalid one for other files, which are opened.
+  std::function<UniqueFd(const struct stat&)> held_open = nullptr;
 };
 
 // `skip(rel)`: true for a path (relative, "a/b") not to store, nor to descend into.

@@ -39,18 +39,14 @@ void check_same_type(int fd, const FileDescription& d) {
          minor(st.st_rdev), major(d.rdev), minor(d.rdev));
 }
 
-// A device node removed while open: made again at its old name (next to it when that is
-// taken), opened and removed.
+// A device node removed while open: made again at its old name, opened and removed.
 UniqueFd open_removed_device(const FileDescription& d) {
-  std::string name =
-      make_removed_node(d.path, ".ckpt-removed-" + std::to_string(d.id), "device",
-                        [&](const char* at) {
-                          return ::mknod(at, S_IFCHR | (d.mode & 07777), static_cast<dev_t>(d.rdev));
-                        });
-  UniqueFd fd(::open(name.c_str(), reopen_flags(d.flags)));
-  int saved = errno;
-  ::unlink(name.c_str());
-  errno = saved;
+  UniqueFd fd = open_removed_node(
+      d.path, ".ckpt-removed-" + std::to_string(d.id), "device",
+      [&](const char* at) {
+        return ::mknod(at, S_IFCHR | (d.mode & 07777), static_cast<dev_t>(d.rdev));
+      },
+      [&](const char* at) { return UniqueFd(::open(at, reopen_flags(d.flags))); });
   if (!fd) throw_errno("restore files: open removed device {}", d.path);
   if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("restore files: chown {}", d.path);
   return fd;

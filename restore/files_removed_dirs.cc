@@ -1,6 +1,8 @@
 #include "restore/files_removed_dirs.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,18 +19,6 @@ namespace {
 
 constexpr std::string_view kDeleted = " (deleted)";
 
-// Makes an empty directory at `path`, or at a fresh name next to it when `path` is taken (never
-// the name of a directory that exists now: another process may restore the same one). Returns
-// the name made; empty with errno set on failure.
-std::string make_placeholder(std::string path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) == 0) return path;
-  if (errno != EEXIST) return {};
-  path += ".ckpt-removed-XXXXXX";
-  if (!::mkdtemp(path.data())) return {};
-  ::chmod(path.c_str(), mode);
-  return path;
-}
-
 }  // namespace
 
 bool is_removed_cwd(const std::string& cwd) {
@@ -36,33 +26,56 @@ bool is_removed_cwd(const std::string& cwd) {
 }
 
 bool enter_removed_cwd(const std::string& cwd) {
-  std::string path = make_placeholder(cwd.substr(0, cwd.size() - kDeleted.size()), 0700);
-  if (path.empty()) return false;
-  if (::chdir(path.c_str()) != 0) {
-    int saved = errno;
-    ::rmdir(path.c_str());
-    errno = saved;
+  try {
+    UniqueFd dir = open_removed_node(
+        cwd.substr(0, cwd.size() - kDeleted.size()),
+        ".ckpt-removed-cwd-" + std::to_string(::getpid()), "working directory",
+        [](const char* at) { return ::mkdir(at, 0700); },
+        [](const char* at) { return UniqueFd(::open(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC)); });
+    return dir && ::fchdir(dir.get()) == 0;
+  } catch (const Error& e) {
+    errno = e.err() ? e.err() : EINVAL;
     return false;
   }
-  return ::rmdir(path.c_str()) == 0;
 }
 
-std::string make_removed_node(const std::string& path, const std::string& suffix,
-                              const char* what, const std::function<int(const char*)>& make) {
-  if (make(path.c_str()) == 0) return path;
-  if (errno != EEXIST) throw_errno("restore files: make removed {} {}", what, path);
-  std::string name = path + suffix;
-  if (make(name.c_str()) != 0) throw_errno("restore files: make removed {} {}", what, name);
-  return name;
+UniqueFd open_removed_node(const std::string& path, const std::string& suffix, const char* what,
+                           const std::function<int(const char*)>& make,
+                           const std::function<UniqueFd(const char*)>& open) {
+  // Processes restoring removed nodes of one directory at once take turns: one's exchange would
+  // otherwise move another's node away between its make and its open.
+  std::string directory = path.substr(0, path.rfind('/'));
+  UniqueFd turn(::open(directory.empty() ? "/" : directory.c_str(),
+                       O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!turn || ::flock(turn.get(), LOCK_EX) != 0)
+    throw_errno("restore files: lock the directory of removed {} {}", what, path);
+  std::string aside;
+  if (make(path.c_str()) != 0) {
+    if (errno != EEXIST) throw_errno("restore files: make removed {} {}", what, path);
+    aside = path + suffix;
+    if (make(aside.c_str()) != 0) throw_errno("restore files: make removed {} {}", what, aside);
+    if (::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
+      int saved = errno;
+      ::unlink(aside.c_str());
+      errno = saved;
+      throw_errno("restore files: exchange removed {} {} with what holds its name", what, path);
+    }
+  }
+  UniqueFd fd = open(path.c_str());
+  int saved = errno;
+  ::remove(path.c_str());  // unlink, or rmdir for a directory
+  if (!aside.empty() && ::rename(aside.c_str(), path.c_str()) != 0)
+    throw_errno("restore files: put {} back after its removed {}", path, what);
+  errno = saved;
+  return fd;
 }
 
 UniqueFd open_removed_directory(const records::FileDescription& d) {
-  std::string path = make_placeholder(d.path, d.mode & 07777);
-  if (path.empty()) throw_errno("restore files: make removed directory {} again", d.path);
-  UniqueFd fd(::open(path.c_str(), reopen_flags(d.flags)));
-  int saved = errno;
-  ::rmdir(path.c_str());
-  errno = saved;
+  mode_t mode = d.mode & 07777;
+  UniqueFd fd = open_removed_node(
+      d.path, ".ckpt-removed-" + std::to_string(d.id), "directory",
+      [&](const char* at) { return ::mkdir(at, mode) == 0 ? ::chmod(at, mode) : -1; },
+      [&](const char* at) { return UniqueFd(::open(at, reopen_flags(d.flags))); });
   if (!fd) throw_errno("restore files: open removed directory {}", d.path);
   if (::fchown(fd.get(), d.uid, d.gid) != 0 && !(d.flags & O_PATH))
     throw_errno("restore files: chown removed directory {}", d.path);

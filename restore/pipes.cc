@@ -81,17 +81,13 @@ bool already_holds_data(int read_fd, const PipeObject& pipe) {
   return buffered > 0;
 }
 
-// A FIFO removed while open: made again (at a fresh name next to its path when that is taken),
-// opened and removed; its descriptions are opened through /proc/self/fd like unnamed pipes.
+// A FIFO removed while open: made again at its path, opened and removed; its descriptions are
+// opened through /proc/self/fd like unnamed pipes.
 UniqueFd open_removed_fifo(const records::FileDescription& d) {
-  std::string name = make_removed_node(d.path, ".ckpt-removed-" + std::to_string(d.pipe_id),
-                                       "FIFO", [&](const char* at) {
-                                         return ::mkfifo(at, d.mode & 07777);
-                                       });
-  UniqueFd fd(::open(name.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
-  int saved = errno;
-  ::unlink(name.c_str());
-  errno = saved;
+  UniqueFd fd = open_removed_node(
+      d.path, ".ckpt-removed-" + std::to_string(d.pipe_id), "FIFO",
+      [&](const char* at) { return ::mkfifo(at, d.mode & 07777); },
+      [](const char* at) { return UniqueFd(::open(at, O_RDWR | O_NONBLOCK | O_CLOEXEC)); });
   if (!fd) throw_errno("restore files: open removed FIFO {}", d.path);
   if (::fchown(fd.get(), d.uid, d.gid) != 0) throw_errno("restore files: chown FIFO {}", d.path);
   return fd;

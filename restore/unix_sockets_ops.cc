@@ -1,9 +1,12 @@
 #include "restore/unix_sockets_ops.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -66,12 +69,33 @@ class InDirectory {
 };
 
 void set_socket_file(const records::UnixSocket& r) {
-  if (r.file_mode == 0) {
-    ::unlink(r.name.c_str());  // unlinked at dump time: unreachable by name again
-    return;
-  }
   if (::chmod(r.name.c_str(), r.file_mode & 07777) != 0) throw_errno("chmod({})", r.name);
   if (::lchown(r.name.c_str(), r.file_uid, r.file_gid) != 0) throw_errno("chown({})", r.name);
+}
+
+// A path name whose socket file was removed at dump time, and which may name another file since
+// (a socket bound there later, a regular file): bound by a child in a mount namespace of its
+// own, where an empty tmpfs hides the name's directory, so the socket gets its name without
+// touching what the name reaches, and its file goes with that namespace. An absolute name: the
+// dump refuses a relative one whose file is not there.
+void bind_removed_name(int fd, const UnixAddress& a, const std::string& name) {
+  std::string directory = name.substr(0, name.rfind('/'));
+  if (directory.empty()) directory = "/";
+  pid_t child = ::fork();
+  if (child < 0) throw_errno("restore unix socket: fork to bind {}", name);
+  if (child == 0) {  // only system calls here
+    bool bound = ::unshare(CLONE_NEWNS) == 0 &&
+                 ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+                 ::mount("ckpt-unbound", directory.c_str(), "tmpfs", 0, "size=4k") == 0 &&
+                 ::bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) == 0;
+    ::_exit(bound ? 0 : errno);
+  }
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child) throw_errno("restore unix socket: wait to bind {}", name);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    errno = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+    throw_errno("restore unix socket: bind({}) whose file was removed", name);
+  }
 }
 
 }  // namespace
@@ -107,10 +131,12 @@ void bind_unix_name(int fd, const records::UnixSocket& record) {
   if (record.name.empty()) return;
   InDirectory in(record.directory);
   UnixAddress a = address_of(record.name);
-  if (is_path(record.name)) remove_stale_socket_file(record.name);
+  bool path = is_path(record.name);
+  if (path && record.file_mode == 0) return bind_removed_name(fd, a, record.name);
+  if (path) remove_stale_socket_file(record.name);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0)
     throw_errno("restore unix socket: bind({})", printable_name(record.name));
-  if (is_path(record.name)) set_socket_file(record);
+  if (path) set_socket_file(record);
 }
 
 void connect_unix_name(int fd, const std::string& name) {

@@ -23,8 +23,8 @@ std::string printable_name(const std::string& name);
 std::string reachable_name(const records::UnixSocket& record);
 
 // Binds `fd` to the record's name (nothing when unbound). A socket file left at a path name
-// is replaced; the new file gets the recorded mode and owner, or is removed again when the
-// socket's file was gone at dump time.
+// is replaced; the new file gets the recorded mode and owner. A name whose socket file was gone
+// at dump time is bound without touching what is at that path now (its file made elsewhere).
 void bind_unix_name(int fd, const records::UnixSocket& record);
 
 // Connects `fd` to the socket bound at `name`.

@@ -59,6 +59,8 @@ records::CgroupLimits read_limits_v1(const Hierarchies& h, const std::string& re
   l.cpu_quota_us = read_int(h, "cpu", rel_path, "cpu.cfs_quota_us");
   if (l.cpu_quota_us && *l.cpu_quota_us < 0) l.cpu_quota_us.reset();
   l.cpu_period_us = read_int(h, "cpu", rel_path, "cpu.cfs_period_us");
+  l.cpu_rt_runtime_us = read_int(h, "cpu", rel_path, "cpu.rt_runtime_us");
+  if (l.cpu_rt_runtime_us == 0) l.cpu_rt_runtime_us.reset();
   l.cpuset_cpus = read_str(h, "cpuset", rel_path, "cpuset.cpus");
   l.cpuset_mems = read_str(h, "cpuset", rel_path, "cpuset.mems");
   l.pids_max = read_int(h, "pids", rel_path, "pids.max");
@@ -80,6 +82,8 @@ void write_limits_v1(const Hierarchies& h, const std::string& rel_path,
   write_if_set(h, "cpu", rel_path, "cpu.cfs_period_us", l.cpu_period_us);
   write_if_set(h, "cpu", rel_path, "cpu.cfs_quota_us", l.cpu_quota_us);
   write_if_set(h, "cpu", rel_path, "cpu.shares", l.cpu_shares);
+  // Before any task: a realtime thread is refused in a cgroup without runtime.
+  write_if_set(h, "cpu", rel_path, "cpu.rt_runtime_us", l.cpu_rt_runtime_us);
   write_if_set(h, "pids", rel_path, "pids.max", l.pids_max);
   if (l.io_weight) {
     auto weight = v1_file(h, "blkio", rel_path, "blkio.weight");

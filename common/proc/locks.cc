@@ -29,6 +29,7 @@ LockKind kind_of(const std::string& text) {
 }
 
 void parse_device(std::string_view line, const std::string& text, LockLine& lock) {
+  if (text == "<none>:0") return;  // a request with no file (a lease's breaker waiting): 0:0:0
   size_t first = text.find(':');
   size_t second = text.find(':', first + 1);
   if (first == std::string::npos || second == std::string::npos)

@@ -28,6 +28,8 @@ struct CgroupLimits {
   std::optional<std::string> cpuset_mems;
   std::optional<int64_t> pids_max;   // -1 = "max"
   std::optional<int64_t> io_weight;  // v1 blkio.weight / blkio.bfq.weight, v2 io.weight
+  // v1 cpu.rt_runtime_us when not 0 (a new cgroup's: no realtime thread may run in it)
+  std::optional<int64_t> cpu_rt_runtime_us;
 
   bool operator==(const CgroupLimits&) const = default;
 
@@ -45,12 +47,14 @@ struct CgroupLimits {
     f("cpuset_mems", self.cpuset_mems);
     f("pids_max", self.pids_max);
     f("io_weight", self.io_weight);
+    f("cpu_rt_runtime_us", self.cpu_rt_runtime_us);
   }
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     fields(ar, memory_limit, memory_soft_limit, memory_swap_limit, memory_swappiness, cpu_shares,
            cpu_quota_us, cpu_period_us, cpuset_cpus, cpuset_mems, pids_max, io_weight);
+    if (version >= 2) fields(ar, cpu_rt_runtime_us);
   }
 };
 
@@ -80,6 +84,6 @@ struct CgroupTree {
 
 }  // namespace ckpt::records
 
-BOOST_CLASS_VERSION(ckpt::records::CgroupLimits, 1)
+BOOST_CLASS_VERSION(ckpt::records::CgroupLimits, 2)
 BOOST_CLASS_VERSION(ckpt::records::CgroupNode, 1)
 BOOST_CLASS_VERSION(ckpt::records::CgroupTree, 1)

@@ -59,3 +59,12 @@ def test_ebpf_socket_filter_refuses_the_dump_by_pid_and_fd(containers, work):
     for line in refused_dump_lines(cid, work):
         assert f"pid {pid} fd " in line and "eBPF filter" in line, line
     assert verdict(cid, work / "result") == "PASS"
+
+
+def test_a_removed_cwd_whose_name_a_new_directory_took_comes_back_removed_at_its_name(
+        containers, work, strict_audit):
+    """The cwd was removed and a directory made at its name since: the original and two copies
+    are in a removed directory shown at the old name (it came back as NAME.ckpt-removed-XXXXXX,
+    which the strict audit of the restores names), and the new directory stays."""
+    cid = start_in_tmpfs(containers, work, "removed_cwd", "retaken")
+    assert leave_running_and_two_restores(containers, work, cid) == ["PASS"] * 3

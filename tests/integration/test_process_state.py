@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CKPT, container_info, dump_remove_restore, leave_running_and_two_restores,
+from conftest import (CGROUP_ROOT, CKPT, cgroup_dir, container_info, dump_remove_restore, leave_running_and_two_restores,
                       refused_dump_lines,
                       outcomes, run_ckpt, start_workload, text, unique, verdict, wait_until)
 
@@ -231,3 +231,43 @@ def test_a_hard_limit_the_restorer_cannot_give_back_fails_the_restore_at_once(co
         assert container_info(copy) is None
         run_ckpt("restore", image, "--name", copy)
     assert verdict(copy, work / "result") == "PASS"
+
+
+def test_a_realtime_priority_comes_back_in_a_container_given_realtime_runtime(containers, work):
+    """A new v1 cpu cgroup has no realtime runtime, so the sched workload's SCHED_FIFO thread is
+    refused there and its check of the priority does not run. Here the container's cgroup (and
+    ckpt's, its parent, room for two) is given runtime and its init made SCHED_FIFO priority 10:
+    the copy of a --leave-running dump gets the runtime and that policy and priority again
+    (before, the restore failed at sched_setattr: the restored cgroup had no runtime). ckpt
+    does not raise its parent's runtime: the original keeps the parent, as the host set it."""
+    if not (CGROUP_ROOT / "cpu" / "cpu.rt_runtime_us").exists():
+        pytest.skip("no cgroup v1 realtime group scheduling here")
+    cid = containers.run("/bin/sleep", "1000")
+    parent = CGROUP_ROOT / "cpu" / "ckpt"
+    before = (parent / "cpu.rt_runtime_us").read_text().strip()
+    made = [cid]
+    try:
+        if int(before) < 100000:
+            (parent / "cpu.rt_runtime_us").write_text("100000")  # the original's and the copy's
+        (cgroup_dir("cpu", cid) / "cpu.rt_runtime_us").write_text("50000")
+        init = container_info(cid)["init_pid"]
+        os.sched_setscheduler(init, os.SCHED_FIFO, os.sched_param(10))
+        image = work / "image.ckpt"
+        run_ckpt("dump", cid, "-o", image, "--leave-running")
+        restored = containers.track(unique("rt"))
+        made.append(restored)
+        run_ckpt("restore", image, "--name", restored)
+        copy = container_info(restored)["init_pid"]
+        assert os.sched_getscheduler(copy) == os.SCHED_FIFO
+        assert os.sched_getparam(copy).sched_priority == 10
+        assert (cgroup_dir("cpu", restored) / "cpu.rt_runtime_us").read_text().strip() == "50000"
+    finally:
+        for c in made:  # no realtime task and no runtime left under the parent
+            subprocess.run([str(CKPT), "rm", "-f", c], capture_output=True)
+        # ckpt removes the parent once it is empty: it may be gone, or made again
+        for runtime in [cgroup_dir("cpu", c) / "cpu.rt_runtime_us" for c in made] + [
+                parent / "cpu.rt_runtime_us"]:
+            try:
+                runtime.write_text("0" if runtime.parent != parent else before)
+            except OSError:
+                pass

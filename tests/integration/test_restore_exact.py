@@ -32,6 +32,9 @@ state.
 - coredump_filter: a parent's and its child's coredump_filter, each its own.
 - pidfd_thread: a PIDFD_THREAD pidfd on a thread of its process (two fds, one description)
   still names that thread, keeps its flags, and signals sent through it reach that thread.
+- paths_reused: a named FIFO with data; a FIFO and two unix sockets whose names were removed and
+  taken since by a regular file or another socket: each fd keeps its file and name, each name
+  keeps what took it (a datagram to the name reaches the socket bound there last).
 
 Run as root: /usr/bin/python3 -m pytest tests/integration/test_restore_exact.py
 """
@@ -45,7 +48,7 @@ WORKLOADS = ["signal_actions", "thread_names", "thread_creds", "zombie_sigchld",
              "unix_relative", "netlink_kinds", "mounts_odd", "inotify_removed",
              "fanotify_marks", "aio_ring", "pidfd_thread", "mount_propagation",
              "syscall_dispatch", "rlimits", "inotify_queue", "mce_kill",
-             "coredump_filter"]
+             "coredump_filter", "paths_reused"]
 
 
 def original_and_copy_outcomes(containers, work, cid, *restore_args):

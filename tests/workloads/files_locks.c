@@ -6,6 +6,10 @@
 // (F_SETOWN_EX) and signal SIGRTMIN+1 (F_SETSIG); its write end (fd 8) is owned by the main
 // thread (F_OWNER_TID, whose type is 0: once lost on restore). With argv[3] == "mapped", a file "mapped" is
 // flock()ed, mapped and its fd closed: the lock is held by a mapping only (the dump must refuse).
+// With argv[3] == "write_lease", "wlease" (fd 9) and "wlease_gone" (fd 10, then deleted) hold a
+// write lease each, whose breaks are signalled by SIGRTMIN+2 (blocked), and their text: any open
+// of them by another (the dump reading the tmpfs or the deleted file) would start a break; the
+// check wants both leases still write leases, no break signalled, their text and offsets kept.
 // On SIGTERM a checker process probes every lock (F_GETLK/F_OFD_GETLK/flock from outside the
 // owners: types, ranges, owner pids), the lease is still there, the owner and signal are set and a
 // byte written into the pipe delivers SIGRTMIN+1 with si_fd 7.
@@ -85,6 +89,27 @@ static void check_owner(void) {
   if (info.si_fd != 7) zdtm_fail("signal for fd %d, expected 7", info.si_fd);
 }
 
+static const char kLeased[] = "leased text";
+
+static void set_up_write_lease(const char* name, int fd) {
+  open_in_dir(name, O_RDWR, fd);
+  if (write(fd, kLeased, sizeof kLeased) != sizeof kLeased) zdtm_fail("write %s: %m", name);
+  if (fcntl(fd, F_SETSIG, SIGRTMIN + 2) != 0 || fcntl(fd, F_SETLEASE, F_WRLCK) != 0)
+    zdtm_fail("write lease on %s: %m", name);
+}
+
+static void check_write_lease(int fd) {
+  sigset_t pending;
+  sigpending(&pending);
+  if (sigismember(&pending, SIGRTMIN + 2)) zdtm_fail("a write lease's break was signalled");
+  if (fcntl(fd, F_GETLEASE) != F_WRLCK)
+    zdtm_fail("lease of fd %d is %d, not a write lease", fd, fcntl(fd, F_GETLEASE));
+  char buf[sizeof kLeased] = {0};
+  if (lseek(fd, 0, SEEK_CUR) != (off_t)sizeof kLeased) zdtm_fail("fd %d lost its offset", fd);
+  if (pread(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf || strcmp(buf, kLeased) != 0)
+    zdtm_fail("fd %d reads \"%s\"", fd, buf);
+}
+
 static void set_up_mapped_flock(void) {
   int fd = open_in_dir("mapped", O_RDWR, -1);
   if (ftruncate(fd, 4096) != 0 || flock(fd, LOCK_EX) != 0) zdtm_fail("mapped flock: %m");
@@ -98,7 +123,9 @@ int main(int argc, char** argv) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGRTMIN + 1);
+  sigaddset(&set, SIGRTMIN + 2);
   sigprocmask(SIG_BLOCK, &set, NULL);
+  int write_lease = argc > 3 && strcmp(argv[3], "write_lease") == 0;
   open_in_dir("posix", O_RDWR, 3);
   lock(3, F_SETLK, F_WRLCK, 0, 100);
   lock(3, F_SETLK, F_RDLCK, 200, 0);
@@ -119,6 +146,13 @@ int main(int argc, char** argv) {
   struct f_owner_ex thread = {F_OWNER_TID, gettid()};
   if (fcntl(8, F_SETOWN_EX, &thread) != 0) zdtm_fail("thread owner: %m");
   if (argc > 3 && strcmp(argv[3], "mapped") == 0) set_up_mapped_flock();
+  if (write_lease) {
+    set_up_write_lease("wlease", 9);
+    set_up_write_lease("wlease_gone", 10);
+    char path[320];
+    snprintf(path, sizeof path, "%s/wlease_gone", dir);
+    if (unlink(path) != 0) zdtm_fail("unlink %s: %m", path);
+  }
   int locked[2];
   if (pipe(locked) != 0) zdtm_fail("pipe: %m");
   child = fork();
@@ -133,6 +167,10 @@ int main(int argc, char** argv) {
   close(locked[0]);
   zdtm_ready();
   while (!zdtm_stop) pause();
+  if (write_lease) {
+    check_write_lease(9);
+    check_write_lease(10);
+  }
   if (fcntl(6, F_GETLEASE) != F_RDLCK)
     zdtm_fail("lease is %d, not a read lease", fcntl(6, F_GETLEASE));
   check_owner();
