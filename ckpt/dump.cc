@@ -2,10 +2,12 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "ckpt/audit.h"
 #include "ckpt/cgroups.h"
@@ -48,6 +50,47 @@ namespace ckpt::dump {
 
 namespace {
 
+// /proc/locks, read on a thread as soon as the container is frozen, while the namespaces are
+// collected. Read in the freeze: the locks it lists are those of the frozen processes (the files
+// stage checks them). The kernel takes its file lock list for writing to show it, which waits
+// for an RCU grace period (5-15 ms here: most of the files stage) unless the list was taken so
+// less than a grace period before (its rcu_sync stays in the writer's state that long: a read
+// 1-5 ms after another takes 0.1 ms here). So the thread reads it over and over from before the
+// freeze (which waits for the first read: a grace period while the container still runs) until
+// the container is frozen, and keeps the read it starts after that.
+class ProcLocksRead {
+ public:
+  ProcLocksRead() : text_(std::async(std::launch::async, [this] { return read(); })) {}
+  ~ProcLocksRead() {
+    abandoned_ = true;  // a dump failed before the freeze: no read kept
+    if (text_.valid()) text_.wait();
+  }
+  ProcLocksRead(const ProcLocksRead&) = delete;
+  ProcLocksRead& operator=(const ProcLocksRead&) = delete;
+
+  void wait_warm() { warm_future_.wait(); }  // the first read done: the next ones are quick
+  void frozen() { frozen_ = true; }  // once the container is frozen: the next read is kept
+  std::string get() { return text_.get(); }
+
+ private:
+  std::string read() {
+    bool first = true;
+    while (!frozen_ && !abandoned_) {
+      (void)fs::try_read_file("/proc/locks");
+      if (first) warm_.set_value();
+      first = false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (first) warm_.set_value();
+    return abandoned_ ? std::string() : fs::read_file("/proc/locks");
+  }
+
+  std::atomic<bool> frozen_{false}, abandoned_{false};
+  std::promise<void> warm_;
+  std::future<void> warm_future_ = warm_.get_future();
+  std::future<std::string> text_;
+};
+
 // What the stages make and the later ones use, in the order it is made.
 struct Dump {
   DumpReport report;
@@ -82,16 +125,8 @@ struct Dump {
   records::FilesState files;
   std::unique_ptr<DumpedTcpConnections> tcp;  // null without connections
   SmapsBefore audit_smaps;  // read before the freeze for the audit (ckpt/audit.h)
-  std::future<std::string> proc_locks;  // read on a thread from the freeze on (read_proc_locks)
+  std::unique_ptr<ProcLocksRead> proc_locks;  // the read kept is made from the freeze on
 };
-
-// /proc/locks, read on a thread as soon as the container is frozen, while the namespaces are
-// collected: the kernel takes its file lock list for writing to show it, which waits for an RCU
-// grace period (5-15 ms here, most of the files stage). Read in the freeze all the same: the
-// locks it lists are those of the frozen processes (the files stage checks them).
-std::future<std::string> read_proc_locks() {
-  return std::async(std::launch::async, [] { return fs::read_file("/proc/locks"); });
-}
 
 // The point checked after `stage`: "dump:freeze"; the stage's time goes into the report.
 void stage_done(Dump& d, Stage stage) {
@@ -132,13 +167,15 @@ void preflight(Dump& d, const DumpOptions& options) {
 
 // --leave-running: pages are copied while the container runs, written after the release. Not
 // for a container its user froze: it does not run, and its v1-frozen tasks would not stop for
-// the injection.
+// the injection. Then the reads of /proc/locks begin (ProcLocksRead), the first one waited for.
 void precopy(Dump& d, const DumpOptions& options) {
   if (options.leave_running && !d.report.was_frozen &&
       DeferredPages::fits_in_memory(d.cgroup->all_procs()))
     d.deferred = std::make_unique<DeferredPages>(d.cgroup->all_procs(), /*precopy=*/true, d.index.get());
   d.pages = options.precopied ? options.precopied : d.deferred.get();
   if (d.stream_order && !d.pages) d.late = std::make_unique<LatePages>();
+  d.proc_locks = std::make_unique<ProcLocksRead>();  // its first grace period while it runs
+  d.proc_locks->wait_warm();
 }
 
 // Stopped processes are seized before the freeze (seizing a frozen one would hang); zombies
@@ -153,7 +190,7 @@ void freeze(Dump& d, const DumpOptions& options) {
   d.frozen = std::make_unique<cgroup::FreezeGuard>(*d.freezer, d.report.was_frozen);
   if (d.report.was_frozen) d.marks->set_frozen(false);  // its user's freeze: kept
   spdlog::info("froze {} in {:.1f} ms", d.state.id, ms_since(d.freeze_start));
-  d.proc_locks = read_proc_locks();
+  d.proc_locks->frozen();
   if (options.on_frozen) options.on_frozen();
   d.untrack = std::make_unique<TrackingGuard>(d.pages);
 }
@@ -207,7 +244,7 @@ void seize(Dump& d, const DumpOptions& options) {
 void collect_files(Dump& d, const DumpOptions& options) {
   d.shared_memory = std::make_unique<SharedMemory>(d.tree);  // before the files: see shmem.h
   d.files = dump_files({d.live_pids, d.state.console_path().string(),
-                        d.shared_memory->deleted_file_inodes(), d.proc_locks.get(),
+                        d.shared_memory->deleted_file_inodes(), d.proc_locks->get(),
                         d.muted->fdinfo_before()},
                        *d.image);
   check_tcp_connections(d.files, options.tcp_established);  // refused before any injection

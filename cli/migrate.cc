@@ -79,6 +79,8 @@ void print_json(const MigrateCli& o, const migrate::MigrationReport& r) {
                         {"destination", o.via.empty() ? o.destination : o.via},
                         {"rounds", rounds},
                         {"final_bytes", r.final_bytes},
+                        {"final_compress_level", r.final_zstd_level},
+                        {"link_mib_s", r.link_rate / (1 << 20)},
                         {"lazy", o.migrate.lazy},
                         {"downtime_ms", r.downtime_ms},
                         {"post_copy_seconds", r.post_copy_seconds},
@@ -177,7 +179,8 @@ void add_migrate(CLI::App& app) {
                   "Sign the final image with HMAC-SHA256 under this key file (default: "
                   "/etc/ckpt/image.key when it exists); the target checks it with its own key");
   cmd->add_option("--compress-level", o->migrate.zstd_level,
-                  "zstd level of the final image, 0 = store (default 1)")
+                  "zstd level of the final image, 0 = store (default: stored on a link the "
+                  "rounds measured at 400 MiB/s or more, else 1)")
       ->check(CLI::Range(0, 19));
   cmd->add_option("--timeout", o->timeout,
                   "Seconds either side may stay silent before the channel counts as broken "

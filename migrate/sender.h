@@ -34,7 +34,9 @@ struct MigrateOptions {
   std::string container_id;
   bool tcp_established = false;
   bool with_rootfs = false;
-  int zstd_level = 1;
+  // The final image's zstd level (0 stores it); -1: chosen by the link the rounds measured
+  // (final_image_level in migrate/sender.cc).
+  int zstd_level = -1;
   std::string sign_key;  // as dump's --sign-key: the final image is signed
   int max_rounds = 8;  // 0 with lazy: pure post-copy, every page sent once, after the resume
   double max_downtime_ms = 100;
@@ -59,6 +61,8 @@ struct RootfsPrebuildFigures {
 struct MigrationReport {
   std::vector<RoundFigures> rounds;   // pre-copy rounds
   uint64_t final_bytes = 0;           // the final image's
+  int final_zstd_level = 0;           // its payloads' zstd level (0: stored)
+  double link_rate = 0;               // bytes/s the rounds' pages went at (0: no round)
   double downtime_ms = 0;             // from the freeze to the target's kResumed
   double total_seconds = 0;
   uint64_t bytes_sent = 0;            // everything on the channel

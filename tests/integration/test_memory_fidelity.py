@@ -32,9 +32,11 @@ WORKLOADS = [
     ("mm_markers", []),           # guard regions, an mseal()ed and a MAP_DROPPABLE mapping
     ("mempolicy", []),            # NUMA policies of two threads (one static) and of a mapping
     ("mempolicy", ["many"]),      # the same among 400 more mappings (found through numa_maps)
+    ("mempolicy", ["leader-default"]),  # "many", the main thread MPOL_DEFAULT: only it asked
 ]
-WORKLOAD_IDS = [name + ("-many" if args == ["many"] else "-file" if "{work}/cow_file" in args
-                        else "") for name, args in WORKLOADS]
+WORKLOAD_IDS = [name + ("-" + args[0] if args in (["many"], ["leader-default"])
+                        else "-file" if "{work}/cow_file" in args else "")
+                 for name, args in WORKLOADS]
 
 
 def args_of(work, args):

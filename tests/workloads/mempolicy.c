@@ -3,7 +3,10 @@
 // the mapping beside it keeps none). They came back MPOL_DEFAULT everywhere. With argv[2]
 // "many", 400 more small mappings make the dump find the policies through numa_maps (a call a
 // mapping would cost more than its walk of a few MiB of resident pages); without, 128 MiB more
-// resident memory makes it ask each mapping.
+// resident memory makes it ask each mapping. "leader-default" is "many" with the main thread
+// left at MPOL_DEFAULT: numa_maps then shows "default" for every mapping without a policy of
+// its own, so only the bound one is asked (with "many", numa_maps shows the main thread's policy
+// for those: every mapping is asked).
 #define _GNU_SOURCE
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -17,6 +20,7 @@
 #define MPOL_F_ADDR 2
 
 static char* area;
+static int main_mode = MPOL_PREFERRED;  // the main thread's policy (node 0), or 0: MPOL_DEFAULT
 static volatile int thread_failed = -1;
 static volatile int thread_check;
 
@@ -30,8 +34,8 @@ static int policy_of(void* address, int flags, unsigned long* mask) {
 static void check_main(const char* when) {
   unsigned long mask;
   int mode = policy_of(NULL, 0, &mask);
-  if (mode != MPOL_PREFERRED || mask != 1)
-    zdtm_fail("%s: main thread policy %d nodes %lx, was %d/1", when, mode, mask, MPOL_PREFERRED);
+  if (mode != main_mode || mask != (main_mode ? 1 : 0))
+    zdtm_fail("%s: main thread policy %d nodes %lx, was %d", when, mode, mask, main_mode);
   mode = policy_of(area, MPOL_F_ADDR, &mask);
   if (mode != MPOL_BIND || mask != 1)
     zdtm_fail("%s: mapping policy %d nodes %lx, was %d/1", when, mode, mask, MPOL_BIND);
@@ -56,14 +60,17 @@ static void* thread_main(void* arg) {
 int main(int argc, char** argv) {
   zdtm_init(argc, argv);
   unsigned long mask = 1;
-  if (syscall(SYS_set_mempolicy, MPOL_PREFERRED, &mask, 64) != 0)
+  if (argc > 2 && !strcmp(argv[2], "leader-default"))
+    main_mode = 0;
+  else if (syscall(SYS_set_mempolicy, MPOL_PREFERRED, &mask, 64) != 0)
     zdtm_fail("set_mempolicy: %s", strerror(errno));
   area = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (area == MAP_FAILED) zdtm_fail("mmap: %s", strerror(errno));
   if (syscall(SYS_mbind, area, 1 << 20, MPOL_BIND, &mask, 64, 0) != 0)
     zdtm_fail("mbind: %s", strerror(errno));
   memset(area, 1, 2 << 20);
-  if (argc <= 2 || strcmp(argv[2], "many")) {
+  int many = argc > 2 && (!strcmp(argv[2], "many") || !strcmp(argv[2], "leader-default"));
+  if (!many) {
     char* resident = mmap(NULL, 128 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (resident == MAP_FAILED) zdtm_fail("mmap: %s", strerror(errno));
     memset(resident, 7, 128 << 20);
