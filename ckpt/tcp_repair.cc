@@ -11,8 +11,10 @@
 
 #include "ckpt/sockets.h"
 #include "common/error.h"
+#include "common/error_kind.h"
 #include "common/log.h"
 #include "common/sockaddr_text.h"
+#include "common/tcp_info_bytes.h"
 
 namespace ckpt::dump {
 
@@ -139,9 +141,18 @@ std::optional<TcpSocketFacts> probe_tcp_connection(int sock) {
   return facts;
 }
 
+// Bytes given to the socket before its handshake ended (TCP fast open: sendto(MSG_FASTOPEN)),
+// sent with the SYN or waiting. SIOCOUTQ says 0 in SYN_SENT whatever is queued.
+bool has_handshake_bytes(int sock) {
+  TcpInfoBytes bytes = tcp_info_bytes(sock);
+  return bytes.bytes_sent != 0 || bytes.notsent_bytes != 0;
+}
+
 records::TcpConnection read_connecting(int sock, const TcpSocketFacts& facts) {
-  if (ioctl_size(sock, SIOCOUTQ, "SIOCOUTQ") != 0)
-    fail("TCP connection {} in its handshake has bytes queued (TCP fast open)",
+  if (has_handshake_bytes(sock))
+    fail(ErrorKind::kRefused,
+         "TCP connection {} in its handshake has bytes queued (TCP fast open): not supported "
+         "(a moment away from established: dump again)",
          describe_connection(facts));
   return record_of(sock, facts);
 }

@@ -359,3 +359,39 @@ def test_a_connection_in_its_handshake_is_made_again_and_completes(containers, e
                 "nud", "permanent")
     assert listener.stdout.readline().strip() == "accepted hi"
     wait_until(lambda: "connected 0" in console_text(cid), what="the restored connect to end")
+
+
+FAST_OPEN_CLIENT = (
+    "import os, select, socket, sys, time\n"
+    "while not os.path.exists(sys.argv[2]): time.sleep(0.05)\n"
+    "s = socket.socket(); s.setblocking(False)\n"
+    "s.setsockopt(socket.IPPROTO_TCP, 34, 1)\n"  # TCP_FASTOPEN_NO_COOKIE: the bytes go with the SYN
+    "try: s.sendto(b'hi', socket.MSG_FASTOPEN, (sys.argv[1], 7100))\n"
+    "except BlockingIOError: pass\n"
+    "print('connecting', flush=True); select.select([], [], [], 3600)\n")
+
+
+def test_a_connection_in_its_handshake_with_fast_open_bytes_is_refused_by_name(
+        containers, env, tmp_path):
+    """TCP fast open: the bytes given to sendto(MSG_FASTOPEN) wait in the send queue of a socket
+    in SYN_SENT, which the restore's connect cannot carry: the dump is refused (exit 5) naming
+    the connection, and the container runs on with its connect still in its handshake."""
+    net = subnet()
+    bridge, _ = bridge_with_client(env, "f", net)
+    cid = containers.track(unique("tcp"))
+    env.expect_host_link(host_veth_name(cid, 0))
+    go = tmp_path / "go"
+    run_ckpt("run", "--name", cid, "--detach", "--net",
+             f"bridge={bridge},ip={net}.2/24,gw={net}.1", "--",
+             "/usr/bin/python3", "-c", FAST_OPEN_CLIENT, f"{net}.9", str(go))
+    in_netns_of(cid, "ip", "neigh", "add", f"{net}.9", "lladdr", "02:00:00:00:00:99", "dev",
+                "eth0", "nud", "permanent")
+    go.touch()
+    wait_until(lambda: syn_sent_sockets(cid), what="the container's connect in SYN_SENT")
+    before = syn_sent_sockets(cid)
+    proc = run_ckpt("dump", cid, "-o", tmp_path / "image.ckpt", "--tcp-established", check=False)
+    assert proc.returncode == 5, proc.stderr
+    assert "has bytes queued (TCP fast open)" in proc.stderr.strip().splitlines()[-1], proc.stderr
+    assert not (tmp_path / "image.ckpt").exists()
+    assert container_info(cid)["state"] == "running"
+    assert syn_sent_sockets(cid) == before
