@@ -326,6 +326,23 @@ def syn_sent_sockets(cid):
     return in_netns_of(cid, "ss", "-Htn", "state", "syn-sent").strip().splitlines()
 
 
+def connecting_to_nobody(containers, env, tmp_path, bridge, net, client):
+    """A container on `bridge` at NET.2 running the python `client`, whose connect to NET.9
+    stays in SYN_SENT: a permanent neighbour entry sends its SYNs to a link-layer address no one
+    has. Returns its id once the connect is in its handshake."""
+    cid = containers.track(unique("tcp"))
+    env.expect_host_link(host_veth_name(cid, 0))
+    go = tmp_path / "go"
+    run_ckpt("run", "--name", cid, "--detach", "--net",
+             f"bridge={bridge},ip={net}.2/24,gw={net}.1", "--",
+             "/usr/bin/python3", "-c", client, f"{net}.9", str(go))
+    in_netns_of(cid, "ip", "neigh", "add", f"{net}.9", "lladdr", "02:00:00:00:00:99", "dev",
+                "eth0", "nud", "permanent")
+    go.touch()
+    wait_until(lambda: syn_sent_sockets(cid), what="the container's connect in SYN_SENT")
+    return cid
+
+
 def test_a_connection_in_its_handshake_is_made_again_and_completes(containers, env, tmp_path):
     """The container's connect() is in its handshake at the dump (its SYNs go to a link-layer
     address no one has: a permanent neighbour entry): after the restore it is in SYN_SENT again,
@@ -339,16 +356,7 @@ def test_a_connection_in_its_handshake_is_made_again_and_completes(containers, e
                                  LISTENER, f"{net}.9"], stdout=subprocess.PIPE, text=True)
     env.procs.append(listener)
     assert listener.stdout.readline().strip() == "listening"
-    cid = containers.track(unique("tcp"))
-    env.expect_host_link(host_veth_name(cid, 0))
-    go = tmp_path / "go"
-    run_ckpt("run", "--name", cid, "--detach", "--net",
-             f"bridge={bridge},ip={net}.2/24,gw={net}.1", "--",
-             "/usr/bin/python3", "-c", CONNECTING_CLIENT, f"{net}.9", str(go))
-    in_netns_of(cid, "ip", "neigh", "add", f"{net}.9", "lladdr", "02:00:00:00:00:99", "dev",
-                "eth0", "nud", "permanent")
-    go.touch()
-    wait_until(lambda: syn_sent_sockets(cid), what="the container's connect in SYN_SENT")
+    cid = connecting_to_nobody(containers, env, tmp_path, bridge, net, CONNECTING_CLIENT)
     before = syn_sent_sockets(cid)
 
     image = tmp_path / "image.ckpt"
@@ -378,16 +386,7 @@ def test_a_connection_in_its_handshake_with_fast_open_bytes_is_refused_by_name(
     the connection, and the container runs on with its connect still in its handshake."""
     net = subnet()
     bridge, _ = bridge_with_client(env, "f", net)
-    cid = containers.track(unique("tcp"))
-    env.expect_host_link(host_veth_name(cid, 0))
-    go = tmp_path / "go"
-    run_ckpt("run", "--name", cid, "--detach", "--net",
-             f"bridge={bridge},ip={net}.2/24,gw={net}.1", "--",
-             "/usr/bin/python3", "-c", FAST_OPEN_CLIENT, f"{net}.9", str(go))
-    in_netns_of(cid, "ip", "neigh", "add", f"{net}.9", "lladdr", "02:00:00:00:00:99", "dev",
-                "eth0", "nud", "permanent")
-    go.touch()
-    wait_until(lambda: syn_sent_sockets(cid), what="the container's connect in SYN_SENT")
+    cid = connecting_to_nobody(containers, env, tmp_path, bridge, net, FAST_OPEN_CLIENT)
     before = syn_sent_sockets(cid)
     proc = run_ckpt("dump", cid, "-o", tmp_path / "image.ckpt", "--tcp-established", check=False)
     assert proc.returncode == 5, proc.stderr
