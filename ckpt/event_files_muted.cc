@@ -207,6 +207,7 @@ MutedWatches::MutedWatches(const std::vector<NotifyFd>& fds, DumpMarks& marks) :
   // mount points, whose own watches and marks are muted by then.
   std::vector<Muted> by_handle;
   for (int pass = 0; pass < 2; ++pass) {
+    std::vector<Muted> ready;
     for (Muted& m : pass == 0 ? wanted : by_handle) {
       try {
         proc::FanotifyMarkInfo target = target_of(m);
@@ -219,21 +220,32 @@ MutedWatches::MutedWatches(const std::vector<NotifyFd>& fds, DumpMarks& marks) :
         m.group = proc::take_fd(m.pid, m.fd);
         m.change = m.fanotify ? ignored_to_add(target, m.object)
                               : muted_mask(inotify_mark(m.line).mask);
-        if (m.change != 0) mute(std::move(m));
+        if (m.change != 0) ready.push_back(std::move(m));
       } catch (const Error& e) {  // the collection of the instance names it, and refuses it if it must
         spdlog::debug("{}: not muted: {}", what_of(m), e.what());
       }
     }
+    mute(std::move(ready));
   }
   if (!muted_.empty()) spdlog::debug("{} watches and marks muted for the dump's reads", muted_.size());
 }
 
-void MutedWatches::mute(Muted m) {
+// Noted all at once before any is changed (a line whose change is not made is left alone by the
+// recovery, which finds it not muted).
+void MutedWatches::mute(std::vector<Muted> ready) {
+  if (ready.empty()) return;
   std::string note;
-  for (const Muted& done : muted_) note += note_line(done) + "\n";
-  marks_.note_muted_watches(note + note_line(m) + "\n");  // before the change
-  apply(m);
-  muted_.push_back(std::move(m));
+  for (const Muted& m : muted_) note += note_line(m) + "\n";
+  for (const Muted& m : ready) note += note_line(m) + "\n";
+  marks_.note_muted_watches(note);
+  for (Muted& m : ready) {
+    try {
+      apply(m);
+      muted_.push_back(std::move(m));
+    } catch (const Error& e) {
+      spdlog::debug("{}: not muted: {}", what_of(m), e.what());
+    }
+  }
 }
 
 MutedWatches::~MutedWatches() {

@@ -48,7 +48,7 @@ class MutedWatches {
   };
 
  private:
-  void mute(Muted m);
+  void mute(std::vector<Muted> ready);
 
   DumpMarks& marks_;
   proc::FdinfoTexts fdinfo_before_;
