@@ -137,7 +137,17 @@ std::vector<NotifyFd> notify_fds(const records::ProcessTree& tree) {
 }
 
 void refuse_queued_notify_events(const std::vector<NotifyFd>& fds) {
-  for (const NotifyFd& held : fds) refuse_queued_events(held);
+  for (const NotifyFd& held : fds) {
+    if (held.kind == NotifyKind::kFanotify) {
+      try {
+        refuse_permission_class(
+            proc::parse_fanotify(proc::read_fdinfo_text(held.pid, held.fd)).flags);
+      } catch (const Error& e) {
+        fail(kind_of(e), "pid {} fd {}: {}", held.pid, held.fd, e.what());
+      }
+    }
+    refuse_queued_events(held);
+  }
 }
 
 }  // namespace ckpt::dump

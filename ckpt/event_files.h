@@ -60,7 +60,12 @@ std::vector<NotifyFd> notify_fds(const records::ProcessTree& tree);
 // frozen container has events queued unread: they cannot be read without being taken from the
 // original, nor queued again in a copy. Called before the dump reads the container's files
 // (its own opens and reads would queue events in instances watching them).
+// Also a fanotify group of a permission class, before the dump opens any file: its own open of
+// a file such a group marks would wait for good for the frozen container to allow it.
 void refuse_queued_notify_events(const std::vector<NotifyFd>& fds);
+// Throws for fanotify_init flags of a permission class (FAN_CLASS_CONTENT, PRE_CONTENT): the
+// permission events a process may be waiting on an answer for cannot be kept.
+void refuse_permission_class(uint32_t flags);
 bool is_netlink_socket(pid_t pid, ino_t ino);
 
 }  // namespace ckpt::dump

@@ -20,13 +20,6 @@ namespace {
 
 using On = records::FanotifyMark::On;
 
-void refuse_permission_class(uint32_t flags) {
-  if (flags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT))
-    fail(ErrorKind::kRefused,
-         "fanotify group of a permission class (flags {:x}): its permission events cannot be "
-         "kept",
-         flags);
-}
 
 
 // The mount point of mount `id` (hexadecimal in fdinfo), as the process sees it; refused when a
@@ -74,6 +67,14 @@ records::FanotifyMark mark_of(pid_t pid, const proc::FanotifyMarkInfo& m) {
 }
 
 }  // namespace
+
+void refuse_permission_class(uint32_t flags) {
+  if (flags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT))
+    fail(ErrorKind::kRefused,
+         "fanotify group of a permission class (flags {:x}): its permission events cannot be "
+         "kept",
+         flags);
+}
 
 records::FanotifyGroup collect_fanotify(uint64_t id, const HeldFd& at,
                                         const proc::FdinfoTexts& fdinfo_before) {

@@ -130,7 +130,9 @@ def test_an_inotify_watch_on_a_removed_directory_held_only_as_cwd_is_refused_by_
 def test_fanotify_state_a_restore_cannot_bring_back_is_refused_by_name(containers, work, mode,
                                                                      says):
     """Events queued unread and a group whose permission events a process may wait on cannot be
-    made again: the dump names the fd and why, and the container runs on."""
+    made again: the dump names the fd and why, and the container runs on. The permission group
+    asks to allow each open of the tmpfs: it is refused before the dump opens any file (its own
+    open waited for good for the frozen process to answer)."""
     line = refused_dump_line(containers, work, "fanotify_marks", mode)
     assert says in line and "pid " in line and " fd " in line, line
 

@@ -6,8 +6,10 @@
 // access) events, which the dump's own reading of the tmpfs would cause: nothing may be queued
 // after the checkpoint, in the original as in the copy (ckpt/event_files_muted).
 // argv[2]: a tmpfs mount to make the files in (the mount and filesystem marks are on it);
-// argv[3] "queued": an event is left queued unread, "permission": a group of FAN_CLASS_CONTENT,
-// both of which the dump refuses by name.
+// argv[3] "queued": an event is left queued unread, "permission": a group of FAN_CLASS_CONTENT
+// asking to allow each open on the tmpfs (FAN_OPEN_PERM): both of which the dump refuses by name,
+// the second before it reads any file of the container (its own open of a file of the tmpfs would
+// wait for good for the frozen process to answer).
 #define _GNU_SOURCE
 #include <sys/fanotify.h>
 #include <sys/ioctl.h>
@@ -80,8 +82,11 @@ int main(int argc, char** argv) {
   must_mark(by_mount, FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY, FAN_OPEN, file_b);
   must_mark(by_fs, FAN_MARK_FILESYSTEM, FAN_CLOSE_WRITE, argv[2]);
   must_mark(by_fs, FAN_MARK_IGNORE_SURV, FAN_CLOSE_WRITE, file_a);
-  if (strcmp(mode, "permission") == 0 && fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY) < 0)
-    zdtm_fail("fanotify_init(FAN_CLASS_CONTENT): %m");
+  if (strcmp(mode, "permission") == 0) {
+    int asking = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+    if (asking < 0) zdtm_fail("fanotify_init(FAN_CLASS_CONTENT): %m");
+    must_mark(asking, FAN_MARK_MOUNT, FAN_OPEN_PERM, argv[2]);
+  }
   drain(by_mount);
   drain(by_fs);
   if (strcmp(mode, "queued") == 0) touch(file_c, 1);
