@@ -80,7 +80,7 @@ static void expect_removed_directory(int fd, const char* name) {
   shown[n < 0 ? 0 : n] = 0;
   path_of(want, sizeof want - 12, name);
   strcat(want, " (deleted)");
-  if (strcmp(shown, want) != 0) zdtm_fail("fd %d shows \"%s\", not \"%s\"", fd, shown, want);
+  if (strcmp(shown, want) != 0) zdtm_fail("fd %d shows \"%.150s\", not \"%.150s\"", fd, shown, want);
 }
 
 static socklen_t address(struct sockaddr_un* a, const char* name) {
