@@ -4,7 +4,6 @@
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <sstream>
 
@@ -63,8 +62,7 @@ std::string what_of(const Muted& m) {
 }
 
 bool on_device(const struct stat& st, uint64_t sdev) {
-  return st.st_dev ==
-         makedev(static_cast<unsigned>(sdev >> 20), static_cast<unsigned>(sdev & 0xfffff));
+  return st.st_dev == dev_of_sdev(sdev);
 }
 
 // The mount point of mount `id` as `pid` sees it; "" when it is not there or a later mount hides

@@ -1,7 +1,6 @@
 // Dump of inotify instances: each watch (fdinfo "inotify wd:" line) with the path of the watched
 // inode (ckpt/watched_inode.h), or for a removed inode the description of an fd on it.
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <algorithm>
 
@@ -22,8 +21,7 @@ std::string proc_dir(pid_t pid) {
 
 // An open file of the container on the inode `mark` watches (its device and inode number).
 uint64_t holder_of(const proc::InotifyMark& mark, const std::vector<HeldFd>& fds) {
-  dev_t dev = makedev(static_cast<unsigned>(mark.sdev >> 20),
-                      static_cast<unsigned>(mark.sdev & 0xfffff));
+  dev_t dev = dev_of_sdev(mark.sdev);
   for (const HeldFd& held : fds) {
     struct stat st {};
     std::string path = proc_dir(held.host_pid) + "/fd/" + std::to_string(held.fd);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -52,8 +53,12 @@ std::string path_of(pid_t pid, const proc::WatchedInode& inode, int fd, const st
 
 }  // namespace
 
+dev_t dev_of_sdev(uint64_t sdev) {
+  return makedev(static_cast<unsigned>(sdev >> 20), static_cast<unsigned>(sdev & 0xfffff));
+}
+
 std::string mount_point_of(pid_t pid, uint64_t sdev, const std::string& what) {
-  auto major = static_cast<unsigned>(sdev >> 20), minor = static_cast<unsigned>(sdev & 0xfffff);
+  auto major = ::major(dev_of_sdev(sdev)), minor = ::minor(dev_of_sdev(sdev));
   for (const proc::MountInfo& m : proc::read_mountinfo(pid)) {
     if (m.major == major && m.minor == minor) return m.mount_point;
   }

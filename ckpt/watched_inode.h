@@ -20,6 +20,9 @@ struct WatchedInodeFacts {
 WatchedInodeFacts watched_inode(pid_t pid, const proc::WatchedInode& inode,
                                 const std::string& what);
 
+// The dev_t of a device as fdinfo shows it (the kernel's own dev_t: major << 20 | minor).
+dev_t dev_of_sdev(uint64_t sdev);
+
 // An O_PATH fd on the inode, by its handle (open_by_handle_at on a mount fd of its filesystem,
 // which is opened for reading: an open and a close event for a watch of that mount point).
 UniqueFd open_watched_inode(pid_t pid, const proc::WatchedInode& inode, const std::string& what);
