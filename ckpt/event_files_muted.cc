@@ -172,14 +172,10 @@ void undo(const Muted& m) {
     set_mask(m, inotify_mark(m.line).wd, inotify_mark(m.line).mask);
 }
 
-// Whether the watch or mark of `m` asks for a reading event (fanotify: of a notification group).
+// Whether the watch or mark of `m` asks for a reading event.
 bool reads_events(const Muted& m) {
   if (!m.fanotify) return inotify_mark(m.line).mask & kInotifyReading;
   return proc::parse_fanotify_mark(m.line).mask & kFanotifyReading;
-}
-
-bool permission_class(const std::string& fdinfo) {
-  return proc::parse_fanotify(fdinfo).flags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT);
 }
 
 std::string note_line(const Muted& m) {
@@ -195,7 +191,6 @@ MutedWatches::MutedWatches(const std::vector<NotifyFd>& fds, DumpMarks& marks) :
     bool fanotify = held.kind == NotifyKind::kFanotify;
     std::string text = proc::read_fdinfo_text(held.pid, held.fd);
     fdinfo_before_[{held.pid, held.fd}] = text;
-    if (fanotify && permission_class(text)) continue;  // refused by the dump of the group
     for (std::string& line : mark_lines(text, fanotify)) {
       Muted m{fanotify, held.pid, held.fd, std::move(line)};
       if (reads_events(m)) wanted.push_back(std::move(m));

@@ -25,7 +25,8 @@ namespace ckpt::dump {
 
 class MutedWatches {
  public:
-  // `fds`: the inotify and fanotify fds of the frozen container. Each change is noted in `marks`
+  // `fds`: the inotify and fanotify fds of the frozen container, none of a permission class
+  // (refuse_queued_notify_events refused those before). Each change is noted in `marks`
   // before it is made, for the next command should this dump be killed (runtime/dump_recovery).
   MutedWatches(const std::vector<NotifyFd>& fds, DumpMarks& marks);
   ~MutedWatches();  // every mask given back, the note cleared
